@@ -1,0 +1,26 @@
+"""Project-wide pytest fixtures and helpers."""
+
+import os
+
+import pytest
+
+STRICT = os.environ.get("TONGBAN_STRICT_SERVICES", "").lower() in {"1", "true", "yes"}
+
+
+def require_service(available, reason):
+    """Skip a test whose outside service (Redis, Chromium ...) is missing; in CI, fail it instead.
+
+    ``.ci/run`` sets ``TONGBAN_STRICT_SERVICES=1`` so that a test that needs a service never
+    passes silently as a skip there.
+    """
+    if available:
+        return
+    if STRICT:
+        pytest.fail(f"{reason} (TONGBAN_STRICT_SERVICES is set, so this cannot be skipped)")
+    pytest.skip(reason)
+
+
+def using_postgres():
+    from django.db import connection
+
+    return connection.vendor == "postgresql"

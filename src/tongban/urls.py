@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/", include("tongban.api.urls")),
+    path("accounts/", include("tongban.identity.urls")),
+    path("workbench/", include("tongban.workbench.urls")),
+    path("", include("tongban.portal.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "tongban.portal.views.page_not_found"
+handler500 = "tongban.portal.views.server_error"
