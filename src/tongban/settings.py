@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("TONGBAN_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -32,7 +31,7 @@ def env_list(name, default=""):
 
 
 # A production deployment sets TONGBAN_SECRET_KEY; the demo key is only for the embedded demo.
-DEMO_SECRET_KEY = "tongban-demo-insecure-secret-key-change-me-in-production-0123456789"  # noqa: S105
+DEMO_SECRET_KEY = "tongban-demo-insecure-secret-key-change-me-in-production-0123456789"
 SECRET_KEY = env("TONGBAN_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = env_bool("TONGBAN_DEBUG", False)
 ALLOWED_HOSTS = env_list("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")

@@ -30,7 +30,12 @@ class AdminUnit(TimeStampedModel):
     name_en = models.CharField(_("English name"), max_length=64, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -114,7 +119,9 @@ class Household(TimeStampedModel):
     """户: a registered household with its number and address."""
 
     number = models.CharField(_("household number"), max_length=20, unique=True)
-    district = models.ForeignKey(AdminUnit, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        AdminUnit, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
+    )
     street = models.ForeignKey(
         AdminUnit, verbose_name=_("street"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -209,7 +216,12 @@ class Organisation(TimeStampedModel):
         related_name="represented_organisations",
     )
     district = models.ForeignKey(
-        AdminUnit, verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        AdminUnit,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("enterprise agents"), blank=True, related_name="agent_for"

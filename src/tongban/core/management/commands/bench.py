@@ -1,0 +1,52 @@
+import json
+import os
+import platform
+import sys
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import autodiscover_modules
+
+from tongban.core.bench import REGISTRY
+
+
+def machine_summary():
+    return {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(terse=True),
+    }
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark and print its figures; the last line is one JSON object."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        autodiscover_modules("bench")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser):
+        subparsers = parser.add_subparsers(dest="benchmark", metavar="NAME")
+        subparsers.required = True
+        for bench in sorted(REGISTRY.values(), key=lambda b: b.name):
+            sub = subparsers.add_parser(bench.name, help=bench.help)
+            for flags, kwargs in bench.arguments:
+                sub.add_argument(*flags, **kwargs)
+
+    def handle(self, *args, **options):
+        name = options["benchmark"]
+        if name not in REGISTRY:
+            raise CommandError(f"unknown benchmark {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        from django.db import connection
+
+        figures = REGISTRY[name].func(stdout=self.stdout, options=options)
+        result = {
+            "bench": name,
+            **figures,
+            "database": connection.vendor,
+            "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+            **machine_summary(),
+        }
+        self.stdout.flush()
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
