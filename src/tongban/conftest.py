@@ -24,3 +24,18 @@ def using_postgres():
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` run only on the PostgreSQL backend; elsewhere they skip by design."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

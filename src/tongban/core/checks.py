@@ -1,0 +1,36 @@
+"""Deployment checks added to ``tongban check --deploy``."""
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.security, deploy=True)
+def check_production_settings(app_configs, **kwargs):
+    from tongban.settings import DEMO_SECRET_KEY
+
+    problems = []
+    if settings.SECRET_KEY == DEMO_SECRET_KEY:
+        problems.append(
+            Warning(
+                "TONGBAN_SECRET_KEY is not set: the public demo key is in use.",
+                hint="Set TONGBAN_SECRET_KEY to a long random value (python -c 'import secrets; print(secrets.token_urlsafe(64))').",
+                id="tongban.W001",
+            )
+        )
+    if not settings.TONGBAN_AUDIT_SIGNING_KEY:
+        problems.append(
+            Warning(
+                "TONGBAN_AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key file made on first use.",
+                hint="Generate one with `tongban audit keygen` and keep it in your secret store.",
+                id="tongban.W002",
+            )
+        )
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        problems.append(
+            Warning(
+                "The embedded SQLite database is in use.",
+                hint="Set DATABASE_URL=postgres://... for a production deployment.",
+                id="tongban.W003",
+            )
+        )
+    return problems
