@@ -39,3 +39,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_working_day_calendar():
+    """Each test sees the calendar overrides of its own database, not those a rolled-back test cached."""
+    from tongban.core.calendar import invalidate_cache
+
+    invalidate_cache()
+    yield
+    invalidate_cache()

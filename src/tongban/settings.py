@@ -215,10 +215,24 @@ else:
 HUEY["immediate"] = env_bool("TONGBAN_QUEUE_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": int(env("TONGBAN_WORKERS", "2")), "worker_type": "thread", "periodic": True}
 
+# Outbox events: retried with exponential backoff (first delay doubled each time) and kept as dead after
+# the last attempt. TONGBAN_EVENT_MODULES names extra subscriber modules besides each app's events.py.
+TONGBAN_EVENT_MAX_ATTEMPTS = int(env("TONGBAN_EVENT_MAX_ATTEMPTS", "8"))
+TONGBAN_EVENT_RETRY_SECONDS = float(env("TONGBAN_EVENT_RETRY_SECONDS", "30"))
+TONGBAN_EVENT_MODULES = env_list("TONGBAN_EVENT_MODULES")
+
+# Unified social credit codes that are lawful but fail the GB 32100 check (early pilot codes), comma-separated.
+TONGBAN_CREDIT_CODE_ALLOWLIST = env_list("TONGBAN_CREDIT_CODE_ALLOWLIST")
+
 # Audit chain: shards and the Ed25519 key that signs checkpoints (PEM text or base64 raw 32 bytes).
 TONGBAN_AUDIT_SHARDS = int(env("TONGBAN_AUDIT_SHARDS", "8"))
 TONGBAN_AUDIT_SIGNING_KEY = env("TONGBAN_AUDIT_SIGNING_KEY", "")
 TONGBAN_AUDIT_SIGNING_KEY_FILE = env("TONGBAN_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing-key.pem"))
+
+# SLA clock: when the yellow warning shows, "last-day" (the last working day) or "share:0.8" (80% of the limit).
+TONGBAN_SLA_WARNING = env("TONGBAN_SLA_WARNING", "last-day")
+# Working-day calendar: how often a process checks whether another one changed the overrides.
+TONGBAN_CALENDAR_RECHECK_SECONDS = float(env("TONGBAN_CALENDAR_RECHECK_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,12 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
+
+admin.site.site_header = _("Tongban 通办 back office")
+admin.site.site_title = _("Tongban 通办")
+admin.site.index_title = _("Back-office data")
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),

@@ -1,5 +1,83 @@
+"""One exception handler for the whole API, so every error has the same shape.
+
+Every error body is ``{"status": <int>, "code": <str>, "detail": <str>, "errors": {<field>: [<message>]}}``:
+``errors`` holds field messages for invalid input (and is ``{}`` otherwise), with messages that are not
+about one field under ``non_field_errors``. Django's ``ValidationError`` and DRF's map to 400, a
+domain ``Conflict`` to 409, another ``DomainError`` to 400, ``PermissionDenied`` to 403, ``Http404`` to
+404. Anything else is a bug and is left to Django's 500 handler (which answers JSON under ``/api/``).
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from tongban.core.exceptions import Conflict, DomainError
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the resource.")
+    default_code = "conflict"
+
+
+class DomainRuleError(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The request cannot be carried out.")
+    default_code = "domain_error"
+
+
+INVALID_DETAIL = _("The request has invalid data; see the messages for each field.")
+
+
+def django_validation_errors(exc):
+    """Field messages of a Django ``ValidationError`` as ``{field: [message, ...]}``."""
+    if hasattr(exc, "error_dict"):
+        errors = {}
+        for field, messages in exc.message_dict.items():
+            key = api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
+            errors.setdefault(key, []).extend(messages)
+        return errors
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
+
+
+def as_api_exception(exc):
+    """Translate Django's and the domain's exceptions into DRF's, leaving others unchanged."""
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(detail=django_validation_errors(exc))
+    if isinstance(exc, Conflict):
+        return ConflictError(detail=exc.message, code=exc.code)
+    if isinstance(exc, DomainError):
+        return DomainRuleError(detail=exc.message, code=exc.code)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    return exc
+
+
+def error_body(exc):
+    """The body of an error response for a DRF ``APIException``."""
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(detail, dict):
+            errors = detail
+        else:
+            errors = {api_settings.NON_FIELD_ERRORS_KEY: detail if isinstance(detail, list) else [detail]}
+        return {"status": exc.status_code, "code": "invalid", "detail": str(INVALID_DETAIL), "errors": errors}
+    code = getattr(detail, "code", None) or exc.default_code
+    return {"status": exc.status_code, "code": code, "detail": str(detail), "errors": {}}
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    """DRF's ``EXCEPTION_HANDLER``: the one place that turns exceptions into API error responses."""
+    exc = as_api_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    response.data = error_body(exc)
+    return response

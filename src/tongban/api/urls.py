@@ -1,2 +1,13 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from tongban.api import views
+
 app_name = "api"
-urlpatterns = []
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("v1/me/", views.MeApi.as_view(), name="me"),
+    path("v1/departments/", views.DepartmentListApi.as_view(), name="department-list"),
+]

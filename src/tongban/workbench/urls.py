@@ -1,2 +1,8 @@
+from django.urls import path
+
+from tongban.workbench import views
+
 app_name = "workbench"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

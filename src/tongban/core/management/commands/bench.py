@@ -23,7 +23,9 @@ class Command(BaseCommand):
     help = "Run a benchmark and print its figures; the last line is one JSON object."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
-        autodiscover_modules("bench")
+        # <app>/bench.py registers an app's benchmarks; core's bench.py is the registry itself, so
+        # core keeps its own in core/benchmarks.py (any app may use that name too).
+        autodiscover_modules("bench", "benchmarks")
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):

@@ -1,0 +1,88 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tongban.portal.tests.fixtures import CITIZEN_RESIDENT_ID, login_with_second_factor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    return Client(headers={"accept-language": "en"})
+
+
+def test_me_requires_a_signed_in_user(client):
+    response = client.get(reverse("api:me"))
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_me_for_a_citizen_shows_only_masked_identifiers(client, citizen):
+    client.force_login(citizen)
+    response = client.get(reverse("api:me"))
+    body = response.json()
+    assert response.status_code == 200
+    assert body["kind"] == "citizen"
+    assert body["roles"] == ["citizen"]
+    assert body["department"] is None
+    assert body["person"]["name"] == "李明"
+    assert body["person"]["masked_resident_id"] == "310***********" + CITIZEN_RESIDENT_ID[-4:]
+    assert body["person"]["masked_phone"] == "138****5678"
+    assert body["person"]["household_district"]["code"] == "310104"
+    assert CITIZEN_RESIDENT_ID not in response.content.decode()
+    assert "13812345678" not in response.content.decode()
+
+
+def test_me_for_staff_shows_department_and_roles(client, staff_user):
+    login_with_second_factor(client, staff_user)
+    body = client.get(reverse("api:me")).json()
+    assert body["kind"] == "staff"
+    assert body["roles"] == ["dept_approver", "dept_handler"]
+    assert body["department"]["code"] == "health"
+    assert body["person"] is None
+
+
+def test_departments_are_public_and_filterable(client, city):
+    response = client.get(reverse("api:department-list"), {"level": "city"})
+    body = response.json()
+    assert response.status_code == 200
+    codes = {department["code"] for department in body["results"]}
+    assert {"public-security", "health", "big-data-center"} <= codes
+    assert all(department["parent"] is None for department in body["results"])
+
+
+def test_departments_search_by_name(client, city):
+    body = client.get(reverse("api:department-list"), {"q": "tax", "level": "city"}).json()
+    assert [department["code"] for department in body["results"]] == ["tax"]
+
+
+def test_departments_with_a_bad_filter_get_a_400_not_a_500(client, city):
+    response = client.get(reverse("api:department-list"), {"level": "galaxy"})
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["level"]
+
+
+def test_departments_bad_page_is_a_404_in_the_error_shape(client, city):
+    body = client.get(reverse("api:department-list"), {"page": "999"}).json()
+    assert body["status"] == 404
+
+
+def test_openapi_schema_lists_the_endpoints(client):
+    response = client.get(reverse("api:schema"), {"format": "json"})
+    schema = response.json()
+    assert response.status_code == 200
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/me/" in schema["paths"]
+    assert "/api/v1/departments/" in schema["paths"]
+
+
+@pytest.mark.parametrize("name", ["api:docs", "api:redoc"])
+def test_api_docs_are_served_locally_without_a_cdn(client, name):
+    response = client.get(reverse(name))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn." not in html and "unpkg" not in html

@@ -1,0 +1,850 @@
+"""The audit chain (留痕): tamper-evident records of every action and personal-data read.
+
+Writing
+    A service calls :func:`audit_record` inside its ``transaction.atomic()``; the entry commits or
+    rolls back with the change it describes.
+
+Chains
+    The log is ``settings.TONGBAN_AUDIT_SHARDS`` independent hash chains. Each entry links to the
+    previous entry *of its chain*, so concurrent writers append to different chains instead of
+    queueing on one head.
+
+    * PostgreSQL: a writer takes a transaction-level advisory lock on a free chain
+      (``pg_try_advisory_xact_lock``, tried in one statement over all chains starting from the
+      thread's preferred one) and only waits when every chain is busy. Advisory locks rather than
+      ``SELECT ... FOR UPDATE SKIP LOCKED`` on chain-head rows, because a head table costs an extra
+      UPDATE of a hot row per entry (dead tuples, WAL, vacuum), while an advisory lock writes
+      nothing, is re-entrant (several entries in one transaction stay on one chain), and is released
+      by the database at commit or rollback. The head is then read from the entries themselves
+      (the last ``seq`` of the chain, an index lookup), and the unique (chain, seq) constraint makes
+      a fork impossible even for a writer that skipped the lock.
+    * SQLite: the database serialises writers (``BEGIN IMMEDIATE``), so the writer simply appends to
+      its preferred chain.
+
+Hash
+    ``hash = sha256(utf8("TBA1" ␟ prev_hash ␟ chain ␟ seq ␟ at ␟ actor_kind ␟ actor_id ␟ actor_label
+    ␟ actor_role ␟ actor_department ␟ action ␟ subject_type ␟ subject_id ␟ case_id ␟ ticket_id ␟
+    purpose ␟ details))`` in lowercase hex, where ␟ is U+001F, numbers are in decimal, ``at`` is
+    UTC with milliseconds (``2026-05-01T02:03:04.567Z``; times are stored truncated to the
+    millisecond) and ``details`` is the stored canonical JSON text. No field may contain U+001F
+    (it is replaced by U+241F on the way in), so the fields cannot be re-split. The first entry of
+    a chain has ``prev_hash`` = 64 zeros.
+
+Checkpoints
+    :func:`audit_checkpoint_create` (a Huey periodic task, and ``tongban audit checkpoint``) signs
+    the heads of all chains with the Ed25519 key from the settings. Verification checks every
+    checkpoint's signature and that every head it names still exists with that hash, so deleting
+    the tail of a chain, or rewriting a chain and recomputing its hashes, is caught. Entries newer
+    than the last checkpoint are protected by the chain only: keep the interval short, and copy the
+    checkpoints (``tongban audit checkpoint`` prints it) out of the database's reach.
+
+Verifying
+    :func:`audit_verify` reads each chain in ``seq`` order with one streaming query whose SQL builds
+    the canonical text, and does the minimum per row in Python: compare ``seq``, compare
+    ``prev_hash``, hash, compare. Chains are verified in parallel processes when the log is large.
+"""
+
+import base64
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import random
+import threading
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.core.models import AuditCheckpoint, AuditEntry
+
+logger = logging.getLogger(__name__)
+
+
+# --- actors ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff member, a citizen, the system itself, or an anonymous visitor."""
+
+    kind: str  # "staff" | "citizen" | "system" | "anonymous"
+    id: str
+    label: str
+    role: str = ""
+    department: str = ""
+
+
+SYSTEM = Actor(kind="system", id="system", label="system")
+ACTOR_KINDS = frozenset({"staff", "citizen", "system", "anonymous"})
+
+
+# --- canonical serialisation and hash --------------------------------------------------------------
+
+MAGIC = "TBA1"
+SEP = "\x1f"
+SEP_REPLACEMENT = "\u241f"
+GENESIS = "0" * 64
+# The text fields in hash order, after MAGIC, prev_hash, chain, seq and at.
+HASHED_TEXT_FIELDS = (
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "actor_role",
+    "actor_department",
+    "action",
+    "subject_type",
+    "subject_id",
+    "case_id",
+    "ticket_id",
+    "purpose",
+    "details",
+)
+# Free text is shortened to fit its column; identifiers that do not fit are a programming error.
+TRUNCATED_FIELDS = frozenset({"actor_label", "purpose"})
+
+
+def canonical_time(at: datetime) -> str:
+    """``at`` in UTC as hashed: ``2026-05-01 02:03:04.567890``, without the fraction when it is zero.
+
+    That is Python's ``str()`` of the naive UTC time, which is also how Django stores a time in
+    SQLite, so there the stored text is hashed as it is.
+    """
+    return str(at.astimezone(UTC).replace(tzinfo=None))
+
+
+def canonical_json(data) -> str:
+    """JSON text with sorted keys and no spaces, non-ASCII kept as is: the stored and hashed form."""
+    return json.dumps(
+        data if data is not None else {},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        cls=DjangoJSONEncoder,
+    )
+
+
+def entry_message(*, prev_hash: str, chain: int, seq: int, at: str, texts) -> str:
+    """The canonical text hashed for an entry; ``at`` is :func:`canonical_time`, ``texts`` follow
+    :data:`HASHED_TEXT_FIELDS`."""
+    return SEP.join((MAGIC, prev_hash, str(chain), str(seq), at, *texts))
+
+
+def entry_hash(message: str) -> str:
+    return hashlib.sha256(message.encode()).hexdigest()
+
+
+def compute_entry_hash(entry: AuditEntry) -> str:
+    """The hash an entry's stored fields call for (slow path; verification builds the text in SQL)."""
+    return entry_hash(
+        entry_message(
+            prev_hash=entry.prev_hash,
+            chain=entry.chain,
+            seq=entry.seq,
+            at=canonical_time(entry.at),
+            texts=[getattr(entry, name) for name in HASHED_TEXT_FIELDS],
+        )
+    )
+
+
+def _canonical_sql(connection) -> tuple[str, list]:
+    """SQL (and its parameters) yielding, per row of the audit table, the UTF-8 bytes of
+    :func:`entry_message`.
+
+    Building the text in the database, in one function call per row, keeps the per-row Python work
+    to one hash. Each piece is formatted as :func:`entry_message` formats it (the tests compare both).
+    """
+    qn = connection.ops.quote_name
+
+    def col(name):
+        return qn(AuditEntry._meta.get_field(name).column)
+
+    pieces = [col("prev_hash"), col("chain"), col("seq"), col("at"), *map(col, HASHED_TEXT_FIELDS)]
+    if connection.vendor == "postgresql":
+        at = col("at")
+        pieces[3] = (
+            f"to_char({at} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+            f"|| CASE WHEN to_char({at}, 'US') = '000000' THEN '' ELSE '.' || to_char({at}, 'US') END"
+        )
+        return f"convert_to(concat_ws(%s, %s, {', '.join(pieces)}), 'UTF8')", [SEP, MAGIC]
+    if connection.vendor == "sqlite":
+        # One printf builds the whole text; the stored time is already in canonical form.
+        return f"CAST(printf(%s, {', '.join(pieces)}) AS BLOB)", [MAGIC + f"{SEP}%s" * len(pieces)]
+    raise ImproperlyConfigured(f"the audit chain supports SQLite and PostgreSQL, not {connection.vendor}")
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+# Two-key advisory locks: (LOCK_NAMESPACE, chain). "TBAU" as a 32-bit integer.
+LOCK_NAMESPACE = 0x54424155
+_local = threading.local()
+
+
+def _forget_preferred_chains():
+    # A forked process starts afresh, or every child of one parent would aim at the same chain.
+    _local.__dict__.clear()
+
+
+os.register_at_fork(after_in_child=_forget_preferred_chains)
+
+
+def shard_count() -> int:
+    return max(1, int(settings.TONGBAN_AUDIT_SHARDS))
+
+
+def _preferred_chain(alias: str, shards: int) -> int:
+    """This thread's chain for ``alias``: random at first, then the last one it got."""
+    preferred = getattr(_local, "preferred", None)
+    if preferred is None:
+        preferred = _local.preferred = {}
+    chain = preferred.get(alias)
+    if chain is None or chain >= shards:
+        chain = preferred[alias] = random.randrange(shards)
+    return chain
+
+
+def _claim_chain(connection, alias: str, shards: int) -> int:
+    """Pick the chain this transaction appends to, holding its lock where the database needs one."""
+    chain = _preferred_chain(alias, shards)
+    if connection.vendor != "postgresql":
+        return chain
+    order = [(chain + step) % shards for step in range(shards)]
+    # CASE evaluates its conditions in order and stops at the first true one, so exactly one lock
+    # is taken. The preferred chain comes first: a transaction that already holds it gets it again.
+    whens = " ".join(f"WHEN pg_try_advisory_xact_lock({LOCK_NAMESPACE}, {c}) THEN {c}" for c in order)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT CASE {whens} END")
+        (got,) = cursor.fetchone()
+        if got is None:
+            # Every chain is busy: queue on ours.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
+            got = chain
+    _local.preferred[alias] = got
+    return got
+
+
+# The INSERT's columns, in the model's field order so that the row can become a model instance as is.
+_INSERT_FIELDS = ("chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash")
+
+
+@lru_cache(maxsize=8)
+def _statements(returning: bool):
+    """The head lookup and the INSERT."""
+    meta = AuditEntry._meta
+    table = meta.db_table
+    head = f"SELECT seq, hash FROM {table} WHERE chain = %s ORDER BY seq DESC LIMIT 1"  # noqa: S608
+    insert = (
+        f"INSERT INTO {table} ({', '.join(meta.get_field(c).column for c in _INSERT_FIELDS)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))})"
+    )
+    if returning:
+        insert += f" RETURNING {meta.pk.column}"
+    return head, insert
+
+
+@lru_cache(maxsize=1)
+def _limits() -> tuple[tuple[str, int], ...]:
+    return tuple((name, AuditEntry._meta.get_field(name).max_length or 0) for name in HASHED_TEXT_FIELDS)
+
+
+def _clean_texts(values: dict) -> list[str]:
+    """The text fields in hash order: strings, without U+001F, fitting their columns."""
+    texts = []
+    for name, limit in _limits():
+        value = values.get(name)
+        text = "" if value is None else str(value)
+        if SEP in text:
+            text = text.replace(SEP, SEP_REPLACEMENT)
+        if limit and len(text) > limit:
+            if name not in TRUNCATED_FIELDS:
+                raise ValueError(f"audit {name} is longer than {limit} characters: {text[:40]!r}...")
+            text = text[: limit - 1] + "…"
+        texts.append(text)
+    return texts
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str = "",
+    subject_id: str = "",
+    case_id: str = "",
+    ticket_id: str = "",
+    purpose: str = "",
+    details: dict | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log and return it.
+
+    Call it inside the service's ``transaction.atomic()``: the entry joins that transaction, so it
+    exists exactly when the change it records does. (Called outside a transaction, it runs in its
+    own.) ``details`` must be JSON-serialisable (dates, UUIDs and decimals are turned into strings).
+    """
+    if actor.kind not in ACTOR_KINDS:
+        raise ValueError(f"unknown actor kind {actor.kind!r}; expected one of {sorted(ACTOR_KINDS)}")
+    if not action:
+        raise ValueError("an audit entry needs an action")
+    return _append(
+        using=router.db_for_write(AuditEntry),
+        values={
+            "actor_kind": actor.kind,
+            "actor_id": actor.id,
+            "actor_label": actor.label,
+            "actor_role": actor.role,
+            "actor_department": actor.department,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "case_id": case_id,
+            "ticket_id": ticket_id,
+            "purpose": purpose,
+            "details": canonical_json(details),
+        },
+    )
+
+
+def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEntry:
+    """Append an entry with the given text ``values`` to a chain of database ``using``."""
+    texts = _clean_texts(values)
+    at = at or timezone.now()
+    at_text = canonical_time(at)
+    connection = connections[using]
+    returning = connection.features.can_return_columns_from_insert
+    head_sql, insert_sql = _statements(returning)
+    shards = shard_count()
+    # savepoint=False: inside the caller's transaction this adds no savepoint round trips; if the
+    # append fails, the caller's transaction fails with it, as it should.
+    with transaction.atomic(using=using, savepoint=False):
+        chain = _claim_chain(connection, using, shards)
+        with connection.cursor() as cursor:
+            cursor.execute(head_sql, [chain])
+            row = cursor.fetchone()
+            prev_seq, prev_hash = row if row else (0, GENESIS)
+            seq = prev_seq + 1
+            digest = entry_hash(
+                entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=at_text, texts=texts)
+            )
+            cursor.execute(
+                insert_sql, [chain, seq, connection.ops.adapt_datetimefield_value(at), *texts, prev_hash, digest]
+            )
+            pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    return AuditEntry.from_db(using, None, [pk, chain, seq, at, *texts, prev_hash, digest])
+
+
+# --- signing key -----------------------------------------------------------------------------------
+
+
+def _load_private_key(text: str) -> Ed25519PrivateKey:
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    else:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured("TONGBAN_AUDIT_SIGNING_KEY is neither PEM nor base64") from exc
+        if len(raw) != 32:
+            raise ImproperlyConfigured("TONGBAN_AUDIT_SIGNING_KEY must be 32 raw bytes in base64 (or PEM)")
+        key = Ed25519PrivateKey.from_private_bytes(raw)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured("TONGBAN_AUDIT_SIGNING_KEY must be an Ed25519 private key")
+    return key
+
+
+def _key_file(path: Path) -> Ed25519PrivateKey:
+    """Read the demo key file, creating it (mode 0600) on first use."""
+    try:
+        return _load_private_key(path.read_text())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return _load_private_key(path.read_text())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    logger.warning("Created the audit signing key %s; set TONGBAN_AUDIT_SIGNING_KEY in production.", path)
+    return key
+
+
+@lru_cache(maxsize=4)
+def _signing_key(configured: str, key_file: str) -> Ed25519PrivateKey:
+    return _load_private_key(configured) if configured else _key_file(Path(key_file))
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The Ed25519 key that signs checkpoints (settings, or the demo key file)."""
+    return _signing_key(settings.TONGBAN_AUDIT_SIGNING_KEY, settings.TONGBAN_AUDIT_SIGNING_KEY_FILE)
+
+
+def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """SHA-256 of the raw public key, in hex."""
+    return hashlib.sha256(public_key_bytes(key)).hexdigest()
+
+
+def generate_signing_key() -> tuple[str, str]:
+    """A new key as (base64 of the raw 32 private bytes, fingerprint): for TONGBAN_AUDIT_SIGNING_KEY."""
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return base64.b64encode(raw).decode(), key_fingerprint(key)
+
+
+def trusted_public_keys() -> dict[str, Ed25519PublicKey]:
+    """Keys whose checkpoints verify: the signing key, plus retired ones an operator still trusts
+    (``TONGBAN_AUDIT_TRUSTED_KEYS``: base64 raw public keys), by fingerprint."""
+    keys = {}
+    for text in getattr(settings, "TONGBAN_AUDIT_TRUSTED_KEYS", []) or []:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+        keys[key_fingerprint(public)] = public
+    current = signing_key().public_key()
+    keys[key_fingerprint(current)] = current
+    return keys
+
+
+# --- checkpoints -----------------------------------------------------------------------------------
+
+
+def _chain_heads(connection) -> list[tuple[int, int, str]]:
+    """``(chain, seq, hash)`` of the last entry of every non-empty chain, by index seeks only."""
+    table = AuditEntry._meta.db_table
+    heads = []
+    chain = -1
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(f"SELECT MIN(chain) FROM {table} WHERE chain > %s", [chain])  # noqa: S608
+            (chain,) = cursor.fetchone()
+            if chain is None:
+                return heads
+            cursor.execute(
+                f"SELECT seq, hash FROM {table} WHERE chain = %s ORDER BY seq DESC LIMIT 1",  # noqa: S608
+                [chain],
+            )
+            seq, digest = cursor.fetchone()
+            heads.append((chain, seq, digest))
+
+
+def checkpoint_message(*, at: str, heads: str, entries: int, fingerprint: str) -> bytes:
+    """What a checkpoint's signature covers."""
+    return SEP.join(("TBC1", at, heads, str(entries), fingerprint)).encode()
+
+
+def audit_checkpoint_create(*, force: bool = False, using: str | None = None) -> AuditCheckpoint | None:
+    """Sign the current heads of all chains and store them; ``None`` when nothing changed since the
+    last checkpoint (unless ``force``) or the log is empty.
+
+    A checkpoint is not itself audited: that entry would move a head, so an idle log would never
+    stop producing checkpoints.
+    """
+    using = using or router.db_for_write(AuditCheckpoint)
+    connection = connections[using]
+    key = signing_key()
+    with transaction.atomic(using=using):
+        heads = _chain_heads(connection)
+        if not heads:
+            return None
+        heads_text = canonical_json([list(head) for head in heads])
+        last = AuditCheckpoint.objects.using(using).order_by("-id").only("heads").first()
+        if last and last.heads == heads_text and not force:
+            return None
+        at = timezone.now()
+        entries = sum(seq for _chain, seq, _hash in heads)
+        fingerprint = key_fingerprint(key)
+        message = checkpoint_message(
+            at=canonical_time(at), heads=heads_text, entries=entries, fingerprint=fingerprint
+        )
+        return AuditCheckpoint.objects.using(using).create(
+            at=at,
+            heads=heads_text,
+            entries=entries,
+            key_fingerprint=fingerprint,
+            signature=key.sign(message).hex(),
+        )
+
+
+def checkpoint_as_json(checkpoint: AuditCheckpoint) -> str:
+    """A checkpoint as one JSON line, to keep a copy outside the database."""
+    return json.dumps(
+        {
+            "id": checkpoint.pk,
+            "at": canonical_time(checkpoint.at),
+            "heads": checkpoint.heads_data,
+            "entries": checkpoint.entries,
+            "key_fingerprint": checkpoint.key_fingerprint,
+            "signature": checkpoint.signature,
+        },
+        separators=(",", ":"),
+    )
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """Something wrong in the log: ``entry_id``/``chain``/``seq`` name the first bad entry of a chain."""
+
+    kind: str  # edited, unlinked, missing, duplicate, truncated, checkpoint
+    message: str
+    chain: int | None = None
+    seq: int | None = None
+    entry_id: int | None = None
+    checkpoint_id: int | None = None
+
+
+@dataclass
+class AuditVerification:
+    """What :func:`audit_verify` found."""
+
+    chains: int = 0
+    entries: int = 0
+    checkpoints: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    problems: list[AuditProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def rate(self) -> float:
+        return self.entries / self.seconds if self.seconds else 0.0
+
+
+# Per chain, the checkpointed heads: {chain: {seq: (hash, checkpoint id)}}.
+Marks = dict[int, dict[int, tuple[str, int]]]
+
+
+def _verify_checkpoints(using: str, problems: list) -> tuple[int, Marks]:
+    """Check every checkpoint's signature; return their number and the heads of the valid ones."""
+    keys = trusted_public_keys()
+    marks: Marks = {}
+    count = 0
+    rows = (
+        AuditCheckpoint.objects.using(using)
+        .order_by("id")
+        .values_list("id", "at", "heads", "entries", "key_fingerprint", "signature")
+    )
+    for pk, at, heads_text, entries, fingerprint, signature in rows.iterator(chunk_size=2000):
+        count += 1
+        public = keys.get(fingerprint)
+        if public is None:
+            problems.append(
+                AuditProblem(
+                    kind="checkpoint",
+                    checkpoint_id=pk,
+                    message=_("checkpoint #%(id)s is signed by an unknown key %(fingerprint)s")
+                    % {"id": pk, "fingerprint": fingerprint[:16]},
+                )
+            )
+            continue
+        message = checkpoint_message(
+            at=canonical_time(at), heads=heads_text, entries=entries, fingerprint=fingerprint
+        )
+        try:
+            public.verify(bytes.fromhex(signature), message)
+            heads = json.loads(heads_text)
+        except (InvalidSignature, ValueError):
+            problems.append(
+                AuditProblem(
+                    kind="checkpoint",
+                    checkpoint_id=pk,
+                    message=_("checkpoint #%(id)s has an invalid signature: it was forged or altered")
+                    % {"id": pk},
+                )
+            )
+            continue
+        for chain, seq, digest in heads:
+            known = marks.setdefault(chain, {}).get(seq)
+            if known is None:
+                marks[chain][seq] = (digest, pk)
+            elif known[0] != digest:
+                problems.append(
+                    AuditProblem(
+                        kind="checkpoint",
+                        chain=chain,
+                        seq=seq,
+                        checkpoint_id=pk,
+                        message=_(
+                            "checkpoints #%(first)s and #%(second)s disagree on chain %(chain)s seq %(seq)s: "
+                            "the chain was rewritten between them"
+                        )
+                        % {"first": known[1], "second": pk, "chain": chain, "seq": seq},
+                    )
+                )
+    return count, marks
+
+
+# The fast pass. Entries are read in id order, a plain sequential scan, and each chain is followed
+# through them: within a chain, ids grow with seq (a writer holds the chain while it reads the head
+# and inserts). The rows are split into id ranges, one per process; each reports, per chain, how
+# its part starts and ends, and the parent checks that the parts join up. Any chain that does not
+# pass is walked again, slowly and in seq order, by _walk_chain, which names its first bad entry.
+
+_scan_context: dict = {}  # set before forking: the workers inherit it instead of unpickling it
+
+
+@dataclass
+class _ScanResult:
+    # chain -> [first seq, first prev_hash, next seq, last hash]
+    parts: dict = field(default_factory=dict)
+    suspects: set = field(default_factory=set)
+    rows: int = 0
+
+
+def _scan_range(bounds: tuple[int | None, int | None]) -> _ScanResult:
+    using, marks = _scan_context["using"], _scan_context["marks"]
+    low, high = bounds
+    connection = connections[using]
+    canonical, params = _canonical_sql(connection)
+    where, where_params = [], []
+    if low is not None:
+        where.append("id > %s")
+        where_params.append(low)
+    if high is not None:
+        where.append("id <= %s")
+        where_params.append(high)
+    sql = (
+        f"SELECT chain, seq, prev_hash, hash, {canonical} FROM {AuditEntry._meta.db_table}"  # noqa: S608
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY id"
+    )
+    result = _ScanResult()
+    parts, suspects = result.parts, result.suspects
+    sha256 = hashlib.sha256
+    # PostgreSQL: a server-side cursor, which lives in a transaction. SQLite streams rows by itself,
+    # and a transaction there would take the write lock and stop writers for the whole scan.
+    in_transaction = transaction.atomic(using=using) if connection.vendor == "postgresql" else nullcontext()
+    with in_transaction, connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params + where_params)
+        while rows := cursor.fetchmany(10_000):
+            result.rows += len(rows)
+            for chain, seq, prev_hash, digest, blob in rows:
+                # The hot loop: one dict lookup, three comparisons and one hash per entry.
+                state = parts.get(chain)
+                if state is None:
+                    state = parts[chain] = [seq, prev_hash, seq, prev_hash, marks.get(chain)]
+                try:
+                    good = seq == state[2] and prev_hash == state[3] and sha256(blob).hexdigest() == digest
+                except TypeError:  # a NULL where the canonical text should be
+                    good = False
+                if not good:
+                    suspects.add(chain)
+                    state[2] = -1  # stop following this chain: _walk_chain will
+                    continue
+                state[2] = seq + 1
+                state[3] = digest
+                if state[4] is not None:
+                    mark = state[4].get(seq)
+                    if mark is not None and mark[0] != digest:
+                        suspects.add(chain)
+                        state[2] = -1
+    for chain in parts:
+        del parts[chain][4:]
+    return result
+
+
+def _diagnose(chain, row, expected_seq, last_hash, last_id) -> AuditProblem:
+    """Name what is wrong with ``row``, the first entry of ``chain`` that failed its check."""
+    entry_id, seq, prev_hash, _digest, _blob = row
+    where = {"id": entry_id, "chain": chain, "seq": seq}
+    if seq != expected_seq:
+        if isinstance(seq, int) and seq > expected_seq:
+            kind = "missing"
+            message = _(
+                "entry id=%(id)s (chain %(chain)s, seq %(seq)s): the entries before it from seq %(missing)s "
+                "are missing (deleted?)"
+            ) % {**where, "missing": expected_seq}
+        else:
+            kind = "duplicate"
+            message = (
+                _(
+                    "entry id=%(id)s (chain %(chain)s, seq %(seq)s): sequence number out of order or repeated "
+                    "(inserted entry?)"
+                )
+                % where
+            )
+    elif prev_hash != last_hash:
+        kind = "unlinked"
+        message = _(
+            "entry id=%(id)s (chain %(chain)s, seq %(seq)s) does not link to the entry before it "
+            "(id=%(previous)s): an entry was inserted, reordered or rewritten here"
+        ) % {**where, "previous": last_id if last_id is not None else "-"}
+    else:
+        kind = "edited"
+        message = (
+            _("entry id=%(id)s (chain %(chain)s, seq %(seq)s) does not match its hash: it was edited") % where
+        )
+    return AuditProblem(kind=kind, message=message, chain=chain, seq=seq, entry_id=entry_id)
+
+
+def _walk_chain(using: str, chain: int, marks: dict[int, tuple[str, int]]) -> tuple[int, AuditProblem | None]:
+    """Walk one chain in ``seq`` order and return its length and its first problem, if any."""
+    connection = connections[using]
+    canonical, params = _canonical_sql(connection)
+    sql = (
+        f"SELECT id, seq, prev_hash, hash, {canonical} "  # noqa: S608
+        f"FROM {AuditEntry._meta.db_table} WHERE chain = %s ORDER BY seq"
+    )
+    sha256 = hashlib.sha256
+    next_seq, last_hash, last_id = 1, GENESIS, None
+    in_transaction = transaction.atomic(using=using) if connection.vendor == "postgresql" else nullcontext()
+    with in_transaction, connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [*params, chain])
+        while rows := cursor.fetchmany(10_000):
+            for row in rows:
+                entry_id, seq, prev_hash, digest, blob = row
+                try:
+                    good = seq == next_seq and prev_hash == last_hash and sha256(blob).hexdigest() == digest
+                except TypeError:
+                    good = False
+                if not good:
+                    return next_seq - 1, _diagnose(chain, row, next_seq, last_hash, last_id)
+                mark = marks.get(seq)
+                if mark is not None and mark[0] != digest:
+                    return seq, AuditProblem(
+                        kind="checkpoint",
+                        chain=chain,
+                        seq=seq,
+                        entry_id=entry_id,
+                        checkpoint_id=mark[1],
+                        message=_(
+                            "entry id=%(id)s (chain %(chain)s, seq %(seq)s) differs from checkpoint "
+                            "#%(checkpoint)s: the chain was rewritten from here or earlier"
+                        )
+                        % {"id": entry_id, "chain": chain, "seq": seq, "checkpoint": mark[1]},
+                    )
+                last_hash, last_id = digest, entry_id
+                next_seq += 1
+    length = next_seq - 1
+    beyond = [seq for seq in marks if seq > length]
+    if beyond:
+        checkpoint = marks[max(beyond)][1]
+        return length, AuditProblem(
+            kind="truncated",
+            chain=chain,
+            seq=length + 1,
+            checkpoint_id=checkpoint,
+            message=_(
+                "chain %(chain)s ends at seq %(last)s but checkpoint #%(checkpoint)s recorded seq %(seq)s: "
+                "the entries from seq %(missing)s on were deleted"
+            )
+            % {
+                "chain": chain,
+                "last": length,
+                "checkpoint": checkpoint,
+                "seq": max(beyond),
+                "missing": length + 1,
+            },
+        )
+    return length, None
+
+
+def _walk_chain_job(args):
+    return _walk_chain(*args)
+
+
+def _join(scans: list[_ScanResult], marks: Marks) -> tuple[dict[int, int], set]:
+    """Join the parts each range found; return every chain's length and the chains that need a walk."""
+    suspects = set().union(*(scan.suspects for scan in scans))
+    ends: dict = {}  # chain -> (next seq, last hash) so far
+    for scan in scans:
+        for chain, (first_seq, first_prev, next_seq, last_hash) in scan.parts.items():
+            expected = ends.get(chain, (1, GENESIS))
+            if (first_seq, first_prev) != expected or not isinstance(chain, int):
+                suspects.add(chain)
+            ends[chain] = (next_seq, last_hash)
+    lengths = {chain: next_seq - 1 for chain, (next_seq, _hash) in ends.items()}
+    for chain, chain_marks in marks.items():
+        # A checkpointed head past the end of its chain: the tail (or the whole chain) is gone.
+        if max(chain_marks) > lengths.get(chain, 0):
+            suspects.add(chain)
+    return lengths, suspects
+
+
+def _pool(workers: int):
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def audit_verify(*, workers: int | None = None, using: str | None = None) -> AuditVerification:
+    """Verify the whole log: every chain's order, links and hashes, every checkpoint's signature and
+    the heads it recorded. Returns the first problem of each bad chain, naming its entry.
+
+    ``workers`` processes share the work, each with its own database connection; by default one per
+    CPU once the log is large. Inside a transaction it works in this process only, since other
+    processes could not see uncommitted entries.
+    """
+    using = using or router.db_for_read(AuditEntry)
+    connection = connections[using]
+    started = time.perf_counter()
+    report = AuditVerification()
+    report.checkpoints, marks = _verify_checkpoints(using, report.problems)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {AuditEntry._meta.db_table}")  # noqa: S608
+        low, high = cursor.fetchone()
+    size = (high - low + 1) if low is not None else 0
+    if workers is None:
+        workers = (os.cpu_count() or 1) if size >= 200_000 else 1
+    if workers > 1 and (connection.in_atomic_block or "fork" not in multiprocessing.get_all_start_methods()):
+        workers = 1
+    workers = max(1, workers)
+    # Id ranges: (None, b1], (b1, b2], ..., (bn, None), so that no row can fall outside them.
+    cuts = [low - 1 + size * i // workers for i in range(1, workers)] if size else []
+    ranges = list(zip([None, *cuts], [*cuts, None], strict=True))
+
+    _scan_context.update(using=using, marks=marks)
+    try:
+        if workers > 1:
+            connections.close_all()  # no connection may be shared across fork
+            with _pool(workers) as pool:
+                scans = pool.map(_scan_range, ranges)
+        else:
+            scans = [_scan_range(bounds) for bounds in ranges]
+    finally:
+        _scan_context.clear()
+    lengths, suspects = _join(scans, marks)
+
+    # Walk the chains that did not pass, in seq order, to name their first bad entry.
+    walks = [(using, chain, marks.get(chain, {})) for chain in sorted(suspects, key=str)]
+    if len(walks) > 1 and workers > 1:
+        with _pool(min(workers, len(walks))) as pool:
+            walked = pool.map(_walk_chain_job, walks)
+    else:
+        walked = [_walk_chain_job(job) for job in walks]
+    for (_using, chain, _marks), (length, problem) in zip(walks, walked, strict=True):
+        lengths[chain] = length
+        if problem is not None:
+            report.problems.append(problem)
+    report.problems.sort(key=lambda p: (p.chain is not None, str(p.chain), p.seq or 0))
+    report.chains = len(lengths)
+    report.entries = sum(scan.rows for scan in scans)
+    report.workers = workers
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,232 @@
+"""Outbox events: a service records its domain events in its own transaction; workers deliver them.
+
+A service emits inside its ``transaction.atomic()``::
+
+    event_emit("case.submitted", {"case": str(case.pk)}, subject_type="case", subject_id=case.pk)
+
+The event and one delivery per subscriber registered for its name are written with the change that caused
+them, so either all of it commits or none. On commit a Huey task delivers the event at once; a periodic task
+(every minute) runs whatever else is due — retries, and events whose task was lost because the queue was
+down. Each subscriber's delivery is retried on its own with exponential backoff, so one failing subscriber
+never re-runs the others; after ``TONGBAN_EVENT_MAX_ATTEMPTS`` attempts it is dead, its traceback kept, and
+an administrator can replay it from the admin (``event_replay``).
+
+Subscribers live in each app's ``events.py``, which core imports at startup::
+
+    @subscriber("case.submitted")
+    def notify_applicant(event):  # receives the OutboxEvent
+        ...
+
+Delivery is at least once, so a handler MUST be idempotent: it may run again for the same event (a worker
+stopped before it could record the delivery, an administrator replayed it). Key what it writes on
+``event.id``, or check the state it is about to change. A handler runs in one transaction together with the
+marking of its delivery, so its own database writes commit exactly when the delivery is recorded; work
+outside the database (a message, an HTTP call) has no such guarantee. On SQLite that transaction holds the
+write lock: keep handlers short and hand slow outside work to a task of their own.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from tongban.core.audit import audit_record
+from tongban.core.models import EventDelivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxEvent], object]
+
+# A claimed delivery is not claimed again for this long, so a slow handler is not run twice at once; if its
+# worker dies, the delivery becomes due again after it.
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_RETRY_DELAY = timedelta(hours=6)
+BATCH_SIZE = 100
+WORKER_LOST = "\n\nThe worker stopped during the last attempt; no attempts are left."
+
+# event name -> {subscriber name: handler}
+_registry: dict[str, dict[str, Handler]] = {}
+
+
+def subscriber(event_name: str, *, name: str | None = None):
+    """Register the decorated ``handler(event)`` for events called ``event_name``.
+
+    ``name`` identifies the subscriber in delivery records; it defaults to the handler's module and
+    qualified name, so keep it stable (or pass one) when moving or renaming a handler that has deliveries.
+    """
+
+    def decorator(handler: Handler) -> Handler:
+        key = name or f"{handler.__module__}.{handler.__qualname__}"
+        if len(key) > EventDelivery._meta.get_field("subscriber").max_length:
+            raise ImproperlyConfigured(f"subscriber name {key!r} is too long")
+        handlers = _registry.setdefault(event_name, {})
+        if handlers.get(key, handler) is not handler:
+            raise ImproperlyConfigured(f"another subscriber named {key!r} is registered for {event_name!r}")
+        handlers[key] = handler
+        return handler
+
+    return decorator
+
+
+def subscribers_for(event_name: str) -> dict[str, Handler]:
+    """The handlers registered for ``event_name``, by subscriber name."""
+    return dict(_registry.get(event_name, {}))
+
+
+def event_emit(name: str, payload: dict, *, subject_type: str = "", subject_id: str = "") -> OutboxEvent:
+    """Record an event and its deliveries in the caller's transaction; delivery is queued on commit."""
+    with transaction.atomic():
+        event = OutboxEvent.objects.create(
+            name=name,
+            payload=payload,
+            subject_type=subject_type,
+            subject_id="" if subject_id is None else str(subject_id),
+        )
+        names = list(_registry.get(name, {}))
+        if names:
+            EventDelivery.objects.bulk_create(
+                [
+                    EventDelivery(event=event, subscriber=key, next_attempt_at=event.created_at)
+                    for key in names
+                ]
+            )
+            transaction.on_commit(partial(_enqueue, event.pk))
+    return event
+
+
+def event_deliver(*, event_id=None, limit: int = BATCH_SIZE) -> int:
+    """Run the due deliveries of one event, or of all events; return how many were attempted.
+
+    Safe with several workers at once: each delivery is claimed by one of them (see ``_claim``).
+    """
+    attempted = 0
+    while True:
+        batch = _claim(event_id=event_id, limit=limit)
+        for delivery in batch:
+            _run(delivery)
+        attempted += len(batch)
+        if len(batch) < limit:
+            return attempted
+
+
+def event_replay(*, actor, delivery_ids) -> int:
+    """Put dead deliveries back to pending with fresh attempts and queue them; return how many."""
+    with transaction.atomic():
+        dead = list(
+            EventDelivery.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .filter(pk__in=list(delivery_ids), status=EventDelivery.Status.DEAD)
+        )
+        for delivery in dead:
+            audit_record(
+                actor=actor,
+                action="event.replay",
+                subject_type="event_delivery",
+                subject_id=str(delivery.pk),
+                details={
+                    "event": delivery.event.name,
+                    "event_id": str(delivery.event_id),
+                    "subscriber": delivery.subscriber,
+                    "attempts": delivery.attempts,
+                },
+            )
+        EventDelivery.objects.filter(pk__in=[d.pk for d in dead]).update(
+            status=EventDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        for event_id in {d.event_id for d in dead}:
+            transaction.on_commit(partial(_enqueue, event_id))
+    return len(dead)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after failed attempt number ``attempts`` (1, 2, ...): doubling, capped."""
+    delay = timedelta(seconds=settings.TONGBAN_EVENT_RETRY_SECONDS * 2 ** (attempts - 1))
+    return min(delay, MAX_RETRY_DELAY)
+
+
+def _enqueue(event_id) -> None:
+    from tongban.core.tasks import deliver_event
+
+    try:
+        deliver_event(str(event_id))
+    except Exception:
+        # The periodic sweep delivers it anyway; a queue outage must not fail the committed request.
+        logger.warning(
+            "could not queue the delivery of event %s; the next sweep delivers it", event_id, exc_info=True
+        )
+
+
+def _claim(*, event_id, limit: int) -> list[EventDelivery]:
+    """Take due pending deliveries for this worker: count the attempt and lease them for a while.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets concurrent workers take disjoint rows; on SQLite the
+    transaction takes the database write lock at BEGIN (IMMEDIATE), so claims run one at a time.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = EventDelivery.objects.filter(status=EventDelivery.Status.PENDING, next_attempt_at__lte=now)
+        if event_id is not None:
+            due = due.filter(event_id=event_id)
+        ids = list(
+            due.order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        claimed = EventDelivery.objects.filter(pk__in=ids)
+        # A delivery already at its last attempt is due again only when that attempt never finished.
+        claimed.filter(attempts__gte=settings.TONGBAN_EVENT_MAX_ATTEMPTS).update(
+            status=EventDelivery.Status.DEAD,
+            last_error=Concat(F("last_error"), Value(WORKER_LOST), output_field=TextField()),
+            updated_at=now,
+        )
+        claimed.filter(status=EventDelivery.Status.PENDING).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now
+        )
+    return list(claimed.filter(status=EventDelivery.Status.PENDING).select_related("event"))
+
+
+def _run(delivery: EventDelivery) -> None:
+    """Run one claimed delivery and record the outcome."""
+    handler = _registry.get(delivery.event.name, {}).get(delivery.subscriber)
+    try:
+        if handler is None:
+            raise LookupError(
+                f"no subscriber {delivery.subscriber!r} for {delivery.event.name!r} is registered in this process"
+            )
+        with transaction.atomic():
+            handler(delivery.event)
+            now = timezone.now()
+            EventDelivery.objects.filter(pk=delivery.pk).update(
+                status=EventDelivery.Status.DELIVERED, delivered_at=now, last_error="", updated_at=now
+            )
+    except Exception:
+        _fail(delivery, traceback.format_exc())
+
+
+def _fail(delivery: EventDelivery, error: str) -> None:
+    now = timezone.now()
+    if delivery.attempts >= settings.TONGBAN_EVENT_MAX_ATTEMPTS:
+        changes = {"status": EventDelivery.Status.DEAD}
+        logger.error(
+            "event %s to %s is dead after %d attempts",
+            delivery.event.name,
+            delivery.subscriber,
+            delivery.attempts,
+        )
+    else:
+        changes = {"next_attempt_at": now + retry_delay(delivery.attempts)}
+        logger.warning(
+            "event %s to %s failed (attempt %d), retrying",
+            delivery.event.name,
+            delivery.subscriber,
+            delivery.attempts,
+        )
+    EventDelivery.objects.filter(pk=delivery.pk).update(last_error=error, updated_at=now, **changes)

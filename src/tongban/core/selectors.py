@@ -1,0 +1,45 @@
+"""Reads of core data for other apps, the workbench and the admin."""
+
+from django.db.models import QuerySet
+
+from tongban.core.models import AuditEntry
+
+# --- audit -------------------------------------------------------------------
+
+
+def audit_entry_list(
+    *,
+    actor=None,
+    department: str | None = None,
+    subject: tuple[str, str] | None = None,
+    case_id: str | None = None,
+    ticket_id: str | None = None,
+    action: str | None = None,
+    limit: int | None = 50,
+) -> QuerySet[AuditEntry] | list[AuditEntry]:
+    """Audit entries, newest first, filtered by who acted, in which department, on what.
+
+    ``actor`` is a ``tongban.core.audit.Actor`` (kind and id are matched); ``department`` a
+    department code; ``subject`` a ``(subject_type, subject_id)`` pair. The caller decides who may
+    see what (a supervisor sees all, a department head their department) and passes the filter.
+    ``limit=None`` returns the unsliced queryset, for paginating views and the admin.
+    """
+    entries = AuditEntry.objects.all()
+    if actor is not None:
+        entries = entries.filter(actor_kind=actor.kind, actor_id=actor.id)
+    if department is not None:
+        entries = entries.filter(actor_department=department)
+    if subject is not None:
+        subject_type, subject_id = subject
+        entries = entries.filter(subject_type=subject_type, subject_id=str(subject_id))
+    if case_id is not None:
+        entries = entries.filter(case_id=str(case_id))
+    if ticket_id is not None:
+        entries = entries.filter(ticket_id=str(ticket_id))
+    if action is not None:
+        entries = entries.filter(action=action)
+    entries = entries.order_by("-id")
+    return entries if limit is None else list(entries[:limit])
+
+
+# --- end audit ---------------------------------------------------------------

@@ -1,0 +1,120 @@
+"""``tongban seed``: build the demo city (deterministic for a seed) and print the accounts to log in with."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from tongban.demo import reference as ref
+from tongban.demo.selectors import demo_account_list, seed_run_latest
+from tongban.demo.services import DEFAULT_BATCH_SIZE, demo_city_seed
+from tongban.identity.models import Person
+from tongban.identity.reference import ROLE_DEFINITIONS
+
+ROLE_LABELS = {role.code: role.name_en for role in ROLE_DEFINITIONS}
+
+
+def count(value):
+    return f"{value:,}"
+
+
+class Command(BaseCommand):
+    help = "Seed the demo city: districts, streets, departments, staff, persons, households, organisations."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--people", type=int, default=ref.DEFAULT_PEOPLE, help="synthetic persons (default 20,000)"
+        )
+        parser.add_argument(
+            "--organisations",
+            type=int,
+            default=ref.DEFAULT_ORGANISATIONS,
+            help="organisations (default 2,000)",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=ref.DEFAULT_SEED, help="random seed (default 20261127)"
+        )
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per insert")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (but list the accounts) when persons exist"
+        )
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def handle(self, *args, people, organisations, seed, batch_size, if_empty, quiet, **options):
+        if people < 0 or organisations < 0 or batch_size < 1:
+            raise CommandError("--people and --organisations must be 0 or more, --batch-size at least 1.")
+        existing = Person.objects.count()
+        if existing:
+            if not if_empty:
+                raise CommandError(
+                    f"The database already holds {existing:,} persons. The demo city is seeded into an empty "
+                    "database (use --if-empty to skip quietly, or a fresh TONGBAN_VAR_DIR / DATABASE_URL)."
+                )
+            run = seed_run_latest()
+            self.stdout.write(f"The demo city is already there ({existing:,} persons): nothing seeded.")
+            if run is not None:
+                self.write_summary(run)
+            self.write_accounts()
+            return
+
+        show_bar = not quiet and sys.stderr.isatty()
+        with tqdm(
+            total=people, unit=" persons", unit_scale=True, disable=not show_bar, file=sys.stderr
+        ) as bar:
+            try:
+                result = demo_city_seed(
+                    people=people,
+                    organisations=organisations,
+                    seed=seed,
+                    batch_size=batch_size,
+                    progress=bar.update,
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        run = result.run
+        rate = run.counts["seeded_persons"] / run.seconds if run.seconds else 0
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo city seeded with seed {run.seed} in {run.seconds:.1f} s ({rate:,.0f} persons/s)."
+            )
+        )
+        self.write_summary(run)
+        self.write_accounts()
+
+    def write_summary(self, run):
+        c = run.counts
+        lines = [
+            ("districts / streets", f"{c['districts']} / {c['streets']}"),
+            ("departments", count(c["departments"])),
+            ("staff / users", f"{count(c['staff'])} / {count(c['users'])}"),
+            (
+                "persons",
+                f"{count(c['persons'])} ({count(c['retired_area_codes'])} with a retired Shanghai area code, "
+                f"{count(c['other_province_codes'])} with one of another province)",
+            ),
+            ("households", count(c["households"])),
+            ("organisations", count(c["organisations"])),
+        ]
+        self.stdout.write(f"Demo city (seed {run.seed}, {run.created_at:%Y-%m-%d %H:%M}):")
+        for label, value in lines:
+            self.stdout.write(f"  {label:<22}{value}")
+
+    def write_accounts(self):
+        accounts = demo_account_list()
+        if not accounts:
+            return
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.WARNING(
+                f"Demo accounts (demo only!) - every one has the password: {ref.DEMO_PASSWORD}"
+            )
+        )
+        self.stdout.write(f"  {'username':<20}{'role':<26}{'name':<8}department / organisation")
+        for account in accounts:
+            roles = ", ".join(ROLE_LABELS.get(code, code) for code in account["roles"])
+            self.stdout.write(
+                f"  {account['username']:<20}{roles:<26}{account['name']:<8}{account['department']}"
+            )
+        self.stdout.write(
+            "Staff sign in with a second factor: `TONGBAN_DEMO=1 tongban totp USERNAME` prints the current code."
+        )

@@ -1,0 +1,268 @@
+"""Reads of identity: who a user is, departments, persons and organisations.
+
+Every list of personal data takes the user who asks (``for_user``) and returns only what that user may see;
+the API and the workbench call these, never the models directly.
+"""
+
+from django.db.models import Q
+
+from tongban.core.audit import SYSTEM, Actor
+from tongban.core.masking import mask_resident_id
+
+from .models import AdminUnit, Department, Organisation, Person, Role, Staff, User
+
+__all__ = [
+    "SYSTEM",
+    "actor_for",
+    "admin_unit_list",
+    "department_get",
+    "department_list",
+    "department_scope_ids",
+    "needs_second_factor",
+    "organisation_list_for_user",
+    "organisations_for",
+    "person_for",
+    "person_get_by_resident_id",
+    "person_list",
+    "role_list",
+    "roles_for",
+    "staff_for",
+    "staff_list",
+    "user_get_by_login",
+]
+
+_ROLES_CACHE = "_identity_roles"
+_STAFF_CACHE = "_identity_staff"
+
+
+def staff_for(user):
+    """The active Staff record of a user, with its department and roles loaded, or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if hasattr(user, _STAFF_CACHE):
+        return getattr(user, _STAFF_CACHE)
+    staff = (
+        Staff.objects.select_related("department", "department__parent")
+        .prefetch_related("roles")
+        .filter(user_id=user.pk, active=True)
+        .first()
+    )
+    setattr(user, _STAFF_CACHE, staff)
+    return staff
+
+
+def person_for(user):
+    """The Person a (citizen's) user is linked to, or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user_id=user.pk).select_related("household_district").first()
+
+
+def organisations_for(user):
+    """The organisations a user acts for as an enterprise agent (企业经办人)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(agents=user).order_by("name")
+
+
+def roles_for(user):
+    """The role codes a user holds now, as a frozenset.
+
+    Staff roles come from the active Staff record. ``citizen`` is held by a user linked to a Person,
+    ``enterprise_agent`` by a user who acts for at least one organisation. The answer is cached on the user
+    object for the rest of the request; ``forget_roles(user)`` drops it after a change.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, _ROLES_CACHE, None)
+    if cached is not None:
+        return cached
+    roles = set()
+    staff = staff_for(user)
+    if staff is not None:
+        roles.update(role.code for role in staff.roles.all())
+    if Person.objects.filter(user_id=user.pk).exists():
+        roles.add("citizen")
+    if Organisation.objects.filter(agents=user).exists():
+        roles.add("enterprise_agent")
+    result = frozenset(roles)
+    setattr(user, _ROLES_CACHE, result)
+    return result
+
+
+def forget_roles(user):
+    """Drop the roles and staff record cached on a user object (after its roles changed)."""
+    for attribute in (_ROLES_CACHE, _STAFF_CACHE):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
+
+
+def is_staff_user(user):
+    """Whether the user works for the platform: an active Staff record, or a Django staff/superuser account."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or staff_for(user) is not None)
+
+
+def needs_second_factor(user):
+    """Staff (and any admin-site account) must prove a second factor (TOTP); citizens need not."""
+    return is_staff_user(user)
+
+
+def _role_label(staff, limit=64):
+    """The staff member's role codes, comma-separated, kept within the audit log's column width."""
+    label = ""
+    for code in sorted(role.code for role in staff.roles.all()):
+        candidate = f"{label},{code}" if label else code
+        if len(candidate) > limit:
+            break
+        label = candidate
+    return label
+
+
+def actor_for(user):
+    """The audit ``Actor`` for a user: staff with role and department, a citizen, or anonymous."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(kind="anonymous", id="", label="anonymous")
+    staff = staff_for(user)
+    if staff is not None:
+        return Actor(
+            kind="staff",
+            id=str(user.pk),
+            label=user.get_username(),
+            role=_role_label(staff),
+            department=staff.department.code,
+        )
+    if user.is_staff or user.is_superuser:
+        return Actor(kind="staff", id=str(user.pk), label=user.get_username(), role="admin")
+    return Actor(kind="citizen", id=str(user.pk), label=user.get_username(), role="citizen")
+
+
+def department_scope_ids(staff, *, read_only=False):
+    """The ids of the departments a staff member acts for.
+
+    Their own department; and, for reading only, a municipal department's head also sees the district
+    branches of that department.
+    """
+    if staff is None:
+        return frozenset()
+    ids = {staff.department_id}
+    municipal_head = staff.department.level == Department.Level.CITY and any(
+        role.code == "dept_head" for role in staff.roles.all()
+    )
+    if read_only and municipal_head:
+        ids.update(Department.objects.filter(parent_id=staff.department_id).values_list("id", flat=True))
+    return frozenset(ids)
+
+
+def user_get_by_login(login):
+    """The user for a login name: a username, or a resident ID number of a person who has an account."""
+    value = (login or "").strip()
+    if not value:
+        return None
+    user = User.objects.filter(username=value).first()
+    if user is not None:
+        return user
+    if len(value) == 18:
+        person = Person.objects.filter(resident_id=value.upper()).select_related("user").first()
+        if person is not None and person.user_id:
+            return person.user
+    return None
+
+
+def department_get(code):
+    """A department by its code, or None."""
+    return Department.objects.select_related("admin_unit", "parent").filter(code=code).first()
+
+
+def department_list(*, level=None, parent=None, admin_unit=None, search=None):
+    """Departments, municipal first then branches, optionally filtered."""
+    qs = Department.objects.select_related("admin_unit", "parent")
+    if level:
+        qs = qs.filter(level=level)
+    if parent is not None:
+        qs = qs.filter(parent__code=parent) if isinstance(parent, str) else qs.filter(parent=parent)
+    if admin_unit is not None:
+        qs = (
+            qs.filter(admin_unit__code=admin_unit)
+            if isinstance(admin_unit, str)
+            else qs.filter(admin_unit=admin_unit)
+        )
+    if search:
+        qs = qs.filter(
+            Q(code__icontains=search) | Q(name_zh__icontains=search) | Q(name_en__icontains=search)
+        )
+    return qs.order_by("level", "code")
+
+
+def admin_unit_list(*, level=None, parent=None):
+    qs = AdminUnit.objects.all()
+    if level:
+        qs = qs.filter(level=level)
+    if parent is not None:
+        qs = qs.filter(parent__code=parent) if isinstance(parent, str) else qs.filter(parent=parent)
+    return qs.order_by("code")
+
+
+def role_list():
+    return Role.objects.order_by("code")
+
+
+def staff_list(*, department=None, role=None, active=True):
+    qs = Staff.objects.select_related("user", "department").prefetch_related("roles")
+    if department is not None:
+        qs = (
+            qs.filter(department__code=department)
+            if isinstance(department, str)
+            else qs.filter(department=department)
+        )
+    if role:
+        qs = qs.filter(roles__code=role).distinct()
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs.order_by("department__code", "user__username")
+
+
+def person_get_by_resident_id(resident_id):
+    return Person.objects.filter(resident_id=(resident_id or "").strip().upper()).first()
+
+
+def person_list(*, for_user, search=None, district=None):
+    """Persons the user may see: a citizen only themself; staff with ``person.view`` everyone (searchable).
+
+    Reads of other people's data by staff are audited by the caller with the purpose of the read.
+    """
+    from .permissions import has_permission
+
+    qs = Person.objects.select_related("household_district")
+    if not has_permission(for_user, "person.view"):
+        return qs.filter(user_id=for_user.pk) if getattr(for_user, "is_authenticated", False) else qs.none()
+    if search:
+        search = search.strip()
+        if len(search) == 18:
+            qs = qs.filter(resident_id=search.upper())
+        else:
+            qs = qs.filter(name__startswith=search)
+    if district:
+        qs = qs.filter(household_district__code=district)
+    return qs.order_by("name", "resident_id")
+
+
+def organisation_list_for_user(*, for_user, search=None):
+    """Organisations the user may see: an agent those they act for; staff with ``organisation.view`` all."""
+    from .permissions import has_permission
+
+    qs = Organisation.objects.select_related("district", "legal_representative")
+    if not has_permission(for_user, "organisation.view"):
+        return qs.filter(agents=for_user) if getattr(for_user, "is_authenticated", False) else qs.none()
+    if search:
+        qs = qs.filter(Q(credit_code=search.strip().upper()) | Q(name__icontains=search.strip()))
+    return qs.order_by("name")
+
+
+def masked_login(login):
+    """A login name as it may appear in the audit log: a resident ID number is masked."""
+    value = (login or "").strip()[:150]
+    if len(value) == 18 and value[:17].isdigit():
+        return mask_resident_id(value.upper())
+    return value

@@ -1,0 +1,41 @@
+"""Template helpers shared by the portal and the workbench: ``{% load tongban %}``."""
+
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def localized_name(obj):
+    """The English name of a department, role or place in English, its Chinese name otherwise.
+
+    Works with the identity models' naming: ``name_zh``/``name_en`` (Department, Role) and
+    ``name``/``name_en`` (AdminUnit). Falls back to the Chinese name when no English one is recorded.
+    """
+    if obj is None:
+        return ""
+    if (get_language() or "").startswith("en") and getattr(obj, "name_en", ""):
+        return obj.name_en
+    return getattr(obj, "name_zh", "") or getattr(obj, "name", "") or str(obj)
+
+
+def _is_cjk(text):
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+@register.filter
+def display_name(user):
+    """How to address a user: family name first for Chinese names (王芳), "First Last" otherwise; a
+    citizen without names on the account by the name of their person record."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first or last:
+        if _is_cjk(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+    person = getattr(user, "person", None)  # a missing reverse one-to-one raises an AttributeError
+    if person is not None and person.name:
+        return person.name
+    return user.get_username()

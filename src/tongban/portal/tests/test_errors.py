@@ -1,0 +1,34 @@
+"""The 500 handler: no ``db`` mark in this module, so any database query would fail these tests."""
+
+import json
+import re
+
+from django.test import RequestFactory
+
+from tongban.portal import views
+
+
+def test_server_error_page_renders_without_the_database_and_gives_a_reference():
+    response = views.server_error(RequestFactory().get("/some/page/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    reference = response["X-Tongban-Reference"]
+    assert re.fullmatch(r"[0-9a-f]{12}", reference)
+    assert reference in html
+    assert "12345" in html
+    assert 'href="/"' in html
+
+
+def test_server_error_under_the_api_answers_json_in_the_api_error_shape():
+    response = views.server_error(RequestFactory().get("/api/v1/anything/"))
+    body = json.loads(response.content)
+    assert response.status_code == 500
+    assert body["code"] == "server_error"
+    assert body["errors"] == {}
+    assert body["reference"] == response["X-Tongban-Reference"]
+
+
+def test_server_error_page_falls_back_to_plain_html_when_its_template_fails():
+    response = views.server_error(RequestFactory().get("/"), template_name="no-such-template.html")
+    assert response.status_code == 500
+    assert response["X-Tongban-Reference"] in response.content.decode()
