@@ -26,6 +26,13 @@ def using_postgres():
     return connection.vendor == "postgresql"
 
 
+def pytest_configure(config):
+    """PBKDF2's real cost (about half a second a hash on a 2-core machine) buys nothing in tests."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"
 
 

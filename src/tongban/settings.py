@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "tongban.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -153,6 +153,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("TONGBAN_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -228,6 +229,9 @@ TONGBAN_CREDIT_CODE_ALLOWLIST = env_list("TONGBAN_CREDIT_CODE_ALLOWLIST")
 TONGBAN_AUDIT_SHARDS = int(env("TONGBAN_AUDIT_SHARDS", "8"))
 TONGBAN_AUDIT_SIGNING_KEY = env("TONGBAN_AUDIT_SIGNING_KEY", "")
 TONGBAN_AUDIT_SIGNING_KEY_FILE = env("TONGBAN_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing-key.pem"))
+# Retired keys whose checkpoints still verify (base64 raw public keys), and how often a checkpoint is signed.
+TONGBAN_AUDIT_TRUSTED_KEYS = env_list("TONGBAN_AUDIT_TRUSTED_KEYS")
+TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "5"))
 
 # SLA clock: when the yellow warning shows, "last-day" (the last working day) or "share:0.8" (80% of the limit).
 TONGBAN_SLA_WARNING = env("TONGBAN_SLA_WARNING", "last-day")

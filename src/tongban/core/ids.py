@@ -3,7 +3,7 @@
 Both are checked with python-stdnum's arithmetic (``stdnum.cn.ric``, ``stdnum.cn.uscc``) plus our own
 structural checks, so that a wrong number gets a message naming the part that is wrong.
 
-Decisions (see also ``docs/identifiers.md`` if present):
+Decisions (``docs/identifiers.md`` has the list of error codes):
 
 * The area code of a resident ID must be a GB/T 2260 code, current or retired, as listed in
   python-stdnum's table of divisions (``stdnum/cn/loc.dat``). The area code records where the number

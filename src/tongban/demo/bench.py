@@ -16,7 +16,7 @@ from tongban.identity.models import Person
 from tongban.identity.services import departments_ensure
 
 from .reference import DEFAULT_SEED
-from .services import DEFAULT_BATCH_SIZE, PARALLEL_MIN_PEOPLE, bulk_load_cache, persons_seed, streets_ensure
+from .services import DEFAULT_BATCH_SIZE, bulk_load_cache, persons_seed, streets_ensure
 from .synthetic import CityGenerator
 
 
@@ -31,12 +31,10 @@ class BenchAborted(Exception):
         (("--people",), {"type": int, "default": 100_000, "help": "persons to write (default 100,000)"}),
         (("--batch-size",), {"type": int, "default": DEFAULT_BATCH_SIZE}),
         (("--seed",), {"type": int, "default": DEFAULT_SEED}),
-        (("--serial",), {"action": "store_true", "help": "generate in this process (no generator process)"}),
     ],
 )
 def bench_seed(*, stdout, options):
     people, batch_size, seed = options["people"], options["batch_size"], options["seed"]
-    parallel = None if not options.get("serial") else False
     if Person.objects.exists():
         raise CommandError(
             "tongban bench seed needs a database without persons (it seeds and rolls back); "
@@ -72,7 +70,6 @@ def bench_seed(*, stdout, options):
                 "persons_per_s": round(written["persons"] / seconds, 1),
                 "generate_only_persons_per_s": round(generate_rate, 1),
                 "batch_size": batch_size,
-                "generator_process": parallel is None and people >= PARALLEL_MIN_PEOPLE,
             }
             raise BenchAborted
     except BenchAborted:

@@ -414,6 +414,11 @@ def admin_client(client, admin_user):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fresh_cache")
 class AdminTests:
+    @pytest.fixture(autouse=True)
+    def _admin_in_english(self, admin_client):
+        """The site speaks Chinese unless the visitor chose English (the language cookie)."""
+        admin_client.cookies["django_language"] = "en"
+
     def test_the_changelist_filters_by_year(self, admin_client):
         WorkdayOverride.objects.create(date=D(2027, 1, 1), kind="holiday", name="元旦")
         WorkdayOverride.objects.create(date=D(2026, 10, 9), kind="holiday", name="other")

@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.core.ids import parse_credit_code, parse_resident_id
@@ -21,7 +20,6 @@ from tongban.identity.models import AdminUnit, Household, Organisation, Person, 
 from tongban.identity.reference import STAFF_ROLE_CODES
 
 PEOPLE, ORGANISATIONS, SEED = 300, 30, 4242
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class RolledBack(Exception):
@@ -31,7 +29,7 @@ class RolledBack(Exception):
 @pytest.fixture(scope="class")
 def city(django_db_setup, django_db_blocker):
     """One tiny city for the tests of a class, inside a transaction rolled back at the end."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    with django_db_blocker.unblock():
         try:
             with transaction.atomic():
                 result = demo_city_seed(people=PEOPLE, organisations=ORGANISATIONS, seed=SEED, batch_size=64)
@@ -92,9 +90,8 @@ class SeededCityTests:
         assert held == set(STAFF_ROLE_CODES)
 
     def test_demo_accounts_share_the_demo_password_and_the_admin_is_a_superuser(self, city):
-        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-            for username in ("clerk.huangpu", "admin", "li.ming"):
-                assert User.objects.get(username=username).check_password(ref.DEMO_PASSWORD)
+        for username in ("clerk.huangpu", "admin", "li.ming"):
+            assert User.objects.get(username=username).check_password(ref.DEMO_PASSWORD)
         admin = User.objects.get(username=ref.PLATFORM_ADMIN_USERNAME)
         assert admin.is_superuser and admin.is_staff
         assert not User.objects.get(username="handler.ps").is_superuser
@@ -149,7 +146,6 @@ class SeededCityTests:
 
 
 @pytest.mark.django_db
-@override_settings(PASSWORD_HASHERS=FAST_HASHERS)
 def test_the_seed_command_builds_a_city_and_prints_its_summary_and_accounts():
     out = io.StringIO()
     call_command("seed", "--people", "40", "--organisations", "5", "--quiet", stdout=out)

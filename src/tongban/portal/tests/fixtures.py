@@ -18,12 +18,6 @@ STAFF_PASSWORD = "staff-pass-2026"
 CITIZEN_RESIDENT_ID = make_resident_id("310104", datetime.date(1990, 5, 17), 123)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """PBKDF2's real cost (about a second a hash here) buys nothing in tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def city(db):
     """The city's districts, municipal departments, branches and roles (a migration loads them; a

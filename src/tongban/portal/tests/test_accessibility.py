@@ -83,7 +83,7 @@ def test_portal_pages_pass_the_basic_checks_in_both_languages(client, citizen, u
     if signed_in:
         client.force_login(citizen)
     assert_accessible(client.get(url).content.decode(), "zh-Hans")
-    assert_accessible(client.get(url, headers={"accept-language": "en"}).content.decode(), "en")
+    assert_accessible(client.get(url, headers={"cookie": "django_language=en"}).content.decode(), "en")
 
 
 def test_login_page_passes_the_basic_checks(client, city):

@@ -33,7 +33,7 @@ def page(live_server, monkeypatch):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
         page = context.new_page()
         page.set_default_timeout(15_000)
         try:

@@ -22,6 +22,10 @@ class HomeTests:
         assert "政务服务" in html
         assert "Government services, one network" not in html
 
+    def test_an_english_browser_still_gets_chinese_until_the_visitor_switches(self, client, city):
+        html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+        assert '<html lang="zh-Hans">' in html
+
     def test_switching_to_english_shows_english_and_back(self, client, city):
         response = switch_language(client, "en")
         assert response.status_code == 302

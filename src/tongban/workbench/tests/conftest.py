@@ -1,1 +1,1 @@
-from tongban.portal.tests.fixtures import _fast_password_hasher, citizen, city, staff_user  # noqa: F401
+from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F401

@@ -18,6 +18,23 @@ def count(value):
     return f"{value:,}"
 
 
+class ProgressBar:
+    """A tqdm bar on the terminal, started with the first batch of persons (not during the set-up)."""
+
+    def __init__(self, *, total, enabled):
+        self.total, self.enabled, self.bar = total, enabled, None
+
+    def __call__(self, count):
+        if self.enabled and self.bar is None:
+            self.bar = tqdm(total=self.total, unit=" persons", unit_scale=True, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
 class Command(BaseCommand):
     help = "Seed the demo city: districts, streets, departments, staff, persons, households, organisations."
 
@@ -57,25 +74,22 @@ class Command(BaseCommand):
             self.write_accounts()
             return
 
-        show_bar = not quiet and sys.stderr.isatty()
-        with tqdm(
-            total=people, unit=" persons", unit_scale=True, disable=not show_bar, file=sys.stderr
-        ) as bar:
-            try:
-                result = demo_city_seed(
-                    people=people,
-                    organisations=organisations,
-                    seed=seed,
-                    batch_size=batch_size,
-                    progress=bar.update,
-                )
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
+        bar = ProgressBar(total=people, enabled=not quiet and sys.stderr.isatty())
+        try:
+            result = demo_city_seed(
+                people=people, organisations=organisations, seed=seed, batch_size=batch_size, progress=bar
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
         run = result.run
-        rate = run.counts["seeded_persons"] / run.seconds if run.seconds else 0
+        persons_seconds = run.counts.get("persons_seconds") or run.seconds
+        rate = run.counts["seeded_persons"] / persons_seconds if persons_seconds else 0
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo city seeded with seed {run.seed} in {run.seconds:.1f} s ({rate:,.0f} persons/s)."
+                f"Demo city seeded with seed {run.seed} in {run.seconds:.1f} s "
+                f"(persons written at {rate:,.0f} per second)."
             )
         )
         self.write_summary(run)
