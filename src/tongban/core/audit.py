@@ -10,25 +10,27 @@ Chains
     queueing on one head.
 
     * PostgreSQL: a writer takes a transaction-level advisory lock on a free chain
-      (``pg_try_advisory_xact_lock``, tried in one statement over all chains starting from the
-      thread's preferred one) and only waits when every chain is busy. Advisory locks rather than
-      ``SELECT ... FOR UPDATE SKIP LOCKED`` on chain-head rows, because a head table costs an extra
-      UPDATE of a hot row per entry (dead tuples, WAL, vacuum), while an advisory lock writes
-      nothing, is re-entrant (several entries in one transaction stay on one chain), and is released
-      by the database at commit or rollback. The head is then read from the entries themselves
-      (the last ``seq`` of the chain, an index lookup), and the unique (chain, seq) constraint makes
-      a fork impossible even for a writer that skipped the lock.
+      (``pg_try_advisory_xact_lock``, trying every chain from the thread's preferred one) and only
+      waits when every chain is busy. Advisory locks rather than ``SELECT ... FOR UPDATE SKIP
+      LOCKED`` on chain-head rows, because a head table costs an extra UPDATE of a hot row per
+      entry (dead tuples, WAL, vacuum), while an advisory lock writes nothing, is re-entrant
+      (several entries of one transaction stay on one chain), and is released by the database at
+      commit or rollback. The head is read from the entries themselves (the chain's last ``seq``,
+      an index lookup) and the unique (chain, seq) constraint makes a fork impossible even for a
+      writer that skipped the lock. All of it runs in the database function
+      ``tongban_audit_append`` (``audit_sql``), one round trip per entry.
     * SQLite: the database serialises writers (``BEGIN IMMEDIATE``), so the writer simply appends to
-      its preferred chain.
+      its preferred chain, computing the hash in Python.
 
 Hash
     ``hash = sha256(utf8("TBA1" ␟ prev_hash ␟ chain ␟ seq ␟ at ␟ actor_kind ␟ actor_id ␟ actor_label
     ␟ actor_role ␟ actor_department ␟ action ␟ subject_type ␟ subject_id ␟ case_id ␟ ticket_id ␟
     purpose ␟ details))`` in lowercase hex, where ␟ is U+001F, numbers are in decimal, ``at`` is
-    UTC with milliseconds (``2026-05-01T02:03:04.567Z``; times are stored truncated to the
-    millisecond) and ``details`` is the stored canonical JSON text. No field may contain U+001F
-    (it is replaced by U+241F on the way in), so the fields cannot be re-split. The first entry of
-    a chain has ``prev_hash`` = 64 zeros.
+    the time in microseconds since 1970-01-01 UTC (which is also how it is stored) and ``details``
+    is the stored canonical JSON text. No field may contain U+001F (it is replaced by U+241F on the
+    way in), so the fields cannot be re-split. The first entry of a chain has ``prev_hash`` = 64
+    zeros. Everything hashed is stored as hashed, so verification never re-serialises anything:
+    the database concatenates the columns and Python hashes the result.
 
 Checkpoints
     :func:`audit_checkpoint_create` (a Huey periodic task, and ``tongban audit checkpoint``) signs
@@ -39,9 +41,13 @@ Checkpoints
     checkpoints (``tongban audit checkpoint`` prints it) out of the database's reach.
 
 Verifying
-    :func:`audit_verify` reads each chain in ``seq`` order with one streaming query whose SQL builds
-    the canonical text, and does the minimum per row in Python: compare ``seq``, compare
-    ``prev_hash``, hash, compare. Chains are verified in parallel processes when the log is large.
+    :func:`audit_verify` first reads the whole table once in id order (a sequential read, split into
+    id ranges across processes), following every chain through it with the minimum per row in
+    Python: one dict lookup, compare ``seq``, compare ``prev_hash``, hash the text the database
+    built, compare. The parts the processes saw are then joined per chain. Any chain that fails
+    anywhere is walked again in ``seq`` order, which names its first bad entry (id, chain, seq)
+    and what is wrong with it: edited, missing (deleted), unlinked (inserted or reordered),
+    duplicate, truncated behind a checkpoint, or rewritten behind a checkpoint.
 """
 
 import base64
@@ -53,9 +59,9 @@ import os
 import random
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,6 +76,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.models import AuditCheckpoint, AuditEntry
+from tongban.core.models.audit import epoch_microseconds
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +125,8 @@ TRUNCATED_FIELDS = frozenset({"actor_label", "purpose"})
 
 
 def canonical_time(at: datetime) -> str:
-    """``at`` in UTC as hashed: ``2026-05-01 02:03:04.567890``, without the fraction when it is zero.
-
-    That is Python's ``str()`` of the naive UTC time, which is also how Django stores a time in
-    SQLite, so there the stored text is hashed as it is.
-    """
-    return str(at.astimezone(UTC).replace(tzinfo=None))
+    """``at`` as hashed: microseconds since 1970-01-01 UTC in decimal, as the database stores it."""
+    return str(epoch_microseconds(at))
 
 
 def canonical_json(data) -> str:
@@ -175,22 +178,17 @@ def _canonical_sql(connection) -> tuple[str, list]:
 
     pieces = [col("prev_hash"), col("chain"), col("seq"), col("at"), *map(col, HASHED_TEXT_FIELDS)]
     if connection.vendor == "postgresql":
-        at = col("at")
-        pieces[3] = (
-            f"to_char({at} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
-            f"|| CASE WHEN to_char({at}, 'US') = '000000' THEN '' ELSE '.' || to_char({at}, 'US') END"
-        )
-        return f"convert_to(concat_ws(%s, %s, {', '.join(pieces)}), 'UTF8')", [SEP, MAGIC]
+        return f"convert_to(concat_ws(%s::text, %s::text, {', '.join(pieces)}), 'UTF8')", [SEP, MAGIC]
     if connection.vendor == "sqlite":
-        # One printf builds the whole text; the stored time is already in canonical form.
+        # One printf builds the whole text.
         return f"CAST(printf(%s, {', '.join(pieces)}) AS BLOB)", [MAGIC + f"{SEP}%s" * len(pieces)]
     raise ImproperlyConfigured(f"the audit chain supports SQLite and PostgreSQL, not {connection.vendor}")
 
 
 # --- writing ---------------------------------------------------------------------------------------
 
-# Two-key advisory locks: (LOCK_NAMESPACE, chain). "TBAU" as a 32-bit integer.
-LOCK_NAMESPACE = 0x54424155
+# Per thread and database alias, the chain this thread last appended to (PostgreSQL locks chains
+# with two-key advisory locks, audit_sql.LOCK_NAMESPACE and the chain number).
 _local = threading.local()
 
 
@@ -217,25 +215,12 @@ def _preferred_chain(alias: str, shards: int) -> int:
     return chain
 
 
-def _claim_chain(connection, alias: str, shards: int) -> int:
-    """Pick the chain this transaction appends to, holding its lock where the database needs one."""
-    chain = _preferred_chain(alias, shards)
-    if connection.vendor != "postgresql":
-        return chain
-    order = [(chain + step) % shards for step in range(shards)]
-    # CASE evaluates its conditions in order and stops at the first true one, so exactly one lock
-    # is taken. The preferred chain comes first: a transaction that already holds it gets it again.
-    whens = " ".join(f"WHEN pg_try_advisory_xact_lock({LOCK_NAMESPACE}, {c}) THEN {c}" for c in order)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT CASE {whens} END")
-        (got,) = cursor.fetchone()
-        if got is None:
-            # Every chain is busy: queue on ours.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
-            got = chain
-    _local.preferred[alias] = got
-    return got
-
+# PostgreSQL: shards, preferred chain, time, then the text fields (see audit_sql.PG_APPEND_SQL).
+_PG_APPEND = (
+    "SELECT * FROM tongban_audit_append(%s, %s, %s, "  # noqa: S608 - placeholders only
+    + ", ".join(["%s"] * len(HASHED_TEXT_FIELDS))
+    + ")"
+)
 
 # The INSERT's columns, in the model's field order so that the row can become a model instance as is.
 _INSERT_FIELDS = ("chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash")
@@ -321,27 +306,37 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
     """Append an entry with the given text ``values`` to a chain of database ``using``."""
     texts = _clean_texts(values)
     at = at or timezone.now()
-    at_text = canonical_time(at)
+    at_us = epoch_microseconds(at)
     connection = connections[using]
-    returning = connection.features.can_return_columns_from_insert
-    head_sql, insert_sql = _statements(returning)
     shards = shard_count()
-    # savepoint=False: inside the caller's transaction this adds no savepoint round trips; if the
-    # append fails, the caller's transaction fails with it, as it should.
-    with transaction.atomic(using=using, savepoint=False):
-        chain = _claim_chain(connection, using, shards)
+    preferred = _preferred_chain(using, shards)
+    if connection.vendor == "postgresql":
+        # One statement claims a chain, reads its head and inserts (see audit_sql.PG_APPEND_SQL); the
+        # chain's lock is held until the surrounding transaction ends.
         with connection.cursor() as cursor:
+            cursor.execute(_PG_APPEND, [shards, preferred, at_us, *texts])
+            pk, chain, seq, prev_hash, digest = cursor.fetchone()
+        _local.preferred[using] = chain
+    else:
+        # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE), so the head
+        # cannot move between reading it and inserting. savepoint=False: inside the caller's
+        # transaction this adds nothing, and a failure fails the caller's transaction, as it should.
+        chain = preferred
+        head_sql, insert_sql = _statements(connection.features.can_return_columns_from_insert)
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
             cursor.execute(head_sql, [chain])
             row = cursor.fetchone()
             prev_seq, prev_hash = row if row else (0, GENESIS)
             seq = prev_seq + 1
             digest = entry_hash(
-                entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=at_text, texts=texts)
+                entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
             )
-            cursor.execute(
-                insert_sql, [chain, seq, connection.ops.adapt_datetimefield_value(at), *texts, prev_hash, digest]
+            cursor.execute(insert_sql, [chain, seq, at_us, *texts, prev_hash, digest])
+            pk = (
+                cursor.fetchone()[0]
+                if connection.features.can_return_columns_from_insert
+                else cursor.lastrowid
             )
-            pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     return AuditEntry.from_db(using, None, [pk, chain, seq, at, *texts, prev_hash, digest])
 
 
@@ -419,8 +414,13 @@ def trusted_public_keys() -> dict[str, Ed25519PublicKey]:
     """Keys whose checkpoints verify: the signing key, plus retired ones an operator still trusts
     (``TONGBAN_AUDIT_TRUSTED_KEYS``: base64 raw public keys), by fingerprint."""
     keys = {}
-    for text in getattr(settings, "TONGBAN_AUDIT_TRUSTED_KEYS", []) or []:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+    for text in settings.TONGBAN_AUDIT_TRUSTED_KEYS:
+        try:
+            public = Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"TONGBAN_AUDIT_TRUSTED_KEYS: {text!r} is not a base64 Ed25519 public key"
+            ) from exc
         keys[key_fingerprint(public)] = public
     current = signing_key().public_key()
     keys[key_fingerprint(current)] = current
@@ -492,7 +492,8 @@ def checkpoint_as_json(checkpoint: AuditCheckpoint) -> str:
     return json.dumps(
         {
             "id": checkpoint.pk,
-            "at": canonical_time(checkpoint.at),
+            "at": checkpoint.at.isoformat(),
+            "at_us": epoch_microseconds(checkpoint.at),
             "heads": checkpoint.heads_data,
             "entries": checkpoint.entries,
             "key_fingerprint": checkpoint.key_fingerprint,
@@ -618,6 +619,29 @@ class _ScanResult:
     rows: int = 0
 
 
+@contextmanager
+def _batches(using: str, sql: str, params: list, size: int = 10_000):
+    """Stream a query's rows, ``size`` at a time, with little memory.
+
+    PostgreSQL: a binary server-side cursor (less parsing per row than text), in a transaction, in
+    id or seq order straight from the index rather than sorted. SQLite streams rows by itself, and
+    a transaction there would take the write lock and stop writers for the whole read.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with transaction.atomic(using=using):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort = off")
+            name = f"tongban_audit_{os.getpid()}_{threading.get_ident()}"
+            with connection.connection.cursor(name=name, binary=True) as cursor:
+                cursor.execute(sql, params)
+                yield iter(lambda: cursor.fetchmany(size), [])
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            yield iter(lambda: cursor.fetchmany(size), [])
+
+
 def _scan_range(bounds: tuple[int | None, int | None]) -> _ScanResult:
     using, marks = _scan_context["using"], _scan_context["marks"]
     low, high = bounds
@@ -638,12 +662,8 @@ def _scan_range(bounds: tuple[int | None, int | None]) -> _ScanResult:
     result = _ScanResult()
     parts, suspects = result.parts, result.suspects
     sha256 = hashlib.sha256
-    # PostgreSQL: a server-side cursor, which lives in a transaction. SQLite streams rows by itself,
-    # and a transaction there would take the write lock and stop writers for the whole scan.
-    in_transaction = transaction.atomic(using=using) if connection.vendor == "postgresql" else nullcontext()
-    with in_transaction, connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params + where_params)
-        while rows := cursor.fetchmany(10_000):
+    with _batches(using, sql, params + where_params) as batches:
+        for rows in batches:
             result.rows += len(rows)
             for chain, seq, prev_hash, digest, blob in rows:
                 # The hot loop: one dict lookup, three comparisons and one hash per entry.
@@ -708,16 +728,15 @@ def _walk_chain(using: str, chain: int, marks: dict[int, tuple[str, int]]) -> tu
     """Walk one chain in ``seq`` order and return its length and its first problem, if any."""
     connection = connections[using]
     canonical, params = _canonical_sql(connection)
+    where = "chain IS NULL" if chain is None else "chain = %s"  # NULL: a row taken off every chain
     sql = (
         f"SELECT id, seq, prev_hash, hash, {canonical} "  # noqa: S608
-        f"FROM {AuditEntry._meta.db_table} WHERE chain = %s ORDER BY seq"
+        f"FROM {AuditEntry._meta.db_table} WHERE {where} ORDER BY seq"
     )
     sha256 = hashlib.sha256
     next_seq, last_hash, last_id = 1, GENESIS, None
-    in_transaction = transaction.atomic(using=using) if connection.vendor == "postgresql" else nullcontext()
-    with in_transaction, connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [*params, chain])
-        while rows := cursor.fetchmany(10_000):
+    with _batches(using, sql, params if chain is None else [*params, chain]) as batches:
+        for rows in batches:
             for row in rows:
                 entry_id, seq, prev_hash, digest, blob = row
                 try:
@@ -798,7 +817,8 @@ def audit_verify(*, workers: int | None = None, using: str | None = None) -> Aud
 
     ``workers`` processes share the work, each with its own database connection; by default one per
     CPU once the log is large. Inside a transaction it works in this process only, since other
-    processes could not see uncommitted entries.
+    processes could not see uncommitted entries. The processes are forked: from a multi-threaded
+    process (a web server) pass ``workers=1``, or run it in a task or the command.
     """
     using = using or router.db_for_read(AuditEntry)
     connection = connections[using]
@@ -842,7 +862,9 @@ def audit_verify(*, workers: int | None = None, using: str | None = None) -> Aud
         lengths[chain] = length
         if problem is not None:
             report.problems.append(problem)
-    report.problems.sort(key=lambda p: (p.chain is not None, str(p.chain), p.seq or 0))
+    report.problems.sort(
+        key=lambda p: (isinstance(p.chain, int), p.chain if isinstance(p.chain, int) else 0, p.seq or 0)
+    )
     report.chains = len(lengths)
     report.entries = sum(scan.rows for scan in scans)
     report.workers = workers

@@ -25,7 +25,7 @@ def deliver_due_events():
 # --- audit checkpoints -------------------------------------------------------
 
 
-@db_periodic_task(crontab(minute=f"*/{getattr(settings, 'TONGBAN_AUDIT_CHECKPOINT_MINUTES', 5)}"))
+@db_periodic_task(crontab(minute=f"*/{settings.TONGBAN_AUDIT_CHECKPOINT_MINUTES}"))
 def audit_checkpoint():
     """Every few minutes (``TONGBAN_AUDIT_CHECKPOINT_MINUTES``, default 5): sign the chain heads.
 

@@ -8,8 +8,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tongban.api.tests.urls_er
 
 @pytest.fixture
 def client():
-    """An API client asking for English messages (the default language would be zh-Hans)."""
-    return Client(headers={"accept-language": "en"})
+    """A client that chose English (the default language would be zh-Hans).
+
+    These test endpoints live outside /api/, where only the language cookie counts.
+    """
+    client = Client()
+    client.cookies["django_language"] = "en"
+    return client
 
 
 def assert_api_error(response, status, code, errors=None):

@@ -7,10 +7,39 @@ after it is written.
 """
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_microseconds(moment: datetime) -> int:
+    """``moment`` as whole microseconds since 1970-01-01 UTC (exact: no floating point)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+class EpochMicrosecondsField(models.DateTimeField):
+    """A moment stored as an integer: microseconds since 1970-01-01 UTC.
+
+    In Python it is an aware datetime like any DateTimeField; in the database a bigint, which
+    hashes and verifies without any date formatting, the same on SQLite and PostgreSQL. Comparisons
+    (exact, lt, gt, range) work; date transforms such as ``__date`` or ``__year`` do not.
+    """
+
+    def get_internal_type(self):
+        return "BigIntegerField"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        return None if value is None else epoch_microseconds(value)
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else EPOCH + value * MICROSECOND
 
 
 class AuditEntry(models.Model):
@@ -26,7 +55,7 @@ class AuditEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     chain = models.PositiveSmallIntegerField(_("chain"))
     seq = models.PositiveBigIntegerField(_("sequence in chain"))
-    at = models.DateTimeField(_("time"))
+    at = EpochMicrosecondsField(_("time"))
     actor_kind = models.CharField(_("actor kind"), max_length=16)
     actor_id = models.CharField(_("actor id"), max_length=100)
     actor_label = models.CharField(_("actor"), max_length=200)
@@ -62,7 +91,9 @@ class AuditEntry(models.Model):
                 condition=~Q(subject_id=""),
             ),
             models.Index(fields=["case_id", "id"], name="core_audit_case_idx", condition=~Q(case_id="")),
-            models.Index(fields=["ticket_id", "id"], name="core_audit_ticket_idx", condition=~Q(ticket_id="")),
+            models.Index(
+                fields=["ticket_id", "id"], name="core_audit_ticket_idx", condition=~Q(ticket_id="")
+            ),
         ]
 
     def __str__(self):
@@ -82,7 +113,7 @@ class AuditCheckpoint(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField(_("time"))
+    at = EpochMicrosecondsField(_("time"))
     heads = models.TextField(_("chain heads"))
     entries = models.PositiveBigIntegerField(_("entries covered"))
     key_fingerprint = models.CharField(_("key fingerprint"), max_length=64)

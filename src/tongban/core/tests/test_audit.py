@@ -32,8 +32,9 @@ from tongban.core.audit import (
     entry_hash,
     entry_message,
 )
-from tongban.core.audit_guard import guards_present, remove_guards
+from tongban.core.audit_sql import guards_present, remove_guards
 from tongban.core.models import AuditCheckpoint, AuditEntry
+from tongban.core.models.audit import epoch_microseconds
 from tongban.core.selectors import audit_entry_list
 
 pytestmark = pytest.mark.django_db
@@ -317,7 +318,7 @@ def test_an_inserted_entry_with_a_valid_hash_breaks_the_link_of_the_next(setting
     columns = ", ".join(audit._INSERT_FIELDS)
     execute(
         f"INSERT INTO {TABLE} ({columns}) VALUES ({', '.join(['%s'] * len(audit._INSERT_FIELDS))})",
-        [0, 3, connection.ops.adapt_datetimefield_value(forged_at), *texts, entries[1].hash, digest],
+        [0, 3, epoch_microseconds(forged_at), *texts, entries[1].hash, digest],
     )
     forged = AuditEntry.objects.get(chain=0, seq=3)
     problem = first_problem()
@@ -331,7 +332,7 @@ def test_an_entry_appended_with_a_wrong_hash_is_named(settings, tamper):
     execute(
         f"INSERT INTO {TABLE} ({', '.join(audit._INSERT_FIELDS)}) "
         f"VALUES ({', '.join(['%s'] * len(audit._INSERT_FIELDS))})",
-        [0, 3, connection.ops.adapt_datetimefield_value(entries[1].at), *texts, entries[1].hash, "f" * 64],
+        [0, 3, epoch_microseconds(entries[1].at), *texts, entries[1].hash, "f" * 64],
     )
     problem = first_problem()
     assert (problem.kind, problem.seq) == ("edited", 3)
@@ -358,10 +359,21 @@ def test_a_duplicated_entry_is_caught_when_the_unique_constraint_is_gone_too(set
     execute(
         f"INSERT INTO {TABLE} ({', '.join(audit._INSERT_FIELDS)}) "
         f"VALUES ({', '.join(['%s'] * len(audit._INSERT_FIELDS))})",
-        [0, 2, entries[1].at, *texts, entries[1].prev_hash, entries[1].hash],
+        [0, 2, epoch_microseconds(entries[1].at), *texts, entries[1].prev_hash, entries[1].hash],
     )
     problem = first_problem()
     assert (problem.kind, problem.chain, problem.seq) == ("duplicate", 0, 2)
+
+
+@pytest.mark.postgres
+def test_an_entry_taken_off_its_chain_is_caught(settings, tamper):
+    if not using_postgres():
+        pytest.skip("needs PostgreSQL: SQLite cannot drop a NOT NULL constraint")
+    entries = one_chain(3, settings)
+    execute(f"ALTER TABLE {TABLE} ALTER COLUMN chain DROP NOT NULL")
+    execute(f"UPDATE {TABLE} SET chain = NULL WHERE id = %s", [entries[2].pk])
+    problems = audit_verify().problems
+    assert {(p.chain, p.entry_id) for p in problems} == {(None, entries[2].pk)}
 
 
 def test_a_truncated_tail_is_caught_against_the_checkpoint(settings, tamper):

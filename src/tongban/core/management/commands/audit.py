@@ -1,5 +1,7 @@
 """``tongban audit verify | checkpoint | keygen``: operate the audit chain."""
 
+import base64
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -9,6 +11,7 @@ from tongban.core.audit import (
     checkpoint_as_json,
     generate_signing_key,
     key_fingerprint,
+    public_key_bytes,
     signing_key,
 )
 
@@ -37,8 +40,8 @@ class Command(BaseCommand):
     def handle_verify(self, *, workers, **options):
         report = audit_verify(workers=workers)
         summary = _(
-            "%(entries)s entries in %(chains)s chains and %(checkpoints)s checkpoints verified in %(seconds).2f s "
-            "(%(rate)s entries/s, %(workers)s process(es))."
+            "Verified %(entries)s entries in %(chains)s chain(s) and %(checkpoints)s checkpoint(s) in "
+            "%(seconds).2f s (%(rate)s entries/s, %(workers)s process(es))."
         ) % {
             "entries": f"{report.entries:,}",
             "chains": report.chains,
@@ -79,13 +82,17 @@ class Command(BaseCommand):
 
     def handle_keygen(self, **options):
         key, fingerprint = generate_signing_key()
+        current = signing_key()
         self.stdout.write(
             _(
-                "A new audit signing key. Put it in TONGBAN_AUDIT_SIGNING_KEY (keep it secret) and, while "
-                "checkpoints signed by the old key %(old)s remain, that key's public half in "
+                "A new audit signing key. Put it in TONGBAN_AUDIT_SIGNING_KEY and keep it secret. So that the "
+                "checkpoints signed by the current key (%(old)s) still verify, add that key's public half to "
                 "TONGBAN_AUDIT_TRUSTED_KEYS."
             )
-            % {"old": key_fingerprint(signing_key())[:16]}
+            % {"old": key_fingerprint(current)[:16]}
         )
         self.stdout.write(f"TONGBAN_AUDIT_SIGNING_KEY={key}")
-        self.stdout.write(_("Public key fingerprint: %(fingerprint)s") % {"fingerprint": fingerprint})
+        self.stdout.write(_("New key's fingerprint: %(fingerprint)s") % {"fingerprint": fingerprint})
+        self.stdout.write(
+            f"TONGBAN_AUDIT_TRUSTED_KEYS={base64.b64encode(public_key_bytes(current)).decode()}"
+        )

@@ -8,7 +8,7 @@ before it commits.
 
 from django.core.management.commands import flush
 
-from tongban.core.audit_guard import guards_lifted
+from tongban.core.audit_sql import guards_lifted
 
 
 class Command(flush.Command):
