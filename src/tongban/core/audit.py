@@ -242,6 +242,13 @@ def _statements(returning: bool):
 
 
 @lru_cache(maxsize=1)
+def _sqlite_statements():
+    """The head lookup and the INSERT with the sqlite3 driver's own placeholders."""
+    head, insert = _statements(False)
+    return head.replace("%s", "?"), insert.replace("%s", "?")
+
+
+@lru_cache(maxsize=1)
 def _limits() -> tuple[tuple[str, int], ...]:
     return tuple((name, AuditEntry._meta.get_field(name).max_length or 0) for name in HASHED_TEXT_FIELDS)
 
@@ -321,22 +328,24 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
         # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE), so the head
         # cannot move between reading it and inserting. savepoint=False: inside the caller's
         # transaction this adds nothing, and a failure fails the caller's transaction, as it should.
+        # The hot path talks to the sqlite3 driver directly, with its own "?" placeholders: Django's
+        # cursor wrapper and placeholder rewriting cost more than the two statements themselves.
         chain = preferred
-        head_sql, insert_sql = _statements(connection.features.can_return_columns_from_insert)
-        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-            cursor.execute(head_sql, [chain])
-            row = cursor.fetchone()
-            prev_seq, prev_hash = row if row else (0, GENESIS)
-            seq = prev_seq + 1
-            digest = entry_hash(
-                entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
-            )
-            cursor.execute(insert_sql, [chain, seq, at_us, *texts, prev_hash, digest])
-            pk = (
-                cursor.fetchone()[0]
-                if connection.features.can_return_columns_from_insert
-                else cursor.lastrowid
-            )
+        head_sql, insert_sql = _sqlite_statements()
+        with transaction.atomic(using=using, savepoint=False):
+            connection.ensure_connection()
+            cursor = connection.connection.cursor()
+            try:
+                row = cursor.execute(head_sql, (chain,)).fetchone()
+                prev_seq, prev_hash = row if row else (0, GENESIS)
+                seq = prev_seq + 1
+                digest = entry_hash(
+                    entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
+                )
+                cursor.execute(insert_sql, (chain, seq, at_us, *texts, prev_hash, digest))
+                pk = cursor.lastrowid
+            finally:
+                cursor.close()
     return AuditEntry.from_db(using, None, [pk, chain, seq, at, *texts, prev_hash, digest])
 
 

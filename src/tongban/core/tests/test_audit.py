@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
+from django.utils import translation
 
 from tongban.conftest import using_postgres
 from tongban.core import audit
@@ -42,6 +43,13 @@ pytestmark = pytest.mark.django_db
 CLERK = Actor(kind="staff", id="17", label="王芳", role="window_clerk", department="civil-affairs")
 HANDLER = Actor(kind="staff", id="23", label="李强", role="dept_handler", department="public-security")
 TABLE = AuditEntry._meta.db_table
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English; operators see them in the active language (zh-Hans first)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.translation import override
 from stdnum.cn import ric, uscc
 
 from tongban.core.ids import (
@@ -16,6 +17,14 @@ from tongban.core.ids import (
     validate_credit_code,
     validate_resident_id,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English; people see them in the active language (zh-Hans first)."""
+    with override("en"):
+        yield
+
 
 TODAY = datetime.date(2026, 11, 27)
 

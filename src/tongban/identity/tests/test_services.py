@@ -25,6 +25,14 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English; people see them in the active language (zh-Hans first)."""
+    with override("en"):
+        yield
+
+
 BIRTH = datetime.date(1990, 5, 17)
 
 
