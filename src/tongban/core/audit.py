@@ -258,10 +258,10 @@ def _clean_texts(values: dict) -> list[str]:
     texts = []
     for name, limit in _limits():
         value = values.get(name)
-        text = "" if value is None else str(value)
+        text = value if value.__class__ is str else ("" if value is None else str(value))
         if SEP in text:
             text = text.replace(SEP, SEP_REPLACEMENT)
-        if limit and len(text) > limit:
+        if len(text) > limit > 0:
             if name not in TRUNCATED_FIELDS:
                 raise ValueError(f"audit {name} is longer than {limit} characters: {text[:40]!r}...")
             text = text[: limit - 1] + "…"

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         call_command("seed", if_empty=True, people=options["people"])
         if options["no_serve"]:
             return
+        # Stop the children on SIGTERM as on Ctrl-C, so that none is left running.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         env = {**os.environ, "TONGBAN_DEMO": "1"}
         tongban = [sys.executable, "-m", "tongban.cli"]
         children = [
