@@ -72,6 +72,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,27 +327,56 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
         _local.preferred[using] = chain
     else:
         # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE), so the head
-        # cannot move between reading it and inserting. savepoint=False: inside the caller's
-        # transaction this adds nothing, and a failure fails the caller's transaction, as it should.
-        # The hot path talks to the sqlite3 driver directly, with its own "?" placeholders: Django's
-        # cursor wrapper and placeholder rewriting cost more than the two statements themselves.
+        # cannot move between reading it and inserting. Inside the caller's transaction nothing more is
+        # needed (a failure fails the caller's transaction, as it should); alone, it gets its own.
         chain = preferred
-        head_sql, insert_sql = _sqlite_statements()
-        with transaction.atomic(using=using, savepoint=False):
-            connection.ensure_connection()
-            cursor = connection.connection.cursor()
-            try:
-                row = cursor.execute(head_sql, (chain,)).fetchone()
-                prev_seq, prev_hash = row if row else (0, GENESIS)
-                seq = prev_seq + 1
-                digest = entry_hash(
-                    entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
-                )
-                cursor.execute(insert_sql, (chain, seq, at_us, *texts, prev_hash, digest))
-                pk = cursor.lastrowid
-            finally:
-                cursor.close()
-    return AuditEntry.from_db(using, None, [pk, chain, seq, at, *texts, prev_hash, digest])
+        if connection.in_atomic_block:
+            pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts)
+        else:
+            with transaction.atomic(using=using):
+                pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts)
+    return _entry(using, (pk, chain, seq, at, *texts, prev_hash, digest))
+
+
+def _sqlite_append(connection, chain: int, at_us: int, texts: list[str]) -> tuple[int, int, str, str]:
+    """Read ``chain``'s head and insert the next entry; return (pk, seq, prev_hash, hash).
+
+    The hot path talks to the sqlite3 driver directly, with its own "?" placeholders: Django's cursor
+    wrapper and placeholder rewriting cost more than the two statements themselves.
+    """
+    head_sql, insert_sql = _sqlite_statements()
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        row = cursor.execute(head_sql, (chain,)).fetchone()
+        prev_seq, prev_hash = row if row else (0, GENESIS)
+        seq = prev_seq + 1
+        digest = entry_hash(
+            entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
+        )
+        cursor.execute(insert_sql, (chain, seq, at_us, *texts, prev_hash, digest))
+        return cursor.lastrowid, seq, prev_hash, digest
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=1)
+def _attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in AuditEntry._meta.concrete_fields)
+
+
+def _entry(using: str, values: tuple) -> AuditEntry:
+    """The model instance of a row just written, ``values`` in field order.
+
+    What ``Model.from_db`` gives, without running ``__init__`` field by field: on the append path
+    that cost as much as the INSERT. AuditEntry has no ``pre_init``/``post_init`` receivers to miss.
+    """
+    entry = AuditEntry.__new__(AuditEntry)
+    entry.__dict__.update(zip(_attnames(), values, strict=True))
+    entry._state = ModelState()
+    entry._state.adding = False
+    entry._state.db = using
+    return entry
 
 
 # --- signing key -----------------------------------------------------------------------------------

@@ -131,7 +131,9 @@ def test_entries_of_one_transaction_stay_on_one_chain():
 
 def test_the_returned_entry_is_the_stored_row():
     (entry,) = record(1)
+    assert (entry._state.adding, entry._state.db) == (False, "default")
     stored = AuditEntry.objects.get(pk=entry.pk)
+    assert entry == stored
     for field in AuditEntry._meta.concrete_fields:
         assert getattr(entry, field.attname) == getattr(stored, field.attname), field.name
 
