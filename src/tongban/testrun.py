@@ -7,6 +7,7 @@ with ``TONGBAN_STRICT_SERVICES=1`` (set by ``.ci/run``) they fail instead.
 import os
 import socket
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,9 +39,9 @@ def main(argv=None):
             "google-chrome): browser tests will be skipped. On Debian/Ubuntu: sudo apt-get install chromium"
         )
     redis_url = os.environ.get("TONGBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    print(
-        f"tongban tests: Redis at {redis_url}: {'found' if reachable('127.0.0.1', 6379) else 'not running'}"
-    )
+    redis = urlsplit(redis_url)
+    found = reachable(redis.hostname or "127.0.0.1", redis.port or 6379)
+    print(f"tongban tests: Redis at {redis_url}: {'found' if found else 'not running'}")
     sys.stdout.flush()
     code = pytest.main(argv)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:

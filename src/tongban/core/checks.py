@@ -1,7 +1,7 @@
 """Deployment checks added to ``tongban check --deploy``."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -17,7 +17,22 @@ def check_production_settings(app_configs, **kwargs):
                 id="tongban.W001",
             )
         )
-    if not settings.TONGBAN_AUDIT_SIGNING_KEY:
+    if settings.TONGBAN_AUDIT_SIGNING_KEY:
+        from django.core.exceptions import ImproperlyConfigured
+
+        from tongban.core.audit import _load_private_key
+
+        try:
+            _load_private_key(settings.TONGBAN_AUDIT_SIGNING_KEY)
+        except (ImproperlyConfigured, ValueError, TypeError) as exc:
+            problems.append(
+                Error(
+                    f"TONGBAN_AUDIT_SIGNING_KEY is not a usable Ed25519 private key: {exc}",
+                    hint="Generate one with `tongban audit keygen`.",
+                    id="tongban.E001",
+                )
+            )
+    else:
         problems.append(
             Warning(
                 "TONGBAN_AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key file made on first use.",
