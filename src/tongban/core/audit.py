@@ -385,7 +385,10 @@ def _entry(using: str, values: tuple) -> AuditEntry:
 def _load_private_key(text: str) -> Ed25519PrivateKey:
     text = text.strip()
     if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(text.encode(), password=None)
+        try:
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        except (ValueError, TypeError) as exc:  # TypeError: the key is encrypted
+            raise ImproperlyConfigured(f"TONGBAN_AUDIT_SIGNING_KEY is not a readable PEM key: {exc}") from exc
     else:
         try:
             raw = base64.b64decode(text, validate=True)

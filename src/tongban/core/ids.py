@@ -215,7 +215,8 @@ def parse_resident_id(value, *, today: datetime.date | None = None) -> ResidentI
             code="resident_id_length",
             params={"length": len(number)},
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # isascii(): str.isdigit() also accepts other scripts' digits (some of which int() even refuses).
+    if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(
             _("The first 17 characters must be digits and the last one a digit or X."),
             code="resident_id_format",

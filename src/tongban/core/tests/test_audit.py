@@ -550,7 +550,14 @@ def test_the_key_may_be_given_as_base64_or_pem(settings):
     assert not os.path.exists(settings.TONGBAN_AUDIT_SIGNING_KEY_FILE)
 
 
-@pytest.mark.parametrize("text", ["not a key!", base64.b64encode(b"short").decode()])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not a key!",
+        base64.b64encode(b"short").decode(),
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    ],
+)
 def test_a_malformed_key_is_a_configuration_error(settings, text):
     from django.core.exceptions import ImproperlyConfigured
 

@@ -387,6 +387,19 @@ class CommandTests:
         with pytest.raises(CommandError, match="'2027-1-32' is not a date"):
             run("add", "2027-1-32", "holiday")
 
+    def test_a_bad_declare_year_refuses_the_import_before_anything_is_imported(self, tmp_path):
+        path = tmp_path / "2027.csv"
+        path.write_text("2027-01-01,holiday,元旦\n", encoding="utf-8")
+        with translation.override("en"), pytest.raises(CommandError, match="1800 is outside"):
+            run("import", str(path), "--declare", "1800")
+        assert not WorkdayOverride.objects.exists()
+
+    def test_add_days_beyond_the_year_9999_or_before_the_year_1_is_a_clear_error(self):
+        with pytest.raises(CommandError, match="outside the years 1–9999"):
+            run("add-days", "9999-12-30", "5")
+        with pytest.raises(CommandError, match="outside the years 1–9999"):
+            run("add-days", "0001-01-02", "-5")
+
     def test_add_days_and_between(self):
         assert run("add-days", "2026-09-30", "5")[0].strip() == "2026-10-13 Tue"
         assert run("between", "2026-09-30", "2026-10-13")[0].strip() == "5"
@@ -425,6 +438,13 @@ class AdminTests:
         response = admin_client.get("/admin/core/workdayoverride/", {"year": "2027"}, headers=EN)
         assert response.status_code == 200
         assert "元旦" in response.content.decode() and "other" not in response.content.decode()
+
+    @pytest.mark.parametrize("year", ["\u19da", "99999"])
+    def test_a_year_filter_that_is_no_year_lists_everything_instead_of_failing(self, admin_client, year):
+        WorkdayOverride.objects.create(date=D(2027, 1, 1), kind="holiday", name="元旦")
+        response = admin_client.get("/admin/core/workdayoverride/", {"year": year})
+        assert response.status_code == 200
+        assert "元旦" in response.content.decode()
 
     def test_adding_an_override_goes_through_the_service(self, admin_client, admin_user):
         response = admin_client.post(

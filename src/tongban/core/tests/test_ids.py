@@ -116,6 +116,12 @@ class ResidentIdErrorTests:
             ("310101800101001", "resident_id_15"),
             ("31010119800101001Y", "resident_id_format"),
             ("31010A198001010011", "resident_id_format"),
+            # Other scripts' digits pass str.isdigit(): U+19DA crashed int(), Arabic-Indic ones were stored as is.
+            ("310101198001010\u19da1X", "resident_id_format"),
+            (
+                "\u0663\u0661\u0660\u0661\u0660\u0661\u0661\u0669\u0668\u0660\u0660\u0661\u0660\u0661\u0660\u0660\u0661\u0661",
+                "resident_id_format",
+            ),
             ("310101198002300011", "resident_id_birth_date"),
             ("310101198013010011", "resident_id_birth_date"),
             ("999999198001010011", "resident_id_area"),

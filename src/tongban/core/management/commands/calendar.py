@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tongban.core import calendar
+from tongban.core.models.calendar import validate_calendar_year
 
 
 def _validation_text(error: ValidationError) -> str:
@@ -146,6 +147,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{removed} override(s) removed.")
 
     def handle_import(self, options):
+        # Before anything is imported: a bad --declare year after the import would leave it half done.
+        for year in options["declare"]:
+            validate_calendar_year(year)
         try:
             if options["file"] == "-":
                 rows, errors = calendar.parse_override_csv(sys.stdin)
@@ -221,7 +225,12 @@ class Command(BaseCommand):
 
     def handle_add_days(self, options):
         start = calendar.parse_date(options["date"])
-        result = calendar.add_working_days(start, options["n"])
+        try:
+            result = calendar.add_working_days(start, options["n"])
+        except (ValueError, OverflowError):
+            raise CommandError(
+                f"{options['n']} working day(s) from {start.isoformat()} fall outside the years 1–9999."
+            ) from None
         self.stdout.write(f"{result.isoformat()} {result:%a}")
         self._warn_guessed_years(calendar.fallback_years(start, result))
 
