@@ -5,11 +5,14 @@ an account that needs a second factor (staff, admin-site users) reaches the admi
 TOTP code in its session.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from tongban.core.ids import normalize_credit_code, normalize_resident_id
 
 from . import services
 from .models import AdminUnit, Department, Household, Organisation, Person, Role, Staff, User
@@ -102,8 +105,17 @@ class HouseholdAdmin(admin.ModelAdmin):
     autocomplete_fields = ("district", "street")
 
 
+class PersonAdminForm(forms.ModelForm):
+    """The admin builds the model form from this one (model and fields come from ``PersonAdmin``)."""
+
+    def clean_resident_id(self):
+        # Canonical before the model's checks: a lower-case x would otherwise fail the database constraint.
+        return normalize_resident_id(self.cleaned_data["resident_id"])
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
+    form = PersonAdminForm
     list_display = ("name", "masked_id", "sex", "birth_date", "household_district", "masked_phone_number")
     list_filter = ("sex", "household_district")
     # Exact ID number, or the start of a name: both use an index, even with a million persons.
@@ -154,8 +166,14 @@ class PersonAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
 
+class OrganisationAdminForm(forms.ModelForm):
+    def clean_credit_code(self):
+        return normalize_credit_code(self.cleaned_data["credit_code"])
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationAdminForm
     list_display = ("name", "credit_code", "org_type", "district")
     list_filter = ("org_type", "district")
     search_fields = ("=credit_code", "name")
@@ -187,3 +205,17 @@ class OrganisationAdmin(admin.ModelAdmin):
             )
         obj.pk = saved.pk
         obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # Enterprise agents act for the organisation: each one added or removed goes through the services
+        # (audited), not through the form's plain many-to-many save.
+        wanted = form.cleaned_data.pop("agents", None)
+        super().save_related(request, form, formsets, change)
+        if wanted is None:
+            return
+        organisation, actor = form.instance, actor_for(request.user)
+        current = set(organisation.agents.all())
+        for user in set(wanted) - current:
+            services.organisation_agent_add(actor=actor, organisation=organisation, user=user)
+        for user in current - set(wanted):
+            services.organisation_agent_remove(actor=actor, organisation=organisation, user=user)

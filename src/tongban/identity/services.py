@@ -248,31 +248,29 @@ def organisation_update(*, actor: Actor, organisation: Organisation, **changes) 
     return organisation
 
 
+def _agents_changed(*, actor: Actor, organisation: Organisation, user: User, action: str) -> None:
+    forget_roles(user)
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_type="organisation",
+        subject_id=str(organisation.pk),
+        details={"user_id": str(user.pk)},
+    )
+
+
 @transaction.atomic
 def organisation_agent_add(*, actor: Actor, organisation: Organisation, user: User) -> None:
     """Let ``user`` act for ``organisation`` as its enterprise agent (企业经办人)."""
     organisation.agents.add(user)
-    forget_roles(user)
-    audit_record(
-        actor=actor,
-        action="organisation.agent_added",
-        subject_type="organisation",
-        subject_id=str(organisation.pk),
-        details={"user_id": str(user.pk)},
-    )
+    _agents_changed(actor=actor, organisation=organisation, user=user, action="organisation.agent_added")
 
 
 @transaction.atomic
 def organisation_agent_remove(*, actor: Actor, organisation: Organisation, user: User) -> None:
+    """Stop ``user`` acting for ``organisation``."""
     organisation.agents.remove(user)
-    forget_roles(user)
-    audit_record(
-        actor=actor,
-        action="organisation.agent_removed",
-        subject_type="organisation",
-        subject_id=str(organisation.pk),
-        details={"user_id": str(user.pk)},
-    )
+    _agents_changed(actor=actor, organisation=organisation, user=user, action="organisation.agent_removed")
 
 
 # --- users and staff -----------------------------------------------------------------------------
