@@ -427,6 +427,9 @@ def demo_city_seed(
     """
     if people < 0 or organisations < 0:
         raise ValueError("people and organisations must not be negative")
+    if not -(2**63) <= seed < 2**63:
+        # SeedRun.seed is a 64-bit integer: refuse before the work, not when the run is stored.
+        raise ValueError("the seed must be a 64-bit integer")
     if Person.objects.exists():
         raise ValueError("the database already holds persons; the demo city is seeded into an empty one")
     started = time.perf_counter()

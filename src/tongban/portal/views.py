@@ -110,7 +110,8 @@ def departments(request):
 
     The page works without JavaScript (a GET form); with htmx, typing updates the results in place.
     """
-    query = request.GET.get("q", "").strip()[:64]
+    # PostgreSQL refuses NUL in a string literal: drop it rather than fail with a 500.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:64]
     level = request.GET.get("level", "")
     if level not in Department.Level.values:
         level = ""

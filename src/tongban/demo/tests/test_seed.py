@@ -176,3 +176,23 @@ def test_the_seed_benchmark_refuses_a_database_with_persons():
     Person.objects.create(resident_id="11010519491231002X", name="测试", sex="F", birth_date="1949-12-31")
     with pytest.raises(CommandError, match="without persons"):
         bench_seed(stdout=io.StringIO(), options={"people": 10, "batch_size": 10, "seed": 1})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--people", "-5"],
+        ["--organisations", "-1"],
+        ["--batch-size", "0"],
+        ["--seed", str(2**63)],
+        ["--seed", str(-(2**63) - 1)],
+    ],
+)
+def test_the_seed_command_refuses_bad_options_with_a_message_and_writes_nothing(options):
+    with pytest.raises(CommandError):
+        call_command(
+            "seed", "--people", "3", "--organisations", "1", "--quiet", *options, stdout=io.StringIO()
+        )
+    assert not Person.objects.exists()
+    assert not SeedRun.objects.exists()

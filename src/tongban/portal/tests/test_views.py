@@ -102,6 +102,13 @@ class DepartmentSearchTests:
         response = client.get(reverse("portal:departments"), {"level": "galaxy", "page": "x" * 10})
         assert response.status_code == 200
 
+    def test_a_nul_character_in_the_search_is_dropped_not_sent_to_the_database(self, client, city):
+        # PostgreSQL refuses NUL in a string literal, which would turn this request into a 500.
+        response = client.get(reverse("portal:departments"), {"q": "heal\x00th", "level": "city"})
+        assert response.status_code == 200
+        assert response.context["query"] == "health"
+        assert "<code>health</code>" in response.content.decode()
+
 
 class ErrorPageTests:
     def test_not_found_helps_the_visitor(self, client, city):
