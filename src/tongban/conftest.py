@@ -49,6 +49,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The API's rate limits count in the cache: each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_working_day_calendar():
     """Each test sees the calendar overrides of its own database, not those a rolled-back test cached."""
     from tongban.core.calendar import invalidate_cache

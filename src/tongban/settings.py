@@ -185,11 +185,19 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
+    "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tongban.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("TONGBAN_API_ANON_RATE", "60/minute"),
+        "user": env("TONGBAN_API_USER_RATE", "600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tongban API",
@@ -232,6 +240,8 @@ TONGBAN_AUDIT_SIGNING_KEY_FILE = env("TONGBAN_AUDIT_SIGNING_KEY_FILE", str(VAR_D
 # Retired keys whose checkpoints still verify (base64 raw public keys), and how often a checkpoint is signed.
 TONGBAN_AUDIT_TRUSTED_KEYS = env_list("TONGBAN_AUDIT_TRUSTED_KEYS")
 TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "5"))
+if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
+    raise ValueError("TONGBAN_AUDIT_CHECKPOINT_MINUTES must be a whole number of minutes from 1 to 60")
 
 # SLA clock: when the yellow warning shows, "last-day" (the last working day) or "share:0.8" (80% of the limit).
 TONGBAN_SLA_WARNING = env("TONGBAN_SLA_WARNING", "last-day")

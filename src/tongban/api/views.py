@@ -4,11 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.identity.models import Department
+from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import department_list, person_for, roles_for, staff_for
 
 
@@ -55,7 +56,8 @@ class MeSerializer(serializers.Serializer):
 class MeApi(APIView):
     """Who am I: the signed-in user with their roles and department, or their own (masked) person record."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [RolePermission]
+    required_permission = None  # any signed-in user, staff only with a verified second factor
 
     @extend_schema(responses=MeSerializer, summary="The signed-in user")
     def get(self, request):

@@ -43,6 +43,20 @@ def test_me_for_staff_shows_department_and_roles(client, staff_user):
     assert body["person"] is None
 
 
+def test_me_refuses_staff_who_have_not_passed_the_second_factor(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get(reverse("api:me"))
+    assert response.status_code == 403
+
+
+def test_anonymous_callers_are_rate_limited(client, city, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "600/minute"})
+    codes = [client.get(reverse("api:department-list")).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
 def test_departments_are_public_and_filterable(client, city):
     response = client.get(reverse("api:department-list"), {"level": "city"})
     body = response.json()
