@@ -1,0 +1,261 @@
+"""Cases (办件): one application for a service item or a bundle, from submission to result.
+
+Status changes only through ``services``; every change writes a CaseStep (the applicant's timeline), an audit
+entry and an event in one transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongban.catalog.models import Bundle, ServiceItem
+from tongban.core.models.base import TimeStampedModel
+from tongban.identity.models import AdminUnit, Department, Organisation, Person
+
+
+class Case(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUPPLEMENT = "supplement", _("Supplement requested")  # 补正
+        RESUBMITTED = "resubmitted", _("Resubmitted")
+        REJECTED = "rejected", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        COMPLETED = "completed", _("Completed")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        WINDOW = "window", _("At a window")
+        API = "api", _("Through the API")
+
+    CLOSED = (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED)
+
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    item = models.ForeignKey(
+        ServiceItem,
+        verbose_name=_("service item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    bundle = models.ForeignKey(
+        Bundle,
+        verbose_name=_("bundle"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    applicant_person = models.ForeignKey(
+        Person,
+        verbose_name=_("applicant"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("applicant organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    applicant_name = models.CharField(_("applicant name"), max_length=200)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="submitted_cases",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    # 全市通办: where the case was accepted and who has jurisdiction are recorded apart.
+    accepting_department = models.ForeignKey(
+        Department,
+        verbose_name=_("accepting unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    jurisdiction_district = models.ForeignKey(
+        AdminUnit,
+        verbose_name=_("district with jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("lead department"), on_delete=models.PROTECT, related_name="led_cases"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    form_data = models.JSONField(_("form data"), default=dict)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
+    promised_limit_days = models.PositiveSmallIntegerField(_("promised limit (working days)"))
+    legal_limit_days = models.PositiveSmallIntegerField(_("legal limit (working days)"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    clock = models.JSONField(_("clock"), default=dict, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, db_index=True)
+    warning = models.CharField(_("warning"), max_length=6, blank=True)
+    result = models.JSONField(_("result package"), default=list, blank=True)
+    rejection_reason = models.TextField(_("reason for refusal"), blank=True)
+    rejection_basis = models.TextField(_("legal basis for refusal"), blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    # Measures (kept as the case moves; final when it closes).
+    natural_days = models.PositiveIntegerField(_("natural days"), null=True, blank=True)
+    working_days = models.PositiveIntegerField(_("working days"), null=True, blank=True)
+    paused_working_days = models.PositiveIntegerField(_("working days paused"), default=0)
+    visits = models.PositiveSmallIntegerField(_("in-person visits"), default=0)
+    materials_uploaded = models.PositiveSmallIntegerField(_("materials uploaded"), default=0)
+    steps = models.PositiveSmallIntegerField(_("steps"), default=0)
+    departments_involved = models.JSONField(_("departments involved"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-submitted_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(item__isnull=False, bundle__isnull=True)
+                    | models.Q(item__isnull=True, bundle__isnull=False)
+                ),
+                name="cases_case_item_xor_bundle",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(applicant_person__isnull=False) | models.Q(applicant_organisation__isnull=False)
+                ),
+                name="cases_case_has_applicant",
+            ),
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="cases_case_idempotent_submit",
+            ),
+        ]
+        indexes = [models.Index(fields=["applicant_person", "-created_at"], name="cases_case_person")]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("cases:detail", args=[self.number])
+
+    @property
+    def is_closed(self):
+        return self.status in self.CLOSED
+
+    @property
+    def service(self):
+        return self.bundle or self.item
+
+
+class CaseMaterial(TimeStampedModel):
+    """A material provided for a case, with where it came from and how far it can be trusted."""
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded by the applicant")
+        WINDOW = "window", _("Checked at a window")
+        LICENCE = "licence", _("From an e-licence")
+        REGISTRY = "registry", _("From a department's registry")
+        PLEDGE = "pledge", _("Personal pledge")
+
+    class Trust(models.TextChoices):
+        A = "A", _("A: issued by the authority")
+        B = "B", _("B: checked at a window")
+        C = "C", _("C: uploaded by the applicant")
+        D = "D", _("D: personal pledge")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="materials")
+    item_code = models.CharField(_("service item"), max_length=40)
+    code = models.SlugField(_("material"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.UPLOAD)
+    trust = models.CharField(_("trust level"), max_length=1, choices=Trust.choices, default=Trust.C)
+    file = models.FileField(_("file"), upload_to="cases/%Y/%m/", blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=200, blank=True, help_text=_("Licence or record number.")
+    )
+    superseded = models.BooleanField(_("superseded"), default=False)
+
+    class Meta:
+        verbose_name = _("case material")
+        verbose_name_plural = _("case materials")
+        ordering = ["case", "item_code", "code", "created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseStep(models.Model):
+    """One line of a case's timeline: what happened, where, by which role, and what is awaited next."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(_("at"))
+    kind = models.SlugField(_("kind"), max_length=32)
+    label = models.CharField(_("what happened"), max_length=200)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    role = models.SlugField(_("role"), max_length=32, blank=True)
+    actor = models.CharField(_("by"), max_length=200, blank=True)
+    task_id = models.UUIDField(_("task"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    awaiting = models.CharField(_("awaiting"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("case step")
+        verbose_name_plural = _("case steps")
+        ordering = ["case", "at", "id"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind}"
+
+
+class SupplementRequest(TimeStampedModel):
+    """补正: one complete list of everything missing, asked at once; the case clock stops until it is answered."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="supplements"
+    )
+    task_id = models.UUIDField(_("task"), null=True, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.CharField(_("requested by"), max_length=200)
+    materials = models.JSONField(
+        _("materials"), default=list
+    )  # [{"item": code, "code": code, "name": ..., "reason": ...}]
+    fields = models.JSONField(_("form fields"), default=list)  # [{"field": name, "reason": ...}]
+    note = models.TextField(_("note"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supplement request")
+        verbose_name_plural = _("supplement requests")
+        ordering = ["case", "created_at"]
+
+    def __str__(self):
+        return f"{self.case_id} supplement"

@@ -1,0 +1,128 @@
+"""BPMN process definitions, their running instances, and the Tasks they put in department inboxes (待办).
+
+The engine is SpiffWorkflow. A ProcessInstance keeps the serialised workflow (without its spec, which the
+definition holds); a Task row mirrors one ready user task so that inboxes are plain indexed queries.
+``workflow`` knows a case only by its id and a few denormalised labels: ``cases`` drives it, never the reverse.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongban.core.models.base import TimeStampedModel
+from tongban.identity.models import Department
+
+
+class ProcessDefinition(TimeStampedModel):
+    """One version of a BPMN process; a running case keeps the version it started with."""
+
+    key = models.SlugField(_("process key"), max_length=64)
+    version = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=128)
+    process_id = models.CharField(_("BPMN process id"), max_length=128)
+    bpmn_xml = models.TextField(_("BPMN 2.0 XML"))
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    lanes = models.JSONField(
+        _("lanes"), default=dict, help_text=_("{lane name: {department, role, district}}")
+    )
+    user_tasks = models.JSONField(_("user tasks"), default=list)
+    uploaded_by = models.CharField(_("uploaded by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("process definition")
+        verbose_name_plural = _("process definitions")
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="workflow_definition_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.key} v{self.version}"
+
+
+class ProcessInstance(TimeStampedModel):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUSPENDED = "suspended", _("Waiting for the applicant")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    definition = models.ForeignKey(ProcessDefinition, verbose_name=_("definition"), on_delete=models.PROTECT)
+    case_id = models.UUIDField(_("case"), unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    state = models.TextField(_("serialised workflow"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("process instance")
+        verbose_name_plural = _("process instances")
+
+    def __str__(self):
+        return f"{self.definition} · {self.case_id}"
+
+
+class Task(TimeStampedModel):
+    """A user task waiting in a department role's inbox (待办)."""
+
+    class State(models.TextChoices):
+        READY = "ready", _("Waiting to be claimed")
+        CLAIMED = "claimed", _("In hand")
+        WAITING = "waiting", _("Waiting for the applicant")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Refuse")
+        RETURN = "return", _("Return to the previous step")
+
+    OPEN_STATES = (State.READY, State.CLAIMED, State.WAITING)
+
+    instance = models.ForeignKey(
+        ProcessInstance, verbose_name=_("process"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    case_id = models.UUIDField(_("case"), db_index=True)
+    case_number = models.CharField(_("case number"), max_length=32)
+    case_title = models.CharField(_("case"), max_length=200)
+    spiff_id = models.UUIDField(_("engine task id"))
+    bpmn_id = models.CharField(_("step id"), max_length=128)
+    name = models.CharField(_("step"), max_length=200)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    role = models.SlugField(_("role"), max_length=32)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.READY)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.CharField(_("completed by"), max_length=200, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    opinion = models.TextField(_("opinion"), blank=True)
+    limit_days = models.PositiveSmallIntegerField(_("limit (working days)"), default=1)
+    clock = models.JSONField(_("clock"), default=dict)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    warning = models.CharField(_("warning"), max_length=6, blank=True)  # "", "yellow", "red"
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_date", "created_at"]
+        indexes = [
+            models.Index(fields=["department", "state", "due_date"], name="workflow_task_inbox"),
+            models.Index(fields=["state", "due_date"], name="workflow_task_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_number} · {self.name}"
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
