@@ -49,6 +49,8 @@ class ProcessInstance(TimeStampedModel):
 
     definition = models.ForeignKey(ProcessDefinition, verbose_name=_("definition"), on_delete=models.PROTECT)
     case_id = models.UUIDField(_("case"), unique=True)
+    district = models.CharField(_("district with jurisdiction"), max_length=12, blank=True)
+    department = models.SlugField(_("implementing department"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     state = models.TextField(_("serialised workflow"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -1,0 +1,95 @@
+"""Reads of the workflow app: inboxes, tasks, definitions. Every list filters by who is asking."""
+
+from django.db.models import Q
+
+from tongban.identity.permissions import has_permission
+from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
+
+from .models import ProcessDefinition, ProcessInstance, Task
+
+_CITY_ROLES = frozenset({"supervisor", "platform_admin"})
+
+
+def _can_see_all(user) -> bool:
+    return bool(user.is_superuser or (roles_for(user) & _CITY_ROLES))
+
+
+def inbox_for(user, *, states=None, department=None):
+    """The tasks waiting for ``user``: open tasks of their department whose lane role they hold.
+
+    The department head sees every open task of the department. ``states`` narrows to some task states.
+    """
+    staff = staff_for(user)
+    if staff is None:
+        return Task.objects.none()
+    roles = roles_for(user)
+    query = Task.objects.filter(department_id=staff.department_id, state__in=states or Task.OPEN_STATES)
+    if "dept_head" not in roles:
+        query = query.filter(role__in=roles)
+    if department is not None:
+        query = query.filter(department=department)
+    return query.select_related("department", "assignee").order_by("due_date", "created_at")
+
+
+def task_visible_to(user, task: Task) -> bool:
+    if _can_see_all(user):
+        return True
+    staff = staff_for(user)
+    if staff is None:
+        return False
+    return task.department_id in department_scope_ids(staff, read_only=True)
+
+
+def task_get_for_user(user, task_id) -> Task | None:
+    """A task the user may see (their department's, or any for city-wide supervisors), else None."""
+    task = Task.objects.select_related("department", "assignee").filter(pk=task_id).first()
+    if task is None or not task_visible_to(user, task):
+        return None
+    return task
+
+
+def tasks_for_case(case_id):
+    return (
+        Task.objects.filter(case_id=case_id).select_related("department", "assignee").order_by("created_at")
+    )
+
+
+def open_tasks_for_case(case_id):
+    return tasks_for_case(case_id).filter(state__in=Task.OPEN_STATES)
+
+
+def case_ids_for_departments(department_ids):
+    """Ids of cases with a task (open or done) in one of the departments."""
+    return Task.objects.filter(department_id__in=department_ids).values("case_id")
+
+
+def definition_list():
+    return ProcessDefinition.objects.order_by("key", "-version")
+
+
+def definition_get(key: str, version: int | None = None):
+    query = ProcessDefinition.objects.filter(key=key)
+    if version is not None:
+        return query.filter(version=version).first()
+    return query.order_by("-version").first()
+
+
+def instance_for_case(case_id):
+    return ProcessInstance.objects.select_related("definition").filter(case_id=case_id).first()
+
+
+def overdue_candidates(*, on):
+    """Open tasks whose due date is on or before ``on`` and not yet at red: what the deadline job looks at."""
+    return Task.objects.filter(
+        state__in=[Task.State.READY, Task.State.CLAIMED], due_date__isnull=False, due_date__lte=on
+    ).exclude(warning="red")
+
+
+def tasks_for_supervision(user):
+    """Tasks a supervisor or department head may watch."""
+    if _can_see_all(user):
+        return Task.objects.all()
+    staff = staff_for(user)
+    if staff is None or not has_permission(user, "supervision.view", department=staff.department_id):
+        return Task.objects.none()
+    return Task.objects.filter(Q(department_id__in=department_scope_ids(staff, read_only=True)))

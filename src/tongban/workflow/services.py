@@ -1,0 +1,669 @@
+"""Writes of the workflow app: process definitions, running processes, and the tasks in department inboxes.
+
+``cases`` drives these services (a case is known here only by id, number and title) and turns their outcomes
+into case statuses. Every change is audited and emits an event in the caller's transaction.
+
+Concurrency: a service that changes a process locks its instance row first (``select_for_update`` on
+PostgreSQL; SQLite transactions take the write lock at BEGIN), so two departments completing parallel tasks at
+once apply one after the other. A task is completed with a conditional update on its revision: of two people
+completing the same task at once, one wins and the other gets a ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongban.core.audit import SYSTEM, Actor, audit_record
+from tongban.core.events import event_emit
+from tongban.core.exceptions import Conflict
+from tongban.core.sla import SLAClock
+from tongban.identity.models import Department
+from tongban.identity.permissions import ROLES, has_permission, require_permission
+from tongban.identity.reference import MUNICIPAL_DEPARTMENT_CODES, branch_code
+from tongban.identity.selectors import actor_for, roles_for
+
+from . import engine
+from .models import ProcessDefinition, ProcessInstance, Task
+
+PROCESS_DIR = Path(__file__).resolve().parent / "processes"
+WORKING_ROLES = frozenset(code for code, role in ROLES.items() if "task.work" in role.permissions)
+
+
+# --- definitions -------------------------------------------------------------------------------------------
+
+
+def definition_parse(xml: str | bytes) -> engine.ParsedProcess:
+    """Parse and check a BPMN file against the city's departments and roles (ValidationError on ``bpmn``)."""
+    return engine.parse_process(xml, departments=set(MUNICIPAL_DEPARTMENT_CODES), roles=WORKING_ROLES)
+
+
+@transaction.atomic
+def definition_store(*, actor: Actor, key: str, xml: str | bytes) -> tuple[ProcessDefinition, bool]:
+    """Store a new version of process ``key`` unless the latest version has the same content.
+
+    Returns ``(definition, created)``. Running cases keep the version they started with.
+    """
+    key = (key or "").strip()
+    if not key:
+        raise ValidationError({"key": [_("Give the process a key.")]})
+    parsed = definition_parse(xml)
+    latest = ProcessDefinition.objects.select_for_update().filter(key=key).order_by("-version").first()
+    if latest is not None and latest.checksum == parsed.checksum:
+        return latest, False
+    definition = ProcessDefinition.objects.create(
+        key=key,
+        version=(latest.version + 1) if latest else 1,
+        name=parsed.name,
+        process_id=parsed.process_id,
+        bpmn_xml=parsed.xml,
+        checksum=parsed.checksum,
+        lanes=parsed.lanes,
+        user_tasks=parsed.user_tasks,
+        uploaded_by=actor.label,
+    )
+    audit_record(
+        actor=actor,
+        action="process.definition_stored",
+        subject_type="process_definition",
+        subject_id=str(definition.pk),
+        details={"key": key, "version": definition.version, "checksum": parsed.checksum},
+    )
+    event_emit(
+        "process.definition_stored",
+        {"key": key, "version": definition.version},
+        subject_type="process_definition",
+        subject_id=definition.pk,
+    )
+    return definition, True
+
+
+def definitions_ensure_builtin(*, actor: Actor = SYSTEM) -> dict[str, ProcessDefinition]:
+    """Load the processes shipped in ``workflow/processes/*.bpmn`` (key = file name); idempotent."""
+    loaded = {}
+    for path in sorted(PROCESS_DIR.glob("*.bpmn")):
+        definition, _created = definition_store(actor=actor, key=path.stem, xml=path.read_bytes())
+        loaded[path.stem] = definition
+    return loaded
+
+
+def definition_latest(key: str) -> ProcessDefinition | None:
+    return ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+
+
+# --- running -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What a workflow operation changed: the task acted on, tasks created and cancelled, and the process state."""
+
+    instance: ProcessInstance
+    task: Task | None = None
+    created: list[Task] = field(default_factory=list)
+    cancelled: list[Task] = field(default_factory=list)
+    completed: bool = False
+
+    @property
+    def departments(self):
+        return sorted({t.department_id for t in self.created})
+
+
+_department_cache: dict[str, int] = {}
+
+
+def _department_id(code: str) -> int:
+    found = _department_cache.get(code)
+    if found is None:
+        found = Department.objects.filter(code=code).values_list("pk", flat=True).first()
+        if found is None:
+            raise ValidationError({"bpmn": [_("Department %(code)s does not exist.") % {"code": code}]})
+        _department_cache[code] = found
+    return found
+
+
+def forget_department_cache():
+    _department_cache.clear()
+
+
+def lane_department_code(lane: dict, district_code: str | None, service_department: str = "") -> str:
+    """The department that works a lane for a case: the branch in the case's district for ``@district`` lanes,
+    the service's implementing department for ``*`` lanes."""
+    code = lane["department"]
+    if code == engine.SERVICE_DEPARTMENT:
+        if not service_department:
+            raise ValidationError(
+                {"bpmn": [_("The process needs the service's department, and none was given.")]}
+            )
+        return service_department
+    if lane.get("district") and district_code:
+        return branch_code(code, district_code)
+    return code
+
+
+def _spec(definition: ProcessDefinition):
+    return engine.spec_for(definition.pk, definition.checksum, definition.bpmn_xml, definition.process_id)
+
+
+def _task_meta(definition: ProcessDefinition) -> dict[str, dict]:
+    return {t["id"]: t for t in definition.user_tasks}
+
+
+def _sync_tasks(
+    *,
+    instance: ProcessInstance,
+    definition: ProcessDefinition,
+    workflow,
+    now: dt.datetime,
+    case_number: str,
+    case_title: str,
+) -> tuple[list[Task], list[Task]]:
+    """Make the open Task rows match the engine's ready user tasks: create the new ones, cancel the gone ones."""
+    ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
+    open_rows = list(Task.objects.filter(instance=instance, state__in=Task.OPEN_STATES))
+    known = {row.spiff_id for row in open_rows}
+    cancelled = [row for row in open_rows if row.spiff_id not in ready]
+    if cancelled:
+        Task.objects.filter(pk__in=[row.pk for row in cancelled]).update(
+            state=Task.State.CANCELLED, updated_at=now
+        )
+        for row in cancelled:
+            row.state = Task.State.CANCELLED
+    meta = _task_meta(definition)
+    district = instance.district or None
+    created = []
+    for spiff_id, spiff_task in ready.items():
+        if spiff_id in known:
+            continue
+        info = meta[spiff_task.task_spec.name]
+        lane = definition.lanes[info["lane"]]
+        clock = SLAClock.start(now, info["limit_days"])
+        created.append(
+            Task(
+                instance=instance,
+                case_id=instance.case_id,
+                case_number=case_number,
+                case_title=case_title,
+                spiff_id=spiff_id,
+                bpmn_id=info["id"],
+                name=info["name"],
+                department_id=_department_id(lane_department_code(lane, district, instance.department)),
+                role=lane["role"],
+                limit_days=info["limit_days"],
+                clock=clock.to_dict(),
+                due_date=clock.due_date(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    if created:
+        Task.objects.bulk_create(created)
+    return created, cancelled
+
+
+@transaction.atomic
+def process_start(
+    *,
+    actor: Actor,
+    case_id,
+    case_number: str,
+    case_title: str,
+    process_key: str,
+    district_code: str | None,
+    department_code: str = "",
+    data: dict | None = None,
+    now: dt.datetime | None = None,
+) -> Outcome:
+    """Start the latest version of ``process_key`` for a case and put its first tasks in their inboxes."""
+    now = now or timezone.now()
+    definition = definition_latest(process_key)
+    if definition is None:
+        raise ValidationError(
+            {"process": [_("No process %(key)s has been uploaded.") % {"key": process_key}]}
+        )
+    workflow = engine.new_workflow(_spec(definition), data)
+    instance = ProcessInstance(
+        definition=definition,
+        case_id=case_id,
+        state=engine.dump(workflow),
+        district=district_code or "",
+        department=department_code,
+        created_at=now,
+        updated_at=now,
+    )
+    instance.save(force_insert=True)
+    created, _cancelled = _sync_tasks(
+        instance=instance,
+        definition=definition,
+        workflow=workflow,
+        now=now,
+        case_number=case_number,
+        case_title=case_title,
+    )
+    completed = workflow.is_completed()
+    if completed:
+        ProcessInstance.objects.filter(pk=instance.pk).update(
+            status=ProcessInstance.Status.COMPLETED, completed_at=now
+        )
+    audit_record(
+        actor=actor,
+        action="process.started",
+        subject_type="process",
+        subject_id=str(instance.pk),
+        case_id=str(case_id),
+        details={"key": definition.key, "version": definition.version, "tasks": [t.bpmn_id for t in created]},
+    )
+    _emit_created(created, case_id)
+    return Outcome(instance=instance, created=created, completed=completed)
+
+
+def _emit_created(created: list[Task], case_id) -> None:
+    for task in created:
+        event_emit(
+            "task.created",
+            {
+                "task": str(task.pk),
+                "case": str(case_id),
+                "step": task.bpmn_id,
+                "department": task.department_id,
+            },
+            subject_type="task",
+            subject_id=task.pk,
+        )
+
+
+# --- who may act -------------------------------------------------------------------------------------------
+
+
+def can_work(user, task: Task) -> bool:
+    """Whether ``user`` may act on ``task``: staff of the task's department holding the lane's role.
+
+    The department head may act on every task of the department. An approver's lane needs ``task.approve``.
+    """
+    perm = "task.approve" if task.role == "dept_approver" else "task.work"
+    if not has_permission(user, perm, department=task.department_id):
+        return False
+    if user.is_superuser:
+        return True
+    roles = roles_for(user)
+    return task.role in roles or "dept_head" in roles
+
+
+def require_can_work(user, task: Task, *, request=None) -> None:
+    """Raise PermissionDenied (audited) unless ``user`` may act on ``task``. Call it outside the transaction."""
+    perm = "task.approve" if task.role == "dept_approver" else "task.work"
+    require_permission(user, perm, department=task.department_id, request=request)
+    if not can_work(user, task):
+        with transaction.atomic():
+            audit_record(
+                actor=actor_for(user),
+                action="permission.denied",
+                subject_type="task",
+                subject_id=str(task.pk),
+                case_id=str(task.case_id),
+                details={"permission": perm, "role": task.role},
+            )
+        raise PermissionDenied(
+            _("This step is for the role %(role)s of its department.") % {"role": task.role}
+        )
+
+
+# --- task operations ---------------------------------------------------------------------------------------
+
+
+def _lock_instance(task: Task) -> ProcessInstance:
+    return ProcessInstance.objects.select_for_update().select_related("definition").get(pk=task.instance_id)
+
+
+def _open_task(task_id, *, revision: int | None) -> Task:
+    task = Task.objects.select_related("department").get(pk=task_id)
+    if task.state not in (Task.State.READY, Task.State.CLAIMED):
+        raise Conflict(
+            _("This step is already %(state)s.") % {"state": task.get_state_display().lower()},
+            code="task_closed",
+        )
+    if revision is not None and task.revision != revision:
+        raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
+    return task
+
+
+def _claim_update(task: Task, *, user, now, states) -> None:
+    updated = Task.objects.filter(pk=task.pk, revision=task.revision, state__in=states).update(
+        state=Task.State.CLAIMED, assignee=user, claimed_at=now, revision=task.revision + 1, updated_at=now
+    )
+    if not updated:
+        raise Conflict(_("Someone else has just taken this step."), code="task_taken")
+    task.state, task.assignee, task.claimed_at, task.revision = (
+        Task.State.CLAIMED,
+        user,
+        now,
+        task.revision + 1,
+    )
+
+
+@transaction.atomic
+def task_claim(*, user, task: Task, now: dt.datetime | None = None) -> Task:
+    """Take a ready task into one's own hands (签收)."""
+    now = now or timezone.now()
+    if task.state == Task.State.CLAIMED and task.assignee_id == user.pk:
+        return task
+    if task.state != Task.State.READY:
+        raise Conflict(_("Someone else has just taken this step."), code="task_taken")
+    _claim_update(task, user=user, now=now, states=[Task.State.READY])
+    actor = actor_for(user)
+    audit_record(
+        actor=actor,
+        action="task.claimed",
+        subject_type="task",
+        subject_id=str(task.pk),
+        case_id=str(task.case_id),
+    )
+    event_emit(
+        "task.claimed",
+        {"task": str(task.pk), "case": str(task.case_id)},
+        subject_type="task",
+        subject_id=task.pk,
+    )
+    return task
+
+
+@transaction.atomic
+def task_release(*, user, task: Task, now: dt.datetime | None = None) -> Task:
+    """Put a claimed task back in the department inbox."""
+    now = now or timezone.now()
+    if task.state != Task.State.CLAIMED:
+        raise Conflict(_("Only a step in hand can be released."), code="task_not_claimed")
+    updated = Task.objects.filter(pk=task.pk, revision=task.revision, state=Task.State.CLAIMED).update(
+        state=Task.State.READY, assignee=None, claimed_at=None, revision=task.revision + 1, updated_at=now
+    )
+    if not updated:
+        raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
+    task.state, task.assignee, task.revision = Task.State.READY, None, task.revision + 1
+    audit_record(
+        actor=actor_for(user),
+        action="task.released",
+        subject_type="task",
+        subject_id=str(task.pk),
+        case_id=str(task.case_id),
+    )
+    return task
+
+
+def _finish(*, task: Task, user, now, decision: str, opinion: str) -> None:
+    """Mark a task completed with a conditional update: of two people at once, one wins."""
+    states = [Task.State.READY, Task.State.CLAIMED]
+    query = Task.objects.filter(pk=task.pk, revision=task.revision, state__in=states)
+    if task.state == Task.State.CLAIMED and task.assignee_id not in (None, user.pk):
+        raise Conflict(_("This step is in the hands of a colleague."), code="task_taken")
+    clock = SLAClock.from_dict(task.clock).stop(now) if task.clock else None
+    updated = query.update(
+        state=Task.State.COMPLETED,
+        assignee=user,
+        claimed_at=task.claimed_at or now,
+        completed_at=now,
+        completed_by=user.get_username(),
+        decision=decision,
+        opinion=opinion,
+        clock=clock.to_dict() if clock else task.clock,
+        revision=task.revision + 1,
+        updated_at=now,
+    )
+    if not updated:
+        raise Conflict(_("Someone else has just completed or changed this step."), code="task_taken")
+    task.state, task.decision, task.opinion, task.completed_at = Task.State.COMPLETED, decision, opinion, now
+    task.completed_by, task.revision, task.assignee = user.get_username(), task.revision + 1, user
+
+
+@transaction.atomic
+def task_complete(
+    *,
+    user,
+    task_id,
+    decision: str,
+    opinion: str = "",
+    data: dict | None = None,
+    revision: int | None = None,
+    now: dt.datetime | None = None,
+) -> Outcome:
+    """Complete a task with a decision (approve / reject) and an opinion; the engine moves on.
+
+    ``reject`` completes the task and cancels the process (the case is refused by the caller). The caller has
+    checked ``require_can_work`` already.
+    """
+    now = now or timezone.now()
+    if decision not in (Task.Decision.APPROVE, Task.Decision.REJECT):
+        raise ValidationError({"decision": [_("Choose approve or refuse.")]})
+    if decision == Task.Decision.REJECT and not opinion.strip():
+        raise ValidationError({"opinion": [_("Give the reason for refusing.")]})
+    task = _open_task(task_id, revision=revision)
+    instance = _lock_instance(task)
+    task = _open_task(task_id, revision=revision)  # re-read under the lock
+    definition = instance.definition
+    spec = _spec(definition)
+    workflow = engine.load(instance.state, spec)
+    spiff_task = workflow.get_task_from_id(task.spiff_id)
+    _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+    actor = actor_for(user)
+    outcome = Outcome(instance=instance, task=task)
+    if decision == Task.Decision.REJECT:
+        outcome.cancelled = _cancel_open(instance, now=now)
+        ProcessInstance.objects.filter(pk=instance.pk).update(
+            status=ProcessInstance.Status.CANCELLED, completed_at=now, updated_at=now
+        )
+    else:
+        spiff_task.data.update(data or {})
+        spiff_task.data["decision"] = decision
+        spiff_task.run()
+        workflow.do_engine_steps()
+        outcome.created, outcome.cancelled = _sync_tasks(
+            instance=instance,
+            definition=definition,
+            workflow=workflow,
+            now=now,
+            case_number=task.case_number,
+            case_title=task.case_title,
+        )
+        outcome.completed = workflow.is_completed()
+        changes = {"state": engine.dump(workflow), "updated_at": now}
+        if outcome.completed:
+            changes.update(status=ProcessInstance.Status.COMPLETED, completed_at=now)
+        ProcessInstance.objects.filter(pk=instance.pk).update(**changes)
+    audit_record(
+        actor=actor,
+        action="task.completed",
+        subject_type="task",
+        subject_id=str(task.pk),
+        case_id=str(task.case_id),
+        details={"step": task.bpmn_id, "decision": decision, "next": [t.bpmn_id for t in outcome.created]},
+    )
+    event_emit(
+        "task.completed",
+        {"task": str(task.pk), "case": str(task.case_id), "step": task.bpmn_id, "decision": decision},
+        subject_type="task",
+        subject_id=task.pk,
+    )
+    _emit_created(outcome.created, task.case_id)
+    return outcome
+
+
+def _cancel_open(instance: ProcessInstance, *, now) -> list[Task]:
+    rows = list(Task.objects.filter(instance=instance, state__in=Task.OPEN_STATES))
+    if rows:
+        Task.objects.filter(pk__in=[r.pk for r in rows]).update(state=Task.State.CANCELLED, updated_at=now)
+    return rows
+
+
+@transaction.atomic
+def task_return(
+    *, user, task_id, opinion: str, revision: int | None = None, now: dt.datetime | None = None
+) -> Outcome:
+    """Send the case back to the previous step (退回), with the reason; that step's department works it again."""
+    now = now or timezone.now()
+    if not (opinion or "").strip():
+        raise ValidationError({"opinion": [_("Say why the case goes back.")]})
+    task = _open_task(task_id, revision=revision)
+    instance = _lock_instance(task)
+    task = _open_task(task_id, revision=revision)
+    definition = instance.definition
+    workflow = engine.load(instance.state, _spec(definition))
+    spiff_task = workflow.get_task_from_id(task.spiff_id)
+    previous = engine.previous_user_task(spiff_task)
+    if previous is None:
+        raise Conflict(_("This is the first step: there is no step to return to."), code="no_previous_step")
+    _finish(task=task, user=user, now=now, decision=Task.Decision.RETURN, opinion=opinion)
+    workflow.reset_from_task_id(previous.id)
+    workflow.do_engine_steps()
+    created, cancelled = _sync_tasks(
+        instance=instance,
+        definition=definition,
+        workflow=workflow,
+        now=now,
+        case_number=task.case_number,
+        case_title=task.case_title,
+    )
+    ProcessInstance.objects.filter(pk=instance.pk).update(state=engine.dump(workflow), updated_at=now)
+    audit_record(
+        actor=actor_for(user),
+        action="task.returned",
+        subject_type="task",
+        subject_id=str(task.pk),
+        case_id=str(task.case_id),
+        details={"step": task.bpmn_id, "to": previous.task_spec.name, "opinion": opinion[:500]},
+    )
+    event_emit(
+        "task.returned",
+        {"task": str(task.pk), "case": str(task.case_id), "to": previous.task_spec.name},
+        subject_type="task",
+        subject_id=task.pk,
+    )
+    _emit_created(created, task.case_id)
+    return Outcome(instance=instance, task=task, created=created, cancelled=cancelled)
+
+
+# --- pausing for the applicant -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def process_suspend(*, actor: Actor, case_id, reason: str = "", now: dt.datetime | None = None) -> list[Task]:
+    """Pause every open task of a case while the applicant supplements materials (补正): clocks stop."""
+    now = now or timezone.now()
+    instance = ProcessInstance.objects.select_for_update().get(case_id=case_id)
+    if instance.status != ProcessInstance.Status.RUNNING:
+        raise Conflict(_("The case's process is not running."), code="process_not_running")
+    rows = list(Task.objects.filter(instance=instance, state__in=[Task.State.READY, Task.State.CLAIMED]))
+    for row in rows:
+        clock = SLAClock.from_dict(row.clock).pause(now, reason or "supplement")
+        row.clock, row.due_date = clock.to_dict(), clock.due_date()
+        # The state to come back to is kept in the clock's pause; claimed tasks keep their assignee.
+        row.state = Task.State.WAITING
+        row.revision += 1
+        row.updated_at = now
+    Task.objects.bulk_update(rows, ["clock", "due_date", "state", "revision", "updated_at"])
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        status=ProcessInstance.Status.SUSPENDED, updated_at=now
+    )
+    audit_record(
+        actor=actor,
+        action="process.suspended",
+        subject_type="process",
+        subject_id=str(instance.pk),
+        case_id=str(case_id),
+        details={"tasks": len(rows)},
+    )
+    return rows
+
+
+@transaction.atomic
+def process_resume(*, actor: Actor, case_id, now: dt.datetime | None = None) -> list[Task]:
+    """Resume the tasks paused by ``process_suspend``; their clocks run on from the next working day."""
+    now = now or timezone.now()
+    instance = ProcessInstance.objects.select_for_update().get(case_id=case_id)
+    if instance.status != ProcessInstance.Status.SUSPENDED:
+        raise Conflict(
+            _("The case's process is not waiting for the applicant."), code="process_not_suspended"
+        )
+    rows = list(Task.objects.filter(instance=instance, state=Task.State.WAITING))
+    for row in rows:
+        clock = SLAClock.from_dict(row.clock).resume(now)
+        row.clock, row.due_date = clock.to_dict(), clock.due_date()
+        row.state = Task.State.CLAIMED if row.assignee_id else Task.State.READY
+        row.revision += 1
+        row.updated_at = now
+    Task.objects.bulk_update(rows, ["clock", "due_date", "state", "revision", "updated_at"])
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        status=ProcessInstance.Status.RUNNING, updated_at=now
+    )
+    audit_record(
+        actor=actor,
+        action="process.resumed",
+        subject_type="process",
+        subject_id=str(instance.pk),
+        case_id=str(case_id),
+        details={"tasks": len(rows)},
+    )
+    return rows
+
+
+@transaction.atomic
+def process_cancel(*, actor: Actor, case_id, reason: str, now: dt.datetime | None = None) -> list[Task]:
+    """Cancel a case's process and its open tasks (withdrawn or refused)."""
+    now = now or timezone.now()
+    instance = ProcessInstance.objects.select_for_update().filter(case_id=case_id).first()
+    if instance is None or instance.status in (
+        ProcessInstance.Status.COMPLETED,
+        ProcessInstance.Status.CANCELLED,
+    ):
+        return []
+    rows = _cancel_open(instance, now=now)
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        status=ProcessInstance.Status.CANCELLED, completed_at=now, updated_at=now
+    )
+    audit_record(
+        actor=actor,
+        action="process.cancelled",
+        subject_type="process",
+        subject_id=str(instance.pk),
+        case_id=str(case_id),
+        details={"reason": reason[:500], "tasks": len(rows)},
+    )
+    return rows
+
+
+@transaction.atomic
+def task_warning_set(*, task: Task, level: str, actor: Actor = SYSTEM) -> bool:
+    """Raise a task's warning to ``yellow`` or ``red`` (never lowers it); returns whether it changed."""
+    order = {"": 0, "yellow": 1, "red": 2}
+    if order[level] <= order[task.warning]:
+        return False
+    updated = Task.objects.filter(pk=task.pk, warning=task.warning).update(warning=level)
+    if updated:
+        audit_record(
+            actor=actor,
+            action=f"task.warning_{level}",
+            subject_type="task",
+            subject_id=str(task.pk),
+            case_id=str(task.case_id),
+            details={
+                "due": task.due_date.isoformat() if task.due_date else None,
+                "department": task.department_id,
+            },
+        )
+        event_emit(
+            "task.warning",
+            {
+                "task": str(task.pk),
+                "case": str(task.case_id),
+                "level": level,
+                "department": task.department_id,
+            },
+            subject_type="task",
+            subject_id=task.pk,
+        )
+        task.warning = level
+    return bool(updated)
