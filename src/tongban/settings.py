@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "tongban.catalog",
     "tongban.workflow",
     "tongban.cases",
+    "tongban.supervision",
+    "tongban.evaluation",
     "tongban.portal",
     "tongban.workbench",
     "tongban.api",

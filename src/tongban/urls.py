@@ -14,7 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("tongban.api.urls")),
     path("accounts/", include("tongban.identity.urls")),
+    path("workbench/supervision/", include("tongban.supervision.urls")),
     path("workbench/", include("tongban.workbench.urls")),
+    path("cases/", include("tongban.cases.urls")),
+    path("ratings/", include("tongban.evaluation.urls")),
     path("", include("tongban.portal.urls")),
 ]
 if settings.DEBUG:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tongban.api import views
@@ -10,4 +10,8 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("v1/me/", views.MeApi.as_view(), name="me"),
     path("v1/departments/", views.DepartmentListApi.as_view(), name="department-list"),
+    path("v1/", include("tongban.cases.api_urls")),
+    path("v1/", include("tongban.workflow.api_urls")),
+    path("v1/", include("tongban.supervision.api_urls")),
+    path("v1/", include("tongban.evaluation.api_urls")),
 ]
