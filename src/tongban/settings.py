@@ -107,6 +107,8 @@ TEMPLATES = [
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", DEFAULT_SQLITE), conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite with a writers' queue (tongban/core/db/base.py): writers wait in the kernel, not in SQLite's sleeps.
+    DATABASES["default"]["ENGINE"] = "tongban.core.db"
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing mid-transaction.
         "transaction_mode": "IMMEDIATE",
@@ -205,6 +207,12 @@ REST_FRAMEWORK = {
     },
 }
 SPECTACULAR_SETTINGS = {
+    # Several models have a "status" or "channel"; name their enums apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "tongban.cases.models.Case.Status",
+        "CaseChannelEnum": "tongban.cases.models.Case.Channel",
+        "TaskStateEnum": "tongban.workflow.models.Task.State",
+    },
     "TITLE": "Tongban API",
     "DESCRIPTION": "One network for all government services (一网通办).",
     "VERSION": "0.1.0",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("tongban.identity.urls")),
     path("workbench/supervision/", include("tongban.supervision.urls")),
     path("workbench/", include("tongban.workbench.urls")),
+    path("services/", include("tongban.catalog.urls")),
     path("cases/", include("tongban.cases.urls")),
     path("ratings/", include("tongban.evaluation.urls")),
     path("", include("tongban.portal.urls")),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("v1/me/", views.MeApi.as_view(), name="me"),
     path("v1/departments/", views.DepartmentListApi.as_view(), name="department-list"),
+    path("v1/catalog/", include("tongban.catalog.api_urls")),
     path("v1/", include("tongban.cases.api_urls")),
     path("v1/", include("tongban.workflow.api_urls")),
     path("v1/", include("tongban.supervision.api_urls")),

@@ -40,7 +40,7 @@ def check_production_settings(app_configs, **kwargs):
                 id="tongban.W002",
             )
         )
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "tongban.core.db"):
         problems.append(
             Warning(
                 "The embedded SQLite database is in use.",

@@ -54,6 +54,7 @@ class ProcessInstance(TimeStampedModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     state = models.TextField(_("serialised workflow"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
 
     class Meta:
         verbose_name = _("process instance")

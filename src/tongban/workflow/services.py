@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,21 +116,23 @@ class Outcome:
         return sorted({t.department_id for t in self.created})
 
 
-_department_cache: dict[str, int] = {}
-
-
-def _department_id(code: str) -> int:
-    found = _department_cache.get(code)
-    if found is None:
-        found = Department.objects.filter(code=code).values_list("pk", flat=True).first()
-        if found is None:
-            raise ValidationError({"bpmn": [_("Department %(code)s does not exist.") % {"code": code}]})
-        _department_cache[code] = found
-    return found
-
-
 def forget_department_cache():
-    _department_cache.clear()
+    """Kept for callers of an earlier version; departments are no longer cached between calls."""
+
+
+def _departments_by_code(codes) -> dict[str, tuple]:
+    found = {
+        code: (pk, name)
+        for code, pk, name in Department.objects.filter(code__in=set(codes)).values_list(
+            "code", "pk", "name_zh"
+        )
+    }
+    missing = set(codes) - set(found)
+    if missing:
+        raise ValidationError(
+            {"bpmn": [_("Department %(code)s does not exist.") % {"code": ", ".join(sorted(missing))}]}
+        )
+    return found
 
 
 def lane_department_code(lane: dict, district_code: str | None, service_department: str = "") -> str:
@@ -155,6 +158,80 @@ def _task_meta(definition: ProcessDefinition) -> dict[str, dict]:
     return {t["id"]: t for t in definition.user_tasks}
 
 
+@dataclass
+class TaskPlan:
+    """How the open Task rows must change to match the engine's ready user tasks."""
+
+    cancel: list = field(default_factory=list)  # open Task rows (pk, spiff_id) no longer ready
+    create: list[Task] = field(default_factory=list)  # new rows, not yet saved
+
+
+def _plan_tasks(
+    *,
+    instance: ProcessInstance,
+    definition: ProcessDefinition,
+    workflow,
+    open_rows,
+    now: dt.datetime,
+    case_number: str,
+    case_title: str,
+) -> TaskPlan:
+    ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
+    known = {spiff_id for _pk, spiff_id in open_rows}
+    plan = TaskPlan(cancel=[(pk, spiff_id) for pk, spiff_id in open_rows if spiff_id not in ready])
+    new = [(spiff_id, t) for spiff_id, t in ready.items() if spiff_id not in known]
+    if not new:
+        return plan
+    meta = _task_meta(definition)
+    district = instance.district or None
+    codes = {}
+    for spiff_id, spiff_task in new:
+        info = meta[spiff_task.task_spec.name]
+        codes[spiff_id] = lane_department_code(definition.lanes[info["lane"]], district, instance.department)
+    departments = _departments_by_code(codes.values())
+    for spiff_id, spiff_task in new:
+        info = meta[spiff_task.task_spec.name]
+        lane = definition.lanes[info["lane"]]
+        clock = SLAClock.start(now, info["limit_days"])
+        department_id, department_name = departments[codes[spiff_id]]
+        task = Task(
+            instance_id=instance.pk,
+            case_id=instance.case_id,
+            case_number=case_number,
+            case_title=case_title,
+            spiff_id=spiff_id,
+            bpmn_id=info["id"],
+            name=info["name"],
+            department_id=department_id,
+            role=lane["role"],
+            limit_days=info["limit_days"],
+            clock=clock.to_dict(),
+            due_date=clock.due_date(),
+            created_at=now,
+            updated_at=now,
+        )
+        task.department_code, task.department_name = codes[spiff_id], department_name
+        plan.create.append(task)
+    return plan
+
+
+def _apply_plan(plan: TaskPlan, *, now) -> tuple[list[Task], list[Task]]:
+    cancelled = []
+    if plan.cancel:
+        ids = [pk for pk, _spiff in plan.cancel]
+        Task.objects.filter(pk__in=ids).update(state=Task.State.CANCELLED, updated_at=now)
+        cancelled = list(Task.objects.filter(pk__in=ids))
+    if plan.create:
+        Task.objects.bulk_create(plan.create)
+    return plan.create, cancelled
+
+
+def _open_rows(instance_id):
+    return list(
+        Task.objects.filter(instance_id=instance_id, state__in=Task.OPEN_STATES).values_list("pk", "spiff_id")
+    )
+
+
 def _sync_tasks(
     *,
     instance: ProcessInstance,
@@ -163,51 +240,22 @@ def _sync_tasks(
     now: dt.datetime,
     case_number: str,
     case_title: str,
+    fresh: bool = False,
 ) -> tuple[list[Task], list[Task]]:
     """Make the open Task rows match the engine's ready user tasks: create the new ones, cancel the gone ones."""
-    ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
-    open_rows = list(Task.objects.filter(instance=instance, state__in=Task.OPEN_STATES))
-    known = {row.spiff_id for row in open_rows}
-    cancelled = [row for row in open_rows if row.spiff_id not in ready]
-    if cancelled:
-        Task.objects.filter(pk__in=[row.pk for row in cancelled]).update(
-            state=Task.State.CANCELLED, updated_at=now
-        )
-        for row in cancelled:
-            row.state = Task.State.CANCELLED
-    meta = _task_meta(definition)
-    district = instance.district or None
-    created = []
-    for spiff_id, spiff_task in ready.items():
-        if spiff_id in known:
-            continue
-        info = meta[spiff_task.task_spec.name]
-        lane = definition.lanes[info["lane"]]
-        clock = SLAClock.start(now, info["limit_days"])
-        created.append(
-            Task(
-                instance=instance,
-                case_id=instance.case_id,
-                case_number=case_number,
-                case_title=case_title,
-                spiff_id=spiff_id,
-                bpmn_id=info["id"],
-                name=info["name"],
-                department_id=_department_id(lane_department_code(lane, district, instance.department)),
-                role=lane["role"],
-                limit_days=info["limit_days"],
-                clock=clock.to_dict(),
-                due_date=clock.due_date(),
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    if created:
-        Task.objects.bulk_create(created)
-    return created, cancelled
+    plan = _plan_tasks(
+        instance=instance,
+        definition=definition,
+        workflow=workflow,
+        open_rows=[] if fresh else _open_rows(instance.pk),
+        now=now,
+        case_number=case_number,
+        case_title=case_title,
+    )
+    return _apply_plan(plan, now=now)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def process_start(
     *,
     actor: Actor,
@@ -219,10 +267,15 @@ def process_start(
     department_code: str = "",
     data: dict | None = None,
     now: dt.datetime | None = None,
+    audit: bool = True,
+    definition: ProcessDefinition | None = None,
 ) -> Outcome:
-    """Start the latest version of ``process_key`` for a case and put its first tasks in their inboxes."""
+    """Start the latest version of ``process_key`` for a case and put its first tasks in their inboxes.
+
+    ``audit=False`` when the caller records the start in its own entry (``case.accepted`` names the process).
+    """
     now = now or timezone.now()
-    definition = definition_latest(process_key)
+    definition = definition if definition is not None else definition_latest(process_key)
     if definition is None:
         raise ValidationError(
             {"process": [_("No process %(key)s has been uploaded.") % {"key": process_key}]}
@@ -347,7 +400,7 @@ def _claim_update(task: Task, *, user, now, states) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def task_claim(*, user, task: Task, now: dt.datetime | None = None) -> Task:
     """Take a ready task into one's own hands (签收)."""
     now = now or timezone.now()
@@ -373,7 +426,7 @@ def task_claim(*, user, task: Task, now: dt.datetime | None = None) -> Task:
     return task
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def task_release(*, user, task: Task, now: dt.datetime | None = None) -> Task:
     """Put a claimed task back in the department inbox."""
     now = now or timezone.now()
@@ -420,60 +473,132 @@ def _finish(*, task: Task, user, now, decision: str, opinion: str) -> None:
     task.completed_by, task.revision, task.assignee = user.get_username(), task.revision + 1, user
 
 
-@transaction.atomic
+@dataclass
+class Prepared:
+    """A task's completion worked out by the engine before the write transaction (optimistic)."""
+
+    instance: ProcessInstance
+    revision: int
+    state: str
+    plan: TaskPlan
+    completed: bool
+
+
+def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt.datetime) -> Prepared | None:
+    """Run the engine for a task's completion without any lock, to keep the write transaction short.
+
+    ``task_complete`` applies the result only if the process has not changed since (its ``revision``); otherwise
+    it works the completion out again under the lock. None when there is nothing to prepare (a refusal).
+    """
+    if decision != Task.Decision.APPROVE:
+        return None
+    instance = ProcessInstance.objects.select_related("definition").filter(pk=task.instance_id).first()
+    if instance is None or instance.status != ProcessInstance.Status.RUNNING:
+        return None
+    workflow = engine.load(instance.state, _spec(instance.definition))
+    spiff_task = workflow.get_task_from_id(task.spiff_id)
+    if spiff_task is None or not spiff_task.has_state(engine.TaskState.READY):
+        return None
+    spiff_task.data.update(data or {})
+    spiff_task.data["decision"] = decision
+    spiff_task.run()
+    workflow.do_engine_steps()
+    plan = _plan_tasks(
+        instance=instance,
+        definition=instance.definition,
+        workflow=workflow,
+        open_rows=[row for row in _open_rows(instance.pk) if row[0] != task.pk],  # this task completes
+        now=now,
+        case_number=task.case_number,
+        case_title=task.case_title,
+    )
+    return Prepared(instance, instance.revision, engine.dump(workflow), plan, workflow.is_completed())
+
+
+@transaction.atomic(savepoint=False)
 def task_complete(
     *,
     user,
-    task_id,
+    task_id=None,
+    task: Task | None = None,
     decision: str,
     opinion: str = "",
     data: dict | None = None,
     revision: int | None = None,
+    prepared: Prepared | None = None,
     now: dt.datetime | None = None,
 ) -> Outcome:
     """Complete a task with a decision (approve / reject) and an opinion; the engine moves on.
 
     ``reject`` completes the task and cancels the process (the case is refused by the caller). The caller has
-    checked ``require_can_work`` already.
+    checked ``require_can_work`` already and may pass the ``task`` it read for that: the completion is a
+    conditional update on the task's revision, so a task that changed since it was read is a ``Conflict``.
+    With ``prepared`` (from ``task_prepare``) the engine's work is already done and is applied if the process
+    is unchanged.
     """
     now = now or timezone.now()
     if decision not in (Task.Decision.APPROVE, Task.Decision.REJECT):
         raise ValidationError({"decision": [_("Choose approve or refuse.")]})
     if decision == Task.Decision.REJECT and not opinion.strip():
         raise ValidationError({"opinion": [_("Give the reason for refusing.")]})
-    task = _open_task(task_id, revision=revision)
-    instance = _lock_instance(task)
-    task = _open_task(task_id, revision=revision)  # re-read under the lock
-    definition = instance.definition
-    spec = _spec(definition)
-    workflow = engine.load(instance.state, spec)
-    spiff_task = workflow.get_task_from_id(task.spiff_id)
-    _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+    if task is None:
+        task = _open_task(task_id, revision=revision)
+    elif revision is not None and task.revision != revision:
+        raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
+    elif task.state not in (Task.State.READY, Task.State.CLAIMED):
+        raise Conflict(
+            _("This step is already %(state)s.") % {"state": task.get_state_display().lower()},
+            code="task_closed",
+        )
     actor = actor_for(user)
-    outcome = Outcome(instance=instance, task=task)
-    if decision == Task.Decision.REJECT:
-        outcome.cancelled = _cancel_open(instance, now=now)
-        ProcessInstance.objects.filter(pk=instance.pk).update(
-            status=ProcessInstance.Status.CANCELLED, completed_at=now, updated_at=now
-        )
-    else:
-        spiff_task.data.update(data or {})
-        spiff_task.data["decision"] = decision
-        spiff_task.run()
-        workflow.do_engine_steps()
-        outcome.created, outcome.cancelled = _sync_tasks(
-            instance=instance,
-            definition=definition,
-            workflow=workflow,
-            now=now,
-            case_number=task.case_number,
-            case_title=task.case_title,
-        )
-        outcome.completed = workflow.is_completed()
-        changes = {"state": engine.dump(workflow), "updated_at": now}
-        if outcome.completed:
+    applied = False
+    if prepared is not None:
+        changes = {"state": prepared.state, "revision": F("revision") + 1, "updated_at": now}
+        if prepared.completed:
             changes.update(status=ProcessInstance.Status.COMPLETED, completed_at=now)
-        ProcessInstance.objects.filter(pk=instance.pk).update(**changes)
+        applied = bool(
+            ProcessInstance.objects.filter(
+                pk=prepared.instance.pk, revision=prepared.revision, status=ProcessInstance.Status.RUNNING
+            ).update(**changes)
+        )
+    if applied:
+        instance = prepared.instance
+        _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+        outcome = Outcome(instance=instance, task=task, completed=prepared.completed)
+        outcome.created, outcome.cancelled = _apply_plan(prepared.plan, now=now)
+    else:
+        instance = _lock_instance(task)
+        _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+        definition = instance.definition
+        outcome = Outcome(instance=instance, task=task)
+        if decision == Task.Decision.REJECT:
+            outcome.cancelled = _cancel_open(instance, now=now)
+            ProcessInstance.objects.filter(pk=instance.pk).update(
+                status=ProcessInstance.Status.CANCELLED,
+                completed_at=now,
+                updated_at=now,
+                revision=F("revision") + 1,
+            )
+        else:
+            workflow = engine.load(instance.state, _spec(definition))
+            spiff_task = workflow.get_task_from_id(task.spiff_id)
+            spiff_task.data.update(data or {})
+            spiff_task.data["decision"] = decision
+            spiff_task.run()
+            workflow.do_engine_steps()
+            outcome.created, outcome.cancelled = _sync_tasks(
+                instance=instance,
+                definition=definition,
+                workflow=workflow,
+                now=now,
+                case_number=task.case_number,
+                case_title=task.case_title,
+            )
+            outcome.completed = workflow.is_completed()
+            changes = {"state": engine.dump(workflow), "updated_at": now, "revision": F("revision") + 1}
+            if outcome.completed:
+                changes.update(status=ProcessInstance.Status.COMPLETED, completed_at=now)
+            ProcessInstance.objects.filter(pk=instance.pk).update(**changes)
     audit_record(
         actor=actor,
         action="task.completed",
@@ -492,6 +617,11 @@ def task_complete(
     return outcome
 
 
+def process_lock(case_id) -> ProcessInstance | None:
+    """Lock a case's process first, so every service touching a case and its process locks in one order."""
+    return ProcessInstance.objects.select_for_update().filter(case_id=case_id).first()
+
+
 def _cancel_open(instance: ProcessInstance, *, now) -> list[Task]:
     rows = list(Task.objects.filter(instance=instance, state__in=Task.OPEN_STATES))
     if rows:
@@ -499,7 +629,7 @@ def _cancel_open(instance: ProcessInstance, *, now) -> list[Task]:
     return rows
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def task_return(
     *, user, task_id, opinion: str, revision: int | None = None, now: dt.datetime | None = None
 ) -> Outcome:
@@ -527,7 +657,9 @@ def task_return(
         case_number=task.case_number,
         case_title=task.case_title,
     )
-    ProcessInstance.objects.filter(pk=instance.pk).update(state=engine.dump(workflow), updated_at=now)
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        state=engine.dump(workflow), updated_at=now, revision=F("revision") + 1
+    )
     audit_record(
         actor=actor_for(user),
         action="task.returned",
@@ -549,7 +681,7 @@ def task_return(
 # --- pausing for the applicant -------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def process_suspend(*, actor: Actor, case_id, reason: str = "", now: dt.datetime | None = None) -> list[Task]:
     """Pause every open task of a case while the applicant supplements materials (补正): clocks stop."""
     now = now or timezone.now()
@@ -579,7 +711,7 @@ def process_suspend(*, actor: Actor, case_id, reason: str = "", now: dt.datetime
     return rows
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def process_resume(*, actor: Actor, case_id, now: dt.datetime | None = None) -> list[Task]:
     """Resume the tasks paused by ``process_suspend``; their clocks run on from the next working day."""
     now = now or timezone.now()
@@ -610,7 +742,7 @@ def process_resume(*, actor: Actor, case_id, now: dt.datetime | None = None) -> 
     return rows
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def process_cancel(*, actor: Actor, case_id, reason: str, now: dt.datetime | None = None) -> list[Task]:
     """Cancel a case's process and its open tasks (withdrawn or refused)."""
     now = now or timezone.now()
@@ -622,7 +754,7 @@ def process_cancel(*, actor: Actor, case_id, reason: str, now: dt.datetime | Non
         return []
     rows = _cancel_open(instance, now=now)
     ProcessInstance.objects.filter(pk=instance.pk).update(
-        status=ProcessInstance.Status.CANCELLED, completed_at=now, updated_at=now
+        status=ProcessInstance.Status.CANCELLED, completed_at=now, updated_at=now, revision=F("revision") + 1
     )
     audit_record(
         actor=actor,
@@ -635,7 +767,7 @@ def process_cancel(*, actor: Actor, case_id, reason: str, now: dt.datetime | Non
     return rows
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def task_warning_set(*, task: Task, level: str, actor: Actor = SYSTEM) -> bool:
     """Raise a task's warning to ``yellow`` or ``red`` (never lowers it); returns whether it changed."""
     order = {"": 0, "yellow": 1, "red": 2}

@@ -1,0 +1,897 @@
+"""REST endpoints of the cases app (统一受理).
+
+Applicants submit, track, withdraw and resubmit their cases; window clerks submit on an applicant's behalf and
+accept or refuse acceptance (全市通办); staff act on the tasks of a case (claim, complete, return, ask for a
+supplement). The task operations live here rather than in ``workflow.api`` because each one moves its case:
+``cases`` drives ``workflow``, never the reverse. Views parse with a serializer, call one service and
+serialise the result; errors take the shape of ``tongban.api.exceptions``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tongban.catalog import selectors as catalog_selectors
+from tongban.core.audit import audit_record
+from tongban.identity.permissions import RolePermission
+from tongban.identity.selectors import (
+    actor_for,
+    is_staff_user,
+    organisation_list_for_user,
+    organisations_for,
+    person_for,
+    person_get_by_resident_id,
+    staff_for,
+)
+from tongban.workflow import selectors as workflow_selectors
+from tongban.workflow.api import DepartmentNameSerializer, TaskSerializer
+from tongban.workflow.models import Task
+
+from . import selectors, services
+from .models import Case
+
+MATERIAL_PREFIX = "material."
+RECEIPT_URL = "/cases/{number}/receipt.pdf"
+TRACKING_URL = "/cases/{number}/"
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    description="Any unique string (≤ 64 characters) per application: a retried request with the same key "
+    "returns the case made the first time (200) instead of making a second one.",
+)
+SUBMIT_DESCRIPTION = (
+    "Send JSON, or multipart/form-data with `form_data` as a JSON string and each material as a file field "
+    "named `material.<code>` (PDF, JPEG or PNG, up to 20 MB). In JSON, materials go in `materials` as "
+    "`{<code>: {filename, content_type, content (base64)}}`. Invalid input gets 400 with one message list per "
+    "form field and per `materials.<code>`, and nothing is written."
+)
+
+# --- input ---------------------------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.Field):
+    """A JSON object; in a multipart request, a string holding one."""
+
+    default_error_messages = {"invalid": _("Give the form as a JSON object of fields.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class EncodedFileSerializer(serializers.Serializer):
+    """A material file inside a JSON request."""
+
+    filename = serializers.CharField(max_length=200)
+    content_type = serializers.CharField(max_length=100)
+    content = serializers.CharField(help_text=_("The file's bytes in base64."))
+
+
+def _decode_materials(encoded: dict) -> dict:
+    files, errors = {}, {}
+    for code, value in encoded.items():
+        try:
+            content = base64.b64decode(value["content"], validate=True)
+        except (binascii.Error, ValueError):
+            errors[f"materials.{code}"] = [_("The content is not valid base64.")]
+            continue
+        files[code] = SimpleUploadedFile(value["filename"], content, content_type=value["content_type"])
+    if errors:
+        raise serializers.ValidationError(errors)
+    return files
+
+
+def uploads_from(request) -> dict:
+    """Material files sent as multipart fields ``material.<code>``, by material code."""
+    return {
+        name[len(MATERIAL_PREFIX) :]: upload
+        for name, upload in request.FILES.items()
+        if name.startswith(MATERIAL_PREFIX)
+    }
+
+
+class MaterialsInputSerializer(serializers.Serializer):
+    """Materials of a JSON request, merged with the multipart files the view passes in ``uploads``."""
+
+    materials = serializers.DictField(
+        child=EncodedFileSerializer(),
+        required=False,
+        help_text=_("JSON only: materials by code. In multipart, send files named material.<code>."),
+    )
+
+    def validate(self, attrs):
+        files = _decode_materials(attrs.pop("materials", {}))
+        files.update(self.context.get("uploads") or {})
+        attrs["files"] = files
+        return attrs
+
+
+class CaseSubmitSerializer(MaterialsInputSerializer):
+    service_type = serializers.ChoiceField(choices=["item", "bundle"])
+    service_code = serializers.CharField(max_length=64)
+    form_data = JSONObjectField(help_text=_("The application form: {field: value}."))
+    applicant_organisation = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=18,
+        help_text=_("Enterprise agents: the unified social credit code of the organisation that applies."),
+    )
+
+    def _service(self, attrs):
+        code = attrs["service_code"].strip()
+        if attrs["service_type"] == "bundle":
+            service = catalog_selectors.bundle_get(code)
+        else:
+            service = catalog_selectors.item_get(code)
+        if service is None:
+            raise serializers.ValidationError({"service_code": [_("No published service has this code.")]})
+        return service
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs["service"] = self._service(attrs)
+        code = (attrs.pop("applicant_organisation", "") or "").strip().upper()
+        attrs["organisation"] = None
+        if code:
+            organisation = organisations_for(self.context["user"]).filter(credit_code=code).first()
+            if organisation is None:
+                raise serializers.ValidationError(
+                    {"applicant_organisation": [_("You do not act for an organisation with this code.")]}
+                )
+            attrs["organisation"] = organisation
+        return attrs
+
+
+class WindowSubmitSerializer(CaseSubmitSerializer):
+    applicant_organisation = None
+    applicant_resident_id = serializers.CharField(required=False, allow_blank=True, max_length=18)
+    applicant_credit_code = serializers.CharField(required=False, allow_blank=True, max_length=18)
+    window_checked = serializers.ListField(
+        child=serializers.SlugField(max_length=64),
+        required=False,
+        default=list,
+        help_text=_(
+            "Codes of the materials whose originals the clerk checked at the window (repeat the field "
+            "in multipart)."
+        ),
+    )
+
+    def validate(self, attrs):
+        attrs = MaterialsInputSerializer.validate(self, attrs)
+        attrs["service"] = self._service(attrs)
+        resident_id = (attrs.pop("applicant_resident_id", "") or "").strip().upper()
+        credit_code = (attrs.pop("applicant_credit_code", "") or "").strip().upper()
+        attrs["person"] = attrs["organisation"] = None
+        if bool(resident_id) == bool(credit_code):
+            raise serializers.ValidationError(
+                {"applicant": [_("Give the applicant's resident ID or credit code (one of them).")]}
+            )
+        if resident_id:
+            attrs["person"] = person_get_by_resident_id(resident_id)
+            if attrs["person"] is None:
+                raise serializers.ValidationError(
+                    {"applicant_resident_id": [_("No person with this resident ID is registered.")]}
+                )
+        else:
+            attrs["organisation"] = (
+                organisation_list_for_user(for_user=self.context["user"], search=credit_code)
+                .filter(credit_code=credit_code)
+                .first()
+            )
+            if attrs["organisation"] is None:
+                raise serializers.ValidationError(
+                    {"applicant_credit_code": [_("No organisation with this credit code is registered.")]}
+                )
+        return attrs
+
+
+class CaseResubmitSerializer(MaterialsInputSerializer):
+    form_data = JSONObjectField(
+        required=False, help_text=_("The corrected form fields only: {field: value}.")
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class RefusalSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000)
+    basis = serializers.CharField(allow_blank=True, max_length=2000, help_text=_("The legal basis."))
+
+
+class TaskCompleteSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[Task.Decision.APPROVE, Task.Decision.REJECT])
+    opinion = serializers.CharField(allow_blank=True, required=False, default="", max_length=4000)
+    basis = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=2000,
+        help_text=_("The legal basis; required to refuse."),
+    )
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text=_("The task's revision as read; a stale one gets 409 task_changed."),
+    )
+
+
+class TaskReturnSerializer(serializers.Serializer):
+    opinion = serializers.CharField(allow_blank=True, max_length=4000)
+    revision = serializers.IntegerField(required=False, min_value=0)
+
+
+class SupplementMaterialInputSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=64)
+    reason = serializers.CharField(allow_blank=True, max_length=500)
+
+
+class SupplementFieldInputSerializer(serializers.Serializer):
+    field = serializers.CharField(max_length=100)
+    reason = serializers.CharField(allow_blank=True, max_length=500)
+
+
+class SupplementRequestInputSerializer(serializers.Serializer):
+    materials = SupplementMaterialInputSerializer(many=True, required=False, default=list)
+    fields = SupplementFieldInputSerializer(many=True, required=False, default=list)
+    note = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
+
+
+# --- output --------------------------------------------------------------------------------------------------
+
+
+class CaseSummarySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    title = serializers.CharField()
+    service_type = serializers.SerializerMethodField()
+    service_code = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    channel = serializers.ChoiceField(choices=Case.Channel.choices)
+    applicant_name = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    promised_limit_days = serializers.IntegerField()
+    due_date = serializers.DateField(allow_null=True)
+    warning = serializers.CharField(allow_blank=True)
+    receipt_url = serializers.SerializerMethodField(help_text=_("The receipt (受理回执) as PDF."))
+    tracking_url = serializers.SerializerMethodField(help_text=_("The case page; the receipt's QR code."))
+
+    def get_service_type(self, case) -> str:
+        return "bundle" if case.bundle_id else "item"
+
+    def get_service_code(self, case) -> str:
+        return case.service.code
+
+    def get_receipt_url(self, case) -> str:
+        return RECEIPT_URL.format(number=case.number)
+
+    def get_tracking_url(self, case) -> str:
+        return TRACKING_URL.format(number=case.number)
+
+
+class CaseStepSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    department = DepartmentNameSerializer(allow_null=True)
+    role = serializers.CharField(allow_blank=True)
+    actor = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True)
+    awaiting = serializers.CharField(allow_blank=True)
+
+
+class CaseMaterialSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    item_code = serializers.CharField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    origin = serializers.CharField()
+    trust = serializers.CharField()
+    filename = serializers.CharField(allow_blank=True)
+    content_type = serializers.CharField(allow_blank=True)
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField(allow_blank=True)
+    reference = serializers.CharField(allow_blank=True)
+    file_url = serializers.SerializerMethodField(
+        help_text=_("Only for the applicant and the staff working the case; null for anyone else.")
+    )
+
+    def get_file_url(self, material) -> str | None:
+        if not material.file or not self.context.get("can_download"):
+            return None
+        return reverse("api:cases-api:case-material-file", args=[self.context["number"], material.pk])
+
+
+class CaseTaskSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    department = DepartmentNameSerializer()
+    role = serializers.CharField()
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    decision = serializers.CharField(allow_blank=True)
+    due_date = serializers.DateField(allow_null=True)
+    warning = serializers.CharField(allow_blank=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class SupplementMaterialSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SupplementFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SupplementSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    requested_at = serializers.DateTimeField(source="created_at")
+    department = DepartmentNameSerializer()
+    requested_by = serializers.CharField()
+    materials = SupplementMaterialSerializer(many=True)
+    fields = SupplementFieldSerializer(many=True)
+    note = serializers.CharField(allow_blank=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class ResultSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    licence_type = serializers.CharField(allow_blank=True)
+    number = serializers.CharField()
+    department = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+
+
+class MeasuresSerializer(serializers.Serializer):
+    natural_days = serializers.IntegerField(allow_null=True)
+    working_days = serializers.IntegerField(allow_null=True)
+    paused_working_days = serializers.IntegerField()
+    visits = serializers.IntegerField()
+    materials_uploaded = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    departments_involved = serializers.ListField(child=serializers.CharField())
+
+
+class CaseDetailSerializer(CaseSummarySerializer):
+    """A case with its timeline, materials, tasks, open supplement request, result and measures."""
+
+    lead_department = DepartmentNameSerializer()
+    accepting_department = DepartmentNameSerializer(allow_null=True)
+    jurisdiction_district = serializers.CharField(
+        source="jurisdiction_district.code", allow_null=True, default=None
+    )
+    legal_limit_days = serializers.IntegerField()
+    form_data = JSONObjectField()
+    rejection_reason = serializers.CharField(allow_blank=True)
+    rejection_basis = serializers.CharField(allow_blank=True)
+    withdrawal_reason = serializers.CharField(allow_blank=True)
+    timeline = serializers.SerializerMethodField()
+    materials = serializers.SerializerMethodField()
+    tasks = serializers.SerializerMethodField()
+    supplement = serializers.SerializerMethodField(help_text=_("The open supplement request (补正), if any."))
+    result = ResultSerializer(many=True)
+    measures = serializers.SerializerMethodField()
+
+    @extend_schema_field(CaseStepSerializer(many=True))
+    def get_timeline(self, case):
+        return CaseStepSerializer(selectors.case_timeline(case), many=True).data
+
+    @extend_schema_field(CaseMaterialSerializer(many=True))
+    def get_materials(self, case):
+        return CaseMaterialSerializer(
+            selectors.case_materials(case), many=True, context={**self.context, "number": case.number}
+        ).data
+
+    @extend_schema_field(CaseTaskSummarySerializer(many=True))
+    def get_tasks(self, case):
+        return CaseTaskSummarySerializer(workflow_selectors.tasks_for_case(case.pk), many=True).data
+
+    @extend_schema_field(SupplementSerializer(allow_null=True))
+    def get_supplement(self, case):
+        supplement = selectors.case_open_supplement(case)
+        return SupplementSerializer(supplement).data if supplement is not None else None
+
+    @extend_schema_field(MeasuresSerializer)
+    def get_measures(self, case):
+        return MeasuresSerializer(case).data
+
+
+class TaskActionResultSerializer(serializers.Serializer):
+    task = TaskSerializer(allow_null=True)
+    case = CaseSummarySerializer(allow_null=True)
+
+
+class SupplementResultSerializer(TaskActionResultSerializer):
+    supplement = SupplementSerializer()
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
+    q = serializers.CharField(required=False, max_length=64, help_text=_("Part of a number or title."))
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _case_or_404(user, number: str) -> Case:
+    case = selectors.case_get_for_user(user, number)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _detail(request, case: Case) -> dict:
+    user = request.user
+    can_download = selectors.case_is_applicant(user, case) or is_staff_user(user)
+    return CaseDetailSerializer(case, context={"request": request, "can_download": can_download}).data
+
+
+def _submitted_before(user, key: str) -> Case | None:
+    """The case this user already submitted with this idempotency key, if any."""
+    if not key:
+        return None
+    return selectors.case_list_for_applicant(user).filter(idempotency_key=key).first()
+
+
+def _idempotency_key(request) -> str:
+    return (request.headers.get("Idempotency-Key") or "").strip()[:64]
+
+
+def _task_result(request, task_id, *, supplement=None) -> dict:
+    """The task as it is now with its case, after an operation on it."""
+    task = workflow_selectors.task_get_for_user(request.user, task_id)
+    case = selectors.case_get_for_user(request.user, task.case_number) if task is not None else None
+    body = {
+        "task": TaskSerializer(task).data if task is not None else None,
+        "case": CaseSummarySerializer(case).data if case is not None else None,
+    }
+    if supplement is not None:
+        body["supplement"] = SupplementSerializer(supplement).data
+    return body
+
+
+def _acting_on_task(operation, **kwargs):
+    """Run a task operation; a task id that does not exist is a 404 (one of another department a 403)."""
+    try:
+        return operation(**kwargs)
+    except Task.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: field messages under `errors`."),
+    403: OpenApiResponse(description="Not signed in, or not allowed."),
+    404: OpenApiResponse(description="No such case, or not yours to see."),
+    409: OpenApiResponse(description="The case or task is not in a state for this (`code` says why)."),
+}
+
+# --- applicant -----------------------------------------------------------------------------------------------
+
+
+class CaseListSubmitApi(ListAPIView):
+    """My cases (an applicant's own; staff: the cases their department may see), and applying for a service."""
+
+    permission_classes = [RolePermission]
+    # Listing: any signed-in user, the selectors decide which cases. Submitting: citizens and agents.
+    required_permissions = {"get": None, "post": "portal.apply"}
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    serializer_class = CaseSummarySerializer
+
+    @extend_schema(
+        summary="My cases",
+        parameters=[
+            OpenApiParameter("status", enum=[value for value, _label in Case.Status.choices]),
+            OpenApiParameter("q", str, description="Staff: part of a case number or title."),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = CaseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        status_filter = filters.validated_data.get("status")
+        user = self.request.user
+        if staff_for(user) is not None:
+            return selectors.case_list_for_staff(
+                user, status=status_filter, search=filters.validated_data.get("q")
+            )
+        cases = selectors.case_list_for_applicant(user)
+        return cases.filter(status=status_filter) if status_filter else cases
+
+    @extend_schema(
+        summary="Apply for a service",
+        description=SUBMIT_DESCRIPTION,
+        parameters=[IDEMPOTENCY_HEADER],
+        request={
+            "application/json": CaseSubmitSerializer,
+            "multipart/form-data": CaseSubmitSerializer,
+        },
+        responses={
+            201: OpenApiResponse(CaseSummarySerializer, description="The case was made."),
+            200: OpenApiResponse(
+                CaseSummarySerializer, description="A replay of an earlier Idempotency-Key."
+            ),
+            400: ERRORS[400],
+            403: ERRORS[403],
+        },
+        examples=[
+            OpenApiExample(
+                "Newborn bundle (JSON)",
+                request_only=True,
+                media_type="application/json",
+                value={
+                    "service_type": "bundle",
+                    "service_code": "newborn",
+                    "form_data": {"baby_name": "李小明", "birth_date": "2026-11-20"},
+                    "materials": {
+                        "parents-marriage-certificate": {
+                            "filename": "marriage.pdf",
+                            "content_type": "application/pdf",
+                            "content": "JVBERi0xLjQK",
+                        }
+                    },
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        earlier = _submitted_before(request.user, key)
+        if earlier is not None:
+            return Response(CaseSummarySerializer(earlier).data, status=status.HTTP_200_OK)
+        submission = CaseSubmitSerializer(
+            data=request.data, context={"user": request.user, "uploads": uploads_from(request)}
+        )
+        submission.is_valid(raise_exception=True)
+        data = submission.validated_data
+        organisation = data["organisation"]
+        case = services.case_submit(
+            user=request.user,
+            service=data["service"],
+            form_data=data["form_data"],
+            files=data["files"],
+            applicant_person=None if organisation else person_for(request.user),
+            applicant_organisation=organisation,
+            channel=Case.Channel.API,
+            idempotency_key=key,
+        )
+        return Response(CaseSummarySerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(APIView):
+    """A case with its timeline (each step, department, handler role, time, and what is awaited)."""
+
+    permission_classes = [RolePermission]
+    required_permission = None  # any signed-in user; the selector answers 404 for cases not theirs to see
+
+    @extend_schema(
+        summary="A case", responses={200: CaseDetailSerializer, 403: ERRORS[403], 404: ERRORS[404]}
+    )
+    def get(self, request, number):
+        return Response(_detail(request, _case_or_404(request.user, number)))
+
+
+class CaseMaterialFileApi(APIView):
+    """The file of a material of a case, for the applicant and the staff who may see the case."""
+
+    permission_classes = [RolePermission]
+    required_permission = None  # the case selector decides; a staff read is audited
+
+    @extend_schema(
+        summary="A material's file",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    def get(self, request, number, material_id):
+        case = _case_or_404(request.user, number)
+        material = selectors.case_materials(case, include_superseded=True).filter(pk=material_id).first()
+        if material is None or not material.file:
+            raise Http404
+        if not selectors.case_is_applicant(request.user, case):
+            if not is_staff_user(request.user):
+                raise Http404
+            # A staff member opening an applicant's document is a read of personal data: on the record.
+            with transaction.atomic():
+                audit_record(
+                    actor=actor_for(request.user),
+                    action="case.material_read",
+                    subject_type="case_material",
+                    subject_id=str(material.pk),
+                    case_id=str(case.pk),
+                    purpose="case handling",
+                    details={"number": case.number, "code": material.code},
+                )
+        return FileResponse(
+            material.file.open("rb"),
+            as_attachment=True,
+            filename=material.filename or material.file.name.rsplit("/", 1)[-1],
+            content_type=material.content_type or "application/octet-stream",
+        )
+
+
+class CaseWithdrawApi(APIView):
+    """The applicant withdraws a case that has not closed, with the reason; its tasks are cancelled."""
+
+    permission_classes = [RolePermission]
+    required_permission = "portal.apply"
+
+    @extend_schema(
+        summary="Withdraw a case",
+        request=ReasonSerializer,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    def post(self, request, number):
+        case = _case_or_404(request.user, number)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_withdraw(user=request.user, case=case, reason=data.validated_data["reason"])
+        return Response(_detail(request, _case_or_404(request.user, case.number)))
+
+
+class CaseResubmitApi(APIView):
+    """The applicant answers the open supplement request (补正) with everything it lists."""
+
+    permission_classes = [RolePermission]
+    required_permission = "portal.apply"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Answer a supplement request",
+        description="Like applying: `form_data` holds the corrected fields, materials are `material.<code>` "
+        "files (multipart) or base64 in `materials` (JSON).",
+        request={
+            "application/json": CaseResubmitSerializer,
+            "multipart/form-data": CaseResubmitSerializer,
+        },
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    def post(self, request, number):
+        case = _case_or_404(request.user, number)
+        data = CaseResubmitSerializer(data=request.data, context={"uploads": uploads_from(request)})
+        data.is_valid(raise_exception=True)
+        case = services.case_resubmit(
+            user=request.user,
+            case=case,
+            form_data=data.validated_data.get("form_data") or {},
+            files=data.validated_data["files"],
+        )
+        return Response(_detail(request, _case_or_404(request.user, case.number)))
+
+
+# --- window (一窗) ----------------------------------------------------------------------------------------------
+
+
+class WindowCaseSubmitApi(APIView):
+    """A window clerk submits on an applicant's behalf at any service centre (全市通办); accepted at once."""
+
+    permission_classes = [RolePermission]
+    required_permission = "case.accept"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Submit at a window",
+        description=SUBMIT_DESCRIPTION
+        + " Name the applicant by `applicant_resident_id` or `applicant_credit_code`; `window_checked` lists "
+        "the materials whose originals were checked at the window (no upload needed for those).",
+        parameters=[IDEMPOTENCY_HEADER],
+        request={
+            "application/json": WindowSubmitSerializer,
+            "multipart/form-data": WindowSubmitSerializer,
+        },
+        responses={
+            201: OpenApiResponse(CaseSummarySerializer, description="The case was made and accepted."),
+            200: OpenApiResponse(
+                CaseSummarySerializer, description="A replay of an earlier Idempotency-Key."
+            ),
+            400: ERRORS[400],
+            403: ERRORS[403],
+        },
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        earlier = _submitted_before(request.user, key)
+        if earlier is not None:
+            return Response(CaseSummarySerializer(earlier).data, status=status.HTTP_200_OK)
+        submission = WindowSubmitSerializer(
+            data=request.data, context={"user": request.user, "uploads": uploads_from(request)}
+        )
+        submission.is_valid(raise_exception=True)
+        data = submission.validated_data
+        case = services.case_submit(
+            user=request.user,
+            service=data["service"],
+            form_data=data["form_data"],
+            files=data["files"],
+            applicant_person=data["person"],
+            applicant_organisation=data["organisation"],
+            channel=Case.Channel.WINDOW,
+            idempotency_key=key,
+            window_checked=data["window_checked"],
+        )
+        return Response(CaseSummarySerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+def _case_for_acceptance(user, number: str) -> Case:
+    """A case waiting for acceptance (any window may accept it), or one the clerk can see; else 404."""
+    case = selectors.case_awaiting_acceptance(user).filter(number=number).first()
+    return case if case is not None else _case_or_404(user, number)
+
+
+class CaseAcceptApi(APIView):
+    """Accept a case submitted for manual acceptance (受理): its clock starts and its process begins."""
+
+    permission_classes = [RolePermission]
+    required_permission = "case.accept"
+
+    @extend_schema(summary="Accept a case", request=None, responses={200: CaseSummarySerializer, **ERRORS})
+    def post(self, request, number):
+        case = services.case_accept(user=request.user, case=_case_for_acceptance(request.user, number))
+        return Response(CaseSummarySerializer(case).data)
+
+
+class CaseRefuseAcceptanceApi(APIView):
+    """Refuse to accept a submitted case (不予受理) with the reason and its legal basis."""
+
+    permission_classes = [RolePermission]
+    required_permission = "case.accept"
+
+    @extend_schema(
+        summary="Refuse acceptance",
+        request=RefusalSerializer,
+        responses={200: CaseSummarySerializer, **ERRORS},
+    )
+    def post(self, request, number):
+        case = _case_for_acceptance(request.user, number)
+        data = RefusalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_refuse_acceptance(
+            user=request.user,
+            case=case,
+            reason=data.validated_data["reason"],
+            basis=data.validated_data["basis"],
+        )
+        return Response(CaseSummarySerializer(case).data)
+
+
+# --- tasks (协同办理) -------------------------------------------------------------------------------------------
+
+TASK_ERRORS = {
+    400: ERRORS[400],
+    403: OpenApiResponse(description="Not staff of the task's department with the lane's role."),
+    404: OpenApiResponse(description="No such task."),
+    409: OpenApiResponse(description="Taken, completed or changed by someone else, or the case is waiting."),
+}
+
+
+class TaskClaimApi(APIView):
+    """Take a task of my department in hand (签收)."""
+
+    permission_classes = [RolePermission]
+    required_permission = "task.work"  # the service checks the task's department and lane role
+
+    @extend_schema(
+        summary="Claim a task", request=None, responses={200: TaskActionResultSerializer, **TASK_ERRORS}
+    )
+    def post(self, request, task_id):
+        _acting_on_task(services.case_task_claim, user=request.user, task_id=task_id, request=request)
+        return Response(_task_result(request, task_id))
+
+
+class TaskCompleteApi(APIView):
+    """Complete a task: approve, or refuse with the reason and its legal basis; the case moves on or closes."""
+
+    permission_classes = [RolePermission]
+    required_permission = "task.work"
+
+    @extend_schema(
+        summary="Complete a task",
+        request=TaskCompleteSerializer,
+        responses={200: TaskActionResultSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, task_id):
+        data = TaskCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _acting_on_task(
+            services.case_task_complete,
+            user=request.user,
+            task_id=task_id,
+            decision=data.validated_data["decision"],
+            opinion=data.validated_data["opinion"],
+            basis=data.validated_data["basis"],
+            revision=data.validated_data.get("revision"),
+            request=request,
+        )
+        return Response(_task_result(request, task_id))
+
+
+class TaskReturnApi(APIView):
+    """Send the case back to the previous step (退回) with the reason."""
+
+    permission_classes = [RolePermission]
+    required_permission = "task.work"
+
+    @extend_schema(
+        summary="Return a task to the previous step",
+        request=TaskReturnSerializer,
+        responses={200: TaskActionResultSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, task_id):
+        data = TaskReturnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _acting_on_task(
+            services.case_task_return,
+            user=request.user,
+            task_id=task_id,
+            opinion=data.validated_data["opinion"],
+            revision=data.validated_data.get("revision"),
+            request=request,
+        )
+        return Response(_task_result(request, task_id))
+
+
+class TaskSupplementApi(APIView):
+    """Ask the applicant, once, for everything missing (补正); the case and its clock wait."""
+
+    permission_classes = [RolePermission]
+    required_permission = "task.work"  # the service also requires case.supplement in the task's department
+
+    @extend_schema(
+        summary="Request a supplement",
+        request=SupplementRequestInputSerializer,
+        responses={200: SupplementResultSerializer, **TASK_ERRORS},
+    )
+    def post(self, request, task_id):
+        data = SupplementRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        supplement = _acting_on_task(
+            services.case_supplement_request,
+            user=request.user,
+            task_id=task_id,
+            materials=[dict(entry) for entry in data.validated_data["materials"]],
+            fields=[dict(entry) for entry in data.validated_data["fields"]],
+            note=data.validated_data["note"],
+            request=request,
+        )
+        return Response(_task_result(request, task_id, supplement=supplement))

@@ -1,0 +1,220 @@
+"""``tongban bench cases``: newborn bundles submitted and driven to completion per second.
+
+Each case goes through the same service calls that the pages and the API use: ``case_submit`` as the parent
+(one material uploaded, accepted at once), then ``case_task_complete`` by a handler of each department in turn
+(health, the public-security branch of the family's district, then medical insurance and hrss in parallel).
+W worker processes (default: one per core) each drive their share of the N cases.
+
+It writes real cases, tasks and audit entries, which cannot be deleted afterwards (the audit log refuses it), so
+run it on a scratch database::
+
+    TONGBAN_VAR_DIR=/tmp/tb-bench tongban migrate && TONGBAN_VAR_DIR=/tmp/tb-bench tongban bench cases --cases 2000
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import time
+import uuid
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import CommandError
+from django.db import connection, connections
+
+from tongban.core.audit import SYSTEM
+from tongban.core.bench import benchmark
+from tongban.core.ids import make_resident_id
+
+BENCH_PEOPLE = 64
+DISTRICT = "310101"
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def _setup() -> dict:
+    """The catalogue, the processes, one handler per lane and a pool of parents; idempotent."""
+    import datetime as dt
+
+    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.catalog.models import Bundle
+    from tongban.identity import services as identity
+    from tongban.identity.models import Person, User
+    from tongban.identity.reference import branch_code
+    from tongban.identity.selectors import department_get
+    from tongban.workflow.services import definitions_ensure_builtin
+
+    identity.departments_ensure()
+    catalog_demo_ensure(actor=SYSTEM)
+    definitions_ensure_builtin(actor=SYSTEM)
+    handlers = {}
+    for key, code in (
+        ("health", "health"),
+        ("public-security", branch_code("public-security", DISTRICT)),
+        ("medical-insurance", "medical-insurance"),
+        ("hrss", "hrss"),
+    ):
+        username = f"bench.{key}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = identity.user_create(actor=SYSTEM, username=username, password=None, check_password=False)
+            identity.staff_create(
+                actor=SYSTEM, user=user, department=department_get(code), roles=["dept_handler"]
+            )
+        handlers[key] = user.pk
+    parents = []
+    for n in range(BENCH_PEOPLE):
+        username = f"bench.parent.{n}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = identity.user_create(actor=SYSTEM, username=username, password=None, check_password=False)
+            resident_id = make_resident_id(
+                DISTRICT, dt.date(1990, 1, 1) + dt.timedelta(days=n), 900 + (n % 50) * 2
+            )
+            person = Person.objects.filter(resident_id=resident_id).first()
+            if person is None:
+                identity.person_create(actor=SYSTEM, resident_id=resident_id, name=f"测试{n}", user=user)
+            else:
+                identity.person_update(actor=SYSTEM, person=person, user=user)
+        parents.append(user.pk)
+    bundle = Bundle.objects.get(code="newborn")
+    return {"handlers": handlers, "parents": parents, "bundle": bundle.pk}
+
+
+def _worker(args) -> dict:
+    index, count, setup = args
+    connections.close_all()
+    from tongban.cases.sample import sample_form_data
+    from tongban.cases.services import case_submit, case_task_complete
+    from tongban.catalog.models import Bundle
+    from tongban.catalog.services import required_materials
+    from tongban.identity.models import Person, User
+    from tongban.workflow.models import Task
+
+    bundle = Bundle.objects.get(pk=setup["bundle"])
+    users = {u.pk: u for u in User.objects.filter(pk__in=[*setup["handlers"].values(), *setup["parents"]])}
+    handlers = {dept: users[pk] for dept, pk in setup["handlers"].items()}
+    parents = [users[pk] for pk in setup["parents"]]
+    persons = {p.user_id: p for p in Person.objects.filter(user__in=parents)}
+    lane_user = {
+        "birth_certificate": handlers["health"],
+        "household_registration": handlers["public-security"],
+        "medical_insurance": handlers["medical-insurance"],
+        "social_security_card": handlers["hrss"],
+    }
+    queries = 0
+
+    def count_query(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    transitions, transition_seconds, completed = 0, 0.0, 0
+    rss_early = None
+    with connection.execute_wrapper(count_query):
+        for n in range(count):
+            parent = parents[(index * 7 + n) % len(parents)]
+            form = sample_form_data(bundle.form_schema, person=persons[parent.pk])
+            uploads = {
+                m.code: SimpleUploadedFile(
+                    f"{m.code}.pdf", b"%PDF-1.4\n%bench\n", content_type="application/pdf"
+                )
+                for m in required_materials(bundle, form)
+            }
+            started = time.perf_counter()
+            case = case_submit(
+                user=parent, service=bundle, form_data=form, files=uploads, idempotency_key=uuid.uuid4().hex
+            )
+            transition_seconds += time.perf_counter() - started
+            transitions += 1
+            while True:
+                before = queries
+                open_tasks = list(
+                    Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).only("pk", "bpmn_id")
+                )
+                queries = before  # the inbox read is not part of a transition
+                if not open_tasks:
+                    break
+                for task in open_tasks:
+                    started = time.perf_counter()
+                    case = case_task_complete(
+                        user=lane_user[task.bpmn_id], task_id=task.pk, decision="approve"
+                    )
+                    transition_seconds += time.perf_counter() - started
+                    transitions += 1
+            if case.status == "completed":
+                completed += 1
+            if n == max(1, count // 10) and rss_early is None:
+                rss_early = _rss_kb()
+    return {
+        "completed": completed,
+        "transitions": transitions,
+        "queries": queries,
+        "transition_seconds": transition_seconds,
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_early_kb": rss_early or _rss_kb(),
+        "rss_end_kb": _rss_kb(),
+    }
+
+
+@benchmark(
+    "cases",
+    help="newborn bundles submitted and completed per second through the case services (writes real cases)",
+    arguments=[
+        (
+            ("--cases",),
+            {"type": int, "default": 1000, "help": "cases to drive to completion (default 1,000)"},
+        ),
+        (("--workers",), {"type": int, "default": 0, "help": "worker processes (default: one per core)"}),
+    ],
+)
+def bench_cases(*, stdout, options):
+    total = options["cases"]
+    workers = options["workers"] or os.cpu_count() or 1
+    if total < 1 or workers < 1:
+        raise CommandError("--cases and --workers must be at least 1")
+    from tongban.identity.models import Person
+
+    if Person.objects.count() > BENCH_PEOPLE + 10:
+        raise CommandError(
+            "tongban bench cases writes cases that cannot be deleted (the audit log refuses it): run it on a "
+            "scratch database, e.g. TONGBAN_VAR_DIR=/tmp/tb-bench tongban migrate, then run it there."
+        )
+    setup = _setup()
+    shares = [total // workers + (1 if i < total % workers else 0) for i in range(workers)]
+    connections.close_all()
+    started = time.perf_counter()
+    if workers == 1:
+        results = [_worker((0, shares[0], setup))]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_worker, [(i, shares[i], setup) for i in range(workers)])
+    seconds = time.perf_counter() - started
+    completed = sum(r["completed"] for r in results)
+    transitions = sum(r["transitions"] for r in results)
+    queries = sum(r["queries"] for r in results)
+    transition_seconds = sum(r["transition_seconds"] for r in results)
+    figures = {
+        "database": connection.vendor,
+        "cases": total,
+        "workers": workers,
+        "completed": completed,
+        "seconds": round(seconds, 3),
+        "completed_per_s": round(completed / seconds, 1),
+        "transitions": transitions,
+        "ms_per_transition": round(1000 * transition_seconds / transitions, 2),
+        "queries_per_transition": round(queries / transitions, 2),
+        "peak_rss_mb": round(max(r["peak_rss_kb"] for r in results) / 1024, 1),
+        "rss_growth_mb": round(max(r["rss_end_kb"] - r["rss_early_kb"] for r in results) / 1024, 1),
+    }
+    stdout.write(
+        f"cases: {completed:,} of {total:,} newborn bundles completed in {seconds:.2f} s with {workers} workers = "
+        f"{figures['completed_per_s']:,.1f} cases/s; {transitions:,} transitions, "
+        f"{figures['ms_per_transition']} ms and {figures['queries_per_transition']} queries each; "
+        f"peak RSS {figures['peak_rss_mb']} MB per worker (grew {figures['rss_growth_mb']} MB after the first 10%).\n"
+    )
+    return figures

@@ -1,0 +1,410 @@
+"""Portal pages of cases (办件) for citizens and enterprise agents: apply, my cases, a case, its receipt,
+answering a supplement request, withdrawing, and the public tracking page behind the receipt's QR code.
+
+Each view parses the request, calls one service or selector, and renders; the rules live in ``services``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tongban.catalog import selectors as catalog_selectors
+from tongban.catalog.models import Bundle, ServiceObject
+from tongban.core.exceptions import Conflict
+from tongban.identity.selectors import (
+    department_get,
+    needs_second_factor,
+    organisations_for,
+    person_for,
+    role_list,
+)
+
+from . import selectors, services
+from .forms import (
+    MATERIAL_PREFIX,
+    NON_FIELD,
+    MaterialInput,
+    files_from_request,
+    form_data_from_post,
+    form_sections,
+    material_inputs,
+)
+from .models import Case, CaseStep
+from .receipts import case_for_tracking, receipt_pdf, tracking_path
+
+PAGE_SIZE = 20
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {key: [str(m) for m in messages_] for key, messages_ in exc.message_dict.items()}
+    return {NON_FIELD: [str(m) for m in exc.messages]}
+
+
+def _error_summary(errors: dict, sections, materials, extra_targets: dict | None = None) -> list[dict]:
+    """Every message once, linked to its input when the page has one (an error summary at the top)."""
+    targets = {f.name: (f.id, f.label) for s in sections for f in s.fields}
+    targets.update({m.input_name: (m.id, m.name) for m in materials})
+    targets.update(extra_targets or {})
+    summary = []
+    for key, found in errors.items():
+        anchor, label = targets.get(key, ("", ""))
+        for message in found:
+            summary.append({"anchor": anchor, "label": label, "message": message})
+    return summary
+
+
+def _service_or_404(kind: str, code: str):
+    service = catalog_selectors.item_get(code) if kind == "item" else catalog_selectors.bundle_get(code)
+    if service is None:
+        raise Http404(_("No such service is open for applications."))
+    return service
+
+
+def _service_materials(service) -> list:
+    if isinstance(service, Bundle):
+        return catalog_selectors.bundle_materials_list(service)
+    return list(service.materials.all())
+
+
+def _applicant_options(user, service) -> list[dict]:
+    """Whom the user may apply for: themselves (a citizen) and/or the organisations they act for."""
+    options = []
+    person = person_for(user)
+    if person is not None and service.service_object != ServiceObject.ORGANISATION:
+        options.append({"value": "person", "label": person.name, "person": person, "organisation": None})
+    if service.service_object != ServiceObject.PERSON:
+        for organisation in organisations_for(user):
+            options.append(
+                {
+                    "value": f"organisation:{organisation.pk}",
+                    "label": organisation.name,
+                    "person": None,
+                    "organisation": organisation,
+                }
+            )
+    return options
+
+
+def _otp_redirect(request):
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('identity:otp-verify')}?{query}")
+
+
+def _visible_case(request, number: str) -> tuple[Case, bool]:
+    """The case if the user may see it (else 404), and whether the user is its applicant."""
+    case = selectors.case_get_for_user(request.user, number)
+    if case is None:
+        raise Http404(_("No such case."))
+    return case, selectors.case_is_applicant(request.user, case)
+
+
+def _staff_unverified(request) -> bool:
+    """Staff see cases only after giving their second factor, as on staff pages (citizens need none)."""
+    return needs_second_factor(request.user) and not request.user.is_verified()
+
+
+def _applicant_case(request, number: str) -> Case:
+    case, is_applicant = _visible_case(request, number)
+    if not is_applicant:
+        raise Http404(_("No such case."))
+    return case
+
+
+def _timeline(case: Case, *, with_roles: bool = True) -> list[dict]:
+    roles = {role.code: role for role in role_list()} if with_roles else {}
+    rows = []
+    for step in selectors.case_timeline(case):
+        rows.append(
+            {
+                "at": step.at,
+                "kind": step.kind,
+                "label": step.label,
+                "department": step.department,
+                "roles": [roles[c] for c in step.role.split(",") if c in roles] if with_roles else [],
+                "awaiting": step.awaiting,
+            }
+        )
+    return rows
+
+
+def _results(case: Case) -> list[dict]:
+    return [
+        {**result, "issued": parse_datetime(result.get("issued_at") or "")} for result in case.result or []
+    ]
+
+
+def _departments(codes) -> list:
+    found = [department_get(code) for code in codes or []]
+    return [department for department in found if department is not None]
+
+
+def _supplement_form(case: Case, supplement, *, raw=None, errors=None):
+    """The inputs answering a supplement request: the listed fields (current answers) and materials."""
+    errors = errors or {}
+    listed = [entry["field"] for entry in supplement.fields]
+    sections = form_sections(
+        case.service.form_schema,
+        case.service.form_ui,
+        raw=raw,
+        data=case.form_data,
+        errors=errors,
+        only=listed,
+    )
+    reasons = {entry["field"]: entry.get("reason", "") for entry in supplement.fields}
+    for section in sections:
+        for form_field in section.fields:
+            form_field.required = True
+            form_field.help = _("What to correct: %(reason)s") % {"reason": reasons.get(form_field.name, "")}
+    materials = [
+        MaterialInput(
+            code=entry["code"],
+            name=entry.get("name", entry["code"]),
+            necessity="required",
+            reason=entry.get("reason", ""),
+            errors=list(errors.get(MATERIAL_PREFIX + entry["code"], [])),
+        )
+        for entry in supplement.materials
+    ]
+    return sections, materials
+
+
+# --- applying --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request, kind: str, code: str):
+    """The application form of a service item or bundle; a valid submission becomes a case."""
+    service = _service_or_404(kind, code)
+    options = _applicant_options(request.user, service)
+    if not options:
+        return render(request, "cases/apply_unavailable.html", {"service": service}, status=403)
+    catalogue = _service_materials(service)
+    errors: dict[str, list[str]] = {}
+    raw: dict = {}
+    chosen = options[0]["value"]
+    key = uuid.uuid4().hex
+    if request.method == "POST":
+        key = (request.POST.get("idempotency_key") or "").strip()[:64] or key
+        chosen = request.POST.get("applicant") or chosen
+        option = next((o for o in options if o["value"] == chosen), None)
+        form_data, raw = form_data_from_post(service.form_schema, request.POST)
+        files = files_from_request(request.FILES, [m.code for m in catalogue])
+        if option is None:
+            errors = {"applicant": [_("Choose who applies.")]}
+        else:
+            try:
+                case = services.case_submit(
+                    user=request.user,
+                    service=service,
+                    form_data=form_data,
+                    files=files,
+                    applicant_person=option["person"],
+                    applicant_organisation=option["organisation"],
+                    idempotency_key=key,
+                )
+            except ValidationError as exc:
+                errors = _error_dict(exc)
+            else:
+                messages.success(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("Your application was submitted. Case number: %(number)s.")
+                        % {"number": case.number},
+                        reverse("cases:receipt", args=[case.number]),
+                        _("Download the acceptance receipt (PDF)"),
+                    ),
+                )
+                return redirect(case.get_absolute_url())
+    sections = form_sections(service.form_schema, service.form_ui, raw=raw, errors=errors)
+    materials = material_inputs(catalogue, errors=errors)
+    summary = _error_summary(
+        errors,
+        sections,
+        materials,
+        {"applicant": ("applicant", _("Who applies"))} if len(options) > 1 else {},
+    )
+    context = {
+        "service": service,
+        "kind": kind,
+        "sections": sections,
+        "materials": materials,
+        "options": options,
+        "chosen": chosen,
+        "idempotency_key": key,
+        "errors": errors,
+        "summary": summary,
+        "submitted": request.method == "POST",
+    }
+    return render(request, "cases/apply.html", context)
+
+
+# --- the applicant's cases -------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request):
+    """My cases: the cases the user applied for or acts for, newest first."""
+    if _staff_unverified(request):
+        return _otp_redirect(request)
+    latest = CaseStep.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("awaiting")[:1]
+    cases = selectors.case_list_for_applicant(request.user).annotate(awaiting_now=Subquery(latest))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/list.html", {"page": page})
+
+
+@login_required
+def case_detail(request, number: str):
+    """A case: status, due date, timeline, materials, supplement request, result package and measures."""
+    if _staff_unverified(request):
+        return _otp_redirect(request)
+    case, is_applicant = _visible_case(request, number)
+    timeline = _timeline(case)
+    supplement = selectors.case_open_supplement(case) if case.status == Case.Status.SUPPLEMENT else None
+    supplement_sections, supplement_materials = (
+        _supplement_form(case, supplement) if supplement and is_applicant else ([], [])
+    )
+    context = {
+        "case": case,
+        "service_name": case.service.name,
+        "is_applicant": is_applicant,
+        "timeline": timeline,
+        "awaiting": next((row["awaiting"] for row in reversed(timeline) if row["awaiting"]), ""),
+        "materials": selectors.case_materials(case),
+        "supplement": supplement,
+        "supplement_sections": supplement_sections,
+        "supplement_materials": supplement_materials,
+        "results": _results(case) if case.status == Case.Status.COMPLETED else [],
+        "departments": _departments(case.departments_involved),
+        "can_withdraw": is_applicant and not case.is_closed,
+        "can_rate": is_applicant and case.status == Case.Status.COMPLETED,
+        "rate_url": f"/ratings/case/{case.number}/",
+        "tracking_url": request.build_absolute_uri(tracking_path(case)),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+@login_required
+def case_receipt(request, number: str):
+    """The acceptance receipt (受理回执) as PDF, for the applicant and staff who may see the case."""
+    if _staff_unverified(request):
+        return _otp_redirect(request)
+    case, _is_applicant = _visible_case(request, number)
+    pdf = receipt_pdf(case, tracking_url=request.build_absolute_uri(tracking_path(case)))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{case.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_supplement(request, number: str):
+    """Answer a supplement request (补正): upload the listed materials and correct the listed fields."""
+    if _staff_unverified(request):
+        return _otp_redirect(request)
+    case = _applicant_case(request, number)
+    supplement = selectors.case_open_supplement(case) if case.status == Case.Status.SUPPLEMENT else None
+    if supplement is None:
+        messages.info(request, _("No supplement is being asked for on this case."))
+        return redirect(case.get_absolute_url())
+    errors: dict[str, list[str]] = {}
+    raw: dict = {}
+    if request.method == "POST":
+        listed = [entry["field"] for entry in supplement.fields]
+        form_data, raw = form_data_from_post(case.service.form_schema, request.POST, only=listed)
+        files = files_from_request(request.FILES, [entry["code"] for entry in supplement.materials])
+        try:
+            services.case_resubmit(user=request.user, case=case, form_data=form_data, files=files)
+        except ValidationError as exc:
+            errors = _error_dict(exc)
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            return redirect(case.get_absolute_url())
+        else:
+            messages.success(request, _("Thank you: the supplement was sent and the time limit runs again."))
+            return redirect(case.get_absolute_url())
+    sections, materials = _supplement_form(case, supplement, raw=raw, errors=errors)
+    context = {
+        "case": case,
+        "service_name": case.service.name,
+        "supplement": supplement,
+        "supplement_sections": sections,
+        "supplement_materials": materials,
+        "summary": _error_summary(errors, sections, materials),
+    }
+    return render(request, "cases/supplement.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_withdraw(request, number: str):
+    """Withdraw an application that has not closed, with the reason (asks for confirmation first)."""
+    if _staff_unverified(request):
+        return _otp_redirect(request)
+    case = _applicant_case(request, number)
+    if case.is_closed:
+        messages.info(request, _("The case is already closed."))
+        return redirect(case.get_absolute_url())
+    errors: dict[str, list[str]] = {}
+    reason = ""
+    if request.method == "POST":
+        reason = (request.POST.get("reason") or "").replace("\x00", "").strip()[:1000]
+        try:
+            services.case_withdraw(user=request.user, case=case, reason=reason)
+        except ValidationError as exc:
+            errors = _error_dict(exc)
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            return redirect(case.get_absolute_url())
+        else:
+            messages.success(request, _("Your application was withdrawn."))
+            return redirect(case.get_absolute_url())
+    context = {
+        "case": case,
+        "service_name": case.service.name,
+        "reason": reason,
+        "reason_errors": [m for key in ("reason", NON_FIELD) for m in errors.get(key, [])],
+    }
+    return render(request, "cases/withdraw.html", context)
+
+
+# --- public tracking -------------------------------------------------------------------------------------
+
+
+def case_track(request, number: str, token: str):
+    """Progress of a case for whoever holds its receipt: status and steps, nothing personal."""
+    case = case_for_tracking(number, token)
+    if case is None:
+        raise Http404(_("No such case."))
+    steps = [
+        {"at": row["at"], "label": row["label"], "department": row["department"]}
+        for row in _timeline(case, with_roles=False)
+    ]
+    response = render(
+        request,
+        "cases/track.html",
+        {"case": case, "service_name": case.service.name, "timeline": steps},
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,63 @@
+"""The demo catalogue loads once, valid and published."""
+
+import pytest
+
+from tongban.catalog.demo import BUNDLES, ITEMS, catalog_demo_ensure
+from tongban.catalog.models import Bundle, PublicationStatus, ServiceItem
+from tongban.catalog.schema import form_validate
+from tongban.identity.reference import MUNICIPAL_DEPARTMENT_CODES
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_catalogue_is_published_and_a_second_load_creates_nothing(city):
+    first = catalog_demo_ensure()
+    assert first == {"items": len(ITEMS), "bundles": len(BUNDLES)}
+    assert ServiceItem.objects.filter(status=PublicationStatus.PUBLISHED).count() >= 30
+    assert Bundle.objects.filter(status=PublicationStatus.PUBLISHED).count() == 2
+    assert catalog_demo_ensure() == {"items": 0, "bundles": 0}
+
+
+def test_the_demo_covers_the_departments_and_both_kinds_of_visits():
+    departments = {item["department"] for item in ITEMS}
+    assert departments == set(MUNICIPAL_DEPARTMENT_CODES) - {"big-data-center"}
+    assert any(i["visits_required"] == 0 and i["online_depth"] == 4 for i in ITEMS)
+    assert all(i["visits_reason"] for i in ITEMS if i["visits_required"])
+
+
+def test_the_bundles_have_their_promised_limits_and_merged_forms(city):
+    catalog_demo_ensure()
+    newborn = Bundle.objects.get(code="newborn")
+    assert (newborn.lead_department.code, newborn.promised_limit_days, newborn.process_key) == (
+        "health",
+        5,
+        "newborn",
+    )
+    for field in (
+        "baby_name",
+        "baby_sex",
+        "birth_date",
+        "birth_hospital",
+        "mother_resident_id",
+        "household_address",
+    ):
+        assert field in newborn.form_schema["properties"]
+    estate = Bundle.objects.get(code="real-estate-transfer")
+    assert (estate.lead_department.code, estate.promised_limit_days, estate.legal_limit_days) == (
+        "planning-resources",
+        5,
+        30,
+    )
+    answers = {
+        "property_unit": "310104001002GB00012F00010002",
+        "property_certificate_number": "沪(2021)徐字不动产权第012345号",
+        "property_address": "徐汇区漕溪北路1号1201室",
+        "floor_area": 89.5,
+        "seller_name": "王芳",
+        "seller_resident_id": "31010419800101002X",
+        "buyer_name": "李明",
+        "buyer_resident_id": "310104199005171234",
+        "price": 5600000,
+        "contract_number": "WQ2025-000123",
+    }
+    assert form_validate(estate.form_schema, answers) == {}
