@@ -1,0 +1,64 @@
+"""Template helpers of the staff pages: ``{% load workbench_tags %}``."""
+
+from django import template
+
+from tongban.core.masking import mask_name, mask_phone, mask_resident_id
+from tongban.identity.permissions import has_permission
+from tongban.identity.selectors import is_staff_user
+
+register = template.Library()
+
+_ACCESS = "_workbench_access"
+
+
+@register.simple_tag(takes_context=True)
+def workbench_access(context):
+    """Which workbench sections the user may open (for the menu); computed once a request."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None:
+        return {}
+    cached = getattr(request, _ACCESS, None)
+    if cached is None:
+        staff = is_staff_user(user)
+        cached = {
+            "window": staff and has_permission(user, "case.accept"),
+            "tasks": staff and has_permission(user, "task.work"),
+            "cases": staff,
+            "processes": staff
+            and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
+        }
+        setattr(request, _ACCESS, cached)
+    return cached
+
+
+@register.filter
+def masked_id(value):
+    """A resident ID or credit code as staff see it on screen (脱敏)."""
+    return mask_resident_id(value or "")
+
+
+@register.filter
+def masked_name(value):
+    return mask_name(value or "")
+
+
+@register.filter
+def masked_phone(value):
+    return mask_phone(value or "")
+
+
+@register.filter
+def field_value(value):
+    """A form answer as text: yes/no for booleans, lists joined."""
+    from django.utils.translation import gettext
+
+    if value is True:
+        return gettext("Yes")
+    if value is False:
+        return gettext("No")
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if value in (None, ""):
+        return "—"
+    return str(value)
