@@ -451,6 +451,9 @@ def demo_city_seed(
         organisations_written = organisations_seed(
             generator=generator, count=organisations, batch_size=batch_size
         )
+    from .scenarios import demo_services_ensure  # the catalogue, processes and demo cases
+
+    demo_services_ensure(actor=actor)
     seconds = time.perf_counter() - started
     counts = {
         **demo_city_counts(),

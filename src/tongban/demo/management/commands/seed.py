@@ -6,8 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from tongban.demo import reference as ref
+from tongban.demo.scenarios import demo_services_ensure
 from tongban.demo.selectors import demo_account_list, seed_run_latest
-from tongban.demo.services import DEFAULT_BATCH_SIZE, demo_city_seed
+from tongban.demo.services import DEFAULT_BATCH_SIZE, demo_city_seed, demo_staff_ensure
 from tongban.identity.models import Person
 from tongban.identity.reference import ROLE_DEFINITIONS
 
@@ -68,6 +69,8 @@ class Command(BaseCommand):
                     "database (use --if-empty to skip quietly, or a fresh TONGBAN_VAR_DIR / DATABASE_URL)."
                 )
             run = seed_run_latest()
+            demo_staff_ensure()
+            demo_services_ensure()
             self.stdout.write(f"The demo city is already there ({existing:,} persons): nothing seeded.")
             if run is not None:
                 self.write_summary(run)

@@ -1,0 +1,135 @@
+"""The demo's services and a few cases in flight, so a visitor finds work in the inboxes and a case to rate.
+
+``demo_services_ensure`` is idempotent and runs on every ``tongban demo`` start, also on a city seeded before
+the catalogue existed: staff accounts, the service catalogue, the shipped BPMN processes, and (once) the demo
+cases, made through the same services that pages use.
+"""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tongban.cases.models import Case
+from tongban.cases.sample import sample_form_data
+from tongban.cases.services import case_accept, case_submit, case_task_complete
+from tongban.catalog.demo import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE, catalog_demo_ensure
+from tongban.catalog.selectors import bundle_get, item_get
+from tongban.catalog.services import required_materials
+from tongban.core.audit import SYSTEM, Actor
+from tongban.identity.models import Person, Staff, User
+from tongban.workflow.models import Task
+from tongban.workflow.services import definitions_ensure_builtin
+
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _uploads(service, form):
+    return {
+        m.code: SimpleUploadedFile(f"{m.code}.pdf", DEMO_PDF, content_type="application/pdf")
+        for m in required_materials(service, form)
+    }
+
+
+def _work_through(case) -> None:
+    """Complete every step of a case, each by a demo staff member of the step's department and role."""
+    for _round in range(10):
+        tasks = list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
+        if not tasks:
+            return
+        for task in tasks:
+            staff = (
+                Staff.objects.filter(
+                    department_id=task.department_id, roles__code__in=[task.role, "dept_head"], active=True
+                )
+                .select_related("user")
+                .first()
+            )
+            if staff is None:
+                return
+            case_task_complete(
+                user=staff.user, task_id=task.pk, decision="approve", opinion="材料齐全，同意。"
+            )
+
+
+def _complete(case, step: str, username: str) -> None:
+    task = Task.objects.get(case_id=case.pk, bpmn_id=step, state__in=Task.OPEN_STATES)
+    case_task_complete(
+        user=User.objects.get(username=username),
+        task_id=task.pk,
+        decision="approve",
+        opinion="材料齐全，同意。",
+    )
+
+
+def demo_cases_ensure() -> int:
+    """Three cases (once): a newborn bundle at the household step, a real-estate transfer accepted at a Pudong
+    window for a Huangpu buyer (three departments at work in parallel), and a completed ID-card renewal to rate."""
+    if Case.objects.filter(idempotency_key__startswith="demo-").exists():
+        return 0
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=["chen.jing", "li.ming", "wang.xiuying", "clerk.pudong"])
+    }
+    if len(users) < 4:
+        return 0
+    persons = {
+        p.user.username: p for p in Person.objects.filter(user__in=users.values()).select_related("user")
+    }
+    made = 0
+
+    newborn = bundle_get(NEWBORN_BUNDLE)
+    form = sample_form_data(newborn.form_schema, person=persons["chen.jing"])
+    form.update({"baby_name": "李安安", "mother_name": "陈静", "father_name": "李明"})
+    form["father_resident_id"] = persons["li.ming"].resident_id
+    form["mother_resident_id"] = persons["chen.jing"].resident_id
+    case = case_submit(
+        user=users["chen.jing"],
+        service=newborn,
+        form_data=form,
+        files=_uploads(newborn, form),
+        idempotency_key="demo-newborn",
+    )
+    _complete(case, "birth_certificate", "handler.health")
+    made += 1
+
+    estate = bundle_get(REAL_ESTATE_BUNDLE)
+    form = sample_form_data(estate.form_schema, person=persons["li.ming"])
+    form.update(
+        {"buyer_name": "李明", "buyer_resident_id": persons["li.ming"].resident_id, "seller_name": "王秀英"}
+    )
+    form["seller_resident_id"] = persons["wang.xiuying"].resident_id
+    case_submit(
+        user=users["clerk.pudong"],
+        service=estate,
+        form_data=form,
+        files={},
+        window_checked={m.code for m in required_materials(estate, form)},
+        applicant_person=persons["li.ming"],
+        channel=Case.Channel.WINDOW,
+        idempotency_key="demo-real-estate",
+    )
+    made += 1
+
+    renewal = item_get("resident-id-card-renewal")
+    if renewal is not None:
+        form = sample_form_data(renewal.form_schema, person=persons["wang.xiuying"])
+        case = case_submit(
+            user=users["wang.xiuying"],
+            service=renewal,
+            form_data=form,
+            files=_uploads(renewal, form),
+            idempotency_key="demo-id-renewal",
+        )
+        if case.status == Case.Status.SUBMITTED:
+            case_accept(user=User.objects.get(username="clerk.huangpu"), case=case)
+        _work_through(case)
+        made += 1
+    return made
+
+
+def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
+    """Catalogue, processes and demo cases; idempotent."""
+    catalog = catalog_demo_ensure(actor=actor)
+    processes = definitions_ensure_builtin(actor=actor)
+    cases = demo_cases_ensure()
+    return {"catalog": catalog, "processes": len(processes), "cases": cases}
