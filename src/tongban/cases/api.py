@@ -307,7 +307,7 @@ class CaseSummarySerializer(serializers.Serializer):
 class CaseStepSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField(source="display_label")
     department = DepartmentNameSerializer(allow_null=True)
     role = serializers.CharField(allow_blank=True)
     actor = serializers.CharField(allow_blank=True)

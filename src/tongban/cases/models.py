@@ -224,6 +224,8 @@ class CaseStep(models.Model):
     task_id = models.UUIDField(_("task"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     awaiting = models.CharField(_("awaiting"), max_length=300, blank=True)
+    # The label's msgid and arguments, so the timeline reads in the visitor's language, not the writer's.
+    params = models.JSONField(_("label parameters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("case step")
@@ -232,6 +234,19 @@ class CaseStep(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.kind}"
+
+    @property
+    def display_label(self):
+        """The label in the active language (the stored ``label`` is in the language of whoever acted)."""
+        from django.utils.translation import gettext
+
+        msgid = (self.params or {}).get("msgid")
+        if not msgid:
+            return self.label
+        try:
+            return gettext(msgid) % self.params.get("args", {})
+        except (KeyError, TypeError, ValueError):
+            return self.label
 
 
 class SupplementRequest(TimeStampedModel):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from tongban.catalog.models import Bundle, PublicationStatus, ServiceItem, ServiceObject
 from tongban.catalog.services import form_validate, required_materials, service_items
@@ -56,7 +57,7 @@ def _step(
     *,
     at,
     kind: str,
-    label: str,
+    label: tuple[str, dict],
     actor: Actor | None = None,
     department_id=None,
     role: str = "",
@@ -68,7 +69,8 @@ def _step(
         case=case,
         at=at,
         kind=kind,
-        label=label[:200],
+        label=(_(label[0]) % label[1])[:200],
+        params={"msgid": label[0], "args": label[1]},
         department_id=department_id,
         role=role,
         actor=(actor.label if actor else "")[:200],
@@ -377,7 +379,7 @@ def _case_create(
             case,
             at=now,
             kind="submitted",
-            label=_("Submitted at a window") if is_clerk else _("Submitted online"),
+            label=(N_("Submitted at a window") if is_clerk else N_("Submitted online"), {}),
             actor=actor,
             department_id=case.accepting_department_id,
             role=actor.role if is_clerk else "",
@@ -430,7 +432,7 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
             case,
             at=now,
             kind="accepted",
-            label=_("Accepted; due by %(date)s") % {"date": case.due_date.isoformat()},
+            label=(N_("Accepted; due by %(date)s"), {"date": case.due_date.isoformat()}),
             actor=actor,
             department_id=case.accepting_department_id or case.lead_department_id,
             awaiting=_awaiting_text(outcome.created),
@@ -456,7 +458,7 @@ def case_accept(*, user, case: Case, now: dt.datetime | None = None) -> Case:
     now = now or timezone.now()
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("lead_department", "jurisdiction_district")
             .get(pk=case.pk)
         )
@@ -504,7 +506,7 @@ def case_task_claim(*, user, task_id, request=None, now: dt.datetime | None = No
                     Case(pk=task.case_id),
                     at=now,
                     kind="task_claimed",
-                    label=_("%(step)s: in hand") % {"step": task.name},
+                    label=(N_("%(step)s: in hand"), {"step": task.name}),
                     actor=actor_for(user),
                     department_id=task.department_id,
                     role=task.role,
@@ -585,9 +587,10 @@ def case_task_complete(
             prepared=prepared,
             now=now,
         )
-        label = (_("%(step)s: approved") if decision == Task.Decision.APPROVE else _("%(step)s: refused")) % {
-            "step": task.name
-        }
+        label = (
+            N_("%(step)s: approved") if decision == Task.Decision.APPROVE else N_("%(step)s: refused"),
+            {"step": task.name},
+        )
         line = {
             "at": now,
             "kind": "task_completed",
@@ -621,7 +624,7 @@ def case_task_complete(
                     case,
                     at=now,
                     kind="rejected",
-                    label=_("Refused"),
+                    label=(N_("Refused"), {}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -637,7 +640,7 @@ def case_task_complete(
                     case,
                     at=now,
                     kind="completed",
-                    label=_("Completed; the results are ready"),
+                    label=(N_("Completed; the results are ready"), {}),
                     actor=actor,
                     department_id=task.department_id,
                 )
@@ -668,7 +671,7 @@ def case_task_return(
                     case,
                     at=now,
                     kind="task_returned",
-                    label=_("%(step)s: returned to the previous step") % {"step": task.name},
+                    label=(N_("%(step)s: returned to the previous step"), {"step": task.name}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -796,7 +799,7 @@ def case_supplement_request(
                     case,
                     at=now,
                     kind="supplement_requested",
-                    label=_("Supplement requested; the time limit is paused"),
+                    label=(N_("Supplement requested; the time limit is paused"), {}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -915,7 +918,7 @@ def case_resubmit(
                     case,
                     at=now,
                     kind="resubmitted",
-                    label=_("Supplement provided; the time limit runs again"),
+                    label=(N_("Supplement provided; the time limit runs again"), {}),
                     actor=actor,
                     awaiting=_awaiting_text(
                         list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
@@ -973,7 +976,7 @@ def case_withdraw(*, user, case: Case, reason: str, now: dt.datetime | None = No
                 case,
                 at=now,
                 kind="withdrawn",
-                label=_("Withdrawn by the applicant"),
+                label=(N_("Withdrawn by the applicant"), {}),
                 actor=actor,
                 note=reason,
             )
@@ -1013,7 +1016,12 @@ def case_refuse_acceptance(
         )
         steps.append(
             _step(
-                case, at=now, kind="rejected", label=_("Not accepted"), actor=actor, note=f"{reason}\n{basis}"
+                case,
+                at=now,
+                kind="rejected",
+                label=(N_("Not accepted"), {}),
+                actor=actor,
+                note=f"{reason}\n{basis}",
             )
         )
         CaseStep.objects.bulk_create(steps)

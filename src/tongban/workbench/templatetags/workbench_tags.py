@@ -27,6 +27,7 @@ def workbench_access(context):
             "cases": staff,
             "processes": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
+            "supervision": staff and has_permission(user, "supervision.view"),
         }
         setattr(request, _ACCESS, cached)
     return cached

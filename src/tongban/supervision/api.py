@@ -1,0 +1,234 @@
+"""REST endpoints of supervision: warnings, time-limit compliance, rectifications."""
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tongban.core import calendar
+from tongban.identity.permissions import RolePermission
+
+from . import selectors, services
+from .models import Rectification, Warning
+
+# --- serializers ------------------------------------------------------------------------------------------
+
+
+class WarningSerializer(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.name_zh")
+
+    class Meta:
+        model = Warning
+        fields = [
+            "id",
+            "level",
+            "subject_type",
+            "subject_id",
+            "case_id",
+            "case_number",
+            "task_name",
+            "department",
+            "department_name",
+            "due_date",
+            "raised_at",
+        ]
+
+
+class WarningFilterSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=Warning.Level.choices, required=False)
+    department = serializers.SlugField(required=False, max_length=64, help_text=_("A department code."))
+
+
+class ComplianceRowSerializer(serializers.Serializer):
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.name_zh")
+    tasks_completed = serializers.IntegerField()
+    tasks_on_time = serializers.IntegerField()
+    tasks_on_time_pct = serializers.FloatField(allow_null=True)
+    tasks_open = serializers.IntegerField()
+    tasks_open_overdue = serializers.IntegerField()
+    tasks_yellow = serializers.IntegerField()
+    tasks_red = serializers.IntegerField()
+    cases_completed = serializers.IntegerField()
+    cases_on_time = serializers.IntegerField()
+    cases_on_time_pct = serializers.FloatField(allow_null=True)
+
+
+class ComplianceSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    days = serializers.IntegerField()
+    departments = ComplianceRowSerializer(many=True)
+
+
+class ComplianceFilterSerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=366, required=False, default=selectors.COMPLIANCE_DAYS
+    )
+
+
+class RectificationSerializer(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.name_zh")
+
+    class Meta:
+        model = Rectification
+        fields = [
+            "id",
+            "case_id",
+            "case_number",
+            "rating_id",
+            "department",
+            "department_name",
+            "reason",
+            "due_date",
+            "status",
+            "response",
+            "responded_by",
+            "responded_at",
+            "resolution",
+            "closed_by",
+            "closed_at",
+            "created_at",
+        ]
+
+
+class RectificationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Rectification.Status.choices, required=False)
+
+
+class RectificationCloseSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=2000)
+
+
+class RectificationRespondSerializer(serializers.Serializer):
+    response = serializers.CharField(max_length=2000)
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+class WarningListApi(ListAPIView):
+    """Yellow warnings and red cards of the departments the caller watches, newest first."""
+
+    permission_classes = [RolePermission]
+    required_permission = "supervision.view"
+    serializer_class = WarningSerializer
+
+    @extend_schema(
+        summary="Time-limit warnings",
+        parameters=[
+            OpenApiParameter("level", enum=Warning.Level.values),
+            OpenApiParameter("department", str, description="A department code."),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = WarningFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        department = None
+        if data.get("department"):
+            department = selectors.departments_for(self.request.user).filter(code=data["department"]).first()
+            if department is None:
+                return Warning.objects.none()
+        return selectors.warning_list(self.request.user, level=data.get("level"), department=department)
+
+
+class ComplianceApi(APIView):
+    """Per department: steps and cases completed in time, open steps, overdue ones and warnings now."""
+
+    permission_classes = [RolePermission]
+    required_permission = "supervision.view"
+
+    @extend_schema(
+        summary="Time-limit compliance by department",
+        parameters=[OpenApiParameter("days", int, description="Completions of the last N days (1-366).")],
+        responses=ComplianceSerializer,
+    )
+    def get(self, request):
+        filters = ComplianceFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        days = filters.validated_data["days"]
+        today = calendar.today()
+        rows = selectors.compliance_for(request.user, today=today, days=days)
+        return Response(ComplianceSerializer({"today": today, "days": days, "departments": rows}).data)
+
+
+class RectificationListApi(ListAPIView):
+    """Rectifications of the departments the caller watches: open first, soonest due first."""
+
+    permission_classes = [RolePermission]
+    required_permission = "supervision.view"
+    serializer_class = RectificationSerializer
+
+    @extend_schema(
+        summary="Rectifications", parameters=[OpenApiParameter("status", enum=Rectification.Status.values)]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = RectificationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.rectification_list(self.request.user, status=filters.validated_data.get("status"))
+
+
+def _rectification(request, pk):
+    rectification = selectors.rectification_get_for_user(request.user, pk)
+    if rectification is None:
+        raise Http404
+    return rectification
+
+
+class RectificationCloseApi(APIView):
+    """A supervisor closes a rectification with its resolution."""
+
+    permission_classes = [RolePermission]
+    required_permission = "supervision.warn"
+
+    @extend_schema(
+        summary="Close a rectification",
+        request=RectificationCloseSerializer,
+        responses=RectificationSerializer,
+    )
+    def post(self, request, pk):
+        rectification = _rectification(request, pk)
+        body = RectificationCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.rectification_close(
+            user=request.user,
+            rectification=rectification,
+            resolution=body.validated_data["resolution"],
+            request=request,
+        )
+        return Response(RectificationSerializer(rectification).data)
+
+
+class RectificationRespondApi(APIView):
+    """The responsible department records its response to a rectification."""
+
+    permission_classes = [RolePermission]
+    required_permission = "rectification.handle"
+
+    @extend_schema(
+        summary="Respond to a rectification",
+        request=RectificationRespondSerializer,
+        responses=RectificationSerializer,
+    )
+    def post(self, request, pk):
+        rectification = _rectification(request, pk)
+        body = RectificationRespondSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.rectification_respond(
+            user=request.user,
+            rectification=rectification,
+            response=body.validated_data["response"],
+            request=request,
+        )
+        return Response(RectificationSerializer(rectification).data)

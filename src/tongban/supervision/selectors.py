@@ -1,0 +1,200 @@
+"""Reads of supervision: warnings, time-limit compliance and rectifications, filtered by who asks.
+
+A supervisor (a city-wide role) sees every department; a department head sees their own department, and the
+head of a municipal department also its district branches (reading only). Anyone else sees nothing.
+
+Compliance reads ``cases.Case`` rows directly (by lead department, in aggregate): ``cases.selectors`` has no
+per-department aggregate, and the case list selector's "has a task in the department" test would cost a
+sub-query per department for numbers that only concern the lead department.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from tongban.cases.models import Case
+from tongban.core import calendar
+from tongban.identity.models import Department
+from tongban.identity.permissions import ROLES, has_permission
+from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
+from tongban.workflow.models import Task
+from tongban.workflow.selectors import tasks_for_supervision
+
+from .models import Rectification, Warning
+
+COMPLIANCE_DAYS = 30
+
+
+def department_scope(user, perm: str = "supervision.view") -> frozenset | None:
+    """The ids of the departments ``user`` may watch with ``perm``: None for every department.
+
+    A city-wide role holding ``perm`` (or a superuser) watches all; a department role its own department
+    (and, for ``.view`` permissions, a municipal head the branches). An empty set means nothing.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    for code in roles_for(user):
+        role = ROLES.get(code)
+        if role is not None and role.scope == "city" and perm in role.permissions:
+            return None
+    staff = staff_for(user)
+    if staff is None or not has_permission(user, perm, department=staff.department_id):
+        return frozenset()
+    return department_scope_ids(staff, read_only=perm.endswith(".view"))
+
+
+def _in_scope(query, scope, field: str = "department_id"):
+    if scope is None:
+        return query
+    return query.filter(**{f"{field}__in": scope})
+
+
+def departments_for(user, perm: str = "supervision.view"):
+    """The departments ``user`` may watch, for filter menus."""
+    return _in_scope(Department.objects.all(), department_scope(user, perm), "pk").order_by("code")
+
+
+# --- warnings ------------------------------------------------------------------------------------------------
+
+
+def warning_list(user, *, level: str | None = None, department: Department | None = None):
+    """Warnings of the departments ``user`` watches, newest first."""
+    query = _in_scope(Warning.objects.all(), department_scope(user))
+    if level:
+        query = query.filter(level=level)
+    if department is not None:
+        query = query.filter(department=department)
+    return query.select_related("department").order_by("-raised_at", "pk")
+
+
+# --- time-limit compliance -----------------------------------------------------------------------------------
+
+
+def _since(today: dt.date, days: int) -> dt.datetime:
+    first = today - dt.timedelta(days=days - 1)
+    return dt.datetime.combine(first, dt.time.min, tzinfo=calendar.SHANGHAI)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def compliance_for(user, *, today: dt.date | None = None, days: int = COMPLIANCE_DAYS) -> list[dict]:
+    """Per department: tasks completed in the last ``days`` days and how many in time, open tasks now, how
+    many of them overdue or under a warning, and the cases the department led to completion in time.
+
+    Counted in the database (two grouped queries and one for the departments), whatever the number of rows.
+    A step or case is in time when it finished (Asia/Shanghai day) on or before its due date.
+    """
+    today = today or calendar.today()
+    since = _since(today, days)
+    scope = department_scope(user)
+    if scope is not None and not scope:
+        return []
+    completed = Q(state=Task.State.COMPLETED, completed_at__gte=since)
+    open_ = Q(state__in=Task.OPEN_STATES)
+    tasks = (
+        _in_scope(tasks_for_supervision(user), scope)
+        .filter(completed | open_)
+        .values("department_id")
+        .annotate(
+            completed=Count("pk", filter=completed),
+            on_time=Count(
+                "pk",
+                filter=completed
+                & Q(
+                    due_date__isnull=False, due_date__gte=TruncDate("completed_at", tzinfo=calendar.SHANGHAI)
+                ),
+            ),
+            open=Count("pk", filter=open_),
+            overdue=Count("pk", filter=open_ & Q(due_date__lt=today)),
+            yellow=Count("pk", filter=open_ & Q(warning="yellow")),
+            red=Count("pk", filter=open_ & Q(warning="red")),
+        )
+        .order_by()
+    )
+    cases = (
+        _in_scope(
+            Case.objects.filter(status=Case.Status.COMPLETED, closed_at__gte=since),
+            scope,
+            "lead_department_id",
+        )
+        .values("lead_department_id")
+        .annotate(
+            completed=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(
+                    due_date__isnull=False, due_date__gte=TruncDate("closed_at", tzinfo=calendar.SHANGHAI)
+                ),
+            ),
+        )
+        .order_by()
+    )
+    rows: dict[int, dict] = {}
+
+    def row(department_id):
+        return rows.setdefault(
+            department_id,
+            {
+                "department_id": department_id,
+                "tasks_completed": 0,
+                "tasks_on_time": 0,
+                "tasks_open": 0,
+                "tasks_open_overdue": 0,
+                "tasks_yellow": 0,
+                "tasks_red": 0,
+                "cases_completed": 0,
+                "cases_on_time": 0,
+            },
+        )
+
+    for item in tasks:
+        entry = row(item["department_id"])
+        entry.update(
+            tasks_completed=item["completed"],
+            tasks_on_time=item["on_time"],
+            tasks_open=item["open"],
+            tasks_open_overdue=item["overdue"],
+            tasks_yellow=item["yellow"],
+            tasks_red=item["red"],
+        )
+    for item in cases:
+        entry = row(item["lead_department_id"])
+        entry.update(cases_completed=item["completed"], cases_on_time=item["on_time"])
+    departments = Department.objects.in_bulk(list(rows))
+    result = []
+    for department_id, entry in rows.items():
+        entry["department"] = departments[department_id]
+        entry["tasks_on_time_pct"] = _pct(entry["tasks_on_time"], entry["tasks_completed"])
+        entry["cases_on_time_pct"] = _pct(entry["cases_on_time"], entry["cases_completed"])
+        result.append(entry)
+    result.sort(key=lambda entry: entry["department"].code)
+    return result
+
+
+# --- rectifications ------------------------------------------------------------------------------------------
+
+
+def rectification_list(user, *, status: str | None = None, department: Department | None = None):
+    """Rectifications of the departments ``user`` watches: open ones first, soonest due first."""
+    query = _in_scope(Rectification.objects.all(), department_scope(user))
+    if status:
+        query = query.filter(status=status)
+    if department is not None:
+        query = query.filter(department=department)
+    return query.select_related("department").order_by("status", "due_date", "created_at")
+
+
+def rectification_get_for_user(user, rectification_id) -> Rectification | None:
+    """A rectification ``user`` may see, else None (the caller answers 404)."""
+    return rectification_list(user).filter(pk=rectification_id).first()
+
+
+def rectification_for_rating(rating_id) -> Rectification | None:
+    return Rectification.objects.select_related("department").filter(rating_id=rating_id).first()

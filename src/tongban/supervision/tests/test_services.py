@@ -1,0 +1,229 @@
+"""The deadline job (yellow warnings, red cards) and rectifications, through the services."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
+
+from tongban.cases import services as cases
+from tongban.cases.models import Case
+from tongban.core import calendar
+from tongban.core.audit import SYSTEM
+from tongban.core.exceptions import Conflict
+from tongban.core.models import AuditEntry, OutboxEvent
+from tongban.supervision import services
+from tongban.supervision.models import Rectification, Warning
+from tongban.supervision.tasks import deadlines
+from tongban.supervision.tests.fixtures import open_task, submit
+from tongban.workflow.models import Task
+
+DAY = dt.timedelta(days=1)
+
+
+def test_a_task_gets_a_yellow_warning_on_its_last_working_day_and_not_before(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    task = open_task(case, "birth_certificate")
+    before = services.deadlines_check(today=task.due_date - DAY)
+    assert before["tasks_yellow"] == 0
+    assert not Warning.objects.exists()
+
+    counts = services.deadlines_check(today=task.due_date)
+
+    assert counts["tasks_yellow"] == 1 and counts["tasks_red"] == 0
+    assert counts["cases_yellow"] == 0  # the case has 5 working days, the step 1
+    task.refresh_from_db()
+    assert task.warning == "yellow"
+    warning = Warning.objects.get()
+    assert (warning.subject_type, warning.subject_id, warning.level) == ("task", task.pk, "yellow")
+    assert warning.department.code == "health"
+    assert warning.case_number == case.number and warning.task_name == task.name
+    assert AuditEntry.objects.filter(action="task.warning_yellow", subject_id=str(task.pk)).count() == 1
+    assert OutboxEvent.objects.filter(name="task.warning", subject_id=str(task.pk)).count() == 1
+
+
+def test_a_task_gets_a_red_card_the_day_after_its_due_date(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    task = open_task(case, "birth_certificate")
+    services.deadlines_check(today=task.due_date)
+
+    counts = services.deadlines_check(today=task.due_date + DAY)
+
+    assert counts["tasks_red"] == 1
+    task.refresh_from_db()
+    assert task.warning == "red"
+    assert set(Warning.objects.filter(subject_id=task.pk).values_list("level", flat=True)) == {
+        "yellow",
+        "red",
+    }
+    assert AuditEntry.objects.filter(action="task.warning_red", subject_id=str(task.pk)).count() == 1
+
+
+def test_a_step_found_late_gets_only_the_red_card(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    task = open_task(case, "birth_certificate")
+    services.deadlines_check(today=task.due_date + 3 * DAY)
+    assert list(Warning.objects.filter(subject_id=task.pk).values_list("level", flat=True)) == ["red"]
+
+
+def test_a_second_run_raises_nothing_new(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    day = case.due_date + DAY
+    first = services.deadlines_check(today=day)
+    warnings, entries = Warning.objects.count(), AuditEntry.objects.count()
+    assert first["tasks_red"] == 1 and first["cases_red"] == 1
+
+    second = services.deadlines_check(today=day)
+
+    assert second["tasks_red"] == second["tasks_yellow"] == second["cases_red"] == second["cases_yellow"] == 0
+    assert Warning.objects.count() == warnings
+    assert AuditEntry.objects.count() == entries
+
+
+def test_a_case_gets_a_yellow_warning_then_a_red_card_each_audited_and_announced(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    counts = services.deadlines_check(today=case.due_date)
+    assert counts["cases_yellow"] == 1
+    case.refresh_from_db()
+    assert case.warning == "yellow"
+    assert AuditEntry.objects.filter(action="case.warning_yellow", case_id=str(case.pk)).count() == 1
+
+    counts = services.deadlines_check(today=case.due_date + DAY)
+
+    assert counts["cases_red"] == 1
+    case.refresh_from_db()
+    assert case.warning == "red"
+    assert case.status == Case.Status.ACCEPTED  # nothing else of the case changed
+    assert AuditEntry.objects.filter(action="case.warning_red", case_id=str(case.pk)).count() == 1
+    levels = OutboxEvent.objects.filter(name="case.warning").values_list("payload__level", flat=True)
+    assert sorted(levels) == ["red", "yellow"]
+    case_warnings = Warning.objects.filter(subject_type="case", subject_id=case.pk)
+    assert {w.level for w in case_warnings} == {"yellow", "red"}
+    assert {w.department.code for w in case_warnings} == {"health"}
+
+
+def test_the_warning_policy_can_warn_before_the_last_day(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    accepted = calendar.as_local_date(case.accepted_at)
+    third = calendar.add_working_days(accepted, 3)  # share 0.6 of 5 days: the third counted day
+    assert services.deadlines_check(today=third - DAY, policy="share:0.6")["cases_yellow"] == 0
+    assert services.deadlines_check(today=third, policy="share:0.6")["cases_yellow"] == 1
+
+
+def test_paused_tasks_and_cases_waiting_for_a_supplement_get_no_warning(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    cases.case_task_complete(
+        user=handlers["health"], task_id=open_task(case, "birth_certificate").pk, decision="approve"
+    )
+    household = open_task(case, "household_registration")
+    cases.case_supplement_request(
+        user=handlers["public-security"],
+        task_id=household.pk,
+        materials=[{"code": "parents-marriage-certificate", "reason": "照片不清晰"}],
+    )
+
+    counts = services.deadlines_check(today=calendar.today() + 60 * DAY)
+
+    assert counts == {
+        "tasks_checked": 0,
+        "tasks_yellow": 0,
+        "tasks_red": 0,
+        "cases_checked": 0,
+        "cases_yellow": 0,
+        "cases_red": 0,
+    }
+    household.refresh_from_db()
+    assert household.state == Task.State.WAITING and household.warning == ""
+    assert not Warning.objects.exists()
+
+
+def test_closed_cases_and_completed_steps_are_not_warned(completed_case):
+    counts = services.deadlines_check(today=calendar.today() + 60 * DAY)
+    assert counts["tasks_checked"] == counts["cases_checked"] == 0
+    assert not Warning.objects.exists()
+
+
+def test_the_job_reads_in_chunks(parent, newborn, handlers, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK_SIZE", 1)
+    first, second = submit(parent, newborn), submit(parent, newborn)
+    day = max(first.due_date, second.due_date) + DAY
+    counts = services.deadlines_check(today=day)
+    assert counts["tasks_checked"] == 2 and counts["tasks_red"] == 2
+    assert counts["cases_checked"] == 2 and counts["cases_red"] == 2
+
+
+def test_the_deadlines_command_prints_the_counts(parent, newborn, handlers):
+    case = submit(parent, newborn)
+    out = StringIO()
+    call_command("deadlines", today=(case.due_date + DAY).isoformat(), stdout=out)
+    text = out.getvalue()
+    assert "Tasks: 1 looked at, 0 yellow warnings and 1 red cards raised." in text
+    assert "Cases: 1 looked at, 0 yellow warnings and 1 red cards raised." in text
+    assert Warning.objects.filter(level="red").count() == 2
+    with pytest.raises(CommandError):
+        call_command("deadlines", today="someday", stdout=StringIO())
+
+
+def test_the_periodic_task_runs_every_quarter_hour_and_raises_what_is_due(parent, newborn, handlers):
+    schedule = deadlines.task_class().validate_datetime
+    assert schedule(dt.datetime(2027, 3, 1, 10, 15))
+    assert not schedule(dt.datetime(2027, 3, 1, 10, 7))
+    case = submit(parent, newborn)
+    Task.objects.filter(case_id=case.pk).update(due_date=calendar.today() - DAY)  # the step ran out yesterday
+    deadlines.call_local()
+    assert Warning.objects.get().level == "red"
+
+
+# --- rectifications -------------------------------------------------------------------------------------
+
+
+def test_a_rectification_is_due_in_five_working_days_for_the_lead_department(completed_case):
+    rectification = services.rectification_open(actor=SYSTEM, case=completed_case, reason="等了很久")
+    assert rectification.department.code == "health"
+    assert rectification.due_date == calendar.add_working_days(calendar.today(), 5)
+    assert rectification.status == Rectification.Status.OPEN
+    assert AuditEntry.objects.filter(action="rectification.opened", subject_id=str(rectification.pk)).exists()
+    assert OutboxEvent.objects.filter(name="rectification.opened").exists()
+
+
+def test_only_a_supervisor_closes_a_rectification(completed_case, supervisor, health_head):
+    rectification = services.rectification_open(actor=SYSTEM, case=completed_case, reason="态度差")
+    with pytest.raises(PermissionDenied):
+        services.rectification_close(user=health_head, rectification=rectification, resolution="已整改")
+    assert AuditEntry.objects.filter(action="permission.denied", subject_id="supervision.warn").exists()
+    with pytest.raises(ValidationError) as caught:
+        services.rectification_close(user=supervisor, rectification=rectification, resolution=" ")
+    assert "resolution" in caught.value.message_dict
+
+    services.rectification_close(user=supervisor, rectification=rectification, resolution="已约谈，已整改")
+
+    rectification.refresh_from_db()
+    assert rectification.status == Rectification.Status.CLOSED
+    assert rectification.closed_by == "s.supervisor" and rectification.closed_at is not None
+    assert AuditEntry.objects.filter(action="rectification.closed", subject_id=str(rectification.pk)).exists()
+    with pytest.raises(Conflict):
+        services.rectification_close(user=supervisor, rectification=rectification, resolution="again")
+
+
+def test_the_responsible_head_responds_and_another_department_cannot(completed_case, health_head, hrss_head):
+    rectification = services.rectification_open(actor=SYSTEM, case=completed_case, reason="等了很久")
+    with pytest.raises(PermissionDenied):
+        services.rectification_respond(user=hrss_head, rectification=rectification, response="不是我们")
+    services.rectification_respond(user=health_head, rectification=rectification, response="已加派人手")
+    rectification.refresh_from_db()
+    assert rectification.response == "已加派人手" and rectification.responded_by == "head.health"
+    assert rectification.status == Rectification.Status.OPEN
+    assert AuditEntry.objects.filter(action="rectification.responded").count() == 1
+
+
+def test_a_run_that_raises_nothing_reads_one_query_a_chunk(
+    parent, newborn, handlers, django_assert_num_queries
+):
+    first, second = submit(parent, newborn), submit(parent, newborn)
+    task = open_task(first, "birth_certificate")
+    day = max(task.due_date, open_task(second, "birth_certificate").due_date)
+    assert services.deadlines_check(today=day)["tasks_yellow"] == 2
+    with django_assert_num_queries(2):  # the tasks' chunk and the cases' chunk; nothing written
+        counts = services.deadlines_check(today=day)
+    assert counts["tasks_checked"] == 2 and counts["tasks_yellow"] == 0
