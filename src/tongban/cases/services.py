@@ -479,7 +479,9 @@ def case_accept(*, user, case: Case, now: dt.datetime | None = None) -> Case:
 
 def _lock_case(case_id) -> Case:
     return (
-        Case.objects.select_for_update().select_related("item", "bundle", "lead_department").get(pk=case_id)
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "bundle", "lead_department")
+        .get(pk=case_id)
     )
 
 

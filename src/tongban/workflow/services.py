@@ -371,7 +371,11 @@ def require_can_work(user, task: Task, *, request=None) -> None:
 
 
 def _lock_instance(task: Task) -> ProcessInstance:
-    return ProcessInstance.objects.select_for_update().select_related("definition").get(pk=task.instance_id)
+    return (
+        ProcessInstance.objects.select_for_update(of=("self",))
+        .select_related("definition")
+        .get(pk=task.instance_id)
+    )
 
 
 def _open_task(task_id, *, revision: int | None) -> Task:
