@@ -81,6 +81,36 @@ def subscribers_for(event_name: str) -> dict[str, Handler]:
     return dict(_registry.get(event_name, {}))
 
 
+def events_emit(events) -> list[OutboxEvent]:
+    """Record several events at once (one INSERT for the events, one for their deliveries).
+
+    ``events`` are ``(name, payload, subject_type, subject_id)`` tuples; otherwise as ``event_emit``.
+    """
+    rows = [
+        OutboxEvent(
+            name=name,
+            payload=payload,
+            subject_type=subject_type,
+            subject_id="" if subject_id is None else str(subject_id),
+        )
+        for name, payload, subject_type, subject_id in events
+    ]
+    if not rows:
+        return rows
+    with transaction.atomic(savepoint=False):
+        OutboxEvent.objects.bulk_create(rows)
+        deliveries = [
+            EventDelivery(event=event, subscriber=key, next_attempt_at=event.created_at)
+            for event in rows
+            for key in _registry.get(event.name, {})
+        ]
+        if deliveries:
+            EventDelivery.objects.bulk_create(deliveries)
+            for event_id in dict.fromkeys(d.event_id for d in deliveries):
+                transaction.on_commit(partial(_enqueue, event_id))
+    return rows
+
+
 def event_emit(name: str, payload: dict, *, subject_type: str = "", subject_id: str = "") -> OutboxEvent:
     """Record an event and its deliveries in the caller's transaction; delivery is queued on commit."""
     # No savepoint: the event belongs to the caller's transaction and fails with it (two statements fewer).

@@ -277,11 +277,15 @@ _spec_cache: dict[tuple, object] = {}
 _spec_lock = threading.Lock()
 
 
-def spec_for(definition_id, checksum: str, xml: str, process_id: str):
-    """The parsed spec of a definition, parsed once per process (definitions never change once stored)."""
+def spec_for(definition_id, checksum: str, xml, process_id: str):
+    """The parsed spec of a definition, parsed once per process (definitions never change once stored).
+
+    ``xml`` is the BPMN text or a function that fetches it (only called when the spec is not cached yet).
+    """
     key = (str(definition_id), checksum)
     spec = _spec_cache.get(key)
     if spec is None:
+        xml = xml() if callable(xml) else xml
         parser = BpmnParser()
         parser.add_bpmn_xml(etree.fromstring(xml.encode()), filename=f"{process_id}.bpmn")
         spec = parser.get_spec(process_id)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
-from tongban.core.events import event_emit
+from tongban.core.events import event_emit, events_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
 from tongban.identity.models import Department
@@ -95,7 +95,8 @@ def definitions_ensure_builtin(*, actor: Actor = SYSTEM) -> dict[str, ProcessDef
 
 
 def definition_latest(key: str) -> ProcessDefinition | None:
-    return ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+    """The latest version of a process (without its BPMN text, which ``_spec`` fetches when it must parse)."""
+    return ProcessDefinition.objects.filter(key=key).defer("bpmn_xml").order_by("-version").first()
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -151,7 +152,14 @@ def lane_department_code(lane: dict, district_code: str | None, service_departme
 
 
 def _spec(definition: ProcessDefinition):
-    return engine.spec_for(definition.pk, definition.checksum, definition.bpmn_xml, definition.process_id)
+    def xml():
+        return ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=definition.pk)
+
+    return engine.spec_for(definition.pk, definition.checksum, xml, definition.process_id)
+
+
+# A process's BPMN text is only needed to parse its spec once per worker: never load it with an instance.
+_DEFER = ("definition__bpmn_xml",)
 
 
 def _task_meta(definition: ProcessDefinition) -> dict[str, dict]:
@@ -215,12 +223,16 @@ def _plan_tasks(
     return plan
 
 
-def _apply_plan(plan: TaskPlan, *, now) -> tuple[list[Task], list[Task]]:
+def _apply_plan(plan: TaskPlan, *, instance_id, now) -> tuple[list[Task], list[Task]]:
     cancelled = []
     if plan.cancel:
-        ids = [pk for pk, _spiff in plan.cancel]
-        Task.objects.filter(pk__in=ids).update(state=Task.State.CANCELLED, updated_at=now)
-        cancelled = list(Task.objects.filter(pk__in=ids))
+        gone = Task.objects.filter(
+            instance_id=instance_id,
+            spiff_id__in=[spiff for _pk, spiff in plan.cancel],
+            state__in=Task.OPEN_STATES,
+        )
+        cancelled = list(gone)
+        gone.update(state=Task.State.CANCELLED, updated_at=now)
     if plan.create:
         Task.objects.bulk_create(plan.create)
     return plan.create, cancelled
@@ -252,7 +264,7 @@ def _sync_tasks(
         case_number=case_number,
         case_title=case_title,
     )
-    return _apply_plan(plan, now=now)
+    return _apply_plan(plan, instance_id=instance.pk, now=now)
 
 
 @transaction.atomic(savepoint=False)
@@ -316,19 +328,20 @@ def process_start(
     return Outcome(instance=instance, created=created, completed=completed)
 
 
-def _emit_created(created: list[Task], case_id) -> None:
-    for task in created:
-        event_emit(
+def _created_events(created: list[Task], case_id) -> list[tuple]:
+    return [
+        (
             "task.created",
-            {
-                "task": str(task.pk),
-                "case": str(case_id),
-                "step": task.bpmn_id,
-                "department": task.department_id,
-            },
-            subject_type="task",
-            subject_id=task.pk,
+            {"task": str(t.pk), "case": str(case_id), "step": t.bpmn_id, "department": t.department_id},
+            "task",
+            t.pk,
         )
+        for t in created
+    ]
+
+
+def _emit_created(created: list[Task], case_id) -> None:
+    events_emit(_created_events(created, case_id))
 
 
 # --- who may act -------------------------------------------------------------------------------------------
@@ -374,6 +387,7 @@ def _lock_instance(task: Task) -> ProcessInstance:
     return (
         ProcessInstance.objects.select_for_update(of=("self",))
         .select_related("definition")
+        .defer(*_DEFER)
         .get(pk=task.instance_id)
     )
 
@@ -496,13 +510,21 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
     """
     if decision != Task.Decision.APPROVE:
         return None
-    instance = ProcessInstance.objects.select_related("definition").filter(pk=task.instance_id).first()
+    if "instance" in task._state.fields_cache:  # loaded with the task (cases._task_for(with_process=True))
+        instance = task.instance
+    else:
+        instance = (
+            ProcessInstance.objects.select_related("definition").defer(*_DEFER).filter(pk=task.instance_id).first()
+        )
     if instance is None or instance.status != ProcessInstance.Status.RUNNING:
         return None
     workflow = engine.load(instance.state, _spec(instance.definition))
     spiff_task = workflow.get_task_from_id(task.spiff_id)
     if spiff_task is None or not spiff_task.has_state(engine.TaskState.READY):
         return None
+    # The open Task rows mirror the engine's ready user tasks (every change of either bumps the revision that
+    # task_complete checks), so the rows need not be read: the ones before this step, less this task.
+    open_before = [(None, t.id) for t in engine.ready_user_tasks(workflow) if t.id != task.spiff_id]
     spiff_task.data.update(data or {})
     spiff_task.data["decision"] = decision
     spiff_task.run()
@@ -511,7 +533,7 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
         instance=instance,
         definition=instance.definition,
         workflow=workflow,
-        open_rows=[row for row in _open_rows(instance.pk) if row[0] != task.pk],  # this task completes
+        open_rows=open_before,
         now=now,
         case_number=task.case_number,
         case_title=task.case_title,
@@ -569,7 +591,9 @@ def task_complete(
         instance = prepared.instance
         _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
         outcome = Outcome(instance=instance, task=task, completed=prepared.completed)
-        outcome.created, outcome.cancelled = _apply_plan(prepared.plan, now=now)
+        outcome.created, outcome.cancelled = _apply_plan(
+            prepared.plan, instance_id=prepared.instance.pk, now=now
+        )
     else:
         instance = _lock_instance(task)
         _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
@@ -611,13 +635,17 @@ def task_complete(
         case_id=str(task.case_id),
         details={"step": task.bpmn_id, "decision": decision, "next": [t.bpmn_id for t in outcome.created]},
     )
-    event_emit(
-        "task.completed",
-        {"task": str(task.pk), "case": str(task.case_id), "step": task.bpmn_id, "decision": decision},
-        subject_type="task",
-        subject_id=task.pk,
+    events_emit(
+        [
+            (
+                "task.completed",
+                {"task": str(task.pk), "case": str(task.case_id), "step": task.bpmn_id, "decision": decision},
+                "task",
+                task.pk,
+            ),
+            *_created_events(outcome.created, task.case_id),
+        ]
     )
-    _emit_created(outcome.created, task.case_id)
     return outcome
 
 

@@ -142,7 +142,12 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
 
     _approve(police, live_server, case, "household_registration")
     _approve(_staff_page(browser, live_server, handlers["hrss"]), live_server, case, "social_security_card")
-    _approve(_staff_page(browser, live_server, handlers["medical-insurance"]), live_server, case, "medical_insurance")
+    _approve(
+        _staff_page(browser, live_server, handlers["medical-insurance"]),
+        live_server,
+        case,
+        "medical_insurance",
+    )
 
     # The mother sees the result package and rates the case.
     citizen.goto(f"{live_server.url}/cases/{number}/")

@@ -340,3 +340,24 @@ def test_concurrent_workers_skip_deliveries_another_worker_has_locked():
     finally:
         release.set()
         thread.join(timeout=10)
+
+
+def test_several_events_are_recorded_at_once_with_their_deliveries(db):
+    from tongban.core.events import events_emit, subscriber
+    from tongban.core.models import EventDelivery, OutboxEvent
+
+    @subscriber("test.batched", name="test-batched-listener")
+    def _listener(event):
+        pass
+
+    try:
+        rows = events_emit([("test.batched", {"n": 1}, "thing", "a"), ("test.unheard", {"n": 2}, "thing", "b")])
+        assert [r.name for r in rows] == ["test.batched", "test.unheard"]
+        assert OutboxEvent.objects.filter(name__in=["test.batched", "test.unheard"]).count() == 2
+        assert list(EventDelivery.objects.values_list("event__name", "subscriber")) == [
+            ("test.batched", "test-batched-listener")
+        ]
+    finally:
+        from tongban.core import events
+
+        events._registry.get("test.batched", {}).pop("test-batched-listener", None)
