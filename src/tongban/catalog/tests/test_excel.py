@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tongban.catalog.demo import catalog_demo_ensure
@@ -64,7 +65,7 @@ def test_bad_rows_are_reported_with_sheet_and_row_and_good_rows_are_kept(city, t
     materials.cell(row=3, column=1, value="no-such-item")
     workbook.save(path)
 
-    with pytest.raises(CommandError) as caught:
+    with pytest.raises(CommandError) as caught, translation.override("en"):
         call_command("catalog", "import", str(path))
     assert caught.value.returncode == 1
     out = capsys.readouterr()
@@ -95,5 +96,6 @@ def test_a_cell_of_bad_json_is_reported(city, tmp_path):
     header = [c.value for c in workbook["items"][1]]
     workbook["items"].cell(row=2, column=header.index("form_schema") + 1, value="{not json")
     workbook.save(path)
-    report = catalog_import(path, actor=SYSTEM)
+    with translation.override("en"):
+        report = catalog_import(path, actor=SYSTEM)
     assert report.errors[0].startswith("sheet items, row 2: form_schema: not valid JSON")

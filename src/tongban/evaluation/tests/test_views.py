@@ -26,6 +26,7 @@ def _form(level, comment="", **scores):
 
 def test_the_applicant_rates_a_completed_case_on_the_page(client, parent, completed_case):
     client.force_login(parent)
+    client.cookies["django_language"] = "en"
     url = reverse("evaluation:rate", args=[completed_case.number])
     html = client.get(url).content.decode()
     assert html.count('type="radio" name="level"') == 5
@@ -44,6 +45,7 @@ def test_a_bad_rating_without_a_reason_shows_the_error_and_with_one_opens_a_rect
     client, parent, completed_case
 ):
     client.force_login(parent)
+    client.cookies["django_language"] = "en"
     url = reverse("evaluation:rate", args=[completed_case.number])
     response = client.post(url, _form(1))
     assert response.status_code == 200
