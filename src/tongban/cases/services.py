@@ -492,7 +492,9 @@ def _task_for(user, task_id, *, request=None, with_process=False) -> Task:
     """
     query = Task.objects.select_related("department")
     if with_process:
-        query = query.select_related("instance", "instance__definition").defer("instance__definition__bpmn_xml")
+        query = query.select_related("instance", "instance__definition").defer(
+            "instance__definition__bpmn_xml"
+        )
     try:
         task = query.get(pk=task_id)
     except (Task.DoesNotExist, ValidationError, ValueError) as exc:

@@ -514,7 +514,10 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
         instance = task.instance
     else:
         instance = (
-            ProcessInstance.objects.select_related("definition").defer(*_DEFER).filter(pk=task.instance_id).first()
+            ProcessInstance.objects.select_related("definition")
+            .defer(*_DEFER)
+            .filter(pk=task.instance_id)
+            .first()
         )
     if instance is None or instance.status != ProcessInstance.Status.RUNNING:
         return None

@@ -351,7 +351,9 @@ def test_several_events_are_recorded_at_once_with_their_deliveries(db):
         pass
 
     try:
-        rows = events_emit([("test.batched", {"n": 1}, "thing", "a"), ("test.unheard", {"n": 2}, "thing", "b")])
+        rows = events_emit(
+            [("test.batched", {"n": 1}, "thing", "a"), ("test.unheard", {"n": 2}, "thing", "b")]
+        )
         assert [r.name for r in rows] == ["test.batched", "test.unheard"]
         assert OutboxEvent.objects.filter(name__in=["test.batched", "test.unheard"]).count() == 2
         assert list(EventDelivery.objects.values_list("event__name", "subscriber")) == [
