@@ -7,6 +7,7 @@ Needs Debian's Chromium (skips without it, fails without it under ``TONGBAN_STRI
 import re
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from tongban.browser import find_chromium
@@ -42,6 +43,9 @@ def browser(live_server, monkeypatch):
         try:
             yield browser
         finally:
+            # ORM calls made while Playwright's loop runs use connections of their own context: close them
+            # here, or PostgreSQL keeps a session on the test database and cannot drop it.
+            connections.close_all()
             browser.close()
 
 

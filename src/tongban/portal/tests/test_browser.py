@@ -5,6 +5,7 @@ test skips with the reason, except under ``TONGBAN_STRICT_SERVICES`` (CI), where
 """
 
 import pytest
+from django.db import connections
 
 from tongban.browser import find_chromium
 from tongban.conftest import require_service
@@ -39,6 +40,9 @@ def page(live_server, monkeypatch):
         try:
             yield page
         finally:
+            # ORM calls made while Playwright's loop runs use connections of their own context: close them
+            # here, or PostgreSQL keeps a session on the test database and cannot drop it.
+            connections.close_all()
             context.close()
             browser.close()
 
