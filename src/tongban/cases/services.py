@@ -503,12 +503,24 @@ def _task_for(user, task_id, *, request=None, with_process=False) -> Task:
     return task
 
 
-def case_task_claim(*, user, task_id, request=None, now: dt.datetime | None = None) -> Task:
-    """Take a task of one's department in hand; the case is then in progress."""
+def _require_revision(task: Task, revision: int | None) -> None:
+    if revision is not None and task.revision != revision:
+        raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
+
+
+def case_task_claim(
+    *, user, task_id, revision: int | None = None, request=None, now: dt.datetime | None = None
+) -> Task:
+    """Take a task of one's department in hand; the case is then in progress.
+
+    With ``revision`` (the one the page showed), a task changed since is a ``Conflict``.
+    """
     task = _task_for(user, task_id, request=request)
     now = now or timezone.now()
     with transaction.atomic():
         workflow.process_lock(task.case_id)
+        task.refresh_from_db(fields=["state", "revision", "assignee", "claimed_at"])
+        _require_revision(task, revision)
         workflow.task_claim(user=user, task=task, now=now)
         _case_moves_on(task.case_id, now=now)
         CaseStep.objects.bulk_create(
@@ -776,6 +788,7 @@ def case_supplement_request(
     materials: list[dict] | None = None,
     fields: list[dict] | None = None,
     note: str = "",
+    revision: int | None = None,
     request=None,
     now: dt.datetime | None = None,
 ) -> SupplementRequest:
@@ -790,6 +803,8 @@ def case_supplement_request(
     actor = actor_for(user)
     with transaction.atomic():
         workflow.process_lock(task.case_id)
+        task.refresh_from_db(fields=["state", "revision"])
+        _require_revision(task, revision)
         case = _lock_case(task.case_id)
         _require_workable(case)
         errors = _supplement_errors(case, materials, fields)

@@ -203,3 +203,20 @@ def test_another_citizen_cannot_see_or_withdraw_the_case(parent, newborn, handle
     assert selectors.case_get_for_user(citizen, case.number) is None
     with pytest.raises(PermissionDenied):
         services.case_withdraw(user=citizen, case=case, reason="x")
+
+
+def test_claiming_or_asking_a_supplement_from_a_stale_page_is_a_conflict(parent, newborn, handlers):
+    case = _submit(parent, newborn)
+    task = _open(case, "birth_certificate")
+    services.case_task_claim(user=handlers["health"], task_id=task.pk, revision=task.revision)
+    with pytest.raises(Conflict):
+        services.case_task_claim(user=handlers["health"], task_id=task.pk, revision=task.revision)
+    with pytest.raises(Conflict):
+        services.case_supplement_request(
+            user=handlers["health"],
+            task_id=task.pk,
+            fields=[{"field": "baby_name", "reason": "x"}],
+            revision=task.revision,
+        )
+    case.refresh_from_db()
+    assert case.status == Case.Status.IN_PROGRESS

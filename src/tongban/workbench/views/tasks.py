@@ -100,16 +100,8 @@ def _revision(request):
         return None
 
 
-def _check_fresh(user, task_id, revision):
-    """Refuse a stale page for actions whose service takes no revision (claim, supplement)."""
-    task = task_get_for_user(user, task_id)
-    if task is not None and revision is not None and task.revision != revision:
-        raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
-
-
 def _claim(request, task_id, revision):
-    _check_fresh(request.user, task_id, revision)
-    cases.case_task_claim(user=request.user, task_id=task_id, request=request)
+    cases.case_task_claim(user=request.user, task_id=task_id, revision=revision, request=request)
     return _("The step is now in your hands."), "task"
 
 
@@ -150,7 +142,6 @@ def _return(request, task_id, revision):
 
 
 def _supplement(request, task_id, revision):
-    _check_fresh(request.user, task_id, revision)
     post = request.POST
     materials = [
         {"code": code, "reason": post.get(f"material-reason-{code}", "").strip()}
@@ -166,6 +157,7 @@ def _supplement(request, task_id, revision):
         materials=materials,
         fields=fields,
         note=post.get("note", "").strip(),
+        revision=revision,
         request=request,
     )
     return _("Supplement requested; the time limit is paused until the applicant answers."), "inbox"
