@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from tongban.catalog.models import Bundle, BundleItem, PublicationStatus, ServiceItem, ServiceObject
 from tongban.catalog.services import form_validate, required_materials, service_items
@@ -379,7 +379,10 @@ def _case_create(
             case,
             at=now,
             kind="submitted",
-            label=(N_("Submitted at a window") if is_clerk else N_("Submitted online"), {}),
+            label=(
+                gettext_noop("Submitted at a window") if is_clerk else gettext_noop("Submitted online"),
+                {},
+            ),
             actor=actor,
             department_id=case.accepting_department_id,
             role=actor.role if is_clerk else "",
@@ -432,7 +435,7 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
             case,
             at=now,
             kind="accepted",
-            label=(N_("Accepted; due by %(date)s"), {"date": case.due_date.isoformat()}),
+            label=(gettext_noop("Accepted; due by %(date)s"), {"date": case.due_date.isoformat()}),
             actor=actor,
             department_id=case.accepting_department_id or case.lead_department_id,
             awaiting=_awaiting_text(outcome.created),
@@ -529,7 +532,7 @@ def case_task_claim(
                     Case(pk=task.case_id),
                     at=now,
                     kind="task_claimed",
-                    label=(N_("%(step)s: in hand"), {"step": task.name}),
+                    label=(gettext_noop("%(step)s: in hand"), {"step": task.name}),
                     actor=actor_for(user),
                     department_id=task.department_id,
                     role=task.role,
@@ -611,7 +614,9 @@ def case_task_complete(
             now=now,
         )
         label = (
-            N_("%(step)s: approved") if decision == Task.Decision.APPROVE else N_("%(step)s: refused"),
+            gettext_noop("%(step)s: approved")
+            if decision == Task.Decision.APPROVE
+            else gettext_noop("%(step)s: refused"),
             {"step": task.name},
         )
         line = {
@@ -647,7 +652,7 @@ def case_task_complete(
                     case,
                     at=now,
                     kind="rejected",
-                    label=(N_("Refused"), {}),
+                    label=(gettext_noop("Refused"), {}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -663,7 +668,7 @@ def case_task_complete(
                     case,
                     at=now,
                     kind="completed",
-                    label=(N_("Completed; the results are ready"), {}),
+                    label=(gettext_noop("Completed; the results are ready"), {}),
                     actor=actor,
                     department_id=task.department_id,
                 )
@@ -694,7 +699,7 @@ def case_task_return(
                     case,
                     at=now,
                     kind="task_returned",
-                    label=(N_("%(step)s: returned to the previous step"), {"step": task.name}),
+                    label=(gettext_noop("%(step)s: returned to the previous step"), {"step": task.name}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -835,7 +840,7 @@ def case_supplement_request(
                     case,
                     at=now,
                     kind="supplement_requested",
-                    label=(N_("Supplement requested; the time limit is paused"), {}),
+                    label=(gettext_noop("Supplement requested; the time limit is paused"), {}),
                     actor=actor,
                     department_id=task.department_id,
                     role=task.role,
@@ -954,7 +959,7 @@ def case_resubmit(
                     case,
                     at=now,
                     kind="resubmitted",
-                    label=(N_("Supplement provided; the time limit runs again"), {}),
+                    label=(gettext_noop("Supplement provided; the time limit runs again"), {}),
                     actor=actor,
                     awaiting=_awaiting_text(
                         list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
@@ -1012,7 +1017,7 @@ def case_withdraw(*, user, case: Case, reason: str, now: dt.datetime | None = No
                 case,
                 at=now,
                 kind="withdrawn",
-                label=(N_("Withdrawn by the applicant"), {}),
+                label=(gettext_noop("Withdrawn by the applicant"), {}),
                 actor=actor,
                 note=reason,
             )
@@ -1055,7 +1060,7 @@ def case_refuse_acceptance(
                 case,
                 at=now,
                 kind="rejected",
-                label=(N_("Not accepted"), {}),
+                label=(gettext_noop("Not accepted"), {}),
                 actor=actor,
                 note=f"{reason}\n{basis}",
             )

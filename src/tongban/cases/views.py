@@ -136,7 +136,7 @@ def _timeline(case: Case, *, with_roles: bool = True) -> list[dict]:
             {
                 "at": step.at,
                 "kind": step.kind,
-                "label": step.label,
+                "label": step.display_label,
                 "department": step.department,
                 "roles": [roles[c] for c in step.role.split(",") if c in roles] if with_roles else [],
                 "awaiting": step.awaiting,
