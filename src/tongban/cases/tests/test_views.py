@@ -455,7 +455,9 @@ def test_the_pages_render_in_english_when_chosen(client, parent, newborn, handle
 
 def test_the_timeline_reads_in_the_visitors_language_whoever_wrote_it(client, parent, newborn, handlers):
     with translation.override("en"):  # an English-speaking handler acts; the mother reads Chinese
-        case = services.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+        case = services.case_submit(
+            user=parent, service=newborn, form_data=newborn_form(), files=newborn_files()
+        )
     client.force_login(parent)
     html = client.get(reverse("cases:detail", args=[case.number])).content.decode()
     assert "网上提交申请" in html
