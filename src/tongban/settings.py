@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.identity",
     "tongban.catalog",
+    "tongban.exchange",
+    "tongban.licences",
     "tongban.workflow",
     "tongban.cases",
     "tongban.supervision",

@@ -18,6 +18,8 @@ urlpatterns = [
     path("workbench/", include("tongban.workbench.urls")),
     path("services/", include("tongban.catalog.urls")),
     path("cases/", include("tongban.cases.urls")),
+    path("data/", include("tongban.exchange.urls")),
+    path("licences/", include("tongban.licences.urls")),
     path("ratings/", include("tongban.evaluation.urls")),
     path("", include("tongban.portal.urls")),
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("v1/departments/", views.DepartmentListApi.as_view(), name="department-list"),
     path("v1/catalog/", include("tongban.catalog.api_urls")),
     path("v1/", include("tongban.cases.api_urls")),
+    path("v1/", include("tongban.exchange.api_urls")),
+    path("v1/", include("tongban.licences.api_urls")),
     path("v1/", include("tongban.workflow.api_urls")),
     path("v1/", include("tongban.supervision.api_urls")),
     path("v1/", include("tongban.evaluation.api_urls")),

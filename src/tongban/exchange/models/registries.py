@@ -1,0 +1,1 @@
+"""Departmental registries (基础库)."""

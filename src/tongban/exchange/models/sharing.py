@@ -1,0 +1,1 @@
+"""Data resources, sharing grants and data-use records."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LicencesConfig(AppConfig):
+    name = "tongban.licences"
+    verbose_name = _("E-licences")
