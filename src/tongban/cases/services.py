@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import mimetypes
 import secrets
+import uuid
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from tongban.identity.selectors import actor_for, person_for, staff_for
 from tongban.workflow import services as workflow
 from tongban.workflow.models import Task
 
+from . import evidence
 from .models import Case, CaseMaterial, CaseStep, SupplementRequest
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -159,8 +161,12 @@ def _service_check(service, applicant_person, applicant_organisation) -> None:
         raise ValidationError({"applicant": [_("This service is for legal persons (organisations).")]})
 
 
-def _validate_submission(service, form_data, files, window_checked) -> tuple[list, dict]:
-    """Field errors for the form and the materials together, so the applicant fixes everything at once."""
+def _validate_submission(service, form_data, files, window_checked, *, data=None) -> tuple[list, dict]:
+    """Field errors for the form and the materials together, so the applicant fixes everything at once.
+
+    ``data`` (a dict with the applicant, the case id and number) lets materials that a department holds be
+    obtained from the data hub or an e-licence instead of uploaded; what was obtained is ``data["evidence"]``.
+    """
     errors: dict[str, list[str]] = {}
     if not isinstance(form_data, Mapping):
         raise ValidationError({"form_data": [_("The form must be an object of fields.")]})
@@ -174,6 +180,25 @@ def _validate_submission(service, form_data, files, window_checked) -> tuple[lis
         seen.add(material.code)
         needed.append(material)
         upload = files.get(material.code)
+        if (
+            upload is None
+            and material.code not in window_checked
+            and data is not None
+            and material.satisfied_by
+            in (
+                evidence.REGISTRY,
+                evidence.LICENCE,
+            )
+        ):
+            found = evidence.obtain(material=material, form_data=dict(form_data), **data["lookup"])
+            if isinstance(found, evidence.Evidence):
+                data["evidence"].append(found)
+                continue
+            errors.setdefault(f"materials.{material.code}", []).append(
+                _("“%(name)s” could not be obtained from the records (%(reason)s): please upload it.")
+                % {"name": material.name, "reason": found.reason}
+            )
+            continue
         if upload is None:
             if material.code not in window_checked:
                 errors.setdefault(f"materials.{material.code}", []).append(
@@ -191,9 +216,21 @@ def _validate_submission(service, form_data, files, window_checked) -> tuple[lis
     return needed, errors
 
 
-def _store_materials(case: Case, needed, files, window_checked, *, actor_is_clerk: bool) -> int:
+def _store_materials(case: Case, needed, files, window_checked, *, actor_is_clerk: bool, obtained=()) -> int:
     by_code = {m.code: m for m in needed}
     rows, uploaded = [], 0
+    for found in obtained:  # 免提交: issued by the authority, usable directly (trust A)
+        rows.append(
+            CaseMaterial(
+                case=case,
+                item_code=found.item_code,
+                code=found.code,
+                name=found.name,
+                origin=found.origin,
+                trust=CaseMaterial.Trust.A,
+                reference=found.reference[:200],
+            )
+        )
     for code, upload in files.items():
         material = by_code.get(code)
         if material is None:  # an optional material
@@ -290,7 +327,23 @@ def case_submit(
     if channel != Case.Channel.WINDOW and window_checked:
         raise ValidationError({"window_checked": [_("Only a window clerk checks materials at a window.")]})
     _service_check(service, applicant_person, applicant_organisation)
-    needed, errors = _validate_submission(service, form_data, files, window_checked)
+    now = now or timezone.now()
+    case_id, number = (
+        uuid.uuid4(),
+        _number(now),
+    )  # known before the data hub is asked, so its lookups name the case
+    data = {
+        "evidence": [],
+        "lookup": {
+            "applicant_person": applicant_person,
+            "applicant_organisation": applicant_organisation,
+            "department": service.lead_department if isinstance(service, Bundle) else service.department,
+            "service_name": service.name_zh,
+            "case_id": case_id,
+            "case_number": number,
+        },
+    }
+    needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
     if errors:
         raise ValidationError(errors)
     definition = workflow.definition_latest(
@@ -299,6 +352,9 @@ def case_submit(
     for attempt in range(3):
         try:
             return _case_create(
+                case_id=case_id,
+                number=number if attempt == 0 else _number(now),
+                obtained=data["evidence"],
                 definition=definition,
                 user=user,
                 service=service,
@@ -311,7 +367,7 @@ def case_submit(
                 channel=channel,
                 idempotency_key=idempotency_key,
                 jurisdiction_district=jurisdiction_district,
-                now=now or timezone.now(),
+                now=now,
             )
         except IntegrityError:
             if idempotency_key:
@@ -340,6 +396,9 @@ def _case_create(
     idempotency_key,
     jurisdiction_district,
     now,
+    case_id,
+    number,
+    obtained=(),
     definition=None,
 ) -> Case:
     actor = actor_for(user)
@@ -349,7 +408,8 @@ def _case_create(
     item = service if isinstance(service, ServiceItem) else None
     applicant_name = applicant_organisation.name if applicant_organisation else applicant_person.name
     case = Case(
-        number=_number(now),
+        pk=case_id,
+        number=number,
         item=item,
         bundle=bundle,
         title=service.name_zh,
@@ -373,7 +433,7 @@ def _case_create(
     )
     case.materials_uploaded = sum(1 for code in files if code)
     case.save(force_insert=True)
-    _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk)
+    _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
     steps = [
         _step(
             case,

@@ -75,6 +75,9 @@ MATERIAL_COLUMNS = (
     "condition_field",
     "note",
     "position",
+    "satisfied_by",
+    "evidence",
+    "evidence_subject",
 )
 BUNDLE_COLUMNS = (
     "code",

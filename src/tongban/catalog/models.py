@@ -203,6 +203,13 @@ class ServiceItem(TimeStampedModel):
         return time_saved_percent(self.legal_limit_days, self.promised_limit_days)
 
 
+class SatisfiedBy(models.TextChoices):
+    UPLOAD = "upload", _("Uploaded by the applicant")
+    REGISTRY = "registry", _("Looked up in a department's registry")
+    LICENCE = "licence", _("Taken from an e-licence")
+    PLEDGE = "pledge", _("Personal pledge")
+
+
 class Material(models.Model):
     """A material an item asks for (申请材料), with how it may be provided."""
 
@@ -248,6 +255,24 @@ class Material(models.Model):
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # 免提交: how the platform can obtain the material instead of the applicant (a department holds it).
+    satisfied_by = models.CharField(
+        _("satisfied by"), max_length=10, choices=SatisfiedBy.choices, default=SatisfiedBy.UPLOAD
+    )
+    evidence = models.SlugField(
+        _("evidence"),
+        max_length=64,
+        blank=True,
+        help_text=_("The data resource code (registry) or licence type code (e-licence) that stands for it."),
+    )
+    evidence_subject = models.CharField(
+        _("evidence subject"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The form field holding whose record it is (an ID number, a unit number); blank: the applicant."
+        ),
+    )
 
     class Meta:
         verbose_name = _("material")
@@ -261,6 +286,10 @@ class Material(models.Model):
     def clean(self):
         if self.necessity == self.Necessity.CONDITIONAL and not self.condition.strip():
             raise ValidationError({"condition": _("A conditional material needs its condition.")})
+        if self.satisfied_by in (SatisfiedBy.REGISTRY, SatisfiedBy.LICENCE) and not self.evidence:
+            raise ValidationError(
+                {"evidence": _("Name the data resource or licence type that stands for it.")}
+            )
 
 
 class Bundle(TimeStampedModel):

@@ -34,6 +34,9 @@ MATERIAL_FIELDS = (
     "condition_field",
     "note",
     "position",
+    "satisfied_by",
+    "evidence",
+    "evidence_subject",
 )
 BUNDLE_FIELDS = (
     "name_zh",

@@ -144,4 +144,20 @@ class Migration(migrations.Migration):
             model_name='bundle',
             constraint=models.CheckConstraint(condition=models.Q(('promised_limit_days__lte', models.F('legal_limit_days'))), name='catalog_bundle_promise_within_legal_limit'),
         ),
+        migrations.AddField(
+            model_name='material',
+            name='evidence',
+            field=models.SlugField(blank=True, help_text='The data resource code (registry) or licence type code (e-licence) that stands for it.', max_length=64, verbose_name='evidence'),
+        ),
+        migrations.AddField(
+            model_name='material',
+            name='evidence_subject',
+            field=models.CharField(blank=True, help_text='The form field holding whose record it is (an ID number, a unit number); blank: the applicant.', max_length=64, verbose_name='evidence subject'),
+        ),
+        migrations.AddField(
+            model_name='material',
+            name='satisfied_by',
+            field=models.CharField(choices=[('upload', 'Uploaded by the applicant'), ('registry', "Looked up in a department's registry"), ('licence', 'Taken from an e-licence'), ('pledge', 'Personal pledge')], default='upload', max_length=10, verbose_name='satisfied by'),
+        ),
+    
     ]
