@@ -258,6 +258,11 @@ TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "
 if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
     raise ValueError("TONGBAN_AUDIT_CHECKPOINT_MINUTES must be a whole number of minutes from 1 to 60")
 
+# E-licences: where departments' private signing keys are kept (files, mode 0600), and the algorithm of new keys
+# ("ed25519", or "sm2" for SM2 with SM3, the national algorithms). See docs/licences.md.
+TONGBAN_LICENCE_KEY_DIR = Path(env("TONGBAN_LICENCE_KEY_DIR", str(VAR_DIR / "licence-keys")))
+TONGBAN_LICENCE_ALGORITHM = env("TONGBAN_LICENCE_ALGORITHM", "ed25519")
+
 # SLA clock: when the yellow warning shows, "last-day" (the last working day) or "share:0.8" (80% of the limit).
 TONGBAN_SLA_WARNING = env("TONGBAN_SLA_WARNING", "last-day")
 # Working-day calendar: how often a process checks whether another one changed the overrides.

@@ -1,0 +1,82 @@
+"""Reads of the licences app, filtered by who asks."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from tongban.identity.permissions import has_permission
+from tongban.identity.selectors import organisations_for, person_for
+
+from .models import Licence, LicenceType, SigningKey
+
+__all__ = [
+    "licence_get",
+    "licence_get_for_user",
+    "licence_is_holder",
+    "licence_list_for_holder",
+    "licence_may_revoke",
+    "licence_type_list",
+    "licences_for_case",
+    "signing_key_list",
+]
+
+
+def _base():
+    return Licence.objects.select_related("type", "department", "key", "holder_person", "holder_organisation")
+
+
+def licence_list_for_holder(user):
+    """The licence wallet (证照夹): the licences of the user's person and of the organisations they act for."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Licence.objects.none()
+    person = person_for(user)
+    condition = Q(holder_organisation__in=organisations_for(user))
+    if person is not None:
+        condition |= Q(holder_person=person)
+    return _base().filter(condition).order_by("-issued_at", "number")
+
+
+def licence_is_holder(user, licence: Licence) -> bool:
+    if licence.holder_person_id is not None:
+        return licence.holder_person.user_id is not None and licence.holder_person.user_id == user.pk
+    return licence.holder_organisation.agents.filter(pk=user.pk).exists()
+
+
+def licence_may_revoke(user, licence: Licence) -> bool:
+    """Staff who may issue licences for the issuing department may also revoke them."""
+    return has_permission(user, "licence.issue", department=licence.department)
+
+
+def licence_get(number: str) -> Licence | None:
+    return _base().filter(number=number).first()
+
+
+def licence_get_for_user(user, number: str) -> Licence | None:
+    """The licence ``number`` if ``user`` holds it or issues licences for its department; else None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    licence = licence_get(number)
+    if licence is None:
+        return None
+    if licence_is_holder(user, licence) or licence_may_revoke(user, licence):
+        return licence
+    return None
+
+
+def licences_for_case(case_id) -> list[Licence]:
+    """The licences issued as results of a case (for the case pages; the caller checks who may see the case)."""
+    return list(_base().filter(case_id=case_id).order_by("issued_at", "number"))
+
+
+def licence_type_list(*, active=True):
+    query = LicenceType.objects.all()
+    if active is not None:
+        query = query.filter(active=active)
+    return query.order_by("code")
+
+
+def signing_key_list(*, department=None):
+    query = SigningKey.objects.select_related("department")
+    if department is not None:
+        query = query.filter(department=department)
+    return query.order_by("department__code", "-created_at")
