@@ -1,0 +1,160 @@
+"""Population and households (人口库 / 户籍), owned by public security."""
+
+from __future__ import annotations
+
+from tongban.identity.models import Person
+
+from ..models import HouseholdMembership
+from ..resources import Field, ResourceSpec, register_resource
+from ._common import columns_for, key, person_id, plain
+
+OWNER = "public-security"
+LEGAL_BASIS = (
+    "《中华人民共和国户口登记条例》；《中华人民共和国居民身份证法》；《政务信息资源共享管理暂行办法》"
+)
+
+# --- person-identity -----------------------------------------------------------------------------
+
+IDENTITY_COLUMNS = {
+    "resident_id": ("resident_id",),
+    "name": ("name",),
+    "sex": ("sex",),
+    "birth_date": ("birth_date",),
+    "household_district": ("household_district__code",),
+    "household_district_name": ("household_district__name",),
+}
+IDENTITY_SOURCE = {
+    "household_district": "household_district__code",
+    "household_district_name": "household_district__name",
+}
+
+
+def fetch_person_identity(subject_key, fields):
+    row = (
+        Person.objects.filter(resident_id=key(subject_key))
+        .values(*columns_for(fields, IDENTITY_COLUMNS, always=("pk",)))
+        .first()
+    )
+    if row is None:
+        return None
+    return {name: plain(row[IDENTITY_SOURCE.get(name, name)]) for name in fields if name in IDENTITY_COLUMNS}
+
+
+register_resource(
+    ResourceSpec(
+        code="person-identity",
+        owner=OWNER,
+        name_zh="人口基本信息",
+        name_en="Resident identity data",
+        subject="person",
+        fields={
+            "resident_id": Field("string", "sensitive", "公民身份号码"),
+            "name": Field("string", "personal", "姓名"),
+            "sex": Field("string", "personal", "性别"),
+            "birth_date": Field("date", "personal", "出生日期"),
+            "household_district": Field("string", "internal", "户籍区代码"),
+            "household_district_name": Field("string", "internal", "户籍区"),
+        },
+        sharing="conditional",
+        frequency="realtime",
+        legal_basis=LEGAL_BASIS,
+        fetch=fetch_person_identity,
+    )
+)
+
+# --- household-members ---------------------------------------------------------------------------
+
+MEMBERSHIP_COLUMNS = {
+    "household_number": ("household__number",),
+    "address": ("household__address",),
+    "district": ("household__district__code",),
+    "district_name": ("household__district__name",),
+    "relation": ("relation",),
+    "since": ("since",),
+    "members": ("household_id",),
+}
+MEMBERSHIP_SOURCE = {
+    "household_number": "household__number",
+    "address": "household__address",
+    "district": "household__district__code",
+    "district_name": "household__district__name",
+}
+
+
+def _members(household_id):
+    rows = (
+        HouseholdMembership.objects.filter(household_id=household_id)
+        .order_by("created_at", "person_id")
+        .values("relation", "person__name", "person__sex", "person__birth_date")
+    )
+    return [
+        {
+            "name": row["person__name"],
+            "relation": row["relation"],
+            "sex": row["person__sex"],
+            "birth_date": plain(row["person__birth_date"]),
+        }
+        for row in rows
+    ]
+
+
+def fetch_household_members(subject_key, fields):
+    """The household the person is registered in, their relation to its head and (if asked) its members."""
+    pk = person_id(subject_key)
+    if pk is None:
+        return None
+    row = (
+        HouseholdMembership.objects.filter(person_id=pk)
+        .values(*columns_for(fields, MEMBERSHIP_COLUMNS, always=("household_id",)))
+        .first()
+    )
+    if row is None:
+        return None
+    result = {}
+    for name in fields:
+        if name == "members":
+            result[name] = _members(row["household_id"])
+        elif name in MEMBERSHIP_COLUMNS:
+            result[name] = plain(row[MEMBERSHIP_SOURCE.get(name, name)])
+    return result
+
+
+def household_person_ids(subject_key, fields=None):
+    """The subject; with the ``members`` field (or when fields are not known) the whole household too."""
+    pk = person_id(subject_key)
+    if pk is None:
+        return []
+    if fields is not None and "members" not in fields:
+        return [pk]
+    household = (
+        HouseholdMembership.objects.filter(person_id=pk).values_list("household_id", flat=True).first()
+    )
+    if household is None:
+        return [pk]
+    others = HouseholdMembership.objects.filter(household_id=household).exclude(person_id=pk)
+    return [pk, *others.values_list("person_id", flat=True)]
+
+
+register_resource(
+    ResourceSpec(
+        code="household-members",
+        owner=OWNER,
+        name_zh="户籍信息（户成员）",
+        name_en="Household registration and members",
+        subject="person",
+        fields={
+            "household_number": Field("string", "internal", "户号"),
+            "address": Field("string", "personal", "户籍地址"),
+            "district": Field("string", "internal", "户籍区代码"),
+            "district_name": Field("string", "internal", "户籍区"),
+            "relation": Field("string", "personal", "与户主关系"),
+            "since": Field("date", "personal", "登记日期"),
+            "members": Field("list", "personal", "户成员（姓名、与户主关系、性别、出生日期）"),
+        },
+        sharing="conditional",
+        frequency="realtime",
+        legal_basis=LEGAL_BASIS,
+        fetch=fetch_household_members,
+        person_ids=household_person_ids,
+    )
+)
