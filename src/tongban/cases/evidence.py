@@ -18,6 +18,9 @@ from tongban.core.audit import Actor
 
 REGISTRY = "registry"
 LICENCE = "licence"
+# The purpose of the lookups a case makes, as written on the grants that allow them (not translated: it is
+# matched against the grant's purpose and shown to the person as it was recorded).
+CHECK_PURPOSE = "办件受理核验"
 
 
 @dataclass
@@ -78,12 +81,15 @@ def obtain(
             department=department,
             resource_code=material.evidence,
             subject_key=key,
-            purpose=_("Checking an application: %(service)s") % {"service": service_name},
+            purpose=CHECK_PURPOSE,
             case_id=case_id,
             case_number=case_number,
+            raise_refused=False,
         )
-    except DomainError as exc:  # no grant for the department: the refusal is audited by the hub
+    except DomainError as exc:  # e.g. an unknown resource: say why, fall back to an upload
         return Unavailable(material.code, str(exc))
+    if not result.allowed:  # no grant for the department: the refusal is audited by the hub
+        return Unavailable(material.code, result.reason or _("no data-sharing grant"))
     if not getattr(result, "allowed", False) or not result.data:
         return Unavailable(
             material.code, _("the department's records hold nothing for %(key)s") % {"key": key}

@@ -25,6 +25,7 @@ from .models import (
     OnlineDepth,
     PublicationStatus,
     ResultType,
+    SatisfiedBy,
     ServiceItem,
     ServiceObject,
 )
@@ -141,7 +142,15 @@ def _m(
     condition_field="",
     note="",
     copies=1,
+    registry="",
+    licence="",
+    subject="",
 ):
+    """A material; ``registry`` (a data resource code) or ``licence`` (a licence type) when a department holds it,
+    ``subject`` the form field that says whose record it is (blank: the applicant)."""
+    satisfied_by = (
+        SatisfiedBy.REGISTRY if registry else SatisfiedBy.LICENCE if licence else SatisfiedBy.UPLOAD
+    )
     return {
         "code": code,
         "name": name,
@@ -152,6 +161,9 @@ def _m(
         "condition_field": condition_field,
         "note": note,
         "copies": copies,
+        "satisfied_by": satisfied_by,
+        "evidence": registry or licence,
+        "evidence_subject": subject,
     }
 
 
@@ -165,9 +177,9 @@ ONLINE_ONLY = [M.ONLINE]
 ONLINE_WINDOW = [M.ONLINE, M.WINDOW]
 ALL_MODES = [M.ONLINE, M.WINDOW, M.POST]
 
-_ID = _m("resident-id-card", "申请人居民身份证", source=GOV, note=FREE)
-_HOUSEHOLD = _m("household-register", "居民户口簿", source=GOV, note=FREE)
-_PARENTS_ID = _m("parents-id-cards", "父母双方居民身份证", source=GOV, note=FREE)
+_ID = _m("resident-id-card", "申请人居民身份证", source=GOV, note=FREE, registry="person-identity")
+_HOUSEHOLD = _m("household-register", "居民户口簿", source=GOV, note=FREE, registry="household-members")
+_PARENTS_ID = _m("parents-id-cards", "父母双方居民身份证", source=GOV, note=FREE, registry="person-identity")
 _MARRIAGE = _m(
     "marriage-certificate",
     "父母结婚证",
@@ -176,8 +188,11 @@ _MARRIAGE = _m(
     condition="父母已办理结婚登记的",
     condition_field="parents_married",
     note=FREE,
+    registry="marriage-status",
 )
-_LICENCE = _m("business-licence", "营业执照", source=GOV, note=FREE)
+_LICENCE = _m(
+    "business-licence", "营业执照", source=GOV, note=FREE, licence="business-licence", subject="credit_code"
+)
 _AGENT = _m("power-of-attorney", "授权委托书及受托人身份证明", necessity=COND, condition="委托他人代为办理的")
 
 
@@ -295,7 +310,13 @@ ITEMS = [
         ),
         materials=[
             _PARENTS_ID,
-            _m("birth-medical-record", "助产机构出生医学记录", source=THIRD, note="由助产机构通过系统推送"),
+            _m(
+                "birth-medical-record",
+                "助产机构出生医学记录",
+                source=THIRD,
+                necessity=OPT,
+                note="由助产机构通过系统推送至卫生健康部门，申请人无需提交",
+            ),
         ],
         result_type=R_LIC,
         result_name="出生医学证明（电子证照）",
@@ -440,8 +461,22 @@ ITEMS = [
             widgets={"property_address": TEXTAREA},
         ),
         materials=[
-            _m("property-certificate", "不动产权证书", source=GOV, note=FREE),
-            _m("buyer-seller-ids", "买卖双方身份证明", source=GOV, note=FREE),
+            _m(
+                "property-certificate",
+                "不动产权证书",
+                source=GOV,
+                note=FREE,
+                registry="property-ownership",
+                subject="property_unit",
+            ),
+            _m(
+                "buyer-seller-ids",
+                "买卖双方身份证明",
+                source=GOV,
+                note=FREE,
+                registry="person-identity",
+                subject="seller_resident_id",
+            ),
             _m(
                 "house-purchase-eligibility",
                 "购房资格核验结果",
@@ -483,7 +518,14 @@ ITEMS = [
         ),
         materials=[
             _m("housing-contract-filing", "存量房买卖合同网签备案证明", source=GOV, note=FREE),
-            _m("buyer-seller-ids", "买卖双方身份证明", source=GOV, note=FREE),
+            _m(
+                "buyer-seller-ids",
+                "买卖双方身份证明",
+                source=GOV,
+                note=FREE,
+                registry="person-identity",
+                subject="seller_resident_id",
+            ),
             _m(
                 "family-housing-record",
                 "家庭住房情况查询结果",
@@ -547,8 +589,22 @@ ITEMS = [
             widgets={"property_address": TEXTAREA},
         ),
         materials=[
-            _m("property-certificate", "不动产权证书", source=GOV, note=FREE),
-            _m("buyer-seller-ids", "买卖双方身份证明", source=GOV, note=FREE),
+            _m(
+                "property-certificate",
+                "不动产权证书",
+                source=GOV,
+                note=FREE,
+                registry="property-ownership",
+                subject="property_unit",
+            ),
+            _m(
+                "buyer-seller-ids",
+                "买卖双方身份证明",
+                source=GOV,
+                note=FREE,
+                registry="person-identity",
+                subject="seller_resident_id",
+            ),
             _m("housing-contract-filing", "存量房买卖合同网签备案证明", source=GOV, note=FREE),
             _m("deed-tax-payment-certificate", "契税完税证明", source=GOV, note=FREE),
             _m(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tongban.cases.evidence import CHECK_PURPOSE
 from tongban.cases.models import Case
 from tongban.cases.sample import sample_form_data
 from tongban.cases.services import case_accept, case_submit, case_task_complete
@@ -16,6 +17,7 @@ from tongban.catalog.demo import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE, catalog_dem
 from tongban.catalog.selectors import bundle_get, item_get
 from tongban.catalog.services import required_materials
 from tongban.core.audit import SYSTEM, Actor
+from tongban.exchange.seed import DEMO_UNITS
 from tongban.identity.models import Person, Staff, User
 from tongban.workflow.models import Task
 from tongban.workflow.services import definitions_ensure_builtin
@@ -24,9 +26,11 @@ DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type
 
 
 def _uploads(service, form):
+    """Only what no department holds: the rest the case obtains from the registries and e-licences itself."""
     return {
         m.code: SimpleUploadedFile(f"{m.code}.pdf", DEMO_PDF, content_type="application/pdf")
         for m in required_materials(service, form)
+        if m.satisfied_by == "upload"
     }
 
 
@@ -98,12 +102,14 @@ def demo_cases_ensure() -> int:
         {"buyer_name": "李明", "buyer_resident_id": persons["li.ming"].resident_id, "seller_name": "王秀英"}
     )
     form["seller_resident_id"] = persons["wang.xiuying"].resident_id
+    form["property_unit"] = DEMO_UNITS["wang.xiuying"]  # 王秀英's flat in 静安, free of mortgage and seizure
+    form["price"] = 3_800_000
     case_submit(
         user=users["clerk.pudong"],
         service=estate,
         form_data=form,
         files={},
-        window_checked={m.code for m in required_materials(estate, form)},
+        window_checked={m.code for m in required_materials(estate, form) if m.satisfied_by == "upload"},
         applicant_person=persons["li.ming"],
         channel=Case.Channel.WINDOW,
         idempotency_key="demo-real-estate",
@@ -127,9 +133,52 @@ def demo_cases_ensure() -> int:
     return made
 
 
+def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
+    """The standing data-sharing grants the demo's services need (as agreements signed between departments).
+
+    For every material a department obtains from another's registry at acceptance, and for the checks the
+    real-estate registration makes (the deed tax recorded by tax), one approved grant for the purpose of checking
+    applications. A department reads its own registries without a grant.
+    """
+    from tongban.catalog.models import Bundle, Material, PublicationStatus, SatisfiedBy
+    from tongban.exchange.resources import resource_spec
+    from tongban.exchange.services import grant_ensure
+
+    wanted = {("planning-resources", "deed-tax")}
+    materials = Material.objects.filter(
+        satisfied_by=SatisfiedBy.REGISTRY, item__status=PublicationStatus.PUBLISHED
+    )
+    for material in materials.select_related("item__department"):
+        wanted.add((material.item.department.code, material.evidence))
+    for bundle in Bundle.objects.filter(status=PublicationStatus.PUBLISHED).select_related("lead_department"):
+        for link in bundle.bundle_items.select_related("item"):
+            for material in link.item.materials.filter(satisfied_by=SatisfiedBy.REGISTRY):
+                wanted.add((bundle.lead_department.code, material.evidence))
+    made = 0
+    for department, resource in sorted(wanted):
+        spec = resource_spec(resource)
+        if spec is None or spec.owner == department or spec.sharing == "not_shared":
+            continue
+        grant_ensure(actor=actor, department=department, resource=resource, purpose=CHECK_PURPOSE)
+        made += 1
+    return made
+
+
 def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
-    """Catalogue, processes and demo cases; idempotent."""
+    """Catalogue, licence types, processes, the data catalogue and its grants, and the demo cases; idempotent."""
+    from tongban.exchange.services import data_resources_sync
+    from tongban.licences.services import licence_types_demo_ensure
+
     catalog = catalog_demo_ensure(actor=actor)
+    licence_types = licence_types_demo_ensure(actor=actor)
     processes = definitions_ensure_builtin(actor=actor)
+    data_resources_sync(actor=actor)
+    grants = demo_grants_ensure(actor=actor)
     cases = demo_cases_ensure()
-    return {"catalog": catalog, "processes": len(processes), "cases": cases}
+    return {
+        "catalog": catalog,
+        "licence_types": licence_types,
+        "processes": len(processes),
+        "grants": grants,
+        "cases": cases,
+    }

@@ -451,6 +451,9 @@ def demo_city_seed(
         organisations_written = organisations_seed(
             generator=generator, count=organisations, batch_size=batch_size
         )
+        from tongban.exchange.seed import registries_seed  # the departments' registries, from the same city
+
+        registries = registries_seed(seed=seed, actor=actor, batch_size=batch_size)
     from .scenarios import demo_services_ensure  # the catalogue, processes and demo cases
 
     demo_services_ensure(actor=actor)
@@ -460,6 +463,7 @@ def demo_city_seed(
         "seeded_persons": written["persons"],
         "seeded_households": written["households"],
         "seeded_organisations": organisations_written,
+        "registries": registries,
         "retired_area_codes": generator.retired_count,
         "other_province_codes": generator.other_province_count,
         "persons_seconds": round(persons_seconds, 3),
