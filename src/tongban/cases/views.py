@@ -146,8 +146,17 @@ def _timeline(case: Case, *, with_roles: bool = True) -> list[dict]:
 
 
 def _results(case: Case) -> list[dict]:
+    """The result package, each result with the e-licence issued for it (if any) to download and verify."""
+    from tongban.licences.selectors import licences_for_case
+
+    issued = {licence.type.code: licence for licence in licences_for_case(case.pk)}
     return [
-        {**result, "issued": parse_datetime(result.get("issued_at") or "")} for result in case.result or []
+        {
+            **result,
+            "issued": parse_datetime(result.get("issued_at") or ""),
+            "licence": issued.get(result.get("licence_type") or ""),
+        }
+        for result in case.result or []
     ]
 
 

@@ -28,9 +28,18 @@ def workbench_access(context):
             "processes": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
             "supervision": staff and has_permission(user, "supervision.view"),
+            "data_sharing": staff
+            and (has_permission(user, "exchange.request") or has_permission(user, "exchange.grant")),
+            "registries": staff and _registry_staff(user),
         }
         setattr(request, _ACCESS, cached)
     return cached
+
+
+def _registry_staff(user):
+    from tongban.exchange.registry_services import REGISTRY_OWNERS, is_registry_staff
+
+    return any(is_registry_staff(user, registry) for registry in REGISTRY_OWNERS)
 
 
 @register.filter

@@ -33,6 +33,7 @@ def receipt_url(number: str) -> str:
 def case_context(user, case) -> dict:
     """What the case panel shows: form data with labels, materials, timeline, and every task of the case."""
     from tongban.cases.selectors import case_materials, case_open_supplement, case_timeline
+    from tongban.exchange.selectors import case_evidence_rows
 
     service = case.service
     fields = selectors.form_fields(service, values=case.form_data)
@@ -47,4 +48,5 @@ def case_context(user, case) -> dict:
         "case_tasks": list(tasks_for_case(case.pk)),
         "supplement": case_open_supplement(case),
         "receipt_url": receipt_url(case.number),
+        "evidence_rows": case_evidence_rows(case.pk),
     }
