@@ -44,6 +44,7 @@ from .forms import (
     material_inputs,
 )
 from .models import Case, CaseStep
+from .prefill import prefill
 from .receipts import case_for_tracking, receipt_pdf, tracking_path
 
 PAGE_SIZE = 20
@@ -244,7 +245,23 @@ def apply(request, kind: str, code: str):
                     ),
                 )
                 return redirect(case.get_absolute_url())
-    sections = form_sections(service.form_schema, service.form_ui, raw=raw, errors=errors)
+    prefilled = {}
+    if request.method != "POST":  # 预填: what the data hub may provide, marked with its source
+        person = next((o["person"] for o in options if o["value"] == chosen), None)
+        prefilled = prefill(service=service, applicant_person=person)
+    sections = form_sections(
+        service.form_schema,
+        service.form_ui,
+        raw=raw,
+        data={name: p.value for name, p in prefilled.items()},
+        errors=errors,
+    )
+    for section in sections:
+        for field in section.fields:
+            if field.name in prefilled:
+                field.help = _("Filled in from %(owner)s's records: please check it.") % {
+                    "owner": prefilled[field.name].owner
+                }
     materials = material_inputs(catalogue, errors=errors)
     summary = _error_summary(
         errors,

@@ -154,13 +154,29 @@ def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
         for link in bundle.bundle_items.select_related("item"):
             for material in link.item.materials.filter(satisfied_by=SatisfiedBy.REGISTRY):
                 wanted.add((bundle.lead_department.code, material.evidence))
+    # Prefill: the resources each published form may be filled from, read by the service's lead department.
+    from tongban.cases.prefill import FIELD_SOURCES, MOTHER_FIELDS, PREFILL_PURPOSE
+    from tongban.catalog.models import ServiceItem
+
+    sources = {**FIELD_SOURCES, **MOTHER_FIELDS}
+    prefill_wanted = set()
+    services_ = [*Bundle.objects.filter(status=PublicationStatus.PUBLISHED).select_related("lead_department")]
+    services_ += [
+        *ServiceItem.objects.filter(status=PublicationStatus.PUBLISHED).select_related("department")
+    ]
+    for service in services_:
+        department = service.lead_department if isinstance(service, Bundle) else service.department
+        for name in (service.form_schema or {}).get("properties", {}):
+            if name in sources:
+                prefill_wanted.add((department.code, sources[name][0]))
     made = 0
-    for department, resource in sorted(wanted):
-        spec = resource_spec(resource)
-        if spec is None or spec.owner == department or spec.sharing == "not_shared":
-            continue
-        grant_ensure(actor=actor, department=department, resource=resource, purpose=CHECK_PURPOSE)
-        made += 1
+    for purpose, pairs in ((CHECK_PURPOSE, wanted), (PREFILL_PURPOSE, prefill_wanted)):
+        for department, resource in sorted(pairs):
+            spec = resource_spec(resource)
+            if spec is None or spec.owner == department or spec.sharing == "not_shared":
+                continue
+            grant_ensure(actor=actor, department=department, resource=resource, purpose=purpose)
+            made += 1
     return made
 
 

@@ -138,3 +138,16 @@ def test_registration_is_refused_while_the_deed_tax_is_unpaid(city_with_demo):
     task = _ready(case)["deed_tax"]
     with pytest.raises(ValidationError, match="deed tax"):
         real_estate_registration(case, task, actor_for(_user("approver.pr")))
+
+
+def test_the_apply_page_is_prefilled_from_the_registries_with_sources(city_with_demo, client):
+    client.force_login(_user("chen.jing"))
+    html = client.get("/cases/apply/bundle/newborn/").content.decode()
+    mother = Person.objects.get(user__username="chen.jing")
+    father = Person.objects.get(user__username="li.ming")
+    assert f'value="{mother.resident_id}"' in html  # mother_resident_id, from the population register
+    assert f'value="{father.name}"' in html  # father_name: her spouse in the marriage register
+    assert "请核对" in html or "please check it" in html
+    uses = DataUse.objects.filter(person=mother, purpose="表单预填")
+    assert uses.filter(resource_code="marriage-status").exists()
+    assert DataUse.objects.filter(person=father, purpose="表单预填", resource_code="marriage-status").exists()
