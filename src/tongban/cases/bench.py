@@ -25,10 +25,9 @@ from django.db import connection, connections
 
 from tongban.core.audit import SYSTEM
 from tongban.core.bench import benchmark
-from tongban.core.ids import make_resident_id
 
 BENCH_PEOPLE = 64
-DISTRICT = "310101"
+BENCH_CITY = 3000  # persons in the bench's demo city
 
 
 def _rss_kb() -> int:
@@ -37,27 +36,27 @@ def _rss_kb() -> int:
 
 
 def _setup() -> dict:
-    """The catalogue, the processes, one handler per lane and a pool of parents; idempotent."""
+    """A small demo city (registries, grants, e-licence types, processes), a handler for every lane (each district's
+    public-security branch included) and a pool of mothers with households and accounts; idempotent."""
     import datetime as dt
 
-    from tongban.catalog.demo import catalog_demo_ensure
     from tongban.catalog.models import Bundle
+    from tongban.demo.services import demo_city_seed
+    from tongban.exchange.models import HouseholdMembership
     from tongban.identity import services as identity
-    from tongban.identity.models import Person, User
+    from tongban.identity.models import AdminUnit, Person, User
     from tongban.identity.reference import branch_code
     from tongban.identity.selectors import department_get
-    from tongban.workflow.services import definitions_ensure_builtin
 
-    identity.departments_ensure()
-    catalog_demo_ensure(actor=SYSTEM)
-    definitions_ensure_builtin(actor=SYSTEM)
+    if not User.objects.filter(username="bench.health").exists():
+        demo_city_seed(people=BENCH_CITY, organisations=20)
+    lanes = [("health", "health"), ("medical-insurance", "medical-insurance"), ("hrss", "hrss")]
+    lanes += [
+        (f"public-security-{d}", branch_code("public-security", d))
+        for d in AdminUnit.objects.filter(level=AdminUnit.Level.DISTRICT).values_list("code", flat=True)
+    ]
     handlers = {}
-    for key, code in (
-        ("health", "health"),
-        ("public-security", branch_code("public-security", DISTRICT)),
-        ("medical-insurance", "medical-insurance"),
-        ("hrss", "hrss"),
-    ):
+    for key, code in lanes:
         username = f"bench.{key}"
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -66,21 +65,29 @@ def _setup() -> dict:
                 actor=SYSTEM, user=user, department=department_get(code), roles=["dept_handler"]
             )
         handlers[key] = user.pk
+    # Mothers: women of 22-42 living in a household of the city, each given an account to apply with.
+    today = dt.date(2026, 1, 1)
+    women = (
+        Person.objects.filter(
+            sex="F",
+            birth_date__gt=today.replace(year=today.year - 42),
+            birth_date__lt=today.replace(year=today.year - 22),
+            pk__in=HouseholdMembership.objects.values("person_id"),
+        )
+        .order_by("resident_id")
+        .select_related("user")[:BENCH_PEOPLE]
+    )
     parents = []
-    for n in range(BENCH_PEOPLE):
-        username = f"bench.parent.{n}"
-        user = User.objects.filter(username=username).first()
+    for n, person in enumerate(women):
+        user = person.user
         if user is None:
-            user = identity.user_create(actor=SYSTEM, username=username, password=None, check_password=False)
-            resident_id = make_resident_id(
-                DISTRICT, dt.date(1990, 1, 1) + dt.timedelta(days=n), 900 + (n % 50) * 2
+            user = identity.user_create(
+                actor=SYSTEM, username=f"bench.parent.{n}", password=None, check_password=False
             )
-            person = Person.objects.filter(resident_id=resident_id).first()
-            if person is None:
-                identity.person_create(actor=SYSTEM, resident_id=resident_id, name=f"测试{n}", user=user)
-            else:
-                identity.person_update(actor=SYSTEM, person=person, user=user)
+            identity.person_update(actor=SYSTEM, person=person, user=user)
         parents.append(user.pk)
+    if not parents:
+        raise CommandError("the bench city has no mothers to apply: seed a larger city")
     bundle = Bundle.objects.get(code="newborn")
     return {"handlers": handlers, "parents": parents, "bundle": bundle.pk}
 
@@ -100,12 +107,9 @@ def _worker(args) -> dict:
     handlers = {dept: users[pk] for dept, pk in setup["handlers"].items()}
     parents = [users[pk] for pk in setup["parents"]]
     persons = {p.user_id: p for p in Person.objects.filter(user__in=parents)}
-    lane_user = {
-        "birth_certificate": handlers["health"],
-        "household_registration": handlers["public-security"],
-        "medical_insurance": handlers["medical-insurance"],
-        "social_security_card": handlers["hrss"],
-    }
+    from tongban.identity.selectors import staff_for
+
+    by_department = {staff_for(user).department_id: user for user in handlers.values()}
     queries = 0
 
     def count_query(execute, sql, params, many, context):
@@ -115,15 +119,23 @@ def _worker(args) -> dict:
 
     transitions, transition_seconds, completed = 0, 0.0, 0
     rss_early = None
+    forms = {}
+    for pk, person in persons.items():
+        form = sample_form_data(bundle.form_schema, person=person)
+        form.pop("father_resident_id", None)  # the sample would name the mother as the father too
+        form.pop("father_name", None)
+        forms[pk] = form
+    # Only what no department holds is uploaded: nothing, for the newborn bundle in a seeded city.
+    codes = [
+        m.code for m in required_materials(bundle, next(iter(forms.values()))) if m.satisfied_by == "upload"
+    ]
     with connection.execute_wrapper(count_query):
         for n in range(count):
             parent = parents[(index * 7 + n) % len(parents)]
-            form = sample_form_data(bundle.form_schema, person=persons[parent.pk])
+            form = dict(forms[parent.pk], baby_name=f"宝宝{index}{n}")
             uploads = {
-                m.code: SimpleUploadedFile(
-                    f"{m.code}.pdf", b"%PDF-1.4\n%bench\n", content_type="application/pdf"
-                )
-                for m in required_materials(bundle, form)
+                code: SimpleUploadedFile(f"{code}.pdf", b"%PDF-1.4\n%bench\n", content_type="application/pdf")
+                for code in codes
             }
             started = time.perf_counter()
             case = case_submit(
@@ -134,7 +146,9 @@ def _worker(args) -> dict:
             while True:
                 before = queries
                 open_tasks = list(
-                    Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).only("pk", "bpmn_id")
+                    Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).only(
+                        "pk", "bpmn_id", "department_id"
+                    )
                 )
                 queries = before  # the inbox read is not part of a transition
                 if not open_tasks:
@@ -142,7 +156,7 @@ def _worker(args) -> dict:
                 for task in open_tasks:
                     started = time.perf_counter()
                     case = case_task_complete(
-                        user=lane_user[task.bpmn_id], task_id=task.pk, decision="approve"
+                        user=by_department[task.department_id], task_id=task.pk, decision="approve"
                     )
                     transition_seconds += time.perf_counter() - started
                     transitions += 1
@@ -179,7 +193,14 @@ def bench_cases(*, stdout, options):
         raise CommandError("--cases and --workers must be at least 1")
     from tongban.identity.models import Person
 
-    if Person.objects.count() > BENCH_PEOPLE + 10:
+    if (
+        Person.objects.exists()
+        and not Person.objects.filter(user__username="bench.parent.0").exists()
+        and not (
+            Person.objects.count() <= BENCH_CITY + 10
+            and Person.objects.filter(user__username="li.ming").exists()
+        )
+    ):
         raise CommandError(
             "tongban bench cases writes cases that cannot be deleted (the audit log refuses it): run it on a "
             "scratch database, e.g. TONGBAN_VAR_DIR=/tmp/tb-bench tongban migrate, then run it there."

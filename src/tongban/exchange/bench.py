@@ -202,6 +202,7 @@ def _concurrent(setup: dict, count: int, workers: int) -> float:
                 "help": "subject keys for --resource (default: the bench persons)",
             },
         ),
+        (("--no-licences",), {"action": "store_true", "help": "skip the e-licence signing figures"}),
     ],
 )
 def bench_exchange(*, stdout, options):
@@ -239,6 +240,14 @@ def bench_exchange(*, stdout, options):
         "statements_per_lookup": round(per_lookup, 2),
         "audit_entries_per_lookup": round(audit_entries / count, 2),
     }
+    if not options.get("no_licences"):
+        # The e-licence half of the data hub's figures (issue 4): signatures and verifications per second,
+        # Ed25519 and SM2, by the licences app's own benchmark (it prints its lines too).
+        from tongban.licences.bench import bench_licences
+
+        figures["licences"] = bench_licences(
+            stdout=stdout, options={"ed25519": 2000, "sm2": 200, "scratch_checked": True}
+        )
     stdout.write(
         f"exchange: lookups of {setup['resource']} with grant check, audit and DataUse on {connection.vendor}: "
         f"{single:,.0f}/s in 1 process ({figures['ms_per_lookup']} ms, {figures['statements_per_lookup']} "
