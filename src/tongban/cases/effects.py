@@ -89,6 +89,7 @@ def newborn_birth_certificate(case, task, actor):
 
     form = case.form_data
     mother = _mother(case)
+    father = _person(form.get("father_resident_id"))
     record = birth_record_create(
         actor=actor,
         baby_name=form.get("baby_name", ""),
@@ -97,7 +98,7 @@ def newborn_birth_certificate(case, task, actor):
         weight_g=int(form.get("birth_weight_g") or 3200),
         hospital=form.get("birth_hospital", ""),
         mother=mother,
-        father=_person(form.get("father_resident_id")),
+        father=father if father != mother else None,
         case_id=case.pk,
     )
     licence = _issue(
