@@ -77,6 +77,7 @@ class MaterialInput:
     item_names: list[str] = field(default_factory=list)
     reason: str = ""
     errors: list[str] = field(default_factory=list)
+    from_data: bool = False  # 免提交: the platform obtains it from a registry or an e-licence
 
     @property
     def input_name(self) -> str:
@@ -88,7 +89,8 @@ class MaterialInput:
 
     @property
     def required(self) -> bool:
-        return self.necessity == Material.Necessity.REQUIRED
+        """Whether the file input is required: never for a material the platform obtains itself."""
+        return self.necessity == Material.Necessity.REQUIRED and not self.from_data
 
     @property
     def conditional(self) -> bool:
@@ -273,6 +275,7 @@ def material_inputs(materials, *, errors: dict | None = None) -> list[MaterialIn
                 note=material.note,
                 item_names=list(getattr(material, "item_names", []) or []),
                 errors=list(errors.get(MATERIAL_PREFIX + material.code, [])),
+                from_data=getattr(material, "satisfied_by", "upload") in ("registry", "licence"),
             )
         )
     return inputs
