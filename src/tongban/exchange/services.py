@@ -572,7 +572,7 @@ _REASONS = {
 def _missing_text(*, spec: ResourceSpec, fields, purpose: str, department: Department, reason: str) -> str:
     return _(
         "Missing grant: %(department)s may not read %(fields)s of data resource %(resource)s (%(owner)s) for "
-        "purpose \u201c%(purpose)s\u201d — %(reason)s."
+        "purpose “%(purpose)s” — %(reason)s."
     ) % {
         "department": department.code,
         "fields": ", ".join(fields) if fields else _("any field"),

@@ -32,7 +32,7 @@ def _lookup(**kwargs):
 
 def test_the_catalogue_page_is_public(client, test_resources):
     page = client.get(reverse("exchange:resources")).content.decode()
-    assert "test-person-basic" in page and "《居民身份证法》" in page and "conditional sharing" in page
+    assert "test-person-basic" in page and "《居民身份证法》" in page and "有条件共享" in page
     filtered = client.get(reverse("exchange:resources"), {"sharing": "not_shared"}).content.decode()
     assert "test-person-secret" in filtered and "test-person-basic" not in filtered
 
