@@ -136,7 +136,9 @@ def test_registration_is_refused_while_the_deed_tax_is_unpaid(city_with_demo):
     from tongban.identity.selectors import actor_for
 
     task = _ready(case)["deed_tax"]
-    with pytest.raises(ValidationError, match="deed tax"):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError, match="deed tax"):
         real_estate_registration(case, task, actor_for(_user("approver.pr")))
 
 
