@@ -13,6 +13,7 @@ run it on a scratch database::
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 import resource
@@ -132,7 +133,9 @@ def _worker(args) -> dict:
     with connection.execute_wrapper(count_query):
         for n in range(count):
             parent = parents[(index * 7 + n) % len(parents)]
-            form = dict(forms[parent.pk], baby_name=f"宝宝{index}{n}")
+            # Births spread over a year: one district has only so many ID numbers for a day of birth.
+            born = dt.date(2026, 11, 1) - dt.timedelta(days=(index * 7919 + n) % 365)
+            form = dict(forms[parent.pk], baby_name=f"宝宝{index}{n}", birth_date=born.isoformat())
             uploads = {
                 code: SimpleUploadedFile(f"{code}.pdf", b"%PDF-1.4\n%bench\n", content_type="application/pdf")
                 for code in codes
