@@ -809,6 +809,31 @@ def _result_package(case: Case, now) -> list[dict]:
     ]
 
 
+def _issue_licences(case: Case, *, actor: Actor) -> None:
+    """Issue the e-licences of the result package that no step has issued yet (to the applicant), signed by the
+    licence type's department; a licence type this city has not set up is skipped."""
+    from tongban.licences.selectors import licences_for_case
+    from tongban.licences.services import licence_type_get, licences_for_case_results
+
+    issued = {licence.type.code for licence in licences_for_case(case.pk)}
+    pending = [
+        result
+        for result in case.result
+        if result.get("licence_type")
+        and result["licence_type"] not in issued
+        and licence_type_get(result["licence_type"]) is not None
+    ]
+    if pending:
+        licences_for_case_results(
+            actor=actor,
+            case_id=case.pk,
+            results=pending,
+            form_data=case.form_data,
+            holder_person=case.applicant_person,
+            holder_organisation=case.applicant_organisation,
+        )
+
+
 def _close(case: Case, *, status: str, now, steps: list, actor: Actor, extra: dict | None = None) -> None:
     """Close a case: stop its clock, compute its measures, and (when completed) its result package."""
     clock = SLAClock.from_dict(case.clock).stop(now) if case.clock else None
@@ -829,6 +854,7 @@ def _close(case: Case, *, status: str, now, steps: list, actor: Actor, extra: di
     )
     if status == Case.Status.COMPLETED:
         case.result = _result_package(case, now)
+        _issue_licences(case, actor=actor)
     changes = {
         "status": status,
         "closed_at": now,

@@ -164,3 +164,12 @@ def test_materials_a_department_holds_are_not_required_uploads_on_the_page(city_
     inputs = re.findall(r'<input[^>]*name="materials\.household-register"[^>]*>', html)
     assert inputs and " required" not in inputs[0]
     assert "No need to upload" in html
+
+
+def test_a_completed_single_item_case_issues_its_licence_to_the_applicant(city_with_demo):
+    case = Case.objects.get(idempotency_key="demo-id-renewal")
+    assert case.status == Case.Status.COMPLETED
+    licence = Licence.objects.get(case_id=case.pk)
+    assert licence.type.code == "resident-id-card"
+    assert licence.holder_person == case.applicant_person
+    assert licences.licence_verify(licences.licence_token(licence)).status == "valid"
