@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "tongban.licences",
     "tongban.workflow",
     "tongban.cases",
+    "tongban.messaging",
+    "tongban.proactive",
     "tongban.supervision",
     "tongban.evaluation",
     "tongban.portal",

@@ -20,6 +20,8 @@ urlpatterns = [
     path("cases/", include("tongban.cases.urls")),
     path("data/", include("tongban.exchange.urls")),
     path("licences/", include("tongban.licences.urls")),
+    path("inbox/", include("tongban.messaging.urls")),
+    path("offers/", include("tongban.proactive.urls")),
     path("ratings/", include("tongban.evaluation.urls")),
     path("", include("tongban.portal.urls")),
 ]
