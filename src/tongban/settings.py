@@ -265,6 +265,24 @@ if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
 TONGBAN_LICENCE_KEY_DIR = Path(env("TONGBAN_LICENCE_KEY_DIR", str(VAR_DIR / "licence-keys")))
 TONGBAN_LICENCE_ALGORITHM = env("TONGBAN_LICENCE_ALGORITHM", "ed25519")
 
+# Messaging (docs/messaging.md): SMS and e-mail gateways, the demo's outbox file, quiet hours and the daily cap.
+TONGBAN_SMS_GATEWAY = env("TONGBAN_SMS_GATEWAY", "file")  # file | console | http | a dotted class path
+TONGBAN_EMAIL_GATEWAY = env("TONGBAN_EMAIL_GATEWAY", "file")  # file | console | smtp | a dotted class path
+TONGBAN_MESSAGE_OUTBOX = Path(env("TONGBAN_MESSAGE_OUTBOX", str(VAR_DIR / "outbox-messages.jsonl")))
+TONGBAN_SMS_URL = env("TONGBAN_SMS_URL", "")
+TONGBAN_SMS_API_KEY = env("TONGBAN_SMS_API_KEY", "")
+TONGBAN_SMS_SIGN = env("TONGBAN_SMS_SIGN", "通办")
+TONGBAN_SMS_TIMEOUT = float(env("TONGBAN_SMS_TIMEOUT", "10"))
+TONGBAN_SMS_QUIET_HOURS = env("TONGBAN_SMS_QUIET_HOURS", "22:00-08:00")  # Asia/Shanghai; empty: none
+TONGBAN_SMS_DAILY_CAP = int(env("TONGBAN_SMS_DAILY_CAP", "5"))
+TONGBAN_EMAIL_FROM = env("TONGBAN_EMAIL_FROM", "Tongban <noreply@tongban.invalid>")
+EMAIL_HOST = env("TONGBAN_SMTP_HOST", "localhost")
+EMAIL_PORT = int(env("TONGBAN_SMTP_PORT", "25"))
+EMAIL_HOST_USER = env("TONGBAN_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env("TONGBAN_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TONGBAN_SMTP_TLS", False)
+EMAIL_TIMEOUT = 10
+
 # SLA clock: when the yellow warning shows, "last-day" (the last working day) or "share:0.8" (80% of the limit).
 TONGBAN_SLA_WARNING = env("TONGBAN_SLA_WARNING", "last-day")
 # Working-day calendar: how often a process checks whether another one changed the overrides.

@@ -185,7 +185,10 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     from tongban.exchange.services import data_resources_sync
     from tongban.licences.services import licence_types_demo_ensure
 
+    from tongban.messaging.demo import message_templates_demo_ensure
+
     catalog = catalog_demo_ensure(actor=actor)
+    message_templates_demo_ensure(actor=actor)
     licence_types = licence_types_demo_ensure(actor=actor)
     processes = definitions_ensure_builtin(actor=actor)
     data_resources_sync(actor=actor)
