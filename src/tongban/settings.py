@@ -239,7 +239,14 @@ elif QUEUE_URL.startswith("sqlite:///"):
 else:
     raise ValueError(f"TONGBAN_QUEUE_URL must start with redis:// or sqlite:///, not {QUEUE_URL!r}")
 HUEY["immediate"] = env_bool("TONGBAN_QUEUE_IMMEDIATE", False)
-HUEY["consumer"] = {"workers": int(env("TONGBAN_WORKERS", "2")), "worker_type": "thread", "periodic": True}
+# max_delay: an idle worker polls at least every 0.5 s (Huey's default backs off to 10 s), so a registry event
+# reaches the person's inbox within a second (issue 5's goal).
+HUEY["consumer"] = {
+    "workers": int(env("TONGBAN_WORKERS", "2")),
+    "worker_type": "thread",
+    "periodic": True,
+    "max_delay": float(env("TONGBAN_WORKER_MAX_DELAY", "0.5")),
+}
 
 # Outbox events: retried with exponential backoff (first delay doubled each time) and kept as dead after
 # the last attempt. TONGBAN_EVENT_MODULES names extra subscriber modules besides each app's events.py.

@@ -184,7 +184,6 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     """Catalogue, licence types, processes, the data catalogue and its grants, and the demo cases; idempotent."""
     from tongban.exchange.services import data_resources_sync
     from tongban.licences.services import licence_types_demo_ensure
-
     from tongban.messaging.demo import message_templates_demo_ensure
 
     catalog = catalog_demo_ensure(actor=actor)
@@ -193,11 +192,16 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     processes = definitions_ensure_builtin(actor=actor)
     data_resources_sync(actor=actor)
     grants = demo_grants_ensure(actor=actor)
+    from tongban.proactive.demo import proactive_demo_journeys_ensure, proactive_rules_demo_ensure
+
+    proactive_rules = proactive_rules_demo_ensure(actor=actor)
     cases = demo_cases_ensure()
+    proactive_demo_journeys_ensure()  # what the seeded city predates: a 65th birthday, a registered enterprise
     return {
         "catalog": catalog,
         "licence_types": licence_types,
         "processes": len(processes),
         "grants": grants,
+        "proactive_rules": proactive_rules,
         "cases": cases,
     }

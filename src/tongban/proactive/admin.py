@@ -1,0 +1,83 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from tongban.identity.selectors import actor_for
+
+from . import services
+from .models import LifeEvent, Offer, ProactiveRule, RuleRun
+from .rules import condition_error
+
+
+class ProactiveRuleForm(forms.ModelForm):
+    class Meta:
+        model = ProactiveRule
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "description",
+            "trigger",
+            "condition",
+            "action",
+            "topic",
+            "template",
+            "service",
+            "once_per_subject",
+            "active",
+        ]
+
+    def clean_condition(self):
+        condition = self.cleaned_data.get("condition", "")
+        error = condition_error(condition)
+        if error is not None:
+            raise ValidationError(str(error))
+        return condition
+
+
+@admin.register(ProactiveRule)
+class ProactiveRuleAdmin(admin.ModelAdmin):
+    form = ProactiveRuleForm
+    list_display = ("code", "name_zh", "trigger", "action", "service", "active")
+    list_filter = ("trigger", "action", "active")
+    search_fields = ("code", "name_zh", "name_en")
+    readonly_fields = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: getattr(obj, name) for name in services.RULE_FIELDS}
+        actor = actor_for(request.user)
+        if change:
+            services.rule_update(actor=actor, rule=obj, **fields)
+        else:
+            saved = services.rule_create(actor=actor, code=obj.code, created_by=request.user, **fields)
+            obj.pk = saved.pk
+
+
+@admin.register(LifeEvent)
+class LifeEventAdmin(admin.ModelAdmin):
+    list_display = ("kind", "key", "occurred_on", "person", "organisation", "created_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("person", "organisation")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ("rule", "status", "person", "organisation", "created_at", "decided_at")
+    list_filter = ("status", "rule")
+    raw_id_fields = ("person", "organisation", "life_event")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RuleRun)
+class RuleRunAdmin(admin.ModelAdmin):
+    list_display = ("rule", "outcome", "person", "organisation", "created_at")
+    list_filter = ("outcome", "rule")
+    raw_id_fields = ("person", "organisation", "life_event")
+
+    def has_change_permission(self, request, obj=None):
+        return False

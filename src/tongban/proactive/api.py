@@ -1,0 +1,164 @@
+"""REST endpoints of proactive services: my offers (accept, decline), and rules for service designers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tongban.cases.models import Case
+from tongban.identity.permissions import RolePermission
+
+from . import selectors, services
+
+
+class OfferSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    rule = serializers.CharField(source="rule.code")
+    rule_name = serializers.CharField(source="rule.name_zh")
+    action = serializers.CharField()
+    status = serializers.CharField()
+    service = serializers.CharField()
+    service_name = serializers.CharField()
+    life_event = serializers.CharField(source="life_event.kind")
+    prefilled = serializers.JSONField()
+    case_id = serializers.UUIDField(allow_null=True)
+    case_number = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    def get_case_number(self, offer) -> str | None:
+        if not offer.case_id:
+            return None
+        return Case.objects.filter(pk=offer.case_id).values_list("number", flat=True).first()
+
+
+class OfferAcceptSerializer(serializers.Serializer):
+    form_data = serializers.DictField(
+        required=False, default=dict, help_text="Fields the person adds or edits."
+    )
+
+
+class OfferDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class RuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    trigger = serializers.CharField()
+    condition = serializers.CharField()
+    action = serializers.CharField()
+    topic = serializers.CharField()
+    template = serializers.CharField()
+    service = serializers.CharField()
+    once_per_subject = serializers.BooleanField()
+    active = serializers.BooleanField()
+    sent = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    granted = serializers.IntegerField()
+
+
+class DryRunRequestSerializer(serializers.Serializer):
+    condition = serializers.CharField(required=False, allow_blank=True, help_text="Try another condition.")
+    today = serializers.DateField(required=False)
+
+
+class OfferListApi(ListAPIView):
+    """My offers and grants (and those of the organisations I act for)."""
+
+    permission_classes = [RolePermission]
+    required_permission = "portal.apply"
+    serializer_class = OfferSerializer
+
+    def get_queryset(self):
+        return selectors.offer_list_for_user(self.request.user)
+
+
+class _OfferDecisionApi(APIView):
+    permission_classes = [RolePermission]
+    required_permission = "portal.apply"
+
+    def offer(self, request, pk):
+        offer = selectors.offer_get_for_user(request.user, pk)
+        if offer is None:
+            raise Http404
+        return offer
+
+
+class OfferAcceptApi(_OfferDecisionApi):
+    """Accept an offer: the prefilled application is submitted (with the person's additions)."""
+
+    @extend_schema(request=OfferAcceptSerializer, responses={201: OfferSerializer})
+    def post(self, request, pk):
+        offer = self.offer(request, pk)
+        body = OfferAcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        offer = services.offer_accept(
+            user=request.user, offer=offer, form_data=body.validated_data["form_data"]
+        )
+        return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class OfferDeclineApi(_OfferDecisionApi):
+    """Decline an offer or a grant."""
+
+    @extend_schema(request=OfferDeclineSerializer, responses={200: OfferSerializer})
+    def post(self, request, pk):
+        offer = self.offer(request, pk)
+        body = OfferDeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        offer = services.offer_decline(user=request.user, offer=offer, reason=body.validated_data["reason"])
+        return Response(OfferSerializer(offer).data)
+
+
+class ProactiveRuleListApi(ListAPIView):
+    """The rules with their outcome counts (service designers)."""
+
+    permission_classes = [RolePermission]
+    required_permission = "catalog.design"
+    serializer_class = RuleSerializer
+
+    def get_queryset(self):
+        return selectors.rule_list_with_counts()
+
+
+class ProactiveRuleDryRunApi(APIView):
+    """Who would this rule (or another condition) reach today, and why; nothing is sent."""
+
+    permission_classes = [RolePermission]
+    required_permission = "catalog.design"
+
+    @extend_schema(request=DryRunRequestSerializer, responses={200: dict})
+    def post(self, request, code):
+        rule = selectors.rule_get(code)
+        if rule is None:
+            raise Http404
+        body = DryRunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        condition = body.validated_data.get("condition", rule.condition)
+        today: dt.date = body.validated_data.get("today") or timezone.localdate()
+        result = selectors.rule_dry_run(trigger=rule.trigger, condition=condition, today=today, rule=rule)
+        if result["error"]:
+            raise ValidationError({"condition": [result["error"]]})
+        return Response(
+            {
+                "rule": rule.code,
+                "today": today.isoformat(),
+                "condition": condition,
+                "names": result["names"],
+                "candidates": result["candidates"],
+                "matched": result["matched"],
+                "rows": [vars(row) for row in result["rows"]],
+            }
+        )

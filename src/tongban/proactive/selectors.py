@@ -1,0 +1,188 @@
+"""Reads of proactive services, filtered by who asks; the dry run of a rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from tongban.core.masking import mask_name, mask_resident_id
+from tongban.identity.models import Organisation, Person
+
+from .milestones import LICENCE_WINDOW_DAYS, PERSON_MILESTONES, birth_dates_reaching
+from .models import LifeEvent, LifeEventKind, Offer, ProactiveRule
+from .rules import CONTEXT_TYPES, condition_error, condition_matches
+
+DRY_RUN_LIMIT = 200
+EVENT_LOOKBACK_DAYS = 30
+
+
+def _own_q(user) -> Q:
+    return Q(person__user=user) | Q(organisation__agents=user)
+
+
+def offer_list_for_user(user):
+    """The offers and grants addressed to the user or to an organisation the user acts for (not notices)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Offer.objects.none()
+    return (
+        Offer.objects.filter(_own_q(user))
+        .exclude(status=Offer.Status.NOTIFIED)
+        .select_related("rule", "person", "organisation", "life_event")
+        .distinct()
+        .order_by("-created_at")
+    )
+
+
+def offer_get_for_user(user, pk) -> Offer | None:
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    return offer_list_for_user(user).filter(pk=pk).first()
+
+
+def offer_is_recipient(user, offer: Offer) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if offer.person_id:
+        return offer.person.user_id is not None and offer.person.user_id == user.pk
+    return offer.organisation.agents.filter(pk=user.pk).exists()
+
+
+def rule_get(code: str) -> ProactiveRule | None:
+    return ProactiveRule.objects.filter(code=code).first()
+
+
+def rule_list_with_counts():
+    """Every rule with how many offers it made, and how many were accepted, declined, granted, notified."""
+
+    def count(status=None):
+        return Count("offers", filter=Q(offers__status=status)) if status else Count("offers")
+
+    return ProactiveRule.objects.annotate(
+        sent=count(),
+        notified=count(Offer.Status.NOTIFIED),
+        offered=count(Offer.Status.OFFERED),
+        accepted=count(Offer.Status.ACCEPTED),
+        declined=count(Offer.Status.DECLINED),
+        granted=count(Offer.Status.GRANTED),
+        expired=count(Offer.Status.EXPIRED),
+    ).order_by("trigger", "code")
+
+
+def _names_in(condition: str) -> list[str]:
+    found = set(re.findall(r"(?<![\w.$\"'])([a-z_][a-z0-9_]*)", condition or ""))
+    return [name for name in CONTEXT_TYPES if name in found]
+
+
+@dataclass
+class DryRunRow:
+    subject: str
+    subject_id: str
+    values: dict
+    matched: bool
+    error: str = ""
+    recipients: list[str] = field(default_factory=list)
+    done_before: bool = False
+
+
+def _candidates(trigger: str, today: dt.date, limit: int) -> list[LifeEvent]:
+    """Today's candidates for ``trigger``, as (unsaved) life events: milestones reached today, licences
+    expiring within the window, or the registry life events of the last 30 days."""
+    if trigger in PERSON_MILESTONES:
+        days = birth_dates_reaching(today, PERSON_MILESTONES[trigger])
+        persons = (
+            Person.objects.filter(birth_date__in=days).select_related("household_district").order_by("pk")
+        )
+        return [
+            LifeEvent(person=p, kind=trigger, key=today.isoformat(), occurred_on=today)
+            for p in persons[:limit]
+        ]
+    if trigger == LifeEventKind.LICENCE_EXPIRING:
+        from tongban.licences.models import Licence
+
+        licences = (
+            Licence.objects.filter(
+                status=Licence.Status.VALID,
+                valid_until__gte=today,
+                valid_until__lte=today + dt.timedelta(days=LICENCE_WINDOW_DAYS),
+            )
+            .select_related("type", "holder_person__household_district", "holder_organisation__district")
+            .order_by("valid_until")[:limit]
+        )
+        return [
+            LifeEvent(
+                person=lic.holder_person,
+                organisation=lic.holder_organisation,
+                kind=trigger,
+                key=f"{lic.pk}:{lic.valid_until}",
+                occurred_on=today,
+                data={
+                    "licence_type": lic.type.code,
+                    "licence_number": lic.number,
+                    "valid_until": lic.valid_until.isoformat(),
+                },
+            )
+            for lic in licences
+        ]
+    since = today - dt.timedelta(days=EVENT_LOOKBACK_DAYS)
+    return list(
+        LifeEvent.objects.filter(kind=trigger, occurred_on__gte=since)
+        .select_related("person__household_district", "organisation__district")
+        .order_by("-occurred_on")[:limit]
+    )
+
+
+def _label(subject) -> tuple[str, str]:
+    if isinstance(subject, Organisation):
+        return subject.name, subject.credit_code
+    return mask_name(subject.name), mask_resident_id(subject.resident_id)
+
+
+def rule_dry_run(
+    *, trigger: str, condition: str, today: dt.date | None = None, limit: int = DRY_RUN_LIMIT, rule=None
+) -> dict:
+    """Who would this rule reach today, and why: the candidates with the values the condition reads.
+
+    Acts on nothing. Persons are masked. ``rule`` (saved) lets it say who was already reached.
+    """
+    from .services import recipients_for, subject_context
+
+    today = today or timezone.localdate()
+    error = condition_error(condition)
+    if error is not None:
+        return {"error": str(error), "position": error.position, "rows": [], "candidates": 0, "matched": 0}
+    names = _names_in(condition)
+    rows = []
+    for event in _candidates(trigger, today, limit):
+        subject = event.person or event.organisation
+        name, ident = _label(subject)
+        try:
+            context = subject_context(event)
+            matched = condition_matches(condition, context)
+            problem = ""
+        except Exception as exc:
+            context, matched, problem = {}, False, str(getattr(exc, "message", exc))
+        values = {
+            n: (v.isoformat() if isinstance(v, dt.date) else v) for n, v in context.items() if n in names
+        }
+        row = DryRunRow(subject=name, subject_id=ident, values=values, matched=matched, error=problem)
+        if matched:
+            recipients = recipients_for(event)
+            row.recipients = [_label(r)[0] for r in recipients]
+            if rule is not None and event.pk and event._state.adding is False:
+                row.done_before = Offer.objects.filter(rule=rule, life_event=event).exists()
+        rows.append(row)
+    return {
+        "error": "",
+        "position": None,
+        "names": names,
+        "rows": rows,
+        "candidates": len(rows),
+        "matched": sum(1 for r in rows if r.matched),
+    }
