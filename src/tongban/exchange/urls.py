@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_registries
+from . import views, views_births, views_registries
 
 app_name = "exchange"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("grants/<uuid:pk>/revoke/", views.grant_revoke, name="grant-revoke"),
     # Registries (the "registries" half): the owning department's staff browse their registries.
     path("registries/", views_registries.registry_home, name="registries"),
+    path("registries/births/new/", views_births.birth_record_new, name="birth-new"),
     path("registries/<slug:register>/", views_registries.registry_list, name="registry-list"),
     path("registries/<slug:register>/<uuid:pk>/", views_registries.registry_record, name="registry-record"),
 ]
