@@ -50,7 +50,6 @@ def _a_mother():
 
 def test_health_staff_record_a_birth_and_the_mother_is_offered_the_newborn_bundle(client, demo):
     mother = _a_mother()
-    father = Person.objects.get(user__username="li.ming")
     login_with_second_factor(client, User.objects.get(username="handler.health"))
     response = client.post(reverse("exchange:birth-new"), _form(mother, None))
     assert response.status_code == 302
