@@ -35,8 +35,11 @@ def test_the_dry_run_lists_who_would_be_reached_and_why_without_acting(elderly):
 
 
 def test_the_dry_run_of_a_malformed_condition_names_the_position(elderly):
-    result = rule_dry_run(trigger="age_65", condition="age >=", today=TODAY)
-    assert result["position"] == 6 and "column 7" in result["error"]
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        result = rule_dry_run(trigger="age_65", condition="age >=", today=TODAY)
+    assert result["position"] == 6 and "第 1 行，第 7 列" in result["error"]
 
 
 def test_rule_pages_are_for_designers(client, elderly, designer, staff_user, citizen):
@@ -68,7 +71,7 @@ def test_the_rule_form_refuses_a_malformed_condition_with_its_position(client, e
     }
     refused = client.post(reverse("proactive:rule-edit", args=["elderly"]), data)
     assert refused.status_code == 400
-    assert "column 15" in refused.content.decode()
+    assert "第 15 列" in refused.content.decode()
     assert ProactiveRule.objects.get(code="elderly").condition == 'district == "310101"'
 
     data["condition"] = 'district == "310104"'
@@ -102,4 +105,4 @@ def test_the_rules_api_is_for_designers_and_dry_runs(client, elderly, designer, 
     assert other.json()["matched"] == 2
     bad = client.post(url, {"condition": "age >="}, content_type="application/json")
     assert bad.status_code == 400
-    assert "column 7" in bad.content.decode()
+    assert "第 7 列" in bad.content.decode()

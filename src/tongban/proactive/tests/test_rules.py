@@ -42,9 +42,11 @@ def test_conditions_match_the_context():
 
 
 def test_a_malformed_rule_is_refused_when_saved(city, messaging_templates):
-    with pytest.raises(ValidationError) as refused:
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
         rule("bad", condition="age >= and sex")
-    assert "line 1, column 8" in refused.value.message_dict["condition"][0]
+    assert "第 1 行，第 8 列" in refused.value.message_dict["condition"][0]
     assert not ProactiveRule.objects.exists()
 
 
