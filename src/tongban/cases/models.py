@@ -29,6 +29,7 @@ class Case(TimeStampedModel):
         ONLINE = "online", _("Online")
         WINDOW = "window", _("At a window")
         API = "api", _("Through the API")
+        PROACTIVE = "proactive", _("Granted without application")  # 免申即享
 
     CLOSED = (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED)
 
@@ -71,9 +72,11 @@ class Case(TimeStampedModel):
         settings.AUTH_USER_MODEL,
         verbose_name=_("submitted by"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="submitted_cases",
     )
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     # 全市通办: where the case was accepted and who has jurisdiction are recorded apart.
     accepting_department = models.ForeignKey(
         Department,

@@ -1163,3 +1163,104 @@ def case_refuse_acceptance(
         )
         _emit(case, "case.rejected")
     return case
+
+
+# --- granted without application (免申即享) --------------------------------------------------------------------
+
+
+def case_grant(
+    *,
+    actor: Actor,
+    service: ServiceItem,
+    applicant_person: Person | None = None,
+    applicant_organisation: Organisation | None = None,
+    form_data: dict | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Case:
+    """A benefit granted without application (免申即享): a completed case made directly for an eligible person.
+
+    The platform found the person eligible from the data it holds (``reason`` says how); the case is accepted and
+    completed at once with its result package, so it shows in the person's cases and the department's figures like
+    any other. The person may decline it (``case_grant_decline``).
+    """
+    if applicant_person is None and applicant_organisation is None:
+        raise ValidationError({"applicant": [_("Say who is granted the benefit.")]})
+    if service.status != PublicationStatus.PUBLISHED:
+        raise ValidationError({"service": [_("This service is not open.")]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case(
+            number=_number(now),
+            item=service,
+            title=service.name_zh,
+            applicant_person=applicant_person,
+            applicant_organisation=applicant_organisation,
+            applicant_name=applicant_organisation.name if applicant_organisation else applicant_person.name,
+            submitted_by=None,
+            channel=Case.Channel.PROACTIVE,
+            jurisdiction_district=_jurisdiction(applicant_person, applicant_organisation, None),
+            lead_department=service.department,
+            status=Case.Status.ACCEPTED,
+            form_data=dict(form_data or {}),
+            promised_limit_days=service.promised_limit_days,
+            legal_limit_days=service.legal_limit_days,
+            submitted_at=now,
+            accepted_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        case.save(force_insert=True)
+        steps = [
+            _step(
+                case,
+                at=now,
+                kind="granted",
+                label=(gettext_noop("Granted without application"), {}),
+                actor=actor,
+                department_id=service.department_id,
+                note=reason,
+            )
+        ]
+        _close(case, status=Case.Status.COMPLETED, now=now, steps=steps, actor=actor)
+        CaseStep.objects.bulk_create(steps)
+        _audit(
+            case,
+            actor=actor,
+            action="case.granted",
+            details={"service": service.code, "reason": reason[:300]},
+        )
+        _emit(case, "case.completed", {"results": [r["item"] for r in case.result], "granted": True})
+    return case
+
+
+def case_grant_decline(*, actor: Actor, case: Case, reason: str = "", now: dt.datetime | None = None) -> Case:
+    """The person declines a benefit granted without application: the case is withdrawn, with the reason."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = _lock_case(case.pk)
+        if case.channel != Case.Channel.PROACTIVE:
+            raise Conflict(
+                _("Only a benefit granted without application can be declined."), code="not_granted"
+            )
+        if case.status == Case.Status.WITHDRAWN:
+            return case
+        Case.objects.filter(pk=case.pk).update(
+            status=Case.Status.WITHDRAWN, withdrawal_reason=reason, updated_at=now
+        )
+        case.status, case.withdrawal_reason = Case.Status.WITHDRAWN, reason
+        CaseStep.objects.bulk_create(
+            [
+                _step(
+                    case,
+                    at=now,
+                    kind="withdrawn",
+                    label=(gettext_noop("Declined by the person"), {}),
+                    actor=actor,
+                    note=reason,
+                )
+            ]
+        )
+        _audit(case, actor=actor, action="case.grant_declined", details={"reason": reason[:300]})
+        _emit(case, "case.withdrawn", {"granted": True})
+    return case

@@ -30,6 +30,7 @@ from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import Organisation, Person
+from tongban.identity.selectors import actor_for
 
 from .milestones import CHILD_MILESTONES, LICENCE_WINDOW_DAYS, PERSON_MILESTONES, age_on, birth_dates_reaching
 from .models import LifeEvent, LifeEventKind, Offer, ProactiveRule, RuleRun
@@ -454,6 +455,20 @@ def _act(*, rule: ProactiveRule, life_event: LifeEvent, recipient, actor: Actor)
             offer.save(force_insert=True)
     except IntegrityError:
         return None  # made at the same moment by another worker: never twice
+    if rule.action == ProactiveRule.Action.GRANT and hasattr(service, "department"):
+        # 免申即享: the benefit is a real, completed case in the person's cases and the department's figures.
+        from tongban.cases.services import case_grant
+
+        case = case_grant(
+            actor=actor,
+            service=service,
+            applicant_person=recipient if isinstance(recipient, Person) else None,
+            applicant_organisation=None if isinstance(recipient, Person) else recipient,
+            form_data=offer_form_prefill(service=service, recipient=recipient, life_event=life_event),
+            reason=f"{rule.code}: {life_event.kind}",
+        )
+        offer.case_id = case.pk
+        Offer.objects.filter(pk=offer.pk).update(case_id=case.pk)
     if rule.action == ProactiveRule.Action.NOTIFY:
         # Notify with the guide (what to prepare, where to go), or a search for it.
         link = _guide_link(service) or f"{reverse('catalog:search')}?{urlencode({'q': rule.name_zh})}"
@@ -547,6 +562,13 @@ def offer_decline(*, user, offer: Offer, reason: str = "", now=None) -> Offer:
             return locked
         if locked.status not in (Offer.Status.OFFERED, Offer.Status.GRANTED):
             raise Conflict(_("This offer can no longer be declined."))
+        if locked.status == Offer.Status.GRANTED and locked.case_id:
+            from tongban.cases.models import Case
+            from tongban.cases.services import case_grant_decline
+
+            case_grant_decline(
+                actor=actor_for(user), case=Case.objects.get(pk=locked.case_id), reason=reason or ""
+            )
         locked.status = Offer.Status.DECLINED
         locked.decided_at = now or timezone.now()
         locked.reason = (reason or "").strip()[:300]

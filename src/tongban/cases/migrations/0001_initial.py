@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('number', models.CharField(max_length=32, unique=True, verbose_name='case number')),
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('applicant_name', models.CharField(max_length=200, verbose_name='applicant name')),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('window', 'At a window'), ('api', 'Through the API')], default='online', max_length=8, verbose_name='channel')),
+                ('channel', models.CharField(choices=[('online', 'Online'), ('window', 'At a window'), ('api', 'Through the API'), ('proactive', 'Granted without application')], default='online', max_length=10, verbose_name='channel')),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('in_progress', 'In progress'), ('supplement', 'Supplement requested'), ('resubmitted', 'Resubmitted'), ('rejected', 'Refused'), ('withdrawn', 'Withdrawn'), ('completed', 'Completed')], db_index=True, default='draft', max_length=12, verbose_name='status')),
                 ('form_data', models.JSONField(default=dict, verbose_name='form data')),
                 ('idempotency_key', models.CharField(blank=True, max_length=64, verbose_name='idempotency key')),
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='catalog.serviceitem', verbose_name='service item')),
                 ('jurisdiction_district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.adminunit', verbose_name='district with jurisdiction')),
                 ('lead_department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='led_cases', to='identity.department', verbose_name='lead department')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submitted_cases', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
+                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='submitted_cases', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
             ],
             options={
                 'verbose_name': 'case',
