@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.messaging",
     "tongban.proactive",
+    "tongban.hotline",
     "tongban.supervision",
     "tongban.evaluation",
     "tongban.portal",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("tongban.api.urls")),
     path("accounts/", include("tongban.identity.urls")),
     path("workbench/supervision/", include("tongban.supervision.urls")),
+    path("workbench/hotline/", include("tongban.hotline.urls")),
     path("workbench/", include("tongban.workbench.urls")),
     path("services/", include("tongban.catalog.urls")),
     path("cases/", include("tongban.cases.urls")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("v1/", include("tongban.licences.api_urls")),
     path("v1/", include("tongban.messaging.api_urls")),
     path("v1/", include("tongban.proactive.api_urls")),
+    path("v1/", include("tongban.hotline.api_urls")),
     path("v1/", include("tongban.workflow.api_urls")),
     path("v1/", include("tongban.supervision.api_urls")),
     path("v1/", include("tongban.evaluation.api_urls")),

@@ -1,0 +1,1 @@
+"""Models of the 12345 hotline."""
