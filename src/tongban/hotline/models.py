@@ -1,1 +1,159 @@
-"""Models of the 12345 hotline."""
+"""The 12345 hotline's tickets (工单) and their closed loop: 受理 → 派单 → 办理 → 回复 → 督办 → 办结 → 回访 → 评价.
+
+State changes go through ``services``; each writes a ``TicketStep`` (the ticket's timeline), an audit entry and
+an event in one transaction. Dispatcher corrections of the classifier's routing are kept for retraining.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongban.core.models.base import TimeStampedModel
+from tongban.identity.models import AdminUnit, Department, Person
+
+
+class Ticket(TimeStampedModel):
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone (operator)")
+        WEB = "web", _("Web")
+        APP = "app", _("App")
+        MINI_PROGRAM = "mini_program", _("Mini-program")
+        OPEN311 = "open311", _("Open311")
+
+    class Type(models.TextChoices):
+        CONSULT = "consult", _("Consultation")
+        COMPLAINT = "complaint", _("Complaint")
+        SUGGESTION = "suggestion", _("Suggestion")
+        HELP = "help", _("Help request")
+        REPORT = "report", _("Report")
+
+    class Urgency(models.TextChoices):
+        GENERAL = "general", _("General")
+        URGENT = "urgent", _("Urgent")
+        VERY_URGENT = "very_urgent", _("Very urgent")
+
+    class Status(models.TextChoices):
+        ANSWERED = "answered", _("Answered at first contact")
+        DISPATCHING = "dispatching", _("Waiting for a dispatcher")
+        DISPATCHED = "dispatched", _("Dispatched")
+        IN_HAND = "in_hand", _("Being handled")
+        REPLIED = "replied", _("Replied")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        MERGED = "merged", _("Merged into another ticket")
+
+    OPEN = (Status.DISPATCHING, Status.DISPATCHED, Status.IN_HAND, Status.REOPENED)
+
+    number = models.CharField(_("ticket number"), max_length=24, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    ticket_type = models.CharField(_("type"), max_length=12, choices=Type.choices)
+    urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices, default=Urgency.GENERAL)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, db_index=True)
+    text = models.TextField(_("what the caller says"))
+    district = models.ForeignKey(
+        AdminUnit,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        AdminUnit, verbose_name=_("street"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    caller = models.ForeignKey(
+        Person,
+        verbose_name=_("caller"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact_name = models.CharField(_("contact name"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("taken by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    # Routing: what the classifier suggested, and where the ticket is now.
+    suggested_department = models.SlugField(_("suggested department"), max_length=64, blank=True)
+    suggestion_confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    model_version = models.CharField(_("routing model"), max_length=16, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    answer = models.TextField(_("answer at first contact"), blank=True)
+    reply = models.TextField(_("department's reply"), blank=True)
+    limit_days = models.PositiveSmallIntegerField(_("limit (working days)"), default=5)
+    clock = models.JSONField(_("clock"), default=dict, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, db_index=True)
+    warning = models.CharField(_("warning"), max_length=6, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    service_code = models.SlugField(_("service item"), max_length=64, blank=True)
+    case_number = models.CharField(_("case"), max_length=32, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["department", "status", "due_date"], name="hotline_ticket_inbox")]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+
+class TicketStep(models.Model):
+    """One line of a ticket's timeline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="steps")
+    at = models.DateTimeField(_("at"))
+    kind = models.SlugField(_("kind"), max_length=32)
+    actor = models.CharField(_("by"), max_length=200, blank=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("ticket step")
+        verbose_name_plural = _("ticket steps")
+        ordering = ["ticket", "at", "id"]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.kind}"
+
+
+class RoutingCorrection(models.Model):
+    """A dispatcher's correction of the routing: the text and the department that really handles it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="corrections")
+    text = models.TextField(_("text"))
+    suggested = models.SlugField(_("suggested"), max_length=64, blank=True)
+    department = models.SlugField(_("department"), max_length=64)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("routing correction")
+        verbose_name_plural = _("routing corrections")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.suggested} → {self.department}"

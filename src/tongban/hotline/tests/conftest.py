@@ -1,0 +1,1 @@
+from tongban.portal.tests.fixtures import citizen, city  # noqa: F401

@@ -1,0 +1,166 @@
+"""The hotline's closed loop through its services: take, route, handle, reply, call back, reopen."""
+
+import datetime as dt
+import sys
+import types
+from dataclasses import dataclass
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from tongban.core.audit import SYSTEM
+from tongban.core.exceptions import Conflict
+from tongban.core.models import AuditEntry
+from tongban.hotline import services
+from tongban.hotline.models import RoutingCorrection, Ticket
+from tongban.identity import services as identity
+from tongban.identity.reference import branch_code
+from tongban.identity.selectors import department_get
+
+NOISE = "黄浦区南京东路附近工地晚上十一点还在施工，噪音太大，睡不着觉"
+
+
+@dataclass
+class Prediction:
+    department: str
+    confidence: float
+    top3: list
+
+
+@pytest.fixture
+def routing(monkeypatch):
+    """A stand-in classifier with a settable answer, so these tests are about the loop, not the model."""
+    answer = {"department": "urban-management", "confidence": 0.93}
+    module = types.ModuleType("tongban.hotline.routing")
+    module.classify = lambda texts: [
+        Prediction(answer["department"], answer["confidence"], []) for _ in texts
+    ]
+    monkeypatch.setitem(sys.modules, "tongban.hotline.routing", module)
+    return answer
+
+
+def _staff(username, department, roles):
+    user = identity.user_create(actor=SYSTEM, username=username, password=None, check_password=False)
+    identity.staff_create(actor=SYSTEM, user=user, department=department_get(department), roles=roles)
+    return user
+
+
+@pytest.fixture
+def people(city):
+    return {
+        "operator": _staff("op", "big-data-center", ["hotline_operator"]),
+        "dispatcher": _staff("disp", "big-data-center", ["dispatcher"]),
+        "handler": _staff("um.huangpu", branch_code("urban-management", "310101"), ["dept_handler"]),
+        "other": _staff("water.huangpu", branch_code("water", "310101"), ["dept_handler"]),
+    }
+
+
+def _take(people, **extra):
+    values = {"channel": "phone", "ticket_type": "complaint", "text": NOISE, "district_code": "310101"}
+    values.update(extra)
+    return services.ticket_create(user=people["operator"], **values)
+
+
+def test_a_confident_route_goes_to_the_branch_of_the_district(routing, people):
+    ticket = _take(people)
+    assert ticket.status == Ticket.Status.DISPATCHED
+    assert ticket.department.code == "urban-management-310101"
+    assert ticket.due_date is not None and ticket.limit_days == 5
+    assert AuditEntry.objects.filter(ticket_id=str(ticket.pk), action="ticket.created").exists()
+
+
+def test_the_whole_loop_and_a_reopening(routing, people):
+    ticket = _take(people)
+    services.ticket_accept(user=people["handler"], ticket=ticket)
+    with pytest.raises(ValidationError):
+        services.ticket_reply(user=people["handler"], ticket=ticket, reply="已处理。")
+    with pytest.raises(ValidationError):  # long enough, but not about the request
+        services.ticket_reply(
+            user=people["handler"], ticket=ticket, reply="感谢您的来电，我们会认真对待您的意见和建议。"
+        )
+    services.ticket_reply(
+        user=people["handler"],
+        ticket=ticket,
+        reply="已责令该工地停止夜间施工，城管队员将于今晚到现场检查噪音情况。",
+    )
+    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=2, note="仍有噪音")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.satisfaction) == (Ticket.Status.CLOSED, 2)
+    services.ticket_reopen(user=people["operator"], ticket=ticket, reason="昨晚仍在施工")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.DISPATCHED
+    assert [s.kind for s in ticket.steps.all()][-1] == "reopened"
+
+
+def test_reopening_is_refused_after_ten_working_days(routing, people):
+    ticket = _take(people)
+    services.ticket_reply(
+        user=people["handler"], ticket=ticket, reply="已责令该工地停止夜间施工，并将持续检查施工噪音。"
+    )
+    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=1)
+    later = ticket.created_at + dt.timedelta(days=30)
+    with pytest.raises(Conflict):
+        services.ticket_reopen(user=people["operator"], ticket=ticket, reason="没有解决", now=later)
+
+
+def test_a_doubtful_route_waits_for_a_dispatcher_whose_choice_is_kept(routing, people):
+    routing.update(department="ecology-environment", confidence=0.31)
+    ticket = _take(people)
+    assert ticket.status == Ticket.Status.DISPATCHING and ticket.department is None
+    services.ticket_dispatch(user=people["dispatcher"], ticket=ticket, department_code="urban-management")
+    ticket.refresh_from_db()
+    assert ticket.department.code == "urban-management-310101"
+    correction = RoutingCorrection.objects.get()
+    assert (correction.suggested, correction.department) == ("ecology-environment", "urban-management")
+    assert services.corrections_rows() == [{"text": NOISE, "department": "urban-management"}]
+
+
+def test_a_department_returns_a_ticket_that_is_not_its_own(routing, people):
+    ticket = _take(people)
+    with pytest.raises(ValidationError):
+        services.ticket_return(user=people["handler"], ticket=ticket, reason=" ")
+    services.ticket_return(user=people["handler"], ticket=ticket, reason="属于生态环境部门管辖的工业噪声")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.DISPATCHING
+
+
+def test_another_department_cannot_reply(routing, people):
+    ticket = _take(people)
+    with pytest.raises(PermissionDenied):
+        services.ticket_reply(
+            user=people["other"], ticket=ticket, reply="已责令该工地停止夜间施工，城管队员将到现场检查。"
+        )
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.DISPATCHED
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"text": "   "}, "text"),
+        ({"text": "噪" * 10_001}, "text"),
+        ({"district_code": "999999"}, "district"),
+        ({"ticket_type": "rumour"}, "ticket_type"),
+    ],
+)
+def test_bad_input_is_refused_with_the_field_and_nothing_is_written(routing, people, extra, field):
+    with pytest.raises(ValidationError) as refused:
+        _take(people, **extra)
+    assert field in refused.value.message_dict
+    assert not Ticket.objects.exists()
+
+
+def test_a_text_of_ten_thousand_characters_is_taken(routing, people):
+    assert _take(people, text="噪" * 10_000).status == Ticket.Status.DISPATCHED
+
+
+def test_a_consultation_answered_at_first_contact_closes_at_once(routing, people):
+    ticket = _take(
+        people, ticket_type="consult", text="出生医学证明怎么办理？", answer="可在网上申请出生一件事。"
+    )
+    assert ticket.status == Ticket.Status.ANSWERED and ticket.department is None
+
+
+def test_urgent_tickets_are_due_the_same_working_day(routing, people):
+    ticket = _take(people, urgency="urgent")
+    assert ticket.limit_days == 0
