@@ -1,2 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "hotline"
-urlpatterns = []
+urlpatterns = [
+    path("", views.console, name="console"),
+    path("suggest/", views.suggest, name="suggest"),
+    path("dispatch/", views.dispatch_queue, name="dispatch"),
+    path("tickets/", views.department_tickets, name="tickets"),
+    path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
+    path("callbacks/", views.callbacks, name="callbacks"),
+]

@@ -1,0 +1,73 @@
+"""The hotline pages: the operator takes a request, the department replies, the operator calls back."""
+
+import pytest
+from django.urls import reverse
+
+from tongban.hotline.models import Ticket
+from tongban.hotline.tests.test_tickets import NOISE, people, routing  # noqa: F401
+from tongban.portal.tests.fixtures import login_with_second_factor
+
+
+def test_a_ticket_travels_the_loop_through_the_pages(client, routing, people):  # noqa: F811
+    login_with_second_factor(client, people["operator"])
+    assert client.get(reverse("hotline:console")).status_code == 200
+    suggestion = client.get(reverse("hotline:suggest"), {"text": NOISE, "district": "310101"})
+    assert "0.93" in suggestion.content.decode()
+    response = client.post(
+        reverse("hotline:console"),
+        {
+            "text": NOISE,
+            "ticket_type": "complaint",
+            "urgency": "general",
+            "channel": "phone",
+            "district": "310101",
+        },
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    client.logout()
+    login_with_second_factor(client, people["handler"])
+    assert ticket.number in client.get(reverse("hotline:tickets")).content.decode()
+    url = reverse("hotline:ticket", args=[ticket.number])
+    reply = "已责令该工地停止夜间施工，城管队员将到现场检查噪音。"
+    assert client.post(url, {"action": "reply", "reply": reply}).status_code == 302
+    client.logout()
+    login_with_second_factor(client, people["operator"])
+    assert ticket.number in client.get(reverse("hotline:callbacks")).content.decode()
+    client.post(url, {"action": "callback", "satisfaction": "5"})
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CLOSED
+
+
+def test_a_bad_request_shows_the_messages_and_writes_nothing(client, routing, people):  # noqa: F811
+    login_with_second_factor(client, people["operator"])
+    response = client.post(
+        reverse("hotline:console"),
+        {"text": "", "ticket_type": "complaint", "channel": "phone", "district": "999"},
+    )
+    assert response.status_code == 200
+    assert not Ticket.objects.exists()
+
+
+def test_a_department_cannot_see_another_departments_ticket(client, routing, people):  # noqa: F811
+    login_with_second_factor(client, people["operator"])
+    client.post(
+        reverse("hotline:console"),
+        {
+            "text": NOISE,
+            "ticket_type": "complaint",
+            "urgency": "general",
+            "channel": "phone",
+            "district": "310101",
+        },
+    )
+    ticket = Ticket.objects.get()
+    client.logout()
+    login_with_second_factor(client, people["other"])
+    assert client.get(reverse("hotline:ticket", args=[ticket.number])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["hotline:console", "hotline:dispatch", "hotline:callbacks"])
+def test_a_department_handler_may_not_open_the_operators_pages(client, people, name):  # noqa: F811
+    login_with_second_factor(client, people["handler"])
+    assert client.get(reverse(name)).status_code == 403
