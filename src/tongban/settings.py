@@ -304,3 +304,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("TONGBAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "spiff": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
 }
+
+# 12345 hotline: above this routing confidence a ticket goes straight to the department; below, to a dispatcher.
+TONGBAN_HOTLINE_AUTO_DISPATCH = float(env("TONGBAN_HOTLINE_AUTO_DISPATCH", "0.6"))
+# Where retraining finds the dispatchers' corrections of the routing.
+TONGBAN_HOTLINE_CORRECTIONS_SOURCE = "tongban.hotline.services.corrections_rows"

@@ -164,3 +164,12 @@ def test_a_consultation_answered_at_first_contact_closes_at_once(routing, people
 def test_urgent_tickets_are_due_the_same_working_day(routing, people):
     ticket = _take(people, urgency="urgent")
     assert ticket.limit_days == 0
+
+
+def test_the_real_classifier_routes_a_ticket_end_to_end(people):
+    """No stand-in: the shipped model (trained from the project's corpus on first use) routes the ticket."""
+    ticket = _take(
+        people, text="黄浦区南京东路一家健身房突然关门，预付的会员卡余额一千多元不退，老板联系不上"
+    )
+    assert ticket.suggested_department == "market-regulation"
+    assert ticket.suggestion_confidence > 0

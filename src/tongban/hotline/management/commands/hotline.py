@@ -1,0 +1,94 @@
+"""``tongban hotline classify [FILE]`` and ``tongban hotline train``: the routing classifier (派单)."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from tongban.hotline.routing import MAX_TEXT_CHARS, model_current, model_retrain, predict
+
+BATCH = 500
+PROGRESS_ABOVE = 1000
+
+
+def _parse(number, line):
+    """``(id, text, None)`` for a good line, ``(id, None, reason)`` for a bad one."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        return None, None, f"line {number}: not valid JSON ({exc.msg})"
+    if not isinstance(data, dict):
+        return None, None, f"line {number}: not a JSON object"
+    ticket_id, text = data.get("id"), data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return ticket_id, None, f"line {number}: no text"
+    return ticket_id, text, None
+
+
+class Command(BaseCommand):
+    help = "The hotline's routing classifier: classify JSON lines of tickets, or retrain the model."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{classify,train}")
+        classify = actions.add_parser(
+            "classify",
+            help='Read JSON lines {"id", "text"} from FILE (or standard input) and write one JSON line per '
+            'ticket: {"id", "department", "confidence", "top3"}, or {"id", "error"} for a bad line.',
+        )
+        classify.add_argument("file", nargs="?", help="JSON lines file; standard input when absent or '-'.")
+        actions.add_parser(
+            "train",
+            help="Retrain on the corpus plus dispatchers' corrections; save and print the new version.",
+        )
+
+    def handle(self, *args, **options):
+        if options["action"] == "train":
+            model = model_retrain()
+            manifest = model.manifest
+            self.stdout.write(
+                f"model v{manifest['version']}: held-out accuracy {manifest['heldout_accuracy']:.4f} "
+                f"on {manifest['heldout_size']} tickets; trained on {manifest['corpus_size']} corpus rows "
+                f"and {manifest['corrections']} corrections"
+            )
+            return
+        name = options.get("file")
+        if name in (None, "-"):
+            self._classify(sys.stdin)
+        else:
+            try:
+                with open(name, encoding="utf-8", errors="replace") as handle:
+                    self._classify(handle)
+            except OSError as exc:
+                raise CommandError(f"cannot read {name}: {exc}") from exc
+
+    def _classify(self, handle):
+        lines = handle.readlines()
+        model = model_current()
+        progress = tqdm(
+            total=len(lines), unit="ticket", file=sys.stderr, disable=len(lines) <= PROGRESS_ABOVE
+        )
+        for start in range(0, len(lines), BATCH):
+            parsed = [_parse(start + i + 1, line) for i, line in enumerate(lines[start : start + BATCH])]
+            good = [(ticket_id, text) for ticket_id, text, error in parsed if error is None]
+            predictions = iter(predict(model, [text for _id, text in good]))
+            out = []
+            for (ticket_id, text, error), line in zip(parsed, lines[start : start + BATCH], strict=True):
+                if error is not None:
+                    if not line.strip():
+                        continue  # blank lines carry no ticket
+                    out.append({"id": ticket_id, "error": error})
+                    continue
+                prediction = next(predictions)
+                result = {
+                    "id": ticket_id,
+                    "department": prediction.department,
+                    "confidence": prediction.confidence,
+                    "top3": [[code, p] for code, p in prediction.top3],
+                }
+                if len(text) > MAX_TEXT_CHARS:
+                    result["truncated"] = True
+                out.append(result)
+            self.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out), ending="")
+            progress.update(len(parsed))
+        progress.close()

@@ -1,0 +1,252 @@
+"""Routing (派单): the classifier that proposes the department a ticket goes to.
+
+Features are TF-IDF weights of jieba words (unigrams and bigrams) and of character n-grams (1–3), joined by a
+``FeatureUnion``; the classifier is a multinomial logistic regression, so every department gets a
+probability. The model is trained on the ``train`` split of the committed corpus (``corpus.py``) plus the
+dispatchers' corrections, and measured on the ``test`` split.
+
+The model in use is versioned as files under ``settings.VAR_DIR / "hotline-models"``: ``v<N>.joblib`` (the
+fitted pipeline) and ``v<N>.json`` (its manifest: version, trained_at, corpus size, corrections count,
+held-out accuracy). ``model_current()`` loads the newest; when there is none it trains v1 from the corpus
+in the package (no download).
+"""
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from .corpus import corpus_load
+
+MAX_TEXT_CHARS = 10_000
+# A dispatcher's correction counts as this many corpus rows: a handful of them must be able to move a
+# phrasing that the synthetic corpus does not know.
+CORRECTION_WEIGHT = 8.0
+MODEL_DIR_NAME = "hotline-models"
+_VERSION_FILE = re.compile(r"^v(\d+)\.joblib$")
+
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def _jieba_module():
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba = jieba
+    return _jieba
+
+
+def jieba_tokens(text):
+    """jieba's words of ``text`` without whitespace and punctuation (a module-level function so it pickles)."""
+    return [word for word in _jieba_module().lcut(text) if word.strip() and not _PUNCTUATION.fullmatch(word)]
+
+
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    department: str
+    confidence: float
+    top3: list = field(default_factory=list)  # [(code, probability), ...] best first
+
+
+@dataclass
+class Model:
+    pipeline: Pipeline
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def version(self):
+        return self.manifest.get("version")
+
+    @property
+    def departments(self):
+        return list(self.pipeline.classes_)
+
+
+def no_corrections():
+    """The default corrections source: none. The ticket part supplies one that reads dispatchers' choices."""
+    return []
+
+
+def corrections_source_default() -> Callable[[], Iterable[dict]]:
+    """The configured corrections source: ``settings.TONGBAN_HOTLINE_CORRECTIONS_SOURCE`` (a dotted path to
+    a callable returning ``{"text", "department"}`` rows), else ``no_corrections``."""
+    path = getattr(settings, "TONGBAN_HOTLINE_CORRECTIONS_SOURCE", "")
+    return import_string(path) if path else no_corrections
+
+
+def _pipeline():
+    words = TfidfVectorizer(
+        tokenizer=jieba_tokens,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=1,
+    )
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    return Pipeline(
+        [
+            ("features", FeatureUnion([("words", words), ("chars", chars)])),
+            ("classifier", LogisticRegression(C=20.0, max_iter=3000)),
+        ]
+    )
+
+
+def train(corpus_rows, extra_rows=()) -> Model:
+    """Fit a model on ``corpus_rows`` and the corrections ``extra_rows`` (``{"text", "department"}``)."""
+    corpus_rows, extra_rows = list(corpus_rows), list(extra_rows)
+    texts = [row["text"][:MAX_TEXT_CHARS] for row in corpus_rows + extra_rows]
+    labels = [row["department"] for row in corpus_rows + extra_rows]
+    weights = [1.0] * len(corpus_rows) + [CORRECTION_WEIGHT] * len(extra_rows)
+    pipeline = _pipeline()
+    pipeline.fit(texts, labels, classifier__sample_weight=weights)
+    manifest = {
+        "version": None,
+        "trained_at": timezone.now().isoformat(timespec="seconds"),
+        "corpus_size": len(corpus_rows),
+        "corrections": len(extra_rows),
+        "departments": len(pipeline.classes_),
+    }
+    return Model(pipeline=pipeline, manifest=manifest)
+
+
+def predict(model, texts) -> list[Prediction]:
+    """Predictions of ``model`` for ``texts`` in one batch (texts longer than MAX_TEXT_CHARS are cut)."""
+    texts = [(text or "")[:MAX_TEXT_CHARS] for text in texts]
+    if not texts:
+        return []
+    probabilities = model.pipeline.predict_proba(texts)
+    classes = model.pipeline.classes_
+    predictions = []
+    for row in probabilities:
+        best = row.argsort()[::-1][:3]
+        top3 = [(str(classes[i]), round(float(row[i]), 4)) for i in best]
+        predictions.append(Prediction(department=top3[0][0], confidence=top3[0][1], top3=top3))
+    return predictions
+
+
+def classify(texts, *, model=None) -> list[Prediction]:
+    """Route ``texts`` with ``model``, by default the model in use."""
+    return predict(model or model_current(), texts)
+
+
+def evaluate(model, rows) -> dict:
+    """Accuracy of ``model`` on labelled ``rows``, per department (precision, recall, support) and the most
+    frequent confusions ``{"expected", "predicted", "count"}``."""
+    rows = list(rows)
+    predicted = [p.department for p in predict(model, [row["text"] for row in rows])]
+    expected = [row["department"] for row in rows]
+    correct = sum(e == p for e, p in zip(expected, predicted, strict=True))
+    per_department = {}
+    for code in sorted(set(expected) | set(predicted)):
+        support = expected.count(code)
+        hits = sum(e == p == code for e, p in zip(expected, predicted, strict=True))
+        chosen = predicted.count(code)
+        per_department[code] = {
+            "support": support,
+            "recall": round(hits / support, 4) if support else None,
+            "precision": round(hits / chosen, 4) if chosen else None,
+        }
+    confusions = Counter((e, p) for e, p in zip(expected, predicted, strict=True) if e != p)
+    return {
+        "accuracy": round(correct / len(rows), 4) if rows else None,
+        "total": len(rows),
+        "per_department": per_department,
+        "confusions": [{"expected": e, "predicted": p, "count": n} for (e, p), n in confusions.most_common()],
+    }
+
+
+# --- versions on disk
+
+
+def model_dir(directory=None) -> Path:
+    return Path(directory) if directory is not None else Path(settings.VAR_DIR) / MODEL_DIR_NAME
+
+
+def model_versions(directory=None) -> list[int]:
+    path = model_dir(directory)
+    if not path.is_dir():
+        return []
+    return sorted(int(m.group(1)) for m in map(_VERSION_FILE.match, os.listdir(path)) if m)
+
+
+def model_save(model, *, directory=None) -> Model:
+    """Write ``model`` as the next version and its manifest; return it with its version set."""
+    path = model_dir(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    version = (model_versions(path) or [0])[-1] + 1
+    model.manifest = {**model.manifest, "version": version}
+    # The manifest first, then the model by an atomic rename: a reader that sees v<N>.joblib finds both.
+    (path / f"v{version}.json").write_text(json.dumps(model.manifest, ensure_ascii=False, indent=2) + "\n")
+    handle, temporary = tempfile.mkstemp(dir=path, suffix=".tmp")
+    os.close(handle)
+    joblib.dump(model.pipeline, temporary, compress=3)
+    os.replace(temporary, path / f"v{version}.joblib")
+    return model
+
+
+def model_load(version, *, directory=None) -> Model:
+    path = model_dir(directory)
+    pipeline = joblib.load(path / f"v{version}.joblib")
+    manifest_file = path / f"v{version}.json"
+    manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {"version": version}
+    return Model(pipeline=pipeline, manifest=manifest)
+
+
+def model_retrain(*, corrections_source=None, directory=None) -> Model:
+    """Train on the corpus's train split plus the corrections, measure on the test split, save as the next
+    version and return it (``manifest["heldout_accuracy"]`` holds the measure)."""
+    source = corrections_source or corrections_source_default()
+    corrections = [
+        {"text": row["text"], "department": row["department"]}
+        for row in source()
+        if row.get("text") and row.get("department")
+    ]
+    model = train(corpus_load(split="train"), corrections)
+    report = evaluate(model, corpus_load(split="test"))
+    model.manifest["heldout_accuracy"] = report["accuracy"]
+    model.manifest["heldout_size"] = report["total"]
+    return model_save(model, directory=directory)
+
+
+_cache_lock = threading.Lock()
+_cache: dict[Path, Model] = {}
+
+
+def model_current(*, directory=None) -> Model:
+    """The newest saved model (cached per process until a newer version appears); trains v1 if none."""
+    path = model_dir(directory)
+    with _cache_lock:
+        versions = model_versions(path)
+        if not versions:
+            model = model_retrain(corrections_source=no_corrections, directory=path)
+        else:
+            cached = _cache.get(path)
+            if cached is not None and cached.version == versions[-1]:
+                return cached
+            model = model_load(versions[-1], directory=path)
+        _cache[path] = model
+        return model
