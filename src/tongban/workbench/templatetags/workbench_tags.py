@@ -31,6 +31,8 @@ def workbench_access(context):
             "data_sharing": staff
             and (has_permission(user, "exchange.request") or has_permission(user, "exchange.grant")),
             "registries": staff and _registry_staff(user),
+            "hotline": staff
+            and any(has_permission(user, p) for p in ("ticket.take", "ticket.dispatch", "ticket.handle")),
             "proactive": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
         }
