@@ -247,6 +247,7 @@ DEMO_STAFF = (
     ("approver.pr", "钟华", "planning-resources", ("dept_approver",)),
     ("handler.tax", "许晴", "tax", ("dept_handler",)),
     ("handler.housing", "邵军", "housing", ("dept_handler",)),
+    ("handler.um.huangpu", "陶勇", "urban-management-310101", ("dept_handler",)),
     ("handler.mr", "施浩", "market-regulation", ("dept_handler",)),
     ("approver.mr", "潘慧", "market-regulation", ("dept_approver",)),
     ("head.mr", "孙宏", "market-regulation", ("dept_head",)),

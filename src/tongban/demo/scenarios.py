@@ -180,6 +180,34 @@ def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
     return made
 
 
+def demo_tickets_ensure() -> int:
+    """Three 12345 tickets (once): a night-construction complaint routed to 黄浦's urban management, a consultation
+    answered at first contact, and a request the model is unsure of, waiting for a dispatcher."""
+    from tongban.hotline.models import Ticket
+    from tongban.hotline.services import ticket_create
+
+    if Ticket.objects.exists():
+        return 0
+    operator = User.objects.filter(username="operator.12345").first()
+    if operator is None:
+        return 0
+    requests = (
+        ("complaint", "黄浦区南京东路一处工地每天晚上十一点后还在施工，噪音很大，影响休息", "310101", ""),
+        (
+            "consult",
+            "孩子出生后怎么办理出生医学证明和户口？",
+            "310101",
+            "可在“一网通办”申请出生一件事，一次提交，五个工作日内办结。",
+        ),
+        ("help", "我想反映一个情况，具体说起来比较复杂，希望有人联系我", "310115", ""),
+    )
+    for kind, text, district, answer in requests:
+        ticket_create(
+            user=operator, channel="phone", ticket_type=kind, text=text, district_code=district, answer=answer
+        )
+    return len(requests)
+
+
 def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     """Catalogue, licence types, processes, the data catalogue and its grants, and the demo cases; idempotent."""
     from tongban.exchange.services import data_resources_sync
@@ -197,6 +225,7 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     proactive_rules = proactive_rules_demo_ensure(actor=actor)
     cases = demo_cases_ensure()
     proactive_demo_journeys_ensure()  # what the seeded city predates: a 65th birthday, a registered enterprise
+    demo_tickets_ensure()
     return {
         "catalog": catalog,
         "licence_types": licence_types,

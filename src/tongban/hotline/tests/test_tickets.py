@@ -173,3 +173,13 @@ def test_the_real_classifier_routes_a_ticket_end_to_end(people):
     )
     assert ticket.suggested_department == "market-regulation"
     assert ticket.suggestion_confidence > 0
+
+
+def test_the_demo_city_has_tickets_in_each_state_of_the_loop(db):
+    from tongban.demo.services import demo_city_seed
+
+    demo_city_seed(people=40, organisations=2)
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {Ticket.Status.DISPATCHED, Ticket.Status.ANSWERED, Ticket.Status.DISPATCHING} <= statuses
+    complaint = Ticket.objects.get(ticket_type="complaint")
+    assert complaint.department.code == "urban-management-310101"  # handler.um.huangpu's inbox
