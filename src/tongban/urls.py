@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("tongban.api.urls")),
+    path("open311/v2/", include("tongban.hotline.open311_urls")),
     path("accounts/", include("tongban.identity.urls")),
     path("workbench/supervision/", include("tongban.supervision.urls")),
     path("workbench/hotline/", include("tongban.hotline.urls")),

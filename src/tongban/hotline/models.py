@@ -157,3 +157,42 @@ class RoutingCorrection(models.Model):
 
     def __str__(self):
         return f"{self.suggested} → {self.department}"
+
+
+class Open311Client(models.Model):
+    """A client of the Open311 GeoReport v2 endpoint (an app, a partner's system) and its api_key.
+
+    Only the SHA-256 hash of the key is kept; its first characters (``key_prefix``) find the row, the hash
+    is compared in constant time. The key itself is shown once, when it is made.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(_("key prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class Open311Request(models.Model):
+    """What an Open311 POST said beyond the ticket: the client, the service code and the position."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="open311")
+    client = models.ForeignKey(Open311Client, on_delete=models.PROTECT, related_name="requests")
+    service_code = models.SlugField(_("Open311 service code"), max_length=64, db_index=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    long = models.FloatField(_("longitude"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 request")
+        verbose_name_plural = _("Open311 requests")
+
+    def __str__(self):
+        return f"{self.service_code} {self.ticket_id}"

@@ -30,7 +30,7 @@ class Command(BaseCommand):
     help = "The hotline's routing classifier: classify JSON lines of tickets, or retrain the model."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{classify,train}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{classify,train,open311-key}")
         classify = actions.add_parser(
             "classify",
             help='Read JSON lines {"id", "text"} from FILE (or standard input) and write one JSON line per '
@@ -41,8 +41,17 @@ class Command(BaseCommand):
             "train",
             help="Retrain on the corpus plus dispatchers' corrections; save and print the new version.",
         )
+        key = actions.add_parser("open311-key", help="Make an Open311 client and print its api_key once.")
+        key.add_argument("name", help="The client's name.")
 
     def handle(self, *args, **options):
+        if options["action"] == "open311-key":
+            from tongban.core.audit import SYSTEM
+            from tongban.hotline.open311 import open311_client_create
+
+            client, key = open311_client_create(actor=SYSTEM, name=options["name"])
+            self.stdout.write(f"{client.name}: {key}")
+            return
         if options["action"] == "train":
             model = model_retrain()
             manifest = model.manifest
