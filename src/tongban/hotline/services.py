@@ -363,3 +363,58 @@ def corrections_rows() -> list[dict]:
         {"text": text, "department": code}
         for text, code in RoutingCorrection.objects.values_list("text", "department")
     ]
+
+
+def ticket_deadlines_check(*, today: dt.date | None = None, actor: Actor | None = None) -> dict:
+    """Raise the yellow warning (on the clock's warning day) and the red card (after the due date) on open tickets.
+
+    Idempotent: a level is raised once and never lowered; each new warning is audited and emits ``ticket.warning``.
+    Reads only tickets due by the day after tomorrow (the due-date index), in one query.
+    """
+    from tongban.core.audit import SYSTEM
+
+    actor = actor or SYSTEM
+    today = today or calendar.today()
+    counts = {"yellow": 0, "red": 0}
+    horizon = today + dt.timedelta(days=2)
+    candidates = Ticket.objects.filter(
+        status__in=[Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND], due_date__lte=horizon
+    ).exclude(warning="red")
+    for ticket in candidates.only("pk", "number", "status", "clock", "due_date", "warning", "department_id"):
+        if not ticket.clock:
+            continue
+        clock = SLAClock.from_dict(ticket.clock)
+        due = clock.due_date()
+        warn_on = clock.warning_date()
+        level = ""
+        if due is not None and today > due:
+            level = "red"
+        elif warn_on is not None and today >= warn_on:
+            level = "yellow"
+        if not level or (level == "yellow" and ticket.warning == "yellow"):
+            continue
+        with transaction.atomic():
+            if not Ticket.objects.filter(pk=ticket.pk, warning=ticket.warning).update(warning=level):
+                continue
+            ticket.warning = level
+            audit_record(
+                actor=actor,
+                action=f"ticket.warning_{level}",
+                subject_type="ticket",
+                subject_id=str(ticket.pk),
+                ticket_id=str(ticket.pk),
+                details={"number": ticket.number, "due": due.isoformat() if due else None},
+            )
+            event_emit(
+                "ticket.warning",
+                {
+                    "ticket": str(ticket.pk),
+                    "number": ticket.number,
+                    "level": level,
+                    "department": ticket.department_id,
+                },
+                subject_type="ticket",
+                subject_id=ticket.pk,
+            )
+        counts[level] += 1
+    return counts

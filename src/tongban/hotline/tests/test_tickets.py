@@ -183,3 +183,19 @@ def test_the_demo_city_has_tickets_in_each_state_of_the_loop(db):
     assert {Ticket.Status.DISPATCHED, Ticket.Status.ANSWERED, Ticket.Status.DISPATCHING} <= statuses
     complaint = Ticket.objects.get(ticket_type="complaint")
     assert complaint.department.code == "urban-management-310101"  # handler.um.huangpu's inbox
+
+
+def test_tickets_get_a_yellow_warning_on_the_last_day_and_a_red_card_after_it_once(routing, people):
+    from tongban.core import calendar
+
+    ticket = _take(people)  # a complaint: 5 working days
+    due = ticket.due_date
+    before = calendar.add_working_days(calendar.as_local_date(ticket.created_at), 1)
+    assert services.ticket_deadlines_check(today=before) == {"yellow": 0, "red": 0}
+    assert services.ticket_deadlines_check(today=due) == {"yellow": 1, "red": 0}
+    assert services.ticket_deadlines_check(today=due) == {"yellow": 0, "red": 0}
+    late = due + dt.timedelta(days=1)
+    assert services.ticket_deadlines_check(today=late) == {"yellow": 0, "red": 1}
+    ticket.refresh_from_db()
+    assert ticket.warning == "red"
+    assert AuditEntry.objects.filter(ticket_id=str(ticket.pk), action="ticket.warning_red").count() == 1
