@@ -55,3 +55,34 @@ def similar_tickets(*, text: str, district_code: str = "", department: str = "",
     if department:
         query = query.filter(suggested_department=department)
     return list(query.order_by("-created_at")[:limit])
+
+
+def knowledge_for(text: str, limit: int = 3) -> list[dict]:
+    """Service guides that may answer a consultation at first contact (the catalogue's guides, jieba search)."""
+    from tongban.catalog.selectors import catalog_search
+
+    hits = catalog_search(text, limit=limit) if len((text or "").strip()) >= 2 else []
+    return [
+        {
+            "kind": hit.kind,
+            "code": hit.code,
+            "name": hit.object.name_zh,
+            "url": f"/services/{'bundles' if hit.kind == 'bundle' else 'items'}/{hit.code}/",
+            "promised_limit_days": hit.object.promised_limit_days,
+        }
+        for hit in hits
+    ]
+
+
+def first_contact_rate(*, since=None) -> dict:
+    """Consultations answered at first contact, out of all consultations (since a date if given)."""
+    query = Ticket.objects.filter(ticket_type=Ticket.Type.CONSULT)
+    if since is not None:
+        query = query.filter(created_at__date__gte=since)
+    total = query.count()
+    answered = query.filter(status=Ticket.Status.ANSWERED).count()
+    return {
+        "consultations": total,
+        "answered": answered,
+        "rate": round(answered / total, 3) if total else None,
+    }

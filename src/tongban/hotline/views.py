@@ -57,6 +57,7 @@ def console(request):
             )
             return redirect("hotline:console")
     context = {
+        "first_contact": selectors.first_contact_rate(),
         "errors": errors,
         "posted": posted,
         "districts": _districts(),
@@ -84,7 +85,7 @@ def suggest(request):
         if prediction
         else []
     )
-    context = {"prediction": prediction, "similar": similar}
+    context = {"prediction": prediction, "similar": similar, "guides": selectors.knowledge_for(text)}
     if prediction is not None:
         context["name"] = names.get(prediction.department, prediction.department)
         context["top3"] = [(names.get(code, code), p) for code, p in (prediction.top3 or [])]

@@ -71,3 +71,28 @@ def test_a_department_cannot_see_another_departments_ticket(client, routing, peo
 def test_a_department_handler_may_not_open_the_operators_pages(client, people, name):  # noqa: F811
     login_with_second_factor(client, people["handler"])
     assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(client, routing, people):  # noqa: F811
+    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.hotline import services
+
+    catalog_demo_ensure()
+    login_with_second_factor(client, people["operator"])
+    html = client.get(reverse("hotline:suggest"), {"text": "孩子出生了怎么办出生医学证明"}).content.decode()
+    assert "/services/" in html and "出生" in html
+    services.ticket_create(
+        user=people["operator"],
+        channel="phone",
+        ticket_type="consult",
+        text="出生证明怎么办？",
+        answer="网上申请出生一件事。",
+    )
+    services.ticket_create(
+        user=people["operator"], channel="phone", ticket_type="consult", text="居住证怎么办理？"
+    )
+    from tongban.hotline.selectors import first_contact_rate
+
+    assert first_contact_rate() == {"consultations": 2, "answered": 1, "rate": 0.5}
+    client.cookies["django_language"] = "en"
+    assert "answered at first contact: 1 of 2" in client.get(reverse("hotline:console")).content.decode()
