@@ -422,7 +422,10 @@ def _post_request(request, fmt):
 
 
 def _when(value: str, name: str):
-    parsed = parse_datetime(value.replace(" ", "+")) if value else None
+    try:  # parse_datetime raises ValueError for a well-formed impossible date (2026-02-30)
+        parsed = parse_datetime(value.replace(" ", "+")) if value else None
+    except ValueError:
+        parsed = None
     if value and parsed is None:
         raise ValidationError(f"{name} must be a w3 datetime, e.g. 2026-01-01T00:00:00Z.")
     if parsed is not None and timezone.is_naive(parsed):

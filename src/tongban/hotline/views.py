@@ -23,6 +23,14 @@ def _errors(exc: ValidationError) -> dict:
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
 
 
+def _satisfaction(value) -> int:
+    """The posted satisfaction as a number; anything else is a field error, not a 500."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        raise ValidationError({"satisfaction": [_("Choose a satisfaction from 1 to 5.")]}) from None
+
+
 def _districts():
     return AdminUnit.objects.filter(level=AdminUnit.Level.DISTRICT).order_by("code")
 
@@ -144,7 +152,7 @@ def ticket_detail(request, number):
                 services.ticket_callback(
                     user=request.user,
                     ticket=ticket,
-                    satisfaction=int(request.POST.get("satisfaction") or 0),
+                    satisfaction=_satisfaction(request.POST.get("satisfaction")),
                     note=request.POST.get("note", ""),
                 )
             elif action == "reopen":

@@ -542,6 +542,8 @@ def licence_verify(document: str) -> VerificationResult:
         return VerificationResult(UNKNOWN)
     except signing.TokenMalformed:
         return VerificationResult(ALTERED)
+    if "\x00" in parsed.number or "\x00" in parsed.key_id:  # PostgreSQL refuses NUL in a query: a 500
+        return VerificationResult(ALTERED)
     licence = (
         Licence.objects.select_related("type", "department", "key", "key__department")
         .filter(number=parsed.number)

@@ -96,7 +96,7 @@ def offer_accept(request, pk):
     _filled, missing = _form_rows(offer)
     values = {m["name"]: request.POST.get(m["name"], "").strip() for m in missing}
     for m in missing:
-        if m["schema"].get("type") == "integer" and values[m["name"]].isdigit():
+        if m["schema"].get("type") == "integer" and values[m["name"]].isdecimal():
             values[m["name"]] = int(values[m["name"]])
     try:
         offer = services.offer_accept(user=request.user, offer=offer, form_data=values)

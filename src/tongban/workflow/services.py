@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import slug_re
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,6 +35,7 @@ from . import engine
 from .models import ProcessDefinition, ProcessInstance, Task
 
 PROCESS_DIR = Path(__file__).resolve().parent / "processes"
+KEY_MAX_LENGTH = ProcessDefinition._meta.get_field("key").max_length
 WORKING_ROLES = frozenset(code for code, role in ROLES.items() if "task.work" in role.permissions)
 
 
@@ -54,6 +56,11 @@ def definition_store(*, actor: Actor, key: str, xml: str | bytes) -> tuple[Proce
     key = (key or "").strip()
     if not key:
         raise ValidationError({"key": [_("Give the process a key.")]})
+    if len(key) > KEY_MAX_LENGTH or not slug_re.fullmatch(key):
+        # the key names the process in addresses (/processes/<slug:key>/...) and fits its column
+        raise ValidationError(
+            {"key": [_("Use up to 64 letters, digits, hyphens or underscores for the key, e.g. newborn.")]}
+        )
     parsed = definition_parse(xml)
     latest = ProcessDefinition.objects.select_for_update().filter(key=key).order_by("-version").first()
     if latest is not None and latest.checksum == parsed.checksum:

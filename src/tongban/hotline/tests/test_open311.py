@@ -223,3 +223,10 @@ def test_the_command_prints_a_working_key(city):
     call_command("hotline", "open311-key", "街道热线", stdout=out)
     key = out.getvalue().strip().split(": ")[1]
     assert client_for_key(key).name == "街道热线"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z"])
+def test_a_bad_or_impossible_start_date_is_a_bad_request(client, city, value):
+    response = client.get("/open311/v2/requests.json", {"start_date": value})
+    assert response.status_code == 400
+    assert "start_date" in response.json()[0]["description"]

@@ -96,3 +96,24 @@ def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(cl
     assert first_contact_rate() == {"consultations": 2, "answered": 1, "rate": 0.5}
     client.cookies["django_language"] = "en"
     assert "answered at first contact: 1 of 2" in client.get(reverse("hotline:console")).content.decode()
+
+
+@pytest.mark.parametrize("value", ["five", "4.5", "Ⅴ"])
+def test_a_non_numeric_satisfaction_is_a_field_error(client, routing, people, value):  # noqa: F811
+    from tongban.hotline import services
+
+    ticket = services.ticket_create(
+        user=people["operator"], channel="phone", ticket_type="complaint", text=NOISE, district_code="310101"
+    )
+    services.ticket_accept(user=people["handler"], ticket=ticket)
+    services.ticket_reply(
+        user=people["handler"], ticket=ticket, reply="已责令该工地停止夜间施工，城管队员将到现场检查噪音。"
+    )
+    login_with_second_factor(client, people["operator"])
+    response = client.post(
+        reverse("hotline:ticket", args=[ticket.number]), {"action": "callback", "satisfaction": value}
+    )
+    assert response.status_code == 200
+    assert "satisfaction" in response.context["errors"]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.REPLIED

@@ -196,6 +196,15 @@ def test_a_changed_payload_byte_reads_as_altered(citizen):
     assert services.licence_verify(signing.token_encode(payload, parsed.signature)).status == "altered"
 
 
+def test_a_nul_in_the_number_reads_as_altered_without_a_query(citizen, django_assert_num_queries):
+    # PostgreSQL refuses a NUL in a query parameter (a 500 on the public page): no query is made.
+    licence = issue_birth_certificate(citizen)
+    parsed = signing.token_parse(services.licence_token(licence))
+    payload = signing.canonical_json({**parsed.fields, "number": licence.number + "\x00"})
+    with django_assert_num_queries(0):
+        assert services.licence_verify(signing.token_encode(payload, parsed.signature)).status == "altered"
+
+
 def test_a_changed_register_reads_as_altered(citizen):
     licence = issue_birth_certificate(citizen)
     token = services.licence_token(licence)

@@ -166,3 +166,17 @@ def test_the_api_refuses_a_missing_field_with_400(client, offer, parent):
     assert response.status_code == 400
     assert "residence_address" in response.content.decode()
     assert LifeEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", ["²", "x"])
+def test_a_number_field_that_is_not_a_decimal_is_a_field_error(client, offer, school_item, parent, value):
+    school_item.form_schema["properties"]["siblings"] = {"type": "integer", "title": "兄弟姐妹人数"}
+    school_item.form_schema["required"] = [*school_item.form_schema.get("required", []), "siblings"]
+    school_item.save(update_fields=["form_schema"])
+    client.force_login(parent)
+    response = client.post(
+        reverse("proactive:offer-accept", args=[offer.pk]),
+        {"residence_address": "黄浦区福州路1号", "siblings": value},
+    )
+    assert response.status_code == 400
+    assert Offer.objects.get(pk=offer.pk).status == "offered"

@@ -64,6 +64,15 @@ def test_a_changed_file_makes_version_two_and_the_same_file_does_not(client, des
     assert ProcessDefinition.objects.get(key="standard", version=2).user_tasks[0]["name"] == "审核（新）"
 
 
+def test_a_key_that_is_not_a_slug_is_refused_beside_the_field(client, designer, newborn):
+    login_with_second_factor(client, designer)
+    for key in ("my process", "x" * 65):
+        response = client.post(reverse("workbench:processes"), {"key": key, "bpmn": _bpmn(_standard())})
+        assert response.status_code == 400
+        assert "Use up to 64 letters" in response.content.decode()
+    assert not ProcessDefinition.objects.filter(key__in=["my process", "x" * 65]).exists()
+
+
 def test_a_department_handler_may_not_manage_processes(client, handlers):
     login_with_second_factor(client, handlers["health"])
     assert client.get(reverse("workbench:processes")).status_code == 403

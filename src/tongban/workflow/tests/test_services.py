@@ -1,6 +1,7 @@
 """Process versions, task warnings and the rules of who works a task."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from tongban.cases import services as cases
 from tongban.cases.tests.fixtures import newborn_files, newborn_form
@@ -21,6 +22,13 @@ def test_storing_the_same_file_again_makes_no_new_version(newborn):
     assert created
     assert second.version == first.version + 1
     assert AuditEntry.objects.filter(action="process.definition_stored", subject_id=str(second.pk)).exists()
+
+
+@pytest.mark.parametrize("key", ["new born", "newborn/2", "x" * 65])
+def test_a_process_key_must_be_a_slug_that_fits_its_column(newborn, key):
+    with pytest.raises(ValidationError) as caught:
+        services.definition_store(actor=SYSTEM, key=key, xml=NEWBORN)
+    assert "key" in caught.value.message_dict
 
 
 def test_a_running_case_keeps_the_version_it_started_with(parent, newborn, handlers):
