@@ -15,6 +15,8 @@ import json
 import random
 from pathlib import Path
 
+from django.utils.translation import gettext_lazy as _
+
 from tongban.core.ids import DISTRICTS
 from tongban.demo.reference import ROADS, STREETS
 
@@ -50,6 +52,46 @@ CONFUSABLE_PAIRS: dict[str, tuple[str, ...]] = {
     "bill-vs-conduct": ("medical-bill", "doctor-conduct"),
     "certificate-vs-qualification": ("property-certificate", "purchase-qualification"),
 }
+
+# Every topic of the corpus, with its label (hotspots, spikes and blind spots count tickets by topic).
+TOPICS: dict[str, str] = {
+    "civil": _("Civil affairs (marriage, elderly care, assistance)"),
+    "culture-tourism": _("Culture and tourism"),
+    "noise-factory": _("Factory noise"),
+    "pollution": _("Pollution"),
+    "school": _("Schools and enrolment"),
+    "training-refund": _("Training school refunds"),
+    "fire": _("Fire hazards"),
+    "greening": _("Trees and greenery"),
+    "doctor-conduct": _("Doctors' conduct"),
+    "health-service": _("Health services"),
+    "leak-property": _("Leaks the property manager must fix"),
+    "property-management": _("Property management"),
+    "purchase-qualification": _("Home purchase qualification"),
+    "social-security": _("Social insurance"),
+    "wages-labour": _("Wages and labour disputes"),
+    "consumer": _("Consumer complaints"),
+    "prepaid-gym": _("Prepaid cards (gyms, shops)"),
+    "insurance-service": _("Medical insurance services"),
+    "medical-bill": _("Medical bills"),
+    "land-planning": _("Land and planning"),
+    "property-certificate": _("Property certificates"),
+    "household": _("Household registration and ID cards"),
+    "noise-neighbour": _("Neighbours' noise"),
+    "theft-fraud": _("Theft and fraud"),
+    "tax": _("Taxes and invoices"),
+    "transport": _("Transport"),
+    "noise-construction": _("Night construction noise"),
+    "street-order": _("Street order (stalls, parking, signs)"),
+    "sewer-blocked": _("Blocked sewers"),
+    "water-supply": _("Water supply"),
+}
+
+
+def topic_label(code: str) -> str:
+    """The label of a topic code ("" stays "", an unknown code is shown as it is)."""
+    return str(TOPICS.get(code, code)) if code else ""
+
 
 OPENINGS = (
     "",

@@ -42,6 +42,11 @@ class Ticket(TimeStampedModel):
         REOPENED = "reopened", _("Reopened")
         MERGED = "merged", _("Merged into another ticket")
 
+    class Extension(models.TextChoices):
+        REQUESTED = "requested", _("Extension requested")
+        APPROVED = "approved", _("Extension approved")
+        REFUSED = "refused", _("Extension refused")
+
     OPEN = (Status.DISPATCHING, Status.DISPATCHED, Status.IN_HAND, Status.REOPENED)
 
     number = models.CharField(_("ticket number"), max_length=24, unique=True)
@@ -101,6 +106,31 @@ class Ticket(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # What the ticket is about (a topic of the routing corpus, predicted at intake): hotspots and spikes count it.
+    topic = models.SlugField(_("topic"), max_length=32, blank=True)
+    # A ticket that looks like an open one about the same problem at the same place, proposed for merging.
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("possible duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # 督办: a supervisor presses the department about this ticket.
+    supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
+    supervision_note = models.TextField(_("supervision note"), blank=True)
+    # A complex ticket's extension to 15 working days, asked by the department, decided by a supervisor.
+    extension = models.CharField(_("extension"), max_length=10, choices=Extension.choices, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    faq = models.ForeignKey(
+        "FaqEntry",
+        verbose_name=_("answered with"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     service_code = models.SlugField(_("service item"), max_length=64, blank=True)
     case_number = models.CharField(_("case"), max_length=32, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -118,6 +148,31 @@ class Ticket(TimeStampedModel):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+
+class FaqEntry(TimeStampedModel):
+    """A question and its answer in the hotline's knowledge base (知识库), beside the catalogue's service guides.
+
+    ``search_text`` holds the jieba search tokens of the question, the answer and the keywords (kept by
+    ``services.faq_save``); the console finds entries with the catalogue's token search.
+    """
+
+    question = models.CharField(_("question"), max_length=200)
+    answer = models.TextField(_("answer"))
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    department = models.SlugField(_("department"), max_length=64, blank=True)
+    service_code = models.SlugField(_("service item"), max_length=64, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    search_text = models.TextField(_("search tokens"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
+        ordering = ["question"]
+        constraints = [models.UniqueConstraint(fields=["question"], name="hotline_faq_question_unique")]
+
+    def __str__(self):
+        return self.question
 
 
 class TicketStep(models.Model):
@@ -196,3 +251,30 @@ class Open311Request(models.Model):
 
     def __str__(self):
         return f"{self.service_code} {self.ticket_id}"
+
+
+class SpikeAlert(models.Model):
+    """A spike (突发): on ``day`` a topic in a district drew far more tickets than its usual level.
+
+    Raised once per topic, district and day by the analytics job (``analytics``), for supervisors to look into.
+    """
+
+    topic = models.SlugField(_("topic"), max_length=32)
+    district = models.ForeignKey(
+        AdminUnit, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("tickets that day"))
+    baseline = models.FloatField(_("usual level (tickets a day)"))
+    raised_at = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        verbose_name = _("spike alert")
+        verbose_name_plural = _("spike alerts")
+        ordering = ["-day", "-count"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "district", "day"], name="hotline_spike_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.topic} {self.district_id}: {self.count}"

@@ -69,12 +69,15 @@ class Prediction:
     department: str
     confidence: float
     top3: list = field(default_factory=list)  # [(code, probability), ...] best first
+    topic: str = ""  # what the ticket is about (a corpus topic), "" when the model has no topic classifier
 
 
 @dataclass
 class Model:
     pipeline: Pipeline
     manifest: dict = field(default_factory=dict)
+    # A second classifier on the same features: the topic (``corpus.TOPICS``) for hotspots and spikes.
+    topics: LogisticRegression | None = None
 
     @property
     def version(self):
@@ -123,14 +126,22 @@ def train(corpus_rows, extra_rows=()) -> Model:
     weights = [1.0] * len(corpus_rows) + [CORRECTION_WEIGHT] * len(extra_rows)
     pipeline = _pipeline()
     pipeline.fit(texts, labels, classifier__sample_weight=weights)
+    topic_rows = [row for row in corpus_rows if row.get("topic")]
+    topics = None
+    if len({row["topic"] for row in topic_rows}) >= 2:
+        features = pipeline.named_steps["features"].transform(
+            [row["text"][:MAX_TEXT_CHARS] for row in topic_rows]
+        )
+        topics = LogisticRegression(C=20.0, max_iter=3000).fit(features, [row["topic"] for row in topic_rows])
     manifest = {
         "version": None,
         "trained_at": timezone.now().isoformat(timespec="seconds"),
         "corpus_size": len(corpus_rows),
         "corrections": len(extra_rows),
         "departments": len(pipeline.classes_),
+        "topics": len(topics.classes_) if topics is not None else 0,
     }
-    return Model(pipeline=pipeline, manifest=manifest)
+    return Model(pipeline=pipeline, manifest=manifest, topics=topics)
 
 
 def predict(model, texts) -> list[Prediction]:
@@ -138,13 +149,17 @@ def predict(model, texts) -> list[Prediction]:
     texts = [(text or "")[:MAX_TEXT_CHARS] for text in texts]
     if not texts:
         return []
-    probabilities = model.pipeline.predict_proba(texts)
+    features = model.pipeline.named_steps["features"].transform(texts)
+    probabilities = model.pipeline.named_steps["classifier"].predict_proba(features)
+    topics = model.topics.predict(features) if model.topics is not None else [""] * len(texts)
     classes = model.pipeline.classes_
     predictions = []
-    for row in probabilities:
+    for row, topic in zip(probabilities, topics, strict=True):
         best = row.argsort()[::-1][:3]
         top3 = [(str(classes[i]), round(float(row[i]), 4)) for i in best]
-        predictions.append(Prediction(department=top3[0][0], confidence=top3[0][1], top3=top3))
+        predictions.append(
+            Prediction(department=top3[0][0], confidence=top3[0][1], top3=top3, topic=str(topic))
+        )
     return predictions
 
 
@@ -203,17 +218,19 @@ def model_save(model, *, directory=None) -> Model:
     (path / f"v{version}.json").write_text(json.dumps(model.manifest, ensure_ascii=False, indent=2) + "\n")
     handle, temporary = tempfile.mkstemp(dir=path, suffix=".tmp")
     os.close(handle)
-    joblib.dump(model.pipeline, temporary, compress=3)
+    joblib.dump({"pipeline": model.pipeline, "topics": model.topics}, temporary, compress=3)
     os.replace(temporary, path / f"v{version}.joblib")
     return model
 
 
 def model_load(version, *, directory=None) -> Model:
     path = model_dir(directory)
-    pipeline = joblib.load(path / f"v{version}.joblib")
+    stored = joblib.load(path / f"v{version}.joblib")
+    # Versions saved before the topic classifier hold the pipeline alone.
+    pipeline, topics = (stored["pipeline"], stored["topics"]) if isinstance(stored, dict) else (stored, None)
     manifest_file = path / f"v{version}.json"
     manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {"version": version}
-    return Model(pipeline=pipeline, manifest=manifest)
+    return Model(pipeline=pipeline, manifest=manifest, topics=topics)
 
 
 def model_retrain(*, corrections_source=None, directory=None) -> Model:

@@ -90,6 +90,7 @@ PERMISSIONS = {
         _p("ticket.callback", _("call back and close tickets"), scoped=False),
         _p("ticket.handle", _("handle tickets dispatched to the department")),
         _p("ticket.view", _("view tickets")),
+        _p("faq.edit", _("maintain the hotline's knowledge base"), scoped=False),
         # Supervision and evaluation.
         _p("supervision.view", _("view warnings and supervision")),
         _p("supervision.warn", _("raise warnings and cards")),
@@ -142,7 +143,7 @@ ROLE_PERMISSIONS = {
     "hotline_operator": frozenset(
         {"ticket.take", "ticket.callback", "ticket.view", "person.view", "organisation.view"}
     ),
-    "dispatcher": frozenset({"ticket.dispatch", "ticket.view", "ticket.take"}),
+    "dispatcher": frozenset({"ticket.dispatch", "ticket.view", "ticket.take", "faq.edit"}),
     "supervisor": frozenset(
         {
             "case.view",
@@ -154,7 +155,7 @@ ROLE_PERMISSIONS = {
             "audit.verify",
         }
     ),
-    "service_designer": frozenset({"catalog.design", "catalog.publish", "evaluation.view"}),
+    "service_designer": frozenset({"catalog.design", "catalog.publish", "evaluation.view", "faq.edit"}),
     "data_steward": frozenset({"exchange.catalog", "exchange.grant", "exchange.request", "audit.view"}),
     "platform_admin": frozenset(
         {"platform.admin", "staff.manage", "calendar.manage", "audit.view", "audit.verify", "catalog.publish"}

@@ -13,19 +13,21 @@ from tongban.identity.models import Department
 
 
 class Warning(TimeStampedModel):  # 预警; the name of DESIGN.md, though it shadows a builtin
-    """A yellow warning or red card raised on a task or a case by the deadline job."""
+    """A yellow warning or red card raised on a task or a case by the deadline job, or on a 12345 ticket (whose
+    number is kept in ``case_number`` and which has no ``case_id``)."""
 
     class SubjectType(models.TextChoices):
         CASE = "case", _("Case")
         TASK = "task", _("Task")
+        TICKET = "ticket", _("Ticket")
 
     class Level(models.TextChoices):
         YELLOW = "yellow", _("Yellow warning")  # 黄牌
         RED = "red", _("Red card")  # 红牌
 
-    subject_type = models.CharField(_("subject type"), max_length=4, choices=SubjectType.choices)
+    subject_type = models.CharField(_("subject type"), max_length=6, choices=SubjectType.choices)
     subject_id = models.UUIDField(_("subject"))
-    case_id = models.UUIDField(_("case"), db_index=True)
+    case_id = models.UUIDField(_("case"), null=True, blank=True, db_index=True)
     case_number = models.CharField(_("case number"), max_length=32)
     task_name = models.CharField(_("step"), max_length=200, blank=True)
     department = models.ForeignKey(
