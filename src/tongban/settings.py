@@ -209,6 +209,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("TONGBAN_API_ANON_RATE", "60/minute"),
         "user": env("TONGBAN_API_USER_RATE", "600/minute"),
+        # Ticket intake per client (operators, apps, mini-programs); Open311 has its own per-key limit.
+        "tickets": env("TONGBAN_API_TICKET_RATE", "120/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -4,10 +4,13 @@ Policy is declared on each view (``RolePermission`` with ``required_permission``
 department for the handling actions, so a department acts only on its own tickets.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from tongban.identity.permissions import RolePermission
@@ -15,9 +18,18 @@ from tongban.identity.permissions import RolePermission
 from . import selectors, services
 from .models import Ticket
 
+CITIZEN_CHANNELS = (Ticket.Channel.APP, Ticket.Channel.MINI_PROGRAM, Ticket.Channel.WEB)
+
 
 class TicketSerializer(serializers.Serializer):
     number = serializers.CharField()
+    topic = serializers.CharField()
+    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None)
+    merged_into = serializers.CharField(source="merged_into.number", default=None)
+    supervised_at = serializers.DateTimeField(allow_null=True)
+    extension = serializers.CharField()
+    warning = serializers.CharField()
+    answer = serializers.CharField()
     channel = serializers.CharField()
     ticket_type = serializers.CharField()
     urgency = serializers.CharField()
@@ -46,6 +58,20 @@ class TicketCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
     answer = serializers.CharField(required=False, allow_blank=True, default="")
+    faq = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class MyTicketCreateSerializer(serializers.Serializer):
+    """What a citizen's app or mini-program sends: the caller and contact come from the account."""
+
+    channel = serializers.ChoiceField(
+        choices=[(c, Ticket.Channel(c).label) for c in CITIZEN_CHANNELS], default=Ticket.Channel.APP
+    )
+    ticket_type = serializers.CharField()
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    district = serializers.CharField(required=False, allow_blank=True, default="")
+    street = serializers.CharField(required=False, allow_blank=True, default="")
+    address = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class TicketActionSerializer(serializers.Serializer):
@@ -54,6 +80,17 @@ class TicketActionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     satisfaction = serializers.IntegerField(required=False, default=0)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    into = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FaqSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    question = serializers.CharField(max_length=1000)
+    answer = serializers.CharField()
+    keywords = serializers.CharField(required=False, allow_blank=True, default="")
+    department = serializers.CharField(required=False, allow_blank=True, default="")
+    service_code = serializers.CharField(required=False, allow_blank=True, default="")
+    active = serializers.BooleanField(required=False, default=True)
 
 
 class ClassifySerializer(serializers.Serializer):
@@ -66,9 +103,23 @@ class PredictionSerializer(serializers.Serializer):
     top3 = serializers.ListField(child=serializers.ListField())
 
 
+class IntakeThrottle(ScopedRateThrottle):
+    """Ticket intake per client (user): ``TONGBAN_API_TICKET_RATE`` (default 120 a minute); a flood gets 429
+    with Retry-After, and each request let through is a whole ticket (a refused one writes nothing)."""
+
+    scope_attr = "throttle_scope"
+
+    def allow_request(self, request, view):
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)
+
+
 class TicketListCreateApi(APIView):
     permission_classes = [RolePermission]
     required_permissions = {"get": "ticket.view", "post": "ticket.take"}
+    throttle_classes = [*APIView.throttle_classes, IntakeThrottle]
+    throttle_scope = "tickets"
 
     @extend_schema(tags=["hotline"], summary="Tickets I may see", responses=TicketSerializer(many=True))
     def get(self, request):
@@ -94,6 +145,51 @@ class TicketListCreateApi(APIView):
             contact_name=values["contact_name"],
             contact_phone=values["contact_phone"],
             answer=values["answer"],
+            faq=values["faq"],
+        )
+        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class MyTicketsApi(APIView):
+    """A citizen's own tickets, and a new one from their app or mini-program (the caller is the account's
+    person; contact details come from the account, never from the request)."""
+
+    permission_classes = [RolePermission]
+    required_permission = "portal.apply"
+    throttle_classes = [*APIView.throttle_classes, IntakeThrottle]
+    throttle_scope = "tickets"
+
+    @extend_schema(tags=["hotline"], summary="My tickets", responses=TicketSerializer(many=True))
+    def get(self, request):
+        tickets = selectors.tickets_of_citizen(request.user).select_related("district", "department")[:200]
+        return Response(TicketSerializer(tickets, many=True).data)
+
+    @extend_schema(
+        tags=["hotline"],
+        summary="Ask, complain or suggest (app, mini-program, web)",
+        request=MyTicketCreateSerializer,
+        responses=TicketSerializer,
+    )
+    def post(self, request):
+        from tongban.identity.selectors import person_for
+
+        person = person_for(request.user)
+        if person is None:
+            raise PermissionDenied(_("Only a resident's account can send a request."))
+        data = MyTicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        ticket = services.ticket_create(
+            user=request.user,
+            channel=values["channel"],
+            ticket_type=values["ticket_type"],
+            text=values["text"],
+            district_code=values["district"],
+            street_code=values["street"],
+            address=values["address"],
+            caller=person,
+            contact_name=person.name,
+            contact_phone=getattr(person, "phone", "") or "",
         )
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
@@ -121,7 +217,28 @@ ACTIONS = {
         user=user, ticket=t, satisfaction=v["satisfaction"], note=v["note"]
     ),
     "reopen": lambda user, t, v: services.ticket_reopen(user=user, ticket=t, reason=v["reason"]),
+    "merge": lambda user, t, v: services.ticket_merge(
+        user=user, ticket=t, into=_ticket_or_400(user, v["into"])
+    ),
+    "not-duplicate": lambda user, t, v: services.ticket_not_duplicate(user=user, ticket=t),
+    "supervise": lambda user, t, v: services.ticket_supervise(user=user, ticket=t, note=v["note"]),
+    "extension": lambda user, t, v: services.ticket_extension_request(
+        user=user, ticket=t, reason=v["reason"]
+    ),
+    "extension-approve": lambda user, t, v: services.ticket_extension_decide(
+        user=user, ticket=t, approve=True, note=v["note"]
+    ),
+    "extension-refuse": lambda user, t, v: services.ticket_extension_decide(
+        user=user, ticket=t, approve=False, note=v["note"]
+    ),
 }
+
+
+def _ticket_or_400(user, number):
+    ticket = selectors.ticket_get_for_user(user, (number or "").strip()[:24])
+    if ticket is None:
+        raise ValidationError({"into": [_("No such ticket.")]})
+    return ticket
 
 
 class TicketActionApi(APIView):
@@ -132,7 +249,8 @@ class TicketActionApi(APIView):
 
     @extend_schema(
         tags=["hotline"],
-        summary="Dispatch, accept, reply, return, call back or reopen",
+        summary="One step: dispatch, accept, reply, return, callback, reopen, merge, not-duplicate, supervise, "
+        "extension, extension-approve, extension-refuse",
         operation_id="v1_tickets_action",
         request=TicketActionSerializer,
         responses=TicketSerializer,
@@ -170,3 +288,34 @@ class ClassifyApi(APIView):
                 for p in classify(texts)
             ]
         )
+
+
+class FaqListApi(APIView):
+    """The knowledge base: operators search it (``q``), its editors add entries."""
+
+    permission_classes = [RolePermission]
+    required_permissions = {"get": "ticket.take", "post": "faq.edit"}
+
+    @extend_schema(
+        tags=["hotline"],
+        summary="Search the FAQ entries",
+        parameters=[OpenApiParameter("q", str, description="what the caller asks (Chinese full text)")],
+        responses=FaqSerializer(many=True),
+    )
+    def get(self, request):
+        query = (request.query_params.get("q") or "").strip()[:200]
+        entries = (
+            selectors.faq_search(query, limit=20)
+            if query
+            else selectors.faq_list(include_inactive=False)[:200]
+        )
+        return Response(FaqSerializer(entries, many=True).data)
+
+    @extend_schema(
+        tags=["hotline"], summary="Add an FAQ entry", request=FaqSerializer, responses=FaqSerializer
+    )
+    def post(self, request):
+        data = FaqSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.faq_save(user=request.user, **data.validated_data)
+        return Response(FaqSerializer(entry).data, status=status.HTTP_201_CREATED)

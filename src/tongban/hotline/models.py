@@ -178,6 +178,23 @@ class FaqEntry(TimeStampedModel):
 class TicketStep(models.Model):
     """One line of a ticket's timeline."""
 
+    KINDS = {
+        "taken": _("Taken"),
+        "dispatched": _("Dispatched"),
+        "returned": _("Returned by the department"),
+        "accepted": _("Taken in hand"),
+        "replied": _("Replied"),
+        "called_back": _("Called back"),
+        "reopened": _("Reopened"),
+        "merged": _("Merged into another ticket"),
+        "merged_in": _("Duplicate merged in"),
+        "not_duplicate": _("Not a duplicate"),
+        "supervised": _("Supervised (督办)"),
+        "extension_requested": _("Extension requested"),
+        "extension_approved": _("Extension approved"),
+        "extension_refused": _("Extension refused"),
+    }
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="steps")
     at = models.DateTimeField(_("at"))
     kind = models.SlugField(_("kind"), max_length=32)
@@ -194,6 +211,10 @@ class TicketStep(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"
+
+    @property
+    def kind_label(self):
+        return self.KINDS.get(self.kind, self.kind)
 
 
 class RoutingCorrection(models.Model):

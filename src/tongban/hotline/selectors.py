@@ -1,9 +1,15 @@
 """Reads of the hotline, filtered by who asks."""
 
+import datetime as dt
+import re
+
+from django.db.models import Count, F, Q
+
+from tongban.core.ids import DISTRICTS
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
 
-from .models import Ticket
+from .models import FaqEntry, Ticket
 
 _CITY = frozenset({"hotline_operator", "dispatcher", "supervisor", "platform_admin"})
 
@@ -19,7 +25,22 @@ def tickets_visible_to(user):
 
 
 def ticket_get_for_user(user, number: str):
-    return tickets_visible_to(user).select_related("department", "district").filter(number=number).first()
+    return (
+        tickets_visible_to(user)
+        .select_related("department", "district", "duplicate_of", "merged_into")
+        .filter(number=number)
+        .first()
+    )
+
+
+def tickets_of_citizen(user):
+    """The tickets a resident sent or was the caller of, newest first."""
+    from tongban.identity.selectors import person_for
+
+    person = person_for(user)
+    if person is None:
+        return Ticket.objects.none()
+    return Ticket.objects.filter(caller=person).order_by("-created_at")
 
 
 def dispatch_queue():
@@ -35,7 +56,8 @@ def department_tickets(user):
     return (
         Ticket.objects.filter(department_id=staff.department_id, status__in=Ticket.OPEN)
         .select_related("district")
-        .order_by("due_date", "created_at")
+        # Supervised tickets (督办) first, then by due date.
+        .order_by(F("supervised_at").asc(nulls_last=True), "due_date", "created_at")
     )
 
 
@@ -47,31 +69,206 @@ def callbacks_due():
     )
 
 
-def similar_tickets(*, text: str, district_code: str = "", department: str = "", limit: int = 5):
-    """Recent open tickets about the same thing at the same place: candidates for merging (duplicates)."""
-    query = Ticket.objects.filter(status__in=Ticket.OPEN)
-    if district_code:
-        query = query.filter(district__code=district_code)
-    if department:
-        query = query.filter(suggested_department=department)
-    return list(query.order_by("-created_at")[:limit])
+DUPLICATE_DAYS = 30
+DUPLICATE_SCAN = 200
+# The share of the shorter text's character bigrams found in the other, above which two tickets at the same
+# place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
+SAME_PLACE_OVERLAP = 0.3
+NO_PLACE_OVERLAP = 0.6
+_PLACE = re.compile(r"[\u4e00-\u9fff\w]{2,5}?(?:路|街|弄|巷|小区|公寓|新村|花园|大厦|广场|公园|市场|苑|村)")
+_PLACE_NOISE = re.compile(
+    "|".join(name for name, _en in DISTRICTS.values())
+    + r"|[\u4e00-\u9fff]{2,3}(?:街道|镇)|附近|门口|对面|旁边|楼下|那个|这个|地址是|我住在|住在"
+)
+
+
+def _bigrams(text: str) -> set:
+    text = "".join(ch for ch in (text or "") if ch.isalnum())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def text_overlap(a: str, b: str) -> float:
+    """The share of the shorter text's character bigrams that the other holds (0..1): cheap, language-neutral,
+    and kind to the same complaint told shorter or longer."""
+    left, right = _bigrams(a), _bigrams(b)
+    if not left or not right:
+        return 0.0
+    return len(left & right) / min(len(left), len(right))
+
+
+def places(text: str) -> set[str]:
+    """Named places in a text (roads, lanes, compounds, parks, markets), district and street names removed."""
+    return set(_PLACE.findall(_PLACE_NOISE.sub(" ", text or "")))
+
+
+def same_place(a: set, b: set) -> bool | None:
+    """Whether two sets of named places share one (None when either names none)."""
+    if not a or not b:
+        return None
+    return any(x in y or y in x for x in a for y in b)
+
+
+def duplicate_score(text: str, address: str, other: Ticket) -> float:
+    """How likely ``other`` is the same problem at the same place (0 when the places differ)."""
+    here, there = places(f"{address} {text}"), places(f"{other.address} {other.text}")
+    place = same_place(here, there)
+    if place is False:
+        return 0.0
+    overlap = text_overlap(text, other.text)
+    bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
+    return round(overlap, 3) if overlap >= bar else 0.0
+
+
+def duplicate_candidates(
+    *,
+    text: str,
+    district_id=None,
+    street_id=None,
+    address: str = "",
+    topic: str = "",
+    department: str = "",
+    exclude=None,
+    now=None,
+    limit: int = 5,
+) -> list[tuple[Ticket, float]]:
+    """Open tickets of the last 30 days about the same problem at the same place, best first, with a score.
+
+    Same problem: the same topic (or, for a model without topics, the same suggested department); same place:
+    the same district (and street when both have one) and, when both name a place, a shared one. Among the
+    newest ``DUPLICATE_SCAN`` such tickets (one indexed query), the texts are compared (``duplicate_score``).
+    """
+    from django.utils import timezone
+
+    if district_id is None or not (topic or department):
+        return []
+    since = (now or timezone.now()) - dt.timedelta(days=DUPLICATE_DAYS)
+    query = Ticket.objects.filter(status__in=Ticket.OPEN, district_id=district_id, created_at__gte=since)
+    query = query.filter(topic=topic) if topic else query.filter(suggested_department=department)
+    if street_id is not None:
+        query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
+    if exclude is not None:
+        query = query.exclude(pk=exclude)
+    scored = []
+    for ticket in query.order_by("-created_at")[:DUPLICATE_SCAN]:
+        score = duplicate_score(text, address, ticket)
+        if score:
+            scored.append((ticket, score))
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:limit]
+
+
+def similar_tickets(
+    *, text: str, district_code: str = "", topic: str = "", department: str = "", limit: int = 5
+):
+    """For the console as the operator types: open tickets that the new one would duplicate."""
+    from tongban.identity.models import AdminUnit
+
+    district = AdminUnit.objects.filter(code=district_code).values_list("pk", flat=True).first()
+    return [
+        ticket
+        for ticket, _score in duplicate_candidates(
+            text=text, district_id=district, topic=topic, department=department, limit=limit
+        )
+    ]
+
+
+def faq_search(text: str, limit: int = 3) -> list[FaqEntry]:
+    """Active FAQ entries matching ``text`` (jieba tokens over question, keywords and answer), best first.
+
+    An entry holding every token of the query ranks first; when none does, those holding any token, by how many
+    they hold (a caller's sentence rarely uses every word of the question). Same on SQLite and PostgreSQL.
+    """
+    from django.db.models import Case, IntegerField, Value, When
+
+    from tongban.catalog.text import query_tokens
+
+    tokens = query_tokens((text or "").replace("\x00", "")[:200])[:12]
+    if not tokens:
+        return []
+    score = sum(
+        (
+            Case(When(search_text__contains=t, then=Value(1)), default=Value(0), output_field=IntegerField())
+            for t in tokens
+        ),
+        Value(0),
+    )
+    question_bonus = sum(
+        (
+            Case(When(question__contains=t, then=Value(1)), default=Value(0), output_field=IntegerField())
+            for t in tokens
+        ),
+        Value(0),
+    )
+    condition = Q()
+    for token in tokens:
+        condition |= Q(search_text__contains=token)
+    hits = (
+        FaqEntry.objects.filter(condition, active=True)
+        .annotate(tb_matched=score, tb_question=question_bonus)
+        .order_by("-tb_matched", "-tb_question", "question")[:limit]
+    )
+    # At least half the query's tokens (and two when it has several): one shared word is not an answer.
+    needed = max(1, min(2, len(tokens)), (len(tokens) + 1) // 2)
+    return [hit for hit in hits if hit.tb_matched >= needed]
 
 
 def knowledge_for(text: str, limit: int = 3) -> list[dict]:
-    """Service guides that may answer a consultation at first contact (the catalogue's guides, jieba search)."""
+    """What may answer a consultation at first contact: FAQ entries of the knowledge base, then the catalogue's
+    service guides (both by jieba full-text search)."""
     from tongban.catalog.selectors import catalog_search
 
-    hits = catalog_search(text, limit=limit) if len((text or "").strip()) >= 2 else []
-    return [
+    if len((text or "").strip()) < 2:
+        return []
+    found = [
+        {
+            "kind": "faq",
+            "code": str(entry.pk),
+            "name": entry.question,
+            "answer": entry.answer,
+            "url": f"/services/items/{entry.service_code}/" if entry.service_code else "",
+            "promised_limit_days": None,
+        }
+        for entry in faq_search(text, limit=limit)
+    ]
+    found += [
         {
             "kind": hit.kind,
             "code": hit.code,
             "name": hit.object.name_zh,
+            "answer": "",
             "url": f"/services/{'bundles' if hit.kind == 'bundle' else 'items'}/{hit.code}/",
             "promised_limit_days": hit.object.promised_limit_days,
         }
-        for hit in hits
+        for hit in catalog_search(text, limit=limit)
     ]
+    return found
+
+
+def faq_list(*, query: str = "", include_inactive: bool = True):
+    entries = FaqEntry.objects.all() if include_inactive else FaqEntry.objects.filter(active=True)
+    if query:
+        entries = entries.filter(Q(question__icontains=query) | Q(keywords__icontains=query))
+    return entries.annotate(uses=Count("tickets")).order_by("question")
+
+
+def supervised_tickets(user):
+    """Open tickets under supervision (督办) that ``user`` may see, oldest supervision first."""
+    return (
+        tickets_visible_to(user)
+        .filter(supervised_at__isnull=False, status__in=Ticket.OPEN)
+        .select_related("department")
+        .order_by("supervised_at")
+    )
+
+
+def extension_requests(user):
+    """Extensions waiting for a supervisor's decision, among the tickets ``user`` may see."""
+    return (
+        tickets_visible_to(user)
+        .filter(extension=Ticket.Extension.REQUESTED, status__in=Ticket.OPEN)
+        .select_related("department")
+        .order_by("updated_at")
+    )
 
 
 def first_contact_rate(*, since=None) -> dict:

@@ -8,8 +8,10 @@ kept as a correction for the next training.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,10 +29,11 @@ from tongban.identity.permissions import require_permission
 from tongban.identity.reference import branch_code
 from tongban.identity.selectors import actor_for
 
-from .models import RoutingCorrection, Ticket, TicketStep
+from .models import FaqEntry, RoutingCorrection, Ticket, TicketStep
 
 MAX_TEXT = 10_000
 REOPEN_WORKING_DAYS = 10
+COMPLEX_LIMIT = 15  # working days for a complex ticket, after a supervisor's approval
 # Time limits in working days by type (DOMAIN.md: 1 for consultations and suggestions, 5 for complaints and help
 # requests); urgent and very urgent tickets are due the same working day.
 LIMITS = {
@@ -133,9 +136,13 @@ def ticket_create(
     contact_phone: str = "",
     caller=None,
     answer: str = "",
+    faq=None,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Take a request (受理). A consultation answered at first contact closes at once; anything else is routed."""
+    """Take a request (受理). A consultation answered at first contact (in the operator's words or with an FAQ
+    entry) closes at once; anything else is routed. Every ticket gets its topic from the classifier, and one that
+    looks like an open ticket about the same problem at the same place waits for a dispatcher as a possible
+    duplicate, to be merged or dispatched."""
     errors = {}
     if channel not in Ticket.Channel.values:
         errors["channel"] = [_("Unknown channel.")]
@@ -155,13 +162,32 @@ def ticket_create(
         raise ValidationError(errors)
     if channel == Ticket.Channel.PHONE:
         require_permission(user, "ticket.take")
+    if faq is not None and not isinstance(faq, FaqEntry):
+        faq = FaqEntry.objects.filter(pk=faq, active=True).first() if _is_uuid(faq) else None
+        if faq is None:
+            raise ValidationError({"faq": [_("Unknown FAQ entry.")]})
+    answered = ticket_type == Ticket.Type.CONSULT and bool(answer.strip() or faq is not None)
     now = now or timezone.now()
     actor = actor_for(user)
-    prediction = None
-    if not (ticket_type == Ticket.Type.CONSULT and answer.strip()):
-        from .routing import classify
+    from .routing import classify
 
-        prediction = classify([text])[0]
+    prediction = classify([text])[0]
+    topic = getattr(prediction, "topic", "") or ""
+    duplicate = None
+    if not answered and district is not None:
+        from .selectors import duplicate_candidates
+
+        candidates = duplicate_candidates(
+            text=text,
+            district_id=district.pk,
+            street_id=street.pk if street else None,
+            address=address,
+            topic=topic,
+            department=prediction.department,
+            now=now,
+            limit=1,
+        )
+        duplicate = candidates[0][0] if candidates else None
     with transaction.atomic():
         ticket = Ticket(
             number=_number(now),
@@ -176,23 +202,28 @@ def ticket_create(
             contact_name=contact_name[:64],
             contact_phone=contact_phone[:20],
             taken_by=user if getattr(user, "is_authenticated", False) else None,
+            topic=topic[:32],
+            duplicate_of=duplicate,
+            suggested_department=prediction.department,
+            suggestion_confidence=round(float(prediction.confidence), 4),
             created_at=now,
             updated_at=now,
         )
-        if prediction is None:
-            ticket.status, ticket.answer, ticket.closed_at = Ticket.Status.ANSWERED, answer.strip(), now
+        if answered:
+            ticket.status, ticket.closed_at, ticket.faq = Ticket.Status.ANSWERED, now, faq
+            ticket.answer = answer.strip() or faq.answer
+            ticket.service_code = faq.service_code if faq is not None else ""
         else:
-            ticket.suggested_department = prediction.department
-            ticket.suggestion_confidence = round(float(prediction.confidence), 4)
             department = (
                 _department_for(prediction.department, district)
-                if prediction.confidence >= auto_dispatch_threshold()
+                if prediction.confidence >= auto_dispatch_threshold() and duplicate is None
                 else None
             )
             if department is not None:
                 ticket.status, ticket.department = Ticket.Status.DISPATCHED, department
                 _start_clock(ticket, now)
             else:
+                # Below the threshold, or perhaps a duplicate: a dispatcher decides (merge or dispatch).
                 ticket.status = Ticket.Status.DISPATCHING
         ticket.save(force_insert=True)
         _step(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())
@@ -205,8 +236,19 @@ def ticket_create(
                 department_id=ticket.department_id,
                 note="auto",
             )
-        _record(ticket, actor=actor, action="created", details={"suggested": ticket.suggested_department})
+        details = {"suggested": ticket.suggested_department, "topic": ticket.topic}
+        if duplicate is not None:
+            details["duplicate_of"] = duplicate.number
+        _record(ticket, actor=actor, action="created", details=details)
     return ticket
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _locked(ticket) -> Ticket:
@@ -311,6 +353,13 @@ def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
         ticket.save(update_fields=["reply", "status", "clock", "updated_at"])
         _step(ticket, at=now, kind="replied", actor=actor, department_id=ticket.department_id, note=reply)
         _record(ticket, actor=actor, action="replied")
+        # The tickets merged into this one get the same reply, and each caller is called back.
+        merged = Ticket.objects.select_for_update().filter(merged_into=ticket, status=Ticket.Status.MERGED)
+        for other in merged:
+            other.reply, other.status = reply, Ticket.Status.REPLIED
+            other.save(update_fields=["reply", "status", "updated_at"])
+            _step(other, at=now, kind="replied", actor=actor, department_id=ticket.department_id, note=reply)
+            _record(other, actor=actor, action="replied", details={"via": ticket.number})
     return ticket
 
 
@@ -355,6 +404,195 @@ def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
         _step(ticket, at=now, kind="reopened", actor=actor, department_id=ticket.department_id, note=reason)
         _record(ticket, actor=actor, action="reopened", details={"reason": reason[:300]})
     return ticket
+
+
+def ticket_merge(*, user, ticket: Ticket, into: Ticket, now=None) -> Ticket:
+    """A dispatcher merges a duplicate into the open ticket about the same problem (合并): it follows that
+    ticket, gets its reply, and its caller is called back; nothing of it is lost (its text, caller and steps)."""
+    require_permission(user, "ticket.dispatch")
+    if into.pk == ticket.pk:
+        raise ValidationError({"into": [_("A ticket cannot be merged into itself.")]})
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        ticket, into = _locked(ticket), _locked(into)
+        if ticket.status not in (Ticket.Status.DISPATCHING, Ticket.Status.DISPATCHED, Ticket.Status.REOPENED):
+            raise Conflict(_("Only a ticket not yet in hand can be merged."), code="ticket_not_mergeable")
+        if into.status not in Ticket.OPEN or into.merged_into_id:
+            raise Conflict(_("A ticket can only be merged into an open ticket."), code="target_not_open")
+        ticket.status, ticket.merged_into, ticket.duplicate_of = Ticket.Status.MERGED, into, into
+        if ticket.clock:
+            ticket.clock = SLAClock.from_dict(ticket.clock).stop(now).to_dict()
+        ticket.save(update_fields=["status", "merged_into", "duplicate_of", "clock", "updated_at"])
+        _step(ticket, at=now, kind="merged", actor=actor, department_id=into.department_id, note=into.number)
+        _step(
+            into, at=now, kind="merged_in", actor=actor, department_id=into.department_id, note=ticket.number
+        )
+        _record(ticket, actor=actor, action="merged", details={"into": into.number})
+    return ticket
+
+
+def ticket_not_duplicate(*, user, ticket: Ticket, now=None) -> Ticket:
+    """A dispatcher says a proposed duplicate is another problem: the proposal is dropped (the ticket then waits
+    for dispatch like any other)."""
+    require_permission(user, "ticket.dispatch")
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.duplicate_of_id is None or ticket.status == Ticket.Status.MERGED:
+            raise Conflict(_("This ticket is not proposed as a duplicate."), code="not_a_duplicate")
+        other = ticket.duplicate_of.number
+        ticket.duplicate_of = None
+        ticket.save(update_fields=["duplicate_of", "updated_at"])
+        _step(ticket, at=now, kind="not_duplicate", actor=actor, note=other)
+        _record(ticket, actor=actor, action="not_duplicate", details={"of": other})
+    return ticket
+
+
+def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
+    """A supervisor presses the department about an open ticket (督办), saying what is expected."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Say what the department must do.")]})
+    require_permission(user, "supervision.warn")
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in Ticket.OPEN:
+            raise Conflict(_("Only an open ticket can be supervised."), code="ticket_not_open")
+        ticket.supervised_at, ticket.supervision_note = ticket.supervised_at or now, note[:2000]
+        ticket.save(update_fields=["supervised_at", "supervision_note", "updated_at"])
+        _step(ticket, at=now, kind="supervised", actor=actor, department_id=ticket.department_id, note=note)
+        _record(
+            ticket,
+            actor=actor,
+            action="supervised",
+            details={"department": str(ticket.department_id) if ticket.department_id else None},
+        )
+    return ticket
+
+
+def ticket_extension_request(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
+    """The department asks to treat the ticket as a complex case (15 working days), with the reason."""
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationError({"reason": [_("Explain in a sentence why the ticket needs more time.")]})
+    _require_handler(user, ticket)
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status not in (Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND):
+            raise Conflict(_("This ticket is not being handled."), code="ticket_not_in_hand")
+        if ticket.urgency != Ticket.Urgency.GENERAL:
+            raise Conflict(_("An urgent ticket cannot be extended."), code="urgent_no_extension")
+        if ticket.extension in (Ticket.Extension.REQUESTED, Ticket.Extension.APPROVED):
+            raise Conflict(_("An extension was already asked for this ticket."), code="extension_exists")
+        ticket.extension, ticket.extension_reason = Ticket.Extension.REQUESTED, reason[:2000]
+        ticket.save(update_fields=["extension", "extension_reason", "updated_at"])
+        _step(
+            ticket,
+            at=now,
+            kind="extension_requested",
+            actor=actor,
+            department_id=ticket.department_id,
+            note=reason,
+        )
+        _record(ticket, actor=actor, action="extension_requested")
+    return ticket
+
+
+def ticket_extension_decide(*, user, ticket: Ticket, approve: bool, note: str = "", now=None) -> Ticket:
+    """A supervisor approves the extension (the limit becomes 15 working days from the start, the warnings start
+    over) or refuses it with a reason (the limit stays)."""
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": [_("Say why the extension is refused.")]})
+    require_permission(user, "supervision.warn")
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.extension != Ticket.Extension.REQUESTED or ticket.status not in Ticket.OPEN:
+            raise Conflict(_("No extension is waiting for a decision."), code="no_extension_request")
+        fields = ["extension", "updated_at"]
+        if approve:
+            ticket.extension = Ticket.Extension.APPROVED
+            if ticket.clock:
+                clock = dataclasses.replace(SLAClock.from_dict(ticket.clock), limit_days=COMPLEX_LIMIT)
+                ticket.clock, ticket.due_date = clock.to_dict(), clock.due_date()
+            ticket.limit_days, ticket.warning = COMPLEX_LIMIT, ""
+            fields += ["clock", "due_date", "limit_days", "warning"]
+        else:
+            ticket.extension = Ticket.Extension.REFUSED
+        ticket.save(update_fields=fields)
+        kind = "extension_approved" if approve else "extension_refused"
+        _step(ticket, at=now, kind=kind, actor=actor, department_id=ticket.department_id, note=note)
+        _record(ticket, actor=actor, action=kind, details={"due": str(ticket.due_date or "")})
+    return ticket
+
+
+# --- the knowledge base ----------------------------------------------------------------------------------
+
+
+def faq_save(
+    *,
+    user,
+    question: str,
+    answer: str,
+    keywords: str = "",
+    department: str = "",
+    service_code: str = "",
+    active: bool = True,
+    entry: FaqEntry | None = None,
+) -> FaqEntry:
+    """Create or change an FAQ entry of the knowledge base (知识库), audited; every bad field is reported."""
+    from tongban.catalog.text import search_text
+
+    require_permission(user, "faq.edit")
+    question, answer = (question or "").strip(), (answer or "").strip()
+    keywords, department, service_code = (
+        (keywords or "").strip(),
+        (department or "").strip(),
+        (service_code or "").strip(),
+    )
+    errors = {}
+    if not question:
+        errors["question"] = [_("Write the question as callers ask it.")]
+    elif len(question) > 200:
+        errors["question"] = [_("Keep the question under 200 characters.")]
+    elif FaqEntry.objects.filter(question=question).exclude(pk=getattr(entry, "pk", None)).exists():
+        errors["question"] = [_("This question is already in the knowledge base.")]
+    if len(answer) < 10:
+        errors["answer"] = [_("Write an answer of at least 10 characters.")]
+    if len(keywords) > 200:
+        errors["keywords"] = [_("Keep the keywords under 200 characters.")]
+    if department and not Department.objects.filter(code=department).exists():
+        errors["department"] = [_("Unknown department %(code)s.") % {"code": department}]
+    if service_code:
+        from tongban.catalog.selectors import item_get
+
+        if item_get(service_code) is None:
+            errors["service_code"] = [_("Unknown service item %(code)s.") % {"code": service_code}]
+    if errors:
+        raise ValidationError(errors)
+    entry = entry or FaqEntry()
+    created = entry.pk is None or entry._state.adding
+    entry.question, entry.answer, entry.keywords = question, answer, keywords
+    entry.department, entry.service_code, entry.active = department, service_code, bool(active)
+    entry.search_text = search_text(question, keywords, answer)
+    with transaction.atomic():
+        entry.save()
+        audit_record(
+            actor=actor_for(user),
+            action="faq.created" if created else "faq.changed",
+            subject_type="faq",
+            subject_id=str(entry.pk),
+            details={"question": question[:100], "active": entry.active},
+        )
+    return entry
 
 
 def corrections_rows() -> list[dict]:
@@ -411,7 +649,8 @@ def ticket_deadlines_check(*, today: dt.date | None = None, actor: Actor | None 
                     "ticket": str(ticket.pk),
                     "number": ticket.number,
                     "level": level,
-                    "department": ticket.department_id,
+                    "department": str(ticket.department_id) if ticket.department_id else None,
+                    "due": due.isoformat() if due else None,
                 },
                 subject_type="ticket",
                 subject_id=ticket.pk,

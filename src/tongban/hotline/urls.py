@@ -10,4 +10,7 @@ urlpatterns = [
     path("tickets/", views.department_tickets, name="tickets"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("callbacks/", views.callbacks, name="callbacks"),
+    path("faq/", views.faq_list, name="faq"),
+    path("faq/new/", views.faq_edit, name="faq-new"),
+    path("faq/<uuid:pk>/", views.faq_edit, name="faq-edit"),
 ]

@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tongban.core.exceptions import Conflict
+from tongban.core.masking import mask_name, mask_phone
 from tongban.identity.models import AdminUnit
-from tongban.identity.permissions import staff_required
+from tongban.identity.permissions import has_permission, staff_required
 from tongban.identity.reference import MUNICIPAL_DEPARTMENTS
 
 from . import selectors, services
-from .models import Ticket
+from .corpus import topic_label
+from .models import FaqEntry, Ticket
 
 
 def _errors(exc: ValidationError) -> dict:
@@ -54,6 +56,7 @@ def console(request):
                 contact_name=posted.get("contact_name", ""),
                 contact_phone=posted.get("contact_phone", ""),
                 answer=posted.get("answer", ""),
+                faq=posted.get("faq") or None,
             )
         except ValidationError as exc:
             errors = _errors(exc)
@@ -88,13 +91,23 @@ def suggest(request):
     names = {d.code: d.name_zh for d in MUNICIPAL_DEPARTMENTS}
     similar = (
         selectors.similar_tickets(
-            text=text, district_code=request.GET.get("district", ""), department=prediction.department
+            text=text,
+            district_code=request.GET.get("district", "")[:12],
+            topic=getattr(prediction, "topic", ""),
+            department=prediction.department,
         )
         if prediction
         else []
     )
-    context = {"prediction": prediction, "similar": similar, "guides": selectors.knowledge_for(text)}
+    knowledge = selectors.knowledge_for(text)
+    context = {
+        "prediction": prediction,
+        "similar": similar,
+        "faqs": [k for k in knowledge if k["kind"] == "faq"],
+        "guides": [k for k in knowledge if k["kind"] != "faq"],
+    }
     if prediction is not None:
+        context["topic"] = topic_label(getattr(prediction, "topic", ""))
         context["name"] = names.get(prediction.department, prediction.department)
         context["top3"] = [(names.get(code, code), p) for code, p in (prediction.top3 or [])]
     return render(request, "hotline/_suggest.html", context)
@@ -130,6 +143,42 @@ def department_tickets(request):
     )
 
 
+def _ticket_action(request, ticket, action):
+    post, user = request.POST, request.user
+    if action == "accept":
+        services.ticket_accept(user=user, ticket=ticket)
+    elif action == "reply":
+        services.ticket_reply(user=user, ticket=ticket, reply=post.get("reply", ""))
+    elif action == "return":
+        services.ticket_return(user=user, ticket=ticket, reason=post.get("reason", ""))
+    elif action == "callback":
+        services.ticket_callback(
+            user=user,
+            ticket=ticket,
+            satisfaction=_satisfaction(post.get("satisfaction")),
+            note=post.get("note", ""),
+        )
+    elif action == "reopen":
+        services.ticket_reopen(user=user, ticket=ticket, reason=post.get("reason", ""))
+    elif action == "merge":
+        into = selectors.ticket_get_for_user(user, post.get("into", "").strip()[:24])
+        if into is None:
+            raise ValidationError({"into": [_("No such ticket.")]})
+        services.ticket_merge(user=user, ticket=ticket, into=into)
+    elif action == "not_duplicate":
+        services.ticket_not_duplicate(user=user, ticket=ticket)
+    elif action == "supervise":
+        services.ticket_supervise(user=user, ticket=ticket, note=post.get("note", ""))
+    elif action == "extension":
+        services.ticket_extension_request(user=user, ticket=ticket, reason=post.get("reason", ""))
+    elif action in ("extension_approve", "extension_refuse"):
+        services.ticket_extension_decide(
+            user=user, ticket=ticket, approve=action == "extension_approve", note=post.get("note", "")
+        )
+    else:
+        raise ValidationError(_("Unknown action."))
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request, number):
@@ -138,29 +187,8 @@ def ticket_detail(request, number):
         raise Http404(_("No such ticket."))
     errors = {}
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "accept":
-                services.ticket_accept(user=request.user, ticket=ticket)
-            elif action == "reply":
-                services.ticket_reply(user=request.user, ticket=ticket, reply=request.POST.get("reply", ""))
-            elif action == "return":
-                services.ticket_return(
-                    user=request.user, ticket=ticket, reason=request.POST.get("reason", "")
-                )
-            elif action == "callback":
-                services.ticket_callback(
-                    user=request.user,
-                    ticket=ticket,
-                    satisfaction=_satisfaction(request.POST.get("satisfaction")),
-                    note=request.POST.get("note", ""),
-                )
-            elif action == "reopen":
-                services.ticket_reopen(
-                    user=request.user, ticket=ticket, reason=request.POST.get("reason", "")
-                )
-            else:
-                raise ValidationError(_("Unknown action."))
+            _ticket_action(request, ticket, request.POST.get("action"))
         except ValidationError as exc:
             errors = _errors(exc)
         except Conflict as exc:
@@ -168,11 +196,99 @@ def ticket_detail(request, number):
         else:
             return redirect("hotline:ticket", number=ticket.number)
         ticket.refresh_from_db()
-    return render(
-        request, "hotline/ticket.html", {"ticket": ticket, "steps": ticket.steps.all(), "errors": errors}
-    )
+    user = request.user
+    candidates = []
+    if has_permission(user, "ticket.dispatch") and ticket.status in (
+        Ticket.Status.DISPATCHING,
+        Ticket.Status.DISPATCHED,
+        Ticket.Status.REOPENED,
+    ):
+        candidates = selectors.duplicate_candidates(
+            text=ticket.text,
+            district_id=ticket.district_id,
+            street_id=ticket.street_id,
+            address=ticket.address,
+            topic=ticket.topic,
+            department=ticket.suggested_department,
+            exclude=ticket.pk,
+        )
+    context = {
+        "ticket": ticket,
+        "steps": ticket.steps.all(),
+        "errors": errors,
+        "topic": topic_label(ticket.topic),
+        "candidates": candidates,
+        "contact_phone": ticket.contact_phone
+        if has_permission(user, "ticket.callback")
+        else mask_phone(ticket.contact_phone),
+        "contact_name": ticket.contact_name
+        if has_permission(user, "ticket.callback")
+        else mask_name(ticket.contact_name),
+        "can_dispatch": has_permission(user, "ticket.dispatch"),
+        "can_handle": ticket.department_id is not None
+        and has_permission(user, "ticket.handle", department=ticket.department_id),
+        "can_supervise": has_permission(user, "supervision.warn"),
+        "can_callback": has_permission(user, "ticket.callback"),
+    }
+    return render(request, "hotline/ticket.html", context)
 
 
 @staff_required(permission="ticket.callback")
 def callbacks(request):
     return render(request, "hotline/callbacks.html", {"tickets": selectors.callbacks_due()[:200]})
+
+
+# --- the knowledge base (FAQ) ---------------------------------------------------------------------------
+
+
+@staff_required(permission="faq.edit")
+def faq_list(request):
+    query = (request.GET.get("q") or "").strip()[:100]
+    return render(
+        request, "hotline/faq_list.html", {"entries": selectors.faq_list(query=query)[:500], "query": query}
+    )
+
+
+@staff_required(permission="faq.edit")
+@require_http_methods(["GET", "POST"])
+def faq_edit(request, pk=None):
+    entry = None
+    if pk is not None:
+        entry = FaqEntry.objects.filter(pk=pk).first()
+        if entry is None:
+            raise Http404
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = request.POST
+        try:
+            services.faq_save(
+                user=request.user,
+                entry=entry,
+                question=values.get("question", ""),
+                answer=values.get("answer", ""),
+                keywords=values.get("keywords", ""),
+                department=values.get("department", ""),
+                service_code=values.get("service_code", ""),
+                active=values.get("active") == "on",
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("The FAQ entry is saved."))
+            return redirect("hotline:faq")
+    elif entry is not None:
+        values = {
+            "question": entry.question,
+            "answer": entry.answer,
+            "keywords": entry.keywords,
+            "department": entry.department,
+            "service_code": entry.service_code,
+            "active": "on" if entry.active else "",
+        }
+    else:
+        values = {"active": "on"}
+    return render(
+        request,
+        "hotline/faq_edit.html",
+        {"entry": entry, "values": values, "errors": errors, "departments": MUNICIPAL_DEPARTMENTS},
+    )
