@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.identity.selectors import actor_for
 
-from .models import Open311Client
+from .models import FaqEntry, Open311Client
 from .open311 import open311_client_create
 
 
@@ -39,3 +39,51 @@ class Open311ClientAdmin(admin.ModelAdmin):
             % {"name": client.name, "key": key},
             level=messages.WARNING,
         )
+
+
+@admin.register(FaqEntry)
+class FaqEntryAdmin(admin.ModelAdmin):
+    """The knowledge base; saved through ``services.faq_save`` (checks, search tokens, audit)."""
+
+    list_display = ["question", "department", "service_code", "active", "updated_at"]
+    list_filter = ["active", "department"]
+    search_fields = ["question", "keywords", "answer"]
+    fields = ["question", "answer", "keywords", "department", "service_code", "active"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class CheckedForm(form):
+            def clean(self):
+                from .services import faq_errors
+
+                data = super().clean()
+                errors = faq_errors(
+                    question=(data.get("question") or "").strip(),
+                    answer=(data.get("answer") or "").strip(),
+                    keywords=(data.get("keywords") or "").strip(),
+                    department=(data.get("department") or "").strip(),
+                    service_code=(data.get("service_code") or "").strip(),
+                    entry=self.instance if self.instance.pk and not self.instance._state.adding else None,
+                )
+                for name, messages_ in errors.items():
+                    self.add_error(name if name in self.fields else None, messages_)
+                return data
+
+        return CheckedForm
+
+    def save_model(self, request, obj, form, change):
+        from .services import faq_save
+
+        entry = FaqEntry.objects.get(pk=obj.pk) if change else None
+        saved = faq_save(
+            user=request.user,
+            entry=entry,
+            question=obj.question,
+            answer=obj.answer,
+            keywords=obj.keywords,
+            department=obj.department,
+            service_code=obj.service_code,
+            active=obj.active,
+        )
+        obj.pk, obj._state.adding = saved.pk, False

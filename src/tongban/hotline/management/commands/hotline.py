@@ -30,7 +30,9 @@ class Command(BaseCommand):
     help = "The hotline's routing classifier: classify JSON lines of tickets, or retrain the model."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{classify,train,open311-key}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{classify,train,open311-key,faq-export,faq-import}"
+        )
         classify = actions.add_parser(
             "classify",
             help='Read JSON lines {"id", "text"} from FILE (or standard input) and write one JSON line per '
@@ -43,8 +45,21 @@ class Command(BaseCommand):
         )
         key = actions.add_parser("open311-key", help="Make an Open311 client and print its api_key once.")
         key.add_argument("name", help="The client's name.")
+        export = actions.add_parser(
+            "faq-export", help="Write the knowledge base (FAQ entries) to an Excel file."
+        )
+        export.add_argument("file", help="The .xlsx file to write.")
+        load = actions.add_parser(
+            "faq-import",
+            help="Read FAQ entries from an Excel file (sheet 'faq'): new questions are added, known ones changed; "
+            "a bad row is reported with its number and skipped.",
+        )
+        load.add_argument("file", help="The .xlsx file to read.")
+        load.add_argument("--dry-run", action="store_true", help="Check every row and write nothing.")
 
     def handle(self, *args, **options):
+        if options["action"] in ("faq-export", "faq-import"):
+            return self._faq(options)
         if options["action"] == "open311-key":
             from tongban.core.audit import SYSTEM
             from tongban.hotline.open311 import open311_client_create
@@ -101,3 +116,27 @@ class Command(BaseCommand):
             self.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out), ending="")
             progress.update(len(parsed))
         progress.close()
+
+    def _faq(self, options):
+        from tongban.core.audit import SYSTEM
+        from tongban.hotline.faq_excel import faq_export, faq_import
+
+        if options["action"] == "faq-export":
+            count = faq_export(options["file"])
+            self.stdout.write(f"{count} FAQ entries written to {options['file']}")
+            return
+        with tqdm(desc="FAQ rows", unit="row", disable=None, file=sys.stderr) as bar:
+            try:
+                report = faq_import(
+                    options["file"], actor=SYSTEM, dry_run=options["dry_run"], progress=bar.update
+                )
+            except (ValueError, OSError) as exc:
+                raise CommandError(str(exc)) from None
+        for line in report.errors:
+            self.stderr.write(line)
+        verb = "would be" if options["dry_run"] else "were"
+        self.stdout.write(
+            f"{report.created} entries {verb} added, {report.changed} changed, {len(report.errors)} errors"
+        )
+        if not report.ok:
+            raise CommandError("some rows were not imported (see above)", returncode=1)

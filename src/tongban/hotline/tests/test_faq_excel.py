@@ -1,0 +1,78 @@
+"""The knowledge base as an Excel list: export, import (bad rows reported by number, good rows kept), dry run."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook, load_workbook
+
+from tongban.core.audit import SYSTEM
+from tongban.demo.hotline_faq import FAQ, demo_faq_ensure
+from tongban.hotline.faq_excel import COLUMNS, faq_export, faq_import
+from tongban.hotline.models import FaqEntry
+
+
+def _book(path, rows, header=COLUMNS):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "faq"
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def test_export_then_import_gives_the_same_entries(city, tmp_path):
+    assert demo_faq_ensure() == len(FAQ)
+    assert demo_faq_ensure() == 0  # once
+    path = tmp_path / "faq.xlsx"
+    assert faq_export(path) == len(FAQ)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0] == COLUMNS and len(rows) == len(FAQ) + 1
+    report = faq_import(path, actor=SYSTEM)
+    assert report.ok and report.created == 0 and report.changed == len(FAQ)
+    assert FaqEntry.objects.count() == len(FAQ)
+
+
+def test_a_bad_row_is_reported_by_number_and_the_good_ones_are_kept(city, tmp_path):
+    path = _book(
+        tmp_path / "faq.xlsx",
+        [
+            (
+                "公积金怎么提取？",
+                "通过“一网通办”或公积金中心窗口申请提取，材料齐全当场办结。",
+                "公积金",
+                "",
+                "",
+                1,
+            ),
+            ("", "没有问题的答案也不行", "", "", "", 1),
+            ("垃圾分类怎么投放？", "短", "", "no-such-department", "", 1),
+            ("停用的问题", "这个条目导入后处于停用状态，不给话务员看。", "", "", "", 0),
+        ],
+    )
+    report = faq_import(path, actor=SYSTEM)
+    assert report.created == 2
+    assert any(line.startswith("sheet faq, row 3: question:") for line in report.errors)
+    assert any(line.startswith("sheet faq, row 4: answer:") for line in report.errors)
+    assert any(line.startswith("sheet faq, row 4: department:") for line in report.errors)
+    assert not FaqEntry.objects.get(question="停用的问题").active
+
+
+def test_the_command_exits_1_on_bad_rows_and_a_dry_run_writes_nothing(city, tmp_path, capsys):
+    good = _book(
+        tmp_path / "good.xlsx",
+        [("公积金怎么提取？", "通过“一网通办”申请提取，材料齐全当场办结。", "", "", "", 1)],
+    )
+    call_command("hotline", "faq-import", str(good), "--dry-run")
+    assert "1 entries would be added" in capsys.readouterr().out and not FaqEntry.objects.exists()
+    bad = _book(tmp_path / "bad.xlsx", [("问题", "短", "", "", "", 1)])
+    with pytest.raises(CommandError) as error:
+        call_command("hotline", "faq-import", str(bad))
+    assert error.value.returncode == 1
+    assert "row 2: answer" in capsys.readouterr().err
+    header = _book(tmp_path / "header.xlsx", [], header=("frage", "antwort"))
+    with pytest.raises(CommandError, match="row 1: missing column"):
+        call_command("hotline", "faq-import", str(header))
+    (tmp_path / "not.xlsx").write_text("not a workbook")
+    with pytest.raises(CommandError, match="not an Excel workbook"):
+        call_command("hotline", "faq-import", str(tmp_path / "not.xlsx"))
