@@ -144,12 +144,28 @@ def train(corpus_rows, extra_rows=()) -> Model:
     return Model(pipeline=pipeline, manifest=manifest, topics=topics)
 
 
+def _features(pipeline, texts):
+    """The feature matrix of ``texts``: the union's transformers called in turn and stacked, as
+    ``FeatureUnion.transform`` does, without its joblib dispatch (a third of the time for one ticket)."""
+    from scipy.sparse import hstack
+
+    union = pipeline.named_steps["features"]
+    weights = union.transformer_weights or {}
+    parts = []
+    for name, transformer in union.transformer_list:
+        if transformer == "drop":
+            continue
+        part = transformer.transform(texts)
+        parts.append(part * weights[name] if name in weights else part)
+    return hstack(parts).tocsr()
+
+
 def predict(model, texts) -> list[Prediction]:
     """Predictions of ``model`` for ``texts`` in one batch (texts longer than MAX_TEXT_CHARS are cut)."""
     texts = [(text or "")[:MAX_TEXT_CHARS] for text in texts]
     if not texts:
         return []
-    features = model.pipeline.named_steps["features"].transform(texts)
+    features = _features(model.pipeline, texts)
     probabilities = model.pipeline.named_steps["classifier"].predict_proba(features)
     topics = model.topics.predict(features) if model.topics is not None else [""] * len(texts)
     classes = model.pipeline.classes_
