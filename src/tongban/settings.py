@@ -193,6 +193,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(env("TONGBAN_SESSION_SECONDS", str(8 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 
+# Cache (the API's and Open311's rate limits count in it): per process by default; Redis when several web
+# processes must share the counts.
+CACHE_URL = env("TONGBAN_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ValueError(f"TONGBAN_CACHE_URL must start with redis:// or rediss://, not {CACHE_URL!r}")
+
 # REST API.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,0 +1,38 @@
+"""The topic classifier beside the routing model, the stacked features, and models saved before topics."""
+
+import joblib
+import pytest
+
+from tongban.hotline import routing
+from tongban.hotline.corpus import TOPICS, corpus_load, topic_label
+
+
+@pytest.fixture(scope="module")
+def model():
+    rows = corpus_load(split="train")
+    return routing.train(rows[::4])  # a quarter of the corpus: every topic, a fraction of the time
+
+
+def test_each_prediction_names_a_known_topic_of_its_department(model):
+    rows = corpus_load(split="test")[:200]
+    predictions = routing.predict(model, [row["text"] for row in rows])
+    assert all(p.topic in TOPICS for p in predictions)
+    correct = sum(p.topic == row["topic"] for p, row in zip(predictions, rows, strict=True))
+    assert correct / len(rows) > 0.9
+    assert model.manifest["topics"] == len(TOPICS)
+    assert topic_label("sewer-blocked") and topic_label("") == "" and topic_label("x-unknown") == "x-unknown"
+
+
+def test_stacked_features_equal_the_feature_union(model):
+    texts = [row["text"] for row in corpus_load(split="test")[:50]]
+    union = model.pipeline.named_steps["features"].transform(texts)
+    assert abs(union - routing._features(model.pipeline, texts)).max() == 0
+
+
+def test_a_model_saved_before_topics_still_loads_and_predicts_no_topic(model, tmp_path):
+    saved = routing.model_save(model, directory=tmp_path)
+    assert routing.model_load(saved.version, directory=tmp_path).topics is not None
+    joblib.dump(model.pipeline, tmp_path / "v2.joblib")  # the old format: the pipeline alone
+    old = routing.model_load(2, directory=tmp_path)
+    prediction = routing.predict(old, ["下水道堵了，污水冒出来"])[0]
+    assert old.topics is None and prediction.topic == "" and prediction.department
