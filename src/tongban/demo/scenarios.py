@@ -181,31 +181,85 @@ def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
 
 
 def demo_tickets_ensure() -> int:
-    """Three 12345 tickets (once): a night-construction complaint routed to 黄浦's urban management, a consultation
-    answered at first contact, and a request the model is unsure of, waiting for a dispatcher."""
-    from tongban.hotline.models import Ticket
-    from tongban.hotline.services import ticket_create
+    """The 12345 knowledge base and tickets at every stage of the loop (once):
 
+    - a night-construction complaint routed to 黄浦's urban management (``handler.um.huangpu`` takes it in hand),
+      and a second caller about the same site, proposed to the dispatcher as its duplicate;
+    - a consultation answered at first contact with an FAQ entry;
+    - a street-order complaint the department asked to extend (a complex case waiting for ``supervisor``);
+    - a request the model is unsure of, waiting for a dispatcher;
+    - 30 days of history (about 300 tickets a day) with a spike today, for the supervisor's overview.
+    """
+    from tongban.hotline.models import FaqEntry, Ticket
+    from tongban.hotline.services import (
+        ticket_accept,
+        ticket_create,
+        ticket_extension_request,
+        ticket_supervise,
+    )
+
+    from .hotline_faq import demo_faq_ensure
+
+    demo_faq_ensure()
     if Ticket.objects.exists():
         return 0
     operator = User.objects.filter(username="operator.12345").first()
-    if operator is None:
+    handler = User.objects.filter(username="handler.um.huangpu").first()
+    supervisor = User.objects.filter(username="supervisor").first()
+    if operator is None or handler is None or supervisor is None:
         return 0
-    requests = (
-        ("complaint", "黄浦区南京东路一处工地每天晚上十一点后还在施工，噪音很大，影响休息", "310101", ""),
-        (
-            "consult",
-            "孩子出生后怎么办理出生医学证明和户口？",
-            "310101",
-            "可在“一网通办”申请出生一件事，一次提交，五个工作日内办结。",
-        ),
-        ("help", "我想反映一个情况，具体说起来比较复杂，希望有人联系我", "310115", ""),
-    )
-    for kind, text, district, answer in requests:
-        ticket_create(
-            user=operator, channel="phone", ticket_type=kind, text=text, district_code=district, answer=answer
+    from tongban.hotline.analytics import spikes_detect
+    from tongban.hotline.demo_history import history_seed
+
+    history_seed()
+    spikes_detect()  # the worker does it every hour; the demo shows today's spike at once
+
+    def take(kind, text, district, **extra):
+        return ticket_create(
+            user=operator, channel="phone", ticket_type=kind, text=text, district_code=district, **extra
         )
-    return len(requests)
+
+    noise = take(
+        "complaint",
+        "黄浦区南京东路一处工地每天晚上十一点后还在施工，噪音很大，影响休息",
+        "310101",
+        address="南京东路",
+        contact_name="李明",
+        contact_phone="13812345678",
+    )
+    take(
+        "complaint",
+        "南京东路那个工地半夜还在施工，吵得睡不着，希望管一管",
+        "310101",
+        address="南京东路",
+        contact_name="陈静",
+        contact_phone="13912345678",
+    )
+    faq = FaqEntry.objects.filter(question="新生儿出生医学证明在哪里办？").first()
+    take(
+        "consult",
+        "孩子出生后出生证明在哪里办？",
+        "310101",
+        faq=faq.pk if faq else None,
+        answer="" if faq else "可在“一网通办”申请出生一件事。",
+    )
+    stalls = take(
+        "complaint",
+        "黄浦区福州路夜市占道经营，流动摊贩把人行道全占了，行人只能走机动车道",
+        "310101",
+        address="福州路",
+    )
+
+    if noise.department_id and noise.status == Ticket.Status.DISPATCHED:
+        ticket_accept(user=handler, ticket=noise)
+    if stalls.department_id and stalls.status == Ticket.Status.DISPATCHED:
+        ticket_accept(user=handler, ticket=stalls)
+        ticket_extension_request(
+            user=handler, ticket=stalls, reason="夜市整治需要与公安、市场监管联合执法，五个工作日内无法办结"
+        )
+        ticket_supervise(user=supervisor, ticket=stalls, note="市民多次反映，请一周内拿出整治方案并回复")
+    take("help", "我想反映一个情况，具体说起来比较复杂，希望有人联系我", "310115")
+    return 6
 
 
 def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:

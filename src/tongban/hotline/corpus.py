@@ -54,7 +54,7 @@ CONFUSABLE_PAIRS: dict[str, tuple[str, ...]] = {
 }
 
 # Every topic of the corpus, with its label (hotspots, spikes and blind spots count tickets by topic).
-TOPICS: dict[str, str] = {
+TOPIC_LABELS: dict[str, str] = {
     "civil": _("Civil affairs (marriage, elderly care, assistance)"),
     "culture-tourism": _("Culture and tourism"),
     "noise-factory": _("Factory noise"),
@@ -90,7 +90,7 @@ TOPICS: dict[str, str] = {
 
 def topic_label(code: str) -> str:
     """The label of a topic code ("" stays "", an unknown code is shown as it is)."""
-    return str(TOPICS.get(code, code)) if code else ""
+    return str(TOPIC_LABELS.get(code, code)) if code else ""
 
 
 OPENINGS = (

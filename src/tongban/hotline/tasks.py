@@ -16,3 +16,23 @@ def ticket_deadlines():
     counts = ticket_deadlines_check()
     if counts["yellow"] + counts["red"]:
         logger.info("ticket warnings raised: %s", counts)
+
+
+@db_periodic_task(crontab(minute="7"))
+def hotline_spikes():
+    """Every hour: spike alerts for the topics that jump in a district today; in the first hour of a day also
+    for yesterday, whose last hour the previous run did not see."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tongban.core.calendar import SHANGHAI
+
+    from .analytics import spikes_detect
+
+    now = timezone.now().astimezone(SHANGHAI)
+    alerts = spikes_detect(today=now.date())
+    if now.hour == 0:
+        alerts += spikes_detect(today=now.date() - dt.timedelta(days=1))
+    for alert in alerts:
+        logger.info("hotline spike: %s", alert)

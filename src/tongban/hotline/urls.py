@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_analytics
 
 app_name = "hotline"
 urlpatterns = [
@@ -13,4 +13,6 @@ urlpatterns = [
     path("faq/", views.faq_list, name="faq"),
     path("faq/new/", views.faq_edit, name="faq-new"),
     path("faq/<uuid:pk>/", views.faq_edit, name="faq-edit"),
+    path("overview/", views_analytics.overview, name="overview"),
+    path("blind-spots/", views_analytics.blind_spots, name="blind-spots"),
 ]

@@ -411,3 +411,19 @@ def test_faq_pages_keep_the_knowledge_base(people, client):
     assert "居住证怎么办理" in client.get("/workbench/hotline/faq/").content.decode()
     login_with_second_factor(client, people["handler"])
     assert client.get("/workbench/hotline/faq/").status_code == 403
+
+
+def test_the_menu_opens_the_hotline_page_each_role_may_use(people, client):
+    client.cookies["django_language"] = "en"
+    landing = {
+        "operator": "/workbench/hotline/",
+        "dispatcher": "/workbench/hotline/",
+        "handler": "/workbench/hotline/tickets/",
+        "supervisor": "/workbench/hotline/overview/",
+    }
+    for role, url in landing.items():
+        login_with_second_factor(client, people[role])
+        html = client.get("/workbench/").content.decode()
+        assert f'<a class="tb-nav-link" href="{url}">' in html, role
+    page = client.get("/workbench/hotline/overview/").content.decode()  # the supervisor's
+    assert "Blind spots" in page and "Take a request" not in page

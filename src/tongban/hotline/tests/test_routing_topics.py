@@ -2,9 +2,10 @@
 
 import joblib
 import pytest
+from django.utils import translation
 
 from tongban.hotline import routing
-from tongban.hotline.corpus import TOPICS, corpus_load, topic_label
+from tongban.hotline.corpus import TOPIC_LABELS, TOPICS, corpus_load, topic_label
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,10 @@ def test_each_prediction_names_a_known_topic_of_its_department(model):
     correct = sum(p.topic == row["topic"] for p, row in zip(predictions, rows, strict=True))
     assert correct / len(rows) > 0.9
     assert model.manifest["topics"] == len(TOPICS)
-    assert topic_label("sewer-blocked") and topic_label("") == "" and topic_label("x-unknown") == "x-unknown"
+    assert set(TOPIC_LABELS) == set(TOPICS)  # every topic of the corpus has a label
+    with translation.override("en"):
+        assert topic_label("sewer-blocked") == "Blocked sewers"
+    assert topic_label("") == "" and topic_label("x-unknown") == "x-unknown"
 
 
 def test_stacked_features_equal_the_feature_union(model):

@@ -177,12 +177,22 @@ def test_the_real_classifier_routes_a_ticket_end_to_end(people):
 
 def test_the_demo_city_has_tickets_in_each_state_of_the_loop(db):
     from tongban.demo.services import demo_city_seed
+    from tongban.hotline.demo_history import HISTORY_PREFIX
+    from tongban.hotline.models import FaqEntry, SpikeAlert
 
     demo_city_seed(people=40, organisations=2)
-    statuses = set(Ticket.objects.values_list("status", flat=True))
-    assert {Ticket.Status.DISPATCHED, Ticket.Status.ANSWERED, Ticket.Status.DISPATCHING} <= statuses
-    complaint = Ticket.objects.get(ticket_type="complaint")
-    assert complaint.department.code == "urban-management-310101"  # handler.um.huangpu's inbox
+    live = Ticket.objects.exclude(number__startswith=HISTORY_PREFIX)
+    statuses = set(live.values_list("status", flat=True))
+    assert {Ticket.Status.IN_HAND, Ticket.Status.ANSWERED, Ticket.Status.DISPATCHING} <= statuses
+    noise = live.get(text__contains="工地每天晚上")
+    assert noise.department.code == "urban-management-310101"  # handler.um.huangpu's inbox
+    assert live.get(duplicate_of=noise).status == Ticket.Status.DISPATCHING  # for the dispatcher to merge
+    stalls = live.get(text__contains="夜市占道经营")
+    assert stalls.extension == Ticket.Extension.REQUESTED and stalls.supervised_at is not None
+    assert live.get(ticket_type="consult").faq is not None
+    assert FaqEntry.objects.count() >= 10
+    assert Ticket.objects.filter(number__startswith=HISTORY_PREFIX).count() > 1000
+    assert SpikeAlert.objects.filter(topic="water-supply", district__code="310115").exists()
 
 
 def test_tickets_get_a_yellow_warning_on_the_last_day_and_a_red_card_after_it_once(routing, people):

@@ -31,13 +31,33 @@ def workbench_access(context):
             "data_sharing": staff
             and (has_permission(user, "exchange.request") or has_permission(user, "exchange.grant")),
             "registries": staff and _registry_staff(user),
-            "hotline": staff
-            and any(has_permission(user, p) for p in ("ticket.take", "ticket.dispatch", "ticket.handle")),
+            "hotline": _hotline_access(user) if staff else {},
             "proactive": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
         }
         setattr(request, _ACCESS, cached)
     return cached
+
+
+# The hotline's pages in menu order: (key, permission); the menu link opens the first one the user may use.
+HOTLINE_PAGES = (
+    ("console", "ticket.take"),
+    ("dispatch", "ticket.dispatch"),
+    ("tickets", "ticket.handle"),
+    ("callbacks", "ticket.callback"),
+    ("faq", "faq.edit"),
+    ("overview", "supervision.view"),
+    ("blind-spots", "evaluation.view"),
+)
+
+
+def _hotline_access(user):
+    """The hotline pages ``user`` may open (``{"blind_spots": True, ...}``), with ``first``: the URL name of the
+    one the menu opens."""
+    allowed = [page for page, perm in HOTLINE_PAGES if has_permission(user, perm)]
+    if not allowed:
+        return {}
+    return {**{page.replace("-", "_"): True for page in allowed}, "first": f"hotline:{allowed[0]}"}
 
 
 def _registry_staff(user):
