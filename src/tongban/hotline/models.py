@@ -140,7 +140,11 @@ class Ticket(TimeStampedModel):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["department", "status", "due_date"], name="hotline_ticket_inbox")]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"], name="hotline_ticket_inbox"),
+            # Duplicates: open tickets of a district and topic, newest first.
+            models.Index(fields=["district", "topic", "created_at"], name="hotline_ticket_place_topic"),
+        ]
 
     def __str__(self):
         return self.number

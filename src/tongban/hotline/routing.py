@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
+import sklearn
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -165,9 +166,12 @@ def predict(model, texts) -> list[Prediction]:
     texts = [(text or "")[:MAX_TEXT_CHARS] for text in texts]
     if not texts:
         return []
-    features = _features(model.pipeline, texts)
-    probabilities = model.pipeline.named_steps["classifier"].predict_proba(features)
-    topics = model.topics.predict(features) if model.topics is not None else [""] * len(texts)
+    # TF-IDF output is finite and the fitted parameters were validated at training: skip both checks (a tenth of
+    # the time for one ticket).
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        features = _features(model.pipeline, texts)
+        probabilities = model.pipeline.named_steps["classifier"].predict_proba(features)
+        topics = model.topics.predict(features) if model.topics is not None else [""] * len(texts)
     classes = model.pipeline.classes_
     predictions = []
     for row, topic in zip(probabilities, topics, strict=True):

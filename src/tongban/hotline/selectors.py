@@ -108,13 +108,14 @@ def same_place(a: set, b: set) -> bool | None:
     return any(x in y or y in x for x in a for y in b)
 
 
-def duplicate_score(text: str, address: str, other: Ticket) -> float:
+def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> float:
     """How likely ``other`` is the same problem at the same place (0 when the places differ)."""
-    here, there = places(f"{address} {text}"), places(f"{other.address} {other.text}")
-    place = same_place(here, there)
+    here, mine = _mine if _mine is not None else (places(f"{address} {text}"), _bigrams(text))
+    place = same_place(here, places(f"{other.address} {other.text}"))
     if place is False:
         return 0.0
-    overlap = text_overlap(text, other.text)
+    theirs = _bigrams(other.text)
+    overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
     return round(overlap, 3) if overlap >= bar else 0.0
 
@@ -149,8 +150,10 @@ def duplicate_candidates(
     if exclude is not None:
         query = query.exclude(pk=exclude)
     scored = []
-    for ticket in query.order_by("-created_at")[:DUPLICATE_SCAN]:
-        score = duplicate_score(text, address, ticket)
+    mine = (places(f"{address} {text}"), _bigrams(text))
+    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
+    for ticket in query.order_by("-created_at").only(*fields)[:DUPLICATE_SCAN]:
+        score = duplicate_score(text, address, ticket, _mine=mine)
         if score:
             scored.append((ticket, score))
     scored.sort(key=lambda pair: -pair[1])

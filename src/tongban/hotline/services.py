@@ -15,7 +15,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,19 @@ def auto_dispatch_threshold() -> float:
 
 def _number(now) -> str:
     return f"12345{calendar.as_local_date(now):%y%m%d}{secrets.randbelow(10**7):07d}"
+
+
+def _insert_numbered(ticket, now, attempts: int = 5):
+    """Insert a new ticket; if its random number is already taken (a few in ten million a day), draw another."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                ticket.save(force_insert=True)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or not Ticket.objects.filter(number=ticket.number).exists():
+                raise
+            ticket.number = _number(now)
 
 
 def _step(ticket, *, at, kind, actor: Actor, department_id=None, note=""):
@@ -225,7 +238,7 @@ def ticket_create(
             else:
                 # Below the threshold, or perhaps a duplicate: a dispatcher decides (merge or dispatch).
                 ticket.status = Ticket.Status.DISPATCHING
-        ticket.save(force_insert=True)
+        _insert_numbered(ticket, now)
         _step(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())
         if ticket.department_id:
             _step(

@@ -4,7 +4,7 @@ Every list of personal data takes the user who asks (``for_user``) and returns o
 the API and the workbench call these, never the models directly.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from tongban.core.audit import SYSTEM, Actor
 from tongban.core.masking import mask_resident_id
@@ -81,9 +81,19 @@ def roles_for(user):
     staff = staff_for(user)
     if staff is not None:
         roles.update(role.code for role in staff.roles.all())
-    if Person.objects.filter(user_id=user.pk).exists():
+    # One query for both questions (every request with a permission check asks them).
+    links = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            tb_person=Exists(Person.objects.filter(user_id=OuterRef("pk"))),
+            tb_agent=Exists(Organisation.objects.filter(agents=OuterRef("pk"))),
+        )
+        .values("tb_person", "tb_agent")
+        .first()
+    ) or {}
+    if links.get("tb_person"):
         roles.add("citizen")
-    if Organisation.objects.filter(agents=user).exists():
+    if links.get("tb_agent"):
         roles.add("enterprise_agent")
     result = frozenset(roles)
     setattr(user, _ROLES_CACHE, result)

@@ -427,3 +427,11 @@ def test_the_menu_opens_the_hotline_page_each_role_may_use(people, client):
         assert f'<a class="tb-nav-link" href="{url}">' in html, role
     page = client.get("/workbench/hotline/overview/").content.decode()  # the supervisor's
     assert "Blind spots" in page and "Take a request" not in page
+
+
+def test_a_ticket_number_already_taken_is_drawn_again(routing, people, monkeypatch):
+    first = _take(people)
+    numbers = iter([first.number, first.number, "123452611289999999"])
+    monkeypatch.setattr(services, "_number", lambda now: next(numbers))
+    second = _take(people, NOISE_ELSEWHERE)
+    assert second.number == "123452611289999999" and Ticket.objects.count() == 2
