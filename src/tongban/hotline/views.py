@@ -129,10 +129,13 @@ def dispatch_queue(request):
         else:
             messages.success(request, _("Ticket %(number)s dispatched.") % {"number": ticket.number})
         return redirect("hotline:dispatch")
+    names = {d.code: d.name_zh for d in MUNICIPAL_DEPARTMENTS}
+    tickets = list(selectors.dispatch_queue().select_related("district", "duplicate_of")[:100])
+    for ticket in tickets:
+        ticket.suggested_name = names.get(ticket.suggested_department, ticket.suggested_department)
+        ticket.topic_name = topic_label(ticket.topic)
     return render(
-        request,
-        "hotline/dispatch.html",
-        {"tickets": selectors.dispatch_queue()[:100], "departments": MUNICIPAL_DEPARTMENTS},
+        request, "hotline/dispatch.html", {"tickets": tickets, "departments": MUNICIPAL_DEPARTMENTS}
     )
 
 
