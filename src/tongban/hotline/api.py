@@ -7,7 +7,7 @@ department for the handling actions, so a department acts only on its own ticket
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -21,6 +21,13 @@ from .models import Ticket
 CITIZEN_CHANNELS = (Ticket.Channel.APP, Ticket.Channel.MINI_PROGRAM, Ticket.Channel.WEB)
 
 
+class AttachmentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
 class TicketSerializer(serializers.Serializer):
     number = serializers.CharField()
     topic = serializers.CharField()
@@ -30,6 +37,7 @@ class TicketSerializer(serializers.Serializer):
     extension = serializers.CharField()
     warning = serializers.CharField()
     answer = serializers.CharField()
+    attachments = serializers.SerializerMethodField()
     channel = serializers.CharField()
     ticket_type = serializers.CharField()
     urgency = serializers.CharField()
@@ -46,6 +54,10 @@ class TicketSerializer(serializers.Serializer):
     satisfaction = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, ticket):
+        return AttachmentSerializer(ticket.attachments.all(), many=True).data
+
 
 class TicketCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
@@ -59,6 +71,9 @@ class TicketCreateSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
     answer = serializers.CharField(required=False, allow_blank=True, default="")
     faq = serializers.UUIDField(required=False, allow_null=True, default=None)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
+    )
 
 
 class MyTicketCreateSerializer(serializers.Serializer):
@@ -72,6 +87,9 @@ class MyTicketCreateSerializer(serializers.Serializer):
     district = serializers.CharField(required=False, allow_blank=True, default="")
     street = serializers.CharField(required=False, allow_blank=True, default="")
     address = serializers.CharField(required=False, allow_blank=True, default="")
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
+    )
 
 
 class TicketActionSerializer(serializers.Serializer):
@@ -123,7 +141,11 @@ class TicketListCreateApi(APIView):
 
     @extend_schema(tags=["hotline"], summary="Tickets I may see", responses=TicketSerializer(many=True))
     def get(self, request):
-        tickets = selectors.tickets_visible_to(request.user).select_related("district", "department")[:200]
+        tickets = (
+            selectors.tickets_visible_to(request.user)
+            .select_related("district", "department", "duplicate_of", "merged_into")
+            .prefetch_related("attachments")[:200]
+        )
         return Response(TicketSerializer(tickets, many=True).data)
 
     @extend_schema(
@@ -146,6 +168,7 @@ class TicketListCreateApi(APIView):
             contact_phone=values["contact_phone"],
             answer=values["answer"],
             faq=values["faq"],
+            attachments=values["attachments"],
         )
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
@@ -161,7 +184,11 @@ class MyTicketsApi(APIView):
 
     @extend_schema(tags=["hotline"], summary="My tickets", responses=TicketSerializer(many=True))
     def get(self, request):
-        tickets = selectors.tickets_of_citizen(request.user).select_related("district", "department")[:200]
+        tickets = (
+            selectors.tickets_of_citizen(request.user)
+            .select_related("district", "department", "duplicate_of", "merged_into")
+            .prefetch_related("attachments")[:200]
+        )
         return Response(TicketSerializer(tickets, many=True).data)
 
     @extend_schema(
@@ -190,6 +217,7 @@ class MyTicketsApi(APIView):
             caller=person,
             contact_name=person.name,
             contact_phone=getattr(person, "phone", "") or "",
+            attachments=values["attachments"],
         )
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 

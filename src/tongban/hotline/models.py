@@ -303,3 +303,24 @@ class SpikeAlert(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.topic} {self.district_id}: {self.count}"
+
+
+class TicketAttachment(models.Model):
+    """A file the caller sent with a ticket (a photo of the problem, a receipt): JPEG, PNG or PDF, checked by
+    its first bytes; served only to staff who may see the ticket, each download audited."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="hotline/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["ticket", "uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.name

@@ -49,6 +49,71 @@ def auto_dispatch_threshold() -> float:
     return float(getattr(settings, "TONGBAN_HOTLINE_AUTO_DISPATCH", 0.6))
 
 
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# The first bytes of each accepted type: what the file is, whatever its name or declared type says.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+)
+
+
+def _sniff(upload) -> tuple[str, str] | None:
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    for signature, content_type, suffix in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type, suffix
+    return None
+
+
+def _attachments_errors(files) -> list[str]:
+    """What is wrong with the attachments, one message a file (named), or none."""
+    errors = []
+    if len(files) > MAX_ATTACHMENTS:
+        errors.append(_("Attach at most %(n)s files.") % {"n": MAX_ATTACHMENTS})
+    for upload in files:
+        name = getattr(upload, "name", "") or "?"
+        size = getattr(upload, "size", 0) or 0
+        if size <= 0:
+            errors.append(_("%(name)s: the file is empty.") % {"name": name})
+        elif size > MAX_ATTACHMENT_BYTES:
+            errors.append(
+                _("%(name)s: the file is larger than %(mb)s MB.")
+                % {"name": name, "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}
+            )
+        elif _sniff(upload) is None:
+            errors.append(_("%(name)s: attach a photo (JPEG, PNG) or a PDF.") % {"name": name})
+    return errors
+
+
+def _attach(ticket, files, now):
+    import hashlib
+    import os
+
+    from django.core.files.base import ContentFile
+
+    from .models import TicketAttachment
+
+    for upload in files:
+        content_type, suffix = _sniff(upload)
+        data = b"".join(upload.chunks())
+        stem = os.path.splitext(os.path.basename(getattr(upload, "name", "") or "file"))[0][:80] or "file"
+        attachment = TicketAttachment(
+            ticket=ticket,
+            name=f"{stem}{suffix}"[:200],
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_at=now,
+        )
+        # A random stored name: the caller's file name is kept for display only.
+        attachment.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
+        attachment.save()
+
+
 def _number(now) -> str:
     return f"12345{calendar.as_local_date(now):%y%m%d}{secrets.randbelow(10**7):07d}"
 
@@ -150,6 +215,7 @@ def ticket_create(
     caller=None,
     answer: str = "",
     faq=None,
+    attachments=(),
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Take a request (受理). A consultation answered at first contact (in the operator's words or with an FAQ
@@ -171,6 +237,9 @@ def ticket_create(
         district, street = _place(district_code, street_code)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    attachments = list(attachments or ())
+    if problems := _attachments_errors(attachments):
+        errors["attachments"] = problems
     if errors:
         raise ValidationError(errors)
     if channel == Ticket.Channel.PHONE:
@@ -239,6 +308,8 @@ def ticket_create(
                 # Below the threshold, or perhaps a duplicate: a dispatcher decides (merge or dispatch).
                 ticket.status = Ticket.Status.DISPATCHING
         _insert_numbered(ticket, now)
+        if attachments:
+            _attach(ticket, attachments, now)
         _step(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())
         if ticket.department_id:
             _step(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dispatch/", views.dispatch_queue, name="dispatch"),
     path("tickets/", views.department_tickets, name="tickets"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<str:number>/attachments/<int:pk>/", views.attachment, name="attachment"),
     path("callbacks/", views.callbacks, name="callbacks"),
     path("faq/", views.faq_list, name="faq"),
     path("faq/new/", views.faq_edit, name="faq-new"),

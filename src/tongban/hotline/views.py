@@ -57,6 +57,7 @@ def console(request):
                 contact_phone=posted.get("contact_phone", ""),
                 answer=posted.get("answer", ""),
                 faq=posted.get("faq") or None,
+                attachments=request.FILES.getlist("attachments"),
             )
         except ValidationError as exc:
             errors = _errors(exc)
@@ -218,6 +219,7 @@ def ticket_detail(request, number):
     context = {
         "ticket": ticket,
         "steps": ticket.steps.all(),
+        "attachments": ticket.attachments.all(),
         "errors": errors,
         "topic": topic_label(ticket.topic),
         "candidates": candidates,
@@ -295,3 +297,29 @@ def faq_edit(request, pk=None):
         "hotline/faq_edit.html",
         {"entry": entry, "values": values, "errors": errors, "departments": MUNICIPAL_DEPARTMENTS},
     )
+
+
+@staff_required
+def attachment(request, number, pk):
+    """A ticket's attachment, for staff who may see the ticket; each download is audited."""
+    from django.http import FileResponse
+
+    from tongban.core.audit import audit_record
+    from tongban.identity.selectors import actor_for
+
+    ticket = selectors.ticket_get_for_user(request.user, number)
+    found = ticket.attachments.filter(pk=pk).first() if ticket is not None else None
+    if found is None:
+        raise Http404(_("No such attachment."))
+    audit_record(
+        actor=actor_for(request.user),
+        action="ticket.attachment_read",
+        subject_type="ticket",
+        subject_id=str(ticket.pk),
+        ticket_id=str(ticket.pk),
+        details={"number": ticket.number, "attachment": found.pk, "name": found.name},
+    )
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Content-Disposition"] = f'inline; filename="{found.pk}{found.name[found.name.rfind(".") :]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -435,3 +435,68 @@ def test_a_ticket_number_already_taken_is_drawn_again(routing, people, monkeypat
     monkeypatch.setattr(services, "_number", lambda now: next(numbers))
     second = _take(people, NOISE_ELSEWHERE)
     assert second.number == "123452611289999999" and Ticket.objects.count() == 2
+
+
+# --- attachments ------------------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(name, data, content_type="image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def test_attachments_are_checked_by_their_bytes_and_nothing_is_written_for_a_bad_one(
+    routing, people, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(ValidationError) as error:
+        _take(
+            people, attachments=[_upload("photo.png", PNG), _upload("evil.png", b"<script>alert(1)</script>")]
+        )
+    assert list(error.value.message_dict) == ["attachments"] and "evil.png" in error.value.messages[0]
+    assert not Ticket.objects.exists()
+    too_many = [_upload(f"p{i}.png", PNG) for i in range(6)]
+    with pytest.raises(ValidationError):
+        _take(people, attachments=too_many)
+    ticket = _take(people, attachments=[_upload("../../工地照片.png", PNG, "application/octet-stream")])
+    stored = ticket.attachments.get()
+    assert stored.name == "工地照片.png" and stored.content_type == "image/png" and stored.size == len(PNG)
+    assert ".." not in stored.file.name and stored.file.read() == PNG
+
+
+def test_attachments_through_the_api_and_who_may_download_them(routing, people, settings, tmp_path, client):
+    settings.MEDIA_ROOT = tmp_path
+    operator = _client(people["operator"])
+    bad = operator.post(
+        "/api/v1/tickets/",
+        {
+            "ticket_type": "complaint",
+            "text": NOISE,
+            "district": "310101",
+            "attachments": [_upload("x.png", b"GIF89a")],
+        },
+        format="multipart",
+    )
+    assert bad.status_code == 400 and "attachments" in bad.json()["errors"] and not Ticket.objects.exists()
+    made = operator.post(
+        "/api/v1/tickets/",
+        {
+            "ticket_type": "complaint",
+            "text": NOISE,
+            "district": "310101",
+            "attachments": [_upload("a.png", PNG)],
+        },
+        format="multipart",
+    )
+    assert made.status_code == 201 and made.json()["attachments"][0]["content_type"] == "image/png"
+    ticket = Ticket.objects.get()
+    url = f"/workbench/hotline/tickets/{ticket.number}/attachments/{ticket.attachments.get().pk}/"
+    login_with_second_factor(client, people["handler"])
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert AuditEntry.objects.filter(action="ticket.attachment_read", ticket_id=str(ticket.pk)).count() == 1
+    login_with_second_factor(client, people["other"])  # another department
+    assert client.get(url).status_code == 404
