@@ -120,6 +120,7 @@ class Ticket(TimeStampedModel):
     # 督办: a supervisor presses the department about this ticket.
     supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
     supervision_note = models.TextField(_("supervision note"), blank=True)
+    supervision_due = models.DateField(_("supervision due"), null=True, blank=True)
     # A complex ticket's extension to 15 working days, asked by the department, decided by a supervisor.
     extension = models.CharField(_("extension"), max_length=10, choices=Extension.choices, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)

@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ from .models import FaqEntry, RoutingCorrection, Ticket, TicketStep
 MAX_TEXT = 10_000
 REOPEN_WORKING_DAYS = 10
 COMPLEX_LIMIT = 15  # working days for a complex ticket, after a supervisor's approval
+RECHECK_LIMIT = 3  # working days for a supervised ticket (督办) and for a reopened one (回访复核)
 # Time limits in working days by type (DOMAIN.md: 1 for consultations and suggestions, 5 for complaints and help
 # requests); urgent and very urgent tickets are due the same working day.
 LIMITS = {
@@ -194,8 +196,11 @@ def _department_for(code: str, district) -> Department | None:
     return Department.objects.filter(code=code).first()
 
 
-def _start_clock(ticket, now):
-    limit = 0 if ticket.urgency != Ticket.Urgency.GENERAL else LIMITS.get(ticket.ticket_type, 5)
+def _start_clock(ticket, now, limit: int | None = None):
+    if ticket.urgency != Ticket.Urgency.GENERAL:
+        limit = 0
+    elif limit is None:
+        limit = LIMITS.get(ticket.ticket_type, 5)
     clock = SLAClock.start(now, limit)
     ticket.limit_days, ticket.clock, ticket.due_date = limit, clock.to_dict(), clock.due_date()
 
@@ -482,9 +487,11 @@ def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
                 % {"n": REOPEN_WORKING_DAYS},
                 code="reopen_too_late",
             )
-        ticket.status, ticket.closed_at = Ticket.Status.DISPATCHED, None
-        _start_clock(ticket, now)
-        ticket.save(update_fields=["status", "closed_at", "limit_days", "clock", "due_date", "updated_at"])
+        ticket.status, ticket.closed_at, ticket.warning = Ticket.Status.DISPATCHED, None, ""
+        _start_clock(ticket, now, limit=RECHECK_LIMIT)
+        ticket.save(
+            update_fields=["status", "closed_at", "warning", "limit_days", "clock", "due_date", "updated_at"]
+        )
         _step(ticket, at=now, kind="reopened", actor=actor, department_id=ticket.department_id, note=reason)
         _record(ticket, actor=actor, action="reopened", details={"reason": reason[:300]})
     return ticket
@@ -547,7 +554,10 @@ def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
         if ticket.status not in Ticket.OPEN:
             raise Conflict(_("Only an open ticket can be supervised."), code="ticket_not_open")
         ticket.supervised_at, ticket.supervision_note = ticket.supervised_at or now, note[:2000]
-        ticket.save(update_fields=["supervised_at", "supervision_note", "updated_at"])
+        # The department answers a supervision within 3 working days (or by its own due date if sooner).
+        due = calendar.add_working_days(now, RECHECK_LIMIT)
+        ticket.supervision_due = min(due, ticket.supervision_due or due)
+        ticket.save(update_fields=["supervised_at", "supervision_note", "supervision_due", "updated_at"])
         _step(ticket, at=now, kind="supervised", actor=actor, department_id=ticket.department_id, note=note)
         _record(
             ticket,
@@ -718,14 +728,19 @@ def ticket_deadlines_check(*, today: dt.date | None = None, actor: Actor | None 
     counts = {"yellow": 0, "red": 0}
     horizon = today + dt.timedelta(days=2)
     candidates = Ticket.objects.filter(
-        status__in=[Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND], due_date__lte=horizon
+        Q(due_date__lte=horizon) | Q(supervision_due__lte=horizon),
+        status__in=[Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND],
     ).exclude(warning="red")
-    for ticket in candidates.only("pk", "number", "status", "clock", "due_date", "warning", "department_id"):
+    fields = ("pk", "number", "status", "clock", "due_date", "supervision_due", "warning", "department_id")
+    for ticket in candidates.only(*fields):
         if not ticket.clock:
             continue
         clock = SLAClock.from_dict(ticket.clock)
         due = clock.due_date()
         warn_on = clock.warning_date()
+        if ticket.supervision_due is not None and (due is None or ticket.supervision_due < due):
+            # A supervision (督办) brings the limit forward: warned on its last day, red after it.
+            due = warn_on = ticket.supervision_due
         level = ""
         if due is not None and today > due:
             level = "red"

@@ -500,3 +500,31 @@ def test_attachments_through_the_api_and_who_may_download_them(routing, people, 
     assert AuditEntry.objects.filter(action="ticket.attachment_read", ticket_id=str(ticket.pk)).count() == 1
     login_with_second_factor(client, people["other"])  # another department
     assert client.get(url).status_code == 404
+
+
+def test_a_supervised_ticket_is_due_within_3_working_days_and_goes_red_after(routing, people):
+    now = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)  # Monday
+    ticket = _take(people, now=now)
+    services.ticket_extension_request(
+        user=people["handler"], ticket=ticket, reason="需要联合执法，协调多个部门", now=now
+    )
+    services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=True, now=now)
+    pressed = services.ticket_supervise(user=people["supervisor"], ticket=ticket, note="三天内回复", now=now)
+    assert pressed.supervision_due == dt.date(2026, 11, 5) and pressed.due_date == dt.date(2026, 11, 23)
+    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 4)) == {"yellow": 0, "red": 0}
+    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 5)) == {"yellow": 1, "red": 0}
+    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 6)) == {"yellow": 0, "red": 1}
+
+
+def test_a_reopened_ticket_gets_3_working_days(routing, people):
+    now = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+    ticket = _take(people, now=now)
+    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY, now=now)
+    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=1, now=now)
+    reopened = services.ticket_reopen(
+        user=people["operator"],
+        ticket=ticket,
+        reason="晚上还在施工",
+        now=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
+    )
+    assert reopened.limit_days == 3 and reopened.due_date == dt.date(2026, 11, 6)
