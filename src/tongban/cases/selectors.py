@@ -126,3 +126,23 @@ def case_awaiting_acceptance(user):
         .select_related("item", "bundle")
         .order_by("submitted_at")
     )
+
+
+def case_reference(number: str) -> dict | None:
+    """What another app may know of a case by its number, without personal data: the number, the service item or
+    bundle code and the lead department's code (the hotline links a ticket about a case); None if unknown."""
+    number = (number or "").replace("\x00", "").strip()[:32]
+    if not number:
+        return None
+    row = (
+        Case.objects.filter(number=number)
+        .values("number", "item__code", "bundle__code", "lead_department__code")
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "number": row["number"],
+        "service_code": row["item__code"] or row["bundle__code"] or "",
+        "lead_department": row["lead_department__code"],
+    }

@@ -37,6 +37,8 @@ class TicketSerializer(serializers.Serializer):
     extension = serializers.CharField()
     warning = serializers.CharField()
     answer = serializers.CharField()
+    case_number = serializers.CharField()
+    service_code = serializers.CharField()
     attachments = serializers.SerializerMethodField()
     channel = serializers.CharField()
     ticket_type = serializers.CharField()
@@ -71,6 +73,9 @@ class TicketCreateSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
     answer = serializers.CharField(required=False, allow_blank=True, default="")
     faq = serializers.UUIDField(required=False, allow_null=True, default=None)
+    case_number = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="a case it is about"
+    )
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
     )
@@ -87,6 +92,9 @@ class MyTicketCreateSerializer(serializers.Serializer):
     district = serializers.CharField(required=False, allow_blank=True, default="")
     street = serializers.CharField(required=False, allow_blank=True, default="")
     address = serializers.CharField(required=False, allow_blank=True, default="")
+    case_number = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="a case it is about"
+    )
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
     )
@@ -169,6 +177,7 @@ class TicketListCreateApi(APIView):
             answer=values["answer"],
             faq=values["faq"],
             attachments=values["attachments"],
+            case_number=values["case_number"],
         )
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
@@ -218,6 +227,7 @@ class MyTicketsApi(APIView):
             contact_name=person.name,
             contact_phone=getattr(person, "phone", "") or "",
             attachments=values["attachments"],
+            case_number=values["case_number"],
         )
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 

@@ -221,6 +221,7 @@ def ticket_create(
     answer: str = "",
     faq=None,
     attachments=(),
+    case_number: str = "",
     now: dt.datetime | None = None,
 ) -> Ticket:
     """Take a request (受理). A consultation answered at first contact (in the operator's words or with an FAQ
@@ -245,6 +246,15 @@ def ticket_create(
     attachments = list(attachments or ())
     if problems := _attachments_errors(attachments):
         errors["attachments"] = problems
+    case = None
+    if (case_number or "").strip():
+        from tongban.cases.selectors import case_reference
+
+        case = case_reference(case_number)
+        if case is None:
+            errors["case_number"] = [
+                _("No case has the number %(number)s.") % {"number": case_number.strip()[:32]}
+            ]
     if errors:
         raise ValidationError(errors)
     if channel == Ticket.Channel.PHONE:
@@ -291,6 +301,8 @@ def ticket_create(
             taken_by=user if getattr(user, "is_authenticated", False) else None,
             topic=topic[:32],
             duplicate_of=duplicate,
+            case_number=case["number"] if case else "",
+            service_code=case["service_code"] if case else "",
             suggested_department=prediction.department,
             suggestion_confidence=round(float(prediction.confidence), 4),
             created_at=now,
@@ -299,7 +311,9 @@ def ticket_create(
         if answered:
             ticket.status, ticket.closed_at, ticket.faq = Ticket.Status.ANSWERED, now, faq
             ticket.answer = answer.strip() or faq.answer
-            ticket.service_code = faq.service_code if faq is not None else ""
+            ticket.service_code = (
+                faq.service_code if faq is not None and faq.service_code else ticket.service_code
+            )
         else:
             department = (
                 _department_for(prediction.department, district)

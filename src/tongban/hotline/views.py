@@ -58,6 +58,7 @@ def console(request):
                 answer=posted.get("answer", ""),
                 faq=posted.get("faq") or None,
                 attachments=request.FILES.getlist("attachments"),
+                case_number=posted.get("case_number", ""),
             )
         except ValidationError as exc:
             errors = _errors(exc)

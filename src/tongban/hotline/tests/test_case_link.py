@@ -1,0 +1,33 @@
+"""A ticket about a case links it by number (and its service), an unknown number is a field error."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tongban.cases import services as cases
+from tongban.cases.tests.fixtures import handlers, newborn, newborn_files, newborn_form, parent  # noqa: F401
+from tongban.hotline import services
+from tongban.hotline.models import Ticket
+from tongban.hotline.tests.test_loop_more import people, routing  # noqa: F401
+
+
+def test_a_complaint_about_a_case_links_it(routing, people, parent, newborn, handlers):  # noqa: F811
+    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    ticket = services.ticket_create(
+        user=people["operator"],
+        channel="phone",
+        ticket_type="complaint",
+        text="出生一件事提交三天了还没有人处理",
+        district_code="310101",
+        case_number=f" {case.number} ",
+    )
+    assert ticket.case_number == case.number and ticket.service_code == newborn.code
+    with pytest.raises(ValidationError) as error:
+        services.ticket_create(
+            user=people["operator"],
+            channel="phone",
+            ticket_type="complaint",
+            text="我的办件一直没有结果",
+            case_number="NO-SUCH-CASE",
+        )
+    assert list(error.value.message_dict) == ["case_number"]
+    assert Ticket.objects.count() == 1
