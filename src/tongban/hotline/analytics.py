@@ -32,8 +32,7 @@ from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.identity.models import AdminUnit, Department
-from tongban.identity.permissions import ROLES, has_permission
-from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
+from tongban.identity.permissions import permission_scope
 
 from .corpus import topic_label
 from .models import SpikeAlert, Ticket
@@ -95,24 +94,9 @@ GENERIC_WORDS = frozenset(
 
 
 def analytics_scope(user, perm: str = "supervision.view") -> frozenset | None:
-    """The ids of the departments whose tickets ``user`` may count with ``perm``: None for the whole city.
-
-    The same rule as supervision's ``department_scope`` (the hotline does not import supervision): a city-wide
-    role holding ``perm`` or a superuser counts everything; a department role its own department and, for a
-    ``.view`` permission, a municipal head also the district branches. An empty set means nothing.
-    """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
-    if user.is_superuser:
-        return None
-    for code in roles_for(user):
-        role = ROLES.get(code)
-        if role is not None and role.scope == "city" and perm in role.permissions:
-            return None
-    staff = staff_for(user)
-    if staff is None or not has_permission(user, perm, department=staff.department_id):
-        return frozenset()
-    return department_scope_ids(staff, read_only=perm.endswith(".view"))
+    """The ids of the departments whose tickets ``user`` may count with ``perm``: None for the whole city (the
+    rule of ``identity.permissions.permission_scope``, which supervision's pages use too)."""
+    return permission_scope(user, perm)
 
 
 def _start_of(day: dt.date) -> dt.datetime:

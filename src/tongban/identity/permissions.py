@@ -231,6 +231,27 @@ def has_permission(user, perm, *, department=None, owner=None):
     return False
 
 
+def permission_scope(user, perm: str) -> frozenset | None:
+    """The ids of the departments whose work ``user`` may see with ``perm``: None for every department.
+
+    A city-wide role holding ``perm`` (or a superuser) sees all; a department role its own department and, for a
+    ``.view`` permission, a municipal head also the district branches. An empty set means nothing. Supervision's
+    pages and the hotline's analytics both filter by it.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    for code in roles_for(user):
+        role = ROLES.get(code)
+        if role is not None and role.scope == "city" and perm in role.permissions:
+            return None
+    staff = staff_for(user)
+    if staff is None or not has_permission(user, perm, department=staff.department_id):
+        return frozenset()
+    return department_scope_ids(staff, read_only=perm.endswith(".view"))
+
+
 def _department_label(department):
     if department is None:
         return ""

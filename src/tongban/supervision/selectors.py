@@ -18,8 +18,7 @@ from django.db.models.functions import TruncDate
 from tongban.cases.models import Case
 from tongban.core import calendar
 from tongban.identity.models import Department
-from tongban.identity.permissions import ROLES, has_permission
-from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
+from tongban.identity.permissions import permission_scope
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import tasks_for_supervision
 
@@ -29,23 +28,9 @@ COMPLIANCE_DAYS = 30
 
 
 def department_scope(user, perm: str = "supervision.view") -> frozenset | None:
-    """The ids of the departments ``user`` may watch with ``perm``: None for every department.
-
-    A city-wide role holding ``perm`` (or a superuser) watches all; a department role its own department
-    (and, for ``.view`` permissions, a municipal head the branches). An empty set means nothing.
-    """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
-    if user.is_superuser:
-        return None
-    for code in roles_for(user):
-        role = ROLES.get(code)
-        if role is not None and role.scope == "city" and perm in role.permissions:
-            return None
-    staff = staff_for(user)
-    if staff is None or not has_permission(user, perm, department=staff.department_id):
-        return frozenset()
-    return department_scope_ids(staff, read_only=perm.endswith(".view"))
+    """The ids of the departments ``user`` may watch with ``perm``: None for every department (see
+    ``identity.permissions.permission_scope``)."""
+    return permission_scope(user, perm)
 
 
 def _in_scope(query, scope, field: str = "department_id"):

@@ -10,11 +10,8 @@ Needs Debian's Chromium (skips without it, fails without it under ``TONGBAN_STRI
 import re
 
 import pytest
-from django.db import connections
 
-from tongban.browser import find_chromium
-from tongban.cases.tests.test_browser_newborn import CHROMIUM_ARGS, _context
-from tongban.conftest import require_service
+from tongban.cases.tests.test_browser_newborn import _context, browser  # noqa: F401
 from tongban.core.audit import SYSTEM
 from tongban.hotline.models import Ticket
 from tongban.identity import services as identity
@@ -28,35 +25,19 @@ NOISE_AGAIN = "南京东路那个工地半夜还在施工，吵得睡不着，�
 REPLY = "已到南京东路工地现场检查，责令停止夜间施工，城管队员将连续三晚巡查噪音。"
 
 
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            connections.close_all()
-            browser.close()
-
-
 def _staff(username, department, roles):
     user = identity.user_create(actor=SYSTEM, username=username, password=None, check_password=False)
     identity.staff_create(actor=SYSTEM, user=user, department=department_get(department), roles=roles)
     return user
 
 
-def _page(browser, live_server, user):
+def _page(chromium, live_server, user):
     from django.test import Client
 
     from tongban.portal.tests.fixtures import login_with_second_factor
 
     client = login_with_second_factor(Client(), user)
-    return _context(browser, live_server, session=client.cookies["sessionid"].value).new_page()
+    return _context(chromium, live_server, session=client.cookies["sessionid"].value).new_page()
 
 
 def _take(page, live_server, text, *, expect_similar=False):
@@ -76,7 +57,7 @@ def _take(page, live_server, text, *, expect_similar=False):
     return re.search(r"\d{18}", page.locator(".alert-success").inner_text()).group(0)
 
 
-def test_a_complaint_travels_the_whole_loop(browser, live_server):
+def test_a_complaint_travels_the_whole_loop(browser, live_server):  # noqa: F811
     from playwright.sync_api import expect
 
     identity.departments_ensure(actor=SYSTEM)
