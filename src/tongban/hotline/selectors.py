@@ -71,6 +71,7 @@ def callbacks_due():
 
 DUPLICATE_DAYS = 30
 DUPLICATE_SCAN = 200
+NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
 SAME_PLACE_OVERLAP = 0.3
@@ -149,10 +150,18 @@ def duplicate_candidates(
         query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
     if exclude is not None:
         query = query.exclude(pk=exclude)
+    here = places(f"{address} {text}")
+    if here:
+        # Only tickets that name one of the same places can be about the same place: the database picks them out
+        # of the district's and topic's index range, so the comparisons below stay few however full the city is.
+        named = Q()
+        for place in sorted(here):
+            named |= Q(text__contains=place) | Q(address__contains=place)
+        query = query.filter(named)
     scored = []
-    mine = (places(f"{address} {text}"), _bigrams(text))
+    mine = (here, _bigrams(text))
     fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
-    for ticket in query.order_by("-created_at").only(*fields)[:DUPLICATE_SCAN]:
+    for ticket in query.order_by("-created_at").only(*fields)[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
         score = duplicate_score(text, address, ticket, _mine=mine)
         if score:
             scored.append((ticket, score))

@@ -99,6 +99,7 @@ def _attach(ticket, files, now):
 
     from .models import TicketAttachment
 
+    made = []
     for upload in files:
         content_type, suffix = _sniff(upload)
         data = b"".join(upload.chunks())
@@ -114,6 +115,8 @@ def _attach(ticket, files, now):
         # A random stored name: the caller's file name is kept for display only.
         attachment.file.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
         attachment.save()
+        made.append(attachment)
+    return made
 
 
 def _number(now) -> str:
@@ -189,11 +192,9 @@ def _place(district_code: str, street_code: str):
 
 def _department_for(code: str, district) -> Department | None:
     """The department that handles a ticket: its branch in the ticket's district when it has one."""
-    if district is not None:
-        branch = Department.objects.filter(code=branch_code(code, district.code)).first()
-        if branch is not None:
-            return branch
-    return Department.objects.filter(code=code).first()
+    codes = [branch_code(code, district.code), code] if district is not None else [code]
+    found = {d.code: d for d in Department.objects.filter(code__in=codes)}  # one query for both
+    return next((found[c] for c in codes if c in found), None)
 
 
 def _start_clock(ticket, now, limit: int | None = None):
@@ -327,8 +328,14 @@ def ticket_create(
                 # Below the threshold, or perhaps a duplicate: a dispatcher decides (merge or dispatch).
                 ticket.status = Ticket.Status.DISPATCHING
         _insert_numbered(ticket, now)
-        if attachments:
-            _attach(ticket, attachments, now)
+        # A new ticket's attachments are the ones just stored: kept as its prefetched list, so that showing the
+        # ticket does not read them back.
+        stored = ticket.attachments.all()
+        stored._result_cache, stored._prefetch_done = (
+            (_attach(ticket, attachments, now) if attachments else []),
+            True,
+        )
+        ticket._prefetched_objects_cache = {"attachments": stored}
         _step(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())
         if ticket.department_id:
             _step(

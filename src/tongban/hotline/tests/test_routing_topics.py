@@ -27,10 +27,18 @@ def test_each_prediction_names_a_known_topic_of_its_department(model):
     assert topic_label("") == "" and topic_label("x-unknown") == "x-unknown"
 
 
-def test_stacked_features_equal_the_feature_union(model):
-    texts = [row["text"] for row in corpus_load(split="test")[:50]]
+def test_the_fast_path_equals_sklearn(model):
+    """The hand-stacked TF-IDF features and the softmax give what sklearn's own transform and predict_proba give."""
+    import numpy as np
+
+    texts = [row["text"] for row in corpus_load(split="test")[:50]] + ["", "。。。", "x" * 200]
     union = model.pipeline.named_steps["features"].transform(texts)
-    assert abs(union - routing._features(model.pipeline, texts)).max() == 0
+    assert abs(union - routing._features(model.pipeline, texts)).max() < 1e-12
+    classifier = model.pipeline.named_steps["classifier"]
+    expected = classifier.predict_proba(union)
+    assert np.allclose(routing._softmax_scores(classifier, union), expected, atol=1e-12)
+    assert list(model.topics.predict(union)) == [p.topic for p in routing.predict(model, texts)]
+    assert [p.department for p in routing.predict(model, texts)] == list(model.pipeline.predict(texts))
 
 
 def test_a_model_saved_before_topics_still_loads_and_predicts_no_topic(model, tmp_path):
