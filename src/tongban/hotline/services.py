@@ -28,7 +28,7 @@ from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Department
 from tongban.identity.permissions import require_permission
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_for, person_for
 
 from .models import FaqEntry, RoutingCorrection, Ticket, TicketStep
 
@@ -495,7 +495,9 @@ def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     """An unsatisfied citizen reopens a closed ticket within 10 working days; it goes back to its department."""
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say what is still wrong.")]})
-    require_permission(user, "ticket.callback")
+    # The call-back staff reopen on the caller's word; the caller may reopen their own ticket themselves.
+    if ticket.caller_id is None or ticket.caller != person_for(user):
+        require_permission(user, "ticket.callback")
     now = now or timezone.now()
     actor = actor_for(user)
     with transaction.atomic():
