@@ -487,7 +487,17 @@ def ticket_callback(*, user, ticket: Ticket, satisfaction: int, note: str = "", 
         ticket.satisfaction, ticket.status, ticket.closed_at = satisfaction, Ticket.Status.CLOSED, now
         ticket.save(update_fields=["satisfaction", "status", "closed_at", "updated_at"])
         _step(ticket, at=now, kind="called_back", actor=actor, note=f"{satisfaction}/5 {note}".strip())
-        _record(ticket, actor=actor, action="closed", details={"satisfaction": satisfaction})
+        # Supervision opens a rectification for the handling department when the caller is not satisfied (1–2).
+        _record(
+            ticket,
+            actor=actor,
+            action="closed",
+            details={
+                "satisfaction": satisfaction,
+                "note": (note or "")[:300],
+                "department": str(ticket.department_id) if ticket.department_id else None,
+            },
+        )
     return ticket
 
 

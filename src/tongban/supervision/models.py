@@ -64,10 +64,20 @@ class Rectification(TimeStampedModel):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    case_id = models.UUIDField(_("case"), db_index=True)
+    class SubjectType(models.TextChoices):
+        CASE = "case", _("Case")
+        TICKET = "ticket", _("Ticket")
+
+    subject_type = models.CharField(
+        _("subject type"), max_length=6, choices=SubjectType.choices, default=SubjectType.CASE
+    )
+    # A ticket's rectification keeps the ticket's number in ``case_number`` and has no ``case_id``.
+    case_id = models.UUIDField(_("case"), null=True, blank=True, db_index=True)
     case_number = models.CharField(_("case number"), max_length=32)
     # evaluation.Rating by id only: evaluation depends on supervision, never the reverse.
     rating_id = models.UUIDField(_("rating"), null=True, blank=True)
+    # For a ticket: the ``ticket.closed`` event that carried the bad satisfaction (a replay finds it).
+    event_id = models.UUIDField(_("event"), null=True, blank=True)
     department = models.ForeignKey(
         Department, verbose_name=_("responsible department"), on_delete=models.PROTECT, related_name="+"
     )
@@ -92,6 +102,11 @@ class Rectification(TimeStampedModel):
                 fields=["rating_id"],
                 condition=models.Q(rating_id__isnull=False),
                 name="supervision_rectification_one_per_rating",
+            ),
+            models.UniqueConstraint(
+                fields=["event_id"],
+                condition=models.Q(event_id__isnull=False),
+                name="supervision_rectification_one_per_event",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="open") | models.Q(closed_at__isnull=False),

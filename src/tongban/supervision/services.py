@@ -219,26 +219,24 @@ def deadlines_check(
 def _rectification_payload(rectification: Rectification) -> dict:
     return {
         "rectification": str(rectification.pk),
-        "case": str(rectification.case_id),
+        "subject_type": rectification.subject_type,
+        "case": str(rectification.case_id) if rectification.case_id else None,
         "number": rectification.case_number,
         "department": rectification.department_id,
     }
 
 
-@transaction.atomic
-def rectification_open(
-    *, actor: Actor, case, rating_id=None, reason: str = "", now: dt.datetime | None = None
-) -> Rectification:
-    """Open a rectification for the case's lead department (谁办理谁负责), due in 5 working days."""
-    now = now or timezone.now()
+def _rectification_subject(rectification: Rectification) -> dict:
+    """The audit entry's link: the case, or for a ticket's rectification nothing more than its number (in the
+    details); the ticket's id is not kept on the rectification."""
+    return {"case_id": str(rectification.case_id)} if rectification.case_id else {}
+
+
+def _rectification_create(*, actor: Actor, now, subject: dict, **fields) -> Rectification:
     rectification = Rectification(
-        case_id=case.pk,
-        case_number=case.number,
-        rating_id=rating_id,
-        department_id=case.lead_department_id,
-        reason=(reason or "").strip(),
         due_date=calendar.add_working_days(calendar.as_local_date(now), RECTIFICATION_WORKING_DAYS),
         status=Rectification.Status.OPEN,
+        **fields,
     )
     rectification.full_clean()
     rectification.save(force_insert=True)
@@ -247,10 +245,11 @@ def rectification_open(
         action="rectification.opened",
         subject_type="rectification",
         subject_id=str(rectification.pk),
-        case_id=str(case.pk),
+        **subject,
         details={
-            "rating": str(rating_id) if rating_id else None,
-            "department": case.lead_department_id,
+            "rating": str(fields.get("rating_id")) if fields.get("rating_id") else None,
+            "number": rectification.case_number,
+            "department": rectification.department_id,
             "due": rectification.due_date.isoformat(),
         },
     )
@@ -261,6 +260,43 @@ def rectification_open(
         subject_id=rectification.pk,
     )
     return rectification
+
+
+@transaction.atomic
+def rectification_open(
+    *, actor: Actor, case, rating_id=None, reason: str = "", now: dt.datetime | None = None
+) -> Rectification:
+    """Open a rectification for the case's lead department (谁办理谁负责), due in 5 working days."""
+    return _rectification_create(
+        actor=actor,
+        now=now or timezone.now(),
+        subject={"case_id": str(case.pk)},
+        case_id=case.pk,
+        case_number=case.number,
+        rating_id=rating_id,
+        department_id=case.lead_department_id,
+        reason=(reason or "").strip(),
+    )
+
+
+@transaction.atomic
+def ticket_rectification_open(
+    *, actor: Actor, ticket_id, number: str, department_id, event_id, reason: str = "", now=None
+) -> Rectification | None:
+    """Open a rectification for the department that handled a 12345 ticket whose caller was not satisfied, once per
+    closing (``event_id``: the ``ticket.closed`` event); None when that closing already has one."""
+    if Rectification.objects.filter(event_id=event_id).exists():
+        return None
+    return _rectification_create(
+        actor=actor,
+        now=now or timezone.now(),
+        subject={"ticket_id": str(ticket_id)},
+        subject_type=Rectification.SubjectType.TICKET,
+        case_number=number[:32],
+        event_id=event_id,
+        department_id=department_id,
+        reason=(reason or "").strip(),
+    )
 
 
 def _text(value: str, field: str, message: str) -> str:
@@ -291,7 +327,7 @@ def rectification_respond(
             action="rectification.responded",
             subject_type="rectification",
             subject_id=str(rectification.pk),
-            case_id=str(rectification.case_id),
+            **_rectification_subject(rectification),
         )
         event_emit(
             "rectification.responded",
@@ -327,7 +363,7 @@ def rectification_close(
             action="rectification.closed",
             subject_type="rectification",
             subject_id=str(rectification.pk),
-            case_id=str(rectification.case_id),
+            **_rectification_subject(rectification),
             details={"late": late},
         )
         event_emit(

@@ -130,7 +130,7 @@ def rectification_close(request, pk):
             resolution=request.POST.get("resolution", ""),
             request=request,
         ),
-        _("The rectification of case %(number)s is closed.") % {"number": rectification.case_number},
+        _("The rectification of %(number)s is closed.") % {"number": rectification.case_number},
     )
 
 
@@ -146,5 +146,5 @@ def rectification_respond(request, pk):
             response=request.POST.get("response", ""),
             request=request,
         ),
-        _("Your response on case %(number)s is recorded.") % {"number": rectification.case_number},
+        _("Your response on %(number)s is recorded.") % {"number": rectification.case_number},
     )

@@ -528,3 +528,27 @@ def test_a_reopened_ticket_gets_3_working_days(routing, people):
         now=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
     )
     assert reopened.limit_days == 3 and reopened.due_date == dt.date(2026, 11, 6)
+
+
+def test_an_unsatisfied_caller_opens_a_rectification_for_the_department_once(routing, people, client):
+    from tongban.supervision.models import Rectification
+
+    ticket = _take(people)
+    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY)
+    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=2, note="还是很吵")
+    event_deliver()
+    event_deliver()
+    rectification = Rectification.objects.get()
+    assert rectification.subject_type == "ticket" and rectification.case_number == ticket.number
+    assert rectification.department_id == ticket.department_id and rectification.case_id is None
+    assert "2/5" in rectification.reason and "还是很吵" in rectification.reason
+    login_with_second_factor(client, people["supervisor"])
+    client.cookies["django_language"] = "en"
+    page = client.get("/workbench/supervision/rectifications/").content.decode()
+    assert ticket.number in page and "12345 ticket" in page
+    # A satisfied caller, after a reopening, opens none.
+    services.ticket_reopen(user=people["operator"], ticket=ticket, reason="还是很吵")
+    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY)
+    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=4)
+    event_deliver()
+    assert Rectification.objects.count() == 1
