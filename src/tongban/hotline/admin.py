@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.identity.selectors import actor_for
 
-from .models import FaqEntry, Open311Client
+from .models import FaqEntry, Open311Client, RoutingCorrection, SpikeAlert
 from .open311 import open311_client_create
 
 
@@ -87,3 +87,31 @@ class FaqEntryAdmin(admin.ModelAdmin):
             active=obj.active,
         )
         obj.pk, obj._state.adding = saved.pk, False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the services only; the back office reads."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoutingCorrection)
+class RoutingCorrectionAdmin(_ReadOnly):
+    """The dispatchers' corrections of the routing, which ``tongban hotline train`` learns from."""
+
+    list_display = ["at", "suggested", "department", "ticket"]
+    list_filter = ["department", "suggested"]
+    search_fields = ["text"]
+
+
+@admin.register(SpikeAlert)
+class SpikeAlertAdmin(_ReadOnly):
+    list_display = ["day", "topic", "district", "count", "baseline", "raised_at"]
+    list_filter = ["topic", "district"]

@@ -76,3 +76,31 @@ def test_the_command_exits_1_on_bad_rows_and_a_dry_run_writes_nothing(city, tmp_
     (tmp_path / "not.xlsx").write_text("not a workbook")
     with pytest.raises(CommandError, match="not an Excel workbook"):
         call_command("hotline", "faq-import", str(tmp_path / "not.xlsx"))
+
+
+def test_the_back_office_reads_corrections_and_spikes(city, client):
+    from tongban.identity.tests.factories import UserFactory, login_verified
+
+    login_verified(client, UserFactory(username="root", is_staff=True, is_superuser=True))
+    for url in (
+        "/admin/hotline/routingcorrection/",
+        "/admin/hotline/spikealert/",
+        "/admin/hotline/faqentry/add/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/hotline/spikealert/add/").status_code == 403
+    response = client.post(
+        "/admin/hotline/faqentry/add/", {"question": "居住证怎么办理？", "answer": "短", "active": "on"}
+    )
+    assert (
+        response.status_code == 200 and not FaqEntry.objects.exists()
+    )  # the service's check, as a form error
+    response = client.post(
+        "/admin/hotline/faqentry/add/",
+        {
+            "question": "居住证怎么办理？",
+            "answer": "到社区事务受理服务中心登记，满半年可申领。",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302 and "居住证" in FaqEntry.objects.get().search_text
