@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.models import Bundle, ServiceObject
-from tongban.core.exceptions import Conflict
+from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.selectors import (
     department_get,
     needs_second_factor,
@@ -233,6 +233,10 @@ def apply(request, kind: str, code: str):
                 )
             except ValidationError as exc:
                 errors = _error_dict(exc)
+            except (
+                DomainError
+            ) as exc:  # e.g. a process that cannot start now: said on the form, nothing written
+                errors = {"__all__": [str(exc)]}
             else:
                 messages.success(
                     request,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tongban.core.exceptions import Conflict
-from tongban.identity.permissions import has_permission, staff_required
+from tongban.identity.permissions import has_permission, second_factor_required, staff_required
 from tongban.identity.selectors import actor_for, person_for, staff_for
 
 from . import selectors, services
@@ -42,6 +42,7 @@ def resource_catalogue(request):
 
 
 @login_required
+@second_factor_required
 def data_uses(request):
     """Who used my data: every lookup of the signed-in person's data, newest first, allowed or refused."""
     person = person_for(request.user)

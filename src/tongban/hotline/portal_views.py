@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import AdminUnit
-from tongban.identity.permissions import require_permission
+from tongban.identity.permissions import require_permission, second_factor_required
 from tongban.identity.selectors import person_for
 
 from . import selectors, services
@@ -32,6 +32,7 @@ def _resident(request):
 
 
 @login_required
+@second_factor_required
 def my_tickets(request):
     _resident(request)
     return render(
@@ -40,6 +41,7 @@ def my_tickets(request):
 
 
 @login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request):
     person = _resident(request)
@@ -80,6 +82,7 @@ def ticket_new(request):
 
 
 @login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def my_ticket(request, number):
     _resident(request)

@@ -360,6 +360,21 @@ def staff_required(view=None, *, permission=None, department=None):
     return decorator(view) if view is not None else decorator
 
 
+def second_factor_required(view_func):
+    """Decorate a portal page a staff member may also open as a resident (their own data): staff who have not
+    given their TOTP code this session go to the code page first; residents pass. Put under ``login_required``."""
+
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and is_staff_user(user) and not user.is_verified():
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('identity:otp-verify')}?{query}")
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
 class PermissionRequiredMixin:
     """Class-based view policy: ``required_permission`` (and ``get_permission_department``/``_owner``)."""
 

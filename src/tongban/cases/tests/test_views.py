@@ -466,3 +466,16 @@ def test_the_timeline_reads_in_the_visitors_language_whoever_wrote_it(client, pa
     html = client.get(reverse("cases:detail", args=[case.number])).content.decode()
     assert "Submitted online" in html
     assert "Accepted; due by" in html
+
+
+def test_a_domain_refusal_at_submission_is_shown_on_the_form_not_a_500(client, parent, newborn, monkeypatch):
+    from tongban.core.exceptions import Conflict
+
+    def refuse(**kwargs):
+        raise Conflict("The process cannot start now.", code="process_unavailable")
+
+    monkeypatch.setattr(services, "case_submit", refuse)
+    client.force_login(parent)
+    response = client.post(APPLY_URL, _post_data())
+    assert response.status_code == 200 and "The process cannot start now." in response.content.decode()
+    assert not Case.objects.exists()

@@ -167,3 +167,11 @@ def test_the_back_office_reads_and_decides_through_the_services(client, test_res
     client.post(url, {"action": "refuse", "_selected_action": [grant.pk], "confirm": "1", "reason": "不必要"})
     grant.refresh_from_db()
     assert grant.status == "refused" and grant.reason == "不必要"
+
+
+def test_staff_see_their_own_data_uses_only_after_the_second_factor(client, health_steward):
+    client.force_login(health_steward)  # a password, no TOTP code yet
+    response = client.get(reverse("exchange:uses"))
+    assert response.status_code == 302 and reverse("identity:otp-verify") in response["Location"]
+    login_with_second_factor(client, health_steward)
+    assert client.get(reverse("exchange:uses")).status_code == 200

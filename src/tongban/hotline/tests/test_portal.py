@@ -45,5 +45,13 @@ def test_a_resident_sees_only_their_own_tickets_and_staff_are_sent_away(routing,
     assert other.number not in client.get("/12345/").content.decode()
     client.logout()
     assert client.get("/12345/").status_code == 302  # to the login page
-    client.force_login(people["operator"])
+    from tongban.portal.tests.fixtures import login_with_second_factor
+
+    login_with_second_factor(client, people["operator"])  # staff, verified, but no resident record
     assert client.get("/12345/new/").status_code == 403
+
+
+def test_staff_who_are_residents_give_their_second_factor_first(people, client):  # noqa: F811
+    client.force_login(people["operator"])
+    response = client.get("/12345/")
+    assert response.status_code == 302 and "/accounts/" in response["Location"]
