@@ -159,6 +159,11 @@ def _record(ticket, *, actor: Actor, action: str, details: dict | None = None):
     )
 
 
+def _plain(value, limit: int) -> str:
+    """A short free-text field as stored: NUL bytes dropped (PostgreSQL refuses them), trimmed, cut to its column."""
+    return (value or "").replace("\x00", "").strip()[:limit]
+
+
 def _clean_text(text) -> str:
     value = (text or "").replace("\x00", "").strip()
     if not value:
@@ -264,7 +269,8 @@ def ticket_create(
         faq = FaqEntry.objects.filter(pk=faq, active=True).first() if _is_uuid(faq) else None
         if faq is None:
             raise ValidationError({"faq": [_("Unknown FAQ entry.")]})
-    answered = ticket_type == Ticket.Type.CONSULT and bool(answer.strip() or faq is not None)
+    answer = _plain(answer, MAX_TEXT)
+    answered = ticket_type == Ticket.Type.CONSULT and bool(answer or faq is not None)
     now = now or timezone.now()
     actor = actor_for(user)
     from .routing import classify
@@ -295,10 +301,10 @@ def ticket_create(
             text=text,
             district=district,
             street=street,
-            address=address[:200],
+            address=_plain(address, 200),
             caller=caller,
-            contact_name=contact_name[:64],
-            contact_phone=contact_phone[:20],
+            contact_name=_plain(contact_name, 64),
+            contact_phone=_plain(contact_phone, 20),
             taken_by=user if getattr(user, "is_authenticated", False) else None,
             topic=topic[:32],
             duplicate_of=duplicate,
@@ -311,7 +317,7 @@ def ticket_create(
         )
         if answered:
             ticket.status, ticket.closed_at, ticket.faq = Ticket.Status.ANSWERED, now, faq
-            ticket.answer = answer.strip() or faq.answer
+            ticket.answer = answer or faq.answer
             ticket.service_code = (
                 faq.service_code if faq is not None and faq.service_code else ticket.service_code
             )
@@ -401,7 +407,8 @@ def _require_handler(user, ticket):
 
 def ticket_return(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     """The department says the ticket is not theirs (退单), with the reason; it goes back to the dispatchers."""
-    if not (reason or "").strip():
+    reason = _plain(reason, 2000)
+    if not reason:
         raise ValidationError({"reason": [_("Say why the ticket is not for your department.")]})
     _require_handler(user, ticket)
     now = now or timezone.now()
@@ -443,7 +450,7 @@ def _addresses(reply: str, text: str) -> bool:
 
 def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
     """The department's reply (回复): not empty, not a bare formula, and about the request."""
-    reply = (reply or "").strip()
+    reply = _plain(reply, MAX_TEXT)
     if len(reply) < 15:
         raise ValidationError(
             {"reply": [_("Write a reply of at least 15 characters that answers the request.")]}
@@ -475,6 +482,7 @@ def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
 
 def ticket_callback(*, user, ticket: Ticket, satisfaction: int, note: str = "", now=None) -> Ticket:
     """The platform calls the citizen back (回访) and records their satisfaction (1–5); the ticket closes."""
+    note = _plain(note, 2000)
     require_permission(user, "ticket.callback")
     if satisfaction not in (1, 2, 3, 4, 5):
         raise ValidationError({"satisfaction": [_("Choose a satisfaction from 1 to 5.")]})
@@ -503,7 +511,8 @@ def ticket_callback(*, user, ticket: Ticket, satisfaction: int, note: str = "", 
 
 def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     """An unsatisfied citizen reopens a closed ticket within 10 working days; it goes back to its department."""
-    if not (reason or "").strip():
+    reason = _plain(reason, 2000)
+    if not reason:
         raise ValidationError({"reason": [_("Say what is still wrong.")]})
     # The call-back staff reopen on the caller's word; the caller may reopen their own ticket themselves.
     if ticket.caller_id is None or ticket.caller != person_for(user):
@@ -576,7 +585,7 @@ def ticket_not_duplicate(*, user, ticket: Ticket, now=None) -> Ticket:
 
 def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
     """A supervisor presses the department about an open ticket (督办), saying what is expected."""
-    note = (note or "").strip()
+    note = _plain(note, 2000)
     if not note:
         raise ValidationError({"note": [_("Say what the department must do.")]})
     require_permission(user, "supervision.warn")
@@ -603,7 +612,7 @@ def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
 
 def ticket_extension_request(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     """The department asks to treat the ticket as a complex case (15 working days), with the reason."""
-    reason = (reason or "").strip()
+    reason = _plain(reason, 2000)
     if len(reason) < 10:
         raise ValidationError({"reason": [_("Explain in a sentence why the ticket needs more time.")]})
     _require_handler(user, ticket)
@@ -634,7 +643,7 @@ def ticket_extension_request(*, user, ticket: Ticket, reason: str, now=None) -> 
 def ticket_extension_decide(*, user, ticket: Ticket, approve: bool, note: str = "", now=None) -> Ticket:
     """A supervisor approves the extension (the limit becomes 15 working days from the start, the warnings start
     over) or refuses it with a reason (the limit stays)."""
-    note = (note or "").strip()
+    note = _plain(note, 2000)
     if not approve and not note:
         raise ValidationError({"note": [_("Say why the extension is refused.")]})
     require_permission(user, "supervision.warn")
@@ -707,11 +716,11 @@ def faq_save(
     if user is not None or actor is None:
         require_permission(user, "faq.edit")
         actor = actor_for(user)
-    question, answer = (question or "").strip(), (answer or "").strip()
+    question, answer = _plain(question, 10_000), _plain(answer, 10_000)
     keywords, department, service_code = (
-        (keywords or "").strip(),
-        (department or "").strip(),
-        (service_code or "").strip(),
+        _plain(keywords, 1000),
+        _plain(department, 64),
+        _plain(service_code, 64),
     )
     errors = faq_errors(
         question=question,

@@ -552,3 +552,17 @@ def test_an_unsatisfied_caller_opens_a_rectification_for_the_department_once(rou
     services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=4)
     event_deliver()
     assert Rectification.objects.count() == 1
+
+
+def test_nul_bytes_in_any_field_are_dropped_not_a_database_error(routing, people):
+    ticket = _take(
+        people,
+        address="南京\x00东路",
+        contact_name="李\x00明",
+        contact_phone="138\x0012345678",
+    )
+    assert (ticket.address, ticket.contact_name, ticket.contact_phone) == ("南京东路", "李明", "13812345678")
+    services.ticket_return(user=people["handler"], ticket=ticket, reason="不是\x00我们的")
+    assert ticket.steps.get(kind="returned").note == "不是我们的"
+    consult = _take(people, "孩子出生证明在哪里办", ticket_type="consult", answer="到医院\x00办理")
+    assert consult.answer == "到医院办理"
