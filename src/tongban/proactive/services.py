@@ -523,33 +523,34 @@ def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=Non
     from tongban.cases.services import case_submit
 
     _require_recipient(user, offer)
-    if offer.status == Offer.Status.ACCEPTED:
-        return offer
-    if offer.status != Offer.Status.OFFERED:
-        raise Conflict(_("This offer can no longer be accepted."))
-    service = service_resolve(offer.service)
-    if service is None:
-        raise Conflict(_("The service of this offer is no longer available."))
-    properties = set((service.form_schema or {}).get("properties", {}))
-    data = dict(offer.prefilled)
-    data.update({k: v for k, v in (form_data or {}).items() if k in properties and v not in (None, "")})
-    case = case_submit(
-        user=user,
-        service=service,
-        form_data=data,
-        files=files or {},
-        applicant_person=offer.person,
-        applicant_organisation=offer.organisation,
-        idempotency_key=f"offer-{offer.pk}",
-    )
+    # The offer is locked and checked first, and the case submitted in the same transaction: an offer that expired
+    # or was declined meanwhile gives a Conflict and no case.
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
-        if locked.status == Offer.Status.OFFERED:
-            locked.status = Offer.Status.ACCEPTED
-            locked.case_id = case.pk
-            locked.decided_at = now or timezone.now()
-            locked.save(update_fields=["status", "case_id", "decided_at", "updated_at"])
-            _decision_record(user, locked, "accepted", {"case": str(case.pk), "case_number": case.number})
+        if locked.status == Offer.Status.ACCEPTED:
+            return locked
+        if locked.status != Offer.Status.OFFERED:
+            raise Conflict(_("This offer can no longer be accepted."))
+        service = service_resolve(locked.service)
+        if service is None:
+            raise Conflict(_("The service of this offer is no longer available."))
+        properties = set((service.form_schema or {}).get("properties", {}))
+        data = dict(locked.prefilled)
+        data.update({k: v for k, v in (form_data or {}).items() if k in properties and v not in (None, "")})
+        case = case_submit(
+            user=user,
+            service=service,
+            form_data=data,
+            files=files or {},
+            applicant_person=locked.person,
+            applicant_organisation=locked.organisation,
+            idempotency_key=f"offer-{locked.pk}",
+        )
+        locked.status = Offer.Status.ACCEPTED
+        locked.case_id = case.pk
+        locked.decided_at = now or timezone.now()
+        locked.save(update_fields=["status", "case_id", "decided_at", "updated_at"])
+        _decision_record(user, locked, "accepted", {"case": str(case.pk), "case_number": case.number})
     return locked
 
 

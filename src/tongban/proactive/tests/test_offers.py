@@ -180,3 +180,18 @@ def test_a_number_field_that_is_not_a_decimal_is_a_field_error(client, offer, sc
     )
     assert response.status_code == 400
     assert Offer.objects.get(pk=offer.pk).status == "offered"
+
+
+def test_an_offer_that_expired_meanwhile_is_refused_and_no_case_is_made(offer, parent, client):
+    from tongban.core.exceptions import Conflict
+
+    seen = Offer.objects.get(pk=offer.pk)  # what the page showed
+    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.EXPIRED)
+    with pytest.raises(Conflict):
+        offer_accept(user=parent, offer=seen, form_data={"residence_address": "黄浦区福州路1号"})
+    assert not Case.objects.exists()
+    client.force_login(parent)
+    response = client.post(
+        reverse("proactive:offer-accept", args=[offer.pk]), {"residence_address": "黄浦区福州路1号"}
+    )
+    assert response.status_code == 302 and not Case.objects.exists()
