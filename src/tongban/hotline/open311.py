@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -340,13 +341,17 @@ def service_definition(request, code, fmt):
     return _render({"service_code": code, "attributes": attributes}, fmt, "service_definition")
 
 
-def _float(value):
+def _float(value, limit: float = 180.0):
+    """A coordinate: a finite number within ±``limit`` (NaN and infinities are not places)."""
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValidationError("not a number") from None
+    if not math.isfinite(number) or abs(number) > limit:
+        raise ValidationError(f"must be a number between -{limit:g} and {limit:g}")
+    return number
 
 
 @csrf_exempt
@@ -379,7 +384,7 @@ def _post_request(request, fmt):
     if urgency not in URGENCY_NAMES:
         return _error(fmt, 400, f"attribute[urgency]: unknown value {urgency}.")
     try:
-        lat, long = _float(data.get("lat")), _float(data.get("long"))
+        lat, long = _float(data.get("lat"), 90.0), _float(data.get("long"))
     except ValidationError:
         return _error(fmt, 400, "lat and long must be numbers.")
     address = data.get("address_string", "").strip()
@@ -428,6 +433,8 @@ def _when(value: str, name: str):
         parsed = None
     if value and parsed is None:
         raise ValidationError(f"{name} must be a w3 datetime, e.g. 2026-01-01T00:00:00Z.")
+    if parsed is not None and not 1900 <= parsed.year <= 2100:  # the 90-day window must stay computable
+        raise ValidationError(f"{name} must be between the years 1900 and 2100.")
     if parsed is not None and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed

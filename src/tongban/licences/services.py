@@ -523,7 +523,12 @@ def token_from_document(document: str) -> str:
     """The token in ``document``: the token itself, or a verification link holding it as ``?t=``."""
     document = (document or "").strip()
     if "?" in document and "t=" in document:
-        values = parse_qs(urlsplit(document).query).get("t")
+        try:
+            values = parse_qs(urlsplit(document).query).get("t")
+        except (
+            ValueError
+        ):  # not a URL after all (e.g. "http://[x?t=…"): read as a token, which then fails to verify
+            values = None
         if values:
             return values[0]
     return document

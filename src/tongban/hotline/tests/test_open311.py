@@ -230,3 +230,13 @@ def test_a_bad_or_impossible_start_date_is_a_bad_request(client, city, value):
     response = client.get("/open311/v2/requests.json", {"start_date": value})
     assert response.status_code == 400
     assert "start_date" in response.json()[0]["description"]
+
+
+def test_impossible_coordinates_and_far_dates_are_bad_requests(client, api_key, routing):
+    for lat, long in (("nan", "121.4"), ("31.2", "inf"), ("91", "121.4"), ("31.2", "-181")):
+        response = _post(client, api_key=api_key, lat=lat, long=long)
+        assert response.status_code == 400, (lat, long)
+    assert not Ticket.objects.exists()
+    for query in ("end_date=0001-01-01T00:00:00Z", "start_date=9999-12-31T00:00:00Z"):
+        response = client.get(f"/open311/v2/requests.json?{query}")
+        assert response.status_code == 400 and response.json()[0]["code"] == 400, query

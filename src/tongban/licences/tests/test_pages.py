@@ -207,3 +207,12 @@ def test_an_unknown_licence_sends_anonymous_visitors_to_log_in_and_staff_to_404(
     assert client.get(url).status_code == 302
     login_with_second_factor(client, staff_user)
     assert client.get(url).status_code == 404
+
+
+def test_a_malformed_link_on_the_public_verify_page_and_api_is_unknown_not_a_500(client):
+    response = client.get("/licences/verify/", {"t": "http://[x?t=abc.def"})
+    assert response.status_code in (200, 400)
+    api = client.post(
+        "/api/v1/licences/verify/", {"token": "http://[x?t=abc.def"}, content_type="application/json"
+    )
+    assert api.status_code in (200, 400)
