@@ -207,3 +207,19 @@ def test_an_unknown_task_is_404(client, handlers):
     login_with_second_factor(client, handlers["health"])
     assert client.get(reverse("workbench:task", args=[uuid.uuid4()])).status_code == 404
     assert client.post(reverse("workbench:task-act", args=[uuid.uuid4(), "approve"])).status_code == 404
+
+
+def test_a_domain_refusal_while_approving_is_a_message_not_a_500(client, case, handlers, monkeypatch):
+    from tongban.exchange.services import GrantMissing
+    from tongban.workbench.views import tasks as task_views
+
+    def refuse(request, task_id, revision):
+        raise GrantMissing("No sharing grant lets your department read this resource.")
+
+    monkeypatch.setitem(task_views._HANDLERS, "approve", refuse)
+    task = open_task(case, "birth_certificate")
+    login_with_second_factor(client, handlers["health"])
+    response = _act(client, task, "approve", opinion="材料齐全")
+    assert response.status_code == 400 and "No sharing grant" in response.content.decode()
+    task.refresh_from_db()
+    assert task.state != Task.State.COMPLETED

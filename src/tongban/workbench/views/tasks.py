@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from tongban.cases import services as cases
 from tongban.cases.selectors import case_get_for_user
 from tongban.core import calendar
-from tongban.core.exceptions import Conflict
+from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.permissions import staff_required
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import task_get_for_user
@@ -190,6 +190,9 @@ def task_act(request, task_id, action):
     except Conflict as exc:
         messages.error(request, str(exc))
         return _rerender(request, task_id, action=action, status=409)
+    except DomainError as exc:  # e.g. a missing data-sharing grant for a step's evidence check: said, nothing kept
+        messages.error(request, str(exc))
+        return _rerender(request, task_id, action=action, status=400)
     messages.success(request, message)
     if target == "task":
         return redirect("workbench:task", task_id=task_id)
