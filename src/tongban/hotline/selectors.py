@@ -284,12 +284,17 @@ def extension_requests(user):
 
 
 def first_contact_rate(*, since=None) -> dict:
-    """Consultations answered at first contact, out of all consultations (since a date if given)."""
+    """Consultations answered at first contact, out of all consultations (since a day, Shanghai time, if given);
+    one query, on the intake-time index when ``since`` is given."""
+    from tongban.core import calendar
+
     query = Ticket.objects.filter(ticket_type=Ticket.Type.CONSULT)
     if since is not None:
-        query = query.filter(created_at__date__gte=since)
-    total = query.count()
-    answered = query.filter(status=Ticket.Status.ANSWERED).count()
+        query = query.filter(
+            created_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=calendar.SHANGHAI)
+        )
+    counts = query.aggregate(total=Count("pk"), answered=Count("pk", filter=Q(status=Ticket.Status.ANSWERED)))
+    total, answered = counts["total"], counts["answered"]
     return {
         "consultations": total,
         "answered": answered,

@@ -312,8 +312,6 @@ def ticket_create(
             service_code=case["service_code"] if case else "",
             suggested_department=prediction.department,
             suggestion_confidence=round(float(prediction.confidence), 4),
-            created_at=now,
-            updated_at=now,
         )
         if answered:
             ticket.status, ticket.closed_at, ticket.faq = Ticket.Status.ANSWERED, now, faq

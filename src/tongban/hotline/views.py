@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tongban.core import calendar
 from tongban.core.exceptions import Conflict
 from tongban.core.masking import mask_name, mask_phone
 from tongban.identity.models import AdminUnit
@@ -70,7 +71,8 @@ def console(request):
             )
             return redirect("hotline:console")
     context = {
-        "first_contact": selectors.first_contact_rate(),
+        # Today's rate: a count over every consultation ever would grow with the city's history on each render.
+        "first_contact": selectors.first_contact_rate(since=calendar.today()),
         "errors": errors,
         "posted": posted,
         "districts": _districts(),

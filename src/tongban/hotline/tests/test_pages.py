@@ -95,7 +95,21 @@ def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(cl
 
     assert first_contact_rate() == {"consultations": 2, "answered": 1, "rate": 0.5}
     client.cookies["django_language"] = "en"
-    assert "answered at first contact: 1 of 2" in client.get(reverse("hotline:console")).content.decode()
+    assert (
+        "answered at first contact today: 1 of 2" in client.get(reverse("hotline:console")).content.decode()
+    )
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tongban.core import calendar
+
+    old = services.ticket_create(
+        user=people["operator"], channel="phone", ticket_type="consult", text="社保卡怎么补办？"
+    )
+    Ticket.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    assert first_contact_rate()["consultations"] == 3
+    assert first_contact_rate(since=calendar.today()) == {"consultations": 2, "answered": 1, "rate": 0.5}
 
 
 @pytest.mark.parametrize("value", ["five", "4.5", "Ⅴ"])

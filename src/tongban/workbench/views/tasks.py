@@ -190,7 +190,9 @@ def task_act(request, task_id, action):
     except Conflict as exc:
         messages.error(request, str(exc))
         return _rerender(request, task_id, action=action, status=409)
-    except DomainError as exc:  # e.g. a missing data-sharing grant for a step's evidence check: said, nothing kept
+    except (
+        DomainError
+    ) as exc:  # e.g. a missing data-sharing grant for a step's evidence check: said, nothing kept
         messages.error(request, str(exc))
         return _rerender(request, task_id, action=action, status=400)
     messages.success(request, message)
