@@ -34,6 +34,24 @@ class ProactiveRuleForm(forms.ModelForm):
             raise ValidationError(str(error))
         return condition
 
+    def clean(self):
+        """The services' own checks (service, topic, template), shown as form errors rather than a 500 at save."""
+        data = super().clean()
+        if self.errors:
+            return data
+        candidate = ProactiveRule(
+            pk=self.instance.pk,
+            code=data.get("code") or self.instance.code,
+            **{name: data[name] for name in services.RULE_FIELDS if name in data},
+        )
+        candidate._state.adding = self.instance._state.adding
+        try:
+            services.rule_check(candidate)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return data
+
 
 @admin.register(ProactiveRule)
 class ProactiveRuleAdmin(admin.ModelAdmin):

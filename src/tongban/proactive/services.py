@@ -66,7 +66,9 @@ def service_resolve(code: str):
     return bundle_get(code) or item_get(code)
 
 
-def _rule_check(rule: ProactiveRule) -> None:
+def rule_check(rule: ProactiveRule) -> None:
+    """Everything that makes a rule runnable (its condition, service, topic and template), as field errors; the
+    services and the admin form both ask it."""
     condition_validate(rule.condition)
     errors = {}
     if rule.action in (ProactiveRule.Action.OFFER, ProactiveRule.Action.GRANT) and not rule.service:
@@ -95,7 +97,7 @@ def rule_create(*, actor: Actor, code: str, created_by=None, **fields) -> Proact
     if unknown:
         raise TypeError(f"unknown rule fields: {sorted(unknown)}")
     rule = ProactiveRule(code=code, created_by=created_by, **fields)
-    _rule_check(rule)
+    rule_check(rule)
     rule.save(force_insert=True)
     audit_record(
         actor=actor,
@@ -115,7 +117,7 @@ def rule_update(*, actor: Actor, rule: ProactiveRule, **changes) -> ProactiveRul
         raise TypeError(f"unknown rule fields: {sorted(unknown)}")
     for name, value in changes.items():
         setattr(rule, name, value)
-    _rule_check(rule)
+    rule_check(rule)
     rule.save()
     audit_record(
         actor=actor,
