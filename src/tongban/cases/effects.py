@@ -21,7 +21,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.audit import Actor
@@ -90,12 +89,26 @@ def newborn_birth_certificate(case, task, actor):
     form = case.form_data
     mother = _mother(case)
     father = _person(form.get("father_resident_id"))
+    sex, born, weight = (
+        SEX.get(form.get("baby_sex")),
+        _date(form.get("birth_date")),
+        form.get("birth_weight_g"),
+    )
+    if sex is None or born is None or not isinstance(weight, int):
+        # Never invented: the birth register records what the application says, or nothing.
+        raise ValidationError(
+            {
+                "decision": [
+                    _("The application lacks the baby's sex, birth date or weight; ask for a supplement.")
+                ]
+            }
+        )
     record = birth_record_create(
         actor=actor,
         baby_name=form.get("baby_name", ""),
-        baby_sex=SEX.get(form.get("baby_sex"), "M"),
-        birth_date=_date(form.get("birth_date")) or timezone.localdate(),
-        weight_g=int(form.get("birth_weight_g") or 3200),
+        baby_sex=sex,
+        birth_date=born,
+        weight_g=weight,
         hospital=form.get("birth_hospital", ""),
         mother=mother,
         father=father if father != mother else None,
