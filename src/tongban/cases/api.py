@@ -37,6 +37,7 @@ from tongban.core.audit import audit_record
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import (
     actor_for,
+    actor_from_request,
     is_staff_user,
     organisation_list_for_user,
     organisations_for,
@@ -589,7 +590,7 @@ class CaseListSubmitApi(ListAPIView):
         data = submission.validated_data
         organisation = data["organisation"]
         case = services.case_submit(
-            user=request.user,
+            actor=actor_from_request(request),
             service=data["service"],
             form_data=data["form_data"],
             files=data["files"],
@@ -666,7 +667,9 @@ class CaseWithdrawApi(APIView):
         case = _case_or_404(request.user, number)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_withdraw(user=request.user, case=case, reason=data.validated_data["reason"])
+        case = services.case_withdraw(
+            actor=actor_from_request(request), case=case, reason=data.validated_data["reason"]
+        )
         return Response(_detail(request, _case_or_404(request.user, case.number)))
 
 
@@ -692,7 +695,7 @@ class CaseResubmitApi(APIView):
         data = CaseResubmitSerializer(data=request.data, context={"uploads": uploads_from(request)})
         data.is_valid(raise_exception=True)
         case = services.case_resubmit(
-            user=request.user,
+            actor=actor_from_request(request),
             case=case,
             form_data=data.validated_data.get("form_data") or {},
             files=data.validated_data["files"],
@@ -740,7 +743,7 @@ class WindowCaseSubmitApi(APIView):
         submission.is_valid(raise_exception=True)
         data = submission.validated_data
         case = services.case_submit(
-            user=request.user,
+            actor=actor_from_request(request),
             service=data["service"],
             form_data=data["form_data"],
             files=data["files"],
@@ -767,7 +770,9 @@ class CaseAcceptApi(APIView):
 
     @extend_schema(summary="Accept a case", request=None, responses={200: CaseSummarySerializer, **ERRORS})
     def post(self, request, number):
-        case = services.case_accept(user=request.user, case=_case_for_acceptance(request.user, number))
+        case = services.case_accept(
+            actor=actor_from_request(request), case=_case_for_acceptance(request.user, number)
+        )
         return Response(CaseSummarySerializer(case).data)
 
 
@@ -787,7 +792,7 @@ class CaseRefuseAcceptanceApi(APIView):
         data = RefusalSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.case_refuse_acceptance(
-            user=request.user,
+            actor=actor_from_request(request),
             case=case,
             reason=data.validated_data["reason"],
             basis=data.validated_data["basis"],
@@ -815,7 +820,7 @@ class TaskClaimApi(APIView):
         summary="Claim a task", request=None, responses={200: TaskActionResultSerializer, **TASK_ERRORS}
     )
     def post(self, request, task_id):
-        _acting_on_task(services.case_task_claim, user=request.user, task_id=task_id, request=request)
+        _acting_on_task(services.case_task_claim, actor=actor_from_request(request), task_id=task_id)
         return Response(_task_result(request, task_id))
 
 
@@ -835,13 +840,12 @@ class TaskCompleteApi(APIView):
         data.is_valid(raise_exception=True)
         _acting_on_task(
             services.case_task_complete,
-            user=request.user,
+            actor=actor_from_request(request),
             task_id=task_id,
             decision=data.validated_data["decision"],
             opinion=data.validated_data["opinion"],
             basis=data.validated_data["basis"],
             revision=data.validated_data.get("revision"),
-            request=request,
         )
         return Response(_task_result(request, task_id))
 
@@ -862,11 +866,10 @@ class TaskReturnApi(APIView):
         data.is_valid(raise_exception=True)
         _acting_on_task(
             services.case_task_return,
-            user=request.user,
+            actor=actor_from_request(request),
             task_id=task_id,
             opinion=data.validated_data["opinion"],
             revision=data.validated_data.get("revision"),
-            request=request,
         )
         return Response(_task_result(request, task_id))
 
@@ -887,11 +890,10 @@ class TaskSupplementApi(APIView):
         data.is_valid(raise_exception=True)
         supplement = _acting_on_task(
             services.case_supplement_request,
-            user=request.user,
+            actor=actor_from_request(request),
             task_id=task_id,
             materials=[dict(entry) for entry in data.validated_data["materials"]],
             fields=[dict(entry) for entry in data.validated_data["fields"]],
             note=data.validated_data["note"],
-            request=request,
         )
         return Response(_task_result(request, task_id, supplement=supplement))

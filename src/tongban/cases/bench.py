@@ -26,6 +26,7 @@ from django.db import connection, connections
 
 from tongban.core.audit import SYSTEM
 from tongban.core.bench import benchmark
+from tongban.identity.selectors import actor_for
 
 BENCH_PEOPLE = 64
 BENCH_CITY = 3000  # persons in the bench's demo city
@@ -142,7 +143,11 @@ def _worker(args) -> dict:
             }
             started = time.perf_counter()
             case = case_submit(
-                user=parent, service=bundle, form_data=form, files=uploads, idempotency_key=uuid.uuid4().hex
+                actor=actor_for(parent),
+                service=bundle,
+                form_data=form,
+                files=uploads,
+                idempotency_key=uuid.uuid4().hex,
             )
             transition_seconds += time.perf_counter() - started
             transitions += 1
@@ -159,7 +164,9 @@ def _worker(args) -> dict:
                 for task in open_tasks:
                     started = time.perf_counter()
                     case = case_task_complete(
-                        user=by_department[task.department_id], task_id=task.pk, decision="approve"
+                        actor=actor_for(by_department[task.department_id]),
+                        task_id=task.pk,
+                        decision="approve",
                     )
                     transition_seconds += time.perf_counter() - started
                     transitions += 1

@@ -31,7 +31,13 @@ class Case(TimeStampedModel):
         API = "api", _("Through the API")
         PROACTIVE = "proactive", _("Granted without application")  # 免申即享
 
-    CLOSED = (Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED)
+    # The status sets, defined here once (cases.lifecycle's transition table and every other app use them).
+    CLOSED_STATUSES = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.COMPLETED})
+    OPEN_STATUSES = frozenset(
+        {Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT, Status.RESUBMITTED}
+    )
+    # Open and running: its steps can be worked and its clock runs (not waiting for the applicant).
+    WORKABLE_STATUSES = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.RESUBMITTED})
 
     number = models.CharField(_("case number"), max_length=32, unique=True)
     item = models.ForeignKey(
@@ -159,7 +165,7 @@ class Case(TimeStampedModel):
 
     @property
     def is_closed(self):
-        return self.status in self.CLOSED
+        return self.status in self.CLOSED_STATUSES
 
     @property
     def service(self):

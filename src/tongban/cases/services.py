@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -24,8 +23,7 @@ from django.utils.translation import gettext_noop
 from tongban.catalog.models import Bundle, BundleItem, PublicationStatus, ServiceItem, ServiceObject
 from tongban.catalog.services import form_validate, required_materials, service_items
 from tongban.core import calendar
-from tongban.core.audit import SYSTEM, Actor, audit_record
-from tongban.core.events import event_emit
+from tongban.core.audit import SYSTEM, Actor
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Organisation, Person
@@ -34,7 +32,7 @@ from tongban.identity.selectors import actor_for, person_for, staff_for
 from tongban.workflow import services as workflow
 from tongban.workflow.models import Task
 
-from . import effects, evidence
+from . import effects, evidence, lifecycle
 from .models import Case, CaseMaterial, CaseStep, SupplementRequest
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -54,57 +52,9 @@ def _number(now: dt.datetime) -> str:
     return f"TB{calendar.as_local_date(now):%Y%m%d}{secrets.randbelow(10**10):010d}"
 
 
-def _step(
-    case: Case,
-    *,
-    at,
-    kind: str,
-    label: tuple[str, dict],
-    actor: Actor | None = None,
-    department_id=None,
-    role: str = "",
-    task_id=None,
-    note: str = "",
-    awaiting: str = "",
-) -> CaseStep:
-    return CaseStep(
-        case=case,
-        at=at,
-        kind=kind,
-        label=(_(label[0]) % label[1])[:200],
-        params={"msgid": label[0], "args": label[1]},
-        department_id=department_id,
-        role=role,
-        actor=(actor.label if actor else "")[:200],
-        task_id=task_id,
-        note=note,
-        awaiting=awaiting[:300],
-    )
-
-
 def _awaiting_text(tasks: list[Task]) -> str:
     """ "Department·step" of each task, from the labels ``workflow`` attaches to the tasks it creates."""
     return "；".join(f"{getattr(t, 'department_name', '')}·{t.name}" for t in tasks)
-
-
-def _audit(case: Case, *, actor: Actor, action: str, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        subject_type="case",
-        subject_id=str(case.pk),
-        case_id=str(case.pk),
-        details={"number": case.number, "status": case.status, **(details or {})},
-    )
-
-
-def _emit(case: Case, name: str, extra: dict | None = None) -> None:
-    event_emit(
-        name,
-        {"case": str(case.pk), "number": case.number, "status": case.status, **(extra or {})},
-        subject_type="case",
-        subject_id=case.pk,
-    )
 
 
 def _service_items(service) -> list[ServiceItem]:
@@ -290,7 +240,7 @@ def _jurisdiction(applicant_person, applicant_organisation, explicit):
 
 def case_submit(
     *,
-    user,
+    actor: Actor,
     service: ServiceItem | Bundle,
     form_data: dict,
     files: Mapping | None = None,
@@ -308,6 +258,7 @@ def case_submit(
     Invalid form fields and missing materials are reported together (ValidationError with field keys
     ``<form field>`` and ``materials.<code>``); nothing is written then.
     """
+    user = actor.user
     files = dict(files or {})
     window_checked = set(window_checked or ())
     idempotency_key = (idempotency_key or "").strip()[:64]
@@ -318,7 +269,7 @@ def case_submit(
     if channel == Case.Channel.ONLINE and applicant_person is None and applicant_organisation is None:
         applicant_person = person_for(user)
     _applicant_check(
-        user=user,
+        user=actor,
         service=service,
         applicant_person=applicant_person,
         applicant_organisation=applicant_organisation,
@@ -356,6 +307,7 @@ def case_submit(
                 number=number if attempt == 0 else _number(now),
                 obtained=data["evidence"],
                 definition=definition,
+                actor=actor,
                 user=user,
                 service=service,
                 form_data=dict(form_data),
@@ -400,8 +352,9 @@ def _case_create(
     number,
     obtained=(),
     definition=None,
+    actor=None,
 ) -> Case:
-    actor = actor_for(user)
+    actor = actor or actor_for(user)
     is_clerk = channel == Case.Channel.WINDOW
     staff = staff_for(user) if is_clerk else None
     bundle = service if isinstance(service, Bundle) else None
@@ -421,36 +374,31 @@ def _case_create(
         accepting_department=staff.department if staff else None,
         jurisdiction_district=_jurisdiction(applicant_person, applicant_organisation, jurisdiction_district),
         lead_department=bundle.lead_department if bundle else item.department,
-        status=Case.Status.SUBMITTED,
         form_data=form_data,
         idempotency_key=idempotency_key,
         promised_limit_days=service.promised_limit_days,
         legal_limit_days=service.legal_limit_days,
         submitted_at=now,
         visits=1 if is_clerk else 0,
+        materials_uploaded=sum(1 for code in files if code),
         created_at=now,
-        updated_at=now,
     )
-    case.materials_uploaded = sum(1 for code in files if code)
-    case.save(force_insert=True)
+    steps: list[CaseStep] = []
+    lifecycle.transition_apply(
+        case,
+        "submit_window" if is_clerk else "submit_online",
+        actor=actor,
+        now=now,
+        line_fields={
+            "department_id": case.accepting_department_id,
+            "role": actor.role if is_clerk else "",
+            "awaiting": _("Acceptance"),
+        },
+        audit_details={"channel": channel, "service": service.code},
+        event_payload={"service": service.code, "channel": channel},
+        pending=steps,
+    )
     _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
-    steps = [
-        _step(
-            case,
-            at=now,
-            kind="submitted",
-            label=(
-                gettext_noop("Submitted at a window") if is_clerk else gettext_noop("Submitted online"),
-                {},
-            ),
-            actor=actor,
-            department_id=case.accepting_department_id,
-            role=actor.role if is_clerk else "",
-            awaiting=_("Acceptance"),
-        )
-    ]
-    _audit(case, actor=actor, action="case.submitted", details={"channel": channel, "service": service.code})
-    _emit(case, "case.submitted", {"service": service.code, "channel": channel})
     automatic = is_clerk or getattr(service, "acceptance", "automatic") == "automatic"
     if automatic:
         _accept(case, actor=actor if is_clerk else SYSTEM, now=now, steps=steps, definition=definition)
@@ -463,6 +411,7 @@ def _process_key(case: Case) -> str:
 
 
 def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> None:
+    """Start the clock and the process of a submitted case (its lines join ``steps``)."""
     clock = SLAClock.start(now, case.promised_limit_days)
     outcome = workflow.process_start(
         actor=actor,
@@ -477,47 +426,37 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
         audit=False,
         definition=definition,
     )
-    case.status = Case.Status.ACCEPTED
-    case.accepted_at = now
-    case.clock = clock.to_dict()
-    case.due_date = clock.due_date()
-    case.departments_involved = sorted({t.department_code for t in outcome.created})
-    Case.objects.filter(pk=case.pk).update(
-        status=case.status,
-        accepted_at=now,
-        clock=case.clock,
-        due_date=case.due_date,
-        departments_involved=case.departments_involved,
-        updated_at=now,
-    )
-    steps.append(
-        _step(
-            case,
-            at=now,
-            kind="accepted",
-            label=(gettext_noop("Accepted; due by %(date)s"), {"date": case.due_date.isoformat()}),
-            actor=actor,
-            department_id=case.accepting_department_id or case.lead_department_id,
-            awaiting=_awaiting_text(outcome.created),
-        )
-    )
-    _audit(
+    due = clock.due_date()
+    lifecycle.transition_apply(
         case,
+        "accept",
         actor=actor,
-        action="case.accepted",
-        details={
-            "due": case.due_date.isoformat(),
+        now=now,
+        changes={
+            "accepted_at": now,
+            "clock": clock.to_dict(),
+            "due_date": due,
+            "departments_involved": sorted({t.department_code for t in outcome.created}),
+        },
+        label_args={"date": due.isoformat()},
+        line_fields={
+            "department_id": case.accepting_department_id or case.lead_department_id,
+            "awaiting": _awaiting_text(outcome.created),
+        },
+        audit_details={
+            "due": due.isoformat(),
             "process": outcome.instance.definition.key,
             "version": outcome.instance.definition.version,
             "tasks": [t.bpmn_id for t in outcome.created],
         },
+        event_payload={"due": due.isoformat()},
+        pending=steps,
     )
-    _emit(case, "case.accepted", {"due": case.due_date.isoformat()})
 
 
-def case_accept(*, user, case: Case, now: dt.datetime | None = None) -> Case:
+def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> Case:
     """Accept a case submitted for manual acceptance (受理): the clock starts and the process begins."""
-    require_permission(user, "case.accept")
+    require_permission(actor, "case.accept")
     now = now or timezone.now()
     with transaction.atomic():
         case = (
@@ -527,12 +466,12 @@ def case_accept(*, user, case: Case, now: dt.datetime | None = None) -> Case:
         )
         if case.status != Case.Status.SUBMITTED:
             raise Conflict(_("Only a submitted case can be accepted."), code="case_not_submitted")
-        staff = staff_for(user)
+        staff = staff_for(actor.user)
         if case.accepting_department_id is None and staff is not None:
             case.accepting_department = staff.department
             Case.objects.filter(pk=case.pk).update(accepting_department=staff.department)
         steps: list[CaseStep] = []
-        _accept(case, actor=actor_for(user), now=now, steps=steps)
+        _accept(case, actor=actor, now=now, steps=steps)
         CaseStep.objects.bulk_create(steps)
     return case
 
@@ -548,8 +487,8 @@ def _lock_case(case_id) -> Case:
     )
 
 
-def _task_for(user, task_id, *, request=None, with_process=False) -> Task:
-    """The task, after checking that ``user`` may work it (audited refusal otherwise).
+def _task_for(actor: Actor, task_id, *, with_process=False) -> Task:
+    """The task, after checking that ``actor`` may work it (audited refusal otherwise).
 
     ``with_process`` loads its process instance in the same query, for the engine step of a completion.
     """
@@ -562,7 +501,7 @@ def _task_for(user, task_id, *, request=None, with_process=False) -> Task:
         task = query.get(pk=task_id)
     except (Task.DoesNotExist, ValidationError, ValueError) as exc:
         raise Task.DoesNotExist(_("No such task.")) from exc
-    workflow.require_can_work(user, task, request=request)
+    workflow.require_can_work(actor, task)
     return task
 
 
@@ -572,43 +511,37 @@ def _require_revision(task: Task, revision: int | None) -> None:
 
 
 def case_task_claim(
-    *, user, task_id, revision: int | None = None, request=None, now: dt.datetime | None = None
+    *, actor: Actor, task_id, revision: int | None = None, now: dt.datetime | None = None
 ) -> Task:
     """Take a task of one's department in hand; the case is then in progress.
 
     With ``revision`` (the one the page showed), a task changed since is a ``Conflict``.
     """
-    task = _task_for(user, task_id, request=request)
+    task = _task_for(actor, task_id)
     now = now or timezone.now()
     with transaction.atomic():
         workflow.process_lock(task.case_id)
         task.refresh_from_db(fields=["state", "revision", "assignee", "claimed_at"])
         _require_revision(task, revision)
-        workflow.task_claim(user=user, task=task, now=now)
-        _case_moves_on(task.case_id, now=now)
-        CaseStep.objects.bulk_create(
-            [
-                _step(
-                    Case(pk=task.case_id),
-                    at=now,
-                    kind="task_claimed",
-                    label=(gettext_noop("%(step)s: in hand"), {"step": task.name}),
-                    actor=actor_for(user),
-                    department_id=task.department_id,
-                    role=task.role,
-                    task_id=task.pk,
-                    awaiting=f"{task.department.name_zh}·{task.name}",
-                )
-            ]
+        workflow.task_claim(user=actor.user, task=task, now=now)
+        lifecycle.transition_apply(
+            task.case_id,
+            "claim",
+            actor=actor,
+            now=now,
+            label_args={"step": task.name},
+            line_fields={
+                "department_id": task.department_id,
+                "role": task.role,
+                "task_id": task.pk,
+                "awaiting": f"{task.department.name_zh}·{task.name}",
+            },
         )
     return task
 
 
-_WORKABLE = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS, Case.Status.RESUBMITTED)
-
-
 def _require_workable(case: Case) -> None:
-    if case.status not in _WORKABLE:
+    if case.status not in Case.WORKABLE_STATUSES:
         raise Conflict(
             _("The case is %(status)s; its steps cannot be worked now.")
             % {"status": case.get_status_display()},
@@ -616,33 +549,14 @@ def _require_workable(case: Case) -> None:
         )
 
 
-def _case_moves_on(case_id, *, now, step_done: bool = False) -> None:
-    """One conditional update: the case is in progress, and one step more is done.
-
-    A case that is not workable (waiting for a supplement, closed) matches nothing: a ``Conflict`` that rolls
-    the caller's transaction back.
-    """
-    changes = {"status": Case.Status.IN_PROGRESS, "updated_at": now}
-    if step_done:
-        changes["steps"] = F("steps") + 1
-    if not Case.objects.filter(pk=case_id, status__in=_WORKABLE).update(**changes):
-        status = Case.objects.filter(pk=case_id).values_list("status", flat=True).first()
-        raise Conflict(
-            _("The case is %(status)s; its steps cannot be worked now.")
-            % {"status": Case.Status(status).label if status else "?"},
-            code="case_not_workable",
-        )
-
-
 def case_task_complete(
     *,
-    user,
+    actor: Actor,
     task_id,
     decision: str,
     opinion: str = "",
     basis: str = "",
     revision: int | None = None,
-    request=None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Complete a task (approve, or refuse with the reason and its legal basis); the case moves on or closes.
@@ -650,7 +564,7 @@ def case_task_complete(
     The hot path of the platform: a handful of statements (lock the process, complete the task, create the
     next ones, one conditional update of the case, one timeline line, the audit entry and the events).
     """
-    task = _task_for(user, task_id, request=request, with_process=True)
+    task = _task_for(actor, task_id, with_process=True)
     now = now or timezone.now()
     if decision == Task.Decision.REJECT:
         errors = {}
@@ -660,12 +574,11 @@ def case_task_complete(
             errors["basis"] = [_("Give the legal basis for refusing.")]
         if errors:
             raise ValidationError(errors)
-    actor = actor_for(user)
     # The engine's work is done before the write transaction, and applied if the process is unchanged by then.
     prepared = workflow.task_prepare(task=task, decision=decision, now=now)
     with transaction.atomic():
         outcome = workflow.task_complete(
-            user=user,
+            user=actor.user,
             task=task,
             decision=decision,
             opinion=opinion or "",
@@ -673,17 +586,7 @@ def case_task_complete(
             prepared=prepared,
             now=now,
         )
-        label = (
-            gettext_noop("%(step)s: approved")
-            if decision == Task.Decision.APPROVE
-            else gettext_noop("%(step)s: refused"),
-            {"step": task.name},
-        )
-        line = {
-            "at": now,
-            "kind": "task_completed",
-            "label": label,
-            "actor": actor,
+        step_line = {
             "department_id": task.department_id,
             "role": task.role,
             "task_id": task.pk,
@@ -697,87 +600,97 @@ def case_task_complete(
             if effect is not None:
                 effect(case, task, actor)
         if decision != Task.Decision.REJECT and not outcome.completed:
-            _case_moves_on(task.case_id, now=now, step_done=True)
-            CaseStep.objects.bulk_create([_step(Case(pk=task.case_id), **line)])
-            return Case(pk=task.case_id, status=Case.Status.IN_PROGRESS)
+            return lifecycle.transition_apply(
+                task.case_id,
+                "approve_step",
+                actor=actor,
+                now=now,
+                changes={"steps": lifecycle.STEPS_DONE},
+                label_args={"step": task.name},
+                line_fields=step_line,
+            )
         case = _lock_case(task.case_id)
         _require_workable(case)
         case.steps += 1
-        steps = [_step(case, **line)]
+        decided = lifecycle.line(
+            case.pk,
+            at=now,
+            kind="task_completed",
+            label=(
+                gettext_noop("%(step)s: approved")
+                if decision == Task.Decision.APPROVE
+                else gettext_noop("%(step)s: refused"),
+                {"step": task.name},
+            ),
+            actor=actor,
+            **step_line,
+        )
         if decision == Task.Decision.REJECT:
-            _close(
+            changes = _closing(
                 case,
                 status=Case.Status.REJECTED,
                 now=now,
-                steps=steps,
                 actor=actor,
                 extra={"rejection_reason": opinion, "rejection_basis": basis},
             )
-            steps.append(
-                _step(
-                    case,
-                    at=now,
-                    kind="rejected",
-                    label=(gettext_noop("Refused"), {}),
-                    actor=actor,
-                    department_id=task.department_id,
-                    role=task.role,
-                    note=f"{opinion}\n{basis}",
-                )
+            lifecycle.transition_apply(
+                case,
+                "refuse",
+                actor=actor,
+                now=now,
+                changes=changes,
+                lines_before=[decided],
+                line_fields={
+                    "department_id": task.department_id,
+                    "role": task.role,
+                    "note": f"{opinion}\n{basis}",
+                },
+                audit_details={"basis": basis[:300]},
+                event_payload={"reason": opinion[:500], "basis": basis[:500]},
             )
-            _audit(case, actor=actor, action="case.rejected", details={"basis": basis[:300]})
-            _emit(case, "case.rejected")
         else:
-            _close(case, status=Case.Status.COMPLETED, now=now, steps=steps, actor=actor)
-            steps.append(
-                _step(
-                    case,
-                    at=now,
-                    kind="completed",
-                    label=(gettext_noop("Completed; the results are ready"), {}),
-                    actor=actor,
-                    department_id=task.department_id,
-                )
+            changes = _closing(case, status=Case.Status.COMPLETED, now=now, actor=actor)
+            lifecycle.transition_apply(
+                case,
+                "complete",
+                actor=actor,
+                now=now,
+                changes=changes,
+                lines_before=[decided],
+                line_fields={"department_id": task.department_id},
+                audit_details={"working_days": case.working_days},
+                event_payload={"results": [r["item"] for r in case.result]},
             )
-            _audit(case, actor=actor, action="case.completed", details={"working_days": case.working_days})
-            _emit(case, "case.completed", {"results": [r["item"] for r in case.result]})
-        CaseStep.objects.bulk_create(steps)
     return case
 
 
 def case_task_return(
-    *, user, task_id, opinion: str, revision: int | None = None, request=None, now=None
+    *, actor: Actor, task_id, opinion: str, revision: int | None = None, now: dt.datetime | None = None
 ) -> Case:
     """Send a case back to its previous step with the reason (退回)."""
-    task = _task_for(user, task_id, request=request)
+    task = _task_for(actor, task_id)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         workflow.process_lock(task.case_id)
         case = _lock_case(task.case_id)
         _require_workable(case)
         outcome = workflow.task_return(
-            user=user, task_id=task.pk, opinion=opinion, revision=revision, now=now
+            user=actor.user, task_id=task.pk, opinion=opinion, revision=revision, now=now
         )
-        CaseStep.objects.bulk_create(
-            [
-                _step(
-                    case,
-                    at=now,
-                    kind="task_returned",
-                    label=(gettext_noop("%(step)s: returned to the previous step"), {"step": task.name}),
-                    actor=actor,
-                    department_id=task.department_id,
-                    role=task.role,
-                    task_id=task.pk,
-                    note=opinion,
-                    awaiting=_awaiting_text(outcome.created),
-                )
-            ]
-        )
-        case.steps += 1
-        Case.objects.filter(pk=case.pk).update(
-            status=Case.Status.IN_PROGRESS, steps=case.steps, updated_at=now
+        lifecycle.transition_apply(
+            case,
+            "return_step",
+            actor=actor,
+            now=now,
+            changes={"steps": case.steps + 1},
+            label_args={"step": task.name},
+            line_fields={
+                "department_id": task.department_id,
+                "role": task.role,
+                "task_id": task.pk,
+                "note": opinion,
+                "awaiting": _awaiting_text(outcome.created),
+            },
         )
     return case
 
@@ -834,29 +747,25 @@ def _issue_licences(case: Case, *, actor: Actor) -> None:
         )
 
 
-def _close(case: Case, *, status: str, now, steps: list, actor: Actor, extra: dict | None = None) -> None:
-    """Close a case: stop its clock, compute its measures, and (when completed) its result package."""
+def _closing(case: Case, *, status: str, now, actor: Actor, extra: dict | None = None) -> dict:
+    """The changes that close a case: its clock stopped, its measures, and (when completed) its result package,
+    whose e-licences are issued here. Set on ``case`` too; the caller applies them with the transition."""
     clock = SLAClock.from_dict(case.clock).stop(now) if case.clock else None
-    case.status = status
-    case.closed_at = now
     submitted_on = calendar.as_local_date(case.submitted_at or now)
     closed_on = calendar.as_local_date(now)
     case.natural_days = (closed_on - submitted_on).days
     case.working_days = max(0, calendar.working_days_between(submitted_on, closed_on))
     case.paused_working_days = clock.paused_working_days(now) if clock else 0
-    case.departments_involved = sorted(
-        set(case.departments_involved)
-        | set(
+    if case.pk is not None and not case._state.adding:
+        involved = (
             Task.objects.filter(case_id=case.pk)
             .exclude(state=Task.State.CANCELLED)
             .values_list("department__code", flat=True)
         )
-    )
+        case.departments_involved = sorted(set(case.departments_involved) | set(involved))
     if status == Case.Status.COMPLETED:
         case.result = _result_package(case, now)
-        _issue_licences(case, actor=actor)
     changes = {
-        "status": status,
         "closed_at": now,
         "natural_days": case.natural_days,
         "working_days": case.working_days,
@@ -864,15 +773,15 @@ def _close(case: Case, *, status: str, now, steps: list, actor: Actor, extra: di
         "steps": case.steps,
         "departments_involved": case.departments_involved,
         "result": case.result,
-        "updated_at": now,
     }
     if clock is not None:
-        case.clock = clock.to_dict()
-        changes["clock"] = case.clock
-    for key, value in (extra or {}).items():
+        changes["clock"] = clock.to_dict()
+    changes.update(extra or {})
+    for key, value in changes.items():
         setattr(case, key, value)
-        changes[key] = value
-    Case.objects.filter(pk=case.pk).update(**changes)
+    if status == Case.Status.COMPLETED and not case._state.adding:
+        _issue_licences(case, actor=actor)
+    return changes
 
 
 # --- supplements (补正) ---------------------------------------------------------------------------------------
@@ -880,30 +789,34 @@ def _close(case: Case, *, status: str, now, steps: list, actor: Actor, extra: di
 
 def case_supplement_request(
     *,
-    user,
+    actor: Actor,
     task_id,
     materials: list[dict] | None = None,
     fields: list[dict] | None = None,
     note: str = "",
     revision: int | None = None,
-    request=None,
     now: dt.datetime | None = None,
 ) -> SupplementRequest:
     """Ask the applicant, once, for everything missing (materials and form fields, each with a reason).
 
-    The case and its open tasks wait and their clocks stop until the applicant answers.
+    The case and its open tasks wait and their clocks stop until the applicant answers. A step that already
+    asked, and was not answered since, cannot ask again (one complete list, 一次性告知).
     """
-    task = _task_for(user, task_id, request=request)
-    require_permission(user, "case.supplement", department=task.department_id, request=request)
+    task = _task_for(actor, task_id)
+    require_permission(actor, "case.supplement", department=task.department_id)
     now = now or timezone.now()
     materials, fields = list(materials or []), list(fields or [])
-    actor = actor_for(user)
     with transaction.atomic():
         workflow.process_lock(task.case_id)
         task.refresh_from_db(fields=["state", "revision"])
         _require_revision(task, revision)
         case = _lock_case(task.case_id)
         _require_workable(case)
+        if SupplementRequest.objects.filter(task_id=task.pk).exists():
+            raise Conflict(
+                _("This step has already asked for a supplement: everything missing is asked at once."),
+                code="supplement_already_requested",
+            )
         errors = _supplement_errors(case, materials, fields)
         if errors:
             raise ValidationError(errors)
@@ -920,35 +833,26 @@ def case_supplement_request(
             created_at=now,
             updated_at=now,
         )
-        case.status = Case.Status.SUPPLEMENT
-        case.clock = clock.to_dict()
-        Case.objects.filter(pk=case.pk).update(
-            status=case.status, clock=case.clock, due_date=None, updated_at=now
-        )
         wanted = [m["name"] for m in materials] + [f["label"] for f in fields]
-        CaseStep.objects.bulk_create(
-            [
-                _step(
-                    case,
-                    at=now,
-                    kind="supplement_requested",
-                    label=(gettext_noop("Supplement requested; the time limit is paused"), {}),
-                    actor=actor,
-                    department_id=task.department_id,
-                    role=task.role,
-                    task_id=task.pk,
-                    note=note,
-                    awaiting=_("The applicant: %(items)s") % {"items": "、".join(wanted)},
-                )
-            ]
-        )
-        _audit(
+        lifecycle.transition_apply(
             case,
+            "request_supplement",
             actor=actor,
-            action="case.supplement_requested",
-            details={"materials": [m["code"] for m in materials], "fields": [f["field"] for f in fields]},
+            now=now,
+            changes={"clock": clock.to_dict(), "due_date": None},
+            line_fields={
+                "department_id": task.department_id,
+                "role": task.role,
+                "task_id": task.pk,
+                "note": note,
+                "awaiting": _("The applicant: %(items)s") % {"items": "、".join(wanted)},
+            },
+            audit_details={
+                "materials": [m["code"] for m in materials],
+                "fields": [f["field"] for f in fields],
+            },
+            event_payload={"supplement": str(supplement.pk)},
         )
-        _emit(case, "case.supplement_requested", {"supplement": str(supplement.pk)})
     return supplement
 
 
@@ -985,7 +889,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
 
 def case_resubmit(
     *,
-    user,
+    actor: Actor,
     case: Case,
     form_data: dict | None = None,
     files: Mapping | None = None,
@@ -994,8 +898,7 @@ def case_resubmit(
     """The applicant answers the supplement request with everything it listed; the clock runs again."""
     files = dict(files or {})
     now = now or timezone.now()
-    _require_applicant(user, case)
-    actor = actor_for(user)
+    _require_applicant(actor, case)
     with transaction.atomic():
         workflow.process_lock(case.pk)
         case = _lock_case(case.pk)
@@ -1032,43 +935,34 @@ def case_resubmit(
         clock = SLAClock.from_dict(case.clock).resume(now)
         supplement.answered_at = now
         supplement.save(update_fields=["answered_at", "updated_at"])
-        case.status = Case.Status.RESUBMITTED
-        case.form_data = merged
-        case.clock = clock.to_dict()
-        case.due_date = clock.due_date()
-        case.materials_uploaded += uploaded
-        Case.objects.filter(pk=case.pk).update(
-            status=case.status,
-            form_data=merged,
-            clock=case.clock,
-            due_date=case.due_date,
-            materials_uploaded=case.materials_uploaded,
-            updated_at=now,
-        )
-        CaseStep.objects.bulk_create(
-            [
-                _step(
-                    case,
-                    at=now,
-                    kind="resubmitted",
-                    label=(gettext_noop("Supplement provided; the time limit runs again"), {}),
-                    actor=actor,
-                    awaiting=_awaiting_text(
-                        list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
-                    ),
+        lifecycle.transition_apply(
+            case,
+            "resubmit",
+            actor=actor,
+            now=now,
+            changes={
+                "form_data": merged,
+                "clock": clock.to_dict(),
+                "due_date": clock.due_date(),
+                "materials_uploaded": case.materials_uploaded + uploaded,
+            },
+            line_fields={
+                "awaiting": _awaiting_text(
+                    list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
                 )
-            ]
+            },
+            audit_details={"materials": codes},
+            event_payload={"supplement": str(supplement.pk)},
         )
-        _audit(case, actor=actor, action="case.resubmitted", details={"materials": codes})
-        _emit(case, "case.resubmitted")
     return case
 
 
-def _require_applicant(user, case: Case) -> None:
+def _require_applicant(actor: Actor, case: Case) -> None:
     """Only the applicant (or whoever submitted on their behalf) acts on their case; a refusal is audited."""
-    if case.submitted_by_id == user.pk or _owns(user, case):
+    user = actor.user
+    if user is not None and (case.submitted_by_id == user.pk or _owns(user, case)):
         return
-    require_permission(user, "portal.apply", owner=case.applicant_organisation or case.applicant_person)
+    require_permission(actor, "portal.apply", owner=case.applicant_organisation or case.applicant_person)
     raise PermissionDenied(
         _("Only the applicant can do this.")
     )  # pragma: no cover - require_permission raised
@@ -1082,48 +976,38 @@ def _owns(user, case: Case) -> bool:
     )
 
 
-def case_withdraw(*, user, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
+def case_withdraw(*, actor: Actor, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
     """The applicant withdraws a case that has not closed; its tasks are cancelled."""
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why you withdraw the application.")]})
-    _require_applicant(user, case)
+    _require_applicant(actor, case)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         workflow.process_lock(case.pk)
         case = _lock_case(case.pk)
         if case.is_closed:
             raise Conflict(_("The case is already closed."), code="case_closed")
         workflow.process_cancel(actor=actor, case_id=case.pk, reason=reason, now=now)
-        steps: list[CaseStep] = []
-        _close(
+        changes = _closing(
+            case, status=Case.Status.WITHDRAWN, now=now, actor=actor, extra={"withdrawal_reason": reason}
+        )
+        lifecycle.transition_apply(
             case,
-            status=Case.Status.WITHDRAWN,
-            now=now,
-            steps=steps,
+            "withdraw",
             actor=actor,
-            extra={"withdrawal_reason": reason},
+            now=now,
+            changes=changes,
+            line_fields={"note": reason},
+            event_payload={"reason": reason[:500]},
         )
-        steps.append(
-            _step(
-                case,
-                at=now,
-                kind="withdrawn",
-                label=(gettext_noop("Withdrawn by the applicant"), {}),
-                actor=actor,
-                note=reason,
-            )
-        )
-        CaseStep.objects.bulk_create(steps)
-        _audit(case, actor=actor, action="case.withdrawn")
-        _emit(case, "case.withdrawn")
     return case
 
 
 def case_refuse_acceptance(
-    *, user, case: Case, reason: str, basis: str, now: dt.datetime | None = None
+    *, actor: Actor, case: Case, reason: str, basis: str, now: dt.datetime | None = None
 ) -> Case:
     """Refuse to accept a submitted case (不予受理), with the reason and its legal basis."""
+    require_permission(actor, "case.accept")
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = [_("Give the reason for refusing.")]
@@ -1131,38 +1015,63 @@ def case_refuse_acceptance(
         errors["basis"] = [_("Give the legal basis for refusing.")]
     if errors:
         raise ValidationError(errors)
-    require_permission(user, "case.accept")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         case = _lock_case(case.pk)
         if case.status != Case.Status.SUBMITTED:
             raise Conflict(_("Only a submitted case can be refused acceptance."), code="case_not_submitted")
-        steps: list[CaseStep] = []
-        _close(
+        changes = _closing(
             case,
             status=Case.Status.REJECTED,
             now=now,
-            steps=steps,
             actor=actor,
             extra={"rejection_reason": reason, "rejection_basis": basis},
         )
-        steps.append(
-            _step(
-                case,
-                at=now,
-                kind="rejected",
-                label=(gettext_noop("Not accepted"), {}),
-                actor=actor,
-                note=f"{reason}\n{basis}",
-            )
+        lifecycle.transition_apply(
+            case,
+            "refuse_acceptance",
+            actor=actor,
+            now=now,
+            changes=changes,
+            line_fields={"note": f"{reason}\n{basis}"},
+            audit_details={"basis": basis[:300], "stage": "acceptance"},
+            event_payload={"reason": reason[:500], "basis": basis[:500], "stage": "acceptance"},
         )
-        CaseStep.objects.bulk_create(steps)
-        _audit(
-            case, actor=actor, action="case.rejected", details={"basis": basis[:300], "stage": "acceptance"}
-        )
-        _emit(case, "case.rejected")
     return case
+
+
+# --- time-limit cards (raised by supervision, which owns warnings) ---------------------------------------------
+
+_CARD_ORDER = {"": 0, "yellow": 1, "red": 2}
+
+
+def case_warning_raise(*, actor: Actor, case: Case, level: str, now: dt.datetime | None = None) -> bool:
+    """Raise a running case's card to ``yellow`` or ``red`` (never lowered; once each); False if nothing changed.
+
+    Called by supervision's deadline job inside its transaction. The update is conditional on the card the job
+    read, so of two jobs at once one raises it; a case that stopped running meanwhile is left alone.
+    """
+    if _CARD_ORDER[level] <= _CARD_ORDER[case.warning or ""]:
+        return False
+    now = now or timezone.now()
+    try:
+        lifecycle.transition_apply(
+            case,
+            f"warn_{level}",
+            actor=actor,
+            now=now,
+            changes={"warning": level},
+            expect={"warning": case.warning},
+            line_fields={"department_id": case.lead_department_id},
+            audit_details={
+                "due": case.due_date.isoformat() if case.due_date else None,
+                "department": case.lead_department_id,
+            },
+            event_payload={"level": level, "department": case.lead_department_id},
+        )
+    except (Conflict, lifecycle.Unchanged):
+        return False
+    return True
 
 
 # --- granted without application (免申即享) --------------------------------------------------------------------
@@ -1201,36 +1110,25 @@ def case_grant(
             channel=Case.Channel.PROACTIVE,
             jurisdiction_district=_jurisdiction(applicant_person, applicant_organisation, None),
             lead_department=service.department,
-            status=Case.Status.ACCEPTED,
             form_data=dict(form_data or {}),
             promised_limit_days=service.promised_limit_days,
             legal_limit_days=service.legal_limit_days,
             submitted_at=now,
             accepted_at=now,
             created_at=now,
-            updated_at=now,
         )
-        case.save(force_insert=True)
-        steps = [
-            _step(
-                case,
-                at=now,
-                kind="granted",
-                label=(gettext_noop("Granted without application"), {}),
-                actor=actor,
-                department_id=service.department_id,
-                note=reason,
-            )
-        ]
-        _close(case, status=Case.Status.COMPLETED, now=now, steps=steps, actor=actor)
-        CaseStep.objects.bulk_create(steps)
-        _audit(
+        changes = _closing(case, status=Case.Status.COMPLETED, now=now, actor=actor)
+        lifecycle.transition_apply(
             case,
+            "grant",
             actor=actor,
-            action="case.granted",
-            details={"service": service.code, "reason": reason[:300]},
+            now=now,
+            changes=changes,
+            line_fields={"department_id": service.department_id, "note": reason},
+            audit_details={"service": service.code, "reason": reason[:300]},
+            event_payload={"results": [r["item"] for r in case.result], "granted": True},
         )
-        _emit(case, "case.completed", {"results": [r["item"] for r in case.result], "granted": True})
+        _issue_licences(case, actor=actor)
     return case
 
 
@@ -1245,22 +1143,14 @@ def case_grant_decline(*, actor: Actor, case: Case, reason: str = "", now: dt.da
             )
         if case.status == Case.Status.WITHDRAWN:
             return case
-        Case.objects.filter(pk=case.pk).update(
-            status=Case.Status.WITHDRAWN, withdrawal_reason=reason, updated_at=now
+        lifecycle.transition_apply(
+            case,
+            "decline_grant",
+            actor=actor,
+            now=now,
+            changes={"withdrawal_reason": reason},
+            line_fields={"note": reason},
+            audit_details={"reason": reason[:300]},
+            event_payload={"granted": True, "reason": reason[:500]},
         )
-        case.status, case.withdrawal_reason = Case.Status.WITHDRAWN, reason
-        CaseStep.objects.bulk_create(
-            [
-                _step(
-                    case,
-                    at=now,
-                    kind="withdrawn",
-                    label=(gettext_noop("Declined by the person"), {}),
-                    actor=actor,
-                    note=reason,
-                )
-            ]
-        )
-        _audit(case, actor=actor, action="case.grant_declined", details={"reason": reason[:300]})
-        _emit(case, "case.withdrawn", {"granted": True})
     return case

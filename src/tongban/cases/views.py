@@ -26,6 +26,7 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.models import Bundle, ServiceObject
 from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.selectors import (
+    actor_from_request,
     department_get,
     needs_second_factor,
     organisations_for,
@@ -223,7 +224,7 @@ def apply(request, kind: str, code: str):
         else:
             try:
                 case = services.case_submit(
-                    user=request.user,
+                    actor=actor_from_request(request),
                     service=service,
                     form_data=form_data,
                     files=files,
@@ -364,7 +365,9 @@ def case_supplement(request, number: str):
         form_data, raw = form_data_from_post(case.service.form_schema, request.POST, only=listed)
         files = files_from_request(request.FILES, [entry["code"] for entry in supplement.materials])
         try:
-            services.case_resubmit(user=request.user, case=case, form_data=form_data, files=files)
+            services.case_resubmit(
+                actor=actor_from_request(request), case=case, form_data=form_data, files=files
+            )
         except ValidationError as exc:
             errors = _error_dict(exc)
         except Conflict as exc:
@@ -400,7 +403,7 @@ def case_withdraw(request, number: str):
     if request.method == "POST":
         reason = (request.POST.get("reason") or "").replace("\x00", "").strip()[:1000]
         try:
-            services.case_withdraw(user=request.user, case=case, reason=reason)
+            services.case_withdraw(actor=actor_from_request(request), case=case, reason=reason)
         except ValidationError as exc:
             errors = _error_dict(exc)
         except Conflict as exc:

@@ -19,6 +19,7 @@ from tongban.catalog.services import required_materials
 from tongban.core.audit import SYSTEM, Actor
 from tongban.exchange.seed import DEMO_UNITS
 from tongban.identity.models import Person, Staff, User
+from tongban.identity.selectors import actor_for
 from tongban.workflow.models import Task
 from tongban.workflow.services import definitions_ensure_builtin
 
@@ -51,14 +52,14 @@ def _work_through(case) -> None:
             if staff is None:
                 return
             case_task_complete(
-                user=staff.user, task_id=task.pk, decision="approve", opinion="材料齐全，同意。"
+                actor=actor_for(staff.user), task_id=task.pk, decision="approve", opinion="材料齐全，同意。"
             )
 
 
 def _complete(case, step: str, username: str) -> None:
     task = Task.objects.get(case_id=case.pk, bpmn_id=step, state__in=Task.OPEN_STATES)
     case_task_complete(
-        user=User.objects.get(username=username),
+        actor=actor_for(User.objects.get(username=username)),
         task_id=task.pk,
         decision="approve",
         opinion="材料齐全，同意。",
@@ -87,7 +88,7 @@ def demo_cases_ensure() -> int:
     form["father_resident_id"] = persons["li.ming"].resident_id
     form["mother_resident_id"] = persons["chen.jing"].resident_id
     case = case_submit(
-        user=users["chen.jing"],
+        actor=actor_for(users["chen.jing"]),
         service=newborn,
         form_data=form,
         files=_uploads(newborn, form),
@@ -105,7 +106,7 @@ def demo_cases_ensure() -> int:
     form["property_unit"] = DEMO_UNITS["wang.xiuying"]  # 王秀英's flat in 静安, free of mortgage and seizure
     form["price"] = 3_800_000
     case_submit(
-        user=users["clerk.pudong"],
+        actor=actor_for(users["clerk.pudong"]),
         service=estate,
         form_data=form,
         files={},
@@ -120,14 +121,14 @@ def demo_cases_ensure() -> int:
     if renewal is not None:
         form = sample_form_data(renewal.form_schema, person=persons["wang.xiuying"])
         case = case_submit(
-            user=users["wang.xiuying"],
+            actor=actor_for(users["wang.xiuying"]),
             service=renewal,
             form_data=form,
             files=_uploads(renewal, form),
             idempotency_key="demo-id-renewal",
         )
         if case.status == Case.Status.SUBMITTED:
-            case_accept(user=User.objects.get(username="clerk.huangpu"), case=case)
+            case_accept(actor=actor_for(User.objects.get(username="clerk.huangpu")), case=case)
         _work_through(case)
         made += 1
     return made

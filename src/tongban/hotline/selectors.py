@@ -300,3 +300,32 @@ def first_contact_rate(*, since=None) -> dict:
         "answered": answered,
         "rate": round(answered / total, 3) if total else None,
     }
+
+
+def tickets_near_due(*, horizon):
+    """Open tickets (dispatched or in hand) whose limit or supervision (督办) falls by ``horizon``, with the
+    dates supervision's deadline job judges them by: ``(ticket, clock, due, warning_date)``.
+
+    A supervision brings the limit forward: the ticket is then warned on its last day and red after it.
+    """
+    import datetime as dt
+
+    from tongban.core.sla import SLAClock
+
+    candidates = (
+        Ticket.objects.filter(
+            Q(due_date__lte=horizon) | Q(supervision_due__lte=horizon),
+            status__in=[Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND],
+        )
+        .exclude(warning="red")
+        .only("pk", "number", "status", "clock", "due_date", "supervision_due", "warning", "department_id")
+        .order_by("pk")
+    )
+    for ticket in candidates.iterator(chunk_size=500):
+        if not ticket.clock:
+            continue
+        clock = SLAClock.from_dict(ticket.clock)
+        due, warn_on = clock.due_date(), None
+        if ticket.supervision_due is not None and (due is None or ticket.supervision_due < due):
+            due = warn_on = ticket.supervision_due
+        yield ticket, ticket.clock, due, warn_on if isinstance(warn_on, dt.date) else None

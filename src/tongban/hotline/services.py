@@ -16,7 +16,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -755,62 +754,37 @@ def corrections_rows() -> list[dict]:
     ]
 
 
-def ticket_deadlines_check(*, today: dt.date | None = None, actor: Actor | None = None) -> dict:
-    """Raise the yellow warning (on the clock's warning day) and the red card (after the due date) on open tickets.
+def ticket_warning_set(*, actor: Actor, ticket: Ticket, level: str, due: dt.date | None) -> bool:
+    """Raise an open ticket's card to ``yellow`` or ``red`` (never lowered; once each), audited and announced.
 
-    Idempotent: a level is raised once and never lowered; each new warning is audited and emits ``ticket.warning``.
-    Reads only tickets due by the day after tomorrow (the due-date index), in one query.
+    Supervision's deadline job decides the level (one policy for cases, tasks and tickets) and records the
+    warning; the ticket's own field changes only here, conditional on the card the job read.
     """
-    from tongban.core.audit import SYSTEM
-
-    actor = actor or SYSTEM
-    today = today or calendar.today()
-    counts = {"yellow": 0, "red": 0}
-    horizon = today + dt.timedelta(days=2)
-    candidates = Ticket.objects.filter(
-        Q(due_date__lte=horizon) | Q(supervision_due__lte=horizon),
-        status__in=[Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND],
-    ).exclude(warning="red")
-    fields = ("pk", "number", "status", "clock", "due_date", "supervision_due", "warning", "department_id")
-    for ticket in candidates.only(*fields):
-        if not ticket.clock:
-            continue
-        clock = SLAClock.from_dict(ticket.clock)
-        due = clock.due_date()
-        warn_on = clock.warning_date()
-        if ticket.supervision_due is not None and (due is None or ticket.supervision_due < due):
-            # A supervision (督办) brings the limit forward: warned on its last day, red after it.
-            due = warn_on = ticket.supervision_due
-        level = ""
-        if due is not None and today > due:
-            level = "red"
-        elif warn_on is not None and today >= warn_on:
-            level = "yellow"
-        if not level or (level == "yellow" and ticket.warning == "yellow"):
-            continue
-        with transaction.atomic():
-            if not Ticket.objects.filter(pk=ticket.pk, warning=ticket.warning).update(warning=level):
-                continue
-            ticket.warning = level
-            audit_record(
-                actor=actor,
-                action=f"ticket.warning_{level}",
-                subject_type="ticket",
-                subject_id=str(ticket.pk),
-                ticket_id=str(ticket.pk),
-                details={"number": ticket.number, "due": due.isoformat() if due else None},
-            )
-            event_emit(
-                "ticket.warning",
-                {
-                    "ticket": str(ticket.pk),
-                    "number": ticket.number,
-                    "level": level,
-                    "department": str(ticket.department_id) if ticket.department_id else None,
-                    "due": due.isoformat() if due else None,
-                },
-                subject_type="ticket",
-                subject_id=ticket.pk,
-            )
-        counts[level] += 1
-    return counts
+    order = {"": 0, "yellow": 1, "red": 2}
+    if order[level] <= order[ticket.warning or ""]:
+        return False
+    with transaction.atomic():
+        if not Ticket.objects.filter(pk=ticket.pk, warning=ticket.warning).update(warning=level):
+            return False
+        ticket.warning = level
+        audit_record(
+            actor=actor,
+            action=f"ticket.warning_{level}",
+            subject_type="ticket",
+            subject_id=str(ticket.pk),
+            ticket_id=str(ticket.pk),
+            details={"number": ticket.number, "due": due.isoformat() if due else None},
+        )
+        event_emit(
+            "ticket.warning",
+            {
+                "ticket": str(ticket.pk),
+                "number": ticket.number,
+                "level": level,
+                "department": str(ticket.department_id) if ticket.department_id else None,
+                "due": due.isoformat() if due else None,
+            },
+            subject_type="ticket",
+            subject_id=ticket.pk,
+        )
+    return True

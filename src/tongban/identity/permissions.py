@@ -40,7 +40,7 @@ from tongban.core.audit import audit_record
 
 from .models import Department, Organisation, Person
 from .reference import ROLE_DEFINITIONS
-from .selectors import actor_for, department_scope_ids, is_staff_user, roles_for, staff_for
+from .selectors import UserActor, actor_for, department_scope_ids, is_staff_user, roles_for, staff_for
 
 __all__ = [
     "PERMISSIONS",
@@ -210,6 +210,8 @@ def has_permission(user, perm, *, department=None, owner=None):
     spec = PERMISSIONS.get(perm)
     if spec is None:
         raise ImproperlyConfigured(f"unknown permission {perm!r}; add it to identity.permissions.PERMISSIONS")
+    if isinstance(user, UserActor):
+        user = user.user
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
@@ -261,7 +263,13 @@ def _department_label(department):
 
 
 def require_permission(user, perm, *, department=None, owner=None, request=None):
-    """Pass silently when ``has_permission`` says yes; otherwise audit the denial and raise PermissionDenied."""
+    """Pass silently when ``has_permission`` says yes; otherwise audit the denial and raise PermissionDenied.
+
+    ``user`` is a user or the typed actor a service received (its ``path`` then says what was being done).
+    """
+    actor = user if isinstance(user, UserActor) else None
+    if actor is not None:
+        user = actor.user
     if has_permission(user, perm, department=department, owner=owner):
         return
     details = {"permission": perm}
@@ -273,9 +281,11 @@ def require_permission(user, perm, *, department=None, owner=None, request=None)
     if request is not None:
         details["path"] = request.path[:200]
         details["method"] = request.method
+    elif actor is not None and actor.path:
+        details["method"], _sep, details["path"] = actor.path.partition(" ")
     with transaction.atomic():
         audit_record(
-            actor=actor_for(user),
+            actor=actor or actor_for(user),
             action="permission.denied",
             subject_type="permission",
             subject_id=perm,

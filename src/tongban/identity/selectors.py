@@ -4,6 +4,8 @@ Every list of personal data takes the user who asks (``for_user``) and returns o
 the API and the workbench call these, never the models directly.
 """
 
+from dataclasses import dataclass, field
+
 from django.db.models import Exists, OuterRef, Q
 
 from tongban.core.audit import SYSTEM, Actor
@@ -13,7 +15,9 @@ from .models import AdminUnit, Department, Organisation, Person, Role, Staff, Us
 
 __all__ = [
     "SYSTEM",
+    "UserActor",
     "actor_for",
+    "actor_from_request",
     "admin_unit_list",
     "department_get",
     "department_list",
@@ -130,22 +134,45 @@ def _role_label(staff, limit=64):
     return label
 
 
-def actor_for(user):
-    """The audit ``Actor`` for a user: staff with role and department, a citizen, or anonymous."""
+@dataclass(frozen=True)
+class UserActor(Actor):
+    """The typed actor every service takes (``actor=``): who acts, as the audit records them, with the user.
+
+    Built once by the page or API layer (``actor_from_request``) or by a job (``actor_for``); services check the
+    permission with it as their first line and never receive an HTTP request. ``second_factor`` tells whether a
+    staff member's session passed TOTP; ``path`` is what they were doing, kept on the audit entry of a refusal.
+    """
+
+    user: object = field(default=None, compare=False, repr=False)
+    second_factor: bool = False
+    path: str = ""
+
+
+def actor_for(user, *, second_factor: bool | None = None, path: str = "") -> UserActor:
+    """The ``Actor`` for a user: staff with role and department, a citizen, or anonymous."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return Actor(kind="anonymous", id="", label="anonymous")
+        return UserActor(kind="anonymous", id="", label="anonymous", user=user, path=path)
+    if second_factor is None:
+        verified = getattr(user, "is_verified", None)
+        second_factor = bool(verified()) if callable(verified) else False
+    common = {"id": str(user.pk), "label": user.get_username(), "user": user}
+    common.update(second_factor=second_factor, path=path)
     staff = staff_for(user)
     if staff is not None:
-        return Actor(
-            kind="staff",
-            id=str(user.pk),
-            label=user.get_username(),
-            role=_role_label(staff),
-            department=staff.department.code,
-        )
+        return UserActor(kind="staff", role=_role_label(staff), department=staff.department.code, **common)
     if user.is_staff or user.is_superuser:
-        return Actor(kind="staff", id=str(user.pk), label=user.get_username(), role="admin")
-    return Actor(kind="citizen", id=str(user.pk), label=user.get_username(), role="citizen")
+        return UserActor(kind="staff", role="admin", **common)
+    return UserActor(kind="citizen", role="citizen", **common)
+
+
+def actor_from_request(request) -> UserActor:
+    """The actor of a page or API request (built once per request and kept on it)."""
+    cached = getattr(request, "_tongban_actor", None)
+    if cached is None:
+        path = f"{request.method} {request.path}"[:200]
+        cached = actor_for(request.user, path=path)
+        request._tongban_actor = cached
+    return cached
 
 
 def department_scope_ids(staff, *, read_only=False):

@@ -540,7 +540,7 @@ def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=Non
         data = dict(locked.prefilled)
         data.update({k: v for k, v in (form_data or {}).items() if k in properties and v not in (None, "")})
         case = case_submit(
-            user=user,
+            actor=actor_for(user),
             service=service,
             form_data=data,
             files=files or {},

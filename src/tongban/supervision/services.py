@@ -1,8 +1,9 @@
 """Writes of supervision: the deadline job's warnings and the rectification of bad ratings.
 
-Supervision owns warnings. A task's warning field is raised through ``workflow.services.task_warning_set``;
-a case's ``warning`` field is raised here (``case_warning_raise``), by a conditional update of that one field,
-because the deadline job is the only writer of it and ``cases`` has no reason to know when cards are raised.
+Supervision owns warnings: one job, one policy (``level_due``) and one record (``Warning``, once per subject and
+level) for cases, tasks and 12345 tickets. The subject's own card field is changed by the app that owns it, through
+its service: ``cases.services.case_warning_raise`` (a transition of the case lifecycle),
+``workflow.services.task_warning_set`` and ``hotline.services.ticket_warning_set``; each audits and announces it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongban.cases import services as cases
 from tongban.cases.models import Case
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock, WarningPolicy, default_warning_policy
+from tongban.hotline.selectors import tickets_near_due
+from tongban.hotline.services import ticket_warning_set
 from tongban.identity.permissions import require_permission
 from tongban.identity.selectors import actor_for
 from tongban.workflow.selectors import overdue_candidates
@@ -32,22 +36,27 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
 RECTIFICATION_WORKING_DAYS = 5
-OPEN_CASE_STATUSES = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS, Case.Status.RESUBMITTED)
 _ORDER = {"": 0, Warning.Level.YELLOW: 1, Warning.Level.RED: 2}
 
 
 # --- deadline warnings -------------------------------------------------------------------------------------
 
 
-def _level_due(*, clock: dict, due_date: dt.date | None, current: str, today: dt.date, policy) -> str:
-    """The warning a running clock deserves on ``today`` if it is above ``current``, else ""."""
+def level_due(
+    *, clock: dict, due_date: dt.date | None, current: str, today: dt.date, policy, warning_date=None
+) -> str:
+    """The warning a running clock deserves on ``today`` if it is above ``current``, else "" (the one policy).
+
+    Yellow from the clock's warning date (the policy's; ``warning_date`` when the subject sets its own, as a
+    supervised ticket does), red from the day after ``due_date``.
+    """
     if due_date is None:  # paused: no due date while the applicant supplements
         return ""
     if today > due_date:
         level = Warning.Level.RED
     else:
         try:
-            warning_date = SLAClock.from_dict(clock).warning_date(policy)
+            warning_date = warning_date or SLAClock.from_dict(clock).warning_date(policy)
         except ValueError:
             logger.warning("malformed SLA clock %r: warning on the due date", clock)
             warning_date = due_date
@@ -120,30 +129,10 @@ def task_warning_raise(*, task, level: str, actor: Actor = SYSTEM, now: dt.datet
 def case_warning_raise(
     *, case: Case, level: str, actor: Actor = SYSTEM, now: dt.datetime | None = None
 ) -> bool:
-    """Raise a case's warning to ``yellow`` or ``red`` (never lowers it), audited, announced and recorded.
-
-    Only ``Case.warning`` changes, by a conditional update: of two jobs at once, one raises the card.
-    """
-    if _ORDER[level] <= _ORDER[case.warning or ""]:
+    """Raise a case's card through the case lifecycle (audited, announced, on the timeline) and record it."""
+    now = now or timezone.now()
+    if not cases.case_warning_raise(actor=actor, case=case, level=level, now=now):
         return False
-    updated = Case.objects.filter(pk=case.pk, warning=case.warning).update(warning=level)
-    if not updated:
-        return False
-    due = case.due_date.isoformat() if case.due_date else None
-    audit_record(
-        actor=actor,
-        action=f"case.warning_{level}",
-        subject_type="case",
-        subject_id=str(case.pk),
-        case_id=str(case.pk),
-        details={"due": due, "department": case.lead_department_id},
-    )
-    event_emit(
-        "case.warning",
-        {"case": str(case.pk), "number": case.number, "level": level, "department": case.lead_department_id},
-        subject_type="case",
-        subject_id=case.pk,
-    )
     _warning_record(
         subject_type=Warning.SubjectType.CASE,
         subject_id=case.pk,
@@ -153,9 +142,8 @@ def case_warning_raise(
         department_id=case.lead_department_id,
         level=level,
         due=case.due_date,
-        now=now or timezone.now(),
+        now=now,
     )
-    case.warning = level
     return True
 
 
@@ -164,8 +152,8 @@ def deadlines_check(
 ) -> dict:
     """Raise the yellow warnings and red cards due on ``today`` (default: today in Asia/Shanghai).
 
-    Looks at running tasks (ready or claimed: paused ones have no due date) and running cases (accepted, in
-    progress, resubmitted). Yellow on the clock's warning date (the policy's, by default the last working
+    Looks at running tasks (ready or claimed: paused ones have no due date), running cases (accepted, in
+    progress, resubmitted) and open 12345 tickets (dispatched or in hand). Yellow on the clock's warning date (the policy's, by default the last working
     day) up to the due date; red from the day after the due date. Each new card is one transaction with its
     audit entry and event; a card already raised is never raised again, so the job can run at any time.
 
@@ -187,30 +175,70 @@ def deadlines_check(
         "cases_checked": 0,
         "cases_yellow": 0,
         "cases_red": 0,
+        "tickets_checked": 0,
+        "tickets_yellow": 0,
+        "tickets_red": 0,
     }
     tasks = overdue_candidates(on=horizon).only(
         "id", "case_id", "case_number", "name", "department", "clock", "due_date", "warning"
     )
     for task in _chunks(tasks):
         counts["tasks_checked"] += 1
-        level = _level_due(
+        level = level_due(
             clock=task.clock, due_date=task.due_date, current=task.warning, today=today, policy=policy
         )
         if level and task_warning_raise(task=task, level=level, actor=actor, now=now):
             counts[f"tasks_{level}"] += 1
     cases = (
-        Case.objects.filter(status__in=OPEN_CASE_STATUSES, due_date__isnull=False, due_date__lte=horizon)
+        Case.objects.filter(status__in=Case.WORKABLE_STATUSES, due_date__isnull=False, due_date__lte=horizon)
         .exclude(warning=Warning.Level.RED)
-        .only("id", "number", "lead_department", "clock", "due_date", "warning")
+        .only("id", "number", "status", "lead_department", "clock", "due_date", "warning")
     )
     for case in _chunks(cases):
         counts["cases_checked"] += 1
-        level = _level_due(
+        level = level_due(
             clock=case.clock, due_date=case.due_date, current=case.warning, today=today, policy=policy
         )
         if level and case_warning_raise(case=case, level=level, actor=actor, now=now):
             counts[f"cases_{level}"] += 1
+    # 12345 tickets: their limits are days, not hours, so everything due by the day after tomorrow is read.
+    for ticket, clock, due, warning_date in tickets_near_due(
+        horizon=max(horizon, today + dt.timedelta(days=2))
+    ):
+        counts["tickets_checked"] += 1
+        level = level_due(
+            clock=clock,
+            due_date=due,
+            current=ticket.warning,
+            today=today,
+            policy=policy,
+            warning_date=warning_date,
+        )
+        if level and ticket_warning_raise(ticket=ticket, level=level, due=due, actor=actor, now=now):
+            counts[f"tickets_{level}"] += 1
     return counts
+
+
+@transaction.atomic
+def ticket_warning_raise(
+    *, ticket, level: str, due, actor: Actor = SYSTEM, now: dt.datetime | None = None
+) -> bool:
+    """Raise a ticket's card through the hotline (audited, announced) and record it."""
+    if not ticket_warning_set(actor=actor, ticket=ticket, level=level, due=due):
+        return False
+    if ticket.department_id is not None:
+        _warning_record(
+            subject_type=Warning.SubjectType.TICKET,
+            subject_id=ticket.pk,
+            case_id=None,
+            case_number=ticket.number[:32],
+            task_name="",
+            department_id=ticket.department_id,
+            level=level,
+            due=due,
+            now=now or timezone.now(),
+        )
+    return True
 
 
 # --- rectifications (整改) -------------------------------------------------------------------------------------

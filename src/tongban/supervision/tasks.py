@@ -14,5 +14,5 @@ logger = logging.getLogger(__name__)
 def deadlines():
     """Every 15 minutes: raise the yellow warnings and red cards that fall due (idempotent)."""
     counts = deadlines_check()
-    if counts["tasks_yellow"] + counts["tasks_red"] + counts["cases_yellow"] + counts["cases_red"]:
+    if any(value for key, value in counts.items() if not key.endswith("_checked")):
         logger.info("deadline warnings raised: %s", counts)

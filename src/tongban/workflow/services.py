@@ -29,7 +29,7 @@ from tongban.core.sla import SLAClock
 from tongban.identity.models import Department
 from tongban.identity.permissions import ROLES, has_permission, require_permission
 from tongban.identity.reference import MUNICIPAL_DEPARTMENT_CODES, branch_code
-from tongban.identity.selectors import actor_for, roles_for
+from tongban.identity.selectors import UserActor, actor_for, roles_for
 
 from . import engine
 from .models import ProcessDefinition, ProcessInstance, Task
@@ -369,13 +369,15 @@ def can_work(user, task: Task) -> bool:
 
 
 def require_can_work(user, task: Task, *, request=None) -> None:
-    """Raise PermissionDenied (audited) unless ``user`` may act on ``task``. Call it outside the transaction."""
+    """Raise PermissionDenied (audited) unless ``user`` (or a typed actor) may act on ``task``. Call it outside
+    the transaction."""
     perm = "task.approve" if task.role == "dept_approver" else "task.work"
     require_permission(user, perm, department=task.department_id, request=request)
-    if not can_work(user, task):
+    actor = user if isinstance(user, UserActor) else actor_for(user)
+    if not can_work(actor.user, task):
         with transaction.atomic():
             audit_record(
-                actor=actor_for(user),
+                actor=actor,
                 action="permission.denied",
                 subject_type="task",
                 subject_id=str(task.pk),

@@ -15,6 +15,7 @@ from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse, DeedTaxPayment, HouseholdMembership, PropertyOwnership
 from tongban.exchange.seed import DEMO_UNITS
 from tongban.identity.models import Person, User
+from tongban.identity.selectors import actor_for
 from tongban.licences import services as licences
 from tongban.licences.models import Licence
 from tongban.workflow.models import Task
@@ -34,7 +35,9 @@ def _ready(case):
 
 
 def _approve(case, step, username):
-    services.case_task_complete(user=_user(username), task_id=_ready(case)[step].pk, decision="approve")
+    services.case_task_complete(
+        actor=actor_for(_user(username)), task_id=_ready(case)[step].pk, decision="approve"
+    )
 
 
 def test_the_newborn_bundle_needs_no_upload_and_registers_the_baby(city_with_demo):
@@ -44,7 +47,7 @@ def test_the_newborn_bundle_needs_no_upload_and_registers_the_baby(city_with_dem
     form.update({"baby_name": "李乐乐", "mother_resident_id": mother.resident_id, "parents_married": True})
     form["father_resident_id"] = Person.objects.get(user__username="li.ming").resident_id
     assert all(m.satisfied_by != "upload" for m in required_materials(bundle, form))
-    case = services.case_submit(user=_user("chen.jing"), service=bundle, form_data=form, files={})
+    case = services.case_submit(actor=actor_for(_user("chen.jing")), service=bundle, form_data=form, files={})
     case.refresh_from_db()
     assert case.materials_uploaded == 0
     assert {m.origin for m in case.materials.all()} == {CaseMaterial.Origin.REGISTRY}
@@ -88,13 +91,13 @@ def test_a_real_estate_transfer_is_checked_taxed_and_registered_without_papers(c
     )
     uploads = [m.code for m in required_materials(bundle, form) if m.satisfied_by == "upload"]
     assert uploads == []
-    case = services.case_submit(user=_user("li.ming"), service=bundle, form_data=form, files={})
+    case = services.case_submit(actor=actor_for(_user("li.ming")), service=bundle, form_data=form, files={})
     assert set(_ready(case)) == {"registration_review", "deed_tax", "transaction_filing"}
     _approve(case, "transaction_filing", "handler.housing")
     _approve(case, "registration_review", "handler.pr")  # ownership and seizures looked up
     with pytest.raises(PermissionDenied):  # the approver's step is not the handler's
         services.case_task_complete(
-            user=_user("handler.pr"), task_id=_ready(case)["deed_tax"].pk, decision="approve"
+            actor=actor_for(_user("handler.pr")), task_id=_ready(case)["deed_tax"].pk, decision="approve"
         )
     _approve(case, "deed_tax", "handler.tax")
     assert DeedTaxPayment.objects.get(case_id=case.pk).amount == 90000  # 3%
@@ -126,14 +129,13 @@ def test_registration_is_refused_while_the_deed_tax_is_unpaid(city_with_demo):
     form = sample_form_data(bundle.form_schema, person=buyer)
     form.update({"property_unit": DEMO_UNITS["wang.xiuying"], "seller_resident_id": seller.resident_id})
     form["buyer_resident_id"] = buyer.resident_id
-    case = services.case_submit(user=_user("li.ming"), service=bundle, form_data=form, files={})
+    case = services.case_submit(actor=actor_for(_user("li.ming")), service=bundle, form_data=form, files={})
     _approve(case, "transaction_filing", "handler.housing")
     _approve(case, "registration_review", "handler.pr")
     # Tax has not recorded a payment for this case: even with the join passed by hand, registration would refuse.
     from django.core.exceptions import ValidationError
 
     from tongban.cases.effects import real_estate_registration
-    from tongban.identity.selectors import actor_for
 
     task = _ready(case)["deed_tax"]
     from django.utils import translation

@@ -6,12 +6,15 @@ from tongban.cases import services
 from tongban.cases.receipts import _qr, receipt_pdf, tracking_path, tracking_token, tracking_token_valid
 from tongban.cases.tests.fixtures import MOTHER_ID, newborn_files, newborn_form
 from tongban.core.masking import mask_resident_id
+from tongban.identity.selectors import actor_for
 
 pytestmark = pytest.mark.django_db
 
 
 def _submit(parent, newborn):
-    return services.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    return services.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
 
 
 def test_the_receipt_is_a_one_page_pdf_with_the_case_number_and_the_tracking_link(parent, newborn, handlers):

@@ -16,7 +16,7 @@ from tongban.catalog.models import PublicationStatus
 from tongban.core.audit import SYSTEM
 from tongban.core.ids import make_credit_code
 from tongban.identity import services as identity
-from tongban.identity.selectors import department_get, organisations_for
+from tongban.identity.selectors import actor_for, department_get, organisations_for
 from tongban.portal.tests.fixtures import login_with_second_factor
 from tongban.portal.tests.test_accessibility import assert_accessible
 from tongban.workflow.models import Task
@@ -34,7 +34,9 @@ def _post_data(key="key-1", **overrides):
 
 
 def _submit(user, newborn):
-    return services.case_submit(user=user, service=newborn, form_data=newborn_form(), files=newborn_files())
+    return services.case_submit(
+        actor=actor_for(user), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
 
 
 def _open(case, step):
@@ -278,7 +280,7 @@ def test_a_citizen_cannot_apply_for_a_service_for_organisations(client, parent, 
 def test_my_cases_lists_only_my_own_cases(client, parent, citizen, newborn, handlers):
     mine = _submit(parent, newborn)
     theirs = services.case_submit(
-        user=citizen, service=newborn, form_data=newborn_form(), files=newborn_files()
+        actor=actor_for(citizen), service=newborn, form_data=newborn_form(), files=newborn_files()
     )
     client.force_login(parent)
     html = client.get("/cases/").content.decode()
@@ -303,7 +305,7 @@ def test_the_case_page_shows_the_timeline_with_department_role_and_what_is_await
 ):
     case = _submit(parent, newborn)
     services.case_task_complete(
-        user=handlers["health"], task_id=_open(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]), task_id=_open(case, "birth_certificate").pk, decision="approve"
     )
     client.force_login(parent)
     response = client.get(f"/cases/{case.number}/")
@@ -340,7 +342,7 @@ def test_a_completed_case_shows_its_result_package_and_the_rating_link(client, p
         ("social_security_card", "hrss"),
     ):
         services.case_task_complete(
-            user=handlers[department], task_id=_open(case, step).pk, decision="approve"
+            actor=actor_for(handlers[department]), task_id=_open(case, step).pk, decision="approve"
         )
     case.refresh_from_db()
     client.force_login(parent)
@@ -358,10 +360,10 @@ def test_a_completed_case_shows_its_result_package_and_the_rating_link(client, p
 def test_the_applicant_answers_a_supplement_request_from_the_case_page(client, parent, newborn, handlers):
     case = _submit(parent, newborn)
     services.case_task_complete(
-        user=handlers["health"], task_id=_open(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]), task_id=_open(case, "birth_certificate").pk, decision="approve"
     )
     services.case_supplement_request(
-        user=handlers["public-security"],
+        actor=actor_for(handlers["public-security"]),
         task_id=_open(case, "household_registration").pk,
         materials=[{"code": "parents-marriage-certificate", "reason": "照片不清晰"}],
         fields=[{"field": "baby_name", "reason": "与出生医学证明不一致"}],
@@ -456,7 +458,7 @@ def test_the_pages_render_in_english_when_chosen(client, parent, newborn, handle
 def test_the_timeline_reads_in_the_visitors_language_whoever_wrote_it(client, parent, newborn, handlers):
     with translation.override("en"):  # an English-speaking handler acts; the mother reads Chinese
         case = services.case_submit(
-            user=parent, service=newborn, form_data=newborn_form(), files=newborn_files()
+            actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
         )
     client.force_login(parent)
     html = client.get(reverse("cases:detail", args=[case.number])).content.decode()

@@ -8,10 +8,13 @@ from tongban.cases.tests.fixtures import handlers, newborn, newborn_files, newbo
 from tongban.hotline import services
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_loop_more import people, routing  # noqa: F401
+from tongban.identity.selectors import actor_for
 
 
 def test_a_complaint_about_a_case_links_it(routing, people, parent, newborn, handlers):  # noqa: F811
-    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     ticket = services.ticket_create(
         user=people["operator"],
         channel="phone",

@@ -198,7 +198,7 @@ def test_a_refused_extension_needs_a_reason_and_keeps_the_limit_and_urgent_ticke
 def test_ticket_warnings_show_on_the_supervision_page_once(routing, people):
     now = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
     ticket = _take(people, now=now)
-    counts = services.ticket_deadlines_check(today=dt.date(2026, 11, 10))
+    counts = _ticket_cards(dt.date(2026, 11, 10))
     assert counts["red"] == 1
     event_deliver()
     event_deliver()  # a second delivery run finds nothing new
@@ -208,20 +208,8 @@ def test_ticket_warnings_show_on_the_supervision_page_once(routing, people):
     assert warning.case_number == ticket.number and warning.level == "red"
     assert warning.due_date == ticket.due_date
     assert list(warning_list(people["supervisor"])) == [warning]
-    from tongban.supervision.events import ticket_warning_recorded
-
-    ticket_warning_recorded(types.SimpleNamespace(payload=_payload(ticket), created_at=now))
-    assert warnings.count() == 1  # a replayed event adds nothing
-
-
-def _payload(ticket):
-    return {
-        "ticket": str(ticket.pk),
-        "number": ticket.number,
-        "level": "red",
-        "department": str(ticket.department_id),
-        "due": ticket.due_date.isoformat(),
-    }
+    assert _ticket_cards(dt.date(2026, 11, 11)) == {"yellow": 0, "red": 0}  # raised once
+    assert warnings.count() == 1
 
 
 # --- the knowledge base ----------------------------------------------------------------------------------
@@ -511,9 +499,9 @@ def test_a_supervised_ticket_is_due_within_3_working_days_and_goes_red_after(rou
     services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=True, now=now)
     pressed = services.ticket_supervise(user=people["supervisor"], ticket=ticket, note="三天内回复", now=now)
     assert pressed.supervision_due == dt.date(2026, 11, 5) and pressed.due_date == dt.date(2026, 11, 23)
-    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 4)) == {"yellow": 0, "red": 0}
-    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 5)) == {"yellow": 1, "red": 0}
-    assert services.ticket_deadlines_check(today=dt.date(2026, 11, 6)) == {"yellow": 0, "red": 1}
+    assert _ticket_cards(dt.date(2026, 11, 4)) == {"yellow": 0, "red": 0}
+    assert _ticket_cards(dt.date(2026, 11, 5)) == {"yellow": 1, "red": 0}
+    assert _ticket_cards(dt.date(2026, 11, 6)) == {"yellow": 0, "red": 1}
 
 
 def test_a_reopened_ticket_gets_3_working_days(routing, people):
@@ -566,3 +554,11 @@ def test_nul_bytes_in_any_field_are_dropped_not_a_database_error(routing, people
     assert ticket.steps.get(kind="returned").note == "不是我们的"
     consult = _take(people, "孩子出生证明在哪里办", ticket_type="consult", answer="到医院\x00办理")
     assert consult.answer == "到医院办理"
+
+
+def _ticket_cards(today):
+    """The cards supervision's deadline job (one policy for cases, tasks and tickets) raised on tickets."""
+    from tongban.supervision.services import deadlines_check
+
+    counts = deadlines_check(today=today)
+    return {"yellow": counts["tickets_yellow"], "red": counts["tickets_red"]}

@@ -9,6 +9,7 @@ from tongban.core.events import event_deliver
 from tongban.core.models import EventDelivery, OutboxEvent
 from tongban.exchange.registry_services import birth_record_create, business_register
 from tongban.identity.models import Organisation, Person
+from tongban.identity.selectors import actor_for
 from tongban.messaging.models import Message
 from tongban.proactive import events as proactive_events
 from tongban.proactive.models import LifeEvent, Offer
@@ -148,7 +149,7 @@ def test_a_mother_who_applied_for_the_bundle_is_not_offered_it_again(couple, new
     mother, father = couple
     pdf = SimpleUploadedFile("m.pdf", b"%PDF-1.4\n% test\n", content_type="application/pdf")
     case_submit(
-        user=mother.user,
+        actor=actor_for(mother.user),
         service=bundle_get("newborn"),
         form_data=newborn_form(),
         files={"parents-marriage-certificate": pdf},

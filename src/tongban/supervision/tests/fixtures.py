@@ -10,7 +10,7 @@ from tongban.cases.models import Case
 from tongban.cases.tests.fixtures import newborn_files, newborn_form
 from tongban.core.audit import SYSTEM
 from tongban.identity import services as identity
-from tongban.identity.selectors import department_get
+from tongban.identity.selectors import actor_for, department_get
 from tongban.workflow.models import Task
 
 
@@ -44,7 +44,9 @@ def ps_head(city):
 
 
 def submit(parent, newborn) -> Case:
-    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     case.refresh_from_db()
     return case
 
@@ -62,7 +64,9 @@ def complete(case, handlers) -> Case:
         ("social_security_card", "hrss"),
     )
     for step, lane in steps:
-        cases.case_task_complete(user=handlers[lane], task_id=open_task(case, step).pk, decision="approve")
+        cases.case_task_complete(
+            actor=actor_for(handlers[lane]), task_id=open_task(case, step).pk, decision="approve"
+        )
     case.refresh_from_db()
     assert case.status == Case.Status.COMPLETED
     return case

@@ -4,6 +4,7 @@ import datetime as dt
 
 from tongban.cases import services as cases
 from tongban.core import calendar
+from tongban.identity.selectors import actor_for
 from tongban.supervision import selectors, services
 from tongban.supervision.tests.fixtures import complete, open_task, submit
 
@@ -17,7 +18,9 @@ def _rows(user, **kwargs):
 def test_compliance_counts_steps_in_time_open_overdue_and_warned(parent, newborn, handlers, supervisor):
     case = submit(parent, newborn)
     cases.case_task_complete(
-        user=handlers["health"], task_id=open_task(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]),
+        task_id=open_task(case, "birth_certificate").pk,
+        decision="approve",
     )
     household = open_task(case, "household_registration")
 
@@ -48,7 +51,7 @@ def test_a_step_finished_after_its_due_date_is_not_in_time(parent, newborn, hand
     case = submit(parent, newborn)
     task = open_task(case, "birth_certificate")
     task.__class__.objects.filter(pk=task.pk).update(due_date=calendar.today() - 2 * DAY)
-    cases.case_task_complete(user=handlers["health"], task_id=task.pk, decision="approve")
+    cases.case_task_complete(actor=actor_for(handlers["health"]), task_id=task.pk, decision="approve")
     row = _rows(supervisor)["health"]
     assert (row["tasks_completed"], row["tasks_on_time"], row["tasks_on_time_pct"]) == (1, 0, 0.0)
 

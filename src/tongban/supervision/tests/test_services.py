@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from tongban.cases import services as cases
 from tongban.cases.models import Case
@@ -13,6 +14,7 @@ from tongban.core import calendar
 from tongban.core.audit import SYSTEM
 from tongban.core.exceptions import Conflict
 from tongban.core.models import AuditEntry, OutboxEvent
+from tongban.identity.selectors import actor_for
 from tongban.supervision import services
 from tongban.supervision.models import Rectification, Warning
 from tongban.supervision.tasks import deadlines
@@ -114,11 +116,13 @@ def test_the_warning_policy_can_warn_before_the_last_day(parent, newborn, handle
 def test_paused_tasks_and_cases_waiting_for_a_supplement_get_no_warning(parent, newborn, handlers):
     case = submit(parent, newborn)
     cases.case_task_complete(
-        user=handlers["health"], task_id=open_task(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]),
+        task_id=open_task(case, "birth_certificate").pk,
+        decision="approve",
     )
     household = open_task(case, "household_registration")
     cases.case_supplement_request(
-        user=handlers["public-security"],
+        actor=actor_for(handlers["public-security"]),
         task_id=household.pk,
         materials=[{"code": "parents-marriage-certificate", "reason": "照片不清晰"}],
     )
@@ -132,6 +136,9 @@ def test_paused_tasks_and_cases_waiting_for_a_supplement_get_no_warning(parent, 
         "cases_checked": 0,
         "cases_yellow": 0,
         "cases_red": 0,
+        "tickets_checked": 0,
+        "tickets_yellow": 0,
+        "tickets_red": 0,
     }
     household.refresh_from_db()
     assert household.state == Task.State.WAITING and household.warning == ""
@@ -156,7 +163,8 @@ def test_the_job_reads_in_chunks(parent, newborn, handlers, monkeypatch):
 def test_the_deadlines_command_prints_the_counts(parent, newborn, handlers):
     case = submit(parent, newborn)
     out = StringIO()
-    call_command("deadlines", today=(case.due_date + DAY).isoformat(), stdout=out)
+    with translation.override("en"):
+        call_command("deadlines", today=(case.due_date + DAY).isoformat(), stdout=out)
     text = out.getvalue()
     assert "Tasks: 1 looked at, 0 yellow warnings and 1 red cards raised." in text
     assert "Cases: 1 looked at, 0 yellow warnings and 1 red cards raised." in text
@@ -224,6 +232,6 @@ def test_a_run_that_raises_nothing_reads_one_query_a_chunk(
     task = open_task(first, "birth_certificate")
     day = max(task.due_date, open_task(second, "birth_certificate").due_date)
     assert services.deadlines_check(today=day)["tasks_yellow"] == 2
-    with django_assert_num_queries(2):  # the tasks' chunk and the cases' chunk; nothing written
+    with django_assert_num_queries(3):  # the chunks of tasks, cases and tickets; nothing written
         counts = services.deadlines_check(today=day)
     assert counts["tasks_checked"] == 2 and counts["tasks_yellow"] == 0

@@ -2,12 +2,13 @@
 
 from tongban.cases import services
 from tongban.cases.tests.fixtures import newborn_files, newborn_form
+from tongban.identity.selectors import actor_for
 from tongban.workflow.models import Task
 
 
 def submit_online(parent, newborn, **kwargs):
     return services.case_submit(
-        user=parent, service=newborn, form_data=newborn_form(), files=newborn_files(), **kwargs
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files(), **kwargs
     )
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from tongban.cases.models import Case, SupplementRequest
 from tongban.core import calendar
 from tongban.core.models import AuditEntry
+from tongban.identity.selectors import actor_for
 from tongban.portal.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import Task
 
@@ -116,7 +117,9 @@ def test_return_sends_the_case_to_the_previous_step(client, case, handlers):
     from tongban.cases import services
 
     services.case_task_complete(
-        user=handlers["health"], task_id=open_task(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]),
+        task_id=open_task(case, "birth_certificate").pk,
+        decision="approve",
     )
     household = open_task(case, "household_registration")
     login_with_second_factor(client, handlers["public-security"])
@@ -188,7 +191,7 @@ def test_a_stale_page_gets_a_conflict_message_not_an_error(client, case, handler
     colleague = make_staff("h.health.2", "health", ["dept_handler"])
     from tongban.cases import services
 
-    services.case_task_claim(user=colleague, task_id=task.pk)
+    services.case_task_claim(actor=actor_for(colleague), task_id=task.pk)
     login_with_second_factor(client, handlers["health"])
     for action in ("approve", "claim", "supplement"):
         response = _act(

@@ -12,7 +12,7 @@ from tongban.core.audit import SYSTEM
 from tongban.core.masking import mask_resident_id
 from tongban.core.models import AuditEntry
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import person_get_by_resident_id
+from tongban.identity.selectors import actor_for, person_get_by_resident_id
 from tongban.portal.tests.fixtures import login_with_second_factor
 from tongban.workbench.selectors import applicant_token
 from tongban.workflow.models import Task
@@ -104,7 +104,9 @@ def test_a_pudong_clerk_applies_for_a_huangpu_resident_and_huangpu_registers_the
     assert receipt.status_code == 200 and receipt["Content-Type"] == "application/pdf"
 
     cases.case_task_complete(
-        user=handlers["health"], task_id=open_task(case, "birth_certificate").pk, decision="approve"
+        actor=actor_for(handlers["health"]),
+        task_id=open_task(case, "birth_certificate").pk,
+        decision="approve",
     )
     assert open_task(case, "household_registration").department.code == "public-security-310101"
 
@@ -167,7 +169,7 @@ def manual_case(parent, newborn, handlers):
     """An online application for an item that staff accept by hand."""
     item = item_get("310100-hrss-ss-card")
     catalog.item_update(actor=SYSTEM, item=item, acceptance="manual")
-    return cases.case_submit(user=parent, service=item, form_data={"baby_name": "李小明"})
+    return cases.case_submit(actor=actor_for(parent), service=item, form_data={"baby_name": "李小明"})
 
 
 def test_clerk_accepts_a_case_awaiting_acceptance(client, clerk, manual_case):

@@ -17,6 +17,7 @@ from tongban.cases.selectors import case_get_for_user
 from tongban.core import calendar
 from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.permissions import staff_required
+from tongban.identity.selectors import actor_from_request
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import task_get_for_user
 from tongban.workflow.services import can_work
@@ -101,42 +102,39 @@ def _revision(request):
 
 
 def _claim(request, task_id, revision):
-    cases.case_task_claim(user=request.user, task_id=task_id, revision=revision, request=request)
+    cases.case_task_claim(actor=actor_from_request(request), task_id=task_id, revision=revision)
     return _("The step is now in your hands."), "task"
 
 
 def _approve(request, task_id, revision):
     cases.case_task_complete(
-        user=request.user,
+        actor=actor_from_request(request),
         task_id=task_id,
         decision=Task.Decision.APPROVE,
         opinion=request.POST.get("opinion", "").strip(),
         revision=revision,
-        request=request,
     )
     return _("Approved; the case moves on."), "inbox"
 
 
 def _refuse(request, task_id, revision):
     cases.case_task_complete(
-        user=request.user,
+        actor=actor_from_request(request),
         task_id=task_id,
         decision=Task.Decision.REJECT,
         opinion=request.POST.get("opinion", "").strip(),
         basis=request.POST.get("basis", "").strip(),
         revision=revision,
-        request=request,
     )
     return _("Refused; the applicant is told the reason and its legal basis."), "inbox"
 
 
 def _return(request, task_id, revision):
     cases.case_task_return(
-        user=request.user,
+        actor=actor_from_request(request),
         task_id=task_id,
         opinion=request.POST.get("opinion", "").strip(),
         revision=revision,
-        request=request,
     )
     return _("Returned to the previous step."), "inbox"
 
@@ -152,13 +150,12 @@ def _supplement(request, task_id, revision):
         for name in post.getlist("field")
     ]
     cases.case_supplement_request(
-        user=request.user,
+        actor=actor_from_request(request),
         task_id=task_id,
         materials=materials,
         fields=fields,
         note=post.get("note", "").strip(),
         revision=revision,
-        request=request,
     )
     return _("Supplement requested; the time limit is paused until the applicant answers."), "inbox"
 

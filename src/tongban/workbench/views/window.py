@@ -17,6 +17,7 @@ from tongban.cases.selectors import case_awaiting_acceptance, case_get_for_user
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import Organisation
 from tongban.identity.permissions import staff_required
+from tongban.identity.selectors import actor_from_request
 from tongban.workflow.selectors import open_tasks_for_case
 
 from .. import selectors
@@ -112,7 +113,7 @@ def window_apply(request, kind, code):
         is_person = not isinstance(applicant, Organisation)
         try:
             case = cases.case_submit(
-                user=request.user,
+                actor=actor_from_request(request),
                 service=service,
                 form_data=values,
                 files=files,
@@ -191,7 +192,7 @@ def _awaiting_case(request, number):
 def window_accept(request, number):
     case = _awaiting_case(request, number)
     try:
-        cases.case_accept(user=request.user, case=case)
+        cases.case_accept(actor=actor_from_request(request), case=case)
     except Conflict as exc:
         messages.error(request, str(exc))
         return _awaiting_page(request, status=409)
@@ -206,7 +207,7 @@ def window_refuse(request, number):
     case = _awaiting_case(request, number)
     try:
         cases.case_refuse_acceptance(
-            user=request.user,
+            actor=actor_from_request(request),
             case=case,
             reason=request.POST.get("reason", ""),
             basis=request.POST.get("basis", ""),

@@ -11,7 +11,7 @@ from tongban.cases import services as case_services
 from tongban.cases.tests.fixtures import handlers, newborn, newborn_files, newborn_form, parent  # noqa: F401
 from tongban.core.audit import SYSTEM
 from tongban.identity import services as identity
-from tongban.identity.selectors import department_get
+from tongban.identity.selectors import actor_for, department_get
 from tongban.portal.tests.fixtures import citizen, city, login_with_second_factor  # noqa: F401
 from tongban.workflow.models import ProcessDefinition, Task
 from tongban.workflow.services import PROCESS_DIR
@@ -36,7 +36,7 @@ def _staff(username, department_code, roles):
 @pytest.fixture
 def case(parent, newborn, handlers):  # noqa: F811
     return case_services.case_submit(
-        user=parent, service=newborn, form_data=newborn_form(), files=newborn_files()
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
     )
 
 

@@ -7,6 +7,7 @@ from tongban.cases import services as cases
 from tongban.cases.tests.fixtures import newborn_files, newborn_form
 from tongban.core.audit import SYSTEM
 from tongban.core.models import AuditEntry
+from tongban.identity.selectors import actor_for
 from tongban.workflow import services
 from tongban.workflow.models import ProcessInstance, Task
 from tongban.workflow.services import PROCESS_DIR
@@ -32,16 +33,20 @@ def test_a_process_key_must_be_a_slug_that_fits_its_column(newborn, key):
 
 
 def test_a_running_case_keeps_the_version_it_started_with(parent, newborn, handlers):
-    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     v1 = ProcessInstance.objects.get(case_id=case.pk).definition
     changed = NEWBORN.replace('name="出生户口登记"', 'name="出生登记（新流程）"')
     v2, _created = services.definition_store(actor=SYSTEM, key="newborn", xml=changed)
     task = Task.objects.get(case_id=case.pk, state="ready")
-    cases.case_task_complete(user=handlers["health"], task_id=task.pk, decision="approve")
+    cases.case_task_complete(actor=actor_for(handlers["health"]), task_id=task.pk, decision="approve")
     nxt = Task.objects.get(case_id=case.pk, state="ready")
     assert nxt.name == "出生户口登记"  # still version 1
     assert ProcessInstance.objects.get(case_id=case.pk).definition == v1 != v2
-    later = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    later = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     assert ProcessInstance.objects.get(case_id=later.pk).definition == v2
 
 
@@ -49,7 +54,9 @@ def test_a_staff_member_without_the_lane_role_cannot_work_the_task(parent, newbo
     from tongban.identity import services as identity
     from tongban.identity.selectors import department_get
 
-    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     task = Task.objects.get(case_id=case.pk, state="ready")
     user = identity.user_create(actor=SYSTEM, username="approver.health", password=None, check_password=False)
     identity.staff_create(
@@ -60,7 +67,9 @@ def test_a_staff_member_without_the_lane_role_cannot_work_the_task(parent, newbo
 
 
 def test_warnings_rise_once_and_never_fall(parent, newborn, handlers):
-    case = cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
     task = Task.objects.get(case_id=case.pk, state="ready")
     assert services.task_warning_set(task=task, level="yellow")
     assert not services.task_warning_set(task=task, level="yellow")
@@ -78,5 +87,7 @@ def test_an_unknown_process_key_refuses_the_case_and_writes_nothing(parent, newb
 
     newborn.process_key = "no-such-process"
     with pytest.raises(ValidationError):
-        cases.case_submit(user=parent, service=newborn, form_data=newborn_form(), files=newborn_files())
+        cases.case_submit(
+            actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+        )
     assert Case.objects.count() == 0
