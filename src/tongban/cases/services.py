@@ -799,8 +799,8 @@ def case_supplement_request(
 ) -> SupplementRequest:
     """Ask the applicant, once, for everything missing (materials and form fields, each with a reason).
 
-    The case and its open tasks wait and their clocks stop until the applicant answers. A step that already
-    asked, and was not answered since, cannot ask again (one complete list, 一次性告知).
+    The case and its open tasks wait and their clocks stop until the applicant answers. A step asks once: the
+    list is complete the first time (一次性告知), so the same step cannot ask again.
     """
     task = _task_for(actor, task_id)
     require_permission(actor, "case.supplement", department=task.department_id)
