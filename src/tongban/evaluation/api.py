@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from tongban.cases.selectors import case_get_for_user
 from tongban.identity.permissions import RolePermission
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Rating
@@ -94,12 +95,11 @@ class CaseRatingApi(APIView):
         body = RatingSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         rating = services.rating_submit(
-            user=request.user,
+            actor=actor_from_request(request),
             case=case,
             level=body.validated_data["level"],
             scores=body.validated_data["scores"],
             comment=body.validated_data.get("comment", ""),
-            request=request,
         )
         return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 

@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 
 from tongban.cases.models import Case
 from tongban.cases.selectors import case_is_applicant
-from tongban.core.audit import SYSTEM, audit_record
+from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import require_permission
-from tongban.identity.selectors import actor_for
 from tongban.supervision.services import rectification_open
 
 from .models import Rating
@@ -80,24 +79,24 @@ def rating_validate(*, channel: str, level, scores: Mapping | None, comment: str
 
 def rating_submit(
     *,
-    user,
+    actor: Actor,
     case: Case,
     level,
     scores: Mapping | None = None,
     comment: str = "",
-    request=None,
     now: dt.datetime | None = None,
 ) -> Rating:
     """The applicant rates a completed case once; a bad rating opens a rectification (same transaction).
 
-    PermissionDenied (audited) unless ``user`` is the applicant; Conflict when the case is not completed or
+    PermissionDenied (audited) unless ``actor`` is the applicant; Conflict when the case is not completed or
     already rated; ValidationError with field messages for a bad level, score or comment.
     """
-    require_permission(user, "portal.rate", request=request)
+    require_permission(actor, "portal.rate")
+    user = actor.user
     if not case_is_applicant(user, case):
         with transaction.atomic():
             audit_record(
-                actor=actor_for(user),
+                actor=actor,
                 action="permission.denied",
                 subject_type="case",
                 subject_id=str(case.pk),
@@ -111,7 +110,6 @@ def rating_submit(
         raise Conflict(_("This case has already been rated."), code="already_rated")
     channel = rating_channel(case)
     number, clean, text = rating_validate(channel=channel, level=level, scores=scores, comment=comment)
-    actor = actor_for(user)
     now = now or timezone.now()
     try:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from tongban.cases.models import Case
 from tongban.cases.selectors import case_get_for_user, case_is_applicant
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import has_permission
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .forms import RatingForm
@@ -39,12 +40,11 @@ def rate(request, number):
     if request.method == "POST" and form.is_valid():
         try:
             services.rating_submit(
-                user=request.user,
+                actor=actor_from_request(request),
                 case=case,
                 level=form.cleaned_data["level"],
                 scores=form.scores(),
                 comment=form.cleaned_data["comment"],
-                request=request,
             )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from tongban.core import calendar
 from tongban.identity.permissions import RolePermission
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Rectification, Warning
@@ -202,10 +203,9 @@ class RectificationCloseApi(APIView):
         body = RectificationCloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.rectification_close(
-            user=request.user,
+            actor=actor_from_request(request),
             rectification=rectification,
             resolution=body.validated_data["resolution"],
-            request=request,
         )
         return Response(RectificationSerializer(rectification).data)
 
@@ -226,9 +226,8 @@ class RectificationRespondApi(APIView):
         body = RectificationRespondSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.rectification_respond(
-            user=request.user,
+            actor=actor_from_request(request),
             rectification=rectification,
             response=body.validated_data["response"],
-            request=request,
         )
         return Response(RectificationSerializer(rectification).data)

@@ -26,7 +26,6 @@ from tongban.core.sla import SLAClock, WarningPolicy, default_warning_policy
 from tongban.hotline.selectors import tickets_near_due
 from tongban.hotline.services import ticket_warning_set
 from tongban.identity.permissions import require_permission
-from tongban.identity.selectors import actor_for
 from tongban.workflow.selectors import overdue_candidates
 from tongban.workflow.services import task_warning_set
 
@@ -337,13 +336,12 @@ def _text(value: str, field: str, message: str) -> str:
 
 
 def rectification_respond(
-    *, user, rectification: Rectification, response: str, request=None, now: dt.datetime | None = None
+    *, actor: Actor, rectification: Rectification, response: str, now: dt.datetime | None = None
 ) -> Rectification:
     """The responsible department (its head) records what it did; a supervisor then closes the case."""
-    require_permission(user, "rectification.handle", department=rectification.department_id, request=request)
+    require_permission(actor, "rectification.handle", department=rectification.department_id)
     text = _text(response, "response", _("Say what the department has done."))
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         updated = Rectification.objects.filter(pk=rectification.pk, status=Rectification.Status.OPEN).update(
             response=text, responded_by=actor.label[:200], responded_at=now, updated_at=now
@@ -368,13 +366,12 @@ def rectification_respond(
 
 
 def rectification_close(
-    *, user, rectification: Rectification, resolution: str, request=None, now: dt.datetime | None = None
+    *, actor: Actor, rectification: Rectification, resolution: str, now: dt.datetime | None = None
 ) -> Rectification:
     """A supervisor closes a rectification with its resolution (only ``supervision.warn`` may)."""
-    require_permission(user, "supervision.warn", department=rectification.department_id, request=request)
+    require_permission(actor, "supervision.warn", department=rectification.department_id)
     text = _text(resolution, "resolution", _("Say how the rectification was resolved."))
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         updated = Rectification.objects.filter(pk=rectification.pk, status=Rectification.Status.OPEN).update(
             status=Rectification.Status.CLOSED,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from tongban.core import calendar
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import has_permission, staff_required
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Rectification, Warning
@@ -125,10 +126,9 @@ def rectification_close(request, pk):
     return _after(
         request,
         lambda: services.rectification_close(
-            user=request.user,
+            actor=actor_from_request(request),
             rectification=rectification,
             resolution=request.POST.get("resolution", ""),
-            request=request,
         ),
         _("The rectification of %(number)s is closed.") % {"number": rectification.case_number},
     )
@@ -141,10 +141,9 @@ def rectification_respond(request, pk):
     return _after(
         request,
         lambda: services.rectification_respond(
-            user=request.user,
+            actor=actor_from_request(request),
             rectification=rectification,
             response=request.POST.get("response", ""),
-            request=request,
         ),
         _("Your response on %(number)s is recorded.") % {"number": rectification.case_number},
     )

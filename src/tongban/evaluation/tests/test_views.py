@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from tongban.evaluation import services
 from tongban.evaluation.models import Rating
+from tongban.identity.selectors import actor_for
 from tongban.portal.tests.fixtures import login_with_second_factor
 from tongban.supervision.models import Rectification
 from tongban.supervision.tests.fixtures import submit
@@ -104,7 +105,7 @@ def test_rating_through_the_api(client, parent, completed_case, citizen):
 def test_evaluators_read_a_rating_and_the_summary(
     client, parent, completed_case, supervisor, hrss_head, handlers
 ):
-    services.rating_submit(user=parent, case=completed_case, level=3, scores=GOOD_SCORES)
+    services.rating_submit(actor=actor_for(parent), case=completed_case, level=3, scores=GOOD_SCORES)
     summary_url = reverse("api:evaluation-api:rating-summary")
     login_with_second_factor(client, supervisor)
     assert client.get(_api(completed_case.number)).json()["level"] == 3

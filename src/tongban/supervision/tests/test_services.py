@@ -198,27 +198,37 @@ def test_a_rectification_is_due_in_five_working_days_for_the_lead_department(com
 def test_only_a_supervisor_closes_a_rectification(completed_case, supervisor, health_head):
     rectification = services.rectification_open(actor=SYSTEM, case=completed_case, reason="态度差")
     with pytest.raises(PermissionDenied):
-        services.rectification_close(user=health_head, rectification=rectification, resolution="已整改")
+        services.rectification_close(
+            actor=actor_for(health_head), rectification=rectification, resolution="已整改"
+        )
     assert AuditEntry.objects.filter(action="permission.denied", subject_id="supervision.warn").exists()
     with pytest.raises(ValidationError) as caught:
-        services.rectification_close(user=supervisor, rectification=rectification, resolution=" ")
+        services.rectification_close(actor=actor_for(supervisor), rectification=rectification, resolution=" ")
     assert "resolution" in caught.value.message_dict
 
-    services.rectification_close(user=supervisor, rectification=rectification, resolution="已约谈，已整改")
+    services.rectification_close(
+        actor=actor_for(supervisor), rectification=rectification, resolution="已约谈，已整改"
+    )
 
     rectification.refresh_from_db()
     assert rectification.status == Rectification.Status.CLOSED
     assert rectification.closed_by == "s.supervisor" and rectification.closed_at is not None
     assert AuditEntry.objects.filter(action="rectification.closed", subject_id=str(rectification.pk)).exists()
     with pytest.raises(Conflict):
-        services.rectification_close(user=supervisor, rectification=rectification, resolution="again")
+        services.rectification_close(
+            actor=actor_for(supervisor), rectification=rectification, resolution="again"
+        )
 
 
 def test_the_responsible_head_responds_and_another_department_cannot(completed_case, health_head, hrss_head):
     rectification = services.rectification_open(actor=SYSTEM, case=completed_case, reason="等了很久")
     with pytest.raises(PermissionDenied):
-        services.rectification_respond(user=hrss_head, rectification=rectification, response="不是我们")
-    services.rectification_respond(user=health_head, rectification=rectification, response="已加派人手")
+        services.rectification_respond(
+            actor=actor_for(hrss_head), rectification=rectification, response="不是我们"
+        )
+    services.rectification_respond(
+        actor=actor_for(health_head), rectification=rectification, response="已加派人手"
+    )
     rectification.refresh_from_db()
     assert rectification.response == "已加派人手" and rectification.responded_by == "head.health"
     assert rectification.status == Rectification.Status.OPEN
