@@ -1,0 +1,1 @@
+from tongban.portal.tests.fixtures import city  # noqa: F401
