@@ -12,11 +12,11 @@ from django.db import connections
 
 from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.cases.sample import sample_form_data
-from tongban.catalog.demo import NEWBORN_BUNDLE
 from tongban.catalog.selectors import bundle_get
 from tongban.conftest import require_service
+from tongban.demo.catalog import NEWBORN_BUNDLE
 from tongban.demo.reference import DEMO_PASSWORD
+from tongban.demo.sample import sample_form_data
 from tongban.demo.services import demo_city_seed
 from tongban.identity.models import User
 from tongban.licences.models import Licence

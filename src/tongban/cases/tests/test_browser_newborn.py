@@ -12,12 +12,12 @@ from django.test import Client
 
 from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.cases.sample import sample_form_data
-from tongban.catalog.demo import NEWBORN_BUNDLE, catalog_demo_ensure
 from tongban.catalog.selectors import bundle_get
 from tongban.catalog.services import required_materials
 from tongban.conftest import require_service
 from tongban.core.audit import SYSTEM
+from tongban.demo.catalog import NEWBORN_BUNDLE, catalog_demo_ensure
+from tongban.demo.sample import sample_form_data
 from tongban.evaluation.models import Rating
 from tongban.identity.models import Person
 from tongban.portal.tests.fixtures import login_with_second_factor

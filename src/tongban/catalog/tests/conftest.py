@@ -6,6 +6,6 @@ from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F40
 @pytest.fixture
 def demo_catalog(city):  # noqa: F811
     """The demo catalogue (35 published items, 2 bundles)."""
-    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.demo.catalog import catalog_demo_ensure
 
     catalog_demo_ensure()

@@ -74,7 +74,7 @@ def test_a_department_handler_may_not_open_the_operators_pages(client, people, n
 
 
 def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(client, routing, people):  # noqa: F811
-    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.demo.catalog import catalog_demo_ensure
     from tongban.hotline import services
 
     catalog_demo_ensure()

@@ -1,4 +1,4 @@
-"""The operator command that wraps others: ``tongban demo`` (``tongban bench``: bench/tests)."""
+"""``tongban demo``: migrate, seed an empty city once, then serve."""
 
 import io
 
