@@ -46,7 +46,7 @@ def browser(live_server, monkeypatch):
 def _staff_page(browser, live_server, username):
     from django.test import Client
 
-    from tongban.portal.tests.fixtures import login_with_second_factor
+    from tongban.identity.tests.fixtures import login_with_second_factor
 
     client = login_with_second_factor(Client(), User.objects.get(username=username))
     return _context(browser, live_server, session=client.cookies["sessionid"].value).new_page()

@@ -5,10 +5,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.tests.fixtures import newborn_files, newborn_form, pdf_upload
 from tongban.core.exceptions import Conflict
 from tongban.core.models import AuditEntry
 from tongban.workflow.models import ProcessInstance, Task
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form, pdf_upload
 
 
 def _submit(parent, newborn, **kwargs):

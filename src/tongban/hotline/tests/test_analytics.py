@@ -15,7 +15,7 @@ from tongban.hotline.models import SpikeAlert, Ticket
 from tongban.hotline.tasks import hotline_spikes
 from tongban.hotline.tests.test_tickets import _staff
 from tongban.identity.models import AdminUnit, Department
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 TODAY = dt.date(2026, 3, 16)  # a Monday
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_tickets import NOISE, people, routing  # noqa: F401
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 
 def test_a_ticket_travels_the_loop_through_the_pages(client, routing, people):  # noqa: F811

@@ -1,1 +1,0 @@
-from tongban.portal.tests.fixtures import city  # noqa: F401
