@@ -1,8 +1,17 @@
-"""Project-wide pytest fixtures and helpers."""
+"""Project-wide pytest fixtures and helpers.
+
+The fixtures that tests of many apps share are plugins, so a test asks for them by name and imports no other
+app's test package: ``city``, ``citizen`` and ``staff_user`` (``identity/tests/fixtures.py``), and the small
+newborn bundle with its handlers, ``newborn``, ``handlers`` and ``parent`` (``workflow/tests/fixtures.py``, the
+lowest app whose tests can build a service bound to a process). A shared fixture lives with the lowest app it
+needs, never in a page app's tests.
+"""
 
 import os
 
 import pytest
+
+pytest_plugins = ["tongban.identity.tests.fixtures", "tongban.workflow.tests.fixtures"]
 
 STRICT = os.environ.get("TONGBAN_STRICT_SERVICES", "").lower() in {"1", "true", "yes"}
 

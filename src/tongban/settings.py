@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tongban.workbench",
     "tongban.api",
     "tongban.demo",
+    "tongban.bench",
 ]
 
 MIDDLEWARE = [

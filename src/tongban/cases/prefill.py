@@ -2,7 +2,7 @@
 rather than types.
 
 Form fields are mapped to resource fields by their conventional names (the catalogue's shared field names, see
-``catalog/demo.py`` FIELDS), each read about the applicant. The lookups are made as the service's lead department
+``demo/catalog.py`` FIELDS), each read about the applicant. The lookups are made as the service's lead department
 for the purpose ``PREFILL_PURPOSE``, so they need a grant like any other, are audited, and show in the person's
 "who used my data". A field the hub cannot fill stays empty; nothing is ever filled that the person could not see.
 """

@@ -1,6 +1,7 @@
 """Benchmark registry behind ``tongban bench NAME``.
 
-An app registers a benchmark in its ``bench.py``::
+A module of the ``tongban.bench`` package registers a benchmark (the registry stays in core so that it
+depends on nothing; the benchmarks and the command live in ``tongban.bench``)::
 
     @benchmark("audit", help="audit entries appended and verified per second")
     def bench_audit(*, stdout, options):

@@ -11,13 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tongban.cases.evidence import CHECK_PURPOSE
 from tongban.cases.models import Case
-from tongban.cases.sample import sample_form_data
 from tongban.cases.services import case_accept, case_submit, case_task_complete
-from tongban.catalog.demo import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE, catalog_demo_ensure
 from tongban.catalog.selectors import bundle_get, item_get
 from tongban.catalog.services import required_materials
 from tongban.core.audit import SYSTEM, Actor
-from tongban.exchange.seed import DEMO_UNITS
+from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE, catalog_demo_ensure
+from tongban.demo.registries import DEMO_UNITS
+from tongban.demo.sample import sample_form_data
 from tongban.identity.models import Person, Staff, User
 from tongban.identity.selectors import actor_for
 from tongban.workflow.models import Task
@@ -209,8 +209,8 @@ def demo_tickets_ensure() -> int:
     supervisor = User.objects.filter(username="supervisor").first()
     if operator is None or handler is None or supervisor is None:
         return 0
+    from tongban.demo.hotline_history import history_seed
     from tongban.hotline.analytics import spikes_detect
-    from tongban.hotline.demo_history import history_seed
 
     history_seed()
     spikes_detect()  # the worker does it every hour; the demo shows today's spike at once
@@ -275,7 +275,7 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
     processes = definitions_ensure_builtin(actor=actor)
     data_resources_sync(actor=actor)
     grants = demo_grants_ensure(actor=actor)
-    from tongban.proactive.demo import proactive_demo_journeys_ensure, proactive_rules_demo_ensure
+    from tongban.demo.proactive import proactive_demo_journeys_ensure, proactive_rules_demo_ensure
 
     proactive_rules = proactive_rules_demo_ensure(actor=actor)
     cases = demo_cases_ensure()

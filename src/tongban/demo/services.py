@@ -451,7 +451,7 @@ def demo_city_seed(
         organisations_written = organisations_seed(
             generator=generator, count=organisations, batch_size=batch_size
         )
-        from tongban.exchange.seed import registries_seed  # the departments' registries, from the same city
+        from tongban.demo.registries import registries_seed  # the departments' registries, from the same city
 
         registries = registries_seed(seed=seed, actor=actor, batch_size=batch_size)
     from .scenarios import demo_services_ensure  # the catalogue, processes and demo cases

@@ -1,7 +1,7 @@
 """The labelled routing corpus (派单语料): synthetic 12345 tickets, each with the department that handles it.
 
 ``corpus_generate()`` builds it deterministically (seeded) from templates: a colloquial opening, a place in
-Shanghai (districts, streets and roads of the demo reference data), the problem itself in one of several
+Shanghai (districts, streets and roads of ``identity.geography``), the problem itself in one of several
 phrasings, sometimes a time, a closing and a filler word. ``python -m tongban.hotline.corpus`` rewrites
 ``data/corpus.jsonl``, which is committed; ``corpus_load()`` reads it.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.ids import DISTRICTS
-from tongban.demo.reference import ROADS, STREETS
+from tongban.identity.geography import ROADS, STREETS
 
 CORPUS_PATH = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
 DEFAULT_SIZE = 6000

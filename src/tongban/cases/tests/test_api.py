@@ -8,15 +8,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.tests.fixtures import MOTHER_ID, newborn_form, pdf_upload
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog import services as catalog
 from tongban.core.audit import SYSTEM
 from tongban.core.models import AuditEntry
 from tongban.identity import services as identity
 from tongban.identity.selectors import department_get
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import MOTHER_ID, newborn_form, pdf_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django.db import connections
 
 from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.cases.sample import sample_form_data
-from tongban.catalog.demo import NEWBORN_BUNDLE
 from tongban.catalog.selectors import bundle_get
 from tongban.conftest import require_service
+from tongban.demo.catalog import NEWBORN_BUNDLE
 from tongban.demo.reference import DEMO_PASSWORD
+from tongban.demo.sample import sample_form_data
 from tongban.demo.services import demo_city_seed
 from tongban.identity.models import User
 from tongban.licences.models import Licence
@@ -46,7 +46,7 @@ def browser(live_server, monkeypatch):
 def _staff_page(browser, live_server, username):
     from django.test import Client
 
-    from tongban.portal.tests.fixtures import login_with_second_factor
+    from tongban.identity.tests.fixtures import login_with_second_factor
 
     client = login_with_second_factor(Client(), User.objects.get(username=username))
     return _context(browser, live_server, session=client.cookies["sessionid"].value).new_page()

@@ -12,15 +12,15 @@ from django.test import Client
 
 from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.cases.sample import sample_form_data
-from tongban.catalog.demo import NEWBORN_BUNDLE, catalog_demo_ensure
 from tongban.catalog.selectors import bundle_get
 from tongban.catalog.services import required_materials
 from tongban.conftest import require_service
 from tongban.core.audit import SYSTEM
+from tongban.demo.catalog import NEWBORN_BUNDLE, catalog_demo_ensure
+from tongban.demo.sample import sample_form_data
 from tongban.evaluation.models import Rating
 from tongban.identity.models import Person
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import Task
 from tongban.workflow.services import definitions_ensure_builtin
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-PARENT_PASSWORD = "x-pass-2026"  # cases/tests/fixtures.py
+PARENT_PASSWORD = "x-pass-2026"  # workflow/tests/fixtures.py
 
 
 @pytest.fixture

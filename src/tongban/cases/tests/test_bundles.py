@@ -7,13 +7,13 @@ from django.core.exceptions import PermissionDenied
 
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.sample import sample_form_data
-from tongban.catalog.demo import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
 from tongban.catalog.selectors import bundle_get
 from tongban.catalog.services import required_materials
+from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
+from tongban.demo.registries import DEMO_UNITS
+from tongban.demo.sample import sample_form_data
 from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse, DeedTaxPayment, HouseholdMembership, PropertyOwnership
-from tongban.exchange.seed import DEMO_UNITS
 from tongban.identity.models import Person, User
 from tongban.identity.selectors import actor_for
 from tongban.licences import services as licences

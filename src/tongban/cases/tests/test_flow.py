@@ -5,11 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tongban.cases import selectors, services
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.tests.fixtures import newborn_files, newborn_form, pdf_upload
 from tongban.core.exceptions import Conflict
 from tongban.core.models import AuditEntry
 from tongban.identity.selectors import actor_for
 from tongban.workflow.models import ProcessInstance, Task
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form, pdf_upload
 
 
 def _submit(parent, newborn, **kwargs):

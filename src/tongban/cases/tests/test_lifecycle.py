@@ -7,7 +7,7 @@ import pytest
 
 from tongban.cases import lifecycle, services
 from tongban.cases.models import Case, CaseStep
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 from tongban.core.exceptions import Conflict
 from tongban.core.models import AuditEntry, OutboxEvent
 from tongban.identity.selectors import actor_for

@@ -4,9 +4,9 @@ import pytest
 
 from tongban.cases import services
 from tongban.cases.receipts import _qr, receipt_pdf, tracking_path, tracking_token, tracking_token_valid
-from tongban.cases.tests.fixtures import MOTHER_ID, newborn_files, newborn_form
 from tongban.core.masking import mask_resident_id
 from tongban.identity.selectors import actor_for
+from tongban.workflow.tests.fixtures import MOTHER_ID, newborn_files, newborn_form
 
 pytestmark = pytest.mark.django_db
 

@@ -10,16 +10,16 @@ from tongban.cases import services
 from tongban.cases.forms import form_data_from_post, form_sections
 from tongban.cases.models import Case
 from tongban.cases.receipts import tracking_path
-from tongban.cases.tests.fixtures import MOTHER_ID, newborn_files, newborn_form, pdf_upload
 from tongban.catalog import services as catalog
 from tongban.catalog.models import PublicationStatus
 from tongban.core.audit import SYSTEM
 from tongban.core.ids import make_credit_code
+from tongban.core.tests.accessibility import assert_accessible
 from tongban.identity import services as identity
 from tongban.identity.selectors import actor_for, department_get, organisations_for
-from tongban.portal.tests.fixtures import login_with_second_factor
-from tongban.portal.tests.test_accessibility import assert_accessible
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import MOTHER_ID, newborn_files, newborn_form, pdf_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tongban.catalog.demo import BIRTH_MEDICAL_CERTIFICATE, NEWBORN_BUNDLE
 from tongban.catalog.models import PublicationStatus
+from tongban.demo.catalog import BIRTH_MEDICAL_CERTIFICATE, NEWBORN_BUNDLE
 
 from .factories import ServiceItemFactory
 

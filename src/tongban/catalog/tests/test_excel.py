@@ -6,10 +6,10 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from openpyxl import load_workbook
 
-from tongban.catalog.demo import catalog_demo_ensure
 from tongban.catalog.excel import SHEETS, catalog_import
 from tongban.catalog.models import Bundle, BundleItem, Material, PublicationStatus, ServiceItem
 from tongban.core.audit import SYSTEM
+from tongban.demo.catalog import catalog_demo_ensure
 
 pytestmark = pytest.mark.django_db
 

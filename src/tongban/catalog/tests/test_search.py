@@ -3,11 +3,11 @@
 import pytest
 
 from tongban.catalog import services
-from tongban.catalog.demo import BIRTH_MEDICAL_CERTIFICATE, NEWBORN_BUNDLE
 from tongban.catalog.models import PublicationStatus
 from tongban.catalog.selectors import catalog_search, item_get
 from tongban.catalog.text import query_tokens
 from tongban.core.audit import SYSTEM
+from tongban.demo.catalog import BIRTH_MEDICAL_CERTIFICATE, NEWBORN_BUNDLE
 
 from .factories import ServiceItemFactory
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tongban.catalog.demo import NEWBORN_BUNDLE, REAL_ESTATE_TRANSFER_REGISTRATION
 from tongban.catalog.models import PublicationStatus
+from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_TRANSFER_REGISTRATION
 
 from .factories import ServiceItemFactory
 

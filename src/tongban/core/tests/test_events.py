@@ -32,10 +32,16 @@ def registry(monkeypatch):
 
 @pytest.fixture
 def admin_client(client, admin_user):
-    """A superuser in the admin, past the second factor the admin requires."""
-    from tongban.identity.tests.factories import login_verified
+    """A superuser in the admin, past the second factor the admin requires (a confirmed TOTP device verified
+    in the session, as identity's ``login_verified`` does; core's tests import no higher app)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    login_verified(client, admin_user)
+    client.force_login(admin_user)
+    device = TOTPDevice.objects.create(user=admin_user, name="default", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from tongban.evaluation import services
 from tongban.evaluation.models import Rating
 from tongban.identity.selectors import actor_for
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.supervision.models import Rectification
 from tongban.supervision.tests.fixtures import submit
 

@@ -6,4 +6,3 @@ from tongban.exchange.tests.fixtures_sharing import (  # noqa: F401
     ps_steward,
     test_resources,
 )
-from tongban.portal.tests.fixtures import citizen, city  # noqa: F401

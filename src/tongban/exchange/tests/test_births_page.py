@@ -7,8 +7,8 @@ from tongban.core.events import event_deliver
 from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import BirthRecord
 from tongban.identity.models import Person, User
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.messaging.models import Message
-from tongban.portal.tests.fixtures import login_with_second_factor
 from tongban.proactive.models import Offer
 
 

@@ -10,7 +10,7 @@ from tongban.exchange import services
 from tongban.exchange.models import SharingGrant
 from tongban.exchange.tests.fixtures_sharing import PURPOSE
 from tongban.identity.selectors import department_get
-from tongban.portal.tests.fixtures import CITIZEN_RESIDENT_ID, login_with_second_factor
+from tongban.identity.tests.fixtures import CITIZEN_RESIDENT_ID, login_with_second_factor
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tongban.exchange import services
 from tongban.exchange.models import DataResource, DataUse, SharingGrant
 from tongban.exchange.tests.fixtures_sharing import PURPOSE
 from tongban.identity.selectors import actor_for, department_get, person_for
-from tongban.portal.tests.fixtures import CITIZEN_RESIDENT_ID
+from tongban.identity.tests.fixtures import CITIZEN_RESIDENT_ID
 
 DAY = dt.timedelta(days=1)
 

@@ -1,4 +1,4 @@
-"""The hotline's analytics: hotspots, spikes, blind spots, the overview page, the API, the demo history."""
+"""The hotline's analytics: hotspots, spikes, blind spots, the overview page, the API."""
 
 import datetime as dt
 import uuid
@@ -10,12 +10,12 @@ from rest_framework.test import APIClient
 
 from tongban.core import calendar
 from tongban.core.models import AuditEntry, OutboxEvent
-from tongban.hotline import analytics, demo_history
-from tongban.hotline.models import SpikeAlert, Ticket, TicketStep
+from tongban.hotline import analytics
+from tongban.hotline.models import SpikeAlert, Ticket
 from tongban.hotline.tasks import hotline_spikes
 from tongban.hotline.tests.test_tickets import _staff
 from tongban.identity.models import AdminUnit, Department
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 TODAY = dt.date(2026, 3, 16)  # a Monday
 
@@ -421,37 +421,6 @@ def test_the_analytics_api_needs_the_permissions(people):
     assert handler.get("/api/v1/hotline/blind-spots/").status_code == 403
     assert _api(people["designer"]).get("/api/v1/hotline/spikes/").status_code == 403
     assert APIClient().get("/api/v1/hotline/hotspots/").status_code in (401, 403)
-
-
-# --- demo history --------------------------------------------------------------------------------------------
-
-
-def test_the_demo_history_is_quick_deterministic_idempotent_and_spikes_today(city):
-    day = calendar.today() - dt.timedelta(days=1)  # a whole day in the past: nothing is clamped to now
-    written = demo_history.history_seed(days=28, per_day=30, today=day)
-    assert written == Ticket.objects.count() > 28 * 20
-    assert demo_history.history_seed(days=28, per_day=30, today=day) == 0
-    assert Ticket.objects.count() == written
-    assert not Ticket.objects.exclude(number__startswith="12345H").exists()
-    assert TicketStep.objects.filter(kind="imported").count() == written
-    first = min(Ticket.objects.values_list("created_at", flat=True))
-    assert calendar.as_local_date(first) == day - dt.timedelta(days=28)
-    consults = Ticket.objects.filter(ticket_type="consult").count()
-    assert 0.3 < consults / written < 0.5
-    assert Ticket.objects.filter(status__in=Ticket.OPEN).exists()
-    assert Ticket.objects.exclude(topic="").count() == written
-    alerts = analytics.spikes_detect(today=day)
-    assert (demo_history.SPIKE_TOPIC, demo_history.SPIKE_DISTRICT) in {
-        (a.topic, a.district.code) for a in alerts
-    }
-    snapshot = list(
-        Ticket.objects.order_by("number").values_list("number", "topic", "district__code", "status")
-    )
-    TicketStep.objects.all().delete()
-    Ticket.objects.all().delete()
-    demo_history.history_seed(days=28, per_day=30, today=day)
-    again = list(Ticket.objects.order_by("number").values_list("number", "topic", "district__code", "status"))
-    assert again == snapshot
 
 
 def test_labels_follow_the_language(week):

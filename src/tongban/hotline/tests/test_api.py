@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_tickets import NOISE, people, routing  # noqa: F401
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 
 def _client(user):

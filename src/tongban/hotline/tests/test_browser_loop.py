@@ -34,7 +34,7 @@ def _staff(username, department, roles):
 def _page(chromium, live_server, user):
     from django.test import Client
 
-    from tongban.portal.tests.fixtures import login_with_second_factor
+    from tongban.identity.tests.fixtures import login_with_second_factor
 
     client = login_with_second_factor(Client(), user)
     return _context(chromium, live_server, session=client.cookies["sessionid"].value).new_page()

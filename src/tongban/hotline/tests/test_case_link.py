@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tongban.cases import services as cases
-from tongban.cases.tests.fixtures import handlers, newborn, newborn_files, newborn_form, parent  # noqa: F401
 from tongban.hotline import services
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_loop_more import people, routing  # noqa: F401
 from tongban.identity.selectors import actor_for
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 
 def test_a_complaint_about_a_case_links_it(routing, people, parent, newborn, handlers):  # noqa: F811

@@ -21,7 +21,7 @@ from tongban.hotline.models import FaqEntry, Ticket
 from tongban.identity import services as identity
 from tongban.identity.reference import branch_code
 from tongban.identity.selectors import department_get
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.supervision.models import Warning
 from tongban.supervision.selectors import warning_list
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_tickets import NOISE, people, routing  # noqa: F401
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 
 def test_a_ticket_travels_the_loop_through_the_pages(client, routing, people):  # noqa: F811
@@ -74,7 +74,7 @@ def test_a_department_handler_may_not_open_the_operators_pages(client, people, n
 
 
 def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(client, routing, people):  # noqa: F811
-    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.demo.catalog import catalog_demo_ensure
     from tongban.hotline import services
 
     catalog_demo_ensure()

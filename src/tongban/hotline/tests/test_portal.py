@@ -45,7 +45,7 @@ def test_a_resident_sees_only_their_own_tickets_and_staff_are_sent_away(routing,
     assert other.number not in client.get("/12345/").content.decode()
     client.logout()
     assert client.get("/12345/").status_code == 302  # to the login page
-    from tongban.portal.tests.fixtures import login_with_second_factor
+    from tongban.identity.tests.fixtures import login_with_second_factor
 
     login_with_second_factor(client, people["operator"])  # staff, verified, but no resident record
     assert client.get("/12345/new/").status_code == 403

@@ -176,8 +176,8 @@ def test_the_real_classifier_routes_a_ticket_end_to_end(people):
 
 
 def test_the_demo_city_has_tickets_in_each_state_of_the_loop(db):
+    from tongban.demo.hotline_history import HISTORY_PREFIX
     from tongban.demo.services import demo_city_seed
-    from tongban.hotline.demo_history import HISTORY_PREFIX
     from tongban.hotline.models import FaqEntry, SpikeAlert
 
     demo_city_seed(people=40, organisations=2)

@@ -1,7 +1,6 @@
 import pytest
 
 from tongban.licences import keys
-from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

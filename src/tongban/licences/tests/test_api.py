@@ -8,8 +8,8 @@ from tongban.core.audit import SYSTEM
 from tongban.identity import services as identity
 from tongban.identity.selectors import department_get
 from tongban.identity.tests.factories import CitizenFactory
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.licences import services
-from tongban.portal.tests.fixtures import login_with_second_factor
 
 from .factories import BIRTH_DATA, issue_birth_certificate
 

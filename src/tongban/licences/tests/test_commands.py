@@ -34,19 +34,3 @@ def test_types_creates_the_demo_types(city, capsys):
     call_command("licences", "types")
     assert "licence types" in capsys.readouterr().out
     assert services.licence_type_get("marriage-certificate") is not None
-
-
-def test_the_benchmark_reports_both_algorithms(city, capsys):
-    import io
-    import json
-
-    call_command("bench", "licences", "--ed25519", "4", "--sm2", "2", stdout=io.StringIO())
-    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert figures["bench"] == "licences"
-    for algorithm in ("ed25519", "sm2"):
-        assert set(figures[algorithm]) >= {
-            "sign_per_s",
-            "verify_per_s",
-            "issue_per_s",
-            "licence_verify_per_s",
-        }

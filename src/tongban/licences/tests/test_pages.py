@@ -10,9 +10,9 @@ from tongban.core.models import AuditEntry
 from tongban.identity import services as identity
 from tongban.identity.selectors import department_get, person_for
 from tongban.identity.tests.factories import CitizenFactory, OrganisationFactory
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.licences import services
 from tongban.licences.pdf import token_from_pdf
-from tongban.portal.tests.fixtures import login_with_second_factor
 
 from .factories import BIRTH_DATA, issue_birth_certificate
 

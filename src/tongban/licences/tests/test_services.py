@@ -27,7 +27,7 @@ def _flip(text: str, position: int) -> str:
 
 
 def test_demo_types_cover_every_licence_the_demo_catalogue_issues():
-    from tongban.catalog.demo import ITEMS
+    from tongban.demo.catalog import ITEMS
 
     services.licence_types_demo_ensure()
     codes = {item["result_licence_type"] for item in ITEMS if item["result_licence_type"]}
@@ -48,7 +48,7 @@ def test_demo_types_cover_every_licence_the_demo_catalogue_issues():
 
 
 def test_demo_type_fields_are_named_as_the_issuing_items_form_fields():
-    from tongban.catalog.demo import ITEMS
+    from tongban.demo.catalog import ITEMS
 
     services.licence_types_demo_ensure()
     for item in ITEMS:

@@ -1,7 +1,5 @@
 import pytest
 
-from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def outbox(tmp_path, settings):

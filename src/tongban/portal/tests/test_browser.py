@@ -9,7 +9,7 @@ from django.db import connections
 
 from tongban.browser import find_chromium
 from tongban.conftest import require_service
-from tongban.portal.tests.fixtures import CITIZEN_PASSWORD, CITIZEN_RESIDENT_ID
+from tongban.identity.tests.fixtures import CITIZEN_PASSWORD, CITIZEN_RESIDENT_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

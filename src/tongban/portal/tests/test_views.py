@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tongban.portal.tests.fixtures import CITIZEN_RESIDENT_ID, login_with_second_factor
+from tongban.identity.tests.fixtures import CITIZEN_RESIDENT_ID, login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 

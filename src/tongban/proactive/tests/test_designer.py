@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.proactive.models import LifeEvent, Offer, ProactiveRule
 from tongban.proactive.selectors import rule_dry_run
 from tongban.proactive.tests.fixtures import person, rule

@@ -142,9 +142,9 @@ def test_a_mother_who_applied_for_the_bundle_is_not_offered_it_again(couple, new
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tongban.cases.services import case_submit
-    from tongban.cases.tests.fixtures import newborn_form
     from tongban.catalog.selectors import bundle_get
     from tongban.proactive.models import RuleRun
+    from tongban.workflow.tests.fixtures import newborn_form
 
     mother, father = couple
     pdf = SimpleUploadedFile("m.pdf", b"%PDF-1.4\n% test\n", content_type="application/pdf")

@@ -7,11 +7,11 @@ import pytest
 
 from tongban.cases import services as cases
 from tongban.cases.models import Case
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
 from tongban.core.audit import SYSTEM
 from tongban.identity import services as identity
 from tongban.identity.selectors import actor_for, department_get
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 
 def make_staff(username, department_code, roles):

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tongban.core.audit import SYSTEM
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.supervision import services
 from tongban.supervision.tests.fixtures import submit
 

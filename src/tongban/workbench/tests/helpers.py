@@ -1,9 +1,9 @@
 """Shared steps of the workbench page tests."""
 
 from tongban.cases import services
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
 from tongban.identity.selectors import actor_for
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 
 def submit_online(parent, newborn, **kwargs):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tongban.core.models import AuditEntry
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 from .fixtures import make_staff
 from .helpers import submit_online

@@ -9,7 +9,7 @@ from tongban.cases.models import Case, SupplementRequest
 from tongban.core import calendar
 from tongban.core.models import AuditEntry
 from tongban.identity.selectors import actor_for
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import Task
 
 from .fixtures import make_staff

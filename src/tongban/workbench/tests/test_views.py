@@ -5,7 +5,7 @@ from django.urls import reverse
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.identity import services
 from tongban.identity.selectors import actor_for, department_get
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 

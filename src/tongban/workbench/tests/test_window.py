@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from tongban.cases import services as cases
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.tests.fixtures import MOTHER_ID, newborn_form, pdf_upload
 from tongban.catalog import services as catalog
 from tongban.catalog.selectors import item_get
 from tongban.core.audit import SYSTEM
@@ -13,9 +12,10 @@ from tongban.core.masking import mask_resident_id
 from tongban.core.models import AuditEntry
 from tongban.identity.reference import branch_code
 from tongban.identity.selectors import actor_for, person_get_by_resident_id
-from tongban.portal.tests.fixtures import login_with_second_factor
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workbench.selectors import applicant_token
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import MOTHER_ID, newborn_form, pdf_upload
 
 from .helpers import open_task
 

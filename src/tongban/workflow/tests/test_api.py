@@ -8,13 +8,13 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tongban.cases import services as case_services
-from tongban.cases.tests.fixtures import handlers, newborn, newborn_files, newborn_form, parent  # noqa: F401
 from tongban.core.audit import SYSTEM
 from tongban.identity import services as identity
 from tongban.identity.selectors import actor_for, department_get
-from tongban.portal.tests.fixtures import citizen, city, login_with_second_factor  # noqa: F401
+from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.workflow.models import ProcessDefinition, Task
 from tongban.workflow.services import PROCESS_DIR
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,14 @@ def _staff(username, department_code, roles):
 
 
 @pytest.fixture
-def case(parent, newborn, handlers):  # noqa: F811
+def case(parent, newborn, handlers):
     return case_services.case_submit(
         actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
     )
 
 
 @pytest.fixture
-def designer(city):  # noqa: F811
+def designer(city):
     return _staff("s.designer", "big-data-center", ["service_designer"])
 
 
@@ -56,7 +56,7 @@ def _upload(key, content, filename="process.bpmn"):
 # --- inboxes --------------------------------------------------------------------------------------------------
 
 
-def test_the_inbox_shows_only_the_tasks_of_my_department(case, handlers):  # noqa: F811
+def test_the_inbox_shows_only_the_tasks_of_my_department(case, handlers):
     body = _as(handlers["health"]).get(_url("task-list")).json()
     assert [(t["case_number"], t["bpmn_id"]) for t in body["results"]] == [(case.number, "birth_certificate")]
     task = body["results"][0]
@@ -66,7 +66,7 @@ def test_the_inbox_shows_only_the_tasks_of_my_department(case, handlers):  # noq
     assert _as(handlers["hrss"]).get(_url("task-list")).json()["results"] == []
 
 
-def test_the_inbox_filters_by_state(case, handlers):  # noqa: F811
+def test_the_inbox_filters_by_state(case, handlers):
     health = _as(handlers["health"])
     assert health.get(_url("task-list"), {"state": "claimed"}).json()["results"] == []
     assert len(health.get(_url("task-list"), {"state": "ready"}).json()["results"]) == 1
@@ -75,13 +75,13 @@ def test_the_inbox_filters_by_state(case, handlers):  # noqa: F811
     assert list(response.json()["errors"]) == ["state"]
 
 
-def test_a_task_of_another_department_is_not_found(case, handlers):  # noqa: F811
+def test_a_task_of_another_department_is_not_found(case, handlers):
     task = Task.objects.get(case_id=case.pk)
     assert _as(handlers["health"]).get(_url("task-detail", task.pk)).json()["name"] == task.name
     assert _as(handlers["hrss"]).get(_url("task-detail", task.pk)).status_code == 404
 
 
-def test_citizens_and_anonymous_callers_have_no_inbox(case, parent):  # noqa: F811
+def test_citizens_and_anonymous_callers_have_no_inbox(case, parent):
     assert APIClient().get(_url("task-list")).status_code == 403
     client = APIClient()
     client.force_login(parent)
@@ -89,7 +89,7 @@ def test_citizens_and_anonymous_callers_have_no_inbox(case, parent):  # noqa: F8
     assert client.get(_url("task-detail", Task.objects.get().pk)).status_code == 403
 
 
-def test_staff_without_the_second_factor_are_refused(case, handlers):  # noqa: F811
+def test_staff_without_the_second_factor_are_refused(case, handlers):
     client = APIClient()
     client.force_login(handlers["health"])
     assert client.get(_url("task-list")).status_code == 403
@@ -136,7 +136,7 @@ def test_a_broken_process_file_is_refused_with_the_reason(designer, content):
     assert not ProcessDefinition.objects.filter(key="broken").exists()
 
 
-def test_processes_are_for_service_designers(handlers):  # noqa: F811
+def test_processes_are_for_service_designers(handlers):
     health = _as(handlers["health"])
     assert health.get(_url("process-list")).status_code == 403
     response = health.post(_url("process-list"), _upload("sneaky", _bpmn()), format="multipart")

@@ -4,13 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tongban.cases import services as cases
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
 from tongban.core.audit import SYSTEM
 from tongban.core.models import AuditEntry
 from tongban.identity.selectors import actor_for
 from tongban.workflow import services
 from tongban.workflow.models import ProcessInstance, Task
 from tongban.workflow.services import PROCESS_DIR
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 NEWBORN = (PROCESS_DIR / "newborn.bpmn").read_text()
 

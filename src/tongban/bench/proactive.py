@@ -90,11 +90,10 @@ def _persons_ensure(count: int, stdout) -> float:
 
 
 def _setup() -> None:
-    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.demo.catalog import catalog_demo_ensure
+    from tongban.demo.proactive import proactive_rules_demo_ensure
     from tongban.identity.services import departments_ensure
     from tongban.messaging.demo import message_templates_demo_ensure
-
-    from .demo import proactive_rules_demo_ensure
 
     departments_ensure(actor=SYSTEM)
     catalog_demo_ensure(actor=SYSTEM)

@@ -18,8 +18,7 @@ from django.core.management.base import CommandError
 
 from tongban.core.audit import SYSTEM
 from tongban.core.bench import benchmark
-
-from . import crypto
+from tongban.licences import crypto
 
 BENCH_DEPARTMENTS = {crypto.ED25519: "health", crypto.SM2: "health-310101"}
 SAMPLE_DATA = {
@@ -68,8 +67,7 @@ def _holder():
 def bench_licences(*, stdout, options):
     from tongban.identity.models import Person
     from tongban.identity.services import departments_ensure
-
-    from . import services, signing
+    from tongban.licences import services, signing
 
     counts = {crypto.ED25519: options["ed25519"], crypto.SM2: options["sm2"]}
     if min(counts.values()) < 1:

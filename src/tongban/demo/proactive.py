@@ -14,9 +14,8 @@ import datetime as dt
 from django.db import transaction
 
 from tongban.core.audit import SYSTEM, Actor
-
-from .models import LifeEventKind as K
-from .models import ProactiveRule
+from tongban.proactive.models import LifeEventKind as K
+from tongban.proactive.models import ProactiveRule
 
 A = ProactiveRule.Action
 
@@ -135,7 +134,7 @@ DEMO_RULES = [
 
 def proactive_rules_demo_ensure(*, actor: Actor = SYSTEM) -> int:
     """Create the demo rules that are missing (needs the demo catalogue); returns how many were made."""
-    from .services import rule_create, service_resolve
+    from tongban.proactive.services import rule_create, service_resolve
 
     existing = set(ProactiveRule.objects.values_list("code", flat=True))
     made = 0
@@ -167,9 +166,8 @@ def proactive_demo_journeys_ensure() -> int:
     """Life events of the seeded demo citizens (65th birthday, a registered enterprise), then the rules."""
     from tongban.exchange.models import BusinessRegistration
     from tongban.identity.models import Person
-
-    from .milestones import PERSON_MILESTONES, birth_dates_reaching
-    from .services import life_event_record, rules_apply
+    from tongban.proactive.milestones import PERSON_MILESTONES, birth_dates_reaching
+    from tongban.proactive.services import life_event_record, rules_apply
 
     made = 0
     elder = Person.objects.filter(user__username="wang.xiuying").select_related("household_district").first()

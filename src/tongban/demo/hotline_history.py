@@ -25,12 +25,11 @@ from django.utils import timezone
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.ids import DISTRICTS
-from tongban.demo.reference import ROADS
+from tongban.hotline.corpus import corpus_load
+from tongban.hotline.models import FaqEntry, Ticket, TicketStep
+from tongban.identity.geography import ROADS
 from tongban.identity.models import AdminUnit, Department
 from tongban.identity.reference import branch_code
-
-from .corpus import corpus_load
-from .models import FaqEntry, Ticket, TicketStep
 
 HISTORY_PREFIX = "12345H"
 SPIKE_TOPIC = "water-supply"

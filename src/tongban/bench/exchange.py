@@ -243,7 +243,7 @@ def bench_exchange(*, stdout, options):
     if not options.get("no_licences"):
         # The e-licence half of the data hub's figures (issue 4): signatures and verifications per second,
         # Ed25519 and SM2, by the licences app's own benchmark (it prints its lines too).
-        from tongban.licences.bench import bench_licences
+        from tongban.bench.licences import bench_licences
 
         figures["licences"] = bench_licences(
             stdout=stdout, options={"ed25519": 2000, "sm2": 200, "scratch_checked": True}

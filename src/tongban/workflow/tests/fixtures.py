@@ -1,6 +1,8 @@
-"""A small newborn bundle with its four departments' handlers, for the case and workflow tests.
+"""A small newborn bundle with its four departments' handlers, for the workflow, case and higher apps' tests.
 
-Other test packages (portal, workbench, api, bench) import these fixtures into their ``conftest.py``.
+A pytest plugin (``src/tongban/conftest.py`` registers it): tests ask for ``newborn``, ``handlers`` or
+``parent`` by name and import only the helpers (``newborn_form``, ``newborn_files``, ``pdf_upload`` ...). It
+needs catalog and workflow (not cases), so it lives with workflow, the lowest app that can build it.
 """
 
 import datetime

@@ -97,10 +97,10 @@ def _setup() -> dict:
 def _worker(args) -> dict:
     index, count, setup = args
     connections.close_all()
-    from tongban.cases.sample import sample_form_data
     from tongban.cases.services import case_submit, case_task_complete
     from tongban.catalog.models import Bundle
     from tongban.catalog.services import required_materials
+    from tongban.demo.sample import sample_form_data
     from tongban.identity.models import Person, User
     from tongban.workflow.models import Task
 

@@ -12,11 +12,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from tongban.core.audit import SYSTEM, Actor
-from tongban.identity.models import Department
-
-from . import services
-from .models import (
+from tongban.catalog import services
+from tongban.catalog.models import (
     Acceptance,
     Bundle,
     CaseType,
@@ -29,8 +26,10 @@ from .models import (
     ServiceItem,
     ServiceObject,
 )
-from .models import HandlingMode as M
-from .models import Material as Mat
+from tongban.catalog.models import HandlingMode as M
+from tongban.catalog.models import Material as Mat
+from tongban.core.audit import SYSTEM, Actor
+from tongban.identity.models import Department
 
 # Codes other apps may refer to.
 BIRTH_MEDICAL_CERTIFICATE = "birth-medical-certificate"

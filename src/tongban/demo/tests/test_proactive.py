@@ -4,10 +4,10 @@ import datetime
 
 import pytest
 
-from tongban.catalog.demo import catalog_demo_ensure
 from tongban.core.audit import SYSTEM
+from tongban.demo.catalog import catalog_demo_ensure
+from tongban.demo.proactive import DEMO_RULES, proactive_demo_journeys_ensure, proactive_rules_demo_ensure
 from tongban.identity import services as identity
-from tongban.proactive.demo import DEMO_RULES, proactive_demo_journeys_ensure, proactive_rules_demo_ensure
 from tongban.proactive.models import Offer, ProactiveRule
 from tongban.proactive.tests.fixtures import person
 

@@ -17,7 +17,7 @@ def small_model(monkeypatch):
     model = routing.train(corpus_load(split="train")[:600])
     model.manifest["version"] = 1
     monkeypatch.setattr(routing, "model_current", lambda **kwargs: model)
-    monkeypatch.setattr("tongban.hotline.bench.model_current", lambda **kwargs: model)
+    monkeypatch.setattr("tongban.bench.hotline.model_current", lambda **kwargs: model)
     return model
 
 

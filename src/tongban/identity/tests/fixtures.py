@@ -1,6 +1,8 @@
-"""Users for the web and API tests: a citizen with a person record, and a staff member.
+"""Users for the web and API tests of every app: the city, a citizen with a person record, a staff member.
 
-The portal, workbench and API test packages import these into their ``conftest.py``.
+A pytest plugin (``src/tongban/conftest.py`` registers it): tests ask for ``city``, ``citizen`` or
+``staff_user`` by name; they import only the helpers and constants (``login_with_second_factor``,
+``CITIZEN_RESIDENT_ID`` ...). It needs only core and identity, so tests of any app may use it.
 """
 
 import datetime

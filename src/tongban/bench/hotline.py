@@ -20,9 +20,8 @@ from django.core.management.base import CommandError
 from django.db import connections
 
 from tongban.core.bench import benchmark
-
-from .corpus import CONFUSABLE_PAIRS, corpus_load
-from .routing import evaluate, model_current, predict
+from tongban.hotline.corpus import CONFUSABLE_PAIRS, corpus_load
+from tongban.hotline.routing import evaluate, model_current, predict
 
 
 @benchmark(
@@ -153,8 +152,8 @@ def _intake_worker(args):
 def _intake(options, texts, stdout):
     from django.db import connection
 
-    from .models import Ticket
-    from .routing import model_current
+    from tongban.hotline.models import Ticket
+    from tongban.hotline.routing import model_current
 
     workers = options["workers"] or os.cpu_count() or 1
     total = options["intake"]

@@ -35,9 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
-from tongban.identity.models import AdminUnit, Household, Organisation, Person
-
-from .models import (
+from tongban.exchange.models import (
     BirthRecord,
     BusinessRegistration,
     DeedTaxPayment,
@@ -51,7 +49,8 @@ from .models import (
     SocialInsuranceRecord,
     TaxRegistration,
 )
-from .registry_services import MARRIAGE_AGE, property_certificate_number
+from tongban.exchange.registry_services import MARRIAGE_AGE, property_certificate_number
+from tongban.identity.models import AdminUnit, Household, Organisation, Person
 
 REFERENCE_DATE = datetime.date(2026, 1, 1)  # ages are counted on it, as in demo.synthetic
 DEFAULT_BATCH_SIZE = 5_000

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tongban.catalog.demo import BUNDLES, ITEMS, catalog_demo_ensure
 from tongban.catalog.models import Bundle, PublicationStatus, ServiceItem
 from tongban.catalog.schema import form_validate
+from tongban.demo.catalog import BUNDLES, ITEMS, catalog_demo_ensure
 from tongban.identity.reference import MUNICIPAL_DEPARTMENT_CODES
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,8 @@ import sys
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import autodiscover_modules
 
-from tongban.core.bench import REGISTRY
+from tongban.bench import REGISTRY, benchmarks_load
 
 
 def machine_summary():
@@ -23,9 +22,7 @@ class Command(BaseCommand):
     help = "Run a benchmark and print its figures; the last line is one JSON object."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
-        # <app>/bench.py registers an app's benchmarks; core's bench.py is the registry itself, so
-        # core keeps its own in core/benchmarks.py (any app may use that name too).
-        autodiscover_modules("bench", "benchmarks")
+        benchmarks_load()  # every module of tongban.bench registers its benchmarks
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):

@@ -9,6 +9,7 @@ import pytest
 from django.db.models import Q, Sum
 
 from tongban.core.audit import SYSTEM
+from tongban.demo.registries import DEMO_UNITS, infer_relations, registries_seed
 from tongban.demo.services import (
     demo_citizens_ensure,
     organisations_seed,
@@ -31,7 +32,6 @@ from tongban.exchange.models import (
     TaxRegistration,
 )
 from tongban.exchange.models.registries import UNIT_NUMBER_RE
-from tongban.exchange.seed import DEMO_UNITS, infer_relations, registries_seed
 from tongban.identity.models import Organisation, Person
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,11 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from tongban.core.bench import benchmark
+from tongban.demo.reference import DEFAULT_SEED
+from tongban.demo.services import DEFAULT_BATCH_SIZE, bulk_load_cache, persons_seed, streets_ensure
+from tongban.demo.synthetic import CityGenerator
 from tongban.identity.models import Person
 from tongban.identity.services import departments_ensure
-
-from .reference import DEFAULT_SEED
-from .services import DEFAULT_BATCH_SIZE, bulk_load_cache, persons_seed, streets_ensure
-from .synthetic import CityGenerator
 
 
 class BenchAborted(Exception):

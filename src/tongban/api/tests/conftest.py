@@ -1,1 +1,0 @@
-from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F401

@@ -1,0 +1,1 @@
+from tongban.proactive.tests.fixtures import messaging_templates  # noqa: F401

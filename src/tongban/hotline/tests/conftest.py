@@ -1,1 +1,0 @@
-from tongban.portal.tests.fixtures import citizen, city  # noqa: F401
