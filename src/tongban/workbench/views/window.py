@@ -124,6 +124,8 @@ def window_apply(request, kind, code):
             )
         except ValidationError as exc:
             errors, status = error_dict(exc), 400
+        except Conflict as exc:  # e.g. the form's key already made a case from other answers
+            errors, status = {"__all__": [str(exc)]}, 409
         else:
             return redirect("workbench:window-done", number=case.number)
     for material in materials:
