@@ -1,0 +1,122 @@
+"""Material files live exactly as long as a committed case names them: a failed submission leaves none, and
+the sweeper removes the ones a crash left behind, never a named or a young one."""
+
+import datetime as dt
+import os
+import time
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from tongban.cases import files, services
+from tongban.cases.models import Case, CaseMaterial
+from tongban.cases.tests.fixtures import newborn_files, newborn_form
+
+pytestmark = pytest.mark.django_db
+
+THIS_MONTH = f"cases/{timezone.now():%Y/%m}"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _stored(media):
+    return sorted(p.relative_to(media).as_posix() for p in (media / "cases").rglob("*") if p.is_file())
+
+
+def _submit(parent, newborn, **kwargs):
+    return services.case_submit(
+        user=parent, service=newborn, form_data=newborn_form(), files=newborn_files(), **kwargs
+    )
+
+
+def _orphan(name, *, age: dt.timedelta):
+    """A file under cases/ that no CaseMaterial names, written ``age`` ago."""
+    storage = CaseMaterial._meta.get_field("file").storage
+    saved = storage.save(name, ContentFile(b"%PDF-1.4\n% left behind\n"))
+    written = time.time() - age.total_seconds()
+    os.utime(storage.path(saved), (written, written))
+    return saved
+
+
+def _age(name, age: dt.timedelta):
+    storage = CaseMaterial._meta.get_field("file").storage
+    written = time.time() - age.total_seconds()
+    os.utime(storage.path(name), (written, written))
+
+
+def test_a_submission_that_fails_after_storing_its_files_leaves_no_file(
+    monkeypatch, parent, newborn, handlers, media
+):
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("the audit chain is unavailable")
+
+    monkeypatch.setattr(services, "_audit", audit_fails)  # runs after the materials are stored
+    with pytest.raises(RuntimeError):
+        _submit(parent, newborn, idempotency_key="will-fail")
+    assert Case.objects.count() == 0
+    assert _stored(media) == []
+
+
+def test_a_successful_submission_keeps_its_file(parent, newborn, handlers, media):
+    case = _submit(parent, newborn)
+    material = case.materials.get()
+    assert _stored(media) == [material.file.name]
+
+
+def test_an_error_raised_after_the_commit_keeps_the_files_a_case_names(parent, newborn, handlers, media):
+    case = _submit(parent, newborn)
+    name = case.materials.get().file.name
+    with pytest.raises(RuntimeError), files.removed_unless_committed():
+        files.note_stored(name)
+        raise RuntimeError("e.g. an on-commit hook failing after the commit")
+    assert _stored(media) == [name]
+
+
+def test_the_sweeper_removes_an_old_unnamed_file_and_keeps_named_and_young_ones(
+    parent, newborn, handlers, media
+):
+    case = _submit(parent, newborn)
+    named = case.materials.get().file.name
+    _age(named, dt.timedelta(days=1))
+    old = _orphan(f"{THIS_MONTH}/TB-crashed-marriage.pdf", age=dt.timedelta(hours=2))
+    young = _orphan(f"{THIS_MONTH}/TB-in-flight-marriage.pdf", age=dt.timedelta(minutes=5))
+    result = files.sweep(grace=dt.timedelta(hours=1))
+    assert result.removed == [old]
+    assert (result.referenced, result.young) == (1, 1)
+    assert sorted(_stored(media)) == sorted([named, young])
+
+
+def test_the_hourly_sweep_looks_back_two_days_and_the_command_with_all_at_every_file(
+    parent, newborn, handlers, media, capsys
+):
+    from tongban.cases.tasks import case_files_sweep
+
+    long_ago = timezone.now() - dt.timedelta(days=300)
+    ancient = _orphan(f"cases/{long_ago:%Y/%m}/TB-ancient-marriage.pdf", age=dt.timedelta(days=300))
+    _orphan(f"{THIS_MONTH}/TB-recent-marriage.pdf", age=dt.timedelta(hours=3))
+    case_files_sweep.call_local()
+    assert _stored(media) == [ancient]
+    call_command("cases", "sweep-files", "--all", "--dry-run")
+    assert f"would remove {ancient}" in capsys.readouterr().out
+    assert _stored(media) == [ancient]
+    call_command("cases", "sweep-files", "--all")
+    assert f"removed {ancient}" in capsys.readouterr().out
+    assert _stored(media) == []
+
+
+def test_the_sweeper_uses_the_configured_grace_period(settings, media):
+    settings.TONGBAN_CASE_FILES_GRACE_MINUTES = 240
+    kept = _orphan(f"{THIS_MONTH}/TB-three-hours.pdf", age=dt.timedelta(hours=3))
+    assert files.sweep().removed == []
+    settings.TONGBAN_CASE_FILES_GRACE_MINUTES = 120
+    assert files.sweep().removed == [kept]
+
+
+def test_the_sweeper_does_nothing_when_no_file_was_ever_stored(media):
+    assert files.sweep().checked == 0
