@@ -515,7 +515,12 @@ def _detail(request, case: Case) -> dict:
 
 
 def _idempotency_key(request) -> str:
-    return (request.headers.get("Idempotency-Key") or "").strip()[:64]
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(key) > 64:  # cut short, two keys could meet: refuse instead
+        raise serializers.ValidationError(
+            {"Idempotency-Key": [_("Give an Idempotency-Key of at most 64 characters.")]}
+        )
+    return key
 
 
 def _submitted(case: Case) -> Response:

@@ -89,6 +89,13 @@ def test_the_same_key_with_a_different_material_file_is_a_409(parent, newborn, h
     assert Case.objects.count() == 1 and CaseMaterial.objects.count() == 1
 
 
+def test_a_key_longer_than_64_characters_is_a_400_and_makes_no_case(parent, newborn, handlers):
+    response = _post(_client(parent), _json_body(), "k" * 65)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert Case.objects.count() == 0
+
+
 def test_multipart_and_json_with_the_same_content_replay_each_other(parent, newborn, handlers):
     """The fingerprint is of what is submitted, not of how it was encoded."""
     client = _client(parent)
