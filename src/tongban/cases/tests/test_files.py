@@ -3,11 +3,16 @@ the sweeper removes the ones a crash left behind, never a named or a young one."
 
 import datetime as dt
 import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from tongban.cases import files, services
@@ -120,3 +125,50 @@ def test_the_sweeper_uses_the_configured_grace_period(settings, media):
 
 def test_the_sweeper_does_nothing_when_no_file_was_ever_stored(media):
     assert files.sweep().checked == 0
+
+
+KILLED_SUBMISSION = """
+import os, signal
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from tongban.cases import services
+from tongban.cases.tests.fixtures import newborn_files, newborn_form
+from tongban.catalog import selectors
+def killed(*args, **kwargs):  # after the materials are written, before the commit
+    os.kill(os.getpid(), signal.SIGKILL)
+services._audit = killed
+services.case_submit(user=get_user_model().objects.get(username="chen.jing"), service=selectors.bundle_get("newborn"),
+                     form_data=newborn_form(), files=newborn_files(), idempotency_key="killed")
+"""
+
+
+def _database_url():
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_between_writing_a_file_and_the_commit_leaves_an_orphan_that_the_sweeper_removes(
+    parent, newborn, handlers, media
+):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tongban.settings",
+        "DATABASE_URL": _database_url(),
+        "TONGBAN_MEDIA_ROOT": str(media),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+    }
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_SUBMISSION], env=env, capture_output=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert not Case.objects.filter(idempotency_key="killed").exists()
+    orphans = _stored(media)
+    assert len(orphans) == 1  # what a crash leaves: a file no committed row names
+    assert files.sweep().removed == []  # younger than the grace period: perhaps still being committed
+    assert files.sweep(grace=dt.timedelta(0)).removed == orphans
+    assert _stored(media) == []
