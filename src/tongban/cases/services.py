@@ -1043,6 +1043,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
     return errors
 
 
+@files_kept.removed_unless_committed()  # a failed resubmission leaves none of its files
 def case_resubmit(
     *,
     user,

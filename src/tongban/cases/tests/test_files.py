@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from tongban.cases import files, services
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
+from tongban.cases.tests.fixtures import newborn_files, newborn_form, pdf_upload
+from tongban.workflow.models import Task
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,10 @@ def _submit(parent, newborn, **kwargs):
     return services.case_submit(
         user=parent, service=newborn, form_data=newborn_form(), files=newborn_files(), **kwargs
     )
+
+
+def _open(case, step):
+    return Task.objects.get(case_id=case.pk, bpmn_id=step, state__in=Task.OPEN_STATES)
 
 
 def _orphan(name, *, age: dt.timedelta):
@@ -66,6 +71,35 @@ def test_a_submission_that_fails_after_storing_its_files_leaves_no_file(
         _submit(parent, newborn, idempotency_key="will-fail")
     assert Case.objects.count() == 0
     assert _stored(media) == []
+
+
+def test_a_resubmission_that_fails_after_storing_its_files_leaves_only_the_earlier_file(
+    monkeypatch, parent, newborn, handlers, media
+):
+    case = _submit(parent, newborn)
+    services.case_task_complete(
+        user=handlers["health"], task_id=_open(case, "birth_certificate").pk, decision="approve"
+    )
+    services.case_supplement_request(
+        user=handlers["public-security"],
+        task_id=_open(case, "household_registration").pk,
+        materials=[{"code": "parents-marriage-certificate", "reason": "照片不清晰"}],
+    )
+    first = case.materials.get().file.name
+
+    def resume_fails(**kwargs):
+        raise RuntimeError("the process engine is unavailable")
+
+    monkeypatch.setattr(services.workflow, "process_resume", resume_fails)  # runs after the files are stored
+    with pytest.raises(RuntimeError):
+        services.case_resubmit(
+            user=parent,
+            case=case,
+            form_data={},
+            files={"parents-marriage-certificate": pdf_upload("better.pdf")},
+        )
+    assert _stored(media) == [first]
+    assert case.materials.get().file.name == first
 
 
 def test_a_successful_submission_keeps_its_file(parent, newborn, handlers, media):
@@ -133,7 +167,8 @@ import django
 django.setup()
 from django.contrib.auth import get_user_model
 from tongban.cases import services
-from tongban.cases.tests.fixtures import newborn_files, newborn_form
+from tongban.cases.tests.fixtures import newborn_files, newborn_form, pdf_upload
+from tongban.workflow.models import Task
 from tongban.catalog import selectors
 def killed(*args, **kwargs):  # after the materials are written, before the commit
     os.kill(os.getpid(), signal.SIGKILL)
