@@ -227,6 +227,13 @@ REST_FRAMEWORK = {
         "tickets": env("TONGBAN_API_TICKET_RATE", "120/minute"),
     },
 }
+# Applications in JSON carry their materials in base64 (each up to 20 MB, a third larger once encoded): the
+# case submission endpoints read JSON bodies up to this size (two materials at the limit); every other request
+# keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Multipart uploads stream to disk and are not bound by it.
+TONGBAN_API_JSON_SUBMISSION_MAX_MB = int(env("TONGBAN_API_JSON_SUBMISSION_MAX_MB", "64"))
+# Material files that no committed case names (a crash between the write and the commit) are swept once
+# older than this (cases.files); far longer than any transaction.
+TONGBAN_CASE_FILES_GRACE_MINUTES = int(env("TONGBAN_CASE_FILES_GRACE_MINUTES", "60"))
 SPECTACULAR_SETTINGS = {
     # Several models have a "status" or "channel"; name their enums apart in the schema.
     "ENUM_NAME_OVERRIDES": {

@@ -4,10 +4,10 @@ Every error body is ``{"status": <int>, "code": <str>, "detail": <str>, "errors"
 ``errors`` holds field messages for invalid input (and is ``{}`` otherwise), with messages that are not
 about one field under ``non_field_errors``. Django's ``ValidationError`` and DRF's map to 400, a
 domain ``Conflict`` to 409, another ``DomainError`` to 400, ``PermissionDenied`` to 403, ``Http404`` to
-404. Anything else is a bug and is left to Django's 500 handler (which answers JSON under ``/api/``).
+404, a body over Django's size limit to 413. Anything else is a bug and is left to Django's 500 handler (which answers JSON under ``/api/``).
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -29,6 +29,12 @@ class DomainRuleError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = _("The request cannot be carried out.")
     default_code = "domain_error"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than this endpoint accepts.")
+    default_code = "request_too_large"
 
 
 INVALID_DETAIL = _("The request has invalid data; see the messages for each field.")
@@ -55,6 +61,8 @@ def as_api_exception(exc):
         return DomainRuleError(detail=exc.message, code=exc.code)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):  # Django's body limit: an API error, not its HTML 400 page
+        return RequestTooLarge()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
     return exc

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -26,10 +27,11 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import serializers, status
+from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser, get_encoding
 from rest_framework.response import Response
+from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from tongban.catalog import selectors as catalog_selectors
@@ -60,14 +62,58 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     str,
     location=OpenApiParameter.HEADER,
     description="Any unique string (≤ 64 characters) per application: a retried request with the same key "
-    "returns the case made the first time (200) instead of making a second one.",
+    "and the same body returns the case made the first time (200) instead of making a second one; the same "
+    "key with a different body is a 409 `idempotency_key_reused`.",
 )
 SUBMIT_DESCRIPTION = (
     "Send JSON, or multipart/form-data with `form_data` as a JSON string and each material as a file field "
     "named `material.<code>` (PDF, JPEG or PNG, up to 20 MB). In JSON, materials go in `materials` as "
-    "`{<code>: {filename, content_type, content (base64)}}`. Invalid input gets 400 with one message list per "
-    "form field and per `materials.<code>`, and nothing is written."
+    "`{<code>: {filename, content_type, content (base64)}}`; a JSON body may be up to "
+    f"{settings.TONGBAN_API_JSON_SUBMISSION_MAX_MB} MB (larger is a 413 `request_too_large`). Invalid input "
+    "gets 400 with one message list per form field and per `materials.<code>`, and nothing is written."
 )
+
+
+class SubmissionTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+class SubmissionJSONParser(BaseParser):
+    """JSON for the endpoints that take base64 materials, up to ``TONGBAN_API_JSON_SUBMISSION_MAX_MB``.
+
+    DRF's own JSON parser reads through ``request.body``, which stops at ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (2.5 MB, kept for every other request), far below a 20 MB material once encoded. This one reads the
+    stream itself up to its own limit and refuses a larger body in the API's error shape.
+    """
+
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        limit = settings.TONGBAN_API_JSON_SUBMISSION_MAX_MB * 1024 * 1024
+        request = parser_context.get("request")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            declared = 0
+        body = b"" if declared > limit else stream.read(limit + 1)
+        if declared > limit or len(body) > limit:
+            raise SubmissionTooLarge(
+                _(
+                    "The request is larger than %(mb)s MB. Send large materials as multipart files "
+                    "(material.<code>, up to 20 MB each)."
+                )
+                % {"mb": settings.TONGBAN_API_JSON_SUBMISSION_MAX_MB}
+            )
+        try:
+            return json.loads(body.decode(get_encoding(parser_context)), parse_constant=strict_constant)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than any form needs
+            raise exceptions.ParseError(_("The body is not valid JSON.")) from exc
+
+
+SUBMISSION_PARSERS = [SubmissionJSONParser, MultiPartParser, FormParser]
 
 # --- input ---------------------------------------------------------------------------------------------------
 
@@ -469,15 +515,21 @@ def _detail(request, case: Case) -> dict:
     return CaseDetailSerializer(case, context={"request": request, "can_download": can_download}).data
 
 
-def _submitted_before(user, key: str) -> Case | None:
-    """The case this user already submitted with this idempotency key, if any."""
-    if not key:
-        return None
-    return selectors.case_list_for_applicant(user).filter(idempotency_key=key).first()
-
-
 def _idempotency_key(request) -> str:
-    return (request.headers.get("Idempotency-Key") or "").strip()[:64]
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(key) > 64:  # cut short, two keys could meet: refuse instead
+        raise serializers.ValidationError(
+            {"Idempotency-Key": [_("Give an Idempotency-Key of at most 64 characters.")]}
+        )
+    return key
+
+
+def _submitted(case: Case) -> Response:
+    """201 with the new case, or 200 when the Idempotency-Key replayed an earlier submission."""
+    replayed = getattr(case, "replayed", False)
+    return Response(
+        CaseSummarySerializer(case).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+    )
 
 
 def _task_result(request, task_id, *, supplement=None) -> dict:
@@ -508,6 +560,11 @@ ERRORS = {
     409: OpenApiResponse(description="The case or task is not in a state for this (`code` says why)."),
 }
 
+SUBMIT_CONFLICT = OpenApiResponse(
+    description="`idempotency_key_reused`: this Idempotency-Key was already used with a different body."
+)
+SUBMIT_TOO_LARGE = OpenApiResponse(description="`request_too_large`: a JSON body above the limit.")
+
 # --- applicant -----------------------------------------------------------------------------------------------
 
 
@@ -517,7 +574,7 @@ class CaseListSubmitApi(ListAPIView):
     permission_classes = [RolePermission]
     # Listing: any signed-in user, the selectors decide which cases. Submitting: citizens and agents.
     required_permissions = {"get": None, "post": "portal.apply"}
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = SUBMISSION_PARSERS
     serializer_class = CaseSummarySerializer
 
     @extend_schema(
@@ -557,6 +614,8 @@ class CaseListSubmitApi(ListAPIView):
             ),
             400: ERRORS[400],
             403: ERRORS[403],
+            409: SUBMIT_CONFLICT,
+            413: SUBMIT_TOO_LARGE,
         },
         examples=[
             OpenApiExample(
@@ -580,9 +639,6 @@ class CaseListSubmitApi(ListAPIView):
     )
     def post(self, request):
         key = _idempotency_key(request)
-        earlier = _submitted_before(request.user, key)
-        if earlier is not None:
-            return Response(CaseSummarySerializer(earlier).data, status=status.HTTP_200_OK)
         submission = CaseSubmitSerializer(
             data=request.data, context={"user": request.user, "uploads": uploads_from(request)}
         )
@@ -599,7 +655,7 @@ class CaseListSubmitApi(ListAPIView):
             channel=Case.Channel.API,
             idempotency_key=key,
         )
-        return Response(CaseSummarySerializer(case).data, status=status.HTTP_201_CREATED)
+        return _submitted(case)
 
 
 class CaseDetailApi(APIView):
@@ -678,7 +734,7 @@ class CaseResubmitApi(APIView):
 
     permission_classes = [RolePermission]
     required_permission = "portal.apply"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = SUBMISSION_PARSERS
 
     @extend_schema(
         summary="Answer a supplement request",
@@ -711,7 +767,7 @@ class WindowCaseSubmitApi(APIView):
 
     permission_classes = [RolePermission]
     required_permission = "case.accept"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = SUBMISSION_PARSERS
 
     @extend_schema(
         summary="Submit at a window",
@@ -730,13 +786,12 @@ class WindowCaseSubmitApi(APIView):
             ),
             400: ERRORS[400],
             403: ERRORS[403],
+            409: SUBMIT_CONFLICT,
+            413: SUBMIT_TOO_LARGE,
         },
     )
     def post(self, request):
         key = _idempotency_key(request)
-        earlier = _submitted_before(request.user, key)
-        if earlier is not None:
-            return Response(CaseSummarySerializer(earlier).data, status=status.HTTP_200_OK)
         submission = WindowSubmitSerializer(
             data=request.data, context={"user": request.user, "uploads": uploads_from(request)}
         )
@@ -753,7 +808,7 @@ class WindowCaseSubmitApi(APIView):
             idempotency_key=key,
             window_checked=data["window_checked"],
         )
-        return Response(CaseSummarySerializer(case).data, status=status.HTTP_201_CREATED)
+        return _submitted(case)
 
 
 def _case_for_acceptance(user, number: str) -> Case:

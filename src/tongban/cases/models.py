@@ -108,6 +108,8 @@ class Case(TimeStampedModel):
     )
     form_data = models.JSONField(_("form data"), default=dict)
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
+    # SHA-256 of the submission (service, applicant, form, materials' hashes): a replayed key must match it.
+    idempotency_fingerprint = models.CharField(_("idempotency fingerprint"), max_length=64, blank=True)
     promised_limit_days = models.PositiveSmallIntegerField(_("promised limit (working days)"))
     legal_limit_days = models.PositiveSmallIntegerField(_("legal limit (working days)"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import mimetypes
 import secrets
 import uuid
@@ -33,6 +34,7 @@ from tongban.workflow import services as workflow
 from tongban.workflow.models import Task
 
 from . import effects, evidence, lifecycle
+from . import files as files_kept
 from .models import Case, CaseMaterial, CaseStep, SupplementRequest
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -82,11 +84,53 @@ def _check_upload(code: str, upload) -> list[str]:
 
 
 def _sha256(upload) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+    """The upload's SHA-256, computed once (the fingerprint and the stored row both need it)."""
+    known = getattr(upload, "_tongban_sha256", None)
+    if known is None:
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        known = upload._tongban_sha256 = digest.hexdigest()
+    return known
+
+
+def _fingerprint(
+    *, service, applicant_person, applicant_organisation, form_data, files, window_checked
+) -> str:
+    """SHA-256 of a canonical form of a submission: what an ``Idempotency-Key`` replay must repeat exactly."""
+    materials = {code: _sha256(upload) for code, upload in files.items()}
+    materials.update({code: "window-checked" for code in window_checked if code not in files})
+    canonical = {
+        "service": [type(service).__name__, service.code],
+        "applicant": [
+            str(applicant_person.pk) if applicant_person is not None else None,
+            str(applicant_organisation.pk) if applicant_organisation is not None else None,
+        ],
+        "form_data": form_data,
+        "materials": materials,
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _submitted_before(user, idempotency_key: str, fingerprint: str) -> Case | None:
+    """The case ``user`` made with this key, marked ``replayed``; a Conflict if it was made from another body."""
+    case = Case.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
+    if case is None:
+        return None
+    if case.idempotency_fingerprint and case.idempotency_fingerprint != fingerprint:
+        raise Conflict(
+            _(
+                "The Idempotency-Key “%(key)s” was already used for a different application (case "
+                "%(number)s). Send a new key with each new application, and the same key only to retry the "
+                "same one."
+            )
+            % {"key": idempotency_key, "number": case.number},
+            code="idempotency_key_reused",
+        )
+    case.replayed = True
+    return case
 
 
 def _applicant_check(*, user, service, applicant_person, applicant_organisation, channel) -> None:
@@ -200,6 +244,7 @@ def _store_materials(case: Case, needed, files, window_checked, *, actor_is_cler
             sha256=_sha256(upload),
         )
         row.file.save(f"{case.number}-{code}{_extension(upload)}", upload, save=False)
+        files_kept.note_stored(row.file.name)  # removed again if the transaction does not commit
         rows.append(row)
         uploaded += 1
     for code in window_checked:
@@ -254,7 +299,9 @@ def case_submit(
 ) -> Case:
     """Submit an application; accept it at once when the service accepts complete online submissions.
 
-    Idempotent: the same ``idempotency_key`` from the same user returns the case made the first time.
+    Idempotent: the same ``idempotency_key`` from the same user returns the case made the first time, with
+    ``case.replayed`` set (also when two requests race: the constraint on the key lets one in and the other
+    returns its case); the same key with a different submission (see ``_fingerprint``) is a Conflict.
     Invalid form fields and missing materials are reported together (ValidationError with field keys
     ``<form field>`` and ``materials.<code>``); nothing is written then.
     """
@@ -262,12 +309,21 @@ def case_submit(
     files = dict(files or {})
     window_checked = set(window_checked or ())
     idempotency_key = (idempotency_key or "").strip()[:64]
-    if idempotency_key:
-        existing = Case.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
     if channel == Case.Channel.ONLINE and applicant_person is None and applicant_organisation is None:
         applicant_person = person_for(user)
+    fingerprint = ""
+    if idempotency_key:
+        fingerprint = _fingerprint(
+            service=service,
+            applicant_person=applicant_person,
+            applicant_organisation=applicant_organisation,
+            form_data=form_data,
+            files=files,
+            window_checked=window_checked,
+        )
+        existing = _submitted_before(user, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing
     _applicant_check(
         user=actor,
         service=service,
@@ -318,12 +374,13 @@ def case_submit(
                 applicant_organisation=applicant_organisation,
                 channel=channel,
                 idempotency_key=idempotency_key,
+                idempotency_fingerprint=fingerprint,
                 jurisdiction_district=jurisdiction_district,
                 now=now,
             )
         except IntegrityError:
-            if idempotency_key:
-                existing = Case.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
+            if idempotency_key:  # another request with this key committed first: its case is the answer
+                existing = _submitted_before(user, idempotency_key, fingerprint)
                 if existing is not None:
                     return existing
             if attempt == 2:
@@ -333,6 +390,7 @@ def case_submit(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@files_kept.removed_unless_committed()  # outside the transaction: sees it roll back
 @transaction.atomic
 def _case_create(
     *,
@@ -349,6 +407,7 @@ def _case_create(
     jurisdiction_district,
     now,
     case_id,
+    idempotency_fingerprint="",
     number,
     obtained=(),
     definition=None,
@@ -376,6 +435,7 @@ def _case_create(
         lead_department=bundle.lead_department if bundle else item.department,
         form_data=form_data,
         idempotency_key=idempotency_key,
+        idempotency_fingerprint=idempotency_fingerprint,
         promised_limit_days=service.promised_limit_days,
         legal_limit_days=service.legal_limit_days,
         submitted_at=now,
@@ -887,6 +947,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
     return errors
 
 
+@files_kept.removed_unless_committed()  # a failed resubmission leaves none of its files
 def case_resubmit(
     *,
     actor: Actor,

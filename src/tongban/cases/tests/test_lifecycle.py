@@ -7,11 +7,11 @@ import pytest
 
 from tongban.cases import lifecycle, services
 from tongban.cases.models import Case, CaseStep
-from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 from tongban.core.exceptions import Conflict
 from tongban.core.models import AuditEntry, OutboxEvent
 from tongban.identity.selectors import actor_for
 from tongban.workflow.models import Task
+from tongban.workflow.tests.fixtures import newborn_files, newborn_form
 
 SRC = pathlib.Path(__file__).resolve().parents[2]
 

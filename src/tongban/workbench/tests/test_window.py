@@ -147,6 +147,21 @@ def test_a_retried_window_submission_makes_one_case(client, clerk, parent, newbo
     assert Case.objects.count() == 1
 
 
+def test_a_window_form_resent_with_other_answers_is_refused_on_the_form(client, clerk, parent, newborn):
+    """The form's key already made a case: other answers under it are a message (409), not a 500."""
+    person = person_get_by_resident_id(MOTHER_ID)
+    login_with_second_factor(client, clerk)
+    data = _post_form(person, key="same-key")
+    data["window_checked"] = ["parents-marriage-certificate"]
+    assert client.post(_apply_url(), data).status_code == 302
+    changed = {**data, "form-baby_name": "李小红"}
+    response = client.post(_apply_url(), changed)
+    assert response.status_code == 409
+    assert "was already used for a different application" in response.content.decode()
+    assert response.context["idempotency_key"] != "same-key"  # sent again, it is a new application
+    assert Case.objects.count() == 1
+
+
 def test_a_department_handler_may_not_use_the_window(client, handlers):
     login_with_second_factor(client, handlers["health"])
     assert client.get(reverse("workbench:window")).status_code == 403

@@ -125,6 +125,9 @@ def window_apply(request, kind, code):
             )
         except ValidationError as exc:
             errors, status = error_dict(exc), 400
+        except Conflict as exc:  # the form's key already made a case from other answers: say which
+            errors, status = {"__all__": [str(exc)]}, 409
+            idempotency_key = uuid.uuid4().hex  # sending the form again is then a new application
         else:
             return redirect("workbench:window-done", number=case.number)
     for material in materials:
