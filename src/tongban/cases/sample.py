@@ -42,8 +42,11 @@ def sample_value(name: str, rules: dict, *, person=None, today: dt.date | None =
 
 
 def sample_form_data(schema: dict, *, person=None, today: dt.date | None = None) -> dict:
-    """An answer to every field of ``schema`` that its rules accept (checked by the callers' validation)."""
+    """An answer to every field of ``schema`` that its rules accept (checked by the callers' validation), except
+    an optional choice, which is left unchosen (e.g. why the parents are not the applicant and spouse)."""
+    required = set((schema or {}).get("required", []))
     return {
         name: sample_value(name, rules, person=person, today=today)
         for name, rules in (schema or {}).get("properties", {}).items()
+        if name in required or "enum" not in rules
     }

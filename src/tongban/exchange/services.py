@@ -49,6 +49,7 @@ __all__ = [
     "GrantMissing",
     "LookupResult",
     "data_resources_sync",
+    "data_uses_submission_refused",
     "evidence_deed_tax_paid",
     "evidence_is_married",
     "evidence_owns_unit",
@@ -794,6 +795,26 @@ def lookup(
             },
         )
     return result
+
+
+@transaction.atomic
+def data_uses_submission_refused(*, actor: Actor, submission_id) -> int:
+    """The lookups made for a submission that was then refused: they happened, so their lines stay in the
+    persons' "who used my data", but without the case number the submission would have had (no such case
+    exists) and with the outcome "submission refused". One audit entry says so, naming the submission id the
+    lookups' own audit entries carry. Returns the number of lines changed."""
+    changed = DataUse.objects.filter(case_id=submission_id).update(
+        case_id=None, case_number="", outcome=DataUse.Outcome.SUBMISSION_REFUSED
+    )
+    if changed:
+        audit_record(
+            actor=actor,
+            action="data.submission_refused",
+            subject_type="submission",
+            subject_id=str(submission_id),
+            details={"data_uses": changed},
+        )
+    return changed
 
 
 # --- evidence --------------------------------------------------------------------------------------------------
