@@ -84,7 +84,9 @@ def test_an_unrelated_woman_named_as_the_mother_is_refused_on_the_field(city_wit
     assert "marriage register" in errors["mother_resident_id"][0]
     assert "father_resident_id" not in errors  # he is the applicant
     assert Case.objects.count() == cases_before
-    checked = DataUse.objects.filter(id__gt=last_use, person=_person("li.ming"), resource_code="marriage-status")
+    checked = DataUse.objects.filter(
+        id__gt=last_use, person=_person("li.ming"), resource_code="marriage-status"
+    )
     assert set(checked.values_list("case_id", "case_number", "outcome")) == {(None, "", "submission_refused")}
 
 
@@ -179,3 +181,18 @@ def test_a_refused_submission_writes_no_case_and_its_lookups_say_submission_refu
     page = client.get(reverse("exchange:uses"))
     assert page.status_code == 200
     assert "submission refused" in page.content.decode()
+
+
+def test_loading_the_apply_page_twice_in_a_day_records_the_prefill_once(city_with_demo, client):
+    mother = _person("chen.jing")
+    client.force_login(_user("chen.jing"))
+    prefills = DataUse.objects.filter(person=mother, purpose="表单预填")
+    reads = AuditEntry.objects.filter(action="data.lookup", purpose="表单预填")
+    before, audited_before = prefills.count(), reads.count()
+
+    assert client.get("/cases/apply/bundle/newborn/").status_code == 200
+    first, audited_first = prefills.count(), reads.count()
+    assert first > before
+    assert client.get("/cases/apply/bundle/newborn/").status_code == 200
+    assert prefills.count() == first  # one line a day per person and set of fields
+    assert reads.count() > audited_first > audited_before  # the audit trail keeps every read
