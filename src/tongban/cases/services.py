@@ -1104,8 +1104,12 @@ def case_resubmit(
                 errors.setdefault(entry["field"], []).append(
                     _("Correct this field: %(reason)s") % {"reason": entry["reason"]}
                 )
+        # The answers given now (and those the request lists) must hold; an answer accepted at submission and
+        # not touched here is not the applicant's to fix on this page (e.g. a rule added since).
+        answered = set(form_data or {}) | {entry["field"] for entry in supplement.fields}
         for field, messages in form_validate(case.service.form_schema or {}, merged).items():
-            errors.setdefault(field or "form_data", []).extend(messages)
+            if field.split(".")[0] in answered or field == "__all__":
+                errors.setdefault(field or "form_data", []).extend(messages)
         for field, messages in checked.items():
             if field not in errors:  # a number the form refuses already says why
                 errors.setdefault(field, []).extend(messages)

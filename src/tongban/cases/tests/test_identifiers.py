@@ -165,3 +165,34 @@ def test_the_resubmit_api_refuses_a_wrong_check_digit_with_400(parent, checked_n
     )
     assert response.status_code == 400
     assert "mother_resident_id" in response.json()["errors"]
+
+
+def test_a_supplement_is_not_refused_for_a_stored_answer_it_does_not_ask_about(
+    client, parent, checked_newborn, handlers
+):
+    """An answer accepted before a stricter rule (here: the stored mother ID) does not block a supplement that
+    asks only for another field: the applicant could not correct it on that page."""
+    case = services.case_submit(
+        user=parent, service=checked_newborn, form_data=newborn_form(), files=newborn_files()
+    )
+    Case.objects.filter(pk=case.pk).update(
+        form_data={**case.form_data, "mother_resident_id": BAD_CHECK_DIGIT}
+    )
+    services.case_task_complete(
+        user=handlers["health"],
+        task_id=Task.objects.get(case_id=case.pk, bpmn_id="birth_certificate", state__in=Task.OPEN_STATES).pk,
+        decision="approve",
+    )
+    services.case_supplement_request(
+        user=handlers["public-security"],
+        task_id=Task.objects.get(
+            case_id=case.pk, bpmn_id="household_registration", state__in=Task.OPEN_STATES
+        ).pk,
+        materials=[],
+        fields=[{"field": "baby_name", "reason": "与出生医学证明不一致"}],
+    )
+    client.force_login(parent)
+    response = client.post(f"/cases/{case.number}/supplement/", {"baby_name": "李晓明"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.RESUBMITTED
