@@ -1040,7 +1040,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
 def _resubmit_checks(case: Case, form_data: Mapping) -> dict:
     """The submission checks that read a field the supplement changes, on the merged answers (none when the
     corrected fields are not what the registers are asked about, or do not pass the form's own rules)."""
-    if not isinstance(form_data, Mapping) or not form_data:
+    if not isinstance(form_data, Mapping) or not form_data or case.status != Case.Status.SUPPLEMENT:
         return {}
     from tongban.exchange.checks import submission_check_get
 

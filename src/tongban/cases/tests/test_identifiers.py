@@ -2,6 +2,7 @@
 up is refused, with a message on its field, by the apply page, the API and the supplement form."""
 
 import copy
+import datetime
 import json
 
 import pytest
@@ -196,3 +197,27 @@ def test_a_supplement_is_not_refused_for_a_stored_answer_it_does_not_ask_about(
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == Case.Status.RESUBMITTED
+
+
+def test_a_supplement_that_names_another_mother_meets_the_register_check_and_keeps_its_record(
+    client, parent, newborn, handlers
+):
+    """A corrected parent is compared with the registers again; the lookup it made stays on record under the case
+    (it is not rolled back with the refused resubmission)."""
+    from tongban.core.ids import make_resident_id
+    from tongban.exchange.models import DataUse
+
+    link = newborn.bundle_items.select_related("item").order_by("position").first()
+    catalog.item_update(actor=SYSTEM, item=link.item, submission_checks=["newborn-parents"])
+    case = _supplement_asking_for_the_mother_id(parent, newborn, handlers)
+    other_woman = make_resident_id("310104", datetime.date(1985, 3, 8), 222)
+    client.force_login(parent)
+    client.cookies["django_language"] = "en"
+    response = client.post(f"/cases/{case.number}/supplement/", {"mother_resident_id": other_woman})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="field-mother_resident_id-error"' in html
+    assert "marriage register" in html
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUPPLEMENT
+    assert DataUse.objects.filter(case_id=case.pk, resource_code="marriage-status").exists()
