@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -157,7 +158,7 @@ PARENTS_RELATION = "parents_relation"  # why the parents are not the applicant a
 def _sex(number: str) -> str | None:
     try:
         return parse_resident_id(number).sex
-    except Exception:
+    except ValidationError:  # the form's own format check reports a bad number
         return None
 
 
