@@ -29,7 +29,7 @@ def sample_value(name: str, rules: dict, *, person=None, today: dt.date | None =
     if name in _BY_NAME:
         return _BY_NAME[name]
     if name.endswith("resident_id"):
-        return person.resident_id if person is not None else "310101199005121112"
+        return person.resident_id if person is not None else "310101199005121115"
     if name.endswith("credit_code"):
         return make_credit_code("310115", "MA1G7K3X")
     if name.endswith("phone"):
