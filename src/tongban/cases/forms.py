@@ -31,6 +31,24 @@ ENUM_LABELS = {
 }
 
 
+# The browser's first check of an identifier (the shape only; the service checks the check character).
+IDENTIFIER_INPUTS = {
+    "resident-id": {
+        "pattern": "[0-9]{17}[0-9Xx]",
+        "maxlength": "18",
+        "autocomplete": "off",
+        "spellcheck": "false",
+    },
+    "credit-code": {
+        "pattern": "[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}",
+        "maxlength": "18",
+        "autocomplete": "off",
+        "autocapitalize": "characters",
+        "spellcheck": "false",
+    },
+}
+
+
 @dataclass
 class FormField:
     """One input of a service form, ready for ``cases/_field.html``."""
@@ -160,6 +178,8 @@ def _field(name: str, prop: dict, ui: dict, *, required: bool, raw: dict, data: 
             attrs["minlength"] = str(prop["minLength"])
         if "pattern" in prop and widget_kind == "text":
             attrs["pattern"] = str(prop["pattern"])
+        if widget_kind == "text" and prop.get("format") in IDENTIFIER_INPUTS:
+            attrs.update(IDENTIFIER_INPUTS[prop["format"]])
     value = raw[name] if name in raw else _display(data.get(name, prop.get("default")))
     checked = value in ("true", "on", "1") if widget_kind == "checkbox" else False
     help_text = widget.get("help") or prop.get("description") or ""

@@ -4,7 +4,8 @@ rather than types.
 Form fields are mapped to resource fields by their conventional names (the catalogue's shared field names, see
 ``demo/catalog.py`` FIELDS), each read about the applicant. The lookups are made as the service's lead department
 for the purpose ``PREFILL_PURPOSE``, so they need a grant like any other, are audited, and show in the person's
-"who used my data". A field the hub cannot fill stays empty; nothing is ever filled that the person could not see.
+"who used my data" — once a day per person and set of fields, however often the page is loaded (the audit trail
+keeps every read). A field the hub cannot fill stays empty; nothing is ever filled that the person could not see.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def prefill(*, service, applicant_person) -> dict[str, Prefilled]:
             fields=sorted(set(fields)),
             purpose=PREFILL_PURPOSE,
             raise_refused=False,
+            once_a_day=True,  # a page load is not a new use: one "who used my data" line a day
         )
         if not result.allowed or not isinstance(result.data, dict):
             continue

@@ -155,17 +155,64 @@ def _service_check(service, applicant_person, applicant_organisation) -> None:
         raise ValidationError({"applicant": [_("This service is for legal persons (organisations).")]})
 
 
+def _check_names(service) -> list[str]:
+    """The submission checks a service names: a bundle's own, then its items' (each once)."""
+    names = list(service.submission_checks or [])
+    if isinstance(service, Bundle):
+        for item in _service_items(service):
+            names.extend(item.submission_checks or [])
+    return list(dict.fromkeys(names))
+
+
+def _run_checks(
+    names, *, form_data, errors, applicant_person, applicant_organisation, department, case_id, number
+):
+    """The field errors of the named submission checks (``exchange.checks``), which read the registers as the
+    service's department for the purpose of checking the application, naming the submission."""
+    if not names:
+        return {}
+    from tongban.exchange.checks import CheckContext, submission_checks_run
+
+    context = CheckContext(
+        actor=Actor(kind="system", id="system", label="system", department=department.code),
+        department=department,
+        purpose=evidence.CHECK_PURPOSE,
+        form_data=dict(form_data),
+        applicant_person=applicant_person,
+        applicant_organisation=applicant_organisation,
+        case_id=case_id,
+        case_number=number,
+    )
+    return submission_checks_run(names, context=context, errors=errors)
+
+
 def _validate_submission(service, form_data, files, window_checked, *, data=None) -> tuple[list, dict]:
     """Field errors for the form and the materials together, so the applicant fixes everything at once.
 
     ``data`` (a dict with the applicant, the case id and number) lets materials that a department holds be
     obtained from the data hub or an e-licence instead of uploaded; what was obtained is ``data["evidence"]``.
+    With it, the service's submission checks compare the answers with the registers (the newborn's parents
+    with the marriage register, the seller with the real-estate register), once the form's own rules hold.
     """
     errors: dict[str, list[str]] = {}
     if not isinstance(form_data, Mapping):
         raise ValidationError({"form_data": [_("The form must be an object of fields.")]})
     for field, messages in form_validate(service.form_schema or {}, dict(form_data)).items():
         errors.setdefault(field or "form_data", []).extend(messages)
+    if data is not None:
+        lookup = data["lookup"]
+        checked = _run_checks(
+            _check_names(service),
+            form_data=form_data,
+            errors=errors,
+            applicant_person=lookup["applicant_person"],
+            applicant_organisation=lookup["applicant_organisation"],
+            department=lookup["department"],
+            case_id=lookup["case_id"],
+            number=lookup["case_number"],
+        )
+        for field, messages in checked.items():
+            errors.setdefault(field, []).extend(messages)
     needed = []
     seen = set()
     for material in required_materials(service, dict(form_data), items=_service_items(service)):
@@ -350,18 +397,77 @@ def case_submit(
             "case_number": number,
         },
     }
-    needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
-    if errors:
-        raise ValidationError(errors)
+    try:
+        needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
+        if errors:
+            raise ValidationError(errors)
+    except Exception:
+        # No case is written: the lookups made for it stay on record without its number ("submission refused").
+        from tongban.exchange.services import data_uses_submission_refused
+
+        data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
+        raise
     definition = workflow.definition_latest(
         service.process_key or DEFAULT_PROCESS
     )  # read before the write lock
+    try:
+        return _case_create_retrying(
+            case_id=case_id,
+            number=number,
+            obtained=data["evidence"],
+            definition=definition,
+            actor=actor,
+            user=user,
+            service=service,
+            form_data=form_data,
+            files=files,
+            needed=needed,
+            window_checked=window_checked,
+            applicant_person=applicant_person,
+            applicant_organisation=applicant_organisation,
+            channel=channel,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            jurisdiction_district=jurisdiction_district,
+            now=now,
+        )
+    except Exception:
+        # Valid, but not written (the process could not start, the database refused): no case has this number,
+        # so its lookups stay on record as made for a refused submission.
+        from tongban.exchange.services import data_uses_submission_refused
+
+        data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
+        raise
+
+
+def _case_create_retrying(
+    *,
+    case_id,
+    number,
+    obtained,
+    definition,
+    actor,
+    user,
+    service,
+    form_data,
+    files,
+    needed,
+    window_checked,
+    applicant_person,
+    applicant_organisation,
+    channel,
+    idempotency_key,
+    fingerprint,
+    jurisdiction_district,
+    now,
+) -> Case:
+    """``_case_create``, again with a new number when the drawn one is taken (about twice a day at city scale)."""
     for attempt in range(3):
         try:
             return _case_create(
                 case_id=case_id,
                 number=number if attempt == 0 else _number(now),
-                obtained=data["evidence"],
+                obtained=obtained,
                 definition=definition,
                 actor=actor,
                 user=user,
@@ -947,6 +1053,33 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
     return errors
 
 
+def _resubmit_checks(case: Case, form_data: Mapping) -> dict:
+    """The submission checks that read a field the supplement changes, on the merged answers (none when the
+    corrected fields are not what the registers are asked about, or do not pass the form's own rules)."""
+    if not isinstance(form_data, Mapping) or not form_data or case.status != Case.Status.SUPPLEMENT:
+        return {}
+    from tongban.exchange.checks import submission_check_get
+
+    service = case.service
+    changed = {name for name, value in form_data.items() if case.form_data.get(name) != value}
+    names = [
+        name
+        for name in _check_names(service)
+        if submission_check_get(name) is None or changed & set(submission_check_get(name).fields)
+    ]
+    merged = {**case.form_data, **form_data}
+    return _run_checks(
+        names,
+        form_data=merged,
+        errors=form_validate(service.form_schema or {}, merged),
+        applicant_person=case.applicant_person,
+        applicant_organisation=case.applicant_organisation,
+        department=case.lead_department,
+        case_id=case.pk,
+        number=case.number,
+    )
+
+
 @files_kept.removed_unless_committed()  # a failed resubmission leaves none of its files
 def case_resubmit(
     *,
@@ -960,6 +1093,9 @@ def case_resubmit(
     files = dict(files or {})
     now = now or timezone.now()
     _require_applicant(actor, case)
+    # The corrected answers meet the registers again, before the transaction: a refused resubmission must not
+    # roll back the record of the lookups it made (they happened, for this case).
+    checked = _resubmit_checks(case, form_data or {})
     with transaction.atomic():
         workflow.process_lock(case.pk)
         case = _lock_case(case.pk)
@@ -984,8 +1120,15 @@ def case_resubmit(
                 errors.setdefault(entry["field"], []).append(
                     _("Correct this field: %(reason)s") % {"reason": entry["reason"]}
                 )
+        # The answers given now (and those the request lists) must hold; an answer accepted at submission and
+        # not touched here is not the applicant's to fix on this page (e.g. a rule added since).
+        answered = set(form_data or {}) | {entry["field"] for entry in supplement.fields}
         for field, messages in form_validate(case.service.form_schema or {}, merged).items():
-            errors.setdefault(field or "form_data", []).extend(messages)
+            if field.split(".")[0] in answered or field == "__all__":
+                errors.setdefault(field or "form_data", []).extend(messages)
+        for field, messages in checked.items():
+            if field not in errors:  # a number the form refuses already says why
+                errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
         codes = [e["code"] for e in supplement.materials]

@@ -173,7 +173,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
             },
         ),
         (_("Result"), {"fields": ("result_type", "result_name", "result_licence_type")}),
-        (_("Form and process"), {"fields": ("form_schema", "form_ui", "process_key")}),
+        (_("Form and process"), {"fields": ("form_schema", "form_ui", "process_key", "submission_checks")}),
         (_("Search"), {"classes": ("collapse",), "fields": ("search_text", "created_at", "updated_at")}),
     )
 

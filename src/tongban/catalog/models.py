@@ -4,6 +4,8 @@ Rules that concern one row live in ``clean()`` (and database constraints where t
 rules across rows (a bundle's merged form, publication) live in ``services``.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -88,6 +90,22 @@ def _check_limits(obj, errors):
         ) % {"promised": promised, "legal": legal}
 
 
+CHECK_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _check_submission_checks(obj, errors) -> None:
+    """``submission_checks`` is a list of distinct check names (which names exist is the registering app's
+    business: ``cases`` refuses a submission to a service that names an unknown one)."""
+    names = obj.submission_checks
+    if names in (None, ""):
+        obj.submission_checks = []
+        return
+    if not isinstance(names, list) or not all(isinstance(n, str) and CHECK_NAME.match(n) for n in names):
+        errors["submission_checks"] = _('List the checks by name, e.g. ["newborn-parents"].')
+    elif len(set(names)) != len(names):
+        errors["submission_checks"] = _("Name each check once.")
+
+
 class ServiceItem(TimeStampedModel):
     """One government service with its implementation list (实施清单) and guide (办事指南)."""
 
@@ -141,6 +159,15 @@ class ServiceItem(TimeStampedModel):
     form_schema = models.JSONField(_("form schema"), default=dict, blank=True, help_text=_("JSON Schema."))
     form_ui = models.JSONField(_("form UI hints"), default=dict, blank=True)
     process_key = models.SlugField(_("process key"), max_length=64, blank=True)
+    submission_checks = models.JSONField(
+        _("submission checks"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Names of the cross-field checks against the registers run at submission (e.g. newborn-parents, "
+            "seller-owns-unit); a bundle runs its own and its items'."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
@@ -163,6 +190,7 @@ class ServiceItem(TimeStampedModel):
     def clean(self):
         errors = {}
         _check_limits(self, errors)
+        _check_submission_checks(self, errors)
         modes = self.handling_modes or []
         unknown = [m for m in modes if m not in HandlingMode.values]
         if unknown:
@@ -317,6 +345,15 @@ class Bundle(TimeStampedModel):
     form_schema = models.JSONField(_("merged form schema"), default=dict, blank=True)
     form_ui = models.JSONField(_("form UI hints"), default=dict, blank=True)
     process_key = models.SlugField(_("process key"), max_length=64, blank=True)
+    submission_checks = models.JSONField(
+        _("submission checks"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Names of the cross-field checks against the registers run at submission (e.g. newborn-parents, "
+            "seller-owns-unit); a bundle runs its own and its items'."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
@@ -339,6 +376,7 @@ class Bundle(TimeStampedModel):
     def clean(self):
         errors = {}
         _check_limits(self, errors)
+        _check_submission_checks(self, errors)
         if self.visits_required and not self.visits_reason.strip():
             errors["visits_reason"] = _("Say why the applicant must come in person.")
         if errors:

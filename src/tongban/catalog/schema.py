@@ -17,8 +17,10 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
+
+from tongban.core.ids import parse_credit_code, parse_resident_id
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 NON_FIELD = "__all__"
@@ -83,6 +85,34 @@ def field_order(schema: dict, ui: dict | None) -> list[str]:
 
 # --- validating answers ------------------------------------------------------------------------------
 
+# The identifier formats a form may name besides JSON Schema's own: a resident ID number (GB 11643) and a
+# unified social credit code (GB 32100), checked by ``core.ids`` (python-stdnum's arithmetic plus our own
+# structural checks and the credit-code allow-list), whose message names the wrong part.
+RESIDENT_ID_FORMAT = "resident-id"
+CREDIT_CODE_FORMAT = "credit-code"
+IDENTIFIER_FORMATS = {RESIDENT_ID_FORMAT: parse_resident_id, CREDIT_CODE_FORMAT: parse_credit_code}
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)  # the draft's own, then ours
+    for name, parse in IDENTIFIER_FORMATS.items():
+
+        def check(value, parse=parse):
+            if not isinstance(value, str):  # a format applies to strings only; "type" reports the rest
+                return True
+            parsed = parse(value)  # raises ValidationError with the message the applicant sees
+            normal = getattr(parsed, "number", None) or parsed.code
+            if normal != value.upper():  # full-width digits, spaces or hyphens: stored as typed, so refused
+                raise ValidationError(_("Enter the 18 characters only, without spaces or separators."))
+            return True
+
+        checker.checks(name, raises=ValidationError)(check)
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
 
 def _type_label(name):
     labels = {
@@ -107,6 +137,8 @@ def _format_label(name):
         "email": _("email address"),
         "uri": _("web address"),
         "ipv4": _("IPv4 address"),
+        RESIDENT_ID_FORMAT: _("resident ID number"),
+        CREDIT_CODE_FORMAT: _("unified social credit code"),
     }
     return str(labels.get(name, name))
 
@@ -125,6 +157,8 @@ def _message(error) -> str:
         return _("Enter at least %(limit)d characters.") % {"limit": value}
     if keyword == "pattern":
         return _("Enter a value in the expected format.")
+    if keyword == "format" and value in IDENTIFIER_FORMATS and isinstance(error.cause, ValidationError):
+        return " ".join(str(m) for m in error.cause.messages)  # e.g. which digit does not add up
     if keyword == "format":
         return _("Enter a valid %(format)s.") % {"format": _format_label(value)}
     if keyword in {"minimum", "exclusiveMinimum"}:
@@ -147,13 +181,15 @@ def form_validate(schema: dict, data: dict) -> dict[str, list[str]]:
 
     A field is named by its JSON pointer path with dots (``household.address`` for ``/household/address``);
     errors about the whole form are under ``"__all__"``. Messages are in the active language. Blank answers
-    (``""`` or ``None``) at the top level count as missing, as a web form sends them.
+    (``""`` or ``None``) at the top level count as missing, as a web form sends them. The formats
+    ``resident-id`` and ``credit-code`` are checked (a wrong check character is refused with a message that
+    says so), besides JSON Schema's own (``date``, ``email``, ...).
     """
     if not schema:
         return {}
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if v not in ("", None)}
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
 
     def add(path, message):

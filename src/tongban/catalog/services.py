@@ -49,6 +49,7 @@ BUNDLE_FIELDS = (
     "visits_required",
     "visits_reason",
     "process_key",
+    "submission_checks",
 )
 
 

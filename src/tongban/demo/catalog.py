@@ -28,6 +28,7 @@ from tongban.catalog.models import (
 )
 from tongban.catalog.models import HandlingMode as M
 from tongban.catalog.models import Material as Mat
+from tongban.catalog.schema import CREDIT_CODE_FORMAT, RESIDENT_ID_FORMAT
 from tongban.core.audit import SYSTEM, Actor
 from tongban.identity.models import Department
 
@@ -46,8 +47,6 @@ REAL_ESTATE_BUNDLE = "real-estate-transfer"
 PROCESS_STANDARD = "standard"  # accept → handle → approve
 PROCESS_IMMEDIATE = "immediate"  # 即办件: accept and decide on the spot
 
-RESIDENT_ID_PATTERN = r"^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]$"
-CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 # 不动产单元号: 6-digit area, 6-digit cadastral zone, 2 letters of parcel type, 5-digit parcel, 1 letter, 8 digits.
 PROPERTY_UNIT_PATTERN = r"^\d{12}[A-Z]{2}\d{5}[A-Z]\d{8}$"
@@ -58,10 +57,12 @@ def _text(title, max_length=64, **extra):
 
 
 def _rid(title):
+    """A resident ID field: checked as GB 11643 (area, birth date, check character) where it is typed."""
     return {
         "type": "string",
         "title": title,
-        "pattern": RESIDENT_ID_PATTERN,
+        "format": RESIDENT_ID_FORMAT,
+        "maxLength": 18,
         "description": "18位公民身份号码",
     }
 
@@ -82,6 +83,14 @@ FIELDS = {
     "father_name": _text("父亲姓名", 32),
     "father_resident_id": _rid("父亲公民身份号码"),
     "parents_married": {"type": "boolean", "title": "父母已办理结婚登记"},
+    # Why the parents named are not the applicant and the applicant's spouse in the marriage register (the
+    # ``newborn-parents`` check then compares nothing and the parentage document is asked for instead).
+    "parents_relation": {
+        "type": "string",
+        "title": "父母与申请人的婚姻登记不一致的原因（如不一致请选择）",
+        "enum": ["unmarried", "guardian", "other"],
+        "enumNames": ["父母未办理结婚登记", "申请人为监护人或受委托人", "其他原因"],
+    },
     "household_with": {"type": "string", "title": "随父或随母落户", "enum": ["father", "mother"]},
     "household_address": _text("户籍地址", 200),
     "mailing_address": _text("邮寄地址", 200),
@@ -98,7 +107,12 @@ FIELDS = {
     "contract_number": _text("买卖合同编号", 40),
     "buyer_first_home": {"type": "boolean", "title": "家庭唯一住房"},
     "company_name": _text("企业名称", 100),
-    "credit_code": {"type": "string", "title": "统一社会信用代码", "pattern": CREDIT_CODE_PATTERN},
+    "credit_code": {
+        "type": "string",
+        "title": "统一社会信用代码",
+        "format": CREDIT_CODE_FORMAT,
+        "maxLength": 18,
+    },
     "legal_representative": _text("法定代表人", 32),
     "business_address": _text("经营场所", 200),
     "business_scope": _text("经营范围", 2000),
@@ -189,6 +203,16 @@ _MARRIAGE = _m(
     note=FREE,
     registry="marriage-status",
 )
+# Asked for when the applicant says why the parents are not the applicant and spouse (``parents_relation``).
+_PARENTAGE = _m(
+    "parentage-proof",
+    "亲子关系或监护关系证明（如出生医学记录、亲子鉴定意见书、监护或委托证明）",
+    necessity=COND,
+    condition="所填父母与申请人的婚姻登记不一致的",
+    condition_field="parents_relation",
+)
+NEWBORN_PARENTS_CHECK = "newborn-parents"
+SELLER_OWNS_UNIT_CHECK = "seller-owns-unit"
 _LICENCE = _m(
     "business-licence", "营业执照", source=GOV, note=FREE, licence="business-licence", subject="credit_code"
 )
@@ -226,6 +250,7 @@ def _item(
     location="",
     phone="12345",
     process=None,
+    checks=(),
 ):
     schema, ui = form
     return {
@@ -260,6 +285,7 @@ def _item(
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
         "materials": materials,
+        "submission_checks": list(checks),
     }
 
 
@@ -298,6 +324,7 @@ ITEMS = [
             "mother_resident_id",
             "father_name",
             "father_resident_id",
+            "parents_relation",
             required=(
                 "baby_name",
                 "baby_sex",
@@ -316,7 +343,9 @@ ITEMS = [
                 necessity=OPT,
                 note="由助产机构通过系统推送至卫生健康部门，申请人无需提交",
             ),
+            _PARENTAGE,
         ],
+        checks=[NEWBORN_PARENTS_CHECK],
         result_type=R_LIC,
         result_name="出生医学证明（电子证照）",
         licence="birth-medical-certificate",
@@ -345,6 +374,7 @@ ITEMS = [
             "household_with",
             "household_address",
             "parents_married",
+            "parents_relation",
             required=(
                 "baby_name",
                 "baby_sex",
@@ -366,7 +396,9 @@ ITEMS = [
                 necessity=COND,
                 condition="父母未办理结婚登记的",
             ),
+            _PARENTAGE,
         ],
+        checks=[NEWBORN_PARENTS_CHECK],
         result_type=R_REC,
         result_name="居民户口簿（新生儿登记页）",
         conditions="婴儿出生后一个月以内，由户主、亲属、抚养人或者邻居向婴儿常住地户口登记机关申报出生登记。",
@@ -488,6 +520,7 @@ ITEMS = [
         result_type=R_LIC,
         result_name="存量房买卖合同网签备案证明",
         licence="housing-contract-filing",
+        checks=[SELLER_OWNS_UNIT_CHECK],
         conditions="房屋已取得不动产权证书、未被查封；买方符合本市住房限购政策。",
         procedure="买卖双方在线签订买卖合同\n系统核验房屋状态与购房资格\n合同备案并生成备案证明",
         location="各区房地产交易中心",
@@ -618,6 +651,7 @@ ITEMS = [
         result_type=R_LIC,
         result_name="不动产权证书（电子证照）",
         licence="real-estate-certificate",
+        checks=[SELLER_OWNS_UNIT_CHECK],
         conditions="房屋已办理网签备案并完税；不动产未被查封、未设抵押或抵押权人同意转让。",
         procedure="网上申请\n窗口受理并核验身份\n登记审核\n登簿\n缴纳登记费\n发放不动产权证书",
         location="各区不动产登记事务中心",

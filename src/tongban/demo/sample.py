@@ -29,7 +29,7 @@ def sample_value(name: str, rules: dict, *, person=None, today: dt.date | None =
     if name in _BY_NAME:
         return _BY_NAME[name]
     if name.endswith("resident_id"):
-        return person.resident_id if person is not None else "310101199005121112"
+        return person.resident_id if person is not None else "310101199005121115"
     if name.endswith("credit_code"):
         return make_credit_code("310115", "MA1G7K3X")
     if name.endswith("phone"):
@@ -42,8 +42,11 @@ def sample_value(name: str, rules: dict, *, person=None, today: dt.date | None =
 
 
 def sample_form_data(schema: dict, *, person=None, today: dt.date | None = None) -> dict:
-    """An answer to every field of ``schema`` that its rules accept (checked by the callers' validation)."""
+    """An answer to every field of ``schema`` that its rules accept (checked by the callers' validation), except
+    an optional choice, which is left unchosen (e.g. why the parents are not the applicant and spouse)."""
+    required = set((schema or {}).get("required", []))
     return {
         name: sample_value(name, rules, person=person, today=today)
         for name, rules in (schema or {}).get("properties", {}).items()
+        if name in required or "enum" not in rules
     }

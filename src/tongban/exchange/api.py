@@ -158,6 +158,7 @@ class DataUseSerializer(serializers.ModelSerializer):
             "case_number",
             "allowed",
             "refused_reason",
+            "outcome",
         ]
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "GrantMissing",
     "LookupResult",
     "data_resources_sync",
+    "data_uses_submission_refused",
     "evidence_deed_tax_paid",
     "evidence_is_married",
     "evidence_owns_unit",
@@ -627,6 +628,28 @@ def _data_uses_insert(
             cursor.executemany(_hot_sql(connection.vendor)["use"], rows)
 
 
+def _uses_not_yet_today(uses, *, department, resource_code, fields, purpose, allowed) -> list:
+    """Those of ``uses`` (person id, organisation id) with no line of this very read recorded today."""
+    start = dt.datetime.combine(calendar.today(), dt.time.min, tzinfo=calendar.SHANGHAI)
+    people = [pid for pid, _oid in uses if pid is not None]
+    organisations = [oid for _pid, oid in uses if oid is not None]
+    wanted = list(fields)
+    seen = {
+        (pid, oid)
+        for pid, oid, recorded in DataUse.objects.filter(
+            Q(person_id__in=people) | Q(organisation_id__in=organisations),
+            at__gte=start,
+            department=department,
+            resource_code=resource_code,
+            purpose=purpose[:200],
+            allowed=allowed,
+            case_id__isnull=True,
+        ).values_list("person_id", "organisation_id", "fields")
+        if list(recorded) == wanted
+    }
+    return [use for use in uses if use not in seen]
+
+
 def _subject_for_audit(spec: ResourceSpec, subject_key: str, person_ids: list, organisation_ids: list):
     if spec.subject == "person":
         return "person", str(person_ids[0]) if person_ids else ""
@@ -647,6 +670,7 @@ def lookup(
     case_number: str = "",
     raise_refused: bool = True,
     today: dt.date | None = None,
+    once_a_day: bool = False,
 ) -> LookupResult:
     """Read ``fields`` (default: every granted field) of ``resource_code`` about ``subject_key`` for
     ``department`` and ``purpose``, in a case if given.
@@ -657,6 +681,10 @@ def lookup(
     person concerned are written in one transaction. A refusal raises ``GrantMissing`` (after that
     transaction commits; inside a caller's transaction, catch it or pass ``raise_refused=False`` to get a
     ``LookupResult`` with ``allowed=False``, or the refusal's record rolls back with the caller's work).
+
+    With ``once_a_day`` (prefill: a page load is not a new use of the data), a person's ``DataUse`` line is
+    written only when no line of the same department, resource, fields, purpose and outcome was written for
+    them today (Asia/Shanghai) outside a case; the audit entry is written every time.
 
     The hot path: the spec from memory, one grant query, the registry's fetch, one query for the persons
     concerned, the audit append and one INSERT of the DataUse rows.
@@ -735,6 +763,15 @@ def lookup(
     now = timezone.now()
     refused_reason = str(_REASONS.get(reason, reason))[:300] if reason else ""
     uses = [(pid, None) for pid in person_ids] + [(None, oid) for oid in organisation_ids]
+    if once_a_day and uses and case_id is None:
+        uses = _uses_not_yet_today(
+            uses,
+            department=department,
+            resource_code=spec.code,
+            fields=asked,
+            purpose=purpose,
+            allowed=allowed,
+        )
     details = {"resource": spec.code, "fields": asked, "department": department.code}
     if allowed:
         details["basis"] = basis
@@ -794,6 +831,26 @@ def lookup(
             },
         )
     return result
+
+
+@transaction.atomic
+def data_uses_submission_refused(*, actor: Actor, submission_id) -> int:
+    """The lookups made for a submission that was then refused: they happened, so their lines stay in the
+    persons' "who used my data", but without the case number the submission would have had (no such case
+    exists) and with the outcome "submission refused". One audit entry says so, naming the submission id the
+    lookups' own audit entries carry. Returns the number of lines changed."""
+    changed = DataUse.objects.filter(case_id=submission_id).update(
+        case_id=None, case_number="", outcome=DataUse.Outcome.SUBMISSION_REFUSED
+    )
+    if changed:
+        audit_record(
+            actor=actor,
+            action="data.submission_refused",
+            subject_type="submission",
+            subject_id=str(submission_id),
+            details={"data_uses": changed},
+        )
+    return changed
 
 
 # --- evidence --------------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_the_bundles_have_their_promised_limits_and_merged_forms(city):
         "property_address": "徐汇区漕溪北路1号1201室",
         "floor_area": 89.5,
         "seller_name": "王芳",
-        "seller_resident_id": "31010419800101002X",
+        "seller_resident_id": "310104198001010025",  # the check character adds up
         "buyer_name": "李明",
         "buyer_resident_id": "310104199005171234",
         "price": 5600000,

@@ -139,8 +139,16 @@ class SharingGrant(TimeStampedModel):
         )
 
 
+class DataUseOutcome(models.TextChoices):
+    """What became of the work a data use served, when that is worth telling the person (blank: as recorded)."""
+
+    SUBMISSION_REFUSED = "submission_refused", _("submission refused")
+
+
 class DataUse(models.Model):
     """数据使用记录: one lookup that concerned a person (or organisation), allowed or refused."""
+
+    Outcome = DataUseOutcome
 
     id = models.BigAutoField(primary_key=True)
     person = models.ForeignKey(
@@ -176,6 +184,12 @@ class DataUse(models.Model):
     case_number = models.CharField(_("case number"), max_length=40, blank=True)
     allowed = models.BooleanField(_("allowed"))
     refused_reason = models.CharField(_("reason for refusal"), max_length=300, blank=True)
+    # What became of the work the lookup was made for, when it did not become what ``case_number`` says: a
+    # lookup for a submission that was then refused keeps its line (it happened) without a case number.
+    # ``db_default`` so that the lookup's hand-written INSERT need not name the column.
+    outcome = models.CharField(
+        _("outcome"), max_length=24, blank=True, default="", db_default="", choices=DataUseOutcome.choices
+    )
 
     class Meta:
         verbose_name = _("data use")

@@ -1,0 +1,205 @@
+"""Submission checks read the registers: the newborn's parents are the applicant and spouse (or the applicant says
+why not and provides the document), the seller owns the unit; a refused submission writes no case, and the
+lookups made for it stay on record without a case number, marked "submission refused"."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+
+from tongban.cases import services
+from tongban.cases.models import Case
+from tongban.catalog.selectors import bundle_get
+from tongban.core.models import AuditEntry
+from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
+from tongban.demo.registries import DEMO_UNITS
+from tongban.demo.sample import sample_form_data
+from tongban.demo.services import demo_city_seed
+from tongban.exchange.checks import submission_check_names
+from tongban.exchange.models import DataUse
+from tongban.identity.models import Person, User
+from tongban.identity.selectors import actor_for
+from tongban.workflow.tests.fixtures import pdf_upload
+
+UNRELATED_WOMAN = "310108195503089927"  # born 1955 in the former Zhabei district: nobody's spouse here
+
+
+@pytest.fixture
+def city_with_demo(db):
+    demo_city_seed(people=60, organisations=4)
+
+
+def _user(username):
+    return User.objects.get(username=username)
+
+
+def _actor(username):
+    return actor_for(_user(username))
+
+
+def _person(username):
+    return Person.objects.get(user__username=username)
+
+
+def _newborn_form(applicant, **overrides):
+    form = sample_form_data(bundle_get(NEWBORN_BUNDLE).form_schema, person=applicant)
+    form.update(
+        {"baby_name": "李乐乐", "mother_name": "陈静", "father_name": "李明", "parents_married": True}
+    )
+    form["mother_resident_id"] = _person("chen.jing").resident_id
+    form["father_resident_id"] = _person("li.ming").resident_id
+    form.update(overrides)
+    return form
+
+
+def _refusal(**kwargs):
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        services.case_submit(**kwargs)
+    return caught.value.message_dict
+
+
+def test_the_demo_items_name_registered_checks(city_with_demo):
+    newborn, estate = bundle_get(NEWBORN_BUNDLE), bundle_get(REAL_ESTATE_BUNDLE)
+    names = set(submission_check_names())
+    newborn_checks = {n for link in newborn.bundle_items.all() for n in link.item.submission_checks}
+    estate_checks = {n for link in estate.bundle_items.all() for n in link.item.submission_checks}
+    assert newborn_checks == {"newborn-parents"} and estate_checks == {"seller-owns-unit"}
+    assert newborn_checks | estate_checks <= names
+
+
+def test_li_ming_naming_his_wife_as_the_mother_is_accepted(city_with_demo):
+    case = services.case_submit(
+        actor=actor_for(_user("li.ming")),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("li.ming")),
+    )
+    assert Case.objects.filter(pk=case.pk).exists()
+    read = DataUse.objects.filter(person=_person("li.ming"), resource_code="marriage-status", case_id=case.pk)
+    assert read.filter(case_number=case.number, outcome="").exists()  # the check's read, under the case
+
+
+def test_an_unrelated_woman_named_as_the_mother_is_refused_on_the_field(city_with_demo):
+    cases_before, last_use = (
+        Case.objects.count(),
+        DataUse.objects.order_by("-id").values_list("id", flat=True)[0],
+    )
+    errors = _refusal(
+        actor=_actor("li.ming"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("li.ming"), mother_resident_id=UNRELATED_WOMAN),
+    )
+    assert "marriage register" in errors["mother_resident_id"][0]
+    assert "father_resident_id" not in errors  # he is the applicant
+    assert Case.objects.count() == cases_before
+    checked = DataUse.objects.filter(
+        id__gt=last_use, person=_person("li.ming"), resource_code="marriage-status"
+    )
+    assert set(checked.values_list("case_id", "case_number", "outcome")) == {(None, "", "submission_refused")}
+
+
+def test_a_mans_number_named_as_the_mother_is_refused(city_with_demo):
+    errors = _refusal(
+        actor=_actor("chen.jing"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("chen.jing"), mother_resident_id=_person("li.ming").resident_id),
+    )
+    assert "man's resident ID" in errors["mother_resident_id"][0]
+
+
+def test_unmarried_parents_say_so_and_the_parentage_document_is_asked_instead(city_with_demo):
+    bundle = bundle_get(NEWBORN_BUNDLE)
+    form = _newborn_form(
+        _person("li.ming"),
+        mother_resident_id=UNRELATED_WOMAN,
+        parents_relation="unmarried",
+        parents_married=False,
+    )
+    errors = _refusal(actor=_actor("li.ming"), service=bundle, form_data=form)
+    assert list(errors) == [
+        "materials.parentage-proof"
+    ]  # the register is not compared: the document is asked
+
+    case = services.case_submit(
+        actor=actor_for(_user("li.ming")),
+        service=bundle,
+        form_data=form,
+        files={"parentage-proof": pdf_upload("parentage.pdf")},
+    )
+    assert case.materials.filter(code="parentage-proof", origin="upload").exists()
+
+
+def _estate_form(seller):
+    buyer = _person("li.ming")
+    form = sample_form_data(bundle_get(REAL_ESTATE_BUNDLE).form_schema, person=buyer)
+    form.update(
+        {
+            "property_unit": DEMO_UNITS["wang.xiuying"],
+            "seller_resident_id": seller.resident_id,
+            "buyer_resident_id": buyer.resident_id,
+            "price": 3_000_000,
+        }
+    )
+    return form
+
+
+def test_a_seller_who_does_not_own_the_unit_is_refused_at_submission(city_with_demo):
+    cases_before = Case.objects.count()
+    errors = _refusal(
+        actor=_actor("li.ming"),
+        service=bundle_get(REAL_ESTATE_BUNDLE),
+        form_data=_estate_form(_person("chen.jing")),
+    )
+    assert errors["seller_resident_id"] == [
+        "The seller named here is not an owner of this unit in the real-estate register."
+    ]
+    assert Case.objects.count() == cases_before
+
+
+def test_the_owner_selling_passes_the_check(city_with_demo):
+    case = services.case_submit(
+        actor=actor_for(_user("li.ming")),
+        service=bundle_get(REAL_ESTATE_BUNDLE),
+        form_data=_estate_form(_person("wang.xiuying")),
+    )
+    assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_a_refused_submission_writes_no_case_and_its_lookups_say_submission_refused(city_with_demo, client):
+    mother = _person("chen.jing")
+    cases_before, last_use = (
+        Case.objects.count(),
+        DataUse.objects.order_by("-id").values_list("id", flat=True)[0],
+    )
+    errors = _refusal(
+        actor=_actor("chen.jing"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(mother, baby_name="", birth_hospital=""),
+    )
+    assert {"baby_name", "birth_hospital"} <= set(errors)
+    assert Case.objects.count() == cases_before
+    uses = DataUse.objects.filter(id__gt=last_use, person=mother, purpose="办件受理核验")
+    assert uses.count() >= 3  # the registry materials were looked up: that happened, and stays on record
+    assert set(uses.values_list("case_number", "outcome")) == {("", "submission_refused")}
+    assert not uses.filter(case_id__isnull=False).exists()
+    assert AuditEntry.objects.filter(action="data.submission_refused").count() == 1
+
+    client.force_login(_user("chen.jing"))
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("exchange:uses"))
+    assert page.status_code == 200
+    assert "submission refused" in page.content.decode()
+
+
+def test_loading_the_apply_page_twice_in_a_day_records_the_prefill_once(city_with_demo, client):
+    mother = _person("chen.jing")
+    client.force_login(_user("chen.jing"))
+    prefills = DataUse.objects.filter(person=mother, purpose="表单预填")
+    reads = AuditEntry.objects.filter(action="data.lookup", purpose="表单预填")
+    before, audited_before = prefills.count(), reads.count()
+
+    assert client.get("/cases/apply/bundle/newborn/").status_code == 200
+    first, audited_first = prefills.count(), reads.count()
+    assert first > before
+    assert client.get("/cases/apply/bundle/newborn/").status_code == 200
+    assert prefills.count() == first  # one line a day per person and set of fields
+    assert reads.count() > audited_first > audited_before  # the audit trail keeps every read
