@@ -243,9 +243,9 @@ def bench_cases(*, stdout, options):
     seconds = time.perf_counter() - started
     completed = sum(r["completed"] for r in results)
     transitions = sum(r["transitions"] for r in results)
-    # Audit appends bypass Django's cursor (see core/audit.py): two statements each on SQLite, one on PostgreSQL.
+    # Audit appends bypass Django's cursor (see core/audit.py): one statement each.
     audit_entries = AuditEntry.objects.count() - audit_before
-    audit_statements = audit_entries * (2 if connection.vendor == "sqlite" else 1)
+    audit_statements = audit_entries
     queries = sum(r["queries"] for r in results) + audit_statements
     transition_seconds = sum(r["transition_seconds"] for r in results)
     durations = sorted(d for r in results for d in r["durations"])
