@@ -165,12 +165,16 @@ def _clean_save(obj):
 
     ``full_clean()`` asked the database first: a query per unique field and per related object, and a query
     between two savepoints per check constraint (Django 5), about a dozen statements per row, the largest single
-    cost of a registry write. A related object already given needs no existence check either.
+    cost of a registry write. A related object already given (or a row read from the database, whose relations
+    the database checks) needs no existence query either.
     """
+    stored = not obj._state.adding  # a row read from the database: its relations existed then
     exclude = [
         f.name
         for f in obj._meta.concrete_fields
-        if f.is_relation and f.is_cached(obj) and getattr(obj, f.name) is not None
+        if f.is_relation
+        and getattr(obj, f.attname) is not None
+        and (stored or (f.is_cached(obj) and getattr(obj, f.name) is not None))
     ]
     obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     try:

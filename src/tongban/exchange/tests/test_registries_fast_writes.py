@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from tongban.core.audit import SYSTEM
 from tongban.exchange import registry_services as rs
 from tongban.exchange.models import BirthRecord, MedicalInsuranceRecord, SocialInsuranceRecord
-from tongban.exchange.tests.factories_registries import man, woman
+from tongban.exchange.tests.factories_registries import MemberFactory, man, woman
 from tongban.identity.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,31 @@ def test_an_enrolment_is_written_in_a_handful_of_statements(city):
         rs.mi_enrol(actor=SYSTEM, person=person, scheme="resident")
     # savepoint, lock read, insert, event, release (the audit append bypasses Django's cursor)
     assert len(queries.captured_queries) <= 5, [q["sql"] for q in queries.captured_queries]
+
+
+# --- the household lookup of the data hub ------------------------------------------------------------------
+
+
+def test_the_persons_a_household_lookup_concerns_come_in_one_query_the_subject_first(city):
+    from tongban.exchange.registries.population import fetch_household_members, household_person_ids
+
+    head = MemberFactory(person=man())
+    spouse = MemberFactory(household=head.household, person=woman(), relation="spouse")
+    MemberFactory(person=woman())  # another household
+    with CaptureQueriesContext(connection) as queries:
+        persons = household_person_ids(spouse.person.resident_id.lower(), ["members"])
+    assert persons == [spouse.person_id, head.person_id]
+    assert len(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        found = fetch_household_members(spouse.person.resident_id, ["relation", "household_number"])
+    assert found == {"relation": "spouse", "household_number": head.household.number}
+    assert len(queries.captured_queries) == 1
+
+
+def test_a_person_without_a_household_concerns_only_themselves(city):
+    from tongban.exchange.registries.population import fetch_household_members, household_person_ids
+
+    alone = PersonFactory()
+    assert household_person_ids(alone.resident_id, ["members"]) == [alone.pk]
+    assert household_person_ids("110101199001010000", ["members"]) == []
+    assert fetch_household_members(alone.resident_id, ["relation"]) is None
