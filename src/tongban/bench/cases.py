@@ -14,6 +14,7 @@ run it on a scratch database::
 from __future__ import annotations
 
 import datetime as dt
+import math
 import multiprocessing
 import os
 import resource
@@ -35,6 +36,18 @@ BENCH_CITY = 3000  # persons in the bench's demo city
 def _rss_kb() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted ``values`` (0 for none)."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, math.ceil(share * len(values)) - 1))]
 
 
 def _setup() -> dict:
@@ -120,6 +133,7 @@ def _worker(args) -> dict:
         return execute(sql, params, many, context)
 
     transitions, transition_seconds, completed = 0, 0.0, 0
+    durations = []  # seconds of each transition, for the percentiles
     rss_early = None
     forms = {}
     for pk, person in persons.items():
@@ -131,6 +145,7 @@ def _worker(args) -> dict:
     codes = [
         m.code for m in required_materials(bundle, next(iter(forms.values()))) if m.satisfied_by == "upload"
     ]
+    cpu_started = _cpu_seconds()
     with connection.execute_wrapper(count_query):
         for n in range(count):
             parent = parents[(index * 7 + n) % len(parents)]
@@ -149,7 +164,8 @@ def _worker(args) -> dict:
                 files=uploads,
                 idempotency_key=uuid.uuid4().hex,
             )
-            transition_seconds += time.perf_counter() - started
+            durations.append(time.perf_counter() - started)
+            transition_seconds += durations[-1]
             transitions += 1
             while True:
                 before = queries
@@ -168,17 +184,21 @@ def _worker(args) -> dict:
                         task_id=task.pk,
                         decision="approve",
                     )
-                    transition_seconds += time.perf_counter() - started
+                    durations.append(time.perf_counter() - started)
+                    transition_seconds += durations[-1]
                     transitions += 1
             if case.status == "completed":
                 completed += 1
             if n == max(1, count // 10) and rss_early is None:
                 rss_early = _rss_kb()
+    cpu_seconds = _cpu_seconds() - cpu_started
     return {
+        "cpu_seconds": cpu_seconds,
         "completed": completed,
         "transitions": transitions,
         "queries": queries,
         "transition_seconds": transition_seconds,
+        "durations": durations,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "rss_early_kb": rss_early or _rss_kb(),
         "rss_end_kb": _rss_kb(),
@@ -230,11 +250,12 @@ def bench_cases(*, stdout, options):
     seconds = time.perf_counter() - started
     completed = sum(r["completed"] for r in results)
     transitions = sum(r["transitions"] for r in results)
-    # Audit appends bypass Django's cursor (see core/audit.py): two statements each on SQLite, one on PostgreSQL.
+    # Audit appends bypass Django's cursor (see core/audit.py): one statement each.
     audit_entries = AuditEntry.objects.count() - audit_before
-    audit_statements = audit_entries * (2 if connection.vendor == "sqlite" else 1)
+    audit_statements = audit_entries
     queries = sum(r["queries"] for r in results) + audit_statements
     transition_seconds = sum(r["transition_seconds"] for r in results)
+    durations = sorted(d for r in results for d in r["durations"])
     figures = {
         "database": connection.vendor,
         "cases": total,
@@ -244,15 +265,20 @@ def bench_cases(*, stdout, options):
         "completed_per_s": round(completed / seconds, 1),
         "transitions": transitions,
         "ms_per_transition": round(1000 * transition_seconds / transitions, 2),
+        "transition_p50_ms": round(1000 * _percentile(durations, 0.50), 2),
+        "transition_p99_ms": round(1000 * _percentile(durations, 0.99), 2),
         "queries_per_transition": round(queries / transitions, 2),
         "audit_entries_per_transition": round(audit_entries / transitions, 2),
+        # CPU time the workers spent per completed case: on a shared machine, steadier than the rate.
+        "cpu_ms_per_case": round(1000 * sum(r["cpu_seconds"] for r in results) / max(1, completed), 1),
         "peak_rss_mb": round(max(r["peak_rss_kb"] for r in results) / 1024, 1),
         "rss_growth_mb": round(max(r["rss_end_kb"] - r["rss_early_kb"] for r in results) / 1024, 1),
     }
     stdout.write(
         f"cases: {completed:,} of {total:,} newborn bundles completed in {seconds:.2f} s with {workers} workers = "
         f"{figures['completed_per_s']:,.1f} cases/s; {transitions:,} transitions, "
-        f"{figures['ms_per_transition']} ms and {figures['queries_per_transition']} statements each "
+        f"{figures['ms_per_transition']} ms (p50 {figures['transition_p50_ms']}, p99 {figures['transition_p99_ms']}) "
+        f"and {figures['queries_per_transition']} statements each "
         f"(BEGIN/COMMIT and audit appends included); "
         f"peak RSS {figures['peak_rss_mb']} MB per worker (grew {figures['rss_growth_mb']} MB after the first 10%).\n"
     )

@@ -223,8 +223,8 @@ def bench_exchange(*, stdout, options):
     start, end, statements = _run(setup, count, 10_000)
     single = count / (end - start)
     audit_entries = AuditEntry.objects.count() - audit_before
-    # Audit appends bypass Django's cursor (see core/audit.py): two statements each on SQLite, one on PostgreSQL.
-    per_lookup = (statements + audit_entries * (2 if connection.vendor == "sqlite" else 1)) / count
+    # Audit appends bypass Django's cursor (see core/audit.py): one statement each.
+    per_lookup = (statements + audit_entries) / count
     double = _concurrent(setup, count, 2)
     refused_count = max(1, count // 5)
     start, end, _statements = _run(setup, refused_count, 20_000, refused=True)

@@ -57,6 +57,7 @@ import logging
 import multiprocessing
 import os
 import random
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -227,26 +228,35 @@ _PG_APPEND = (
 _INSERT_FIELDS = ("chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash")
 
 
-@lru_cache(maxsize=8)
-def _statements(returning: bool):
-    """The head lookup and the INSERT."""
-    meta = AuditEntry._meta
-    table = meta.db_table
-    head = f"SELECT seq, hash FROM {table} WHERE chain = %s ORDER BY seq DESC LIMIT 1"  # noqa: S608
-    insert = (
-        f"INSERT INTO {table} ({', '.join(meta.get_field(c).column for c in _INSERT_FIELDS)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))})"
-    )
-    if returning:
-        insert += f" RETURNING {meta.pk.column}"
-    return head, insert
+SQLITE_HASH_FUNCTION = "tongban_audit_hash"
+
+
+def _sqlite_entry_hash(prev_hash, chain, seq, at_us, *texts):
+    return entry_hash(entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts))
 
 
 @lru_cache(maxsize=1)
-def _sqlite_statements():
-    """The head lookup and the INSERT with the sqlite3 driver's own placeholders."""
-    head, insert = _statements(False)
-    return head.replace("%s", "?"), insert.replace("%s", "?")
+def _sqlite_append_sql() -> str:
+    """One statement that reads a chain's head, hashes and inserts the next entry, and returns it.
+
+    Parameters: ?1 chain, ?2 time (microseconds), ?3... the text fields; the head is the chain's highest
+    sequence number, or (0, GENESIS) for an empty chain. The hash is :func:`entry_hash`, computed by the same
+    Python function registered on the connection (``tongban_audit_hash``).
+    """
+    meta = AuditEntry._meta
+    table = meta.db_table
+    column = {name: meta.get_field(name).column for name in _INSERT_FIELDS}
+    texts = [f"?{3 + i}" for i in range(len(HASHED_TEXT_FIELDS))]
+    genesis = GENESIS.replace("'", "''")
+    return (
+        f"INSERT INTO {table} ({', '.join(column[c] for c in _INSERT_FIELDS)}) "  # noqa: S608
+        f"SELECT ?1, head.seq + 1, ?2, {', '.join(texts)}, head.hash, "
+        f"{SQLITE_HASH_FUNCTION}(head.hash, ?1, head.seq + 1, ?2, {', '.join(texts)}) "
+        f"FROM (SELECT 0 AS seq, '{genesis}' AS hash UNION ALL SELECT * FROM ("
+        f"SELECT {column['seq']}, {column['hash']} FROM {table} WHERE {column['chain']} = ?1 "
+        f"ORDER BY {column['seq']} DESC LIMIT 1) ORDER BY seq DESC LIMIT 1) AS head "
+        f"RETURNING {meta.pk.column}, {column['seq']}, {column['prev_hash']}, {column['hash']}"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -339,23 +349,27 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
 
 
 def _sqlite_append(connection, chain: int, at_us: int, texts: list[str]) -> tuple[int, int, str, str]:
-    """Read ``chain``'s head and insert the next entry; return (pk, seq, prev_hash, hash).
+    """Read ``chain``'s head and insert the next entry, in one statement; return (pk, seq, prev_hash, hash).
 
     The hot path talks to the sqlite3 driver directly, with its own "?" placeholders: Django's cursor
-    wrapper and placeholder rewriting cost more than the two statements themselves.
+    wrapper and placeholder rewriting cost more than the statement itself. The transaction holds the write
+    lock, so the head cannot move between the read and the insert (they are one statement anyway).
     """
-    head_sql, insert_sql = _sqlite_statements()
     connection.ensure_connection()
-    cursor = connection.connection.cursor()
+    raw = connection.connection
+    cursor = raw.cursor()
+    params = (chain, at_us, *texts)
     try:
-        row = cursor.execute(head_sql, (chain,)).fetchone()
-        prev_seq, prev_hash = row if row else (0, GENESIS)
-        seq = prev_seq + 1
-        digest = entry_hash(
-            entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
-        )
-        cursor.execute(insert_sql, (chain, seq, at_us, *texts, prev_hash, digest))
-        return cursor.lastrowid, seq, prev_hash, digest
+        try:
+            row = cursor.execute(_sqlite_append_sql(), params).fetchone()
+        except sqlite3.OperationalError as exc:
+            if SQLITE_HASH_FUNCTION not in str(exc):
+                raise
+            # A new connection: register the hash function once, then append.
+            raw.create_function(SQLITE_HASH_FUNCTION, 4 + len(texts), _sqlite_entry_hash, deterministic=True)
+            row = cursor.execute(_sqlite_append_sql(), params).fetchone()
+        pk, seq, prev_hash, digest = row
+        return pk, seq, prev_hash, digest
     finally:
         cursor.close()
 

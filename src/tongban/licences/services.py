@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,7 +320,7 @@ def licence_issue(
     if valid_until is None and licence_type.validity_years:
         valid_until = _add_years(timezone.localdate(issued_at), licence_type.validity_years)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=_needs_savepoint()):
             licence = Licence(
                 number=_new_number(licence_type, timezone.localdate(issued_at).year),
                 type=licence_type,
@@ -378,12 +378,25 @@ def licence_issue(
     return licence
 
 
+def _needs_savepoint() -> bool:
+    """Whether an issue needs a savepoint to survive a concurrent issue of the same licence (an IntegrityError).
+
+    Not inside a SQLite transaction: it holds the database's write lock since BEGIN, so no other process can
+    insert between ``_existing`` and the INSERT (two statements fewer per licence on the case path).
+    """
+    connection = connections[router.db_for_write(Licence)]
+    return not (connection.vendor == "sqlite" and connection.in_atomic_block)
+
+
 def _existing(case_id, licence_type, holder_key) -> Licence | None:
-    return (
-        Licence.objects.select_related("type", "department", "key")
-        .filter(case_id=case_id, type=licence_type, holder_key=holder_key)
+    found = (
+        Licence.objects.filter(case_id=case_id, type=licence_type, holder_key=holder_key)
+        .values_list("pk", flat=True)
         .first()
-    )
+    )  # the usual answer is none: a cheap query first, the licence with its relations only when there is one
+    if found is None:
+        return None
+    return Licence.objects.select_related("type", "department", "key").get(pk=found)
 
 
 def licences_for_case_results(

@@ -317,6 +317,7 @@ def process_start(
         now=now,
         case_number=case_number,
         case_title=case_title,
+        fresh=True,  # a process just inserted has no Task rows to read
     )
     completed = workflow.is_completed()
     if completed:

@@ -100,11 +100,9 @@ def _members(household_id):
 
 def fetch_household_members(subject_key, fields):
     """The household the person is registered in, their relation to its head and (if asked) its members."""
-    pk = person_id(subject_key)
-    if pk is None:
-        return None
+    # One query from the resident ID (no person, or no household: None either way).
     row = (
-        HouseholdMembership.objects.filter(person_id=pk)
+        HouseholdMembership.objects.filter(person__resident_id=key(subject_key))
         .values(*columns_for(fields, MEMBERSHIP_COLUMNS, always=("household_id",)))
         .first()
     )
@@ -121,18 +119,20 @@ def fetch_household_members(subject_key, fields):
 
 def household_person_ids(subject_key, fields=None):
     """The subject; with the ``members`` field (or when fields are not known) the whole household too."""
-    pk = person_id(subject_key)
-    if pk is None:
-        return []
     if fields is not None and "members" not in fields:
-        return [pk]
-    household = (
-        HouseholdMembership.objects.filter(person_id=pk).values_list("household_id", flat=True).first()
+        pk = person_id(subject_key)
+        return [pk] if pk is not None else []
+    # The members of the subject's household, the subject first, in one query.
+    resident_id = key(subject_key)
+    rows = list(
+        HouseholdMembership.objects.filter(
+            household__memberships__person__resident_id=resident_id
+        ).values_list("person_id", "person__resident_id")
     )
-    if household is None:
-        return [pk]
-    others = HouseholdMembership.objects.filter(household_id=household).exclude(person_id=pk)
-    return [pk, *others.values_list("person_id", flat=True)]
+    if not rows:  # no household: the person alone, if there is one
+        pk = person_id(subject_key)
+        return [pk] if pk is not None else []
+    return [pk for pk, rid in rows if rid == resident_id] + [pk for pk, rid in rows if rid != resident_id]
 
 
 register_resource(
