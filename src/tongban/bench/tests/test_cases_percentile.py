@@ -3,7 +3,7 @@
 try:  # the bench moves to the ``bench`` package
     from tongban.bench.cases import _percentile
 except ImportError:  # pragma: no cover - before the move
-    from tongban.cases.bench import _percentile
+    from tongban.bench.cases import _percentile
 
 
 def test_percentile_is_the_nearest_rank_of_sorted_durations():
