@@ -1,9 +1,6 @@
 """The case bench's transition percentiles (nearest rank over every transition of every worker)."""
 
-try:  # the bench moves to the ``bench`` package
-    from tongban.bench.cases import _percentile
-except ImportError:  # pragma: no cover - before the move
-    from tongban.bench.cases import _percentile
+from tongban.bench.cases import _percentile
 
 
 def test_percentile_is_the_nearest_rank_of_sorted_durations():
