@@ -1,5 +1,6 @@
 import pytest
 
+from tongban.cases.tests.fixtures import handlers, newborn, parent  # noqa: F401
 from tongban.portal.tests.fixtures import citizen, city, staff_user  # noqa: F401
 
 
