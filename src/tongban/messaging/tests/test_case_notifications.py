@@ -20,8 +20,6 @@ from tongban.core.models import EventDelivery, OutboxEvent
 from tongban.identity import services as identity
 from tongban.identity.selectors import department_get, person_for
 from tongban.licences.models import Licence
-from tongban.licences.reference import PERSONAL, SENSITIVE, f
-from tongban.licences.services import licence_type_ensure
 from tongban.messaging import selectors, services
 from tongban.messaging.models import Delivery, Message, MessageTemplate
 from tongban.supervision.services import deadlines_check
@@ -56,24 +54,6 @@ def _codes(user):
 
 def _last(user, code):
     return [m for c, m in _inbox(user) if c == code][-1]
-
-
-@pytest.fixture
-def licence_types(city):
-    """The birth medical certificate as a licence type carrying the small newborn form's fields."""
-    licence_type_ensure(
-        actor=SYSTEM,
-        code="birth-medical-certificate",
-        name_zh="出生医学证明",
-        name_en="Birth medical certificate",
-        number_prefix="BMC",
-        department_code="health",
-        fields=[
-            f("baby_name", "新生儿姓名", "Name of the newborn", PERSONAL, required=True),
-            f("birth_date", "出生日期", "Date of birth", PERSONAL, required=True),
-            f("mother_resident_id", "母亲公民身份号码", "Mother's resident ID", SENSITIVE, required=True),
-        ],
-    )
 
 
 def test_the_applicant_is_told_each_step_of_a_newborn_case_in_order_with_links(
