@@ -18,8 +18,8 @@ def unread_count(context) -> int:
         return 0
     # Cached on the request: the menu and the page may both ask, and it is one COUNT either way.
     cached = getattr(request, _UNREAD, None) if request is not None else None
-    if cached is None:
-        cached = unread_count_for_user(user)
+    if cached is None or cached[0] != user.pk:
+        cached = (user.pk, unread_count_for_user(user))
         if request is not None:
             setattr(request, _UNREAD, cached)
-    return cached
+    return cached[1]
