@@ -153,13 +153,11 @@ def case_reference(number: str) -> dict | None:
 
 
 def case_for_notification(case_id) -> Case | None:
-    """The case with its applicant, submitter and service, for a system reader that tells the applicant what
-    happened (no user: the event handler acts for the platform); None for an unknown or malformed id."""
+    """The case with its applicant and service, for a system reader that tells the applicant what happened
+    (no user: the event handler acts for the platform); None for an unknown or malformed id."""
     try:
         return (
-            Case.objects.select_related(
-                "item", "bundle", "applicant_person", "applicant_organisation", "submitted_by"
-            )
+            Case.objects.select_related("item", "bundle", "applicant_person", "applicant_organisation")
             .filter(pk=case_id)
             .first()
         )

@@ -2,9 +2,9 @@
 
 Each handler reads the case by the id in the event (``cases.selectors``; a payload carries little, and may
 carry less tomorrow), picks the template of ``case_messages`` and sends it with ``message_send`` to the
-applicant: the applicant person, or the applicant organisation (whose agents all read its inbox), and the
-person who submitted online for someone else. The topic is "case", whose inbox cannot be switched off; SMS
-and e-mail follow the recipient's settings (``message_send`` skips an opted-out channel and says why).
+applicant: the applicant person, or the applicant organisation (whose agents all read its inbox). The topic
+is "case", whose inbox cannot be switched off; SMS and e-mail follow the recipient's settings (``message_send``
+skips an opted-out channel and says why).
 
 Delivery is at least once: every message is keyed on the event's id (``dedupe_key``), so a replayed or
 duplicated event sends nothing twice. ``docs/messaging.md`` lists the messages, when and to whom.
@@ -25,7 +25,6 @@ from tongban.core.audit import SYSTEM
 from tongban.core.events import subscriber
 from tongban.core.sla import SLAClock
 from tongban.identity.models import Organisation, Person
-from tongban.identity.selectors import is_staff_user, organisations_for, person_for
 
 from .case_messages import TOPIC, case_template_ready
 from .services import message_send
@@ -47,22 +46,16 @@ OPEN_STATUSES = frozenset(
 
 
 def _recipients(case: Case) -> list[Person | Organisation]:
-    """The applicant (person or organisation), and a citizen who submitted online on someone else's behalf."""
-    recipients: list[Person | Organisation] = []
+    """The applicant: the organisation (its agents, the submitter among them, all read its inbox), else the person.
+
+    Online, only the applicant or an agent of the applicant organisation can submit (``portal.apply``), so the
+    submitter is always among those who read the message; at a window the clerk is not told, the applicant is.
+    """
     if case.applicant_organisation_id:
-        recipients.append(case.applicant_organisation)
-    elif case.applicant_person_id:
-        recipients.append(case.applicant_person)
-    submitter = case.submitted_by
-    if submitter is not None and case.channel != Case.Channel.WINDOW and not is_staff_user(submitter):
-        own = person_for(submitter)
-        acts_for_applicant = (
-            case.applicant_organisation_id
-            and organisations_for(submitter).filter(pk=case.applicant_organisation_id).exists()
-        )
-        if own is not None and own.pk != case.applicant_person_id and not acts_for_applicant:
-            recipients.append(own)
-    return recipients
+        return [case.applicant_organisation]
+    if case.applicant_person_id:
+        return [case.applicant_person]
+    return []
 
 
 def _service_names(case: Case) -> tuple[str, str]:
