@@ -5,13 +5,14 @@ cases of their organisations; staff the cases their department leads, accepted, 
 supervisors every case.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
 from tongban.workflow.selectors import case_ids_for_departments
 
-from .models import Case, CaseStep
+from .models import Case, CaseStep, SupplementRequest
 
 _CITY_ROLES = frozenset({"supervisor", "platform_admin"})
 
@@ -146,3 +147,27 @@ def case_reference(number: str) -> dict | None:
         "service_code": row["item__code"] or row["bundle__code"] or "",
         "lead_department": row["lead_department__code"],
     }
+
+
+# --- for the applicant's notifications (messaging reads a case by id from its event handlers) -----------------
+
+
+def case_for_notification(case_id) -> Case | None:
+    """The case with its applicant and service, for a system reader that tells the applicant what happened
+    (no user: the event handler acts for the platform); None for an unknown or malformed id."""
+    try:
+        return (
+            Case.objects.select_related("item", "bundle", "applicant_person", "applicant_organisation")
+            .filter(pk=case_id)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def case_supplement_get(supplement_id):
+    """One supplement request by id (the complete list asked of the applicant), or None."""
+    try:
+        return SupplementRequest.objects.filter(pk=supplement_id).first()
+    except (ValueError, TypeError, ValidationError):
+        return None

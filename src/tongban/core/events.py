@@ -221,7 +221,12 @@ def _claim(*, event_id, limit: int) -> list[EventDelivery]:
         claimed.filter(status=EventDelivery.Status.PENDING).update(
             attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now
         )
-    return list(claimed.filter(status=EventDelivery.Status.PENDING).select_related("event"))
+    # In the order they fell due (the model's default is newest first): subscribers see events as they happened.
+    return list(
+        claimed.filter(status=EventDelivery.Status.PENDING)
+        .select_related("event")
+        .order_by("event__created_at", "created_at")
+    )
 
 
 def _run(delivery: EventDelivery) -> None:

@@ -103,4 +103,6 @@ def message_templates_demo_ensure(*, actor: Actor = SYSTEM) -> int:
             subject_en=subject_en,
             body_en=body_en,
         )
-    return len(DEMO_TEMPLATES)
+    from .case_messages import case_templates_ensure
+
+    return len(DEMO_TEMPLATES) + case_templates_ensure(actor=actor)

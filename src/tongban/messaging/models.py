@@ -64,6 +64,14 @@ PLACEHOLDERS = {
     "case_number": "a case's number",
     "status": "a case's status",
     "school": "a kindergarten's or school's name",
+    "service_en": "the service or bundle's English name (its Chinese name when it has none)",
+    "items": "the materials and form fields asked for, one a line with the reason",
+    "reason": "the reason given (for a refusal or a withdrawal)",
+    "basis": "the legal basis of a decision",
+    "results": "a case's result package, one result a line",
+    "new_date": "the new date by which something is expected",
+    "licence_en": "the licence's English name (its Chinese name when it has none)",
+    "holder": "the name of a licence's holder",
 }
 
 

@@ -34,11 +34,8 @@ def inbox(request):
         return response
     messages = selectors.message_list_for_user(request.user)
     page = Paginator(messages, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "messaging/inbox.html",
-        {"page": page, "unread": selectors.unread_count_for_user(request.user)},
-    )
+    # The unread count is the menu's ({% unread_count %}): one COUNT for both.
+    return render(request, "messaging/inbox.html", {"page": page})
 
 
 @login_required

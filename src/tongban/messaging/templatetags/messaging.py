@@ -1,10 +1,13 @@
-"""``{% load messaging %}{% unread_count as n %}``: the signed-in user's unread inbox messages (0 if none)."""
+"""``{% load messaging %}{% unread_count as n %}``: the signed-in user's unread inbox messages (0 if none),
+counted once a request."""
 
 from django import template
 
 from tongban.messaging.selectors import unread_count_for_user
 
 register = template.Library()
+
+_UNREAD = "_messaging_unread_count"
 
 
 @register.simple_tag(takes_context=True)
@@ -13,4 +16,10 @@ def unread_count(context) -> int:
     user = getattr(request, "user", None) or context.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    return unread_count_for_user(user)
+    # Cached on the request: the menu and the page may both ask, and it is one COUNT either way.
+    cached = getattr(request, _UNREAD, None) if request is not None else None
+    if cached is None or cached[0] != user.pk:
+        cached = (user.pk, unread_count_for_user(user))
+        if request is not None:
+            setattr(request, _UNREAD, cached)
+    return cached[1]

@@ -18,3 +18,25 @@ def templates(db):
     from tongban.messaging.demo import message_templates_demo_ensure
 
     message_templates_demo_ensure()
+
+
+@pytest.fixture
+def licence_types(city):
+    """The birth medical certificate as a licence type carrying the small newborn form's fields."""
+    from tongban.core.audit import SYSTEM
+    from tongban.licences.reference import PERSONAL, SENSITIVE, f
+    from tongban.licences.services import licence_type_ensure
+
+    licence_type_ensure(
+        actor=SYSTEM,
+        code="birth-medical-certificate",
+        name_zh="出生医学证明",
+        name_en="Birth medical certificate",
+        number_prefix="BMC",
+        department_code="health",
+        fields=[
+            f("baby_name", "新生儿姓名", "Name of the newborn", PERSONAL, required=True),
+            f("birth_date", "出生日期", "Date of birth", PERSONAL, required=True),
+            f("mother_resident_id", "母亲公民身份号码", "Mother's resident ID", SENSITIVE, required=True),
+        ],
+    )

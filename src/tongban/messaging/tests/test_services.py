@@ -229,12 +229,13 @@ def test_a_template_may_only_use_plain_placeholders(text):
 
 
 def test_the_demo_templates_are_valid_and_idempotent(templates):
+    from tongban.messaging.case_messages import CASE_TEMPLATES
     from tongban.messaging.demo import DEMO_TEMPLATES, message_templates_demo_ensure
 
     before = AuditEntry.objects.filter(action__startswith="message_template.").count()
-    assert message_templates_demo_ensure() == len(DEMO_TEMPLATES)
+    assert message_templates_demo_ensure() == len(DEMO_TEMPLATES) + len(CASE_TEMPLATES)
     assert AuditEntry.objects.filter(action__startswith="message_template.").count() == before
-    assert MessageTemplate.objects.count() == 10
+    assert MessageTemplate.objects.count() == 10 + 13
 
 
 def test_reading_a_message_marks_it_once_and_only_for_its_owner(citizen, templates):

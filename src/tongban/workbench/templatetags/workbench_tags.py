@@ -5,6 +5,7 @@ from django import template
 from tongban.core.masking import mask_name, mask_phone, mask_resident_id
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import is_staff_user
+from tongban.workflow.selectors import inbox_for
 
 register = template.Library()
 
@@ -13,7 +14,8 @@ _ACCESS = "_workbench_access"
 
 @register.simple_tag(takes_context=True)
 def workbench_access(context):
-    """Which workbench sections the user may open (for the menu); computed once a request."""
+    """Which workbench sections the user may open (for the menu), and how many open tasks wait in the user's
+    inbox; computed once a request."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if request is None or user is None:
@@ -35,6 +37,8 @@ def workbench_access(context):
             "proactive": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
         }
+        # The count beside "My inbox": one COUNT of the open tasks the inbox page lists.
+        cached["inbox_count"] = inbox_for(user).order_by().count() if cached["tasks"] else 0
         setattr(request, _ACCESS, cached)
     return cached
 
