@@ -47,6 +47,33 @@ REAL_ESTATE_BUNDLE = "real-estate-transfer"
 PROCESS_STANDARD = "standard"  # accept → handle → approve
 PROCESS_IMMEDIATE = "immediate"  # 即办件: accept and decide on the spot
 
+# What approving a step of the bundles' processes changes, per item (the effects the registries and licences
+# register, see docs/catalog.md "Step effects"): a bundle built from these items gets them without code.
+STEP_EFFECTS = {
+    BIRTH_MEDICAL_CERTIFICATE: {
+        "birth_certificate": ["birth.record", "licence.issue:birth-medical-certificate"],
+    },
+    BIRTH_HOUSEHOLD_REGISTRATION: {"household_registration": ["household.register_newborn"]},
+    RESIDENT_MEDICAL_INSURANCE: {"medical_insurance": ["medical_insurance.enrol_newborn"]},
+    SOCIAL_SECURITY_CARD: {
+        "social_security_card": [
+            "social_security.enrol_and_issue_card",
+            "licence.issue:social-security-card",
+        ],
+    },
+    HOUSING_CONTRACT_FILING: {
+        "transaction_filing": ["licence.issue:housing-contract-filing:buyer_resident_id"],
+    },
+    DEED_TAX_DECLARATION: {
+        "deed_tax": ["tax.record_deed_tax", "licence.issue:deed-tax-payment-certificate"],
+    },
+    REAL_ESTATE_TRANSFER_REGISTRATION: {
+        "registration_review": ["real_estate.check_owner_and_free"],
+        "registration": ["real_estate.transfer"],
+        "certificate_issue": ["real_estate.certificate_details", "licence.issue:real-estate-certificate"],
+    },
+}
+
 RESIDENT_ID_PATTERN = r"^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]$"
 CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
@@ -260,6 +287,7 @@ def _item(
         "form_ui": ui,
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
+        "step_effects": STEP_EFFECTS.get(code, {}),
         "materials": materials,
     }
 

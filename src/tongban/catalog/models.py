@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.effects import step_effects_check
 from tongban.core.models.base import TimeStampedModel
 from tongban.identity.models import Department
 
@@ -141,6 +142,17 @@ class ServiceItem(TimeStampedModel):
     form_schema = models.JSONField(_("form schema"), default=dict, blank=True, help_text=_("JSON Schema."))
     form_ui = models.JSONField(_("form UI hints"), default=dict, blank=True)
     process_key = models.SlugField(_("process key"), max_length=64, blank=True)
+    # What approving a process step changes in the owning departments' data: {step id: [effect name, ...]}, the
+    # names registered by the owning apps (core.effects), e.g. {"birth_certificate": ["birth.record"]}.
+    step_effects = models.JSONField(
+        _("step effects"),
+        default=dict,
+        blank=True,
+        validators=[step_effects_check],
+        help_text=_(
+            '{"step id": ["effect name", ...]}: what approving the step changes, e.g. "birth.record".'
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )

@@ -131,15 +131,25 @@ def test_registration_is_refused_while_the_deed_tax_is_unpaid(city_with_demo):
     _approve(case, "registration_review", "handler.pr")
     # Tax has not recorded a payment for this case: even with the join passed by hand, registration would refuse.
     from django.core.exceptions import ValidationError
+    from django.utils import translation
 
-    from tongban.cases.effects import real_estate_registration
+    from tongban.cases.evidence import CHECK_PURPOSE
+    from tongban.core.effects import EffectContext, effect_run
     from tongban.identity.selectors import actor_for
 
     task = _ready(case)["deed_tax"]
-    from django.utils import translation
-
+    context = EffectContext(
+        actor=actor_for(_user("approver.pr")),
+        department=_user("approver.pr").staff.department,
+        case_id=case.pk,
+        case_number=case.number,
+        form=case.form_data,
+        applicant_person=buyer,
+        purpose=CHECK_PURPOSE,
+    )
+    assert task.bpmn_id == "deed_tax"
     with translation.override("en"), pytest.raises(ValidationError, match="deed tax"):
-        real_estate_registration(case, task, actor_for(_user("approver.pr")))
+        effect_run("real_estate.transfer", context)
 
 
 def test_the_apply_page_is_prefilled_from_the_registries_with_sources(city_with_demo, client):
