@@ -70,6 +70,50 @@ def test_the_newborn_bundle_needs_no_upload_and_registers_the_baby(city_with_dem
     assert uses.filter(resource_code="marriage-status", allowed=True).exists()
 
 
+def test_a_bundle_a_designer_builds_from_the_newborn_items_changes_the_registries_without_code(
+    city_with_demo,
+):
+    """No code knows the bundle "born-in-shanghai": its items name their effects, so approving its steps records
+    the birth, registers the baby, enrols it and issues the card, as the demo bundle does."""
+    from tongban.catalog import services as catalog
+    from tongban.catalog.models import Bundle
+    from tongban.core.audit import SYSTEM
+    from tongban.exchange.models import BirthRecord, MedicalInsuranceRecord, SocialInsuranceRecord
+
+    demo = bundle_get(NEWBORN_BUNDLE)
+    fields = {
+        f: getattr(demo, f) for f in ("name_zh", "legal_limit_days", "promised_limit_days", "process_key")
+    }
+    bundle = catalog.bundle_create(
+        actor=SYSTEM,
+        code="born-in-shanghai",
+        lead_department=demo.lead_department,
+        items=[link.item for link in demo.bundle_items.order_by("position")],
+        status="published",
+        **fields,
+    )
+    bundle = Bundle.objects.get(pk=bundle.pk)
+    mother = Person.objects.get(user__username="chen.jing")
+    form = sample_form_data(bundle.form_schema, person=mother)
+    form.update({"baby_name": "王新新", "mother_resident_id": mother.resident_id, "parents_married": True})
+    form["father_resident_id"] = Person.objects.get(user__username="li.ming").resident_id
+    case = services.case_submit(user=_user("chen.jing"), service=bundle, form_data=form, files={})
+    assert case.bundle_id == bundle.pk
+
+    _approve(case, "birth_certificate", "handler.health")
+    assert BirthRecord.objects.filter(mother=mother, baby_name="王新新").exists()
+    assert case.materials.filter(
+        code="birth-medical-certificate", origin=CaseMaterial.Origin.LICENCE
+    ).exists()
+    _approve(case, "household_registration", "handler.ps.huangpu")
+    baby = Person.objects.get(name="王新新")
+    _approve(case, "social_security_card", "handler.hrss")
+    _approve(case, "medical_insurance", "handler.mi")
+    assert MedicalInsuranceRecord.objects.get(person=baby).scheme == "resident"
+    assert SocialInsuranceRecord.objects.get(person=baby).card_number
+    assert Licence.objects.get(case_id=case.pk, type__code="social-security-card").holder_person == baby
+
+
 def test_a_real_estate_transfer_is_checked_taxed_and_registered_without_papers(city_with_demo):
     buyer, seller = (
         Person.objects.get(user__username="li.ming"),
