@@ -48,21 +48,19 @@ def _record_evidence(case, context: EffectContext) -> None:
     licences = [p for p in context.produced if p.get("kind") == "licence"]
     if not licences:
         return
-    rows = []
-    for item in catalog.step_effect_items(item_id=case.item_id, bundle_id=case.bundle_id):
-        for material in item.materials.all():
-            for licence in licences:
-                if licence["type"] in (material.code, material.evidence):
-                    rows.append(
-                        CaseMaterial(
-                            case=case,
-                            item_code=item.code,
-                            code=material.code,
-                            name=material.name or licence.get("name", ""),
-                            origin=CaseMaterial.Origin.LICENCE,
-                            trust=CaseMaterial.Trust.A,
-                            reference=licence["number"][:200],
-                        )
-                    )
+    wanted = catalog.step_effect_evidence(item_id=case.item_id, bundle_id=case.bundle_id)
+    rows = [
+        CaseMaterial(
+            case=case,
+            item_code=item_code,
+            code=code,
+            name=name or licence.get("name", ""),
+            origin=CaseMaterial.Origin.LICENCE,
+            trust=CaseMaterial.Trust.A,
+            reference=licence["number"][:200],
+        )
+        for licence in licences
+        for item_code, code, name in wanted.get(licence["type"], ())
+    ]
     if rows:
         CaseMaterial.objects.bulk_create(rows)

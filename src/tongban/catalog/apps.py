@@ -8,10 +8,10 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Service catalogue")
 
     def ready(self):
-        from .models import BundleItem, ServiceItem
+        from .models import BundleItem, Material, ServiceItem
         from .services import step_effects_forget
 
-        for model in (ServiceItem, BundleItem):
+        for model in (ServiceItem, BundleItem, Material):
             for signal in (post_save, post_delete):
                 signal.connect(
                     step_effects_forget, sender=model, dispatch_uid=f"step_effects_{model.__name__}"

@@ -550,10 +550,28 @@ def step_effects_for(*, step: str, item_id=None, bundle_id=None) -> tuple[str, .
     return tuple(names)
 
 
-def step_effect_items(*, item_id=None, bundle_id=None) -> list[ServiceItem]:
-    """The items of a case's service with their materials, to find the item an issued licence is evidence for."""
-    if bundle_id:
-        links = BundleItem.objects.filter(bundle_id=bundle_id).select_related("item")
-        items = [link.item for link in links.prefetch_related("item__materials").order_by("position", "pk")]
-        return items
-    return list(ServiceItem.objects.filter(pk=item_id).prefetch_related("materials"))
+def step_effect_evidence(*, item_id=None, bundle_id=None) -> dict[str, tuple]:
+    """What an e-licence a step issues is evidence for, in a case of this item or bundle:
+    ``{licence type or material code: ((item code, material code, material name), ...)}``. Cached with the index."""
+    index = _step_effects_index()
+    key = (item_id, bundle_id)
+    cache = _evidence_cache.get(index[0])
+    if cache is None:
+        _evidence_cache.clear()
+        cache = _evidence_cache[index[0]] = {}
+    if key in cache:
+        return cache[key]
+    materials = Material.objects.filter(
+        **({"item__bundles": bundle_id} if bundle_id else {"item_id": item_id})
+    )
+    found: dict[str, list] = {}
+    for item_code, code, name, evidence in materials.order_by("item_id", "position").values_list(
+        "item__code", "code", "name", "evidence"
+    ):
+        for wanted in {code, evidence} - {""}:
+            found.setdefault(wanted, []).append((item_code, code, name))
+    cache[key] = result = {k: tuple(v) for k, v in found.items()}
+    return result
+
+
+_evidence_cache: dict = {}
