@@ -7,6 +7,8 @@ and writes its audit entry and event (``catalog.item_created`` ...) in the same 
 Also here for the cases app: :func:`form_validate` (answers against a form) and :func:`required_materials`.
 """
 
+import time
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -510,8 +512,6 @@ def step_effects_forget(**_kwargs) -> None:
 
 def _step_effects_index() -> tuple:
     global _effects_index
-    import time
-
     index = _effects_index
     now = time.monotonic()
     if index is not None and now - index[0] < STEP_EFFECTS_CACHE_SECONDS:
