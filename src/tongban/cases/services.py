@@ -33,7 +33,7 @@ from tongban.identity.selectors import actor_for, person_for, staff_for
 from tongban.workflow import services as workflow
 from tongban.workflow.models import Task
 
-from . import effects, evidence, lifecycle
+from . import evidence, lifecycle, step_effects
 from . import files as files_kept
 from .models import Case, CaseMaterial, CaseStep, SupplementRequest
 
@@ -759,12 +759,12 @@ def case_task_complete(
             "note": opinion or "",
             "awaiting": _awaiting_text(outcome.created),
         }
-        if decision == Task.Decision.APPROVE and task.bpmn_id in effects.EFFECT_STEPS:
-            # The department's own registry changes with its decision (数据跑腿), in this transaction.
-            case = Case.objects.select_related("applicant_person", "item").get(pk=task.case_id)
-            effect = effects.effect_for(case, task.bpmn_id)
-            if effect is not None:
-                effect(case, task, actor)
+        if decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id):
+            # The owners' registries change with the department's decision (数据跑腿), in this transaction.
+            case = Case.objects.select_related("applicant_person", "applicant_organisation").get(
+                pk=task.case_id
+            )
+            step_effects.step_effects_run(case=case, task=task, actor=actor)
         if decision != Task.Decision.REJECT and not outcome.completed:
             return lifecycle.transition_apply(
                 task.case_id,

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tongban.core.effects import step_effects_check
 from tongban.core.exceptions import DomainError
 from tongban.identity.selectors import actor_for
 
@@ -55,6 +56,18 @@ class ServiceItemAdminForm(forms.ModelForm):
                 for name, errors in exc.message_dict.items():
                     if name not in self.errors:
                         self.add_error(name, errors)
+        if "step_effects" in cleaned and cleaned["step_effects"] in (None, ""):
+            cleaned["step_effects"] = {}  # a cleared box means no effects, not NULL
+        try:
+            step_effects_check(cleaned.get("step_effects"))
+        except ValidationError:
+            pass  # the model's validator reports it on the field
+        else:
+            # Deep: the effects' owners say whether a parameter names something that exists (a licence type).
+            try:
+                step_effects_check(cleaned.get("step_effects"), deep=True)
+            except ValidationError as exc:
+                self.add_error("step_effects", exc.messages)
         return cleaned
 
 
@@ -173,7 +186,10 @@ class ServiceItemAdmin(admin.ModelAdmin):
             },
         ),
         (_("Result"), {"fields": ("result_type", "result_name", "result_licence_type")}),
-        (_("Form and process"), {"fields": ("form_schema", "form_ui", "process_key", "submission_checks")}),
+        (
+            _("Form and process"),
+            {"fields": ("form_schema", "form_ui", "process_key", "submission_checks", "step_effects")},
+        ),
         (_("Search"), {"classes": ("collapse",), "fields": ("search_text", "created_at", "updated_at")}),
     )
 

@@ -78,6 +78,7 @@ class ServiceItemSerializer(ServiceItemSummarySerializer):
     materials = MaterialSerializer(many=True, source="materials.all")
     form_schema = JSONObjectField()
     form_ui = JSONObjectField()
+    step_effects = JSONObjectField()
 
 
 class BundleItemRefSerializer(serializers.Serializer):

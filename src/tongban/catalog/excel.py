@@ -2,8 +2,8 @@
 
 Four sheets, each with one header row of field names and one row per record:
 
-* ``items`` — :data:`ITEM_COLUMNS` (``department`` is a department code; ``handling_modes``, ``form_schema``
-  and ``form_ui`` are JSON text);
+* ``items`` — :data:`ITEM_COLUMNS` (``department`` is a department code; ``handling_modes``, ``form_schema``,
+  ``form_ui`` and ``step_effects`` are JSON text);
 * ``materials`` — :data:`MATERIAL_COLUMNS` (``item`` is the item's code);
 * ``bundles`` — :data:`BUNDLE_COLUMNS` (``lead_department`` is a department code; the merged form is built);
 * ``bundle_items`` — ``bundle``, ``item``, ``position``: a bundle listed here gets exactly these items.
@@ -61,6 +61,7 @@ ITEM_COLUMNS = (
     "form_schema",
     "form_ui",
     "process_key",
+    "step_effects",
     "status",
 )
 MATERIAL_COLUMNS = (
@@ -107,7 +108,7 @@ KEY_COLUMNS = {
     BUNDLE_COLUMNS: ("code",),
     BUNDLE_ITEM_COLUMNS: ("bundle", "item"),
 }
-JSON_COLUMNS = frozenset({"handling_modes", "form_schema", "form_ui"})
+JSON_COLUMNS = frozenset({"handling_modes", "form_schema", "form_ui", "step_effects"})
 INT_COLUMNS = frozenset(
     {"legal_limit_days", "promised_limit_days", "visits_required", "online_depth", "copies", "position"}
 )

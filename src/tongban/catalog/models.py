@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.effects import step_effects_check
 from tongban.core.models.base import TimeStampedModel
 from tongban.identity.models import Department
 
@@ -166,6 +167,17 @@ class ServiceItem(TimeStampedModel):
         help_text=_(
             "Names of the cross-field checks against the registers run at submission (e.g. newborn-parents, "
             "seller-owns-unit); a bundle runs its own and its items'."
+        ),
+    )
+    # What approving a process step changes in the owning departments' data: {step id: [effect name, ...]}, the
+    # names registered by the owning apps (core.effects), e.g. {"birth_certificate": ["birth.record"]}.
+    step_effects = models.JSONField(
+        _("step effects"),
+        default=dict,
+        blank=True,
+        validators=[step_effects_check],
+        help_text=_(
+            '{"step id": ["effect name", ...]}: what approving the step changes, e.g. "birth.record".'
         ),
     )
     status = models.CharField(

@@ -7,6 +7,8 @@ and writes its audit entry and event (``catalog.item_created`` ...) in the same 
 Also here for the cases app: :func:`form_validate` (answers against a form) and :func:`required_materials`.
 """
 
+import time
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -490,3 +492,87 @@ def catalog_tokens_refresh() -> int:
         before = bundle.search_text
         changed += bundle_tokens_refresh(bundle=bundle) != before
     return changed
+
+
+# --- step effects ----------------------------------------------------------------------------------------------
+# What approving a process step changes in the owning departments' data is named on the items
+# (``ServiceItem.step_effects``); a bundle's step triggers the effects its items name for that step, in the
+# bundle's item order. Resolved from an in-process index (two queries to build it), so a transition costs no
+# statement for this: a save in this process refreshes it at once, another process's save within
+# ``STEP_EFFECTS_CACHE_SECONDS``.
+
+STEP_EFFECTS_CACHE_SECONDS = 30.0
+_effects_index: tuple | None = None  # (built at, {item id: {step: names}}, {bundle id: [item ids]}, steps)
+
+
+def step_effects_forget(**_kwargs) -> None:
+    """Drop the step-effects index (connected to the saves of items and bundles)."""
+    global _effects_index
+    _effects_index = None
+
+
+def _step_effects_index() -> tuple:
+    global _effects_index
+    index = _effects_index
+    now = time.monotonic()
+    if index is not None and now - index[0] < STEP_EFFECTS_CACHE_SECONDS:
+        return index
+    items = {
+        pk: {step: tuple(names) for step, names in effects.items() if names}
+        for pk, effects in ServiceItem.objects.values_list("pk", "step_effects")
+        if effects
+    }
+    bundles: dict = {}
+    links = BundleItem.objects.filter(item_id__in=list(items)).order_by("bundle_id", "position", "pk")
+    for bundle_id, item_id in links.values_list("bundle_id", "item_id"):
+        bundles.setdefault(bundle_id, []).append(item_id)
+    steps = frozenset(step for effects in items.values() for step in effects)
+    _effects_index = index = (now, items, bundles, steps)
+    return index
+
+
+def step_has_effects(step: str) -> bool:
+    """Does any item name an effect for a step with this id? (False: approving it changes no registry.)"""
+    return step in _step_effects_index()[3]
+
+
+def step_effects_for(*, step: str, item_id=None, bundle_id=None) -> tuple[str, ...]:
+    """The effect names approving ``step`` of a case of the item ``item_id`` or the bundle ``bundle_id``
+    triggers, in order and each once."""
+    _built, items, bundles, steps = _step_effects_index()
+    if step not in steps:
+        return ()
+    item_ids = bundles.get(bundle_id, ()) if bundle_id else ([item_id] if item_id else [])
+    names: list[str] = []
+    for pk in item_ids:
+        for name in items.get(pk, {}).get(step, ()):
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def step_effect_evidence(*, item_id=None, bundle_id=None) -> dict[str, tuple]:
+    """What an e-licence a step issues is evidence for, in a case of this item or bundle:
+    ``{licence type or material code: ((item code, material code, material name), ...)}``. Cached with the index."""
+    index = _step_effects_index()
+    key = (item_id, bundle_id)
+    cache = _evidence_cache.get(index[0])
+    if cache is None:
+        _evidence_cache.clear()
+        cache = _evidence_cache[index[0]] = {}
+    if key in cache:
+        return cache[key]
+    materials = Material.objects.filter(
+        **({"item__bundles": bundle_id} if bundle_id else {"item_id": item_id})
+    )
+    found: dict[str, list] = {}
+    for item_code, code, name, evidence in materials.order_by("item_id", "position").values_list(
+        "item__code", "code", "name", "evidence"
+    ):
+        for wanted in {code, evidence} - {""}:
+            found.setdefault(wanted, []).append((item_code, code, name))
+    cache[key] = result = {k: tuple(v) for k, v in found.items()}
+    return result
+
+
+_evidence_cache: dict = {}

@@ -47,6 +47,33 @@ REAL_ESTATE_BUNDLE = "real-estate-transfer"
 PROCESS_STANDARD = "standard"  # accept → handle → approve
 PROCESS_IMMEDIATE = "immediate"  # 即办件: accept and decide on the spot
 
+# What approving a step of the bundles' processes changes, per item (the effects the registries and licences
+# register, see docs/catalog.md "Step effects"): a bundle built from these items gets them without code.
+STEP_EFFECTS = {
+    BIRTH_MEDICAL_CERTIFICATE: {
+        "birth_certificate": ["birth.record", "licence.issue:birth-medical-certificate"],
+    },
+    BIRTH_HOUSEHOLD_REGISTRATION: {"household_registration": ["household.register_newborn"]},
+    RESIDENT_MEDICAL_INSURANCE: {"medical_insurance": ["medical_insurance.enrol_newborn"]},
+    SOCIAL_SECURITY_CARD: {
+        "social_security_card": [
+            "social_security.enrol_and_issue_card",
+            "licence.issue:social-security-card",
+        ],
+    },
+    HOUSING_CONTRACT_FILING: {
+        "transaction_filing": ["licence.issue:housing-contract-filing:buyer_resident_id"],
+    },
+    DEED_TAX_DECLARATION: {
+        "deed_tax": ["tax.record_deed_tax", "licence.issue:deed-tax-payment-certificate"],
+    },
+    REAL_ESTATE_TRANSFER_REGISTRATION: {
+        "registration_review": ["real_estate.check_owner_and_free"],
+        "registration": ["real_estate.transfer"],
+        "certificate_issue": ["real_estate.certificate_details", "licence.issue:real-estate-certificate"],
+    },
+}
+
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 # 不动产单元号: 6-digit area, 6-digit cadastral zone, 2 letters of parcel type, 5-digit parcel, 1 letter, 8 digits.
 PROPERTY_UNIT_PATTERN = r"^\d{12}[A-Z]{2}\d{5}[A-Z]\d{8}$"
@@ -284,6 +311,7 @@ def _item(
         "form_ui": ui,
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
+        "step_effects": STEP_EFFECTS.get(code, {}),
         "materials": materials,
         "submission_checks": list(checks),
     }

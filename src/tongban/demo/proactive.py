@@ -164,10 +164,9 @@ def proactive_rules_demo_ensure(*, actor: Actor = SYSTEM) -> int:
 @transaction.atomic
 def proactive_demo_journeys_ensure() -> int:
     """Life events of the seeded demo citizens (65th birthday, a registered enterprise), then the rules."""
-    from tongban.exchange.models import BusinessRegistration
-    from tongban.identity.models import Person
+    from tongban.identity.models import Organisation, Person
     from tongban.proactive.milestones import PERSON_MILESTONES, birth_dates_reaching
-    from tongban.proactive.services import life_event_record, rules_apply
+    from tongban.proactive.services import BUSINESS_RESOURCE, life_event_record, registry_read, rules_apply
 
     made = 0
     elder = Person.objects.filter(user__username="wang.xiuying").select_related("household_district").first()
@@ -186,15 +185,19 @@ def proactive_demo_journeys_ensure() -> int:
             kind=K.AGE_65, key=turned.isoformat(), occurred_on=turned, person=elder, data={"catch_up": True}
         )
         made += len(rules_apply(life_event=event))
-    for registration in BusinessRegistration.objects.filter(
-        organisation__agents__username="zhang.wei"
-    ).select_related("organisation__district"):
+    for organisation in Organisation.objects.filter(agents__username="zhang.wei").select_related("district"):
+        # The business register is market regulation's: read through the hub like any other department.
+        registration = registry_read(
+            resource=BUSINESS_RESOURCE, subject_key=organisation.credit_code, fields=["registered_on"]
+        )
+        if not registration or not registration.get("registered_on"):
+            continue
         event, _created = life_event_record(
             kind=K.BUSINESS_REGISTERED,
-            key=f"business:{registration.organisation_id}",
-            occurred_on=registration.registered_on,
-            organisation=registration.organisation,
-            data={"catch_up": True, "credit_code": registration.organisation.credit_code},
+            key=f"business:{organisation.pk}",
+            occurred_on=dt.date.fromisoformat(registration["registered_on"]),
+            organisation=organisation,
+            data={"catch_up": True, "credit_code": organisation.credit_code},
         )
         made += len(rules_apply(life_event=event))
     return made

@@ -178,6 +178,10 @@ def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
                 continue
             grant_ensure(actor=actor, department=department, resource=resource, purpose=purpose)
             made += 1
+    # Proactive services read the birth and household registers as the platform's department.
+    from tongban.proactive.services import registry_reads_grant
+
+    made += registry_reads_grant(actor=actor)
     return made
 
 

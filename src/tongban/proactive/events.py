@@ -19,7 +19,7 @@ from tongban.exchange.registry_services import (
 from tongban.identity.models import Organisation, Person
 
 from .models import LifeEventKind
-from .services import life_event_record, rules_apply
+from .services import birth_record_read, life_event_record, rules_apply
 
 LICENCE_ISSUED = "licence.issued"
 # Not emitted by any registry yet: the names the employment and civil-affairs registries are expected to use.
@@ -55,16 +55,21 @@ def _record_and_apply(event, *, kind, key, occurred_on, data, person_ids=(), org
 
 @subscriber(PERSON_BORN, name="proactive.birth")
 def on_person_born(event):
-    """A birth: a life event for the mother and for the father, with what the birth record says."""
-    from tongban.exchange.registry_selectors import birth_record_get
-
+    """A birth: a life event for the mother and for the father, with what the birth record says (read through
+    the data hub: a grant for proactive services, and a line in the parents' "who used my data")."""
     payload = dict(event.payload)
-    record = birth_record_get(payload.get("certificate_number") or "")
+    mother = Person.objects.filter(pk=payload.get("mother_id")).first() if payload.get("mother_id") else None
+    record = (
+        birth_record_read(parent=mother, certificate_number=payload.get("certificate_number") or "")
+        if mother is not None
+        else None
+    )
     if record is not None:
+        birth_time = record.get("birth_time")
         payload.update(
-            baby_name=record.baby_name,
-            weight_g=record.weight_g,
-            birth_time=record.birth_time.strftime("%H:%M") if record.birth_time else None,
+            baby_name=record.get("baby_name"),
+            weight_g=record.get("weight_g"),
+            birth_time=str(birth_time)[:5] if birth_time else None,
         )
     _record_and_apply(
         event,

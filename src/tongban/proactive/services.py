@@ -30,6 +30,7 @@ from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import Organisation, Person
+from tongban.identity.reference import PLATFORM_DEPARTMENT_CODE
 from tongban.identity.selectors import actor_for
 
 from .milestones import CHILD_MILESTONES, LICENCE_WINDOW_DAYS, PERSON_MILESTONES, age_on, birth_dates_reaching
@@ -200,28 +201,125 @@ def subject_context(life_event: LifeEvent, *, person=None, organisation=None) ->
     return context
 
 
-def _guardians(child: Person) -> list[Person]:
-    """A child's parents: from the birth register, else the household's head and spouse."""
-    from tongban.exchange.models import BirthRecord, HouseholdMembership
+# --- registry reads ----------------------------------------------------------------------------------------
+# Proactive services read other departments' registries like any department: through exchange's lookup, as the
+# platform's department, for one stated purpose, so a grant must allow it and the person sees every read in
+# "who used my data". A refused read is audited by exchange (``data.lookup_refused``) and logged here; the rule
+# then has nobody to address, and the worker goes on.
 
-    record = BirthRecord.objects.filter(baby=child).select_related("mother", "father").first()
-    if record is not None:
-        return [p for p in (record.mother, record.father) if p is not None]
-    membership = HouseholdMembership.objects.filter(person=child).first()
-    if membership is None:
-        return []
-    adults = HouseholdMembership.objects.filter(
-        household_id=membership.household_id, relation__in=["head", "spouse"]
-    ).exclude(person=child)
-    return [m.person for m in adults.select_related("person", "person__household_district")]
+PROACTIVE_PURPOSE = "主动服务"  # written on the grants as it is (matched, not translated)
+PROACTIVE_DEPARTMENT = PLATFORM_DEPARTMENT_CODE
+PROACTIVE_ACTOR = Actor(kind="system", id="proactive", label="proactive", department=PLATFORM_DEPARTMENT_CODE)
+BIRTH_RESOURCE = "birth-record"
+HOUSEHOLD_RESOURCE = "household-members"
+BUSINESS_RESOURCE = "business-registration"
+# (resource, fields) proactive reads: the demo seed grants them (``demo.scenarios.demo_grants_ensure``).
+REGISTRY_READS = (
+    (
+        BIRTH_RESOURCE,
+        (
+            "certificate_number",
+            "baby_name",
+            "birth_time",
+            "weight_g",
+            "mother_resident_id",
+            "father_resident_id",
+            "baby_resident_id",
+        ),
+    ),
+    (HOUSEHOLD_RESOURCE, ("member_ids",)),
+    (BUSINESS_RESOURCE, ("registered_on",)),
+)
 
 
-def recipients_for(life_event: LifeEvent) -> list[Person | Organisation]:
+def registry_reads_grant(*, actor: Actor = SYSTEM) -> int:
+    """The standing grants proactive services need (the demo seed and tests; a real city signs them with the
+    registries' owners): one per resource in ``REGISTRY_READS``. Needs the data catalogue synced."""
+    from tongban.exchange.services import grant_ensure
+
+    for resource, fields in REGISTRY_READS:
+        grant_ensure(
+            actor=actor,
+            department=PROACTIVE_DEPARTMENT,
+            resource=resource,
+            fields=list(fields),
+            purpose=PROACTIVE_PURPOSE,
+        )
+    return len(REGISTRY_READS)
+
+
+def registry_read(*, resource: str, subject_key: str, fields, refusals: list | None = None):
+    """Read ``fields`` of ``resource`` about ``subject_key`` for proactive services; None when refused (the
+    refusal is recorded by exchange, logged, and its reason appended to ``refusals``) or when nothing is found."""
+    from tongban.exchange.services import GrantMissing, lookup
+
+    if not subject_key:
+        return None
+    try:
+        result = lookup(
+            actor=PROACTIVE_ACTOR,
+            department=PROACTIVE_DEPARTMENT,
+            resource_code=resource,
+            subject_key=subject_key,
+            fields=list(fields),
+            purpose=PROACTIVE_PURPOSE,
+        )
+    except GrantMissing as exc:
+        logger.warning("proactive read of %s refused: %s", resource, exc)
+        if refusals is not None:
+            refusals.append(str(exc))
+        return None
+    return result.data if result.found else None
+
+
+def birth_record_read(
+    *, parent: Person, certificate_number: str, refusals: list | None = None
+) -> dict | None:
+    """The birth with ``certificate_number`` among the births of ``parent`` (the birth register's fields)."""
+    rows = registry_read(
+        resource=BIRTH_RESOURCE,
+        subject_key=parent.resident_id,
+        fields=["certificate_number", "baby_name", "weight_g", "birth_time"],
+        refusals=refusals,
+    )
+    wanted = (certificate_number or "").strip().upper()
+    return next((row for row in rows or [] if row.get("certificate_number") == wanted), None)
+
+
+def _guardians(child: Person, refusals: list | None = None) -> list[Person]:
+    """A child's parents: from the birth register, else the household's head and spouse (read through exchange)."""
+    rows = registry_read(
+        resource=BIRTH_RESOURCE,
+        subject_key=child.resident_id,
+        fields=["mother_resident_id", "father_resident_id", "baby_resident_id"],
+        refusals=refusals,
+    )
+    own = [row for row in rows or [] if row.get("baby_resident_id") == child.resident_id]
+    if own:
+        ids = [own[0].get("mother_resident_id"), own[0].get("father_resident_id")]
+        found = {p.resident_id: p for p in Person.objects.filter(resident_id__in=[i for i in ids if i])}
+        return [found[i] for i in ids if i in found]
+    household = registry_read(
+        resource=HOUSEHOLD_RESOURCE, subject_key=child.resident_id, fields=["member_ids"], refusals=refusals
+    )
+    ids = [
+        m["resident_id"]
+        for m in (household or {}).get("member_ids") or []
+        if m.get("relation") in ("head", "spouse") and m.get("resident_id") != child.resident_id
+    ]
+    found = {
+        p.resident_id: p
+        for p in Person.objects.filter(resident_id__in=ids).select_related("household_district")
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def recipients_for(life_event: LifeEvent, refusals: list | None = None) -> list[Person | Organisation]:
     """Whom a rule on this life event addresses: the subject, or for a child's milestone the parents."""
     if life_event.organisation_id:
         return [life_event.organisation]
     if life_event.kind in CHILD_MILESTONES:
-        return _guardians(life_event.person)
+        return _guardians(life_event.person, refusals)
     return [life_event.person]
 
 
@@ -257,6 +355,7 @@ def rules_apply(
     made: list[Offer] = []
     context = None
     recipients = None
+    refusals: list[str] = []
     for rule in rules:
         try:
             with transaction.atomic():
@@ -265,13 +364,14 @@ def rules_apply(
                 if not condition_matches(rule.condition, context):
                     continue
                 if recipients is None:
-                    recipients = recipients_for(life_event)
+                    recipients = recipients_for(life_event, refusals)
         except Exception:
             _run_log(rule, life_event, life_event.subject, RuleRun.Outcome.FAILED, traceback.format_exc())
             logger.warning("rule %s failed on life event %s", rule.code, life_event.pk, exc_info=True)
             continue
         if not recipients:
-            _run_log(rule, life_event, None, RuleRun.Outcome.NO_RECIPIENT)
+            # A registry read refused for want of a grant leaves nobody to address: its reason is kept.
+            _run_log(rule, life_event, None, RuleRun.Outcome.NO_RECIPIENT, "\n".join(refusals))
             continue
         for recipient in recipients:
             try:
@@ -790,6 +890,8 @@ __all__ = [
     "offer_form_prefill",
     "offers_expire",
     "recipients_for",
+    "registry_read",
+    "registry_reads_grant",
     "rule_create",
     "rule_update",
     "rules_apply",

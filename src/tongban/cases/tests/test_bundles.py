@@ -73,6 +73,50 @@ def test_the_newborn_bundle_needs_no_upload_and_registers_the_baby(city_with_dem
     assert uses.filter(resource_code="marriage-status", allowed=True).exists()
 
 
+def test_a_bundle_a_designer_builds_from_the_newborn_items_changes_the_registries_without_code(
+    city_with_demo,
+):
+    """No code knows the bundle "born-in-shanghai": its items name their effects, so approving its steps records
+    the birth, registers the baby, enrols it and issues the card, as the demo bundle does."""
+    from tongban.catalog import services as catalog
+    from tongban.catalog.models import Bundle
+    from tongban.core.audit import SYSTEM
+    from tongban.exchange.models import BirthRecord, MedicalInsuranceRecord, SocialInsuranceRecord
+
+    demo = bundle_get(NEWBORN_BUNDLE)
+    fields = {
+        f: getattr(demo, f) for f in ("name_zh", "legal_limit_days", "promised_limit_days", "process_key")
+    }
+    bundle = catalog.bundle_create(
+        actor=SYSTEM,
+        code="born-in-shanghai",
+        lead_department=demo.lead_department,
+        items=[link.item for link in demo.bundle_items.order_by("position")],
+        status="published",
+        **fields,
+    )
+    bundle = Bundle.objects.get(pk=bundle.pk)
+    mother = Person.objects.get(user__username="chen.jing")
+    form = sample_form_data(bundle.form_schema, person=mother)
+    form.update({"baby_name": "王新新", "mother_resident_id": mother.resident_id, "parents_married": True})
+    form["father_resident_id"] = Person.objects.get(user__username="li.ming").resident_id
+    case = services.case_submit(actor=actor_for(_user("chen.jing")), service=bundle, form_data=form, files={})
+    assert case.bundle_id == bundle.pk
+
+    _approve(case, "birth_certificate", "handler.health")
+    assert BirthRecord.objects.filter(mother=mother, baby_name="王新新").exists()
+    assert case.materials.filter(
+        code="birth-medical-certificate", origin=CaseMaterial.Origin.LICENCE
+    ).exists()
+    _approve(case, "household_registration", "handler.ps.huangpu")
+    baby = Person.objects.get(name="王新新")
+    _approve(case, "social_security_card", "handler.hrss")
+    _approve(case, "medical_insurance", "handler.mi")
+    assert MedicalInsuranceRecord.objects.get(person=baby).scheme == "resident"
+    assert SocialInsuranceRecord.objects.get(person=baby).card_number
+    assert Licence.objects.get(case_id=case.pk, type__code="social-security-card").holder_person == baby
+
+
 def test_a_real_estate_transfer_is_checked_taxed_and_registered_without_papers(city_with_demo):
     buyer, seller = (
         Person.objects.get(user__username="li.ming"),
@@ -134,14 +178,24 @@ def test_registration_is_refused_while_the_deed_tax_is_unpaid(city_with_demo):
     _approve(case, "registration_review", "handler.pr")
     # Tax has not recorded a payment for this case: even with the join passed by hand, registration would refuse.
     from django.core.exceptions import ValidationError
-
-    from tongban.cases.effects import real_estate_registration
-
-    task = _ready(case)["deed_tax"]
     from django.utils import translation
 
+    from tongban.cases.evidence import CHECK_PURPOSE
+    from tongban.core.effects import EffectContext, effect_run
+
+    task = _ready(case)["deed_tax"]
+    context = EffectContext(
+        actor=actor_for(_user("approver.pr")),
+        department=_user("approver.pr").staff.department,
+        case_id=case.pk,
+        case_number=case.number,
+        form=case.form_data,
+        applicant_person=buyer,
+        purpose=CHECK_PURPOSE,
+    )
+    assert task.bpmn_id == "deed_tax"
     with translation.override("en"), pytest.raises(ValidationError, match="deed tax"):
-        real_estate_registration(case, task, actor_for(_user("approver.pr")))
+        effect_run("real_estate.transfer", context)
 
 
 def test_the_apply_page_is_prefilled_from_the_registries_with_sources(city_with_demo, client):

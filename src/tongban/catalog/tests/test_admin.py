@@ -87,6 +87,35 @@ def test_a_bad_form_schema_is_a_field_message_in_the_admin(admin_session):
     assert "form_schema" in response.context["adminform"].form.errors
 
 
+@pytest.mark.parametrize(
+    ("effects", "message"),
+    [
+        ({"review": ["registry.teleport"]}, "Unknown step effect registry.teleport"),
+        ({"review": ["licence.issue"]}, "needs a parameter"),
+        ({"review": ["licence.issue:no-such-licence"]}, "No licence type has the code no-such-licence"),
+        ({"review": "birth.record"}, "list of names"),
+        (["birth.record"], "mapping of step ids"),
+    ],
+)
+def test_an_unknown_or_malformed_step_effect_is_a_field_message_in_the_admin(admin_session, effects, message):
+    response = admin_session.post(
+        "/admin/catalog/serviceitem/add/", _item_post(step_effects=json.dumps(effects))
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get("step_effects", [])), errors
+    assert not ServiceItem.objects.exists()
+
+
+def test_the_step_effects_an_item_names_are_saved_from_the_admin(admin_session):
+    effects = {"approval": ["birth.record"], "review": []}
+    response = admin_session.post(
+        "/admin/catalog/serviceitem/add/", _item_post(step_effects=json.dumps(effects))
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert ServiceItem.objects.get(code="dog-registration").step_effects == effects
+
+
 def test_a_bundle_saved_in_the_admin_gets_its_merged_form(admin_session):
     first, second = ServiceItemFactory(), ServiceItemFactory()
     response = admin_session.post(

@@ -39,6 +39,10 @@ def test_export_then_import_into_an_empty_catalogue_gives_the_same_workbook(city
     assert report.counts["items"]["created"] == 35
     assert Bundle.objects.get(code="newborn").status == PublicationStatus.PUBLISHED
     assert Bundle.objects.get(code="newborn").form_schema["properties"]["baby_name"]
+    assert ServiceItem.objects.get(code="birth-medical-certificate").step_effects["birth_certificate"] == [
+        "birth.record",
+        "licence.issue:birth-medical-certificate",
+    ]  # the step effects travel with the item
     call_command("catalog", "export", str(second))
     assert _cells(first) == _cells(second)
     assert list(_cells(first)) == list(SHEETS)

@@ -110,6 +110,17 @@ class SeededCityTests:
         )
         assert li.household_id == chen.household_id
 
+    def test_proactive_services_hold_the_grants_to_read_the_registers_they_need(self, city):
+        from tongban.exchange.models import SharingGrant
+        from tongban.proactive.services import PROACTIVE_PURPOSE, REGISTRY_READS
+
+        granted = set(
+            SharingGrant.objects.filter(
+                department__code="big-data-center", purpose=PROACTIVE_PURPOSE, status="approved"
+            ).values_list("resource__code", flat=True)
+        )
+        assert granted == {resource for resource, _fields in REGISTRY_READS}
+
     def test_one_audit_entry_records_the_seed_with_its_counts(self, city):
         entries = AuditEntry.objects.filter(action="demo.seed")
         assert entries.count() == 1

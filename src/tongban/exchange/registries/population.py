@@ -72,6 +72,7 @@ MEMBERSHIP_COLUMNS = {
     "relation": ("relation",),
     "since": ("since",),
     "members": ("household_id",),
+    "member_ids": ("household_id",),
 }
 MEMBERSHIP_SOURCE = {
     "household_number": "household__number",
@@ -79,6 +80,15 @@ MEMBERSHIP_SOURCE = {
     "district": "household__district__code",
     "district_name": "household__district__name",
 }
+
+
+def _member_ids(household_id):
+    """The members' resident IDs and relations to the head (to address a household's adults, not to show)."""
+    rows = HouseholdMembership.objects.filter(household_id=household_id).order_by("created_at", "person_id")
+    return [
+        {"resident_id": resident_id, "relation": relation}
+        for resident_id, relation in rows.values_list("person__resident_id", "relation")
+    ]
 
 
 def _members(household_id):
@@ -112,6 +122,8 @@ def fetch_household_members(subject_key, fields):
     for name in fields:
         if name == "members":
             result[name] = _members(row["household_id"])
+        elif name == "member_ids":
+            result[name] = _member_ids(row["household_id"])
         elif name in MEMBERSHIP_COLUMNS:
             result[name] = plain(row[MEMBERSHIP_SOURCE.get(name, name)])
     return result
@@ -119,7 +131,7 @@ def fetch_household_members(subject_key, fields):
 
 def household_person_ids(subject_key, fields=None):
     """The subject; with the ``members`` field (or when fields are not known) the whole household too."""
-    if fields is not None and "members" not in fields:
+    if fields is not None and "members" not in fields and "member_ids" not in fields:
         pk = person_id(subject_key)
         return [pk] if pk is not None else []
     # The members of the subject's household, the subject first, in one query.
@@ -150,6 +162,7 @@ register_resource(
             "relation": Field("string", "personal", "与户主关系"),
             "since": Field("date", "personal", "登记日期"),
             "members": Field("list", "personal", "户成员（姓名、与户主关系、性别、出生日期）"),
+            "member_ids": Field("list", "sensitive", "户成员身份证号及与户主关系"),
         },
         sharing="conditional",
         frequency="realtime",

@@ -1,0 +1,291 @@
+"""The registries' step effects (数据跑腿): what a department's approval changes in the registry it owns.
+
+Registered by name when the app is ready (``ExchangeConfig.ready``); a catalogue item names them per process
+step (``ServiceItem.step_effects``), and the case engine runs them in the step's transaction. Each reads the form
+fields it needs by the documented names below, writes through the registry's own services, and reads another
+department's data only through ``services.lookup`` (grant checked, data use recorded). A missing or wrong input
+raises ``ValidationError`` on ``decision`` with the reason, so the handler refuses or asks a supplement.
+
+| effect | owner | form fields | leaves in ``values`` |
+|---|---|---|---|
+| ``birth.record`` | health | baby_name, baby_sex, birth_date, birth_weight_g, birth_hospital, mother_resident_id (else the applicant), father_resident_id | certificate_number |
+| ``household.register_newborn`` | public-security | baby_name, mother_resident_id | baby_resident_id |
+| ``medical_insurance.enrol_newborn`` | medical-insurance | baby_name, mother_resident_id | |
+| ``social_security.enrol_and_issue_card`` | hrss | baby_name, mother_resident_id | card_number, name, resident_id, holder (the baby) |
+| ``real_estate.check_owner_and_free`` | planning-resources | property_unit, seller_resident_id | |
+| ``tax.record_deed_tax`` | tax | property_unit, price, buyer_first_home, buyer_resident_id (else the applicant) | receipt_number, tax_amount, holder (the buyer) |
+| ``real_estate.transfer`` | planning-resources | property_unit, buyer_resident_id (else the applicant) | holder (the buyer) |
+| ``real_estate.certificate_details`` | planning-resources | property_unit, buyer_resident_id (else the applicant) | certificate_number, holder (the buyer) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from tongban.core.effects import EffectContext, effect_register
+from tongban.identity.models import Person
+
+from . import services as hub
+from .models import BirthRecord, SocialInsuranceRecord
+from .registry_selectors import household_membership_for, property_owners, property_unit_get
+from .registry_services import (
+    birth_record_create,
+    deed_tax_record,
+    household_birth_register,
+    mi_enrol,
+    property_transfer,
+    si_card_issue,
+    si_enrol,
+)
+
+SEX = {"male": "M", "female": "F", "M": "M", "F": "F"}
+DEED_TAX_RATE_FIRST_HOME = Decimal("0.01")  # 契税法: 1%–3%
+DEED_TAX_RATE = Decimal("0.03")
+
+
+def _refuse(message) -> ValidationError:
+    return ValidationError({"decision": [message]})
+
+
+def _person(resident_id) -> Person | None:
+    key = str(resident_id or "").strip().upper()
+    return Person.objects.filter(resident_id=key).first() if key else None
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _mother(context: EffectContext) -> Person:
+    named = context.form.get("mother_resident_id")
+    mother = _person(named) if named else context.applicant_person
+    if mother is None:
+        raise _refuse(
+            _("The mother named by the application (mother_resident_id) is not in the population register.")
+        )
+    return mother
+
+
+def _buyer(context: EffectContext) -> Person:
+    named = context.form.get("buyer_resident_id")
+    buyer = _person(named) if named else context.applicant_person
+    if buyer is None:
+        raise _refuse(
+            _("The buyer named by the application (buyer_resident_id) is not in the population register.")
+        )
+    return buyer
+
+
+def _baby_name(context: EffectContext) -> str:
+    name = str(context.form.get("baby_name") or "").strip()
+    if not name:
+        raise _refuse(_("The application lacks the baby's name (baby_name); ask for a supplement."))
+    return name
+
+
+def _baby(context: EffectContext) -> Person:
+    record = (
+        BirthRecord.objects.filter(mother=_mother(context), baby_name=_baby_name(context))
+        .exclude(baby=None)
+        .select_related("baby")
+        .order_by("-recorded_at")
+        .first()
+    )
+    if record is None:
+        raise _refuse(_("The newborn is not registered in a household yet: register the birth first."))
+    return record.baby
+
+
+# --- newborn ---------------------------------------------------------------------------------------------------
+
+
+def birth_record(context: EffectContext, param: str = "") -> None:
+    """Health records the birth; the birth medical certificate number is left for the licence."""
+    form = context.form
+    mother = _mother(context)
+    father = _person(form.get("father_resident_id"))
+    sex, born, weight = (
+        SEX.get(form.get("baby_sex")),
+        _date(form.get("birth_date")),
+        form.get("birth_weight_g"),
+    )
+    if sex is None or born is None or not isinstance(weight, int) or isinstance(weight, bool):
+        # Never invented: the birth register records what the application says, or nothing.
+        raise _refuse(_("The application lacks the baby's sex, birth date or weight; ask for a supplement."))
+    record = birth_record_create(
+        actor=context.actor,
+        baby_name=_baby_name(context),
+        baby_sex=sex,
+        birth_date=born,
+        weight_g=weight,
+        hospital=form.get("birth_hospital", "") or form.get("hospital", "") or "",
+        mother=mother,
+        father=father if father != mother else None,
+        case_id=context.case_id,
+    )
+    context.values["certificate_number"] = record.certificate_number
+
+
+def household_register_newborn(context: EffectContext, param: str = "") -> None:
+    """Public security registers the newborn of the birth record into the mother's household (a resident ID)."""
+    mother = _mother(context)
+    record = (
+        BirthRecord.objects.filter(mother=mother, baby_name=_baby_name(context), baby__isnull=True)
+        .order_by("-recorded_at")
+        .first()
+    )
+    if record is None:
+        raise _refuse(_("No birth record was found for this newborn."))
+    membership = household_membership_for(mother)
+    household = membership.household if membership else mother.household
+    if household is None:
+        raise _refuse(_("The mother has no household to register the newborn in."))
+    baby = household_birth_register(
+        actor=context.actor, household=household, birth_record=record, name=record.baby_name
+    )
+    context.values["baby_resident_id"] = baby.resident_id
+
+
+def medical_insurance_enrol_newborn(context: EffectContext, param: str = "") -> None:
+    """Medical insurance enrols the registered newborn in the resident scheme."""
+    mi_enrol(actor=context.actor, person=_baby(context), scheme="resident", case_id=context.case_id)
+
+
+def social_security_enrol_and_issue_card(context: EffectContext, param: str = "") -> None:
+    """HRSS enrols the registered newborn and issues the social-security card (the licence's holder: the baby)."""
+    baby = _baby(context)
+    if not SocialInsuranceRecord.objects.filter(person=baby).exists():
+        si_enrol(actor=context.actor, person=baby, case_id=context.case_id)
+    record = si_card_issue(actor=context.actor, person=baby, case_id=context.case_id)
+    context.values.update(
+        card_number=record.card_number, name=baby.name, resident_id=baby.resident_id, holder=baby
+    )
+
+
+# --- real estate -----------------------------------------------------------------------------------------------
+
+
+def _unit(context: EffectContext):
+    unit = property_unit_get(context.form.get("property_unit", ""))
+    if unit is None:
+        raise _refuse(_("The property unit (property_unit) is not in the real-estate register."))
+    return unit
+
+
+def _lookup_args(context: EffectContext) -> dict:
+    return {
+        "actor": context.actor,
+        "department": context.department,
+        "purpose": context.purpose,
+        "case_id": context.case_id,
+        "case_number": context.case_number,
+    }
+
+
+def real_estate_check_owner_and_free(context: EffectContext, param: str = "") -> None:
+    """登记审核: the seller owns the unit and it is not seized (looked up, audited, shown to the owners)."""
+    unit_number = str(context.form.get("property_unit") or "")
+    seller = str(context.form.get("seller_resident_id") or "")
+    if not unit_number or not seller:
+        raise _refuse(
+            _("The application lacks the property unit or the seller's resident ID; ask for a supplement.")
+        )
+    owns = hub.evidence_owns_unit(resident_id=seller, unit_number=unit_number, **_lookup_args(context))
+    if not owns.holds:
+        raise _refuse(_("The register does not show the seller as the owner of this unit."))
+    free = hub.evidence_unit_free(unit_number=unit_number, **_lookup_args(context))
+    if not free.holds and free.facts.get("seized"):
+        raise _refuse(_("The unit is seized by a court: it cannot be transferred."))
+
+
+def tax_record_deed_tax(context: EffectContext, param: str = "") -> None:
+    """Tax records the deed tax the buyer paid (1% for a first home, else 3% of the price)."""
+    buyer = _buyer(context)
+    try:
+        price = Decimal(str(context.form.get("price") or 0))
+    except InvalidOperation:
+        raise _refuse(_("The price (price) of the application is not a number.")) from None
+    rate = DEED_TAX_RATE_FIRST_HOME if context.form.get("buyer_first_home") else DEED_TAX_RATE
+    payment = deed_tax_record(
+        actor=context.actor,
+        unit=_unit(context),
+        payer=buyer,
+        amount=(price * rate).quantize(Decimal("0.01")),
+        case_id=context.case_id,
+    )
+    context.values.update(receipt_number=payment.receipt_number, tax_amount=str(payment.amount), holder=buyer)
+
+
+def real_estate_transfer(context: EffectContext, param: str = "") -> None:
+    """登簿: the deed tax of this case is paid (looked up in tax's register), then the unit passes to the buyer."""
+    unit = _unit(context)
+    paid = hub.evidence_deed_tax_paid(unit_number=unit.unit_number, **_lookup_args(context))
+    if not paid.holds:
+        raise _refuse(_("The deed tax of this transfer has not been paid."))
+    buyer = _buyer(context)
+    owners = [o.owner_person or o.owner_organisation for o in property_owners(unit)]
+    property_transfer(
+        actor=context.actor, unit=unit, from_owners=owners, to_owners=[buyer], case_id=context.case_id
+    )
+    context.values["holder"] = buyer
+
+
+def real_estate_certificate_details(context: EffectContext, param: str = "") -> None:
+    """The new property certificate's number (after the transfer) and its holder, for the licence."""
+    unit = _unit(context)
+    context.values.update(certificate_number=unit.certificate_number, holder=_buyer(context))
+
+
+EFFECTS = (
+    ("birth.record", birth_record, "health", "Record the birth (birth register)"),
+    (
+        "household.register_newborn",
+        household_register_newborn,
+        "public-security",
+        "Register the newborn in the mother's household",
+    ),
+    (
+        "medical_insurance.enrol_newborn",
+        medical_insurance_enrol_newborn,
+        "medical-insurance",
+        "Enrol the newborn in resident medical insurance",
+    ),
+    (
+        "social_security.enrol_and_issue_card",
+        social_security_enrol_and_issue_card,
+        "hrss",
+        "Enrol the newborn in social insurance and issue the card",
+    ),
+    (
+        "real_estate.check_owner_and_free",
+        real_estate_check_owner_and_free,
+        "planning-resources",
+        "Check that the seller owns the unit and that it is not seized",
+    ),
+    ("tax.record_deed_tax", tax_record_deed_tax, "tax", "Record the deed tax paid"),
+    (
+        "real_estate.transfer",
+        real_estate_transfer,
+        "planning-resources",
+        "Check the deed tax and transfer the unit to the buyer",
+    ),
+    (
+        "real_estate.certificate_details",
+        real_estate_certificate_details,
+        "planning-resources",
+        "The new property certificate's number and holder",
+    ),
+)
+
+
+def effects_register() -> None:
+    """Register the registries' effects (called once the app is ready)."""
+    for name, function, owner, label in EFFECTS:
+        effect_register(name, function, owner=owner, label=label)
