@@ -648,7 +648,7 @@ def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> 
 def _lock_case(case_id) -> Case:
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("item", "bundle", "lead_department")
+        .select_related("item", "bundle", "lead_department", "applicant_person", "applicant_organisation")
         .get(pk=case_id)
     )
 
@@ -759,11 +759,10 @@ def case_task_complete(
             "note": opinion or "",
             "awaiting": _awaiting_text(outcome.created),
         }
+        case = None  # read once, locked, when the effects or the closing need it
         if decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id):
             # The owners' registries change with the department's decision (数据跑腿), in this transaction.
-            case = Case.objects.select_related("applicant_person", "applicant_organisation").get(
-                pk=task.case_id
-            )
+            case = _lock_case(task.case_id)
             step_effects.step_effects_run(case=case, task=task, actor=actor)
         if decision != Task.Decision.REJECT and not outcome.completed:
             return lifecycle.transition_apply(
@@ -775,7 +774,7 @@ def case_task_complete(
                 label_args={"step": task.name},
                 line_fields=step_line,
             )
-        case = _lock_case(task.case_id)
+        case = case or _lock_case(task.case_id)
         _require_workable(case)
         case.steps += 1
         decided = lifecycle.line(

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.ids import normalize_credit_code, normalize_resident_id, parse_resident_id
+from tongban.core.models.saving import save_validated
 
 from . import events
 from .models import AdminUnit, Department, Household, Organisation, Person, Role, Staff, User
@@ -118,8 +119,7 @@ def person_create(
         household=household,
         user=user,
     )
-    person.full_clean()
-    person.save()
+    save_validated(person)  # the database refuses a taken resident ID (the field's message), no query first
     audit_record(
         actor=actor,
         action="person.created",
