@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= 2  # pytest-xdist processes (one per core of the 2-core CI machine)
 
 .PHONY: demo test lint format clean
 
@@ -18,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/tongban demo
 
 test: $(STAMP)
-	$(BIN)/python -m tongban.testrun $(PYTEST_ARGS)
+	$(BIN)/python -m tongban.testrun -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
