@@ -65,7 +65,10 @@ class BulkWriter:
         self.columns = list(columns)
         meta = model._meta
         given = set(self.columns)
-        self.constant_fields = [f for f in meta.concrete_fields if f.name not in given]
+        # An auto-incremented primary key is left to the database.
+        self.constant_fields = [
+            f for f in meta.concrete_fields if f.name not in given and f is not meta.auto_field
+        ]
         for field in self.constant_fields:
             timestamp = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
             if not timestamp and not field.has_default() and not field.null:
