@@ -134,7 +134,7 @@ def _db(model, value):
     return model._meta.pk.get_db_prep_value(value, connection)
 
 
-EPOCH = dt.datetime(1970, 1, 1)
+EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive UTC, like every time inside the generator
 MICROSECOND = dt.timedelta(microseconds=1)
 EIGHT_HOURS = dt.timedelta(hours=8)
 
@@ -267,7 +267,7 @@ class HistoryGenerator:
         rng = self.rng
         wants_org = plan.applicant == "organisation" or (plan.applicant == "both" and rng.random() < 0.4)
         if wants_org and self.organisations:
-            pk, name, district, code = self.organisations[rng.randrange(len(self.organisations))]
+            pk, name, _district, code = self.organisations[rng.randrange(len(self.organisations))]
             return None, pk, name, code, None
         pk, name, _district, code, user = self.persons[rng.randrange(len(self.persons))]
         return pk, None, name, code, user
@@ -369,7 +369,7 @@ class HistoryGenerator:
             accepted_at = at
             due = _local_day(accepted_at) + dt.timedelta(days=max(1, plan.promised * 7 // 5))
             first = plan.steps[0]
-            first_code, (first_pk, first_name) = self._department(first.lane, district_code, plan)
+            _code, (_pk, first_name) = self._department(first.lane, district_code, plan)
             step(
                 "accepted",
                 "accepted",
@@ -405,7 +405,7 @@ class HistoryGenerator:
             for position, plan_step in enumerate(plan.steps):
                 if position > n_done or (position == n_done and status == Case.Status.COMPLETED):
                     break
-                code, (department_pk, department_name) = self._department(plan_step.lane, district_code, plan)
+                code, (department_pk, _name) = self._department(plan_step.lane, district_code, plan)
                 involved.add(code)
                 role = plan_step.lane["role"]
                 staff_label = f"{code}.{role.removeprefix('dept_')}"

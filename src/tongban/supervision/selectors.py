@@ -66,7 +66,8 @@ OPEN_CASE_STATUSES = tuple(s for s in Case.Status.values if s not in Case.CLOSED
 # As a literal condition, the one the partial indexes cases_case_open_due / cases_case_open_lead_due are
 # defined with: a database uses a partial index only for a query that states its condition with the same
 # constants (on SQLite a bound parameter would not do).
-OPEN_CASES_SQL = '"cases_case"."status" IN (%s)' % ", ".join(f"'{s}'" for s in OPEN_CASE_STATUSES)
+_OPEN_LIST = ", ".join(f"'{s}'" for s in OPEN_CASE_STATUSES)
+OPEN_CASES_SQL = f'"cases_case"."status" IN ({_OPEN_LIST})'
 
 
 def case_watch_list(user, *, warning: str | None = None, department: Department | None = None):

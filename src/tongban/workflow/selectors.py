@@ -14,7 +14,8 @@ INBOX_KEYSET = Keyset(fields=("due_date", "created_at", "id"), nullable_first=Tr
 # The open states as a literal condition: the partial index workflow_task_open_inbox is defined with exactly
 # this condition, and a database can use a partial index only when the query states its condition with the
 # same constants (a bound parameter would not do on SQLite).
-OPEN_STATES_SQL = '"workflow_task"."state" IN (%s)' % ", ".join(f"'{s}'" for s in Task.OPEN_STATES)
+_OPEN_LIST = ", ".join(f"'{s}'" for s in Task.OPEN_STATES)
+OPEN_STATES_SQL = f'"workflow_task"."state" IN ({_OPEN_LIST})'
 
 
 def _can_see_all(user) -> bool:

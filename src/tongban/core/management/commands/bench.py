@@ -19,6 +19,19 @@ def machine_summary():
     }
 
 
+def _import_bench_package():
+    """Every module of the ``tongban.bench`` package (benchmarks that are no app's), by name at run time."""
+    import importlib
+    import pkgutil
+
+    try:
+        package = importlib.import_module("tongban.bench")
+    except ImportError:
+        return
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"tongban.bench.{module.name}")
+
+
 class Command(BaseCommand):
     help = "Run a benchmark and print its figures; the last line is one JSON object."
 
@@ -26,6 +39,7 @@ class Command(BaseCommand):
         # <app>/bench.py registers an app's benchmarks; core's bench.py is the registry itself, so
         # core keeps its own in core/benchmarks.py (any app may use that name too).
         autodiscover_modules("bench", "benchmarks")
+        _import_bench_package()
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
