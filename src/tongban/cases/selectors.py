@@ -20,6 +20,28 @@ _CITY_ROLES = frozenset({"supervisor", "platform_admin"})
 # The order of every case list: newest first, the primary key breaking ties (a keyset: see core.pagination).
 CASE_KEYSET = Keyset(fields=("created_at", "id"), descending=True)
 _LIST_RELATED = ("item", "bundle", "lead_department")
+# What a list row shows (cases.api.CaseSummarySerializer): loading only these skips the JSON columns (form
+# data, clock, result), whose decoding was most of a page's cost.
+CASE_LIST_FIELDS = (
+    "id",
+    "created_at",
+    "number",
+    "title",
+    "status",
+    "channel",
+    "applicant_name",
+    "submitted_at",
+    "accepted_at",
+    "closed_at",
+    "promised_limit_days",
+    "due_date",
+    "warning",
+    "item__code",
+    "bundle__code",
+    "lead_department__code",
+    "lead_department__name_zh",
+    "lead_department__name_en",
+)
 
 
 def _applicant_q(user) -> Q:
@@ -66,13 +88,24 @@ def _staff_scope(user):
     return "departments", department_scope_ids(staff, read_only=True)
 
 
+def _is_number(search: str) -> bool:
+    upper = search.strip().upper()
+    return upper.startswith("TB") and upper[2:].isdigit()
+
+
+def _title_words(search) -> str:
+    """The search as words of a title ("" for none, or a case number)."""
+    search = (search or "").strip()
+    return "" if not search or _is_number(search) else search
+
+
 def _filtered(query, *, status=None, search=None):
     if status:
         query = query.filter(status=status)
     search = (search or "").strip()
     if search:
         upper = search.upper()
-        if upper.startswith("TB") and upper[2:].isdigit():
+        if _is_number(search):
             # A case number or its beginning: a range on the unique index, not a scan.
             query = query.filter(number__gte=upper, number__lt=upper + "~")
         else:
@@ -118,33 +151,52 @@ class StaffCasePages:
         self.kind, self.ids, self.status, self.search = kind, ids, status, search
 
     def _sources(self):
+        from django.db.models import Exists, OuterRef
+
         from tongban.catalog.models import Bundle, ServiceItem
         from tongban.identity.models import Department
 
-        base = _filtered(Case.objects.all(), status=self.status, search=self.search).select_related(
-            *_LIST_RELATED
+        base = (
+            _filtered(Case.objects.all(), status=self.status, search=self.search)
+            .select_related(*_LIST_RELATED)
+            .only(*CASE_LIST_FIELDS)
         )
         if self.kind == "all":
             return [base]
-        ids = sorted(self.ids)
         if self.kind == "accepting":
-            return [base.filter(accepting_department_id=pk) for pk in ids]
-        leading = set(
-            ServiceItem.objects.filter(department_id__in=ids).values_list("department_id", flat=True)
+            return [base.filter(accepting_department_id=pk) for pk in sorted(self.ids)]
+        # One query tells which departments in scope lead or accept any case at all (an index probe each):
+        # a municipal head's scope holds a branch in every district, most of which lead and accept nothing.
+        departments = (
+            Department.objects.filter(pk__in=self.ids)
+            .annotate(
+                leads=Exists(Case.objects.filter(lead_department_id=OuterRef("pk"))),
+                accepts=Exists(Case.objects.filter(accepting_department_id=OuterRef("pk"))),
+            )
+            .order_by("pk")
+            .values_list("pk", "code", "leads", "accepts")
         )
-        leading |= set(
-            Bundle.objects.filter(lead_department_id__in=ids).values_list("lead_department_id", flat=True)
-        )
-        sources = [base.filter(lead_department_id=pk) for pk in ids if pk in leading]
-        sources += [base.filter(accepting_department_id=pk) for pk in ids]
-        codes = list(Department.objects.filter(pk__in=ids).values_list("code", flat=True))
+        sources, codes = [], []
+        for pk, code, leads, accepts in departments:
+            codes.append(code)
+            if leads:
+                sources.append(base.filter(lead_department_id=pk))
+            if accepts:
+                sources.append(base.filter(accepting_department_id=pk))
         keys = process_keys_with_lanes_for(codes)
         if keys:
-            worked = base.filter(case_has_task_in(ids))
-            bundles = Bundle.objects.filter(process_key__in=keys).values_list("pk", flat=True)
-            items = ServiceItem.objects.filter(process_key__in=keys).values_list("pk", flat=True)
-            sources += [worked.filter(bundle_id=pk) for pk in bundles]
-            sources += [worked.filter(item_id=pk) for pk in items]
+            worked = base.filter(case_has_task_in(self.ids))
+            bundles = Bundle.objects.filter(process_key__in=keys)
+            items = ServiceItem.objects.filter(process_key__in=keys)
+            words = _title_words(self.search)
+            if words:
+                # A case's title is its service's name: a service whose name cannot match has no case to show.
+                bundles, items = (
+                    bundles.filter(name_zh__icontains=words),
+                    items.filter(name_zh__icontains=words),
+                )
+            sources += [worked.filter(bundle_id=pk) for pk in bundles.values_list("pk", flat=True)]
+            sources += [worked.filter(item_id=pk) for pk in items.values_list("pk", flat=True)]
         return sources
 
     def page(self, after, limit):

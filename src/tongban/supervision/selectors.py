@@ -82,7 +82,25 @@ def case_watch_list(user, *, warning: str | None = None, department: Department 
         query = query.filter(warning=warning)
     if department is not None:
         query = query.filter(lead_department=department)
-    return query.select_related("item", "bundle", "lead_department").order_by(*WATCH_KEYSET.order_by())
+    return (
+        query.select_related("item", "bundle", "lead_department")
+        .only(
+            "id",
+            "number",
+            "title",
+            "status",
+            "submitted_at",
+            "accepted_at",
+            "promised_limit_days",
+            "due_date",
+            "warning",
+            "item__code",
+            "bundle__code",
+            "lead_department__code",
+            "lead_department__name_zh",
+        )
+        .order_by(*WATCH_KEYSET.order_by())
+    )
 
 
 # --- time-limit compliance -----------------------------------------------------------------------------------
