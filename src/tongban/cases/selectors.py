@@ -105,9 +105,13 @@ def _filtered(query, *, status=None, search=None):
     search = (search or "").strip()
     if search:
         upper = search.upper()
-        if _is_number(search):
-            # A case number or its beginning: a range on the unique index, not a scan.
+        if _is_number(search) and len(upper) >= 12:
+            # A case number or a long beginning of one (TB + the day + digits): few cases, a range on the
+            # unique number index.
             query = query.filter(number__gte=upper, number__lt=upper + "~")
+        elif _is_number(search):
+            # A short beginning (a year, a month) matches many cases: filtered while reading in list order.
+            query = query.filter(number__startswith=upper)
         else:
             query = query.filter(title__icontains=search)
     return query
@@ -176,10 +180,30 @@ class StaffCasePages:
             .order_by("pk")
             .values_list("pk", "code", "leads", "accepts")
         )
+        words = _title_words(self.search)
         sources, codes = [], []
         for pk, code, leads, accepts in departments:
             codes.append(code)
-            if leads:
+            if leads and words:
+                # A case's title is its service's name: only the department's services whose name can match
+                # (a word none of them has is no case at all, not a walk through every case it leads).
+                items = list(
+                    ServiceItem.objects.filter(department_id=pk, name_zh__icontains=words).values_list(
+                        "pk", flat=True
+                    )
+                )
+                bundles = list(
+                    Bundle.objects.filter(lead_department_id=pk, name_zh__icontains=words).values_list(
+                        "pk", flat=True
+                    )
+                )
+                if items or bundles:
+                    sources.append(
+                        base.filter(lead_department_id=pk).filter(
+                            Q(item_id__in=items) | Q(bundle_id__in=bundles)
+                        )
+                    )
+            elif leads:
                 sources.append(base.filter(lead_department_id=pk))
             if accepts:
                 sources.append(base.filter(accepting_department_id=pk))
@@ -188,7 +212,6 @@ class StaffCasePages:
             worked = base.filter(case_has_task_in(self.ids))
             bundles = Bundle.objects.filter(process_key__in=keys)
             items = ServiceItem.objects.filter(process_key__in=keys)
-            words = _title_words(self.search)
             if words:
                 # A case's title is its service's name: a service whose name cannot match has no case to show.
                 bundles, items = (

@@ -87,7 +87,7 @@ def case_has_task_in(department_ids):
 
 def process_keys_with_lanes_for(department_codes) -> set[str]:
     """Keys of the processes (latest versions) with a lane worked by one of these departments by name: its own
-    lanes, or a district branch of a ``@district`` lane. ``*`` lanes (the service's own department) are not
+    lanes, or (only) a district branch for a ``@district`` lane. ``*`` lanes (the service's own department) are not
     counted: a service's department sees its cases as their lead department."""
     codes = set(department_codes)
     keys = set()
@@ -99,9 +99,11 @@ def process_keys_with_lanes_for(department_codes) -> set[str]:
             department = lane.get("department", "")
             if department == "*" or not department:
                 continue
-            if department in codes or (
-                lane.get("district") and any(code.startswith(f"{department}-") for code in codes)
-            ):
+            if lane.get("district"):
+                # Worked by the branch in the case's district: only branches count.
+                if any(code.startswith(f"{department}-") for code in codes):
+                    keys.add(key)
+            elif department in codes:
                 keys.add(key)
     return keys
 
