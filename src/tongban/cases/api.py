@@ -544,8 +544,7 @@ class CaseListSubmitApi(ListAPIView):
                 user, status=status_filter, search=filters.validated_data.get("q")
             )
             return pages if pages is not None else Case.objects.none()
-        cases = selectors.case_list_for_applicant(user).only(*selectors.CASE_LIST_FIELDS)
-        return cases.filter(status=status_filter) if status_filter else cases
+        return selectors.case_list_for_applicant(user, status=status_filter).only(*selectors.CASE_LIST_FIELDS)
 
     @extend_schema(
         summary="Apply for a service",

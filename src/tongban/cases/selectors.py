@@ -59,18 +59,28 @@ def _applicant_q(user) -> Q:
     return query
 
 
-def case_list_for_applicant(user):
-    """The cases of a citizen or enterprise agent, newest first.
+def case_list_for_applicant(user, *, status=None):
+    """The cases of a citizen or enterprise agent, newest first (only those in ``status`` if given).
 
     One table, three indexed columns OR-ed (no join, no DISTINCT): the database unions three index lookups.
     """
     if not user.is_authenticated:
         return Case.objects.none()
-    return (
-        Case.objects.filter(_applicant_q(user))
-        .select_related(*_LIST_RELATED)
-        .order_by(*CASE_KEYSET.order_by())
-    )
+    query = Case.objects.filter(_applicant_q(user))
+    if status:
+        query = _status_not_indexed(query, status)
+    return query.select_related(*_LIST_RELATED).order_by(*CASE_KEYSET.order_by())
+
+
+def _status_not_indexed(query, status):
+    """Filter by status without letting the planner read the status index: an applicant's few cases come from
+    the applicant indexes, and SQLite, told ``status = 'completed'``, would rather walk the (status, created_at)
+    index through most of the table (250 ms at 100,000 cases). ``+status`` is SQLite's way to say so."""
+    from django.db import connections
+
+    if connections[query.db].vendor == "sqlite":
+        return query.extra(where=['+"cases_case"."status" = %s'], params=[status])
+    return query.filter(status=status)
 
 
 def _staff_scope(user):

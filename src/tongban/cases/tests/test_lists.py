@@ -92,6 +92,15 @@ class ListApiTests:
             mine.order_by("-created_at", "-id").values_list("number", flat=True)
         )
 
+    def test_a_citizen_filters_their_own_cases_by_status(self, city):
+        user = User.objects.get(username="li.ming")
+        mine = Case.objects.filter(Q(applicant_person__user=user) | Q(submitted_by=user), status="completed")
+        rows, _pages = _all_pages(_client("li.ming"), CASES, {"status": "completed"}, page_size=2)
+        assert mine.exists()
+        assert [r["number"] for r in rows] == list(
+            mine.order_by("-created_at", "-id").values_list("number", flat=True)
+        )
+
     def test_another_citizen_sees_none_of_them(self, city):
         mine = {r["number"] for r in _all_pages(_client("li.ming"), CASES)[0]}
         theirs = {r["number"] for r in _all_pages(_client("chen.jing"), CASES)[0]}
@@ -246,3 +255,7 @@ class ListQueryPlanTests:
     def test_my_cases_reads_indexes_only(self, city):
         plan = self._plan(case_list_for_applicant(User.objects.get(username="li.ming"))[:21])
         assert "SCAN cases_case " not in plan + " "
+        plan = self._plan(
+            case_list_for_applicant(User.objects.get(username="li.ming"), status="completed")[:21]
+        )
+        assert "cases_case_status" not in plan and "SCAN cases_case " not in plan + " "
