@@ -106,7 +106,8 @@ def _is_number(search: str) -> bool:
 def _title_words(search) -> str:
     """The search as words of a title ("" for none, or a case number)."""
     search = (search or "").strip()
-    return "" if not search or _is_number(search) else search
+    # Digits may be part of a case number (searched as before, a filter while reading in list order).
+    return "" if not search or _is_number(search) or search.isdigit() else search
 
 
 def _filtered(query, *, status=None, search=None):
@@ -123,7 +124,8 @@ def _filtered(query, *, status=None, search=None):
             # A short beginning (a year, a month) matches many cases: filtered while reading in list order.
             query = query.filter(number__startswith=upper)
         else:
-            query = query.filter(title__icontains=search)
+            # Part of a title (a service name), or digits of a number: filtered while reading in list order.
+            query = query.filter(Q(title__icontains=search) | Q(number__icontains=search))
     return query
 
 
