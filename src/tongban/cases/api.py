@@ -36,6 +36,7 @@ from rest_framework.views import APIView
 
 from tongban.catalog import selectors as catalog_selectors
 from tongban.core.audit import audit_record
+from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import (
     actor_for,
@@ -576,6 +577,10 @@ class CaseListSubmitApi(ListAPIView):
     required_permissions = {"get": None, "post": "portal.apply"}
     parser_classes = SUBMISSION_PARSERS
     serializer_class = CaseSummarySerializer
+    pagination_class = (
+        KeysetPagination  # newest first, a cursor to the next page, no total (docs/api-cases.md)
+    )
+    keyset = selectors.CASE_KEYSET
 
     @extend_schema(
         summary="My cases",
@@ -593,11 +598,11 @@ class CaseListSubmitApi(ListAPIView):
         status_filter = filters.validated_data.get("status")
         user = self.request.user
         if staff_for(user) is not None:
-            return selectors.case_list_for_staff(
+            pages = selectors.case_page_for_staff(
                 user, status=status_filter, search=filters.validated_data.get("q")
             )
-        cases = selectors.case_list_for_applicant(user)
-        return cases.filter(status=status_filter) if status_filter else cases
+            return pages if pages is not None else Case.objects.none()
+        return selectors.case_list_for_applicant(user, status=status_filter).only(*selectors.CASE_LIST_FIELDS)
 
     @extend_schema(
         summary="Apply for a service",

@@ -12,6 +12,9 @@ from tongban.catalog.models import Bundle, ServiceItem
 from tongban.core.models.base import TimeStampedModel
 from tongban.identity.models import AdminUnit, Department, Organisation, Person
 
+# The open statuses as the partial list indexes name them (see Case.Meta.indexes).
+LIST_OPEN_STATUSES = ("submitted", "accepted", "in_progress", "supplement", "resubmitted")
+
 
 class Case(TimeStampedModel):
     class Status(models.TextChoices):
@@ -155,7 +158,29 @@ class Case(TimeStampedModel):
                 name="cases_case_idempotent_submit",
             ),
         ]
-        indexes = [models.Index(fields=["applicant_person", "-created_at"], name="cases_case_person")]
+        indexes = [
+            models.Index(fields=["applicant_person", "-created_at"], name="cases_case_person"),
+            # The lists (see cases.selectors and supervision.selectors): each filter, then the keyset order.
+            models.Index(fields=["lead_department", "created_at", "id"], name="cases_case_lead_list"),
+            models.Index(
+                fields=["accepting_department", "created_at", "id"], name="cases_case_accepting_list"
+            ),
+            models.Index(fields=["bundle", "created_at", "id"], name="cases_case_bundle_list"),
+            models.Index(fields=["item", "created_at", "id"], name="cases_case_item_list"),
+            models.Index(fields=["status", "created_at", "id"], name="cases_case_status_list"),
+            # Open cases by due date. The condition must stay, constant for constant and in this order, the
+            # one supervision.selectors.OPEN_CASES_SQL states (a partial index serves only such queries).
+            models.Index(
+                fields=["due_date", "id"],
+                name="cases_case_open_due",
+                condition=models.Q(status__in=LIST_OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["lead_department", "due_date", "id"],
+                name="cases_case_open_lead_due",
+                condition=models.Q(status__in=LIST_OPEN_STATUSES),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.title}"

@@ -7,7 +7,8 @@ from .models import SeedRun
 
 
 def seed_run_latest():
-    return SeedRun.objects.order_by("-created_at").first()
+    """The last seeding of the demo city (not of a case history, ``seed --cases``)."""
+    return SeedRun.objects.exclude(counts__has_key="history_cases").order_by("-created_at").first()
 
 
 def demo_account_list() -> list[dict]:

@@ -65,10 +65,14 @@ class BulkWriter:
         self.columns = list(columns)
         meta = model._meta
         given = set(self.columns)
-        self.constant_fields = [f for f in meta.concrete_fields if f.name not in given]
+        # An auto-incremented primary key is left to the database.
+        self.constant_fields = [
+            f for f in meta.concrete_fields if f.name not in given and f is not meta.auto_field
+        ]
         for field in self.constant_fields:
             timestamp = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-            if not timestamp and not field.has_default() and not field.null:
+            empty_text = field.empty_strings_allowed and field.blank  # Django's default for it is ""
+            if not timestamp and not field.has_default() and not field.null and not empty_text:
                 raise ValueError(f"{meta.label}.{field.name} needs a value: it has no default")
         quote = connection.ops.quote_name
         names = [meta.get_field(name).column for name in self.columns] + [
@@ -85,8 +89,8 @@ class BulkWriter:
         for field in self.constant_fields:
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 value = now
-            elif field.has_default():
-                value = field.get_default()
+            elif field.has_default() or (field.empty_strings_allowed and field.blank and not field.null):
+                value = field.get_default()  # "" for a blank text field without a default
             else:
                 value = None
             value = field.get_db_prep_save(value, connection)

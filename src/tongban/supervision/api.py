@@ -8,7 +8,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.cases.models import Case
 from tongban.core import calendar
+from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
@@ -109,6 +111,31 @@ class RectificationRespondSerializer(serializers.Serializer):
     response = serializers.CharField(max_length=2000)
 
 
+class WatchedCaseSerializer(serializers.Serializer):
+    """An open case under watch: where it stands against its time limit (no applicant's personal data)."""
+
+    number = serializers.CharField()
+    title = serializers.CharField()
+    service_code = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    lead_department = serializers.CharField(source="lead_department.code")
+    lead_department_name = serializers.CharField(source="lead_department.name_zh")
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    promised_limit_days = serializers.IntegerField()
+    due_date = serializers.DateField(allow_null=True)
+    warning = serializers.CharField(allow_blank=True, help_text=_('"", "yellow" or "red".'))
+
+    def get_service_code(self, case) -> str:
+        return case.service.code
+
+
+class WatchedCaseFilterSerializer(serializers.Serializer):
+    warning = serializers.ChoiceField(choices=["yellow", "red"], required=False)
+    department = serializers.SlugField(required=False, max_length=64, help_text=_("A department code."))
+
+
 # --- views ------------------------------------------------------------------------------------------------
 
 
@@ -139,6 +166,42 @@ class WarningListApi(ListAPIView):
             if department is None:
                 return Warning.objects.none()
         return selectors.warning_list(self.request.user, level=data.get("level"), department=department)
+
+
+class WatchedCaseListApi(ListAPIView):
+    """Open cases of the departments the caller watches, soonest due first (overdue ones at the top).
+
+    Keyset pages (``next`` cursor, ``page_size`` up to 100, no total): see docs/api-cases.md.
+    """
+
+    permission_classes = [RolePermission]
+    required_permission = "supervision.view"
+    serializer_class = WatchedCaseSerializer
+    pagination_class = KeysetPagination
+    keyset = selectors.WATCH_KEYSET
+
+    @extend_schema(
+        summary="Open cases under watch",
+        parameters=[
+            OpenApiParameter("warning", enum=["yellow", "red"]),
+            OpenApiParameter("department", str, description="A department code (lead department)."),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = WatchedCaseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        department = None
+        if data.get("department"):
+            department = selectors.departments_for(self.request.user).filter(code=data["department"]).first()
+            if department is None:
+                return Case.objects.none()
+        return selectors.case_watch_list(
+            self.request.user, warning=data.get("warning"), department=department
+        )
 
 
 class ComplianceApi(APIView):

@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDate
 
 from tongban.cases.models import Case
 from tongban.core import calendar
+from tongban.core.keyset import Keyset
 from tongban.identity.models import Department
 from tongban.identity.permissions import permission_scope
 from tongban.workflow.models import Task
@@ -55,6 +56,51 @@ def warning_list(user, *, level: str | None = None, department: Department | Non
     if department is not None:
         query = query.filter(department=department)
     return query.select_related("department").order_by("-raised_at", "pk")
+
+
+# --- open cases under watch ---------------------------------------------------------------------------------
+
+# Soonest due first (cases waiting for acceptance, without a due date, first of all); the pk breaks ties.
+WATCH_KEYSET = Keyset(fields=("due_date", "id"), nullable_first=True)
+OPEN_CASE_STATUSES = tuple(s for s in Case.Status.values if s in Case.OPEN_STATUSES)  # the index's order
+# As a literal condition, the one the partial indexes cases_case_open_due / cases_case_open_lead_due are
+# defined with: a database uses a partial index only for a query that states its condition with the same
+# constants (on SQLite a bound parameter would not do).
+_OPEN_LIST = ", ".join(f"'{s}'" for s in OPEN_CASE_STATUSES)
+OPEN_CASES_SQL = f'"cases_case"."status" IN ({_OPEN_LIST})'
+
+
+def case_watch_list(user, *, warning: str | None = None, department: Department | None = None):
+    """Open cases of the departments ``user`` watches (as lead department), soonest due first, optionally only
+    those under a yellow or red warning. Ordered by ``WATCH_KEYSET``: one range of a partial index."""
+    scope = department_scope(user)
+    if scope is not None and not scope:
+        return Case.objects.none()
+    query = _in_scope(Case.objects.all(), scope, "lead_department_id")
+    query = query.extra(where=[OPEN_CASES_SQL])  # noqa: S610 - constants only
+    if warning:
+        query = query.filter(warning=warning)
+    if department is not None:
+        query = query.filter(lead_department=department)
+    return (
+        query.select_related("item", "bundle", "lead_department")
+        .only(
+            "id",
+            "number",
+            "title",
+            "status",
+            "submitted_at",
+            "accepted_at",
+            "promised_limit_days",
+            "due_date",
+            "warning",
+            "item__code",
+            "bundle__code",
+            "lead_department__code",
+            "lead_department__name_zh",
+        )
+        .order_by(*WATCH_KEYSET.order_by())
+    )
 
 
 # --- time-limit compliance -----------------------------------------------------------------------------------

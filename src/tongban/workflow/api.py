@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_for
 
@@ -123,6 +124,8 @@ class TaskListApi(ListAPIView):
     permission_classes = [RolePermission]
     required_permission = "task.work"
     serializer_class = TaskSerializer
+    pagination_class = KeysetPagination  # soonest due first, a cursor to the next page, no total
+    keyset = selectors.INBOX_KEYSET
 
     @extend_schema(
         summary="My inbox",
@@ -141,7 +144,8 @@ class TaskListApi(ListAPIView):
         filters = TaskFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         state = filters.validated_data.get("state")
-        return selectors.inbox_for(self.request.user, states=[state] if state else None)
+        # The clock (JSON) is not shown in a list: not loaded.
+        return selectors.inbox_for(self.request.user, states=[state] if state else None).defer("clock")
 
 
 class TaskDetailApi(APIView):

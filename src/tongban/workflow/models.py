@@ -121,6 +121,13 @@ class Task(TimeStampedModel):
         indexes = [
             models.Index(fields=["department", "state", "due_date"], name="workflow_task_inbox"),
             models.Index(fields=["state", "due_date"], name="workflow_task_due"),
+            # The open inbox in its keyset order; the condition must stay the one
+            # workflow.selectors.OPEN_STATES_SQL states (a partial index serves only such queries).
+            models.Index(
+                fields=["department", "due_date", "created_at", "id"],
+                name="workflow_task_open_inbox",
+                condition=models.Q(state__in=("ready", "claimed", "waiting")),
+            ),
         ]
 
     def __str__(self):

@@ -1,13 +1,21 @@
 """Reads of the workflow app: inboxes, tasks, definitions. Every list filters by who is asking."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from tongban.core.keyset import Keyset
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
 
 from .models import ProcessDefinition, ProcessInstance, Task
 
 _CITY_ROLES = frozenset({"supervisor", "platform_admin"})
+# The inbox order: soonest due first (no due date first of all), then oldest; the pk breaks ties.
+INBOX_KEYSET = Keyset(fields=("due_date", "created_at", "id"), nullable_first=True)
+# The open states as a literal condition: the partial index workflow_task_open_inbox is defined with exactly
+# this condition, and a database can use a partial index only when the query states its condition with the
+# same constants (a bound parameter would not do on SQLite).
+_OPEN_LIST = ", ".join(f"'{s}'" for s in Task.OPEN_STATES)
+OPEN_STATES_SQL = f'"workflow_task"."state" IN ({_OPEN_LIST})'
 
 
 def _can_see_all(user) -> bool:
@@ -18,17 +26,22 @@ def inbox_for(user, *, states=None, department=None):
     """The tasks waiting for ``user``: open tasks of their department whose lane role they hold.
 
     The department head sees every open task of the department. ``states`` narrows to some task states.
+    Ordered by ``INBOX_KEYSET``; the open inbox is one range of the partial index ``workflow_task_open_inbox``.
     """
     staff = staff_for(user)
     if staff is None:
         return Task.objects.none()
     roles = roles_for(user)
-    query = Task.objects.filter(department_id=staff.department_id, state__in=states or Task.OPEN_STATES)
+    query = Task.objects.filter(department_id=staff.department_id)
+    if not states or set(states) == set(Task.OPEN_STATES):
+        query = query.extra(where=[OPEN_STATES_SQL])  # noqa: S610 - constants only
+    else:
+        query = query.filter(state__in=states)
     if "dept_head" not in roles:
-        query = query.filter(role__in=roles)
+        query = query.filter(role__in=sorted(roles))
     if department is not None:
         query = query.filter(department=department)
-    return query.select_related("department", "assignee").order_by("due_date", "created_at")
+    return query.select_related("department", "assignee").order_by(*INBOX_KEYSET.order_by())
 
 
 def task_visible_to(user, task: Task) -> bool:
@@ -61,6 +74,38 @@ def open_tasks_for_case(case_id):
 def case_ids_for_departments(department_ids):
     """Ids of cases with a task (open or done) in one of the departments."""
     return Task.objects.filter(department_id__in=department_ids).values("case_id")
+
+
+def case_has_task_in(department_ids):
+    """A condition on a case (``Exists``, correlated on its pk): it has a task in one of the departments.
+
+    Checked per case row by the (case_id) index, so a list that walks cases in index order pays it only for
+    the rows it looks at.
+    """
+    return Exists(Task.objects.filter(case_id=OuterRef("pk"), department_id__in=list(department_ids)))
+
+
+def process_keys_with_lanes_for(department_codes) -> set[str]:
+    """Keys of the processes (latest versions) with a lane worked by one of these departments by name: its own
+    lanes, or (only) a district branch for a ``@district`` lane. ``*`` lanes (the service's own department) are not
+    counted: a service's department sees its cases as their lead department."""
+    codes = set(department_codes)
+    keys = set()
+    latest = {}
+    for definition in ProcessDefinition.objects.order_by("key", "-version").only("key", "version", "lanes"):
+        latest.setdefault(definition.key, definition)
+    for key, definition in latest.items():
+        for lane in (definition.lanes or {}).values():
+            department = lane.get("department", "")
+            if department == "*" or not department:
+                continue
+            if lane.get("district"):
+                # Worked by the branch in the case's district: only branches count.
+                if any(code.startswith(f"{department}-") for code in codes):
+                    keys.add(key)
+            elif department in codes:
+                keys.add(key)
+    return keys
 
 
 def definition_list():

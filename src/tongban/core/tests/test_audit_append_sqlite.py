@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sqlite_statements():
     if connection.vendor != "sqlite":
-        pytest.skip("the SQLite append (PostgreSQL has its own one-statement function)")
+        pytest.skip("needs SQLite: the PostgreSQL append is its own one-statement function")
     connection.ensure_connection()
     seen = []
     connection.connection.set_trace_callback(seen.append)
@@ -34,7 +34,7 @@ def test_sqlite_append_is_one_statement_and_continues_the_chain(sqlite_statement
 @pytest.mark.django_db(transaction=True)
 def test_sqlite_append_on_a_new_connection_registers_its_hash_function():
     if connection.vendor != "sqlite":
-        pytest.skip("SQLite only")
+        pytest.skip("needs SQLite: the PostgreSQL append is its own one-statement function")
     entry = audit_record(actor=SYSTEM, action="test.before")
     connection.close()  # the next append opens a connection without the function
     again = audit_record(actor=SYSTEM, action="test.after")

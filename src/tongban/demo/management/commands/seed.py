@@ -1,10 +1,12 @@
 """``tongban seed``: build the demo city (deterministic for a seed) and print the accounts to log in with."""
 
+import datetime
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tongban.core.calendar import SHANGHAI
 from tongban.demo import reference as ref
 from tongban.demo.scenarios import demo_services_ensure
 from tongban.demo.selectors import demo_account_list, seed_run_latest
@@ -57,11 +59,30 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing (but list the accounts) when persons exist"
         )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=0,
+            help="also write a synthetic history of N closed and open cases (on a seeded city: only that)",
+        )
+        parser.add_argument(
+            "--until",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="the history ends on this day (YYYY-MM-DD; default today): same seed and day, same cases",
+        )
 
-    def handle(self, *args, people, organisations, seed, batch_size, if_empty, quiet, **options):
-        if people < 0 or organisations < 0 or batch_size < 1:
-            raise CommandError("--people and --organisations must be 0 or more, --batch-size at least 1.")
+    def handle(
+        self, *args, people, organisations, seed, batch_size, if_empty, quiet, cases, until, **options
+    ):
+        if people < 0 or organisations < 0 or batch_size < 1 or cases < 0:
+            raise CommandError(
+                "--people, --organisations and --cases must be 0 or more, --batch-size at least 1."
+            )
         existing = Person.objects.count()
+        if existing and cases:
+            self.seed_history(cases=cases, seed=seed, until=until, batch_size=batch_size, quiet=quiet)
+            return
         if existing:
             if not if_empty:
                 raise CommandError(
@@ -96,7 +117,34 @@ class Command(BaseCommand):
             )
         )
         self.write_summary(run)
+        if cases:
+            self.seed_history(cases=cases, seed=seed, until=until, batch_size=batch_size, quiet=quiet)
         self.write_accounts()
+
+    def seed_history(self, *, cases, seed, until, batch_size, quiet):
+        """``--cases N``: the synthetic case history, with its own progress bar."""
+        from tongban.demo.cases_history import cases_history_seed
+
+        end = None
+        if until is not None:
+            end = datetime.datetime.combine(until, datetime.time(18, 0), tzinfo=SHANGHAI)
+        bar = tqdm(total=cases, unit=" cases", unit_scale=True, file=sys.stderr, disable=quiet or None)
+        try:
+            result = cases_history_seed(
+                cases=cases, seed=seed, until=end, batch_size=batch_size, progress=bar.update
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
+        rate = result.cases / result.seconds if result.seconds else 0
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Case history: {result.cases:,} cases written in {result.seconds:.1f} s ({rate:,.0f} per second) "
+                f"with {result.steps:,} timeline steps, {result.tasks:,} tasks ({result.open_tasks:,} open) "
+                f"and {result.audit_entries:,} audit entries."
+            )
+        )
 
     def write_summary(self, run):
         c = run.counts

@@ -1,0 +1,261 @@
+"""The lists through the API at scale: keyset pages, page sizes, who sees what, and the shape of their queries.
+
+A tiny demo city with a synthetic case history (``seed --cases``) seeded once for the class, rolled back after.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tongban.cases.models import Case
+from tongban.cases.selectors import case_list_for_applicant
+from tongban.core.calendar import SHANGHAI
+from tongban.demo.cases_history import cases_history_seed
+from tongban.demo.services import demo_city_seed
+from tongban.identity.models import Department, User
+from tongban.identity.selectors import department_scope_ids, staff_for
+from tongban.identity.tests.factories import login_verified
+from tongban.supervision.selectors import case_watch_list
+from tongban.workflow.models import Task
+from tongban.workflow.selectors import inbox_for
+
+UNTIL = dt.datetime(2026, 12, 5, 18, 0, tzinfo=SHANGHAI)
+CASES = "/api/v1/cases/"
+TASKS = "/api/v1/tasks/"
+WATCHED = "/api/v1/supervised-cases/"
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="class")
+def city(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                demo_city_seed(people=200, organisations=20, seed=11, batch_size=64)
+                cases_history_seed(cases=400, seed=11, until=UNTIL, batch_size=100)
+                yield
+                raise RolledBack
+        except RolledBack:
+            pass
+
+
+def _client(username):
+    user = User.objects.get(username=username)
+    client = Client()
+    if staff_for(user) is not None:
+        login_verified(client, user)
+    else:
+        client.force_login(user)
+    return client
+
+
+def _all_pages(client, url, params=None, *, page_size=7):
+    """Every row of a list, following ``next``; also how many pages it took."""
+    rows, pages = [], 0
+    response = client.get(url, {**(params or {}), "page_size": page_size})
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert set(body) == {"next", "results"}  # no total count
+        rows += body["results"]
+        pages += 1
+        if not body["next"]:
+            return rows, pages
+        response = client.get(body["next"])
+
+
+def _visible_to_staff(username):
+    """What the staff case list must hold: led, accepted or worked (a task) by a department in scope."""
+    staff = staff_for(User.objects.get(username=username))
+    ids = department_scope_ids(staff, read_only=True)
+    worked = Task.objects.filter(department_id__in=ids).values("case_id")
+    return Case.objects.filter(
+        Q(lead_department_id__in=ids) | Q(accepting_department_id__in=ids) | Q(pk__in=worked)
+    )
+
+
+@pytest.mark.django_db
+class ListApiTests:
+    def test_a_citizen_sees_exactly_their_own_cases_newest_first(self, city):
+        rows, pages = _all_pages(_client("li.ming"), CASES, page_size=1)
+        user = User.objects.get(username="li.ming")
+        mine = Case.objects.filter(Q(applicant_person__user=user) | Q(submitted_by=user))
+        assert mine.count() > 1 and pages > 1
+        assert [r["number"] for r in rows] == list(
+            mine.order_by("-created_at", "-id").values_list("number", flat=True)
+        )
+
+    def test_a_citizen_filters_their_own_cases_by_status(self, city):
+        user = User.objects.get(username="li.ming")
+        mine = Case.objects.filter(Q(applicant_person__user=user) | Q(submitted_by=user), status="completed")
+        rows, _pages = _all_pages(_client("li.ming"), CASES, {"status": "completed"}, page_size=2)
+        assert mine.exists()
+        assert [r["number"] for r in rows] == list(
+            mine.order_by("-created_at", "-id").values_list("number", flat=True)
+        )
+
+    def test_another_citizen_sees_none_of_them(self, city):
+        mine = {r["number"] for r in _all_pages(_client("li.ming"), CASES)[0]}
+        theirs = {r["number"] for r in _all_pages(_client("chen.jing"), CASES)[0]}
+        assert mine and theirs and not mine & theirs
+
+    @pytest.mark.parametrize("username", ["handler.mi", "handler.ps.huangpu", "head.ps", "handler.tax"])
+    def test_staff_see_exactly_the_cases_of_their_department_scope(self, city, username):
+        rows, _pages = _all_pages(_client(username), CASES, page_size=9)
+        expected = list(
+            _visible_to_staff(username).order_by("-created_at", "-id").values_list("number", flat=True)
+        )
+        assert expected, "the history gives every one of these departments some cases"
+        assert [r["number"] for r in rows] == expected
+
+    def test_a_department_sees_the_bundle_cases_it_works_but_not_the_others(self, city):
+        numbers = {r["number"] for r in _all_pages(_client("handler.mi"), CASES, page_size=50)[0]}
+        mi = Department.objects.get(code="medical-insurance")
+        worked = set(
+            Task.objects.filter(
+                department=mi, case_id__in=Case.objects.filter(bundle__isnull=False).values("pk")
+            ).values_list("case_number", flat=True)
+        )
+        assert worked and worked <= numbers
+        estate = set(
+            Case.objects.filter(bundle__code="real-estate-transfer").values_list("number", flat=True)
+        )
+        assert estate and not estate & numbers
+
+    def test_a_supervisor_sees_every_case(self, city):
+        rows, _pages = _all_pages(_client("supervisor"), CASES, page_size=100)
+        assert len(rows) == Case.objects.count()
+
+    def test_search_by_number_and_by_service_name(self, city):
+        client = _client("head.ps")
+        case = _visible_to_staff("head.ps").order_by("created_at").first()
+        found = client.get(CASES, {"q": case.number}).json()["results"]
+        assert [r["number"] for r in found] == [case.number]
+        word = case.title[:2]
+        rows, _pages = _all_pages(client, CASES, {"q": word}, page_size=50)
+        assert rows and all(word in r["title"] for r in rows)
+        expected = _visible_to_staff("head.ps").filter(title__icontains=word).count()
+        assert len(rows) == expected
+
+    def test_status_filter_on_the_staff_list(self, city):
+        rows, _pages = _all_pages(_client("handler.ps"), CASES, {"status": "completed"}, page_size=50)
+        assert rows and {r["status"] for r in rows} == {"completed"}
+        assert len(rows) == _visible_to_staff("handler.ps").filter(status="completed").count()
+
+    def test_page_size_is_honoured_and_bounded(self, city):
+        client = _client("supervisor")
+        assert len(client.get(CASES, {"page_size": 3}).json()["results"]) == 3
+        assert len(client.get(CASES).json()["results"]) == 20
+        assert len(client.get(CASES, {"page_size": 100}).json()["results"]) == 100
+        for bad in ("0", "101", "many"):
+            response = client.get(CASES, {"page_size": bad})
+            assert response.status_code == 400
+            assert "page_size" in response.json()["errors"]
+
+    def test_a_forged_cursor_is_a_400_not_a_500(self, city):
+        client = _client("li.ming")
+        for cursor in ("garbage", "WyJ4IiwieSJd", "WzEsMiwzXQ"):
+            response = client.get(CASES, {"cursor": cursor})
+            assert response.status_code == 400, cursor
+            assert "cursor" in response.json()["errors"]
+
+    def test_pages_of_any_size_give_the_same_list(self, city):
+        client = _client("head.ps")
+        small = [r["number"] for r in _all_pages(client, CASES, page_size=4)[0]]
+        large = [r["number"] for r in _all_pages(client, CASES, page_size=100)[0]]
+        assert small == large and len(set(small)) == len(small)
+
+    @pytest.mark.parametrize(
+        ("username", "url"),
+        [("head.ps", CASES), ("li.ming", CASES), ("handler.ps", TASKS), ("supervisor", WATCHED)],
+    )
+    def test_a_list_counts_nothing_and_its_queries_do_not_grow_with_the_page(self, city, username, url):
+        client = _client(username)
+        client.get(url)  # warm the session and caches
+        with CaptureQueriesContext(connection) as small:
+            assert client.get(url, {"page_size": 2}).status_code == 200
+        with CaptureQueriesContext(connection) as large:
+            assert client.get(url, {"page_size": 60}).status_code == 200
+        assert len(small) == len(large)
+        assert not [q["sql"] for q in large if "COUNT(" in q["sql"].upper()]
+        assert not [q["sql"] for q in large if "DISTINCT" in q["sql"].upper()]
+
+    def test_the_inbox_is_the_open_tasks_of_my_department_and_role_soonest_due_first(self, city):
+        rows, _pages = _all_pages(_client("handler.ps"), TASKS, page_size=5)
+        ps = Department.objects.get(code="public-security")
+        expected = Task.objects.filter(
+            department=ps, state__in=Task.OPEN_STATES, role="dept_handler"
+        ).order_by("due_date", "created_at", "id")
+        assert rows and [r["id"] for r in rows] == [str(pk) for pk in expected.values_list("pk", flat=True)]
+
+    def test_a_department_head_sees_every_open_task_of_the_department(self, city):
+        rows, _pages = _all_pages(_client("head.ps"), TASKS, page_size=50)
+        ps = Department.objects.get(code="public-security")
+        assert len(rows) == Task.objects.filter(department=ps, state__in=Task.OPEN_STATES).count()
+
+    def test_the_supervision_list_holds_the_open_cases_in_the_watchers_scope(self, city):
+        everything, _pages = _all_pages(_client("supervisor"), WATCHED, page_size=25)
+        open_cases = Case.objects.exclude(status__in=[*Case.CLOSED_STATUSES, Case.Status.DRAFT])
+        assert [r["number"] for r in everything] == list(
+            open_cases.order_by("due_date", "id").values_list("number", flat=True)
+        )
+        red, _pages = _all_pages(_client("supervisor"), WATCHED, {"warning": "red"})
+        assert red and {r["warning"] for r in red} == {"red"}
+        mine, _pages = _all_pages(_client("head.health"), WATCHED)
+        health = Department.objects.get(code="health")
+        assert mine and {r["lead_department"] for r in mine} == {"health"}
+        assert len(mine) == open_cases.filter(lead_department=health).count()
+
+    def test_citizens_and_handlers_may_not_read_the_supervision_list(self, city):
+        assert _client("li.ming").get(WATCHED).status_code == 403
+        assert _client("handler.ps").get(WATCHED).status_code == 403
+
+
+@pytest.mark.django_db
+class ListQueryPlanTests:
+    """On SQLite, each list is one range of an index made for it (no sort of the whole set)."""
+
+    def _plan(self, queryset):
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+    @pytest.fixture(autouse=True)
+    def _sqlite_only(self):
+        if connection.vendor != "sqlite":
+            pytest.skip("needs SQLite: query plans are checked on SQLite")
+
+    def test_the_inbox_reads_the_open_inbox_index_in_order(self, city):
+        plan = self._plan(inbox_for(User.objects.get(username="handler.ps"))[:21])
+        assert "workflow_task_open_inbox" in plan and "TEMP B-TREE" not in plan
+
+    def test_the_supervision_list_reads_an_open_cases_index_in_order(self, city):
+        plan = self._plan(case_watch_list(User.objects.get(username="supervisor"))[:21])
+        assert "cases_case_open_due" in plan and "TEMP B-TREE" not in plan
+        plan = self._plan(case_watch_list(User.objects.get(username="head.health"))[:21])
+        assert "cases_case_open_" in plan and "TEMP B-TREE" not in plan
+
+    def test_a_bundle_department_probes_each_case_s_tasks_by_the_case_index(self, city):
+        from tongban.cases.selectors import CASE_KEYSET, case_page_for_staff
+
+        pages = case_page_for_staff(User.objects.get(username="handler.mi"))
+        plans = [self._plan(CASE_KEYSET.after(source, None)[:21]) for source in pages._sources()]
+        worked = [plan for plan in plans if "SUBQUERY" in plan]
+        assert worked and all("workflow_task_case_id" in plan for plan in worked)
+        assert not [plan for plan in plans if "TEMP B-TREE" in plan]
+
+    def test_my_cases_reads_indexes_only(self, city):
+        plan = self._plan(case_list_for_applicant(User.objects.get(username="li.ming"))[:21])
+        assert "SCAN cases_case " not in plan + " "
+        plan = self._plan(
+            case_list_for_applicant(User.objects.get(username="li.ming"), status="completed")[:21]
+        )
+        assert "cases_case_status" not in plan and "SCAN cases_case " not in plan + " "

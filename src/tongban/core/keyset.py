@@ -1,0 +1,71 @@
+"""Keyset order of a list: the next rows after a given one, as one index range (see ``core.pagination``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import F, QuerySet
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list order: model field names, ascending or descending together; the last one is unique (the pk).
+
+    ``nullable_first``: the first field may be NULL; those rows come first (SQLite's order, asked of every
+    database with ``nulls_first``).
+    """
+
+    fields: tuple[str, ...]
+    descending: bool = False
+    nullable_first: bool = False
+
+    def order_by(self):
+        if self.nullable_first:
+            first = F(self.fields[0])
+            first = first.desc(nulls_last=True) if self.descending else first.asc(nulls_first=True)
+            return [first, *(f"-{f}" if self.descending else f for f in self.fields[1:])]
+        return [f"-{f}" if self.descending else f for f in self.fields]
+
+    def values_of(self, instance) -> list:
+        return [_plain(getattr(instance, _attname(instance, name))) for name in self.fields]
+
+    def after(self, queryset: QuerySet, cursor: list | None) -> QuerySet:
+        """Rows strictly after ``cursor`` (values of :meth:`values_of`) in this order, as one row-value
+        comparison that both SQLite and PostgreSQL answer with an index range."""
+        queryset = queryset.order_by(*self.order_by())
+        if cursor is None:
+            return queryset
+        model = queryset.model
+        meta = model._meta
+        connection = connections[queryset.db]
+        fields = [meta.get_field(name) for name in self.fields]
+        values = [
+            field.get_db_prep_value(field.to_python(value), connection) if value is not None else None
+            for field, value in zip(fields, cursor, strict=True)
+        ]
+        table = connection.ops.quote_name(meta.db_table)
+        columns = [f"{table}.{connection.ops.quote_name(f.column)}" for f in fields]
+        op = "<" if self.descending else ">"
+        if self.nullable_first:
+            first, rest, rest_values = columns[0], columns[1:], values[1:]
+            tail = f"({', '.join(rest)}) {op} ({', '.join(['%s'] * len(rest))})"
+            if values[0] is None:
+                # Inside the NULL block (first in the order): the rest of it, then every non-NULL row.
+                where, params = f"(({first} IS NULL AND {tail}) OR {first} IS NOT NULL)", rest_values
+            else:
+                where = f"({first} {op} %s OR ({first} = %s AND {tail}))"
+                params = [values[0], values[0], *rest_values]
+            return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
+        where = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
+        return queryset.extra(where=[where], params=values)  # noqa: S610 - columns from metadata, values bound
+
+
+def _attname(instance, name: str) -> str:
+    return instance._meta.get_field(name).attname
+
+
+def _plain(value):
+    if value is None or isinstance(value, int | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,0 +1,153 @@
+"""The synthetic case history (``tongban seed --cases``): consistent cases, timelines, tasks and audit entries.
+
+One tiny city with 300 cases, seeded once for the module's class and rolled back at the end.
+"""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count
+
+from tongban.cases.models import Case, CaseStep
+from tongban.core.audit import audit_verify
+from tongban.core.calendar import SHANGHAI
+from tongban.core.models import AuditEntry
+from tongban.demo import reference as ref
+from tongban.demo.cases_history import HistoryGenerator, case_history_count, cases_history_seed
+from tongban.demo.services import demo_city_seed
+from tongban.identity.models import Organisation, Person, User
+from tongban.workflow.models import ProcessInstance, Task
+
+CASES = 300
+UNTIL = dt.datetime(2026, 12, 5, 18, 0, tzinfo=SHANGHAI)
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="class")
+def history(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                demo_city_seed(people=300, organisations=30, seed=7, batch_size=64)
+                before = set(Case.objects.values_list("pk", flat=True))
+                result = cases_history_seed(cases=CASES, seed=7, until=UNTIL, batch_size=64)
+                yield result, Case.objects.exclude(pk__in=before)
+                raise RolledBack
+        except RolledBack:
+            pass
+
+
+def _open(cases):
+    return cases.exclude(status__in=Case.CLOSED_STATUSES)
+
+
+@pytest.mark.django_db
+class CaseHistoryTests:
+    def test_the_asked_number_of_cases_is_written_with_a_realistic_mix(self, history):
+        result, cases = history
+        assert result.cases == cases.count() == CASES
+        assert case_history_count() == CASES
+        statuses = dict(cases.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        assert statuses.get("completed", 0) > CASES * 0.7
+        assert set(statuses) - {"completed"}, "some cases are open, refused or withdrawn"
+        assert cases.filter(bundle__isnull=False).exists() and cases.filter(item__isnull=False).exists()
+
+    def test_every_open_case_has_an_open_task_and_every_closed_one_none(self, history):
+        _result, cases = history
+        open_tasks = Task.objects.filter(state__in=Task.OPEN_STATES)
+        waiting_for_acceptance = cases.filter(status=Case.Status.SUBMITTED)
+        for case in _open(cases).exclude(status=Case.Status.SUBMITTED):
+            assert open_tasks.filter(case_id=case.pk).exists(), case.status
+        assert not open_tasks.filter(
+            case_id__in=cases.filter(status__in=Case.CLOSED_STATUSES).values("pk")
+        ).exists()
+        # Waiting for a clerk to accept: no process yet, so no task.
+        assert not Task.objects.filter(case_id__in=waiting_for_acceptance.values("pk")).exists()
+
+    def test_open_tasks_wait_in_the_inbox_of_the_step_department(self, history):
+        _result, cases = history
+        standard = cases.filter(item__isnull=False).exclude(status__in=Case.CLOSED_STATUSES)
+        for case in standard:
+            for task in Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES):
+                # The standard process's lanes are the service's own department.
+                assert task.department_id == case.lead_department_id
+                assert task.case_number == case.number
+
+    def test_a_supplement_case_waits_for_the_applicant(self, history):
+        _result, cases = history
+        for case in cases.filter(status=Case.Status.SUPPLEMENT):
+            assert Task.objects.filter(case_id=case.pk, state=Task.State.WAITING).exists()
+            assert ProcessInstance.objects.get(case_id=case.pk).status == ProcessInstance.Status.SUSPENDED
+
+    def test_every_timeline_starts_with_the_submission_and_a_closed_one_ends_with_its_outcome(self, history):
+        _result, cases = history
+        for case in cases:
+            kinds = list(
+                CaseStep.objects.filter(case=case).order_by("at", "id").values_list("kind", flat=True)
+            )
+            assert kinds[0] == "submitted"
+            if case.status in Case.CLOSED_STATUSES:
+                assert kinds[-1] == case.status
+                assert case.closed_at is not None and case.closed_at >= case.submitted_at
+
+    def test_the_audit_chain_verifies_and_every_case_has_its_entries(self, history):
+        result, cases = history
+        report = audit_verify(workers=1)
+        assert report.ok, report.problems
+        case = cases.filter(status=Case.Status.COMPLETED).first()
+        actions = list(
+            AuditEntry.objects.filter(case_id=str(case.pk)).order_by("id").values_list("action", flat=True)
+        )
+        assert (
+            actions[0] == "case.submitted"
+            and actions[1] == "case.accepted"
+            and actions[-1] == "case.completed"
+        )
+        assert result.audit_entries >= 2 * CASES
+
+    def test_applicants_are_persons_and_organisations_of_the_city(self, history):
+        _result, cases = history
+        for case in cases.select_related("applicant_person", "applicant_organisation"):
+            applicant = case.applicant_person or case.applicant_organisation
+            assert isinstance(applicant, Person | Organisation)
+            assert case.applicant_name == applicant.name
+        # A demo citizen's online cases are submitted by their account ("my cases" fills).
+        demo_users = User.objects.filter(username__in=[row[0] for row in ref.DEMO_CITIZENS])
+        for case in cases.filter(submitted_by__isnull=False):
+            assert case.submitted_by in demo_users
+            assert case.applicant_person.user_id == case.submitted_by_id
+
+    def test_case_numbers_are_unique_and_read_as_the_submission_day(self, history):
+        _result, cases = history
+        numbers = list(cases.values_list("number", "submitted_at"))
+        assert len({n for n, _at in numbers}) == CASES
+        for number, submitted in numbers:
+            assert number[2:10] == f"{submitted.astimezone(SHANGHAI):%Y%m%d}"
+
+    def test_the_same_seed_and_day_give_the_same_cases(self, history):
+        first = HistoryGenerator(seed=99, until=UNTIL)
+        second = HistoryGenerator(seed=99, until=UNTIL)
+        assert [first.case() for _ in range(20)] == [second.case() for _ in range(20)]
+        other = HistoryGenerator(seed=100, until=UNTIL)
+        assert [c[0][1] for c in (other.case() for _ in range(5))] != [
+            c[0][1] for c in (first.case() for _ in range(5))
+        ]
+
+
+@pytest.mark.django_db
+def test_a_history_needs_the_demo_city():
+    with pytest.raises(ValueError, match="seed the demo city first"):
+        cases_history_seed(cases=10, seed=1, until=UNTIL)
+
+
+@pytest.mark.django_db
+def test_seed_refuses_a_negative_number_of_cases():
+    with pytest.raises(CommandError, match="--cases"):
+        call_command("seed", "--cases", "-1", stdout=io.StringIO())
