@@ -139,6 +139,7 @@ def test_classify_writes_one_line_per_ticket_and_an_error_line_for_a_bad_one(mon
     results = _classify("\n".join(lines) + "\n", monkeypatch, model)
     assert [r.get("id") for r in results] == ["a", None, "c", "d", 5]
     assert results[0]["department"] == "water"
+    assert results[0]["topic"] == "sewer-blocked"
     assert 0 <= results[0]["confidence"] <= 1 and len(results[0]["top3"]) == 3
     assert "line 2" in results[1]["error"] and "JSON" in results[1]["error"]
     assert results[2]["error"] == "line 3: no text"
