@@ -76,6 +76,9 @@ NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and th
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
 SAME_PLACE_OVERLAP = 0.3
 NO_PLACE_OVERLAP = 0.6
+# At the same named place, two texts naming the same object of a department's responsibilities (烧烤, 油烟 ...)
+# need less wording in common: two callers describe the same barbecue smoke in their own words.
+SAME_PLACE_SAME_OBJECT_OVERLAP = 0.15
 _PLACE = re.compile(r"[\u4e00-\u9fff\w]{2,5}?(?:路|街|弄|巷|小区|公寓|新村|花园|大厦|广场|公园|市场|苑|村)")
 _PLACE_NOISE = re.compile(
     "|".join(name for name, _en in DISTRICTS.values())
@@ -118,7 +121,16 @@ def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> fl
     theirs = _bigrams(other.text)
     overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
+    if place and _shared_objects(text, other.text):
+        # The same named place and the same thing complained about (烧烤, 油烟, 窨井盖 ...), told in other words.
+        bar = SAME_PLACE_SAME_OBJECT_OVERLAP
     return round(overlap, 3) if overlap >= bar else 0.0
+
+
+def _shared_objects(a: str, b: str) -> set:
+    from .knowledge import objects_in
+
+    return objects_in(a) & objects_in(b)
 
 
 def duplicate_candidates(
@@ -135,17 +147,18 @@ def duplicate_candidates(
 ) -> list[tuple[Ticket, float]]:
     """Open tickets of the last 30 days about the same problem at the same place, best first, with a score.
 
-    Same problem: the same topic (or, for a model without topics, the same suggested department); same place:
-    the same district (and street when both have one) and, when both name a place, a shared one. Among the
-    newest ``DUPLICATE_SCAN`` such tickets (one indexed query), the texts are compared (``duplicate_score``).
+    Same place: the same district (and street when both have one) and, when both name a place, a shared one;
+    same problem: overlapping content (``duplicate_score``), whatever topic or department the classifier gave
+    each (two callers describing the same barbecue smoke may get different topics). ``topic`` and
+    ``department`` are accepted for the callers' convenience and no longer filter. Among the newest
+    ``DUPLICATE_SCAN`` tickets that name the same place (one indexed query), the texts are compared.
     """
     from django.utils import timezone
 
-    if district_id is None or not (topic or department):
+    if district_id is None:
         return []
     since = (now or timezone.now()) - dt.timedelta(days=DUPLICATE_DAYS)
     query = Ticket.objects.filter(status__in=Ticket.OPEN, district_id=district_id, created_at__gte=since)
-    query = query.filter(topic=topic) if topic else query.filter(suggested_department=department)
     if street_id is not None:
         query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
     if exclude is not None:
@@ -224,13 +237,19 @@ def faq_search(text: str, limit: int = 3) -> list[FaqEntry]:
     return [hit for hit in hits if hit.tb_matched >= needed]
 
 
-def knowledge_for(text: str, limit: int = 3) -> list[dict]:
+def knowledge_for(text: str, limit: int = 3, *, departments=None) -> list[dict]:
     """What may answer a consultation at first contact: FAQ entries of the knowledge base, then the catalogue's
-    service guides (both by jieba full-text search)."""
+    service guides (both by jieba full-text search).
+
+    With ``departments`` (the routing's likely departments for ``text``), only entries and guides of those
+    departments are offered: a guide that shares a word with the call but belongs to another department is not
+    about its subject, and no suggestion is better than an irrelevant one (an FAQ entry without a department
+    stays)."""
     from tongban.catalog.selectors import catalog_search
 
     if len((text or "").strip()) < 2:
         return []
+    wanted = set(departments) if departments is not None else None
     found = [
         {
             "kind": "faq",
@@ -241,6 +260,7 @@ def knowledge_for(text: str, limit: int = 3) -> list[dict]:
             "promised_limit_days": None,
         }
         for entry in faq_search(text, limit=limit)
+        if wanted is None or not entry.department or _base_department(entry.department) in wanted
     ]
     found += [
         {
@@ -252,8 +272,28 @@ def knowledge_for(text: str, limit: int = 3) -> list[dict]:
             "promised_limit_days": hit.object.promised_limit_days,
         }
         for hit in catalog_search(text, limit=limit)
+        if wanted is None or _hit_department(hit) in wanted
     ]
     return found
+
+
+def _base_department(code: str) -> str:
+    """A department code without its district branch: ``urban-management-310101`` → ``urban-management``."""
+    head, _sep, tail = (code or "").rpartition("-")
+    return head if tail.isdigit() else code or ""
+
+
+def _hit_department(hit) -> str:
+    department = getattr(hit.object, "department", None) or getattr(hit.object, "lead_department", None)
+    return _base_department(getattr(department, "code", "") or "")
+
+
+def likely_departments(prediction, floor: float = 0.1) -> set[str]:
+    """The departments of a routing prediction worth offering guides of: the first, and the others of its top
+    three with at least ``floor`` probability."""
+    if prediction is None:
+        return set()
+    return {prediction.department} | {code for code, p in (prediction.top3 or []) if p >= floor}
 
 
 def faq_list(*, query: str = "", include_inactive: bool = True):

@@ -100,10 +100,11 @@ def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir)
     assert first.version == 1 and (model_dir / "v1.joblib").exists()
     out = io.StringIO()
     call_command("hotline", "train", stdout=out)
-    assert "model v2: held-out accuracy 0." in out.getvalue()
+    assert "model v2 (active): held-out accuracy" in out.getvalue()
     manifest = json.loads((model_dir / "v2.json").read_text())
     assert manifest["version"] == 2
-    assert manifest["corpus_size"] == len(corpus_load(split="train"))
+    assert manifest["corpus_size"] == len(routing.training_rows())
+    assert manifest["active"] is True and 0 < manifest["auto_dispatch_threshold"] <= 1
     assert manifest["corrections"] == 0
     assert manifest["heldout_accuracy"] >= 0.9
     assert manifest["trained_at"]

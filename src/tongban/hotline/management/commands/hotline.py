@@ -88,9 +88,19 @@ class Command(BaseCommand):
         if options["action"] == "train":
             model = model_retrain()
             manifest = model.manifest
+            state = (
+                "active"
+                if manifest.get("active", True)
+                else (
+                    f"kept inactive: v{manifest['compared_with']['version']} routes the check better "
+                    f"({manifest['compared_with']['check_accuracy']:.4f})"
+                )
+            )
             self.stdout.write(
-                f"model v{manifest['version']}: held-out accuracy {manifest['heldout_accuracy']:.4f} "
-                f"on {manifest['heldout_size']} tickets; trained on {manifest['corpus_size']} corpus rows "
+                f"model v{manifest['version']} ({state}): held-out accuracy {manifest['heldout_accuracy']:.4f} "
+                f"on {manifest['heldout_size']} tickets; check accuracy {manifest.get('check_accuracy', 0):.4f} "
+                f"on {manifest.get('validation_size', 0)} hand-written calls; auto-dispatch threshold "
+                f"{manifest.get('auto_dispatch_threshold', 0):.3f}; trained on {manifest['corpus_size']} rows "
                 f"and {manifest['corrections']} corrections"
             )
             return
