@@ -70,7 +70,9 @@ def callbacks_due():
 
 
 DUPLICATE_DAYS = 30
-DUPLICATE_SCAN = 200
+# Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
+# the newest 80 of them are compared.
+DUPLICATE_SCAN = 80
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
@@ -121,7 +123,7 @@ def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> fl
     theirs = _bigrams(other.text)
     overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
-    if place and _shared_objects(text, other.text):
+    if place and SAME_PLACE_SAME_OBJECT_OVERLAP <= overlap < bar and _shared_objects(text, other.text):
         # The same named place and the same thing complained about (烧烤, 油烟, 窨井盖 ...), told in other words.
         bar = SAME_PLACE_SAME_OBJECT_OVERLAP
     return round(overlap, 3) if overlap >= bar else 0.0

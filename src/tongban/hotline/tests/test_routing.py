@@ -80,18 +80,23 @@ def test_a_prediction_has_a_department_a_confidence_and_the_top_three(model):
 
 
 def test_corrections_route_a_new_phrasing_to_the_corrected_department(model):
-    text = "共享单车乱停乱放堵住了小区出入口"
+    # (共享单车 was the example once; the responsibilities now name it as transport's, so a phrasing neither the
+    # corpus nor the knowledge has: drones.)
+    text = "无人机在小区楼顶上空低飞盘旋"
     before = routing.predict(model, [text])[0].department
-    assert before != "transport"
+    target = "transport" if before != "transport" else "culture-tourism"
     corrections = [
-        {"text": "共享单车乱停乱放堵在地铁口", "department": "transport"},
-        {"text": "小区门口共享单车堆成山，没人清理", "department": "transport"},
-        {"text": "共享单车乱停放占用人行道", "department": "transport"},
-        {"text": "路边共享单车东倒西歪乱停乱放", "department": "transport"},
-        {"text": "共享单车把出入口堵住了", "department": "transport"},
+        {"text": phrase, "department": target}
+        for phrase in (
+            "无人机天天在楼顶上飞来飞去",
+            "有人放无人机贴着窗户飞",
+            "无人机低空飞行嗡嗡响",
+            "小区上空老有无人机盘旋",
+            "无人机在广场上空乱飞",
+        )
     ]
     retrained = routing.train(corpus_load(split="train"), corrections)
-    assert routing.predict(retrained, [text])[0].department == "transport"
+    assert routing.predict(retrained, [text])[0].department == target
 
 
 @pytest.mark.django_db
