@@ -71,8 +71,8 @@ def callbacks_due():
 
 DUPLICATE_DAYS = 30
 # Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
-# the newest 80 of them are compared.
-DUPLICATE_SCAN = 80
+# the newest 60 of them are compared.
+DUPLICATE_SCAN = 60
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
@@ -117,11 +117,13 @@ def same_place(a: set, b: set) -> bool | None:
 def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> float:
     """How likely ``other`` is the same problem at the same place (0 when the places differ)."""
     here, mine = _mine if _mine is not None else (places(f"{address} {text}"), _bigrams(text))
+    theirs = _bigrams(other.text)
+    overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
+    if overlap < SAME_PLACE_SAME_OBJECT_OVERLAP:
+        return 0.0  # too little in common whatever the place: the place is not even looked for
     place = same_place(here, places(f"{other.address} {other.text}"))
     if place is False:
         return 0.0
-    theirs = _bigrams(other.text)
-    overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
     if place and SAME_PLACE_SAME_OBJECT_OVERLAP <= overlap < bar and _shared_objects(text, other.text):
         # The same named place and the same thing complained about (烧烤, 油烟, 窨井盖 ...), told in other words.
