@@ -71,7 +71,7 @@ def callbacks_due():
 
 DUPLICATE_DAYS = 30
 # Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
-# the newest 60 of them are compared.
+# the newest 60 of them are compared (as plain rows).
 DUPLICATE_SCAN = 60
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
@@ -114,14 +114,15 @@ def same_place(a: set, b: set) -> bool | None:
     return any(x in y or y in x for x in a for y in b)
 
 
-def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> float:
+def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None, _place=...) -> float:
     """How likely ``other`` is the same problem at the same place (0 when the places differ)."""
     here, mine = _mine if _mine is not None else (places(f"{address} {text}"), _bigrams(text))
     theirs = _bigrams(other.text)
     overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
     if overlap < SAME_PLACE_SAME_OBJECT_OVERLAP:
         return 0.0  # too little in common whatever the place: the place is not even looked for
-    place = same_place(here, places(f"{other.address} {other.text}"))
+    # ``_place``: already known by the caller (the database picked ``other`` by one of this text's places).
+    place = same_place(here, places(f"{other.address} {other.text}")) if _place is ... else _place
     if place is False:
         return 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
@@ -177,13 +178,28 @@ def duplicate_candidates(
         query = query.filter(named)
     scored = []
     mine = (here, _bigrams(text))
-    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
-    for ticket in query.order_by("-created_at").only(*fields)[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
-        score = duplicate_score(text, address, ticket, _mine=mine)
+    # Scored from plain rows (no model instances for the many that are not duplicates); the few that are are
+    # then read as tickets.
+    rows = query.order_by("-created_at").values_list("pk", "text", "address")
+    for pk, other_text, other_address in rows[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
+        # The query kept only tickets naming one of this text's places (so: the same place), or, when this text
+        # names none, compares without a place (the higher bar): either way no place regex per ticket.
+        other = _Text(other_text, other_address)
+        score = duplicate_score(text, address, other, _mine=mine, _place=True if here else None)
         if score:
-            scored.append((ticket, score))
+            scored.append((pk, score))
     scored.sort(key=lambda pair: -pair[1])
-    return scored[:limit]
+    scored = scored[:limit]
+    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
+    tickets = Ticket.objects.only(*fields).in_bulk([pk for pk, _score in scored])
+    return [(tickets[pk], score) for pk, score in scored if pk in tickets]
+
+
+class _Text:
+    __slots__ = ("address", "text")
+
+    def __init__(self, text, address):
+        self.text, self.address = text, address
 
 
 def similar_tickets(
