@@ -288,7 +288,8 @@ def ticket_create(
     actor = actor_for(user)
     from .routing import classify
 
-    prediction = classify([text])[0]
+    # The district lets the district-dependent routing rules apply (knowledge.json).
+    prediction = classify([text], districts=[district.code if district is not None else ""])[0]
     topic = getattr(prediction, "topic", "") or ""
     duplicate = None
     if not answered and district is not None:
