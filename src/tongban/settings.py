@@ -329,6 +329,7 @@ LOGGING = {
 }
 
 # 12345 hotline: above this routing confidence a ticket goes straight to the department; below, to a dispatcher.
-TONGBAN_HOTLINE_AUTO_DISPATCH = float(env("TONGBAN_HOTLINE_AUTO_DISPATCH", "0.6"))
+# Unset (the default): the threshold the routing model chose on its validation split (precision >= 97%).
+TONGBAN_HOTLINE_AUTO_DISPATCH = env("TONGBAN_HOTLINE_AUTO_DISPATCH", "") or None
 # Where retraining finds the dispatchers' corrections of the routing.
 TONGBAN_HOTLINE_CORRECTIONS_SOURCE = "tongban.hotline.services.corrections_rows"

@@ -32,9 +32,28 @@ from tongban.hotline.routing import evaluate, model_current, predict
         (("--rounds",), {"type": int, "default": 5, "help": "rounds; the best is reported (default 5)"}),
         (("--intake",), {"type": int, "default": 2000, "help": "tickets POSTed through the API (0: skip)"}),
         (("--workers",), {"type": int, "default": 0, "help": "intake processes (default: one per core)"}),
+        (
+            ("--learning",),
+            {
+                "action": "store_true",
+                "help": "replay dispatchers' corrections from the evaluation set's corrections part, retrain, and "
+                "report accuracy on its measured part after 0, 100, 300 and 1,000 corrections",
+            },
+        ),
+        (
+            ("--steps",),
+            {
+                "default": "0,100,300,1000",
+                "help": "correction counts for --learning (default 0,100,300,1000)",
+            },
+        ),
     ],
 )
 def bench_hotline(*, stdout, options):
+    if options.get("learning"):
+        return bench_learning(
+            stdout=stdout, steps=[int(n) for n in str(options["steps"]).split(",") if n.strip()]
+        )
     started = time.perf_counter()
     model = model_current()
     load_s = time.perf_counter() - started
@@ -191,4 +210,56 @@ def _intake(options, texts, stdout):
         "intake_stored": stored,
         "intake_p50_ms": round(p50, 2) if p50 is not None else None,
         "intake_p99_ms": round(p99, 2) if p99 is not None else None,
+    }
+
+
+def bench_learning(*, stdout, steps, train_rows=None, seed=12345):
+    """Learning from corrections, measured: the evaluation set's ``corrections`` part is replayed (in a fixed
+    shuffled order) as dispatchers' corrections, the model is retrained with the first N of them, and its
+    routing is measured on the ``measure`` part, which no replay touches. Each step also says whether the
+    retrain would be activated (at least as good as the previous step on the hand-written validation check)."""
+    from .evaluation import evaluation_load, measure
+    from .routing import evaluate, train, training_rows, validation_rows
+
+    replay = evaluation_load(part="corrections")
+    random.Random(seed).shuffle(replay)
+    measured = evaluation_load(part="measure")
+    rows = training_rows() if train_rows is None else train_rows
+    validation = validation_rows()
+    results, previous_check = [], None
+    for count in steps:
+        corrections = [
+            {"text": row["text"], "department": row["department"], "topic": row["topic"]}
+            for row in replay[:count]
+        ]
+        started = time.perf_counter()
+        model = train(rows, corrections, validation=validation)
+        seconds = time.perf_counter() - started
+        report = measure(model, measured, threshold=model.manifest["auto_dispatch_threshold"])
+        check = evaluate(model, validation)["accuracy"]
+        activated = previous_check is None or check >= previous_check
+        previous_check = check if activated else previous_check
+        step = {
+            "corrections": len(corrections),
+            "top1": report["top1"],
+            "top3": report["top3"],
+            "topic_accuracy": report["topic_accuracy"],
+            "threshold": report["threshold"],
+            "auto_dispatch_coverage": report["auto_dispatch_coverage"],
+            "auto_dispatch_precision": report["auto_dispatch_precision"],
+            "check_accuracy": check,
+            "activated": activated,
+            "train_s": round(seconds, 1),
+        }
+        results.append(step)
+        stdout.write(
+            f"{len(corrections):>5} corrections: top-1 {step['top1']:.4f}, top-3 {step['top3']:.4f}, topic "
+            f"{step['topic_accuracy']:.4f}; auto-dispatch {step['auto_dispatch_coverage']:.3f} at precision "
+            f"{step['auto_dispatch_precision'] or 0:.3f}; check {check:.4f} "
+            f"({'activated' if activated else 'kept inactive'}); trained in {seconds:.0f} s"
+        )
+    return {
+        "learning": results,
+        "measured_size": len(measured),
+        "replay_pool": len(replay),
     }

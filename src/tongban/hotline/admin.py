@@ -110,6 +110,53 @@ class RoutingCorrectionAdmin(_ReadOnly):
     list_filter = ["department", "suggested"]
     search_fields = ["text"]
 
+    def changelist_view(self, request, extra_context=None):
+        """Above the corrections: the routing model's versions with their figures, and which is in use; a
+        retrain that did worse on the check than the model in use is kept inactive, and says so here."""
+        from django.contrib import messages
+
+        for line in routing_versions_summary():
+            messages.add_message(request, line["level"], line["text"])
+        return super().changelist_view(request, extra_context)
+
+
+def routing_versions_summary(limit=5) -> list[dict]:
+    """One line per saved routing model version (newest first): version, in use or not, the check accuracy and,
+    for a retrain kept inactive, the accuracy of the model it was compared with."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    from .routing import model_current, model_manifests
+
+    try:
+        manifests = model_manifests()[:limit]
+        in_use = model_current().version if manifests else None
+    except Exception:
+        return []
+    lines = []
+    for manifest in manifests:
+        figures = {
+            "version": manifest.get("version"),
+            "check": manifest.get("check_accuracy", manifest.get("validation_accuracy", "-")),
+            "threshold": manifest.get("auto_dispatch_threshold", "-"),
+            "corrections": manifest.get("corrections", 0),
+        }
+        if manifest.get("active", True) is False:
+            compared = manifest.get("compared_with") or {}
+            text = _(
+                "Routing model v%(version)s kept inactive: check accuracy %(check)s, below v%(other)s's "
+                "%(other_check)s (%(corrections)s corrections)."
+            ) % {**figures, "other": compared.get("version"), "other_check": compared.get("check_accuracy")}
+            lines.append({"level": messages.WARNING, "text": text})
+        else:
+            state = _("in use") if manifest.get("version") == in_use else _("active, superseded")
+            text = _(
+                "Routing model v%(version)s (%(state)s): check accuracy %(check)s, auto-dispatch threshold "
+                "%(threshold)s (%(corrections)s corrections)."
+            ) % {**figures, "state": state}
+            lines.append({"level": messages.INFO, "text": text})
+    return lines
+
 
 @admin.register(SpikeAlert)
 class SpikeAlertAdmin(_ReadOnly):

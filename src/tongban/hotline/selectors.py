@@ -70,12 +70,17 @@ def callbacks_due():
 
 
 DUPLICATE_DAYS = 30
-DUPLICATE_SCAN = 200
+# Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
+# the newest 60 of them are compared (as plain rows).
+DUPLICATE_SCAN = 60
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
 SAME_PLACE_OVERLAP = 0.3
 NO_PLACE_OVERLAP = 0.6
+# At the same named place, two texts naming the same object of a department's responsibilities (烧烤, 油烟 ...)
+# need less wording in common: two callers describe the same barbecue smoke in their own words.
+SAME_PLACE_SAME_OBJECT_OVERLAP = 0.15
 _PLACE = re.compile(r"[\u4e00-\u9fff\w]{2,5}?(?:路|街|弄|巷|小区|公寓|新村|花园|大厦|广场|公园|市场|苑|村)")
 _PLACE_NOISE = re.compile(
     "|".join(name for name, _en in DISTRICTS.values())
@@ -109,16 +114,28 @@ def same_place(a: set, b: set) -> bool | None:
     return any(x in y or y in x for x in a for y in b)
 
 
-def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None) -> float:
+def duplicate_score(text: str, address: str, other: Ticket, *, _mine=None, _place=...) -> float:
     """How likely ``other`` is the same problem at the same place (0 when the places differ)."""
     here, mine = _mine if _mine is not None else (places(f"{address} {text}"), _bigrams(text))
-    place = same_place(here, places(f"{other.address} {other.text}"))
-    if place is False:
-        return 0.0
     theirs = _bigrams(other.text)
     overlap = len(mine & theirs) / min(len(mine), len(theirs)) if mine and theirs else 0.0
+    if overlap < SAME_PLACE_SAME_OBJECT_OVERLAP:
+        return 0.0  # too little in common whatever the place: the place is not even looked for
+    # ``_place``: already known by the caller (the database picked ``other`` by one of this text's places).
+    place = same_place(here, places(f"{other.address} {other.text}")) if _place is ... else _place
+    if place is False:
+        return 0.0
     bar = SAME_PLACE_OVERLAP if place else NO_PLACE_OVERLAP
+    if place and SAME_PLACE_SAME_OBJECT_OVERLAP <= overlap < bar and _shared_objects(text, other.text):
+        # The same named place and the same thing complained about (烧烤, 油烟, 窨井盖 ...), told in other words.
+        bar = SAME_PLACE_SAME_OBJECT_OVERLAP
     return round(overlap, 3) if overlap >= bar else 0.0
+
+
+def _shared_objects(a: str, b: str) -> set:
+    from .knowledge import objects_in
+
+    return objects_in(a) & objects_in(b)
 
 
 def duplicate_candidates(
@@ -135,17 +152,18 @@ def duplicate_candidates(
 ) -> list[tuple[Ticket, float]]:
     """Open tickets of the last 30 days about the same problem at the same place, best first, with a score.
 
-    Same problem: the same topic (or, for a model without topics, the same suggested department); same place:
-    the same district (and street when both have one) and, when both name a place, a shared one. Among the
-    newest ``DUPLICATE_SCAN`` such tickets (one indexed query), the texts are compared (``duplicate_score``).
+    Same place: the same district (and street when both have one) and, when both name a place, a shared one;
+    same problem: overlapping content (``duplicate_score``), whatever topic or department the classifier gave
+    each (two callers describing the same barbecue smoke may get different topics). ``topic`` and
+    ``department`` are accepted for the callers' convenience and no longer filter. Among the newest
+    ``DUPLICATE_SCAN`` tickets that name the same place (one indexed query), the texts are compared.
     """
     from django.utils import timezone
 
-    if district_id is None or not (topic or department):
+    if district_id is None:
         return []
     since = (now or timezone.now()) - dt.timedelta(days=DUPLICATE_DAYS)
     query = Ticket.objects.filter(status__in=Ticket.OPEN, district_id=district_id, created_at__gte=since)
-    query = query.filter(topic=topic) if topic else query.filter(suggested_department=department)
     if street_id is not None:
         query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
     if exclude is not None:
@@ -160,13 +178,28 @@ def duplicate_candidates(
         query = query.filter(named)
     scored = []
     mine = (here, _bigrams(text))
-    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
-    for ticket in query.order_by("-created_at").only(*fields)[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
-        score = duplicate_score(text, address, ticket, _mine=mine)
+    # Scored from plain rows (no model instances for the many that are not duplicates); the few that are are
+    # then read as tickets.
+    rows = query.order_by("-created_at").values_list("pk", "text", "address")
+    for pk, other_text, other_address in rows[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
+        # The query kept only tickets naming one of this text's places (so: the same place), or, when this text
+        # names none, compares without a place (the higher bar): either way no place regex per ticket.
+        other = _Text(other_text, other_address)
+        score = duplicate_score(text, address, other, _mine=mine, _place=True if here else None)
         if score:
-            scored.append((ticket, score))
+            scored.append((pk, score))
     scored.sort(key=lambda pair: -pair[1])
-    return scored[:limit]
+    scored = scored[:limit]
+    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
+    tickets = Ticket.objects.only(*fields).in_bulk([pk for pk, _score in scored])
+    return [(tickets[pk], score) for pk, score in scored if pk in tickets]
+
+
+class _Text:
+    __slots__ = ("address", "text")
+
+    def __init__(self, text, address):
+        self.text, self.address = text, address
 
 
 def similar_tickets(
@@ -224,13 +257,19 @@ def faq_search(text: str, limit: int = 3) -> list[FaqEntry]:
     return [hit for hit in hits if hit.tb_matched >= needed]
 
 
-def knowledge_for(text: str, limit: int = 3) -> list[dict]:
+def knowledge_for(text: str, limit: int = 3, *, departments=None) -> list[dict]:
     """What may answer a consultation at first contact: FAQ entries of the knowledge base, then the catalogue's
-    service guides (both by jieba full-text search)."""
+    service guides (both by jieba full-text search).
+
+    With ``departments`` (the routing's likely departments for ``text``), only entries and guides of those
+    departments are offered: a guide that shares a word with the call but belongs to another department is not
+    about its subject, and no suggestion is better than an irrelevant one (an FAQ entry without a department
+    stays)."""
     from tongban.catalog.selectors import catalog_search
 
     if len((text or "").strip()) < 2:
         return []
+    wanted = set(departments) if departments is not None else None
     found = [
         {
             "kind": "faq",
@@ -241,6 +280,7 @@ def knowledge_for(text: str, limit: int = 3) -> list[dict]:
             "promised_limit_days": None,
         }
         for entry in faq_search(text, limit=limit)
+        if wanted is None or not entry.department or _base_department(entry.department) in wanted
     ]
     found += [
         {
@@ -252,8 +292,28 @@ def knowledge_for(text: str, limit: int = 3) -> list[dict]:
             "promised_limit_days": hit.object.promised_limit_days,
         }
         for hit in catalog_search(text, limit=limit)
+        if wanted is None or _hit_department(hit) in wanted
     ]
     return found
+
+
+def _base_department(code: str) -> str:
+    """A department code without its district branch: ``urban-management-310101`` → ``urban-management``."""
+    head, _sep, tail = (code or "").rpartition("-")
+    return head if tail.isdigit() else code or ""
+
+
+def _hit_department(hit) -> str:
+    department = getattr(hit.object, "department", None) or getattr(hit.object, "lead_department", None)
+    return _base_department(getattr(department, "code", "") or "")
+
+
+def likely_departments(prediction, floor: float = 0.1) -> set[str]:
+    """The departments of a routing prediction worth offering guides of: the first, and the others of its top
+    three with at least ``floor`` probability."""
+    if prediction is None:
+        return set()
+    return {prediction.department} | {code for code, p in (prediction.top3 or []) if p >= floor}
 
 
 def faq_list(*, query: str = "", include_inactive: bool = True):

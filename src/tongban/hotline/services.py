@@ -46,8 +46,21 @@ LIMITS = {
 }
 
 
-def auto_dispatch_threshold() -> float:
-    return float(getattr(settings, "TONGBAN_HOTLINE_AUTO_DISPATCH", 0.6))
+def auto_dispatch_threshold(model=None) -> float:
+    """The routing confidence at or above which a ticket goes straight to the department: the setting
+    ``TONGBAN_HOTLINE_AUTO_DISPATCH`` when it is set, else the threshold the model's training chose on its
+    validation split (``manifest["auto_dispatch_threshold"]``), else 0.6."""
+    configured = getattr(settings, "TONGBAN_HOTLINE_AUTO_DISPATCH", None)
+    if configured not in (None, ""):
+        return float(configured)
+    if model is None:
+        try:
+            from .routing import model_current
+        except ImportError:  # a stand-in classifier without versions
+            return 0.6
+        model = model_current()
+    chosen = (getattr(model, "manifest", None) or {}).get("auto_dispatch_threshold")
+    return float(chosen) if chosen is not None else 0.6
 
 
 MAX_ATTACHMENTS = 5
@@ -274,7 +287,8 @@ def ticket_create(
     actor = actor_for(user)
     from .routing import classify
 
-    prediction = classify([text])[0]
+    # The district lets the district-dependent routing rules apply (knowledge.json).
+    prediction = classify([text], districts=[district.code if district is not None else ""])[0]
     topic = getattr(prediction, "topic", "") or ""
     duplicate = None
     if not answered and district is not None:

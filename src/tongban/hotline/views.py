@@ -103,7 +103,12 @@ def suggest(request):
         if prediction
         else []
     )
-    knowledge = selectors.knowledge_for(text)
+    # Guides and FAQ entries of the departments the text is about, or none (never an unrelated one).
+    knowledge = (
+        selectors.knowledge_for(text, departments=selectors.likely_departments(prediction))
+        if prediction
+        else []
+    )
     context = {
         "prediction": prediction,
         "similar": similar,

@@ -35,7 +35,7 @@ class Prediction:
 def routing(monkeypatch):
     """A stand-in classifier, so these tests are about the endpoint, not the model."""
     module = types.ModuleType("tongban.hotline.routing")
-    module.classify = lambda texts: [Prediction("urban-management", 0.93, []) for _ in texts]
+    module.classify = lambda texts, districts=None: [Prediction("urban-management", 0.93, []) for _ in texts]
     monkeypatch.setitem(sys.modules, "tongban.hotline.routing", module)
 
 

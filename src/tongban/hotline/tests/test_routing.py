@@ -80,18 +80,23 @@ def test_a_prediction_has_a_department_a_confidence_and_the_top_three(model):
 
 
 def test_corrections_route_a_new_phrasing_to_the_corrected_department(model):
-    text = "共享单车乱停乱放堵住了小区出入口"
+    # (共享单车 was the example once; the responsibilities now name it as transport's, so a phrasing neither the
+    # corpus nor the knowledge has: drones.)
+    text = "无人机在小区楼顶上空低飞盘旋"
     before = routing.predict(model, [text])[0].department
-    assert before != "transport"
+    target = "transport" if before != "transport" else "culture-tourism"
     corrections = [
-        {"text": "共享单车乱停乱放堵在地铁口", "department": "transport"},
-        {"text": "小区门口共享单车堆成山，没人清理", "department": "transport"},
-        {"text": "共享单车乱停放占用人行道", "department": "transport"},
-        {"text": "路边共享单车东倒西歪乱停乱放", "department": "transport"},
-        {"text": "共享单车把出入口堵住了", "department": "transport"},
+        {"text": phrase, "department": target}
+        for phrase in (
+            "无人机天天在楼顶上飞来飞去",
+            "有人放无人机贴着窗户飞",
+            "无人机低空飞行嗡嗡响",
+            "小区上空老有无人机盘旋",
+            "无人机在广场上空乱飞",
+        )
     ]
     retrained = routing.train(corpus_load(split="train"), corrections)
-    assert routing.predict(retrained, [text])[0].department == "transport"
+    assert routing.predict(retrained, [text])[0].department == target
 
 
 @pytest.mark.django_db
@@ -100,10 +105,11 @@ def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir)
     assert first.version == 1 and (model_dir / "v1.joblib").exists()
     out = io.StringIO()
     call_command("hotline", "train", stdout=out)
-    assert "model v2: held-out accuracy 0." in out.getvalue()
+    assert "model v2 (active): held-out accuracy" in out.getvalue()
     manifest = json.loads((model_dir / "v2.json").read_text())
     assert manifest["version"] == 2
-    assert manifest["corpus_size"] == len(corpus_load(split="train"))
+    assert manifest["corpus_size"] == len(routing.training_rows())
+    assert manifest["active"] is True and 0 < manifest["auto_dispatch_threshold"] <= 1
     assert manifest["corrections"] == 0
     assert manifest["heldout_accuracy"] >= 0.9
     assert manifest["trained_at"]
@@ -139,6 +145,7 @@ def test_classify_writes_one_line_per_ticket_and_an_error_line_for_a_bad_one(mon
     results = _classify("\n".join(lines) + "\n", monkeypatch, model)
     assert [r.get("id") for r in results] == ["a", None, "c", "d", 5]
     assert results[0]["department"] == "water"
+    assert results[0]["topic"] == "sewer-blocked"
     assert 0 <= results[0]["confidence"] <= 1 and len(results[0]["top3"]) == 3
     assert "line 2" in results[1]["error"] and "JSON" in results[1]["error"]
     assert results[2]["error"] == "line 3: no text"

@@ -32,7 +32,7 @@ def routing(monkeypatch):
     """A stand-in classifier with a settable answer, so these tests are about the loop, not the model."""
     answer = {"department": "urban-management", "confidence": 0.93}
     module = types.ModuleType("tongban.hotline.routing")
-    module.classify = lambda texts: [
+    module.classify = lambda texts, districts=None: [
         Prediction(answer["department"], answer["confidence"], []) for _ in texts
     ]
     monkeypatch.setitem(sys.modules, "tongban.hotline.routing", module)
@@ -59,6 +59,20 @@ def _take(people, **extra):
     values = {"channel": "phone", "ticket_type": "complaint", "text": NOISE, "district_code": "310101"}
     values.update(extra)
     return services.ticket_create(user=people["operator"], **values)
+
+
+def test_intake_gives_the_classifier_the_district_for_its_district_rules(monkeypatch, people):
+    seen = []
+
+    def classify(texts, districts=None):
+        seen.append(districts)
+        return [Prediction("urban-management", 0.93, []) for _ in texts]
+
+    module = types.ModuleType("tongban.hotline.routing")
+    module.classify = classify
+    monkeypatch.setitem(sys.modules, "tongban.hotline.routing", module)
+    _take(people)
+    assert seen == [["310101"]]
 
 
 def test_a_confident_route_goes_to_the_branch_of_the_district(routing, people):

@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{classify,train,open311-key,faq-export,faq-import}"
+            dest="action",
+            required=True,
+            metavar="{classify,train,evaluate,open311-key,faq-export,faq-import}",
         )
         classify = actions.add_parser(
             "classify",
@@ -42,6 +44,22 @@ class Command(BaseCommand):
         actions.add_parser(
             "train",
             help="Retrain on the corpus plus dispatchers' corrections; save and print the new version.",
+        )
+        evaluate = actions.add_parser(
+            "evaluate",
+            help="Measure the model in use on a labelled set: top-1, top-3, topics, per department, the confusion "
+            "matrix and auto-dispatch at the threshold; the last line is JSON.",
+        )
+        evaluate.add_argument(
+            "--set",
+            dest="set_name",
+            choices=("evaluation", "handwritten", "heldout"),
+            default="evaluation",
+            help="evaluation: the 1,261 hand-written calls (default); handwritten: the first 34; heldout: the "
+            "template corpus's test split.",
+        )
+        evaluate.add_argument(
+            "--threshold", type=float, default=None, help="auto-dispatch threshold (default: the one in use)"
         )
         key = actions.add_parser("open311-key", help="Make an Open311 client and print its api_key once.")
         key.add_argument("name", help="The client's name.")
@@ -70,12 +88,24 @@ class Command(BaseCommand):
         if options["action"] == "train":
             model = model_retrain()
             manifest = model.manifest
+            state = (
+                "active"
+                if manifest.get("active", True)
+                else (
+                    f"kept inactive: v{manifest['compared_with']['version']} routes the check better "
+                    f"({manifest['compared_with']['check_accuracy']:.4f})"
+                )
+            )
             self.stdout.write(
-                f"model v{manifest['version']}: held-out accuracy {manifest['heldout_accuracy']:.4f} "
-                f"on {manifest['heldout_size']} tickets; trained on {manifest['corpus_size']} corpus rows "
+                f"model v{manifest['version']} ({state}): held-out accuracy {manifest['heldout_accuracy']:.4f} "
+                f"on {manifest['heldout_size']} tickets; check accuracy {manifest.get('check_accuracy', 0):.4f} "
+                f"on {manifest.get('validation_size', 0)} hand-written calls; auto-dispatch threshold "
+                f"{manifest.get('auto_dispatch_threshold', 0):.3f}; trained on {manifest['corpus_size']} rows "
                 f"and {manifest['corrections']} corrections"
             )
             return
+        if options["action"] == "evaluate":
+            return self._evaluate(options)
         name = options.get("file")
         if name in (None, "-"):
             self._classify(sys.stdin)
@@ -109,6 +139,7 @@ class Command(BaseCommand):
                     "department": prediction.department,
                     "confidence": prediction.confidence,
                     "top3": [[code, p] for code, p in prediction.top3],
+                    "topic": prediction.topic,
                 }
                 if len(text) > MAX_TEXT_CHARS:
                     result["truncated"] = True
@@ -116,6 +147,20 @@ class Command(BaseCommand):
             self.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out), ending="")
             progress.update(len(parsed))
         progress.close()
+
+    def _evaluate(self, options):
+        from tongban.hotline.evaluation import measure, report_lines, rows_for
+        from tongban.hotline.services import auto_dispatch_threshold
+
+        model = model_current()
+        threshold = (
+            options["threshold"] if options["threshold"] is not None else auto_dispatch_threshold(model)
+        )
+        report = measure(model, rows_for(options["set_name"]), threshold=threshold)
+        self.stdout.write(f"model v{model.version} on the {options['set_name']} set:")
+        for line in report_lines(report):
+            self.stdout.write(line)
+        self.stdout.write(json.dumps({"set": options["set_name"], "model_version": model.version, **report}))
 
     def _faq(self, options):
         from tongban.core.audit import SYSTEM

@@ -1,0 +1,121 @@
+"""Suggestions that are about the call: guides and FAQ entries of the departments the call is about (or none),
+and duplicates proposed by place and content whatever topic each ticket got. Hand-written consultations."""
+
+import sys
+import types
+from dataclasses import dataclass
+
+import pytest
+
+from tongban.core.audit import SYSTEM
+from tongban.hotline import routing, selectors, services
+from tongban.hotline.corpus import corpus_load
+from tongban.hotline.knowledge import knowledge_rows
+from tongban.identity import services as identity
+from tongban.identity.selectors import department_get
+
+BARBECUE = "复兴中路714弄那家饭店每天夜里烧烤 烟全部飘到弄堂里 窗都不敢开 吵到两点 烦死了"
+BARBECUE_AGAIN = "我是住在复兴中路714弄的 楼下饭店天天晚上烧烤 油烟熏得衣服都不能晒 还吵得睡不着"
+BARBECUE_ELSEWHERE = "淮海中路那边有个烧烤摊每天夜里烤 烟熏得窗户都不敢开"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return routing.train(corpus_load(split="train")[::4] + knowledge_rows())
+
+
+@pytest.fixture
+def catalogue(city):
+    from tongban.catalog.demo import catalog_demo_ensure
+
+    catalog_demo_ensure()
+
+
+def _names(found):
+    return [hit["name"] for hit in found]
+
+
+def test_the_barbecue_smoke_gets_no_birth_or_property_guides(model, catalogue):
+    prediction = routing.predict(model, [BARBECUE])[0]
+    departments = selectors.likely_departments(prediction)
+    assert not departments & {"health", "planning-resources", "public-security"}
+    found = selectors.knowledge_for(BARBECUE, departments=departments)
+    assert not [name for name in _names(found) if "出生" in name or "不动产" in name]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我老婆刚生了宝宝 出生医学证明在哪里领 户口也要报", "出生"),
+        ("老房子卖掉了 过户要去不动产登记中心办吗 要带什么", "不动产"),
+    ],
+)
+def test_a_consultation_still_finds_the_guides_of_its_subject(model, catalogue, text, expected):
+    prediction = routing.predict(model, [text])[0]
+    found = selectors.knowledge_for(text, departments=selectors.likely_departments(prediction))
+    assert any(expected in name for name in _names(found)), (prediction, _names(found))
+
+
+def test_a_guide_of_another_department_is_not_offered(catalogue):
+    everything = selectors.knowledge_for("出生医学证明怎么办")
+    assert any("出生" in name for name in _names(everything))
+    assert selectors.knowledge_for("出生医学证明怎么办", departments={"tax"}) == []
+
+
+def test_an_faq_entry_of_another_department_is_not_offered(city):
+    user = identity.user_create(actor=SYSTEM, username="disp", password=None, check_password=False)
+    identity.staff_create(
+        actor=SYSTEM, user=user, department=department_get("big-data-center"), roles=["dispatcher"]
+    )
+    entry = services.faq_save(
+        user=user,
+        question="新生儿怎么办理出生医学证明？",
+        answer="在孩子出生的医院申领出生医学证明，带父母双方身份证；也可以在随申办办理新生儿出生一件事。",
+        keywords="出生证 新生儿 出生证明",
+        department="health",
+    )
+    text = "孩子出生证明在哪里办"
+    assert [hit["code"] for hit in selectors.knowledge_for(text, departments={"health"})][:1] == [
+        str(entry.pk)
+    ]
+    assert [hit for hit in selectors.knowledge_for(text, departments={"tax"}) if hit["kind"] == "faq"] == []
+
+
+@dataclass
+class Prediction:
+    department: str
+    confidence: float
+    top3: list
+    topic: str
+
+
+@pytest.fixture
+def two_topics(monkeypatch):
+    """A stand-in classifier that gives the two barbecue calls different topics and departments."""
+    answers = {
+        BARBECUE: Prediction("ecology-environment", 0.95, [], "pollution"),
+        BARBECUE_AGAIN: Prediction("urban-management", 0.95, [], "street-order"),
+        BARBECUE_ELSEWHERE: Prediction("urban-management", 0.95, [], "street-order"),
+    }
+    module = types.ModuleType("tongban.hotline.routing")
+    module.classify = lambda texts, districts=None: [answers[text] for text in texts]
+    monkeypatch.setitem(sys.modules, "tongban.hotline.routing", module)
+
+
+def test_a_second_call_about_the_same_place_is_a_duplicate_whatever_its_topic(city, two_topics):
+    operator = identity.user_create(actor=SYSTEM, username="op", password=None, check_password=False)
+    identity.staff_create(
+        actor=SYSTEM, user=operator, department=department_get("big-data-center"), roles=["hotline_operator"]
+    )
+
+    def take(text):
+        return services.ticket_create(
+            user=operator, channel="phone", ticket_type="complaint", text=text, district_code="310101"
+        )
+
+    first = take(BARBECUE)
+    again = take(BARBECUE_AGAIN)
+    assert (first.topic, again.topic) == ("pollution", "street-order")
+    assert again.duplicate_of_id == first.pk
+    elsewhere = take(BARBECUE_ELSEWHERE)
+    assert elsewhere.duplicate_of_id is None

@@ -1,0 +1,101 @@
+"""What the routing model knows besides the corpus: responsibilities, objects, rules, calibration, threshold."""
+
+import numpy as np
+import pytest
+
+from tongban.hotline import routing
+from tongban.hotline.corpus import DEPARTMENT_CODES, TOPICS, corpus_load
+from tongban.hotline.evaluation import evaluation_load
+from tongban.hotline.knowledge import KnowledgeMatches, knowledge_load, knowledge_rows, rules_matching
+
+
+@pytest.fixture(scope="module")
+def model():
+    rows = corpus_load(split="train")[::4] + knowledge_rows()
+    return routing.train(rows, validation=routing.validation_rows())
+
+
+def test_the_knowledge_names_duties_and_objects_for_every_department_and_topic():
+    departments = knowledge_load()["departments"]
+    assert set(departments) == set(DEPARTMENT_CODES)
+    topics = {topic for d in departments.values() for topic in d["topics"]}
+    assert topics == set(TOPICS)
+    for code, department in departments.items():
+        assert len(department["duties"]) >= 3, code
+        for topic, objects in department["topics"].items():
+            assert TOPICS[topic][0] == code and len(objects) >= 8, topic
+    assert {row["department"] for row in knowledge_rows()} == set(DEPARTMENT_CODES)
+
+
+def test_the_keyword_features_count_each_departments_objects():
+    matches = KnowledgeMatches().fit()
+    row = matches.transform(["马路上的窨井盖没了 雨水口也堵了"]).toarray()[0]
+    names = list(matches.get_feature_names_out())
+    assert row[names.index("dept:water")] == pytest.approx(np.log1p(2))
+    assert row[names.index("topic:sewer-blocked")] > 0
+    assert row[names.index("dept:tax")] == 0
+
+
+def test_a_drain_in_the_compound_is_housing_and_on_the_road_is_water():
+    assert [r["department"] for r in rules_matching("小区里面的下水道堵了 一楼返水")] == ["housing"]
+    assert [r["department"] for r in rules_matching("马路上的下水道堵了 污水冒出来")] == ["water"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("菜场门口摆摊的秤有问题 缺斤短两", "market-regulation"),
+        ("摆摊的把人行道都占了 城管来了就跑", "urban-management"),
+        ("公司发工资扣了个税 个税app里没有申报", "tax"),
+        ("公司扣了工资里的社保 却一直没交社保", "hrss"),
+        ("幼儿园的保育费说今年减免了", "education"),
+        ("我们是低保家庭 孩子有没有生活补贴", "civil-affairs"),
+    ],
+)
+def test_the_confusable_pairs_have_rules_by_the_object_named(text, expected):
+    assert expected in [r["department"] for r in rules_matching(text)]
+
+
+def test_a_district_rule_applies_only_in_its_districts():
+    assert "planning-resources" in [r["department"] for r in rules_matching("宅基地审批", "310151")]
+    assert rules_matching("宅基地审批", "310101") == []
+
+
+def test_threshold_choose_takes_the_lowest_threshold_that_keeps_the_precision():
+    confidences = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6]
+    correct = [True, True, True, True, False, False]
+    assert routing.threshold_choose(confidences, correct, precision=0.97) == {
+        "threshold": 0.8,
+        "precision": 1.0,
+        "coverage": round(4 / 6, 4),
+    }
+    assert routing.threshold_choose([0.5], [False])["threshold"] == 1.0
+
+
+def test_the_calibrated_probabilities_are_sklearns_and_the_manifest_has_the_threshold(model):
+    texts = [row["text"] for row in routing.validation_rows()]
+    features = routing._features(model.pipeline, texts)
+    plain = routing.Model(
+        pipeline=model.pipeline, topics=model.topics, calibration=model.calibration, rules=False
+    )
+    ours = routing._department_scores(plain, features, texts, None)
+    assert np.allclose(ours, model.calibration.predict_proba(features), atol=1e-9)
+    assert 0 < model.beta < 10
+    manifest = model.manifest
+    assert 0 < manifest["auto_dispatch_threshold"] <= 1
+    assert manifest["validation_size"] == len(texts)
+
+
+def test_the_validation_split_is_hand_written_and_apart_from_the_evaluation_set():
+    validation = routing.validation_rows()
+    assert len(validation) >= 100
+    assert {row["department"] for row in validation} == set(DEPARTMENT_CODES)
+    assert not {row["text"] for row in validation} & {row["text"] for row in evaluation_load()}
+
+
+def test_a_saved_model_keeps_its_calibration_and_rules(model, tmp_path):
+    saved = routing.model_save(model, directory=tmp_path)
+    loaded = routing.model_load(saved.version, directory=tmp_path)
+    assert loaded.rules and loaded.beta == pytest.approx(model.beta)
+    text = ["小区里面的下水道堵了 一楼返水 物业不管"]
+    assert routing.predict(loaded, text) == routing.predict(model, text)
