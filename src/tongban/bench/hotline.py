@@ -218,8 +218,8 @@ def bench_learning(*, stdout, steps, train_rows=None, seed=12345):
     shuffled order) as dispatchers' corrections, the model is retrained with the first N of them, and its
     routing is measured on the ``measure`` part, which no replay touches. Each step also says whether the
     retrain would be activated (at least as good as the previous step on the hand-written validation check)."""
-    from .evaluation import evaluation_load, measure
-    from .routing import evaluate, train, training_rows, validation_rows
+    from tongban.hotline.evaluation import evaluation_load, measure
+    from tongban.hotline.routing import evaluate, train, training_rows, validation_rows
 
     replay = evaluation_load(part="corrections")
     random.Random(seed).shuffle(replay)

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
+from tongban.bench.hotline import bench_learning
 from tongban.hotline import routing
-from tongban.hotline.bench import bench_learning
 from tongban.hotline.corpus import corpus_load
 from tongban.hotline.knowledge import knowledge_rows
 

@@ -26,7 +26,7 @@ def model():
 
 @pytest.fixture
 def catalogue(city):
-    from tongban.catalog.demo import catalog_demo_ensure
+    from tongban.demo.catalog import catalog_demo_ensure
 
     catalog_demo_ensure()
 
