@@ -45,11 +45,32 @@ def pytest_configure(config):
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"
 
 
+ONCE_SKIP_REASON = "runs once, in the SQLite pass: it uses no database (or its own scratch SQLite file)"
+_DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "live_server"})
+
+
+def _uses_the_database(item) -> bool:
+    if "sqlite_scratch" in item.keywords:
+        return False
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("django_db")
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` run only on the PostgreSQL backend; elsewhere they skip by design."""
+    """Tests marked ``postgres`` run only on the PostgreSQL backend; elsewhere they skip by design.
+
+    The PostgreSQL pass of CI checks what depends on the database: a test that uses none (a model's training, a
+    parser, a bench on its own scratch SQLite file: ``sqlite_scratch``) already ran in the SQLite pass and is
+    skipped there, which keeps CI inside its time.
+    """
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        once = pytest.mark.skip(reason=ONCE_SKIP_REASON)
+        for item in items:
+            if not _uses_the_database(item):
+                item.add_marker(once)
         return
     skip = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
     for item in items:

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tongban.bench.lists import ENDPOINTS
 
 
@@ -22,6 +24,7 @@ def _tongban(var_dir, *args, timeout=600):
     )
 
 
+@pytest.mark.sqlite_scratch
 def test_bench_lists_refuses_a_database_without_history_then_reports_every_list(tmp_path):
     assert _tongban(tmp_path, "migrate", "-v0").returncode == 0
     seeded = _tongban(tmp_path, "seed", "--people", "200", "--organisations", "20", "--quiet")
