@@ -401,97 +401,55 @@ def case_submit(
         needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
         if errors:
             raise ValidationError(errors)
+        create = {
+            "case_id": case_id,
+            "obtained": data["evidence"],
+            "definition": workflow.definition_latest(
+                service.process_key or DEFAULT_PROCESS
+            ),  # before the lock
+            "actor": actor,
+            "user": user,
+            "service": service,
+            "form_data": dict(form_data),
+            "files": files,
+            "needed": needed,
+            "window_checked": window_checked,
+            "applicant_person": applicant_person,
+            "applicant_organisation": applicant_organisation,
+            "channel": channel,
+            "idempotency_key": idempotency_key,
+            "idempotency_fingerprint": fingerprint,
+            "jurisdiction_district": jurisdiction_district,
+            "now": now,
+        }
+        return _case_create_retrying(create, number=number)
     except Exception:
-        # No case is written: the lookups made for it stay on record without its number ("submission refused").
-        from tongban.exchange.services import data_uses_submission_refused
-
-        data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
-        raise
-    definition = workflow.definition_latest(
-        service.process_key or DEFAULT_PROCESS
-    )  # read before the write lock
-    try:
-        return _case_create_retrying(
-            case_id=case_id,
-            number=number,
-            obtained=data["evidence"],
-            definition=definition,
-            actor=actor,
-            user=user,
-            service=service,
-            form_data=form_data,
-            files=files,
-            needed=needed,
-            window_checked=window_checked,
-            applicant_person=applicant_person,
-            applicant_organisation=applicant_organisation,
-            channel=channel,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            jurisdiction_district=jurisdiction_district,
-            now=now,
-        )
-    except Exception:
-        # Valid, but not written (the process could not start, the database refused): no case has this number,
-        # so its lookups stay on record as made for a refused submission.
+        # No case is written (refused, or valid but not stored): the lookups made for it stay on record without its
+        # number, as made for a refused submission.
         from tongban.exchange.services import data_uses_submission_refused
 
         data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
         raise
 
 
-def _case_create_retrying(
-    *,
-    case_id,
-    number,
-    obtained,
-    definition,
-    actor,
-    user,
-    service,
-    form_data,
-    files,
-    needed,
-    window_checked,
-    applicant_person,
-    applicant_organisation,
-    channel,
-    idempotency_key,
-    fingerprint,
-    jurisdiction_district,
-    now,
-) -> Case:
-    """``_case_create``, again with a new number when the drawn one is taken (about twice a day at city scale)."""
+def _case_create_retrying(create: dict, *, number: str) -> Case:
+    """``_case_create(**create)``, again with a new number when the drawn one is taken (about twice a day at city
+    scale); a request that lost a race on its idempotency key gets the winner's case."""
     for attempt in range(3):
         try:
-            return _case_create(
-                case_id=case_id,
-                number=number if attempt == 0 else _number(now),
-                obtained=obtained,
-                definition=definition,
-                actor=actor,
-                user=user,
-                service=service,
-                form_data=dict(form_data),
-                files=files,
-                needed=needed,
-                window_checked=window_checked,
-                applicant_person=applicant_person,
-                applicant_organisation=applicant_organisation,
-                channel=channel,
-                idempotency_key=idempotency_key,
-                idempotency_fingerprint=fingerprint,
-                jurisdiction_district=jurisdiction_district,
-                now=now,
-            )
+            return _case_create(**create, number=number if attempt == 0 else _number(create["now"]))
         except IntegrityError:
-            if idempotency_key:  # another request with this key committed first: its case is the answer
-                existing = _submitted_before(user, idempotency_key, fingerprint)
+            if create[
+                "idempotency_key"
+            ]:  # another request with this key committed first: its case is the answer
+                existing = _submitted_before(
+                    create["user"], create["idempotency_key"], create["idempotency_fingerprint"]
+                )
                 if existing is not None:
                     return existing
             if attempt == 2:
                 raise
-            for upload in files.values():
+            for upload in create["files"].values():
                 upload.seek(0)
     raise AssertionError("unreachable")  # pragma: no cover
 
