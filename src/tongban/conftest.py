@@ -87,6 +87,16 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """Each test reads the departments and licence types of its own database (rollbacks send no signal)."""
+    from tongban.core.refcache import reference_caches_clear
+
+    reference_caches_clear()
+    yield
+    reference_caches_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_working_day_calendar():
     """Each test sees the calendar overrides of its own database, not those a rolled-back test cached."""
     from tongban.core.calendar import invalidate_cache

@@ -25,6 +25,7 @@ from tongban.catalog.models import Bundle, BundleItem, PublicationStatus, Servic
 from tongban.catalog.services import form_validate, required_materials, service_items
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor
+from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Organisation, Person
@@ -456,6 +457,7 @@ def _case_create_retrying(create: dict, *, number: str) -> Case:
 
 @files_kept.removed_unless_committed()  # outside the transaction: sees it roll back
 @transaction.atomic
+@events_collected()  # the submission's events in two statements
 def _case_create(
     *,
     user,
@@ -700,7 +702,10 @@ def case_task_complete(
             raise ValidationError(errors)
     # The engine's work is done before the write transaction, and applied if the process is unchanged by then.
     prepared = workflow.task_prepare(task=task, decision=decision, now=now)
-    with transaction.atomic():
+    with (
+        transaction.atomic(),
+        events_collected(),
+    ):  # the events of the process, registries and case: 2 statements
         outcome = workflow.task_complete(
             user=actor.user,
             task=task,

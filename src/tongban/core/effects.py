@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .audit import Actor
+from .transactions import all_or_nothing
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 PARAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
@@ -168,4 +169,5 @@ def effect_run(name: str, context: EffectContext) -> None:
                 ]
             }
         )
-    effect.function(context, param)
+    with all_or_nothing():  # a refused write fails the whole step: its services need no savepoints
+        effect.function(context, param)

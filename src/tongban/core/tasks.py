@@ -12,7 +12,7 @@ from tongban.core.events import event_deliver
 
 @db_task()
 def deliver_event(event_id):
-    """Deliver an event right after the transaction that emitted it committed."""
+    """Deliver an event (or a list of them) right after the transaction that emitted it committed."""
     event_deliver(event_id=event_id)
 
 

@@ -30,7 +30,7 @@ from tongban.core.effects import EffectContext, effect_register
 from tongban.identity.models import Person
 
 from . import services as hub
-from .models import BirthRecord, SocialInsuranceRecord
+from .models import BirthRecord
 from .registry_selectors import household_membership_for, property_owners, property_unit_get
 from .registry_services import (
     birth_record_create,
@@ -39,7 +39,6 @@ from .registry_services import (
     mi_enrol,
     property_transfer,
     si_card_issue,
-    si_enrol,
 )
 
 SEX = {"male": "M", "female": "F", "M": "M", "F": "F"}
@@ -51,9 +50,14 @@ def _refuse(message) -> ValidationError:
     return ValidationError({"decision": [message]})
 
 
-def _person(resident_id) -> Person | None:
+def _person(resident_id, context: EffectContext | None = None) -> Person | None:
     key = str(resident_id or "").strip().upper()
-    return Person.objects.filter(resident_id=key).first() if key else None
+    if not key:
+        return None
+    known = context.applicant_person if context is not None else None
+    if known is not None and known.resident_id == key:  # usually the applicant: no need to read it again
+        return known
+    return Person.objects.filter(resident_id=key).first()
 
 
 def _date(value) -> dt.date | None:
@@ -65,7 +69,7 @@ def _date(value) -> dt.date | None:
 
 def _mother(context: EffectContext) -> Person:
     named = context.form.get("mother_resident_id")
-    mother = _person(named) if named else context.applicant_person
+    mother = _person(named, context) if named else context.applicant_person
     if mother is None:
         raise _refuse(
             _("The mother named by the application (mother_resident_id) is not in the population register.")
@@ -75,7 +79,7 @@ def _mother(context: EffectContext) -> Person:
 
 def _buyer(context: EffectContext) -> Person:
     named = context.form.get("buyer_resident_id")
-    buyer = _person(named) if named else context.applicant_person
+    buyer = _person(named, context) if named else context.applicant_person
     if buyer is None:
         raise _refuse(
             _("The buyer named by the application (buyer_resident_id) is not in the population register.")
@@ -110,7 +114,7 @@ def birth_record(context: EffectContext, param: str = "") -> None:
     """Health records the birth; the birth medical certificate number is left for the licence."""
     form = context.form
     mother = _mother(context)
-    father = _person(form.get("father_resident_id"))
+    father = _person(form.get("father_resident_id"), context)
     sex, born, weight = (
         SEX.get(form.get("baby_sex")),
         _date(form.get("birth_date")),
@@ -161,9 +165,7 @@ def medical_insurance_enrol_newborn(context: EffectContext, param: str = "") -> 
 def social_security_enrol_and_issue_card(context: EffectContext, param: str = "") -> None:
     """HRSS enrols the registered newborn and issues the social-security card (the licence's holder: the baby)."""
     baby = _baby(context)
-    if not SocialInsuranceRecord.objects.filter(person=baby).exists():
-        si_enrol(actor=context.actor, person=baby, case_id=context.case_id)
-    record = si_card_issue(actor=context.actor, person=baby, case_id=context.case_id)
+    record = si_card_issue(actor=context.actor, person=baby, case_id=context.case_id, enrol=True)
     context.values.update(
         card_number=record.card_number, name=baby.name, resident_id=baby.resident_id, holder=baby
     )

@@ -47,6 +47,7 @@ from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.ids import make_resident_id
 from tongban.core.models.saving import save_validated
+from tongban.core.transactions import service_atomic
 from tongban.identity.models import AdminUnit, Household, Organisation, Person
 from tongban.identity.selectors import actor_for, staff_for
 from tongban.identity.services import person_create, person_update
@@ -138,7 +139,7 @@ def owned_by(registry: str):
     """Make a service check ``user`` against the registry's owner (outside its transaction), then run it."""
 
     def decorator(service):
-        atomic_service = transaction.atomic(service)
+        atomic_service = service_atomic(service)
 
         @wraps(service)
         def wrapped(*, actor: Actor | None = None, user=None, **kwargs):
@@ -470,7 +471,6 @@ def si_enrol(
 
     Emits ``social_insurance.enrolled``.
     """
-    since = since or _today()
     record = SocialInsuranceRecord.objects.select_for_update().filter(person=person).first()
     if (
         record is not None
@@ -478,6 +478,14 @@ def si_enrol(
         and record.employer_id == (employer.pk if employer else None)
     ):
         raise Conflict(_("This person is enrolled already."))
+    return _si_enrolled(
+        actor=actor, person=person, record=record, employer=employer, since=since, case_id=case_id
+    )
+
+
+def _si_enrolled(*, actor, person, record, employer, since, case_id) -> SocialInsuranceRecord:
+    """Enrol ``person`` whose record (locked, or None) was read by the caller."""
+    since = since or _today()
     record = record or SocialInsuranceRecord(person=person)
     record.employer, record.status, record.since = employer, SocialInsuranceRecord.Status.ACTIVE, since
     _clean_save(record)
@@ -504,10 +512,18 @@ def si_enrol(
 
 @owned_by("social-insurance")
 def si_card_issue(
-    *, actor: Actor, person: Person, card_number: str | None = None, case_id=None
+    *, actor: Actor, person: Person, card_number: str | None = None, case_id=None, enrol: bool = False
 ) -> SocialInsuranceRecord:
-    """社会保障卡申领: issue (or re-issue) the card of an enrolled person. Emits ``social_insurance.card_issued``."""
+    """社会保障卡申领: issue (or re-issue) the card of an enrolled person. Emits ``social_insurance.card_issued``.
+
+    With ``enrol``, a person who has no record yet (a newborn) is enrolled first as a resident (``si_enrol``'s
+    entry and event), in the same call.
+    """
     record = SocialInsuranceRecord.objects.select_for_update().filter(person=person).first()
+    if record is None and enrol:
+        record = _si_enrolled(
+            actor=actor, person=person, record=None, employer=None, since=None, case_id=case_id
+        )
     if record is None or record.status == SocialInsuranceRecord.Status.ENDED:
         raise ValidationError({"person": _("This person is not enrolled in social insurance.")})
     if card_number is None:

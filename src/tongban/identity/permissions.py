@@ -40,7 +40,15 @@ from tongban.core.audit import audit_record
 
 from .models import Department, Organisation, Person
 from .reference import ROLE_DEFINITIONS
-from .selectors import UserActor, actor_for, department_scope_ids, is_staff_user, roles_for, staff_for
+from .selectors import (
+    UserActor,
+    actor_for,
+    department_scope_ids,
+    is_staff_user,
+    roles_for,
+    staff_for,
+    staff_roles_for,
+)
 
 __all__ = [
     "PERMISSIONS",
@@ -217,7 +225,15 @@ def has_permission(user, perm, *, department=None, owner=None):
     if user.is_superuser:
         return True
     department_id = _department_id(department) if spec.scoped else None
-    for code in roles_for(user):
+    # Staff roles first: a staff member's permission needs no question about their citizen or agent links.
+    staff_roles = staff_roles_for(user)
+    if _granted(user, perm, staff_roles, department_id, owner):
+        return True
+    return _granted(user, perm, roles_for(user) - staff_roles, department_id, owner)
+
+
+def _granted(user, perm, codes, department_id, owner) -> bool:
+    for code in codes:
         role = ROLES.get(code)
         if role is None or perm not in role.permissions:
             continue

@@ -81,10 +81,7 @@ def roles_for(user):
     cached = getattr(user, _ROLES_CACHE, None)
     if cached is not None:
         return cached
-    roles = set()
-    staff = staff_for(user)
-    if staff is not None:
-        roles.update(role.code for role in staff.roles.all())
+    roles = set(staff_roles_for(user))
     # One query for both questions (every request with a permission check asks them).
     links = (
         User.objects.filter(pk=user.pk)
@@ -102,6 +99,14 @@ def roles_for(user):
     result = frozenset(roles)
     setattr(user, _ROLES_CACHE, result)
     return result
+
+
+def staff_roles_for(user) -> frozenset:
+    """The role codes of the user's active Staff record (no query beyond ``staff_for``'s, cached with it)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    staff = staff_for(user)
+    return frozenset(role.code for role in staff.roles.all()) if staff is not None else frozenset()
 
 
 def forget_roles(user):

@@ -18,6 +18,7 @@ from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.ids import normalize_credit_code, normalize_resident_id, parse_resident_id
 from tongban.core.models.saving import save_validated
+from tongban.core.transactions import service_atomic
 
 from . import events
 from .models import AdminUnit, Department, Household, Organisation, Person, Role, Staff, User
@@ -86,7 +87,7 @@ def _person_identity(resident_id, sex, birth_date):
     return resident_id, sex or parsed.sex, birth_date or parsed.birth_date, parsed
 
 
-@transaction.atomic
+@service_atomic
 def person_create(
     *,
     actor: Actor,

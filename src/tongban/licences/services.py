@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
+from tongban.core.refcache import reference_cached
 from tongban.identity.models import Department, Organisation, Person
 
 from . import crypto, keys, signing
@@ -110,8 +111,13 @@ def licence_types_demo_ensure(*, actor: Actor = SYSTEM) -> int:
 
 
 def licence_type_get(code: str) -> LicenceType | None:
-    """The licence type with ``code`` (or a known alias of it, e.g. ``property-certificate``)."""
-    code = ALIASES.get(code, code)
+    """The licence type with ``code`` (or a known alias of it, e.g. ``property-certificate``); kept for a minute
+    per process (types change rarely; a change made in this process is seen at once)."""
+    return _licence_type(ALIASES.get(code, code))
+
+
+@reference_cached(LicenceType)
+def _licence_type(code: str) -> LicenceType | None:
     return LicenceType.objects.filter(code=code).first()
 
 
@@ -169,7 +175,7 @@ def key_ensure(*, actor: Actor = SYSTEM, department, algorithm: str | None = Non
     than the active key's rotates to a new key of that algorithm.
     """
     department = _department(department)
-    active = SigningKey.objects.filter(department=department, active=True).first()
+    active = _active_key(department.pk)
     if active is not None and (algorithm is None or active.algorithm == algorithm):
         return active
     try:
@@ -184,6 +190,18 @@ def key_ensure(*, actor: Actor = SYSTEM, department, algorithm: str | None = Non
             )
     except IntegrityError:  # another process made the department's key at the same moment
         return SigningKey.objects.get(department=department, active=True)
+
+
+@reference_cached(SigningKey)
+def _active_key(department_id) -> SigningKey | None:
+    """The department's active key, kept for a minute per process: a rotation made here is seen at once, one made
+    by another process within the minute (a licence signed meanwhile with the retired key still verifies: retired
+    keys are kept)."""
+    return (
+        SigningKey.objects.filter(department_id=department_id, active=True)
+        .select_related("department")
+        .first()
+    )
 
 
 @transaction.atomic

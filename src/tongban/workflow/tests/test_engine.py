@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from tongban.workflow import engine
 from tongban.workflow.services import definition_parse
@@ -14,7 +15,7 @@ STANDARD = (PROCESSES / "standard.bpmn").read_text()
 
 
 def _reason(xml):
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         definition_parse(xml)
     return " ".join(caught.value.message_dict["bpmn"])
 
