@@ -306,6 +306,7 @@ def transition_apply(
     event_payload: Mapping | None = None,
     expect: Mapping | None = None,
     pending: list | None = None,
+    insert: bool = True,
 ) -> Case:
     """Apply ``action`` to ``case`` inside the caller's transaction: status and ``changes``, timeline, audit, event.
 
@@ -316,6 +317,8 @@ def transition_apply(
     the instance). ``lines_before``/``lines_after`` are extra timeline lines written around the transition's own;
     with ``pending`` they are appended to it for the caller to insert with others (one statement). ``expect``
     adds conditions to the update (e.g. the card the caller read): when only they fail, ``Unchanged`` is raised.
+    With ``insert=False`` a case being created is not inserted yet: the transitions that follow in the same
+    transaction change it in memory, and the caller inserts it once (``case.save(force_insert=True)``).
     """
     transition = TRANSITIONS[action]
     loaded = isinstance(case, Case)
@@ -329,7 +332,15 @@ def transition_apply(
         for key, value in fields.items():
             setattr(case, key, value)
         case.created_at = case.created_at or now
-        case.save(force_insert=True)
+        if insert:
+            case.save(force_insert=True)
+    elif loaded and case._state.adding:  # created in this transaction, inserted by the caller later
+        if case.status not in transition.sources:
+            raise _not_allowed(case.pk, transition, case.status)
+        for key, value in fields.items():
+            if hasattr(value, "resolve_expression"):
+                raise TypeError(f"{key}: an expression cannot change a case that is not inserted yet")
+            setattr(case, key, value)
     else:
         if loaded and case.status not in transition.sources:
             raise _not_allowed(case.pk, transition, case.status)

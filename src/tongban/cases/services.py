@@ -523,11 +523,13 @@ def _case_create(
         audit_details={"channel": channel, "service": service.code},
         event_payload={"service": service.code, "channel": channel},
         pending=steps,
+        insert=False,  # accepted at once (usually): the case row is written once, accepted
     )
-    _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
     automatic = is_clerk or getattr(service, "acceptance", "automatic") == "automatic"
     if automatic:
         _accept(case, actor=actor if is_clerk else SYSTEM, now=now, steps=steps, definition=definition)
+    case.save(force_insert=True)
+    _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
     CaseStep.objects.bulk_create(steps)
     return case
 

@@ -108,6 +108,20 @@ def _members(household_id):
     ]
 
 
+def _members_and_ids(household_id):
+    """``_members`` and ``_member_ids`` of one household, read together."""
+    rows = (
+        HouseholdMembership.objects.filter(household_id=household_id)
+        .order_by("created_at", "person_id")
+        .values_list("relation", "person__name", "person__sex", "person__birth_date", "person__resident_id")
+    )
+    members, ids = [], []
+    for relation, name, sex, birth_date, resident_id in rows:
+        members.append({"name": name, "relation": relation, "sex": sex, "birth_date": plain(birth_date)})
+        ids.append({"resident_id": resident_id, "relation": relation})
+    return members, ids
+
+
 def fetch_household_members(subject_key, fields):
     """The household the person is registered in, their relation to its head and (if asked) its members."""
     # One query from the resident ID (no person, or no household: None either way).
@@ -119,7 +133,12 @@ def fetch_household_members(subject_key, fields):
     if row is None:
         return None
     result = {}
+    if "members" in fields and "member_ids" in fields:  # both from one query
+        members, member_ids = _members_and_ids(row["household_id"])
+        result["members"], result["member_ids"] = members, member_ids
     for name in fields:
+        if name in result:
+            continue
         if name == "members":
             result[name] = _members(row["household_id"])
         elif name == "member_ids":
