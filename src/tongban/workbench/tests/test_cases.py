@@ -47,6 +47,27 @@ def test_the_case_list_filters_by_status_and_search(client, case, handlers):
     assert case.number not in client.get(reverse("workbench:cases"), {"status": "completed"}).content.decode()
 
 
+def test_the_case_list_pages_by_keyset_without_counting(client, parent, newborn, handlers, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.workbench.views import cases as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    numbers = [submit_online(parent, newborn).number for _ in range(3)]  # newest last
+    login_with_second_factor(client, handlers["health"])
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(reverse("workbench:cases")).content.decode()
+    assert not any("COUNT(" in q["sql"].upper() and "cases_case" in q["sql"] for q in queries.captured_queries)
+    assert numbers[2] in first and numbers[1] in first and numbers[0] not in first
+    next_href = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(reverse("workbench:cases") + next_href).content.decode()
+    assert numbers[0] in second and numbers[1] not in second
+    assert 'rel="next"' not in second and "First page" in second
+    forged = client.get(reverse("workbench:cases"), {"after": "not-a-cursor"})  # the first page, not an error
+    assert forged.status_code == 200 and numbers[2] in forged.content.decode()
+
+
 def test_staff_download_a_material_and_the_download_is_audited(client, case, handlers):
     material = case.materials.get()
     login_with_second_factor(client, handlers["health"])

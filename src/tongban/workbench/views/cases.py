@@ -6,11 +6,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from tongban.cases.models import Case
-from tongban.cases.selectors import case_get_for_user, case_list_for_staff, case_materials
+from rest_framework.exceptions import ValidationError as DRFValidationError
+
+from tongban.cases.selectors import CASE_KEYSET, case_get_for_user, case_materials, case_page_for_staff
+from tongban.core.pagination import decode_cursor, encode_cursor
 from tongban.identity.permissions import staff_required
 
 from ..services import case_view_record, material_download_record
-from .common import case_context, page_of
+from .common import PAGE_SIZE, case_context
 
 
 @staff_required
@@ -18,16 +21,34 @@ def case_list(request):
     """Cases led, accepted or worked by my department, filtered by status and a search on number or title."""
     status = request.GET.get("status") if request.GET.get("status") in Case.Status.values else ""
     search = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
-    page = page_of(request, case_list_for_staff(request.user, status=status or None, search=search or None))
+    pages = case_page_for_staff(request.user, status=status or None, search=search or None)
+    after = _cursor(request.GET.get("after"))
+    rows = pages.page(after, PAGE_SIZE + 1) if pages is not None else []
     filters = {key: value for key, value in (("status", status), ("q", search)) if value}
+    next_query = ""
+    if len(rows) > PAGE_SIZE:  # a page more: its cursor is this page's last row (no count of the whole list)
+        rows = rows[:PAGE_SIZE]
+        next_query = urlencode({**filters, "after": encode_cursor(CASE_KEYSET.values_of(rows[-1]))})
     context = {
-        "page": page,
+        "cases": rows,
+        "first_page": after is not None,
+        "next_query": next_query,
         "status": status,
         "search": search,
         "statuses": Case.Status.choices,
         "filter_query": f"{urlencode(filters)}&" if filters else "",
     }
     return render(request, "workbench/cases/list.html", context)
+
+
+def _cursor(text):
+    """The keyset cursor of ``?after=``, or None (the first page) for none or one this list did not give out."""
+    if not text:
+        return None
+    try:
+        return decode_cursor(text, len(CASE_KEYSET.fields))
+    except DRFValidationError:
+        return None
 
 
 @staff_required
