@@ -53,7 +53,7 @@ def _task_page(request, task, *, errors=None, action="", status=200):
     case = case_get_for_user(request.user, task.case_number)
     if case is None:
         raise Http404(_("No such case."))
-    case_view_record(user=request.user, case=case)
+    case_view_record(actor=actor_from_request(request), case=case)
     may_act = task.state in (Task.State.READY, Task.State.CLAIMED) and can_work(request.user, task)
     errors = errors or {}
     posted = request.POST if request.method == "POST" else {}
