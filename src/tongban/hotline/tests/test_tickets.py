@@ -163,6 +163,26 @@ def test_another_department_cannot_reply(routing, people):
 
 
 @pytest.mark.parametrize(
+    "act",
+    [
+        lambda actor, t: services.ticket_return(actor=actor, ticket=t, reason=""),
+        lambda actor, t: services.ticket_reply(actor=actor, ticket=t, reply="好"),
+        lambda actor, t: services.ticket_extension_request(actor=actor, ticket=t, reason="忙"),
+        lambda actor, t: services.ticket_supervise(actor=actor, ticket=t, note=""),
+        lambda actor, t: services.ticket_extension_decide(actor=actor, ticket=t, approve=False, note=""),
+        lambda actor, t: services.ticket_callback(actor=actor, ticket=t, satisfaction=9),
+    ],
+)
+def test_the_permission_is_checked_before_the_input_and_the_refusal_is_on_record(routing, people, act):
+    """Someone without the right gets a refusal, not a hint about what a valid request would look like."""
+    ticket = _take(people)
+    before = AuditEntry.objects.filter(action="permission.denied").count()
+    with pytest.raises(PermissionDenied):
+        act(actor_for(people["other"]), ticket)
+    assert AuditEntry.objects.filter(action="permission.denied").count() == before + 1
+
+
+@pytest.mark.parametrize(
     ("extra", "field"),
     [
         ({"text": "   "}, "text"),
