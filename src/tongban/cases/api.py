@@ -39,7 +39,6 @@ from tongban.core.audit import audit_record
 from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import (
-    actor_for,
     actor_from_request,
     is_staff_user,
     organisation_list_for_user,
@@ -697,7 +696,7 @@ class CaseMaterialFileApi(APIView):
             # A staff member opening an applicant's document is a read of personal data: on the record.
             with transaction.atomic():
                 audit_record(
-                    actor=actor_for(request.user),
+                    actor=actor_from_request(request),
                     action="case.material_read",
                     subject_type="case_material",
                     subject_id=str(material.pk),

@@ -651,7 +651,7 @@ def case_task_claim(
         workflow.process_lock(task.case_id)
         task.refresh_from_db(fields=["state", "revision", "assignee", "claimed_at"])
         _require_revision(task, revision)
-        workflow.task_claim(user=actor.user, task=task, now=now)
+        workflow.task_claim(actor=actor, task=task, now=now)
         lifecycle.transition_apply(
             task.case_id,
             "claim",
@@ -709,7 +709,7 @@ def case_task_complete(
         events_collected(),
     ):  # the events of the process, registries and case: 2 statements
         outcome = workflow.task_complete(
-            user=actor.user,
+            actor=actor,
             task=task,
             decision=decision,
             opinion=opinion or "",
@@ -805,7 +805,7 @@ def case_task_return(
         case = _lock_case(task.case_id)
         _require_workable(case)
         outcome = workflow.task_return(
-            user=actor.user, task_id=task.pk, opinion=opinion, revision=revision, now=now
+            actor=actor, task_id=task.pk, opinion=opinion, revision=revision, now=now
         )
         lifecycle.transition_apply(
             case,

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from tongban.core.effects import step_effects_check
 from tongban.core.exceptions import DomainError
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import services
 from .models import Bundle, BundleItem, Material, PublicationStatus, ServiceItem
@@ -115,7 +115,7 @@ def withdraw_items(modeladmin, request, queryset):
 
 
 def _run(modeladmin, request, queryset, service, keyword):
-    actor = actor_for(request.user)
+    actor = actor_from_request(request)
     done = 0
     for obj in queryset:
         try:
@@ -200,7 +200,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
         return fields
 
     def save_model(self, request, obj, form, change):
-        actor = actor_for(request.user)
+        actor = actor_from_request(request)
         if change:
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ITEM_FIELDS}
             services.item_update(actor=actor, item=obj, **changes)
@@ -215,7 +215,9 @@ class ServiceItemAdmin(admin.ModelAdmin):
             if formset.model is Material:
                 rows = _formset_rows(formset, ("code", *services.MATERIAL_FIELDS))
                 rows.sort(key=lambda row: row.get("position", 0))
-                services.item_materials_set(actor=actor_for(request.user), item=form.instance, materials=rows)
+                services.item_materials_set(
+                    actor=actor_from_request(request), item=form.instance, materials=rows
+                )
 
 
 class BundleItemInlineFormSet(forms.BaseInlineFormSet):
@@ -269,7 +271,7 @@ class BundleAdmin(admin.ModelAdmin):
         return fields
 
     def save_model(self, request, obj, form, change):
-        actor = actor_for(request.user)
+        actor = actor_from_request(request)
         if change:
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.BUNDLE_FIELDS}
             services.bundle_update(actor=actor, bundle=obj, **changes)
@@ -285,5 +287,7 @@ class BundleAdmin(admin.ModelAdmin):
                 rows = _formset_rows(formset, ("item", "position"))
                 rows.sort(key=lambda row: row.get("position", 0))
                 services.bundle_items_set(
-                    actor=actor_for(request.user), bundle=form.instance, items=[row["item"] for row in rows]
+                    actor=actor_from_request(request),
+                    bundle=form.instance,
+                    items=[row["item"] for row in rows],
                 )

@@ -213,6 +213,7 @@ def demo_tickets_ensure() -> int:
     supervisor = User.objects.filter(username="supervisor").first()
     if operator is None or handler is None or supervisor is None:
         return 0
+    operator, handler, supervisor = actor_for(operator), actor_for(handler), actor_for(supervisor)
     from tongban.demo.hotline_history import history_seed
     from tongban.hotline.analytics import spikes_detect
 
@@ -221,7 +222,7 @@ def demo_tickets_ensure() -> int:
 
     def take(kind, text, district, **extra):
         return ticket_create(
-            user=operator, channel="phone", ticket_type=kind, text=text, district_code=district, **extra
+            actor=operator, channel="phone", ticket_type=kind, text=text, district_code=district, **extra
         )
 
     noise = take(
@@ -256,13 +257,13 @@ def demo_tickets_ensure() -> int:
     )
 
     if noise.department_id and noise.status == Ticket.Status.DISPATCHED:
-        ticket_accept(user=handler, ticket=noise)
+        ticket_accept(actor=handler, ticket=noise)
     if stalls.department_id and stalls.status == Ticket.Status.DISPATCHED:
-        ticket_accept(user=handler, ticket=stalls)
+        ticket_accept(actor=handler, ticket=stalls)
         ticket_extension_request(
-            user=handler, ticket=stalls, reason="夜市整治需要与公安、市场监管联合执法，五个工作日内无法办结"
+            actor=handler, ticket=stalls, reason="夜市整治需要与公安、市场监管联合执法，五个工作日内无法办结"
         )
-        ticket_supervise(user=supervisor, ticket=stalls, note="市民多次反映，请一周内拿出整治方案并回复")
+        ticket_supervise(actor=supervisor, ticket=stalls, note="市民多次反映，请一周内拿出整治方案并回复")
     take("help", "我想反映一个情况，具体说起来比较复杂，希望有人联系我", "310115")
     return 6
 

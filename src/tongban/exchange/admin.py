@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongban.core.exceptions import Conflict
+from tongban.identity.selectors import actor_from_request
 
 from . import services
 from .models import DataResource, DataUse, SharingGrant
@@ -52,7 +53,7 @@ def _with_reason(modeladmin, request, queryset, *, title, service, done):
         _each(
             request,
             queryset,
-            lambda g: service(user=request.user, grant=g, reason=reason, request=request),
+            lambda g: service(actor=actor_from_request(request), grant=g, reason=reason),
             done,
         )
         return None
@@ -84,7 +85,7 @@ class SharingGrantAdmin(ReadOnlyAdmin):
         _each(
             request,
             queryset,
-            lambda g: services.grant_approve(user=request.user, grant=g, request=request),
+            lambda g: services.grant_approve(actor=actor_from_request(request), grant=g),
             _("%(count)d grant(s) approved."),
         )
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.identity.permissions import RolePermission
-from tongban.identity.selectors import actor_for, department_get, staff_for
+from tongban.identity.selectors import actor_from_request, department_get, staff_for
 
 from . import selectors, services
 from .models import DataResource, DataUse, SharingGrant
@@ -225,7 +225,7 @@ class LookupCreateApi(APIView):
         data = body.validated_data
         try:
             result = services.lookup(
-                actor=actor_for(request.user),
+                actor=actor_from_request(request),
                 department=_own_department(request.user),
                 resource_code=data["resource"],
                 subject_key=data["subject"],
@@ -290,8 +290,7 @@ class GrantListCreateApi(ListAPIView):
         else:
             department = _own_department(request.user)
         grant = services.grant_request(
-            actor=actor_for(request.user),
-            user=request.user,
+            actor=actor_from_request(request),
             department=department,
             resource=data["resource"],
             fields=data["fields"],
@@ -299,7 +298,6 @@ class GrantListCreateApi(ListAPIView):
             legal_basis=data["legal_basis"],
             valid_from=data["valid_from"],
             valid_until=data["valid_until"],
-            request=request,
         )
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
@@ -319,7 +317,7 @@ class GrantApproveApi(APIView):
 
     @extend_schema(summary="Approve a grant request", tags=["data"], request=None, responses=GrantSerializer)
     def post(self, request, pk):
-        grant = services.grant_approve(user=request.user, grant=_grant(request, pk), request=request)
+        grant = services.grant_approve(actor=actor_from_request(request), grant=_grant(request, pk))
         return Response(GrantSerializer(grant).data)
 
 
@@ -340,7 +338,7 @@ class GrantRefuseApi(APIView):
         body = GrantReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.grant_refuse(
-            user=request.user, grant=grant, reason=body.validated_data["reason"], request=request
+            actor=actor_from_request(request), grant=grant, reason=body.validated_data["reason"]
         )
         return Response(GrantSerializer(grant).data)
 
@@ -359,7 +357,7 @@ class GrantRevokeApi(APIView):
         body = GrantReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.grant_revoke(
-            user=request.user, grant=grant, reason=body.validated_data["reason"], request=request
+            actor=actor_from_request(request), grant=grant, reason=body.validated_data["reason"]
         )
         return Response(GrantSerializer(grant).data)
 

@@ -125,6 +125,7 @@ def birth_record(context: EffectContext, param: str = "") -> None:
         raise _refuse(_("The application lacks the baby's sex, birth date or weight; ask for a supplement."))
     record = birth_record_create(
         actor=context.actor,
+        step_checked=True,
         baby_name=_baby_name(context),
         baby_sex=sex,
         birth_date=born,
@@ -152,20 +153,32 @@ def household_register_newborn(context: EffectContext, param: str = "") -> None:
     if household is None:
         raise _refuse(_("The mother has no household to register the newborn in."))
     baby = household_birth_register(
-        actor=context.actor, household=household, birth_record=record, name=record.baby_name
+        actor=context.actor,
+        step_checked=True,
+        household=household,
+        birth_record=record,
+        name=record.baby_name,
     )
     context.values["baby_resident_id"] = baby.resident_id
 
 
 def medical_insurance_enrol_newborn(context: EffectContext, param: str = "") -> None:
     """Medical insurance enrols the registered newborn in the resident scheme."""
-    mi_enrol(actor=context.actor, person=_baby(context), scheme="resident", case_id=context.case_id)
+    mi_enrol(
+        actor=context.actor,
+        step_checked=True,
+        person=_baby(context),
+        scheme="resident",
+        case_id=context.case_id,
+    )
 
 
 def social_security_enrol_and_issue_card(context: EffectContext, param: str = "") -> None:
     """HRSS enrols the registered newborn and issues the social-security card (the licence's holder: the baby)."""
     baby = _baby(context)
-    record = si_card_issue(actor=context.actor, person=baby, case_id=context.case_id, enrol=True)
+    record = si_card_issue(
+        actor=context.actor, step_checked=True, person=baby, case_id=context.case_id, enrol=True
+    )
     context.values.update(
         card_number=record.card_number, name=baby.name, resident_id=baby.resident_id, holder=baby
     )
@@ -217,6 +230,7 @@ def tax_record_deed_tax(context: EffectContext, param: str = "") -> None:
     rate = DEED_TAX_RATE_FIRST_HOME if context.form.get("buyer_first_home") else DEED_TAX_RATE
     payment = deed_tax_record(
         actor=context.actor,
+        step_checked=True,
         unit=_unit(context),
         payer=buyer,
         amount=(price * rate).quantize(Decimal("0.01")),
@@ -234,7 +248,12 @@ def real_estate_transfer(context: EffectContext, param: str = "") -> None:
     buyer = _buyer(context)
     owners = [o.owner_person or o.owner_organisation for o in property_owners(unit)]
     property_transfer(
-        actor=context.actor, unit=unit, from_owners=owners, to_owners=[buyer], case_id=context.case_id
+        actor=context.actor,
+        step_checked=True,
+        unit=unit,
+        from_owners=owners,
+        to_owners=[buyer],
+        case_id=context.case_id,
     )
     context.values["holder"] = buyer
 

@@ -1,11 +1,11 @@
 """Writes of the registries (基础库): only the owning department changes its registry.
 
-Every service is keyword-only, atomic, takes ``actor=`` (the audit ``Actor``) and optionally ``user=`` (the
-acting login). When ``user`` is given, the service first checks that the user is staff of the registry's owner
-(the municipal department or one of its district branches; a superuser passes) and refuses anyone else with
-``PermissionDenied``, audited as ``permission.denied`` (the check runs before the service's transaction, so the
-denial stays on record). Without ``user`` the caller vouches for the right (the demo seed, a workflow step that
-its engine already checked, a system job). ``actor`` defaults to the user's actor when only ``user`` is given.
+Every service is keyword-only, atomic and takes ``actor=`` (a person's ``UserActor``, or ``SYSTEM`` for a job).
+A person's actor is first checked to be staff of the registry's owner (the municipal department or one of its
+district branches; a superuser passes); anyone else is refused with ``PermissionDenied``, audited as
+``permission.denied`` (the check runs before the service's transaction, so the denial stays on record). The
+``SYSTEM`` actor (the demo seed, a job) is not checked, nor is a case step's effect, which says
+``step_checked=True``: the engine gave the step to its department, and the audit names the step's handler.
 
 Each service validates, writes, audits (``registry.<thing>.<verb>`` actions) and emits its event in the same
 transaction. Events (``subject_type``/``subject_id`` as listed) and payloads (ids as strings, dates ISO):
@@ -42,14 +42,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongban.core.audit import Actor, audit_record
+from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.ids import make_resident_id
 from tongban.core.models.saving import save_validated
 from tongban.core.transactions import service_atomic
 from tongban.identity.models import AdminUnit, Household, Organisation, Person
-from tongban.identity.selectors import actor_for, staff_for
+from tongban.identity.selectors import UserActor, actor_for, staff_for
 from tongban.identity.services import person_create, person_update
 
 from .models import (
@@ -105,7 +105,10 @@ HUNDRED = Decimal("100")
 
 
 def is_registry_staff(user, registry: str) -> bool:
-    """Whether ``user`` is active staff of the registry's owner (the municipal department or a branch)."""
+    """Whether ``user`` (or a typed actor) is active staff of the registry's owner (the municipal department or a
+    branch)."""
+    if isinstance(user, UserActor):
+        user = user.user
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
@@ -119,12 +122,13 @@ def is_registry_staff(user, registry: str) -> bool:
 
 
 def require_registry_staff(user, registry: str) -> None:
-    """Pass for the owner's staff; otherwise audit ``permission.denied`` and raise ``PermissionDenied``."""
+    """Pass for the owner's staff (``user`` is a user or a typed actor); otherwise audit ``permission.denied`` and
+    raise ``PermissionDenied``."""
     if is_registry_staff(user, registry):
         return
     with transaction.atomic():
         audit_record(
-            actor=actor_for(user),
+            actor=user if isinstance(user, UserActor) else actor_for(user),
             action="permission.denied",
             subject_type="registry",
             subject_id=registry,
@@ -136,18 +140,15 @@ def require_registry_staff(user, registry: str) -> None:
 
 
 def owned_by(registry: str):
-    """Make a service check ``user`` against the registry's owner (outside its transaction), then run it."""
+    """Make a service check its ``actor`` against the registry's owner (outside its transaction), then run it."""
 
     def decorator(service):
         atomic_service = service_atomic(service)
 
         @wraps(service)
-        def wrapped(*, actor: Actor | None = None, user=None, **kwargs):
-            if user is not None:
-                require_registry_staff(user, registry)
-                actor = actor or actor_for(user)
-            if actor is None:
-                raise TypeError(f"{service.__name__}() needs actor= or user=")
+        def wrapped(*, actor: Actor, step_checked: bool = False, **kwargs):
+            if actor.kind != SYSTEM.kind and not step_checked:
+                require_registry_staff(actor, registry)
             return atomic_service(actor=actor, **kwargs)
 
         wrapped.registry = registry

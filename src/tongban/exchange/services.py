@@ -37,7 +37,7 @@ from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.models import Department, Organisation, Person
 from tongban.identity.permissions import has_permission, require_permission
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import UserActor
 
 from .models import DataResource, DataUse, SharingGrant
 from .resources import ResourceSpec, resource_spec, resource_specs
@@ -257,7 +257,6 @@ def _label(actor: Actor) -> str:
 def grant_request(
     *,
     actor: Actor,
-    user=None,
     department,
     resource,
     fields,
@@ -265,18 +264,17 @@ def grant_request(
     legal_basis: str = "",
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
-    request=None,
 ) -> SharingGrant:
     """A department asks to read ``fields`` of ``resource`` for ``purpose`` (申请共享).
 
-    With ``user``, the user needs ``exchange.request`` for ``department``. A not-shared resource cannot be
+    A person acting (not the ``SYSTEM`` actor of a job) needs ``exchange.request`` for ``department``. A not-shared resource cannot be
     requested (ValidationError); an unconditional one is approved at once; a conditional one waits for the
     owner's data steward. One pending request, and one approved grant still valid, per department, resource
     and purpose: another one is a Conflict.
     """
     department = _department(department)
-    if user is not None:
-        require_permission(user, "exchange.request", department=department, request=request)
+    if actor.kind != SYSTEM.kind:
+        require_permission(actor, "exchange.request", department=department)
     resource = _resource(resource)
     if resource.sharing == DataResource.Sharing.NOT_SHARED:
         raise ValidationError(
@@ -347,8 +345,7 @@ def grant_request(
     return grant
 
 
-def _decide(*, user, grant: SharingGrant, to: str, from_: tuple, action: str, reason: str = "", request=None):
-    actor = actor_for(user)
+def _decide(*, actor: Actor, grant: SharingGrant, to: str, from_: tuple, action: str, reason: str = ""):
     now = timezone.now()
     with transaction.atomic():
         updated = SharingGrant.objects.filter(pk=grant.pk, status__in=from_).update(
@@ -374,20 +371,20 @@ def _reason(reason: str, message) -> str:
     return text[:2000]
 
 
-def grant_approve(*, user, grant: SharingGrant, request=None) -> SharingGrant:
+def grant_approve(*, actor: UserActor, grant: SharingGrant) -> SharingGrant:
     """The owner department's data steward approves a requested grant (``exchange.grant`` for the owner)."""
-    require_permission(user, "exchange.grant", department=grant.resource.owner_id, request=request)
+    require_permission(actor, "exchange.grant", department=grant.resource.owner_id)
     return _decide(
-        user=user, grant=grant, to=Status.APPROVED, from_=(Status.REQUESTED,), action="grant.approved"
+        actor=actor, grant=grant, to=Status.APPROVED, from_=(Status.REQUESTED,), action="grant.approved"
     )
 
 
-def grant_refuse(*, user, grant: SharingGrant, reason: str, request=None) -> SharingGrant:
+def grant_refuse(*, actor: UserActor, grant: SharingGrant, reason: str) -> SharingGrant:
     """The owner department's data steward refuses a requested grant; the reason is required."""
-    require_permission(user, "exchange.grant", department=grant.resource.owner_id, request=request)
+    require_permission(actor, "exchange.grant", department=grant.resource.owner_id)
     text = _reason(reason, _("Give the reason for the refusal."))
     return _decide(
-        user=user,
+        actor=actor,
         grant=grant,
         to=Status.REFUSED,
         from_=(Status.REQUESTED,),
@@ -396,14 +393,14 @@ def grant_refuse(*, user, grant: SharingGrant, reason: str, request=None) -> Sha
     )
 
 
-def grant_revoke(*, user, grant: SharingGrant, reason: str, request=None) -> SharingGrant:
+def grant_revoke(*, actor: UserActor, grant: SharingGrant, reason: str) -> SharingGrant:
     """End a grant (approved or still requested), with a reason: the owner's steward revokes it, or the
     requesting department withdraws it."""
-    if not has_permission(user, "exchange.request", department=grant.department_id):
-        require_permission(user, "exchange.grant", department=grant.resource.owner_id, request=request)
+    if not has_permission(actor, "exchange.request", department=grant.department_id):
+        require_permission(actor, "exchange.grant", department=grant.resource.owner_id)
     text = _reason(reason, _("Give the reason for revoking the grant."))
     return _decide(
-        user=user,
+        actor=actor,
         grant=grant,
         to=Status.REVOKED,
         from_=(Status.REQUESTED, Status.APPROVED),

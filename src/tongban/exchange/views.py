@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import has_permission, second_factor_required, staff_required
-from tongban.identity.selectors import actor_for, person_for, staff_for
+from tongban.identity.selectors import actor_from_request, person_for, staff_for
 
 from . import selectors, services
 from .models import DataResource, SharingGrant
@@ -136,15 +136,13 @@ def grant_new(request):
             data = form.cleaned_data
             try:
                 grant = services.grant_request(
-                    actor=actor_for(request.user),
-                    user=request.user,
+                    actor=actor_from_request(request),
                     department=staff.department,
                     resource=resource,
                     fields=data["field_names"],
                     purpose=data["purpose"],
                     legal_basis=data["legal_basis"],
                     valid_until=data["valid_until"],
-                    request=request,
                 )
             except ValidationError as error:
                 for key, found in error.message_dict.items():
@@ -187,7 +185,7 @@ def grant_approve(request, pk):
     grant = _grant(request, pk)
     return _after(
         request,
-        lambda: services.grant_approve(user=request.user, grant=grant, request=request),
+        lambda: services.grant_approve(actor=actor_from_request(request), grant=grant),
         _("The grant of %(resource)s to %(department)s is approved.")
         % {"resource": grant.resource.code, "department": grant.department.name},
     )
@@ -200,7 +198,7 @@ def grant_refuse(request, pk):
     return _after(
         request,
         lambda: services.grant_refuse(
-            user=request.user, grant=grant, reason=request.POST.get("reason", ""), request=request
+            actor=actor_from_request(request), grant=grant, reason=request.POST.get("reason", "")
         ),
         _("The request of %(department)s is refused.") % {"department": grant.department.name},
     )
@@ -213,7 +211,7 @@ def grant_revoke(request, pk):
     return _after(
         request,
         lambda: services.grant_revoke(
-            user=request.user, grant=grant, reason=request.POST.get("reason", ""), request=request
+            actor=actor_from_request(request), grant=grant, reason=request.POST.get("reason", "")
         ),
         _("The grant is revoked."),
     )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongban.identity.permissions import staff_required
-from tongban.identity.selectors import person_get_by_resident_id
+from tongban.identity.selectors import actor_from_request, person_get_by_resident_id
 
 from .registry_services import birth_record_create, is_registry_staff
 
@@ -78,7 +78,7 @@ def birth_record_new(request):
         data = form.cleaned_data
         try:
             record = birth_record_create(
-                user=request.user,
+                actor=actor_from_request(request),
                 baby_name=data["baby_name"],
                 baby_sex=data["baby_sex"],
                 birth_date=data["birth_date"],

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from tongban.core.audit import audit_record
 from tongban.core.masking import mask_resident_id
 from tongban.identity.permissions import staff_required
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from .registry_selectors import (
     REGISTERS,
@@ -173,14 +173,14 @@ def _register_or_404(request, code):
     register = register_get(code)
     if register is None:
         raise Http404(_("No such registry."))
-    require_registry_staff(request.user, register.registry)
+    require_registry_staff(actor_from_request(request), register.registry)
     return register
 
 
 def _record_viewed(request, *, register, subject_type, subject_id, purpose, details):
     with transaction.atomic():
         audit_record(
-            actor=actor_for(request.user),
+            actor=actor_from_request(request),
             action="registry.viewed",
             subject_type=subject_type,
             subject_id=subject_id,

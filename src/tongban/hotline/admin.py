@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from .models import FaqEntry, Open311Client, RoutingCorrection, SpikeAlert
 from .open311 import open311_client_create
@@ -23,7 +23,7 @@ class Open311ClientAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        client, key = open311_client_create(actor=actor_for(request.user), name=obj.name)
+        client, key = open311_client_create(actor=actor_from_request(request), name=obj.name)
         client.active = obj.active
         client.save(update_fields=["active"])
         obj.pk, obj.key_prefix, obj.key_hash, obj.created_at = (
@@ -77,7 +77,7 @@ class FaqEntryAdmin(admin.ModelAdmin):
 
         entry = FaqEntry.objects.get(pk=obj.pk) if change else None
         saved = faq_save(
-            user=request.user,
+            actor=actor_from_request(request),
             entry=entry,
             question=obj.question,
             answer=obj.answer,

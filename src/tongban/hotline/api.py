@@ -14,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from tongban.identity.permissions import RolePermission
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Ticket
@@ -164,7 +165,7 @@ class TicketListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         ticket = services.ticket_create(
-            user=request.user,
+            actor=actor_from_request(request),
             channel=values["channel"],
             ticket_type=values["ticket_type"],
             urgency=values["urgency"],
@@ -216,7 +217,7 @@ class MyTicketsApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         ticket = services.ticket_create(
-            user=request.user,
+            actor=actor_from_request(request),
             channel=values["channel"],
             ticket_type=values["ticket_type"],
             text=values["text"],
@@ -245,29 +246,29 @@ class TicketDetailApi(APIView):
 
 
 ACTIONS = {
-    "dispatch": lambda user, t, v: services.ticket_dispatch(
-        user=user, ticket=t, department_code=v["department"]
+    "dispatch": lambda actor, t, v: services.ticket_dispatch(
+        actor=actor, ticket=t, department_code=v["department"]
     ),
-    "accept": lambda user, t, v: services.ticket_accept(user=user, ticket=t),
-    "reply": lambda user, t, v: services.ticket_reply(user=user, ticket=t, reply=v["reply"]),
-    "return": lambda user, t, v: services.ticket_return(user=user, ticket=t, reason=v["reason"]),
-    "callback": lambda user, t, v: services.ticket_callback(
-        user=user, ticket=t, satisfaction=v["satisfaction"], note=v["note"]
+    "accept": lambda actor, t, v: services.ticket_accept(actor=actor, ticket=t),
+    "reply": lambda actor, t, v: services.ticket_reply(actor=actor, ticket=t, reply=v["reply"]),
+    "return": lambda actor, t, v: services.ticket_return(actor=actor, ticket=t, reason=v["reason"]),
+    "callback": lambda actor, t, v: services.ticket_callback(
+        actor=actor, ticket=t, satisfaction=v["satisfaction"], note=v["note"]
     ),
-    "reopen": lambda user, t, v: services.ticket_reopen(user=user, ticket=t, reason=v["reason"]),
-    "merge": lambda user, t, v: services.ticket_merge(
-        user=user, ticket=t, into=_ticket_or_400(user, v["into"])
+    "reopen": lambda actor, t, v: services.ticket_reopen(actor=actor, ticket=t, reason=v["reason"]),
+    "merge": lambda actor, t, v: services.ticket_merge(
+        actor=actor, ticket=t, into=_ticket_or_400(actor.user, v["into"])
     ),
-    "not-duplicate": lambda user, t, v: services.ticket_not_duplicate(user=user, ticket=t),
-    "supervise": lambda user, t, v: services.ticket_supervise(user=user, ticket=t, note=v["note"]),
-    "extension": lambda user, t, v: services.ticket_extension_request(
-        user=user, ticket=t, reason=v["reason"]
+    "not-duplicate": lambda actor, t, v: services.ticket_not_duplicate(actor=actor, ticket=t),
+    "supervise": lambda actor, t, v: services.ticket_supervise(actor=actor, ticket=t, note=v["note"]),
+    "extension": lambda actor, t, v: services.ticket_extension_request(
+        actor=actor, ticket=t, reason=v["reason"]
     ),
-    "extension-approve": lambda user, t, v: services.ticket_extension_decide(
-        user=user, ticket=t, approve=True, note=v["note"]
+    "extension-approve": lambda actor, t, v: services.ticket_extension_decide(
+        actor=actor, ticket=t, approve=True, note=v["note"]
     ),
-    "extension-refuse": lambda user, t, v: services.ticket_extension_decide(
-        user=user, ticket=t, approve=False, note=v["note"]
+    "extension-refuse": lambda actor, t, v: services.ticket_extension_decide(
+        actor=actor, ticket=t, approve=False, note=v["note"]
     ),
 }
 
@@ -299,7 +300,7 @@ class TicketActionApi(APIView):
             raise Http404
         data = TicketActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = ACTIONS[action](request.user, ticket, data.validated_data)
+        ticket = ACTIONS[action](actor_from_request(request), ticket, data.validated_data)
         ticket.refresh_from_db()
         return Response(TicketSerializer(ticket).data)
 
@@ -355,5 +356,5 @@ class FaqListApi(APIView):
     def post(self, request):
         data = FaqSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.faq_save(user=request.user, **data.validated_data)
+        entry = services.faq_save(actor=actor_from_request(request), **data.validated_data)
         return Response(FaqSerializer(entry).data, status=status.HTTP_201_CREATED)

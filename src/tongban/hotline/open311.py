@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tongban.core.audit import Actor, audit_record
 from tongban.core.ids import DISTRICTS
+from tongban.identity.selectors import actor_for
 
 from . import services
 from .models import Open311Client, Open311Request, Ticket
@@ -398,7 +399,7 @@ def _post_request(request, fmt):
     try:
         with transaction.atomic():
             ticket = services.ticket_create(
-                user=AnonymousUser(),
+                actor=actor_for(AnonymousUser()),
                 channel=Ticket.Channel.OPEN311,
                 ticket_type=service.ticket_type,
                 text=text,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import AdminUnit
 from tongban.identity.permissions import require_permission, second_factor_required
-from tongban.identity.selectors import person_for
+from tongban.identity.selectors import actor_from_request, person_for
 
 from . import selectors, services
 from .models import Ticket
@@ -53,7 +53,7 @@ def ticket_new(request):
             if kind not in WEB_TYPES:
                 raise ValidationError({"ticket_type": [_("Choose what kind of request it is.")]})
             ticket = services.ticket_create(
-                user=request.user,
+                actor=actor_from_request(request),
                 channel=Ticket.Channel.WEB,
                 ticket_type=kind,
                 text=posted.get("text", ""),
@@ -92,7 +92,9 @@ def my_ticket(request, number):
     errors = {}
     if request.method == "POST":
         try:
-            services.ticket_reopen(user=request.user, ticket=ticket, reason=request.POST.get("reason", ""))
+            services.ticket_reopen(
+                actor=actor_from_request(request), ticket=ticket, reason=request.POST.get("reason", "")
+            )
         except ValidationError as exc:
             errors = exc.message_dict
         except Conflict as exc:

@@ -20,14 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core import calendar
-from tongban.core.audit import Actor, audit_record
+from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Department
 from tongban.identity.permissions import require_permission
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import actor_for, person_for
+from tongban.identity.selectors import UserActor, person_for
 
 from .models import FaqEntry, RoutingCorrection, Ticket, TicketStep
 
@@ -225,7 +225,7 @@ def _start_clock(ticket, now, limit: int | None = None):
 
 def ticket_create(
     *,
-    user,
+    actor: Actor,
     channel: str,
     ticket_type: str,
     text: str,
@@ -245,7 +245,10 @@ def ticket_create(
     """Take a request (受理). A consultation answered at first contact (in the operator's words or with an FAQ
     entry) closes at once; anything else is routed. Every ticket gets its topic from the classifier, and one that
     looks like an open ticket about the same problem at the same place waits for a dispatcher as a possible
-    duplicate, to be merged or dispatched."""
+    duplicate, to be merged or dispatched. ``actor`` is the citizen, the operator taking a call (who needs
+    ``ticket.take``) or an anonymous Open311 client."""
+    if channel == Ticket.Channel.PHONE:
+        require_permission(actor, "ticket.take")
     errors = {}
     if channel not in Ticket.Channel.values:
         errors["channel"] = [_("Unknown channel.")]
@@ -275,8 +278,6 @@ def ticket_create(
             ]
     if errors:
         raise ValidationError(errors)
-    if channel == Ticket.Channel.PHONE:
-        require_permission(user, "ticket.take")
     if faq is not None and not isinstance(faq, FaqEntry):
         faq = FaqEntry.objects.filter(pk=faq, active=True).first() if _is_uuid(faq) else None
         if faq is None:
@@ -284,7 +285,7 @@ def ticket_create(
     answer = _plain(answer, MAX_TEXT)
     answered = ticket_type == Ticket.Type.CONSULT and bool(answer or faq is not None)
     now = now or timezone.now()
-    actor = actor_for(user)
+    user = getattr(actor, "user", None)
     from .routing import classify
 
     # The district lets the district-dependent routing rules apply (knowledge.json).
@@ -382,11 +383,10 @@ def _locked(ticket) -> Ticket:
     return Ticket.objects.select_for_update(of=("self",)).select_related("department").get(pk=ticket.pk)
 
 
-def ticket_dispatch(*, user, ticket: Ticket, department_code: str, now=None) -> Ticket:
+def ticket_dispatch(*, actor: UserActor, ticket: Ticket, department_code: str, now=None) -> Ticket:
     """A dispatcher sends the ticket to a department (派单); a choice other than the suggestion is kept."""
-    require_permission(user, "ticket.dispatch")
+    require_permission(actor, "ticket.dispatch")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in (Ticket.Status.DISPATCHING, Ticket.Status.REOPENED):
@@ -412,18 +412,17 @@ def ticket_dispatch(*, user, ticket: Ticket, department_code: str, now=None) -> 
     return ticket
 
 
-def _require_handler(user, ticket):
-    require_permission(user, "ticket.handle", department=ticket.department_id)
+def _require_handler(actor: UserActor, ticket):
+    require_permission(actor, "ticket.handle", department=ticket.department_id)
 
 
-def ticket_return(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
+def ticket_return(*, actor: UserActor, ticket: Ticket, reason: str, now=None) -> Ticket:
     """The department says the ticket is not theirs (退单), with the reason; it goes back to the dispatchers."""
+    _require_handler(actor, ticket)
     reason = _plain(reason, 2000)
     if not reason:
         raise ValidationError({"reason": [_("Say why the ticket is not for your department.")]})
-    _require_handler(user, ticket)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in (Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND):
@@ -436,10 +435,9 @@ def ticket_return(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     return ticket
 
 
-def ticket_accept(*, user, ticket: Ticket, now=None) -> Ticket:
-    _require_handler(user, ticket)
+def ticket_accept(*, actor: UserActor, ticket: Ticket, now=None) -> Ticket:
+    _require_handler(actor, ticket)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != Ticket.Status.DISPATCHED:
@@ -459,8 +457,9 @@ def _addresses(reply: str, text: str) -> bool:
     return any(w in reply for w in words)
 
 
-def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
+def ticket_reply(*, actor: UserActor, ticket: Ticket, reply: str, now=None) -> Ticket:
     """The department's reply (回复): not empty, not a bare formula, and about the request."""
+    _require_handler(actor, ticket)
     reply = _plain(reply, MAX_TEXT)
     if len(reply) < 15:
         raise ValidationError(
@@ -468,9 +467,7 @@ def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
         )
     if not _addresses(reply, ticket.text):
         raise ValidationError({"reply": [_("The reply does not mention what the request is about.")]})
-    _require_handler(user, ticket)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in (Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND):
@@ -491,14 +488,15 @@ def ticket_reply(*, user, ticket: Ticket, reply: str, now=None) -> Ticket:
     return ticket
 
 
-def ticket_callback(*, user, ticket: Ticket, satisfaction: int, note: str = "", now=None) -> Ticket:
+def ticket_callback(
+    *, actor: UserActor, ticket: Ticket, satisfaction: int, note: str = "", now=None
+) -> Ticket:
     """The platform calls the citizen back (回访) and records their satisfaction (1–5); the ticket closes."""
+    require_permission(actor, "ticket.callback")
     note = _plain(note, 2000)
-    require_permission(user, "ticket.callback")
     if satisfaction not in (1, 2, 3, 4, 5):
         raise ValidationError({"satisfaction": [_("Choose a satisfaction from 1 to 5.")]})
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != Ticket.Status.REPLIED:
@@ -520,16 +518,15 @@ def ticket_callback(*, user, ticket: Ticket, satisfaction: int, note: str = "", 
     return ticket
 
 
-def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
+def ticket_reopen(*, actor: UserActor, ticket: Ticket, reason: str, now=None) -> Ticket:
     """An unsatisfied citizen reopens a closed ticket within 10 working days; it goes back to its department."""
+    # The call-back staff reopen on the caller's word; the caller may reopen their own ticket themselves.
+    if ticket.caller_id is None or ticket.caller != person_for(actor.user):
+        require_permission(actor, "ticket.callback")
     reason = _plain(reason, 2000)
     if not reason:
         raise ValidationError({"reason": [_("Say what is still wrong.")]})
-    # The call-back staff reopen on the caller's word; the caller may reopen their own ticket themselves.
-    if ticket.caller_id is None or ticket.caller != person_for(user):
-        require_permission(user, "ticket.callback")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status != Ticket.Status.CLOSED:
@@ -550,14 +547,13 @@ def ticket_reopen(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
     return ticket
 
 
-def ticket_merge(*, user, ticket: Ticket, into: Ticket, now=None) -> Ticket:
+def ticket_merge(*, actor: UserActor, ticket: Ticket, into: Ticket, now=None) -> Ticket:
     """A dispatcher merges a duplicate into the open ticket about the same problem (合并): it follows that
     ticket, gets its reply, and its caller is called back; nothing of it is lost (its text, caller and steps)."""
-    require_permission(user, "ticket.dispatch")
+    require_permission(actor, "ticket.dispatch")
     if into.pk == ticket.pk:
         raise ValidationError({"into": [_("A ticket cannot be merged into itself.")]})
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket, into = _locked(ticket), _locked(into)
         if ticket.status not in (Ticket.Status.DISPATCHING, Ticket.Status.DISPATCHED, Ticket.Status.REOPENED):
@@ -576,12 +572,11 @@ def ticket_merge(*, user, ticket: Ticket, into: Ticket, now=None) -> Ticket:
     return ticket
 
 
-def ticket_not_duplicate(*, user, ticket: Ticket, now=None) -> Ticket:
+def ticket_not_duplicate(*, actor: UserActor, ticket: Ticket, now=None) -> Ticket:
     """A dispatcher says a proposed duplicate is another problem: the proposal is dropped (the ticket then waits
     for dispatch like any other)."""
-    require_permission(user, "ticket.dispatch")
+    require_permission(actor, "ticket.dispatch")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.duplicate_of_id is None or ticket.status == Ticket.Status.MERGED:
@@ -594,14 +589,13 @@ def ticket_not_duplicate(*, user, ticket: Ticket, now=None) -> Ticket:
     return ticket
 
 
-def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
+def ticket_supervise(*, actor: UserActor, ticket: Ticket, note: str, now=None) -> Ticket:
     """A supervisor presses the department about an open ticket (督办), saying what is expected."""
+    require_permission(actor, "supervision.warn")
     note = _plain(note, 2000)
     if not note:
         raise ValidationError({"note": [_("Say what the department must do.")]})
-    require_permission(user, "supervision.warn")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in Ticket.OPEN:
@@ -621,14 +615,13 @@ def ticket_supervise(*, user, ticket: Ticket, note: str, now=None) -> Ticket:
     return ticket
 
 
-def ticket_extension_request(*, user, ticket: Ticket, reason: str, now=None) -> Ticket:
+def ticket_extension_request(*, actor: UserActor, ticket: Ticket, reason: str, now=None) -> Ticket:
     """The department asks to treat the ticket as a complex case (15 working days), with the reason."""
+    _require_handler(actor, ticket)
     reason = _plain(reason, 2000)
     if len(reason) < 10:
         raise ValidationError({"reason": [_("Explain in a sentence why the ticket needs more time.")]})
-    _require_handler(user, ticket)
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status not in (Ticket.Status.DISPATCHED, Ticket.Status.IN_HAND):
@@ -651,15 +644,16 @@ def ticket_extension_request(*, user, ticket: Ticket, reason: str, now=None) -> 
     return ticket
 
 
-def ticket_extension_decide(*, user, ticket: Ticket, approve: bool, note: str = "", now=None) -> Ticket:
+def ticket_extension_decide(
+    *, actor: UserActor, ticket: Ticket, approve: bool, note: str = "", now=None
+) -> Ticket:
     """A supervisor approves the extension (the limit becomes 15 working days from the start, the warnings start
     over) or refuses it with a reason (the limit stays)."""
+    require_permission(actor, "supervision.warn")
     note = _plain(note, 2000)
     if not approve and not note:
         raise ValidationError({"note": [_("Say why the extension is refused.")]})
-    require_permission(user, "supervision.warn")
     now = now or timezone.now()
-    actor = actor_for(user)
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.extension != Ticket.Extension.REQUESTED or ticket.status not in Ticket.OPEN:
@@ -709,8 +703,7 @@ def faq_errors(*, question, answer, keywords, department, service_code, entry=No
 
 def faq_save(
     *,
-    user=None,
-    actor: Actor | None = None,
+    actor: Actor,
     question: str,
     answer: str,
     keywords: str = "",
@@ -721,12 +714,11 @@ def faq_save(
 ) -> FaqEntry:
     """Create or change an FAQ entry of the knowledge base (知识库), audited; every bad field is reported.
 
-    A person editing is ``user`` (needs ``faq.edit``); an import from a file passes the system ``actor``."""
+    A person editing (their ``UserActor``) needs ``faq.edit``; an import from a file passes ``SYSTEM``."""
+    if actor.kind != SYSTEM.kind:
+        require_permission(actor, "faq.edit")
     from tongban.catalog.text import search_text
 
-    if user is not None or actor is None:
-        require_permission(user, "faq.edit")
-        actor = actor_for(user)
     question, answer = _plain(question, 10_000), _plain(answer, 10_000)
     keywords, department, service_code = (
         _plain(keywords, 1000),

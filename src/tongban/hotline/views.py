@@ -16,6 +16,7 @@ from tongban.core.masking import mask_name, mask_phone
 from tongban.identity.models import AdminUnit
 from tongban.identity.permissions import has_permission, staff_required
 from tongban.identity.reference import MUNICIPAL_DEPARTMENTS
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .corpus import topic_label
@@ -47,7 +48,7 @@ def console(request):
         posted = request.POST
         try:
             ticket = services.ticket_create(
-                user=request.user,
+                actor=actor_from_request(request),
                 channel=posted.get("channel", "phone"),
                 ticket_type=posted.get("ticket_type", ""),
                 urgency=posted.get("urgency", "general"),
@@ -131,7 +132,9 @@ def dispatch_queue(request):
             raise Http404
         try:
             services.ticket_dispatch(
-                user=request.user, ticket=ticket, department_code=request.POST.get("department", "")
+                actor=actor_from_request(request),
+                ticket=ticket,
+                department_code=request.POST.get("department", ""),
             )
         except (ValidationError, Conflict) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -156,36 +159,36 @@ def department_tickets(request):
 
 
 def _ticket_action(request, ticket, action):
-    post, user = request.POST, request.user
+    post, actor = request.POST, actor_from_request(request)
     if action == "accept":
-        services.ticket_accept(user=user, ticket=ticket)
+        services.ticket_accept(actor=actor, ticket=ticket)
     elif action == "reply":
-        services.ticket_reply(user=user, ticket=ticket, reply=post.get("reply", ""))
+        services.ticket_reply(actor=actor, ticket=ticket, reply=post.get("reply", ""))
     elif action == "return":
-        services.ticket_return(user=user, ticket=ticket, reason=post.get("reason", ""))
+        services.ticket_return(actor=actor, ticket=ticket, reason=post.get("reason", ""))
     elif action == "callback":
         services.ticket_callback(
-            user=user,
+            actor=actor,
             ticket=ticket,
             satisfaction=_satisfaction(post.get("satisfaction")),
             note=post.get("note", ""),
         )
     elif action == "reopen":
-        services.ticket_reopen(user=user, ticket=ticket, reason=post.get("reason", ""))
+        services.ticket_reopen(actor=actor, ticket=ticket, reason=post.get("reason", ""))
     elif action == "merge":
-        into = selectors.ticket_get_for_user(user, post.get("into", "").strip()[:24])
+        into = selectors.ticket_get_for_user(request.user, post.get("into", "").strip()[:24])
         if into is None:
             raise ValidationError({"into": [_("No such ticket.")]})
-        services.ticket_merge(user=user, ticket=ticket, into=into)
+        services.ticket_merge(actor=actor, ticket=ticket, into=into)
     elif action == "not_duplicate":
-        services.ticket_not_duplicate(user=user, ticket=ticket)
+        services.ticket_not_duplicate(actor=actor, ticket=ticket)
     elif action == "supervise":
-        services.ticket_supervise(user=user, ticket=ticket, note=post.get("note", ""))
+        services.ticket_supervise(actor=actor, ticket=ticket, note=post.get("note", ""))
     elif action == "extension":
-        services.ticket_extension_request(user=user, ticket=ticket, reason=post.get("reason", ""))
+        services.ticket_extension_request(actor=actor, ticket=ticket, reason=post.get("reason", ""))
     elif action in ("extension_approve", "extension_refuse"):
         services.ticket_extension_decide(
-            user=user, ticket=ticket, approve=action == "extension_approve", note=post.get("note", "")
+            actor=actor, ticket=ticket, approve=action == "extension_approve", note=post.get("note", "")
         )
     else:
         raise ValidationError(_("Unknown action."))
@@ -275,7 +278,7 @@ def faq_edit(request, pk=None):
         values = request.POST
         try:
             services.faq_save(
-                user=request.user,
+                actor=actor_from_request(request),
                 entry=entry,
                 question=values.get("question", ""),
                 answer=values.get("answer", ""),
@@ -313,14 +316,13 @@ def attachment(request, number, pk):
     from django.http import FileResponse
 
     from tongban.core.audit import audit_record
-    from tongban.identity.selectors import actor_for
 
     ticket = selectors.ticket_get_for_user(request.user, number)
     found = ticket.attachments.filter(pk=pk).first() if ticket is not None else None
     if found is None:
         raise Http404(_("No such attachment."))
     audit_record(
-        actor=actor_for(request.user),
+        actor=actor_from_request(request),
         action="ticket.attachment_read",
         subject_type="ticket",
         subject_id=str(ticket.pk),

@@ -16,7 +16,7 @@ from tongban.core.ids import normalize_credit_code, normalize_resident_id
 
 from . import services
 from .models import AdminUnit, Department, Household, Organisation, Person, Role, Staff, User
-from .selectors import actor_for, needs_second_factor
+from .selectors import actor_from_request, needs_second_factor
 
 
 def _admin_login(request, extra_context=None):
@@ -93,7 +93,7 @@ class StaffAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.staff_record_admin_change(
-            actor=actor_for(request.user), staff=form.instance, created=not change
+            actor=actor_from_request(request), staff=form.instance, created=not change
         )
 
 
@@ -146,7 +146,7 @@ class PersonAdmin(admin.ModelAdmin):
         return obj.masked_phone
 
     def save_model(self, request, obj, form, change):
-        actor = actor_for(request.user)
+        actor = actor_from_request(request)
         if change:
             fields = {f: form.cleaned_data[f] for f in services.PERSON_UPDATABLE if f in form.changed_data}
             saved = services.person_update(actor=actor, person=obj, **fields)
@@ -188,7 +188,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         return fields
 
     def save_model(self, request, obj, form, change):
-        actor = actor_for(request.user)
+        actor = actor_from_request(request)
         if change:
             fields = {
                 f: form.cleaned_data[f] for f in services.ORGANISATION_UPDATABLE if f in form.changed_data
@@ -213,7 +213,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if wanted is None:
             return
-        organisation, actor = form.instance, actor_for(request.user)
+        organisation, actor = form.instance, actor_from_request(request)
         current = set(organisation.agents.all())
         for user in set(wanted) - current:
             services.organisation_agent_add(actor=actor, organisation=organisation, user=user)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from tongban.core.audit import audit_record
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from .models import Licence, LicenceType, SigningKey
 
@@ -28,7 +28,7 @@ class LicenceTypeAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
-                actor=actor_for(request.user),
+                actor=actor_from_request(request),
                 action="licence_type.updated" if change else "licence_type.created",
                 subject_type="licence_type",
                 subject_id=obj.code,

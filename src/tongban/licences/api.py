@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from tongban.core.masking import mask_name, mask_resident_id
 from tongban.identity.permissions import RolePermission
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .pdf import field_rows, verification_url
@@ -118,7 +118,7 @@ class LicenceDetailApi(APIView):
         if licence is None:
             raise Http404
         if not selectors.licence_is_holder(request.user, licence):
-            services.licence_view_record(actor=actor_for(request.user), licence=licence, what="api")
+            services.licence_view_record(actor=actor_from_request(request), licence=licence, what="api")
         return Response(LicenceSerializer(licence, context={"request": request}).data)
 
 
@@ -153,7 +153,7 @@ class LicenceRevokeApi(APIView):
         data = RevokeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         licence = services.licence_revoke(
-            actor=actor_for(request.user), licence=licence, reason=data.validated_data["reason"]
+            actor=actor_from_request(request), licence=licence, reason=data.validated_data["reason"]
         )
         return Response(LicenceSerializer(licence, context={"request": request}).data)
 

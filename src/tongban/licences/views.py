@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from tongban.core.exceptions import Conflict
 from tongban.core.masking import mask_name, mask_resident_id
 from tongban.identity.permissions import staff_required
-from tongban.identity.selectors import actor_for, needs_second_factor
+from tongban.identity.selectors import actor_from_request, needs_second_factor
 
 from . import selectors, services
 from .pdf import field_rows, licence_pdf, verification_url
@@ -104,7 +104,7 @@ def licence_pdf_download(request, number: str):
     if licence is None:
         raise Http404(_("No such licence."))
     if not selectors.licence_is_holder(request.user, licence):
-        services.licence_view_record(actor=actor_for(request.user), licence=licence, what="pdf")
+        services.licence_view_record(actor=actor_from_request(request), licence=licence, what="pdf")
     response = HttpResponse(
         licence_pdf(licence, verify_base_url=_verify_base(request)), content_type="application/pdf"
     )
@@ -149,7 +149,7 @@ def licence_revoke(request, number: str):
     if request.method == "POST":
         reason = (request.POST.get("reason") or "").replace("\x00", "").strip()[:1000]
         try:
-            services.licence_revoke(actor=actor_for(request.user), licence=licence, reason=reason)
+            services.licence_revoke(actor=actor_from_request(request), licence=licence, reason=reason)
         except ValidationError as exc:
             errors = [str(m) for m in exc.messages]
         except Conflict as exc:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.audit import audit_record
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import services
 from .models import PLACEHOLDERS, Delivery, Message, MessageTemplate, NotificationPreference
@@ -38,7 +38,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
-                actor=actor_for(request.user),
+                actor=actor_from_request(request),
                 action="message_template.updated" if change else "message_template.created",
                 subject_type="message_template",
                 subject_id=obj.code,
@@ -154,7 +154,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     @admin.action(description=_("Send the selected failed deliveries again"))
     def send_again(self, request, queryset):
         count = services.delivery_retry(
-            actor=actor_for(request.user), delivery_ids=list(queryset.values_list("pk", flat=True))
+            actor=actor_from_request(request), delivery_ids=list(queryset.values_list("pk", flat=True))
         )
         self.message_user(request, _("%(n)s deliveries queued again.") % {"n": count}, messages.SUCCESS)
 

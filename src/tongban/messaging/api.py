@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.identity.permissions import RolePermission
-from tongban.identity.selectors import organisations_for, person_for
+from tongban.identity.selectors import actor_from_request, organisations_for, person_for
 
 from . import selectors, services
 from .models import CHANNELS, TOPICS, Message
@@ -83,7 +83,7 @@ class InboxReadApi(APIView):
         message = selectors.message_get_for_user(request.user, message_id)
         if message is None:
             raise Http404
-        message = services.message_read(user=request.user, message=message)
+        message = services.message_read(actor=actor_from_request(request), message=message)
         return Response(MessageSerializer(message).data)
 
 
@@ -154,7 +154,9 @@ class NotificationPreferencesApi(APIView):
         owner, organisation = self._owner(request, organisation_id)
         values = {(p["topic"], p["channel"]): p["enabled"] for p in serializer.validated_data["preferences"]}
         try:
-            services.preferences_set_many(user=request.user, values=values, organisation=organisation)
+            services.preferences_set_many(
+                actor=actor_from_request(request), values=values, organisation=organisation
+            )
         except PermissionDenied as exc:
             raise Http404 from exc
         return self._answer(owner, organisation)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.identity.models import Organisation, Person
-from tongban.identity.selectors import actor_for, organisations_for, person_for
+from tongban.identity.selectors import UserActor, organisations_for, person_for
 
 from . import selectors
 from .gateways import GatewayError, gateway_for
@@ -345,16 +345,14 @@ def message_send(
 
 
 @transaction.atomic
-def message_read(*, user, message: Message) -> Message:
-    """Mark one of the user's messages read (once; audited). PermissionDenied for anyone else's."""
-    if selectors.message_get_for_user(user, message.pk) is None:
+def message_read(*, actor: UserActor, message: Message) -> Message:
+    """Mark one of the actor's messages read (once; audited). PermissionDenied for anyone else's."""
+    if selectors.message_get_for_user(actor.user, message.pk) is None:
         raise PermissionDenied(_("This message is not yours."))
     now = timezone.now()
     if Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now, updated_at=now):
         message.read_at = now
-        audit_record(
-            actor=actor_for(user), action="message.read", subject_type="message", subject_id=str(message.pk)
-        )
+        audit_record(actor=actor, action="message.read", subject_type="message", subject_id=str(message.pk))
     else:
         message.refresh_from_db(fields=["read_at"])
     return message
@@ -408,19 +406,18 @@ def _preference_set(actor: Actor, owner, topic: str, channel: str, enabled: bool
 
 @transaction.atomic
 def preference_set(
-    *, user, topic: str, channel: str, enabled: bool, organisation: Organisation | None = None
+    *, actor: UserActor, topic: str, channel: str, enabled: bool, organisation: Organisation | None = None
 ) -> NotificationPreference:
-    """Switch one (topic, channel) on or off for the user's person, or for an organisation they act for."""
-    return _preference_set(actor_for(user), _owner_for(user, organisation), topic, channel, enabled)
+    """Switch one (topic, channel) on or off for the actor's person, or for an organisation they act for."""
+    return _preference_set(actor, _owner_for(actor.user, organisation), topic, channel, enabled)
 
 
 @transaction.atomic
 def preferences_set_many(
-    *, user, values: dict[tuple[str, str], bool], organisation: Organisation | None = None
+    *, actor: UserActor, values: dict[tuple[str, str], bool], organisation: Organisation | None = None
 ) -> int:
     """Set several (topic, channel) → enabled at once (all or nothing); return how many changed."""
-    owner = _owner_for(user, organisation)
-    actor = actor_for(user)
+    owner = _owner_for(actor.user, organisation)
     current = selectors.preferences_for(owner)
     changed = 0
     for (topic, channel), enabled in values.items():

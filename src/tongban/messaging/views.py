@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tongban.identity.models import Organisation
-from tongban.identity.selectors import needs_second_factor
+from tongban.identity.selectors import actor_from_request, needs_second_factor
 
 from . import selectors, services
 from .models import CHANNELS, MANDATORY_INBOX_TOPICS
@@ -46,7 +46,7 @@ def message_detail(request, message_id):
     message = selectors.message_get_for_user(request.user, message_id)
     if message is None:
         raise Http404
-    services.message_read(user=request.user, message=message)
+    services.message_read(actor=actor_from_request(request), message=message)
     return render(request, "messaging/detail.html", {"message": message})
 
 
@@ -81,7 +81,7 @@ def settings_page(request):
         }
         try:
             changed = services.preferences_set_many(
-                user=request.user, values=values, organisation=organisation
+                actor=actor_from_request(request), values=values, organisation=organisation
             )
         except (ValidationError, PermissionDenied) as exc:
             flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import services
 from .models import LifeEvent, Offer, ProactiveRule, RuleRun
@@ -63,7 +63,7 @@ class ProactiveRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         fields = {name: getattr(obj, name) for name in services.RULE_FIELDS}
-        actor = actor_for(request.user)
+        actor = actor_from_request(request)
         if change:
             services.rule_update(actor=actor, rule=obj, **fields)
         else:

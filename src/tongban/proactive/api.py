@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from tongban.cases.models import Case
 from tongban.identity.permissions import RolePermission
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 
@@ -105,7 +106,7 @@ class OfferAcceptApi(_OfferDecisionApi):
         body = OfferAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         offer = services.offer_accept(
-            user=request.user, offer=offer, form_data=body.validated_data["form_data"]
+            actor=actor_from_request(request), offer=offer, form_data=body.validated_data["form_data"]
         )
         return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
 
@@ -118,7 +119,9 @@ class OfferDeclineApi(_OfferDecisionApi):
         offer = self.offer(request, pk)
         body = OfferDeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        offer = services.offer_decline(user=request.user, offer=offer, reason=body.validated_data["reason"])
+        offer = services.offer_decline(
+            actor=actor_from_request(request), offer=offer, reason=body.validated_data["reason"]
+        )
         return Response(OfferSerializer(offer).data)
 
 

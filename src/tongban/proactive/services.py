@@ -31,7 +31,7 @@ from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import Organisation, Person
 from tongban.identity.reference import PLATFORM_DEPARTMENT_CODE
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import UserActor
 
 from .milestones import CHILD_MILESTONES, LICENCE_WINDOW_DAYS, PERSON_MILESTONES, age_on, birth_dates_reaching
 from .models import LifeEvent, LifeEventKind, Offer, ProactiveRule, RuleRun
@@ -616,7 +616,9 @@ def _require_recipient(user, offer: Offer) -> None:
         raise PermissionDenied(_("This offer is not addressed to you."))
 
 
-def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=None, now=None) -> Offer:
+def offer_accept(
+    *, actor: UserActor, offer: Offer, form_data: dict | None = None, files=None, now=None
+) -> Offer:
     """Accept an offer with one confirmation: submit the prefilled application (plus the person's edits).
 
     The case is submitted through ``cases.services.case_submit`` with an idempotency key of the offer, so
@@ -624,7 +626,7 @@ def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=Non
     """
     from tongban.cases.services import case_submit
 
-    _require_recipient(user, offer)
+    _require_recipient(actor.user, offer)
     # The offer is locked and checked first, and the case submitted in the same transaction: an offer that expired
     # or was declined meanwhile gives a Conflict and no case.
     with transaction.atomic():
@@ -640,7 +642,7 @@ def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=Non
         data = dict(locked.prefilled)
         data.update({k: v for k, v in (form_data or {}).items() if k in properties and v not in (None, "")})
         case = case_submit(
-            actor=actor_for(user),
+            actor=actor,
             service=service,
             form_data=data,
             files=files or {},
@@ -652,13 +654,13 @@ def offer_accept(*, user, offer: Offer, form_data: dict | None = None, files=Non
         locked.case_id = case.pk
         locked.decided_at = now or timezone.now()
         locked.save(update_fields=["status", "case_id", "decided_at", "updated_at"])
-        _decision_record(user, locked, "accepted", {"case": str(case.pk), "case_number": case.number})
+        _decision_record(actor, locked, "accepted", {"case": str(case.pk), "case_number": case.number})
     return locked
 
 
-def offer_decline(*, user, offer: Offer, reason: str = "", now=None) -> Offer:
+def offer_decline(*, actor: UserActor, offer: Offer, reason: str = "", now=None) -> Offer:
     """Decline an offer, or a grant (免申即享: the benefit stops); audited, and an ``offer.declined`` event."""
-    _require_recipient(user, offer)
+    _require_recipient(actor.user, offer)
     with transaction.atomic():
         locked = Offer.objects.select_for_update().get(pk=offer.pk)
         if locked.status == Offer.Status.DECLINED:
@@ -669,22 +671,18 @@ def offer_decline(*, user, offer: Offer, reason: str = "", now=None) -> Offer:
             from tongban.cases.models import Case
             from tongban.cases.services import case_grant_decline
 
-            case_grant_decline(
-                actor=actor_for(user), case=Case.objects.get(pk=locked.case_id), reason=reason or ""
-            )
+            case_grant_decline(actor=actor, case=Case.objects.get(pk=locked.case_id), reason=reason or "")
         locked.status = Offer.Status.DECLINED
         locked.decided_at = now or timezone.now()
         locked.reason = (reason or "").strip()[:300]
         locked.save(update_fields=["status", "decided_at", "reason", "updated_at"])
-        _decision_record(user, locked, "declined", {"reason": locked.reason})
+        _decision_record(actor, locked, "declined", {"reason": locked.reason})
     return locked
 
 
-def _decision_record(user, offer: Offer, verb: str, details: dict) -> None:
-    from tongban.identity.selectors import actor_for
-
+def _decision_record(actor: Actor, offer: Offer, verb: str, details: dict) -> None:
     audit_record(
-        actor=actor_for(user),
+        actor=actor,
         action=f"proactive.offer.{verb}",
         subject_type="offer",
         subject_id=str(offer.pk),

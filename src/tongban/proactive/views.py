@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from tongban.cases.models import Case
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import staff_required
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .forms import RuleForm
@@ -99,7 +99,7 @@ def offer_accept(request, pk):
         if m["schema"].get("type") == "integer" and values[m["name"]].isdecimal():
             values[m["name"]] = int(values[m["name"]])
     try:
-        offer = services.offer_accept(user=request.user, offer=offer, form_data=values)
+        offer = services.offer_accept(actor=actor_from_request(request), offer=offer, form_data=values)
     except ValidationError as exc:
         return offer_detail(request, pk, errors=_errors(exc), status=400, values=values)
     except Conflict as exc:
@@ -115,7 +115,9 @@ def offer_accept(request, pk):
 def offer_decline(request, pk):
     offer = _offer_or_404(request, pk)
     try:
-        services.offer_decline(user=request.user, offer=offer, reason=request.POST.get("reason", ""))
+        services.offer_decline(
+            actor=actor_from_request(request), offer=offer, reason=request.POST.get("reason", "")
+        )
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
@@ -161,13 +163,13 @@ def rule_edit(request, code=None):
             try:
                 if rule is None:
                     rule = services.rule_create(
-                        actor=actor_for(request.user),
+                        actor=actor_from_request(request),
                         code=form.cleaned_data["code"],
                         created_by=request.user,
                         **fields,
                     )
                 else:
-                    services.rule_update(actor=actor_for(request.user), rule=rule, **fields)
+                    services.rule_update(actor=actor_from_request(request), rule=rule, **fields)
             except ValidationError as exc:
                 for field, msgs in _errors(exc).items():
                     form.add_error(field if field in form.fields else None, msgs)

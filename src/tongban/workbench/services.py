@@ -4,20 +4,30 @@ State changes go through the owning app's services (cases, workflow); these only
 looked at someone's data, and why.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tongban.core.audit import audit_record
-from tongban.identity.selectors import actor_for
+from tongban.identity.permissions import require_permission
+from tongban.identity.selectors import UserActor
 
 PURPOSE_HANDLING = "handling"
 PURPOSE_WINDOW = "window acceptance"
 
 
-def case_view_record(*, user, case, purpose: str = PURPOSE_HANDLING) -> None:
-    """Record that ``user`` read ``case`` (its applicant's personal data) for ``purpose``."""
+def _require_staff(actor: UserActor) -> None:
+    """The read being recorded was allowed by the case selectors (``case_get_for_user``); only staff record one."""
+    if actor.kind != "staff":
+        raise PermissionDenied(_("This page is for staff only."))
+
+
+def case_view_record(*, actor: UserActor, case, purpose: str = PURPOSE_HANDLING) -> None:
+    """Record that ``actor`` read ``case`` (its applicant's personal data) for ``purpose``."""
+    _require_staff(actor)
     with transaction.atomic():
         audit_record(
-            actor=actor_for(user),
+            actor=actor,
             action="case.viewed",
             subject_type="case",
             subject_id=str(case.pk),
@@ -27,11 +37,12 @@ def case_view_record(*, user, case, purpose: str = PURPOSE_HANDLING) -> None:
         )
 
 
-def material_download_record(*, user, case, material) -> None:
-    """Record that ``user`` opened a material (a document of the applicant) of ``case``."""
+def material_download_record(*, actor: UserActor, case, material) -> None:
+    """Record that ``actor`` opened a material (a document of the applicant) of ``case``."""
+    _require_staff(actor)
     with transaction.atomic():
         audit_record(
-            actor=actor_for(user),
+            actor=actor,
             action="case.material_downloaded",
             subject_type="case_material",
             subject_id=str(material.pk),
@@ -41,12 +52,13 @@ def material_download_record(*, user, case, material) -> None:
         )
 
 
-def applicant_lookup_record(*, user, applicant) -> None:
+def applicant_lookup_record(*, actor: UserActor, applicant) -> None:
     """Record that a window clerk looked up a person or an organisation to apply on their behalf."""
+    require_permission(actor, "case.accept")
     kind = "person" if hasattr(applicant, "resident_id") else "organisation"
     with transaction.atomic():
         audit_record(
-            actor=actor_for(user),
+            actor=actor,
             action=f"{kind}.viewed",
             subject_type=kind,
             subject_id=str(applicant.pk),

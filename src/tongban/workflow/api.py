@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Task
@@ -200,7 +200,7 @@ class ProcessListUploadApi(APIView):
         upload = ProcessUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         definition, created = services.definition_store(
-            actor=actor_for(request.user),
+            actor=actor_from_request(request),
             key=upload.validated_data["key"],
             xml=upload.validated_data["file"].read(),
         )

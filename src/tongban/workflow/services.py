@@ -30,7 +30,7 @@ from tongban.core.sla import SLAClock
 from tongban.identity.models import Department
 from tongban.identity.permissions import ROLES, has_permission, require_permission
 from tongban.identity.reference import MUNICIPAL_DEPARTMENT_CODES, branch_code
-from tongban.identity.selectors import UserActor, actor_for, staff_roles_for
+from tongban.identity.selectors import UserActor, staff_roles_for
 
 from . import engine
 from .models import ProcessDefinition, ProcessInstance, Task
@@ -365,27 +365,25 @@ def _emit_created(created: list[Task], case_id) -> None:
 # --- who may act -------------------------------------------------------------------------------------------
 
 
-def can_work(user, task: Task) -> bool:
-    """Whether ``user`` may act on ``task``: staff of the task's department holding the lane's role.
+def can_work(actor: UserActor, task: Task) -> bool:
+    """Whether ``actor`` may act on ``task``: staff of the task's department holding the lane's role.
 
     The department head may act on every task of the department. An approver's lane needs ``task.approve``.
     """
     perm = "task.approve" if task.role == "dept_approver" else "task.work"
-    if not has_permission(user, perm, department=task.department_id):
+    if not has_permission(actor, perm, department=task.department_id):
         return False
-    if user.is_superuser:
+    if actor.user.is_superuser:
         return True
-    roles = staff_roles_for(user)  # a lane's role is a staff role
+    roles = staff_roles_for(actor.user)  # a lane's role is a staff role
     return task.role in roles or "dept_head" in roles
 
 
-def require_can_work(user, task: Task, *, request=None) -> None:
-    """Raise PermissionDenied (audited) unless ``user`` (or a typed actor) may act on ``task``. Call it outside
-    the transaction."""
+def require_can_work(actor: UserActor, task: Task) -> None:
+    """Raise PermissionDenied (audited) unless ``actor`` may act on ``task``. Call it outside the transaction."""
     perm = "task.approve" if task.role == "dept_approver" else "task.work"
-    require_permission(user, perm, department=task.department_id, request=request)
-    actor = user if isinstance(user, UserActor) else actor_for(user)
-    if not can_work(actor.user, task):
+    require_permission(actor, perm, department=task.department_id)
+    if not can_work(actor, task):
         with transaction.atomic():
             audit_record(
                 actor=actor,
@@ -439,15 +437,15 @@ def _claim_update(task: Task, *, user, now, states) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def task_claim(*, user, task: Task, now: dt.datetime | None = None) -> Task:
-    """Take a ready task into one's own hands (签收)."""
+def task_claim(*, actor: UserActor, task: Task, now: dt.datetime | None = None) -> Task:
+    """Take a ready task into one's own hands (签收). The caller (``cases.services.case_task_claim``) checked
+    ``require_can_work`` first."""
     now = now or timezone.now()
-    if task.state == Task.State.CLAIMED and task.assignee_id == user.pk:
+    if task.state == Task.State.CLAIMED and task.assignee_id == actor.user.pk:
         return task
     if task.state != Task.State.READY:
         raise Conflict(_("Someone else has just taken this step."), code="task_taken")
-    _claim_update(task, user=user, now=now, states=[Task.State.READY])
-    actor = actor_for(user)
+    _claim_update(task, user=actor.user, now=now, states=[Task.State.READY])
     audit_record(
         actor=actor,
         action="task.claimed",
@@ -464,9 +462,15 @@ def task_claim(*, user, task: Task, now: dt.datetime | None = None) -> Task:
     return task
 
 
+def task_release(*, actor: UserActor, task: Task, now: dt.datetime | None = None) -> Task:
+    """Put a claimed task back in the department inbox (someone who may work the task; checked, and a refusal
+    audited, before the transaction)."""
+    require_can_work(actor, task)
+    return _task_release(actor=actor, task=task, now=now)
+
+
 @transaction.atomic(savepoint=False)
-def task_release(*, user, task: Task, now: dt.datetime | None = None) -> Task:
-    """Put a claimed task back in the department inbox."""
+def _task_release(*, actor: UserActor, task: Task, now: dt.datetime | None) -> Task:
     now = now or timezone.now()
     if task.state != Task.State.CLAIMED:
         raise Conflict(_("Only a step in hand can be released."), code="task_not_claimed")
@@ -477,7 +481,7 @@ def task_release(*, user, task: Task, now: dt.datetime | None = None) -> Task:
         raise Conflict(_("Someone else changed this step; reload it."), code="task_changed")
     task.state, task.assignee, task.revision = Task.State.READY, None, task.revision + 1
     audit_record(
-        actor=actor_for(user),
+        actor=actor,
         action="task.released",
         subject_type="task",
         subject_id=str(task.pk),
@@ -567,7 +571,7 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
 @transaction.atomic(savepoint=False)
 def task_complete(
     *,
-    user,
+    actor: UserActor,
     task_id=None,
     task: Task | None = None,
     decision: str,
@@ -599,7 +603,6 @@ def task_complete(
             _("This step is already %(state)s.") % {"state": task.get_state_display().lower()},
             code="task_closed",
         )
-    actor = actor_for(user)
     applied = False
     if prepared is not None:
         changes = {"state": prepared.state, "revision": F("revision") + 1, "updated_at": now}
@@ -612,14 +615,14 @@ def task_complete(
         )
     if applied:
         instance = prepared.instance
-        _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+        _finish(task=task, user=actor.user, now=now, decision=decision, opinion=opinion)
         outcome = Outcome(instance=instance, task=task, completed=prepared.completed)
         outcome.created, outcome.cancelled = _apply_plan(
             prepared.plan, instance_id=prepared.instance.pk, now=now
         )
     else:
         instance = _lock_instance(task)
-        _finish(task=task, user=user, now=now, decision=decision, opinion=opinion)
+        _finish(task=task, user=actor.user, now=now, decision=decision, opinion=opinion)
         definition = instance.definition
         outcome = Outcome(instance=instance, task=task)
         if decision == Task.Decision.REJECT:
@@ -686,9 +689,11 @@ def _cancel_open(instance: ProcessInstance, *, now) -> list[Task]:
 
 @transaction.atomic(savepoint=False)
 def task_return(
-    *, user, task_id, opinion: str, revision: int | None = None, now: dt.datetime | None = None
+    *, actor: UserActor, task_id, opinion: str, revision: int | None = None, now: dt.datetime | None = None
 ) -> Outcome:
-    """Send the case back to the previous step (退回), with the reason; that step's department works it again."""
+    """Send the case back to the previous step (退回), with the reason; that step's department works it again.
+
+    The caller (``cases.services.case_task_return``) checked ``require_can_work`` first."""
     now = now or timezone.now()
     if not (opinion or "").strip():
         raise ValidationError({"opinion": [_("Say why the case goes back.")]})
@@ -701,7 +706,7 @@ def task_return(
     previous = engine.previous_user_task(spiff_task)
     if previous is None:
         raise Conflict(_("This is the first step: there is no step to return to."), code="no_previous_step")
-    _finish(task=task, user=user, now=now, decision=Task.Decision.RETURN, opinion=opinion)
+    _finish(task=task, user=actor.user, now=now, decision=Task.Decision.RETURN, opinion=opinion)
     workflow.reset_from_task_id(previous.id)
     workflow.do_engine_steps()
     created, cancelled = _sync_tasks(
@@ -716,7 +721,7 @@ def task_return(
         state=engine.dump(workflow), updated_at=now, revision=F("revision") + 1
     )
     audit_record(
-        actor=actor_for(user),
+        actor=actor,
         action="task.returned",
         subject_type="task",
         subject_id=str(task.pk),

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from tongban.hotline import routing
 from tongban.hotline.corpus import corpus_load
 from tongban.hotline.models import Ticket
+from tongban.identity.selectors import actor_for
 
 
 @pytest.fixture
@@ -48,7 +49,10 @@ def test_the_benchmark_refuses_a_database_with_real_tickets(transactional_db, ci
     from tongban.hotline.services import ticket_create
 
     ticket_create(
-        user=AnonymousUser(), channel="web", ticket_type="suggestion", text="建议在南京东路增加垃圾桶"
+        actor=actor_for(AnonymousUser()),
+        channel="web",
+        ticket_type="suggestion",
+        text="建议在南京东路增加垃圾桶",
     )
     with pytest.raises(CommandError, match="scratch database"):
         call_command(

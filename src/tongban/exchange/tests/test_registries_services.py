@@ -32,6 +32,7 @@ from tongban.exchange.tests.factories_registries import (
     woman,
 )
 from tongban.identity.models import Person
+from tongban.identity.selectors import actor_for
 from tongban.identity.tests.factories import AdminUnitFactory, OrganisationFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,9 @@ def test_staff_of_another_department_cannot_change_a_registry_and_the_refusal_is
     health_handler = registry_staff("health")
     household, person = HouseholdFactory(), PersonFactory()
     with pytest.raises(PermissionDenied):
-        rs.household_member_register(user=health_handler, household=household, person=person, relation="head")
+        rs.household_member_register(
+            actor=actor_for(health_handler), household=household, person=person, relation="head"
+        )
     assert not HouseholdMembership.objects.exists()
     assert AuditEntry.objects.filter(
         action="permission.denied", subject_type="registry", subject_id="population"
@@ -62,10 +65,13 @@ def test_staff_of_another_department_cannot_change_a_registry_and_the_refusal_is
 def test_staff_of_the_owner_and_of_its_district_branch_may_change_it(city):
     household = HouseholdFactory()
     rs.household_member_register(
-        user=registry_staff("public-security"), household=household, person=PersonFactory(), relation="head"
+        actor=actor_for(registry_staff("public-security")),
+        household=household,
+        person=PersonFactory(),
+        relation="head",
     )
     rs.household_member_register(
-        user=registry_staff("public-security-310101"),
+        actor=actor_for(registry_staff("public-security-310101")),
         household=household,
         person=PersonFactory(),
         relation="spouse",
@@ -75,7 +81,7 @@ def test_staff_of_the_owner_and_of_its_district_branch_may_change_it(city):
 
 def test_a_citizen_cannot_change_a_registry(city, citizen):
     with pytest.raises(PermissionDenied):
-        rs.mi_enrol(user=citizen, person=citizen.person, scheme="resident")
+        rs.mi_enrol(actor=actor_for(citizen), person=citizen.person, scheme="resident")
 
 
 @pytest.mark.parametrize(
@@ -95,7 +101,9 @@ def test_a_citizen_cannot_change_a_registry(city, citizen):
 )
 def test_every_owner_service_refuses_staff_of_another_department(city, service, department):
     with pytest.raises(PermissionDenied):
-        service(user=registry_staff(department))  # refused before the arguments are even looked at
+        service(
+            actor=actor_for(registry_staff(department))
+        )  # refused before the arguments are even looked at
 
 
 def test_a_service_needs_an_actor_or_a_user(city):
@@ -140,7 +148,10 @@ def test_birth_registration_gives_the_baby_a_resident_id_and_a_membership(city):
     household = MemberFactory(person=mother).household
     record = BirthRecordFactory(mother=mother, baby_sex="F", birth_date=datetime.date(2025, 10, 8))
     baby = rs.household_birth_register(
-        user=registry_staff("public-security-310101"), household=household, birth_record=record, name="李安安"
+        actor=actor_for(registry_staff("public-security-310101")),
+        household=household,
+        birth_record=record,
+        name="李安安",
     )
     assert baby.resident_id.startswith("31010120251008") and baby.sex == "F" and baby.name == "李安安"
     assert int(baby.resident_id[16]) % 2 == 0
@@ -161,7 +172,7 @@ def test_birth_record_create_writes_audits_and_emits_person_born(city):
     mother, father = woman(), man()
     case_id = uuid.uuid4()
     record = rs.birth_record_create(
-        user=registry_staff("health"),
+        actor=actor_for(registry_staff("health")),
         baby_name="李安安",
         baby_sex="F",
         birth_date=datetime.date(2025, 10, 8),
@@ -197,7 +208,9 @@ def test_the_mother_of_a_birth_record_is_a_woman(city):
 def test_marriage_register_and_dissolve(city):
     a, b = man(), woman()
     office = AdminUnitFactory(code="310104")
-    marriage = rs.marriage_register(user=registry_staff("civil-affairs"), party_a=a, party_b=b, office=office)
+    marriage = rs.marriage_register(
+        actor=actor_for(registry_staff("civil-affairs")), party_a=a, party_b=b, office=office
+    )
     assert marriage.status == "married"
     assert _event("marriage.registered").payload["party_b_id"] == str(b.pk)
     assert _audited("registry.marriage.registered", subject_id=str(marriage.pk))
@@ -226,9 +239,9 @@ def test_marriage_needs_the_legal_age(city):
 def test_social_insurance_enrol_and_card(city):
     person, employer = PersonFactory(), OrganisationFactory()
     user = registry_staff("hrss")
-    rs.si_enrol(user=user, person=person, employer=employer)
+    rs.si_enrol(actor=actor_for(user), person=person, employer=employer)
     assert _event("social_insurance.enrolled").payload["employer_id"] == str(employer.pk)
-    record = rs.si_card_issue(user=user, person=person)
+    record = rs.si_card_issue(actor=actor_for(user), person=person)
     assert (
         record.card_number
         and _event("social_insurance.card_issued").payload["card_number"] == record.card_number
@@ -246,7 +259,9 @@ def test_a_card_needs_an_enrolment(city):
 
 def test_medical_insurance_enrol(city):
     person = PersonFactory()
-    record = rs.mi_enrol(user=registry_staff("medical-insurance"), person=person, scheme="resident")
+    record = rs.mi_enrol(
+        actor=actor_for(registry_staff("medical-insurance")), person=person, scheme="resident"
+    )
     assert record.status == "active"
     assert _event("medical_insurance.enrolled").payload == {
         "person_id": str(person.pk),
@@ -269,7 +284,7 @@ def test_property_transfer_ends_the_old_ownerships_and_creates_the_new_ones(city
     buyer_a, buyer_b = man(), woman()
     case_id = uuid.uuid4()
     rows = rs.property_transfer(
-        user=registry_staff("planning-resources"),
+        actor=actor_for(registry_staff("planning-resources")),
         unit=unit,
         from_owners=[seller],
         to_owners=[buyer_a, buyer_b],
@@ -330,7 +345,7 @@ def test_property_unit_register_mortgage_and_seizure_services(city):
     owner = man()
     user = registry_staff("planning-resources")
     unit = rs.property_unit_register(
-        user=user,
+        actor=actor_for(user),
         unit_number="310104001002GB00001F00010101",
         district=AdminUnitFactory(code="310104"),
         address="上海市徐汇区测试路1号101室",
@@ -339,13 +354,15 @@ def test_property_unit_register_mortgage_and_seizure_services(city):
     )
     assert unit.certificate_number.startswith("沪(") and "徐字" in unit.certificate_number
     assert _event("property.registered").payload["owner_person_ids"] == [str(owner.pk)]
-    mortgage = rs.mortgage_register(user=user, unit=unit, creditor="上海银行", amount=Decimal("500000"))
+    mortgage = rs.mortgage_register(
+        actor=actor_for(user), unit=unit, creditor="上海银行", amount=Decimal("500000")
+    )
     assert _event("mortgage.registered").payload["unit_number"] == unit.unit_number
-    rs.mortgage_release(user=user, mortgage=mortgage)
+    rs.mortgage_release(actor=actor_for(user), mortgage=mortgage)
     assert _event("mortgage.released") is not None
     with pytest.raises(Conflict):
         rs.mortgage_release(actor=SYSTEM, mortgage=mortgage)
-    rs.seizure_register(user=user, unit=unit, court="上海市徐汇区人民法院")
+    rs.seizure_register(actor=actor_for(user), unit=unit, court="上海市徐汇区人民法院")
     assert _event("seizure.registered") is not None
     assert _audited("registry.seizure.registered", subject_id=unit.unit_number)
 
@@ -369,12 +386,14 @@ def test_a_unit_number_must_be_valid(city):
 def test_business_register_and_tax_register(city):
     organisation = OrganisationFactory()
     rs.business_register(
-        user=registry_staff("market-regulation"), organisation=organisation, business_scope="软件开发。"
+        actor=actor_for(registry_staff("market-regulation")),
+        organisation=organisation,
+        business_scope="软件开发。",
     )
     assert _event("business.registered").payload["credit_code"] == organisation.credit_code
     with pytest.raises(Conflict):
         rs.business_register(actor=SYSTEM, organisation=organisation, business_scope="软件开发。")
-    registration = rs.tax_register(user=registry_staff("tax"), organisation=organisation)
+    registration = rs.tax_register(actor=actor_for(registry_staff("tax")), organisation=organisation)
     assert registration.taxpayer_number == organisation.credit_code
     assert _event("tax.registered").subject_id == str(organisation.pk)
 
@@ -382,7 +401,11 @@ def test_business_register_and_tax_register(city):
 def test_deed_tax_record_writes_audits_and_emits(city):
     unit, payer, case_id = UnitFactory(), man(), uuid.uuid4()
     payment = rs.deed_tax_record(
-        user=registry_staff("tax"), unit=unit, payer=payer, amount=Decimal("45000.50"), case_id=case_id
+        actor=actor_for(registry_staff("tax")),
+        unit=unit,
+        payer=payer,
+        amount=Decimal("45000.50"),
+        case_id=case_id,
     )
     assert payment.receipt_number
     event = _event("deed_tax.paid")

@@ -24,7 +24,6 @@ def request_basic(
 ):
     return services.grant_request(
         actor=actor_for(user) if user else SYSTEM,
-        user=user,
         department=department_get("health"),
         resource=resource,
         fields=list(fields),
@@ -71,7 +70,7 @@ def test_a_conditional_resource_waits_for_the_owners_steward(test_resources, hea
     grant = request_basic(health_steward)
     assert grant.status == SharingGrant.Status.REQUESTED
     assert OutboxEvent.objects.filter(name="grant.requested").count() == 1
-    services.grant_approve(user=ps_steward, grant=grant)
+    services.grant_approve(actor=actor_for(ps_steward), grant=grant)
     grant.refresh_from_db()
     assert grant.status == "approved" and grant.decided_by.startswith("steward.ps")
     assert AuditEntry.objects.filter(action="grant.approved", subject_id=str(grant.pk)).exists()
@@ -95,7 +94,7 @@ def test_only_the_owners_steward_approves(test_resources, health_steward, health
     grant = request_basic(health_steward)
     for user in (health_steward, health_handler):  # the requester's steward and a handler may not
         with pytest.raises(PermissionDenied):
-            services.grant_approve(user=user, grant=grant)
+            services.grant_approve(actor=actor_for(user), grant=grant)
     grant.refresh_from_db()
     assert grant.status == "requested"
     assert AuditEntry.objects.filter(action="permission.denied", subject_id="exchange.grant").count() == 2
@@ -104,13 +103,13 @@ def test_only_the_owners_steward_approves(test_resources, health_steward, health
 def test_a_refusal_needs_a_reason(test_resources, health_steward, ps_steward):
     grant = request_basic(health_steward)
     with pytest.raises(ValidationError) as error:
-        services.grant_refuse(user=ps_steward, grant=grant, reason="  ")
+        services.grant_refuse(actor=actor_for(ps_steward), grant=grant, reason="  ")
     assert "reason" in error.value.message_dict
-    services.grant_refuse(user=ps_steward, grant=grant, reason="目的与所需字段不相称")
+    services.grant_refuse(actor=actor_for(ps_steward), grant=grant, reason="目的与所需字段不相称")
     grant.refresh_from_db()
     assert grant.status == "refused" and grant.reason == "目的与所需字段不相称"
     with pytest.raises(Conflict):
-        services.grant_approve(user=ps_steward, grant=grant)
+        services.grant_approve(actor=actor_for(ps_steward), grant=grant)
 
 
 def test_a_department_without_exchange_request_cannot_ask(test_resources, health_handler):
@@ -137,11 +136,11 @@ def test_a_second_request_for_the_same_purpose_conflicts(test_resources, health_
 
 def test_revoked_grant_stops_lookups(test_resources, health_steward, ps_steward):
     grant = request_basic(health_steward)
-    services.grant_approve(user=ps_steward, grant=grant)
+    services.grant_approve(actor=actor_for(ps_steward), grant=grant)
     assert health_lookup(fields=["name"]).allowed
     with pytest.raises(ValidationError):
-        services.grant_revoke(user=ps_steward, grant=grant, reason="")
-    services.grant_revoke(user=ps_steward, grant=grant, reason="协议到期")
+        services.grant_revoke(actor=actor_for(ps_steward), grant=grant, reason="")
+    services.grant_revoke(actor=actor_for(ps_steward), grant=grant, reason="协议到期")
     with pytest.raises(services.GrantMissing):
         health_lookup(fields=["name"])
 
@@ -152,7 +151,7 @@ def test_revoked_grant_stops_lookups(test_resources, health_steward, ps_steward)
 @pytest.fixture
 def approved(test_resources, health_steward, ps_steward):
     grant = request_basic(health_steward)
-    return services.grant_approve(user=ps_steward, grant=grant)
+    return services.grant_approve(actor=actor_for(ps_steward), grant=grant)
 
 
 def test_a_lookup_returns_only_granted_fields(approved, citizen):
@@ -202,7 +201,7 @@ def test_a_refused_lookup_can_return_instead_of_raising(approved, citizen):
 def test_an_expired_grant_is_refused(test_resources, health_steward, ps_steward, citizen):
     today = calendar.today()
     grant = request_basic(health_steward, valid_until=today + DAY)
-    services.grant_approve(user=ps_steward, grant=grant)
+    services.grant_approve(actor=actor_for(ps_steward), grant=grant)
     assert health_lookup(today=today + DAY).allowed
     with pytest.raises(services.GrantMissing) as error:
         health_lookup(today=today + 2 * DAY)

@@ -16,7 +16,7 @@ def test_a_complaint_about_a_case_links_it(routing, people, parent, newborn, han
         actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
     )
     ticket = services.ticket_create(
-        user=people["operator"],
+        actor=actor_for(people["operator"]),
         channel="phone",
         ticket_type="complaint",
         text="出生一件事提交三天了还没有人处理",
@@ -26,7 +26,7 @@ def test_a_complaint_about_a_case_links_it(routing, people, parent, newborn, han
     assert ticket.case_number == case.number and ticket.service_code == newborn.code
     with pytest.raises(ValidationError) as error:
         services.ticket_create(
-            user=people["operator"],
+            actor=actor_for(people["operator"]),
             channel="phone",
             ticket_type="complaint",
             text="我的办件一直没有结果",

@@ -20,7 +20,7 @@ from tongban.hotline.api import IntakeThrottle
 from tongban.hotline.models import FaqEntry, Ticket
 from tongban.identity import services as identity
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import department_get
+from tongban.identity.selectors import actor_for, department_get
 from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.supervision.models import Warning
 from tongban.supervision.selectors import warning_list
@@ -69,7 +69,7 @@ def people(city):
 def _take(people, text=NOISE, **extra):
     values = {"channel": "phone", "ticket_type": "complaint", "text": text, "district_code": "310101"}
     values.update(extra)
-    return services.ticket_create(user=people["operator"], **values)
+    return services.ticket_create(actor=actor_for(people["operator"]), **values)
 
 
 def _client(user):
@@ -99,16 +99,16 @@ def test_a_merged_ticket_follows_the_first_and_its_caller_is_called_back(routing
     first = _take(people)
     again = _take(people, NOISE_AGAIN, contact_phone="13900001111")
     with pytest.raises(PermissionDenied):
-        services.ticket_merge(user=people["handler"], ticket=again, into=first)
+        services.ticket_merge(actor=actor_for(people["handler"]), ticket=again, into=first)
     with pytest.raises(ValidationError):
-        services.ticket_merge(user=people["dispatcher"], ticket=again, into=again)
-    merged = services.ticket_merge(user=people["dispatcher"], ticket=again, into=first)
+        services.ticket_merge(actor=actor_for(people["dispatcher"]), ticket=again, into=again)
+    merged = services.ticket_merge(actor=actor_for(people["dispatcher"]), ticket=again, into=first)
     assert merged.status == Ticket.Status.MERGED and merged.merged_into_id == first.pk
     assert first.steps.filter(kind="merged_in", note=again.number).exists()
-    services.ticket_reply(user=people["handler"], ticket=first, reply=REPLY)
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=first, reply=REPLY)
     again.refresh_from_db()
     assert again.status == Ticket.Status.REPLIED and again.reply == REPLY
-    closed = services.ticket_callback(user=people["operator"], ticket=again, satisfaction=5)
+    closed = services.ticket_callback(actor=actor_for(people["operator"]), ticket=again, satisfaction=5)
     assert closed.status == Ticket.Status.CLOSED
     assert AuditEntry.objects.filter(action="ticket.merged", subject_id=str(again.pk)).exists()
 
@@ -116,13 +116,13 @@ def test_a_merged_ticket_follows_the_first_and_its_caller_is_called_back(routing
 def test_merging_into_a_closed_ticket_is_refused_and_not_a_duplicate_drops_the_proposal(routing, people):
     first = _take(people)
     again = _take(people, NOISE_AGAIN)
-    services.ticket_reply(user=people["handler"], ticket=first, reply=REPLY)
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=first, reply=REPLY)
     with pytest.raises(Conflict):
-        services.ticket_merge(user=people["dispatcher"], ticket=again, into=first)
-    kept = services.ticket_not_duplicate(user=people["dispatcher"], ticket=again)
+        services.ticket_merge(actor=actor_for(people["dispatcher"]), ticket=again, into=first)
+    kept = services.ticket_not_duplicate(actor=actor_for(people["dispatcher"]), ticket=again)
     assert kept.duplicate_of_id is None and kept.status == Ticket.Status.DISPATCHING
     with pytest.raises(Conflict):
-        services.ticket_not_duplicate(user=people["dispatcher"], ticket=again)
+        services.ticket_not_duplicate(actor=actor_for(people["dispatcher"]), ticket=again)
 
 
 # --- supervision and extensions -----------------------------------------------------------------------------
@@ -132,19 +132,21 @@ def test_a_supervisor_supervises_an_open_ticket_and_the_department_sees_it_first
     plain = _take(people, NOISE_ELSEWHERE)
     pressed = _take(people, "黄浦区福州路饭店油烟很大，已经反映过好几次了", district_code="310101")
     with pytest.raises(ValidationError) as error:
-        services.ticket_supervise(user=people["supervisor"], ticket=pressed, note=" ")
+        services.ticket_supervise(actor=actor_for(people["supervisor"]), ticket=pressed, note=" ")
     assert "note" in error.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.ticket_supervise(user=people["handler"], ticket=pressed, note="三天内办结")
-    services.ticket_supervise(user=people["supervisor"], ticket=pressed, note="三天内办结并回复市民")
+        services.ticket_supervise(actor=actor_for(people["handler"]), ticket=pressed, note="三天内办结")
+    services.ticket_supervise(
+        actor=actor_for(people["supervisor"]), ticket=pressed, note="三天内办结并回复市民"
+    )
     tickets = list(selectors.department_tickets(people["handler"]))
     assert [t.number for t in tickets][:1] == [pressed.number] and plain in tickets
     assert [t.number for t in selectors.supervised_tickets(people["supervisor"])] == [pressed.number]
     services.ticket_reply(
-        user=people["handler"], ticket=pressed, reply="已到福州路饭店检查油烟，责令安装净化设备。"
+        actor=actor_for(people["handler"]), ticket=pressed, reply="已到福州路饭店检查油烟，责令安装净化设备。"
     )
     with pytest.raises(Conflict):
-        services.ticket_supervise(user=people["supervisor"], ticket=pressed, note="again")
+        services.ticket_supervise(actor=actor_for(people["supervisor"]), ticket=pressed, note="again")
 
 
 def test_a_complex_ticket_gets_15_working_days_only_when_a_supervisor_approves(routing, people):
@@ -152,27 +154,29 @@ def test_a_complex_ticket_gets_15_working_days_only_when_a_supervisor_approves(r
     ticket = _take(people, now=now)
     five_day_due = ticket.due_date
     with pytest.raises(ValidationError):
-        services.ticket_extension_request(user=people["handler"], ticket=ticket, reason="难")
+        services.ticket_extension_request(actor=actor_for(people["handler"]), ticket=ticket, reason="难")
     with pytest.raises(PermissionDenied):
         services.ticket_extension_request(
-            user=people["other"], ticket=ticket, reason="涉及多个部门，需要联合执法调查"
+            actor=actor_for(people["other"]), ticket=ticket, reason="涉及多个部门，需要联合执法调查"
         )
     services.ticket_extension_request(
-        user=people["handler"], ticket=ticket, reason="涉及多个部门，需要联合执法调查"
+        actor=actor_for(people["handler"]), ticket=ticket, reason="涉及多个部门，需要联合执法调查"
     )
     with pytest.raises(Conflict):
         services.ticket_extension_request(
-            user=people["handler"], ticket=ticket, reason="涉及多个部门，需要联合执法调查"
+            actor=actor_for(people["handler"]), ticket=ticket, reason="涉及多个部门，需要联合执法调查"
         )
     assert [t.number for t in selectors.extension_requests(people["supervisor"])] == [ticket.number]
     with pytest.raises(PermissionDenied):
-        services.ticket_extension_decide(user=people["handler"], ticket=ticket, approve=True)
-    approved = services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=True)
+        services.ticket_extension_decide(actor=actor_for(people["handler"]), ticket=ticket, approve=True)
+    approved = services.ticket_extension_decide(
+        actor=actor_for(people["supervisor"]), ticket=ticket, approve=True
+    )
     assert approved.limit_days == 15 and approved.extension == Ticket.Extension.APPROVED
     # Counted from the working day after intake: 5 days end on 9 November, 15 on 23 November.
     assert five_day_due == dt.date(2026, 11, 9) and approved.due_date == dt.date(2026, 11, 23)
     with pytest.raises(Conflict):
-        services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=True)
+        services.ticket_extension_decide(actor=actor_for(people["supervisor"]), ticket=ticket, approve=True)
 
 
 def test_a_refused_extension_needs_a_reason_and_keeps_the_limit_and_urgent_tickets_cannot_ask(
@@ -180,18 +184,18 @@ def test_a_refused_extension_needs_a_reason_and_keeps_the_limit_and_urgent_ticke
 ):
     ticket = _take(people)
     services.ticket_extension_request(
-        user=people["handler"], ticket=ticket, reason="需要第三方检测噪音，时间较长"
+        actor=actor_for(people["handler"]), ticket=ticket, reason="需要第三方检测噪音，时间较长"
     )
     with pytest.raises(ValidationError):
-        services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=False)
+        services.ticket_extension_decide(actor=actor_for(people["supervisor"]), ticket=ticket, approve=False)
     refused = services.ticket_extension_decide(
-        user=people["supervisor"], ticket=ticket, approve=False, note="五个工作日内可以办结"
+        actor=actor_for(people["supervisor"]), ticket=ticket, approve=False, note="五个工作日内可以办结"
     )
     assert refused.extension == Ticket.Extension.REFUSED and refused.limit_days == 5
     urgent = _take(people, NOISE_ELSEWHERE, urgency="urgent")
     with pytest.raises(Conflict):
         services.ticket_extension_request(
-            user=people["handler"], ticket=urgent, reason="需要第三方检测噪音，时间较长"
+            actor=actor_for(people["handler"]), ticket=urgent, reason="需要第三方检测噪音，时间较长"
         )
 
 
@@ -218,7 +222,7 @@ def test_ticket_warnings_show_on_the_supervision_page_once(routing, people):
 @pytest.fixture
 def faq(people):
     return services.faq_save(
-        user=people["dispatcher"],
+        actor=actor_for(people["dispatcher"]),
         question="新生儿怎么办理出生医学证明？",
         answer="在孩子出生的医院申领出生医学证明，带父母双方身份证；也可以在随申办办理新生儿出生一件事。",
         keywords="出生证 新生儿 出生证明",
@@ -228,10 +232,10 @@ def faq(people):
 
 def test_faq_entries_are_checked_field_by_field(people, faq):
     with pytest.raises(PermissionDenied):
-        services.faq_save(user=people["handler"], question="问", answer="答" * 20)
+        services.faq_save(actor=actor_for(people["handler"]), question="问", answer="答" * 20)
     with translation.override("en"), pytest.raises(ValidationError) as error:
         services.faq_save(
-            user=people["dispatcher"],
+            actor=actor_for(people["dispatcher"]),
             question=faq.question,
             answer="短",
             department="no-such",
@@ -254,7 +258,11 @@ def test_a_caller_sentence_finds_the_faq_and_answers_the_consultation_at_first_c
         _take(people, "孩子出生证明在哪里办", ticket_type="consult", faq="not-a-uuid")
     assert "faq" in error.value.message_dict
     services.faq_save(
-        user=people["dispatcher"], entry=faq, question=faq.question, answer=faq.answer, active=False
+        actor=actor_for(people["dispatcher"]),
+        entry=faq,
+        question=faq.question,
+        answer=faq.answer,
+        active=False,
     )
     assert selectors.faq_search("出生证明") == []
 
@@ -494,10 +502,14 @@ def test_a_supervised_ticket_is_due_within_3_working_days_and_goes_red_after(rou
     now = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)  # Monday
     ticket = _take(people, now=now)
     services.ticket_extension_request(
-        user=people["handler"], ticket=ticket, reason="需要联合执法，协调多个部门", now=now
+        actor=actor_for(people["handler"]), ticket=ticket, reason="需要联合执法，协调多个部门", now=now
     )
-    services.ticket_extension_decide(user=people["supervisor"], ticket=ticket, approve=True, now=now)
-    pressed = services.ticket_supervise(user=people["supervisor"], ticket=ticket, note="三天内回复", now=now)
+    services.ticket_extension_decide(
+        actor=actor_for(people["supervisor"]), ticket=ticket, approve=True, now=now
+    )
+    pressed = services.ticket_supervise(
+        actor=actor_for(people["supervisor"]), ticket=ticket, note="三天内回复", now=now
+    )
     assert pressed.supervision_due == dt.date(2026, 11, 5) and pressed.due_date == dt.date(2026, 11, 23)
     assert _ticket_cards(dt.date(2026, 11, 4)) == {"yellow": 0, "red": 0}
     assert _ticket_cards(dt.date(2026, 11, 5)) == {"yellow": 1, "red": 0}
@@ -507,10 +519,10 @@ def test_a_supervised_ticket_is_due_within_3_working_days_and_goes_red_after(rou
 def test_a_reopened_ticket_gets_3_working_days(routing, people):
     now = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
     ticket = _take(people, now=now)
-    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY, now=now)
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=1, now=now)
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=ticket, reply=REPLY, now=now)
+    services.ticket_callback(actor=actor_for(people["operator"]), ticket=ticket, satisfaction=1, now=now)
     reopened = services.ticket_reopen(
-        user=people["operator"],
+        actor=actor_for(people["operator"]),
         ticket=ticket,
         reason="晚上还在施工",
         now=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
@@ -522,8 +534,10 @@ def test_an_unsatisfied_caller_opens_a_rectification_for_the_department_once(rou
     from tongban.supervision.models import Rectification
 
     ticket = _take(people)
-    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY)
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=2, note="还是很吵")
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=ticket, reply=REPLY)
+    services.ticket_callback(
+        actor=actor_for(people["operator"]), ticket=ticket, satisfaction=2, note="还是很吵"
+    )
     event_deliver()
     event_deliver()
     rectification = Rectification.objects.get()
@@ -535,9 +549,9 @@ def test_an_unsatisfied_caller_opens_a_rectification_for_the_department_once(rou
     page = client.get("/workbench/supervision/rectifications/").content.decode()
     assert ticket.number in page and "12345 ticket" in page
     # A satisfied caller, after a reopening, opens none.
-    services.ticket_reopen(user=people["operator"], ticket=ticket, reason="还是很吵")
-    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY)
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=4)
+    services.ticket_reopen(actor=actor_for(people["operator"]), ticket=ticket, reason="还是很吵")
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=ticket, reply=REPLY)
+    services.ticket_callback(actor=actor_for(people["operator"]), ticket=ticket, satisfaction=4)
     event_deliver()
     assert Rectification.objects.count() == 1
 
@@ -550,7 +564,7 @@ def test_nul_bytes_in_any_field_are_dropped_not_a_database_error(routing, people
         contact_phone="138\x0012345678",
     )
     assert (ticket.address, ticket.contact_name, ticket.contact_phone) == ("南京东路", "李明", "13812345678")
-    services.ticket_return(user=people["handler"], ticket=ticket, reason="不是\x00我们的")
+    services.ticket_return(actor=actor_for(people["handler"]), ticket=ticket, reason="不是\x00我们的")
     assert ticket.steps.get(kind="returned").note == "不是我们的"
     consult = _take(people, "孩子出生证明在哪里办", ticket_type="consult", answer="到医院\x00办理")
     assert consult.answer == "到医院办理"

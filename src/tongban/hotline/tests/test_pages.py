@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_tickets import NOISE, people, routing  # noqa: F401
+from tongban.identity.selectors import actor_for
 from tongban.identity.tests.fixtures import login_with_second_factor
 
 
@@ -88,14 +89,14 @@ def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(cl
     assert "/services/" in html and "出生" in html
     routing.update(department="urban-management")
     services.ticket_create(
-        user=people["operator"],
+        actor=actor_for(people["operator"]),
         channel="phone",
         ticket_type="consult",
         text="出生证明怎么办？",
         answer="网上申请出生一件事。",
     )
     services.ticket_create(
-        user=people["operator"], channel="phone", ticket_type="consult", text="居住证怎么办理？"
+        actor=actor_for(people["operator"]), channel="phone", ticket_type="consult", text="居住证怎么办理？"
     )
     from tongban.hotline.selectors import first_contact_rate
 
@@ -111,7 +112,7 @@ def test_the_console_suggests_service_guides_and_shows_the_first_contact_rate(cl
     from tongban.core import calendar
 
     old = services.ticket_create(
-        user=people["operator"], channel="phone", ticket_type="consult", text="社保卡怎么补办？"
+        actor=actor_for(people["operator"]), channel="phone", ticket_type="consult", text="社保卡怎么补办？"
     )
     Ticket.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
     assert first_contact_rate()["consultations"] == 3
@@ -123,11 +124,17 @@ def test_a_non_numeric_satisfaction_is_a_field_error(client, routing, people, va
     from tongban.hotline import services
 
     ticket = services.ticket_create(
-        user=people["operator"], channel="phone", ticket_type="complaint", text=NOISE, district_code="310101"
+        actor=actor_for(people["operator"]),
+        channel="phone",
+        ticket_type="complaint",
+        text=NOISE,
+        district_code="310101",
     )
-    services.ticket_accept(user=people["handler"], ticket=ticket)
+    services.ticket_accept(actor=actor_for(people["handler"]), ticket=ticket)
     services.ticket_reply(
-        user=people["handler"], ticket=ticket, reply="已责令该工地停止夜间施工，城管队员将到现场检查噪音。"
+        actor=actor_for(people["handler"]),
+        ticket=ticket,
+        reply="已责令该工地停止夜间施工，城管队员将到现场检查噪音。",
     )
     login_with_second_factor(client, people["operator"])
     response = client.post(

@@ -4,6 +4,7 @@ else's tickets are visible."""
 from tongban.hotline import services
 from tongban.hotline.models import Ticket
 from tongban.hotline.tests.test_loop_more import NOISE, REPLY, people, routing  # noqa: F401
+from tongban.identity.selectors import actor_for
 
 
 def _login(client, citizen):
@@ -25,8 +26,8 @@ def test_a_resident_sends_a_request_on_the_web_and_reopens_it(routing, people, c
     assert ticket.channel == "web" and ticket.caller.name == "李明" and ticket.contact_phone == "13812345678"
     assert ticket.number in client.get("/12345/").content.decode()
 
-    services.ticket_reply(user=people["handler"], ticket=ticket, reply=REPLY)
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=2)
+    services.ticket_reply(actor=actor_for(people["handler"]), ticket=ticket, reply=REPLY)
+    services.ticket_callback(actor=actor_for(people["operator"]), ticket=ticket, satisfaction=2)
     page = client.get(f"/12345/{ticket.number}/").content.decode()
     assert REPLY in page and "Reopen my request" in page and "um.huangpu" not in page  # no staff names
     assert client.post(f"/12345/{ticket.number}/", {"reason": " "}).status_code == 200
@@ -38,7 +39,11 @@ def test_a_resident_sends_a_request_on_the_web_and_reopens_it(routing, people, c
 
 def test_a_resident_sees_only_their_own_tickets_and_staff_are_sent_away(routing, people, citizen, client):  # noqa: F811
     other = services.ticket_create(
-        user=people["operator"], channel="phone", ticket_type="complaint", text=NOISE, district_code="310101"
+        actor=actor_for(people["operator"]),
+        channel="phone",
+        ticket_type="complaint",
+        text=NOISE,
+        district_code="310101",
     )
     _login(client, citizen)
     assert client.get(f"/12345/{other.number}/").status_code == 404

@@ -12,7 +12,7 @@ from tongban.hotline import routing, selectors, services
 from tongban.hotline.corpus import corpus_load
 from tongban.hotline.knowledge import knowledge_rows
 from tongban.identity import services as identity
-from tongban.identity.selectors import department_get
+from tongban.identity.selectors import actor_for, department_get
 
 BARBECUE = "复兴中路714弄那家饭店每天夜里烧烤 烟全部飘到弄堂里 窗都不敢开 吵到两点 烦死了"
 BARBECUE_AGAIN = "我是住在复兴中路714弄的 楼下饭店天天晚上烧烤 油烟熏得衣服都不能晒 还吵得睡不着"
@@ -68,7 +68,7 @@ def test_an_faq_entry_of_another_department_is_not_offered(city):
         actor=SYSTEM, user=user, department=department_get("big-data-center"), roles=["dispatcher"]
     )
     entry = services.faq_save(
-        user=user,
+        actor=actor_for(user),
         question="新生儿怎么办理出生医学证明？",
         answer="在孩子出生的医院申领出生医学证明，带父母双方身份证；也可以在随申办办理新生儿出生一件事。",
         keywords="出生证 新生儿 出生证明",
@@ -110,7 +110,11 @@ def test_a_second_call_about_the_same_place_is_a_duplicate_whatever_its_topic(ci
 
     def take(text):
         return services.ticket_create(
-            user=operator, channel="phone", ticket_type="complaint", text=text, district_code="310101"
+            actor=actor_for(operator),
+            channel="phone",
+            ticket_type="complaint",
+            text=text,
+            district_code="310101",
         )
 
     first = take(BARBECUE)

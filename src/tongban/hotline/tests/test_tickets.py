@@ -15,7 +15,7 @@ from tongban.hotline import services
 from tongban.hotline.models import RoutingCorrection, Ticket
 from tongban.identity import services as identity
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import department_get
+from tongban.identity.selectors import actor_for, department_get
 
 NOISE = "黄浦区南京东路附近工地晚上十一点还在施工，噪音太大，睡不着觉"
 
@@ -58,7 +58,7 @@ def people(city):
 def _take(people, **extra):
     values = {"channel": "phone", "ticket_type": "complaint", "text": NOISE, "district_code": "310101"}
     values.update(extra)
-    return services.ticket_create(user=people["operator"], **values)
+    return services.ticket_create(actor=actor_for(people["operator"]), **values)
 
 
 def test_intake_gives_the_classifier_the_district_for_its_district_rules(monkeypatch, people):
@@ -85,22 +85,26 @@ def test_a_confident_route_goes_to_the_branch_of_the_district(routing, people):
 
 def test_the_whole_loop_and_a_reopening(routing, people):
     ticket = _take(people)
-    services.ticket_accept(user=people["handler"], ticket=ticket)
+    services.ticket_accept(actor=actor_for(people["handler"]), ticket=ticket)
     with pytest.raises(ValidationError):
-        services.ticket_reply(user=people["handler"], ticket=ticket, reply="已处理。")
+        services.ticket_reply(actor=actor_for(people["handler"]), ticket=ticket, reply="已处理。")
     with pytest.raises(ValidationError):  # long enough, but not about the request
         services.ticket_reply(
-            user=people["handler"], ticket=ticket, reply="感谢您的来电，我们会认真对待您的意见和建议。"
+            actor=actor_for(people["handler"]),
+            ticket=ticket,
+            reply="感谢您的来电，我们会认真对待您的意见和建议。",
         )
     services.ticket_reply(
-        user=people["handler"],
+        actor=actor_for(people["handler"]),
         ticket=ticket,
         reply="已责令该工地停止夜间施工，城管队员将于今晚到现场检查噪音情况。",
     )
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=2, note="仍有噪音")
+    services.ticket_callback(
+        actor=actor_for(people["operator"]), ticket=ticket, satisfaction=2, note="仍有噪音"
+    )
     ticket.refresh_from_db()
     assert (ticket.status, ticket.satisfaction) == (Ticket.Status.CLOSED, 2)
-    services.ticket_reopen(user=people["operator"], ticket=ticket, reason="昨晚仍在施工")
+    services.ticket_reopen(actor=actor_for(people["operator"]), ticket=ticket, reason="昨晚仍在施工")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.DISPATCHED
     assert [s.kind for s in ticket.steps.all()][-1] == "reopened"
@@ -109,19 +113,25 @@ def test_the_whole_loop_and_a_reopening(routing, people):
 def test_reopening_is_refused_after_ten_working_days(routing, people):
     ticket = _take(people)
     services.ticket_reply(
-        user=people["handler"], ticket=ticket, reply="已责令该工地停止夜间施工，并将持续检查施工噪音。"
+        actor=actor_for(people["handler"]),
+        ticket=ticket,
+        reply="已责令该工地停止夜间施工，并将持续检查施工噪音。",
     )
-    services.ticket_callback(user=people["operator"], ticket=ticket, satisfaction=1)
+    services.ticket_callback(actor=actor_for(people["operator"]), ticket=ticket, satisfaction=1)
     later = ticket.created_at + dt.timedelta(days=30)
     with pytest.raises(Conflict):
-        services.ticket_reopen(user=people["operator"], ticket=ticket, reason="没有解决", now=later)
+        services.ticket_reopen(
+            actor=actor_for(people["operator"]), ticket=ticket, reason="没有解决", now=later
+        )
 
 
 def test_a_doubtful_route_waits_for_a_dispatcher_whose_choice_is_kept(routing, people):
     routing.update(department="ecology-environment", confidence=0.31)
     ticket = _take(people)
     assert ticket.status == Ticket.Status.DISPATCHING and ticket.department is None
-    services.ticket_dispatch(user=people["dispatcher"], ticket=ticket, department_code="urban-management")
+    services.ticket_dispatch(
+        actor=actor_for(people["dispatcher"]), ticket=ticket, department_code="urban-management"
+    )
     ticket.refresh_from_db()
     assert ticket.department.code == "urban-management-310101"
     correction = RoutingCorrection.objects.get()
@@ -132,8 +142,10 @@ def test_a_doubtful_route_waits_for_a_dispatcher_whose_choice_is_kept(routing, p
 def test_a_department_returns_a_ticket_that_is_not_its_own(routing, people):
     ticket = _take(people)
     with pytest.raises(ValidationError):
-        services.ticket_return(user=people["handler"], ticket=ticket, reason=" ")
-    services.ticket_return(user=people["handler"], ticket=ticket, reason="属于生态环境部门管辖的工业噪声")
+        services.ticket_return(actor=actor_for(people["handler"]), ticket=ticket, reason=" ")
+    services.ticket_return(
+        actor=actor_for(people["handler"]), ticket=ticket, reason="属于生态环境部门管辖的工业噪声"
+    )
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.DISPATCHING
 
@@ -142,10 +154,32 @@ def test_another_department_cannot_reply(routing, people):
     ticket = _take(people)
     with pytest.raises(PermissionDenied):
         services.ticket_reply(
-            user=people["other"], ticket=ticket, reply="已责令该工地停止夜间施工，城管队员将到现场检查。"
+            actor=actor_for(people["other"]),
+            ticket=ticket,
+            reply="已责令该工地停止夜间施工，城管队员将到现场检查。",
         )
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.DISPATCHED
+
+
+@pytest.mark.parametrize(
+    "act",
+    [
+        lambda actor, t: services.ticket_return(actor=actor, ticket=t, reason=""),
+        lambda actor, t: services.ticket_reply(actor=actor, ticket=t, reply="好"),
+        lambda actor, t: services.ticket_extension_request(actor=actor, ticket=t, reason="忙"),
+        lambda actor, t: services.ticket_supervise(actor=actor, ticket=t, note=""),
+        lambda actor, t: services.ticket_extension_decide(actor=actor, ticket=t, approve=False, note=""),
+        lambda actor, t: services.ticket_callback(actor=actor, ticket=t, satisfaction=9),
+    ],
+)
+def test_the_permission_is_checked_before_the_input_and_the_refusal_is_on_record(routing, people, act):
+    """Someone without the right gets a refusal, not a hint about what a valid request would look like."""
+    ticket = _take(people)
+    before = AuditEntry.objects.filter(action="permission.denied").count()
+    with pytest.raises(PermissionDenied):
+        act(actor_for(people["other"]), ticket)
+    assert AuditEntry.objects.filter(action="permission.denied").count() == before + 1
 
 
 @pytest.mark.parametrize(

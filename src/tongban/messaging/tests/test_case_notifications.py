@@ -241,7 +241,7 @@ def test_an_opted_out_channel_gets_nothing_but_the_case_inbox_always_does(
     person.save()
     parent.email = "chen.jing@example.cn"
     parent.save()
-    services.preference_set(user=parent, topic="case", channel="sms", enabled=False)
+    services.preference_set(actor=actor_for(parent), topic="case", channel="sms", enabled=False)
     case = _submit(parent)
     _approve(case, "birth_certificate", handlers["health"])
     cases.case_supplement_request(

@@ -10,7 +10,7 @@ from django.db import IntegrityError
 
 from tongban.core.audit import SYSTEM
 from tongban.core.models import AuditEntry, OutboxEvent
-from tongban.identity.selectors import person_for
+from tongban.identity.selectors import actor_for, person_for
 from tongban.identity.tests.factories import CitizenFactory, OrganisationFactory
 from tongban.messaging import selectors, services
 from tongban.messaging.models import Delivery, Message, MessageTemplate, NotificationPreference
@@ -88,7 +88,7 @@ def test_an_organisation_message_reaches_its_agents(citizen, templates):
 
 
 def test_an_opted_out_channel_is_skipped_with_the_reason(citizen, templates):
-    services.preference_set(user=citizen, topic="newborn", channel="sms", enabled=False)
+    services.preference_set(actor=actor_for(citizen), topic="newborn", channel="sms", enabled=False)
     message = send_newborn(person_for(citizen), channels=("inbox", "sms"))
     delivery = message.deliveries.get()
     assert (delivery.status, delivery.reason) == ("skipped", "opted out")
@@ -98,7 +98,7 @@ def test_an_opted_out_channel_is_skipped_with_the_reason(citizen, templates):
 
 def test_an_opted_out_inbox_hides_proactive_messages_but_keeps_the_row(citizen, templates):
     person = person_for(citizen)
-    services.preference_set(user=citizen, topic="newborn", channel="inbox", enabled=False)
+    services.preference_set(actor=actor_for(citizen), topic="newborn", channel="inbox", enabled=False)
     assert not selectors.topic_allowed(person, "newborn")
     message = send_newborn(person)
     assert Message.objects.filter(pk=message.pk, in_inbox=False).exists()
@@ -108,7 +108,7 @@ def test_an_opted_out_inbox_hides_proactive_messages_but_keeps_the_row(citizen, 
 def test_the_case_inbox_cannot_be_switched_off(citizen, templates):
     person = person_for(citizen)
     with pytest.raises(ValidationError):
-        services.preference_set(user=citizen, topic="case", channel="inbox", enabled=False)
+        services.preference_set(actor=actor_for(citizen), topic="case", channel="inbox", enabled=False)
     with pytest.raises(IntegrityError):
         NotificationPreference.objects.create(person=person, topic="case", channel="inbox", enabled=False)
 
@@ -116,7 +116,7 @@ def test_the_case_inbox_cannot_be_switched_off(citizen, templates):
 def test_case_messages_stay_in_the_inbox_even_if_a_stale_preference_says_off(citizen, templates):
     message = send_case(person_for(citizen), channels=("inbox", "sms"))
     assert message.in_inbox
-    services.preference_set(user=citizen, topic="case", channel="sms", enabled=False)
+    services.preference_set(actor=actor_for(citizen), topic="case", channel="sms", enabled=False)
     assert selectors.topic_allowed(person_for(citizen), "case", "inbox")
     assert send_case(person_for(citizen), channels=("inbox", "sms")).deliveries.get().reason == "opted out"
 
@@ -243,9 +243,9 @@ def test_reading_a_message_marks_it_once_and_only_for_its_owner(citizen, templat
 
     message = send_newborn(person_for(citizen))
     with pytest.raises(PermissionDenied):
-        services.message_read(user=CitizenFactory(), message=message)
-    services.message_read(user=citizen, message=message)
+        services.message_read(actor=actor_for(CitizenFactory()), message=message)
+    services.message_read(actor=actor_for(citizen), message=message)
     first = Message.objects.get(pk=message.pk).read_at
-    services.message_read(user=citizen, message=message)
+    services.message_read(actor=actor_for(citizen), message=message)
     assert first is not None and Message.objects.get(pk=message.pk).read_at == first
     assert AuditEntry.objects.filter(action="message.read").count() == 1

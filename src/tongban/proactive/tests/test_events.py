@@ -107,7 +107,7 @@ def test_an_opted_out_mother_gets_no_offer_and_the_skip_is_logged(couple, newbor
     from tongban.proactive.models import RuleRun
 
     mother, father = couple
-    preference_set(user=mother.user, topic="newborn", channel="inbox", enabled=False)
+    preference_set(actor=actor_for(mother.user), topic="newborn", channel="inbox", enabled=False)
     register_birth(mother, father)
     event_deliver()
 

@@ -5,6 +5,7 @@ import pytest
 from tongban.cases.models import Case
 from tongban.demo.services import demo_city_seed
 from tongban.identity.models import User
+from tongban.identity.selectors import actor_for
 from tongban.proactive.models import Offer
 from tongban.proactive.services import offer_decline
 
@@ -25,7 +26,9 @@ def test_the_elderly_allowance_is_a_completed_case_in_her_cases(demo):
 
 def test_declining_the_grant_withdraws_its_case(demo):
     offer = Offer.objects.get(person__user__username="wang.xiuying", status=Offer.Status.GRANTED)
-    offer_decline(user=User.objects.get(username="wang.xiuying"), offer=offer, reason="已在外地领取")
+    offer_decline(
+        actor=actor_for(User.objects.get(username="wang.xiuying")), offer=offer, reason="已在外地领取"
+    )
     case = Case.objects.get(pk=offer.case_id)
     assert case.status == Case.Status.WITHDRAWN
     assert case.withdrawal_reason == "已在外地领取"

@@ -11,6 +11,7 @@ from tongban.core.events import event_deliver
 from tongban.core.models import AuditEntry
 from tongban.exchange.registry_services import birth_record_create
 from tongban.identity.models import Person
+from tongban.identity.selectors import actor_for
 from tongban.proactive.models import LifeEvent, Offer
 from tongban.proactive.services import milestones_sweep, offer_accept, offer_decline
 from tongban.proactive.tests.fixtures import SCHOOL_ITEM, person, rule
@@ -47,7 +48,9 @@ def offer(parent, school_item, messaging_templates):
 def test_accepting_an_offer_submits_a_case_with_the_prefilled_data(offer, parent):
     assert offer.prefilled == {"baby_name": "李小明", "birth_date": "2026-01-10"}
 
-    accepted = offer_accept(user=parent, offer=offer, form_data={"residence_address": "黄浦区福州路1号"})
+    accepted = offer_accept(
+        actor=actor_for(parent), offer=offer, form_data={"residence_address": "黄浦区福州路1号"}
+    )
 
     case = Case.objects.get(pk=accepted.case_id)
     assert accepted.status == "accepted" and accepted.decided_at is not None
@@ -59,7 +62,7 @@ def test_accepting_an_offer_submits_a_case_with_the_prefilled_data(offer, parent
     assert case.applicant_person == offer.person
     assert AuditEntry.objects.filter(action="proactive.offer.accepted", subject_id=str(offer.pk)).exists()
     # Confirming twice makes one case.
-    assert offer_accept(user=parent, offer=Offer.objects.get(pk=offer.pk)).case_id == case.pk
+    assert offer_accept(actor=actor_for(parent), offer=Offer.objects.get(pk=offer.pk)).case_id == case.pk
     assert Case.objects.count() == 1
 
 
@@ -67,9 +70,9 @@ def test_another_user_cannot_accept_or_decline(offer, citizen):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        offer_accept(user=citizen, offer=offer)
+        offer_accept(actor=actor_for(citizen), offer=offer)
     with pytest.raises(PermissionDenied):
-        offer_decline(user=citizen, offer=offer)
+        offer_decline(actor=actor_for(citizen), offer=offer)
 
 
 def test_the_offer_page_shows_the_prefilled_form_and_confirms_in_one_step(client, offer, parent):
@@ -106,6 +109,17 @@ def test_declining_on_the_page_is_recorded(client, offer, parent):
     assert not Case.objects.exists()
 
 
+def test_declining_through_the_api_is_recorded_with_the_applicant_as_actor(client, offer, parent):
+    client.force_login(parent)
+    url = reverse("api:proactive-api:offer-decline", args=[offer.pk])
+    response = client.post(url, {"reason": "已自行办理"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    offer.refresh_from_db()
+    assert offer.status == "declined"
+    entry = AuditEntry.objects.get(action="proactive.offer.declined", subject_id=str(offer.pk))
+    assert (entry.actor_kind, entry.actor_label) == ("citizen", parent.get_username())
+
+
 def test_someone_elses_offer_is_not_found(client, offer, citizen):
     client.force_login(citizen)
     assert client.get(offer.get_absolute_url()).status_code == 404
@@ -130,7 +144,7 @@ def test_a_grant_is_made_without_application_and_may_be_declined(city, school_it
     assert (grant.person, grant.status) == (elder, "granted")
     message = Message.objects.get(pk=grant.message_id)
     assert "75" in message.body
-    declined = offer_decline(user=user, offer=grant, reason="不需要")
+    declined = offer_decline(actor=actor_for(user), offer=grant, reason="不需要")
     assert declined.status == "declined"
 
 
@@ -188,7 +202,7 @@ def test_an_offer_that_expired_meanwhile_is_refused_and_no_case_is_made(offer, p
     seen = Offer.objects.get(pk=offer.pk)  # what the page showed
     Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.EXPIRED)
     with pytest.raises(Conflict):
-        offer_accept(user=parent, offer=seen, form_data={"residence_address": "黄浦区福州路1号"})
+        offer_accept(actor=actor_for(parent), offer=seen, form_data={"residence_address": "黄浦区福州路1号"})
     assert not Case.objects.exists()
     client.force_login(parent)
     response = client.post(

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from tongban.cases.selectors import CASE_KEYSET, case_get_for_user, case_materials, case_page_for_staff
 from tongban.core.pagination import decode_cursor, encode_cursor
 from tongban.identity.permissions import staff_required
+from tongban.identity.selectors import actor_from_request
 
 from ..services import case_view_record, material_download_record
 from .common import PAGE_SIZE, case_context
@@ -56,7 +57,7 @@ def case_detail(request, number):
     case = case_get_for_user(request.user, number)
     if case is None:
         raise Http404(_("No such case."))
-    case_view_record(user=request.user, case=case)
+    case_view_record(actor=actor_from_request(request), case=case)
     return render(request, "workbench/cases/detail.html", case_context(request.user, case))
 
 
@@ -69,7 +70,7 @@ def case_material(request, number, material_id):
     material = case_materials(case, include_superseded=True).filter(pk=material_id).first()
     if material is None or not material.file:
         raise Http404(_("No such file."))
-    material_download_record(user=request.user, case=case, material=material)
+    material_download_record(actor=actor_from_request(request), case=case, material=material)
     return FileResponse(
         material.file.open("rb"),
         as_attachment=True,

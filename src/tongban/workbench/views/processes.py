@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from tongban.identity.permissions import has_permission, require_permission, staff_required
-from tongban.identity.selectors import actor_for
+from tongban.identity.selectors import actor_from_request
 from tongban.workflow import services as workflow
 from tongban.workflow.selectors import definition_get, definition_list
 
@@ -37,7 +37,7 @@ def process_list(request):
         else:
             try:
                 definition, created = workflow.definition_store(
-                    actor=actor_for(request.user), key=key, xml=upload.read()
+                    actor=actor_from_request(request), key=key, xml=upload.read()
                 )
             except ValidationError as exc:
                 errors = error_dict(exc)

@@ -38,7 +38,7 @@ def task_list(request):
     today = calendar.today()
     for task in page:
         task.due_level = selectors.due_level(task, today)
-        task.can_claim = task.state == Task.State.READY and can_work(request.user, task)
+        task.can_claim = task.state == Task.State.READY and can_work(actor_from_request(request), task)
     context = {
         "page": page,
         "state": state,
@@ -53,8 +53,10 @@ def _task_page(request, task, *, errors=None, action="", status=200):
     case = case_get_for_user(request.user, task.case_number)
     if case is None:
         raise Http404(_("No such case."))
-    case_view_record(user=request.user, case=case)
-    may_act = task.state in (Task.State.READY, Task.State.CLAIMED) and can_work(request.user, task)
+    case_view_record(actor=actor_from_request(request), case=case)
+    may_act = task.state in (Task.State.READY, Task.State.CLAIMED) and can_work(
+        actor_from_request(request), task
+    )
     errors = errors or {}
     posted = request.POST if request.method == "POST" else {}
     supplement_materials = selectors.service_materials(case.service)

@@ -51,7 +51,7 @@ def window_home(request):
         identifier = (request.POST.get("id") or "").strip()[:18]
         applicant = selectors.applicant_find(request.user, kind=kind, identifier=identifier)
         if applicant is not None:
-            applicant_lookup_record(user=request.user, applicant=applicant)
+            applicant_lookup_record(actor=actor_from_request(request), applicant=applicant)
             token = selectors.applicant_token(applicant)
             return redirect(f"{reverse('workbench:window')}?{urlencode({'applicant': token})}")
         not_found = True

@@ -1,7 +1,7 @@
 """Process versions, task warnings and the rules of who works a task."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from tongban.cases import services as cases
 from tongban.core.audit import SYSTEM
@@ -62,8 +62,25 @@ def test_a_staff_member_without_the_lane_role_cannot_work_the_task(parent, newbo
     identity.staff_create(
         actor=SYSTEM, user=user, department=department_get("health"), roles=["window_clerk"]
     )
-    assert not services.can_work(user, task)
-    assert services.can_work(handlers["health"], task)
+    assert not services.can_work(actor_for(user), task)
+    assert services.can_work(actor_for(handlers["health"]), task)
+
+
+def test_only_someone_who_may_work_a_task_puts_it_back_in_the_inbox(parent, newborn, handlers):
+    case = cases.case_submit(
+        actor=actor_for(parent), service=newborn, form_data=newborn_form(), files=newborn_files()
+    )
+    task = Task.objects.get(case_id=case.pk, state="ready")
+    handler = actor_for(handlers["health"])
+    cases.case_task_claim(actor=handler, task_id=task.pk)
+    task.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        services.task_release(actor=actor_for(handlers["public-security"]), task=task)
+    services.task_release(actor=handler, task=task)
+    task.refresh_from_db()
+    assert (task.state, task.assignee_id) == (Task.State.READY, None)
+    released = AuditEntry.objects.get(action="task.released", subject_id=str(task.pk))
+    assert released.actor_label == handlers["health"].get_username()
 
 
 def test_warnings_rise_once_and_never_fall(parent, newborn, handlers):
