@@ -58,7 +58,9 @@ def test_the_case_list_pages_by_keyset_without_counting(client, parent, newborn,
     login_with_second_factor(client, handlers["health"])
     with CaptureQueriesContext(connection) as queries:
         first = client.get(reverse("workbench:cases")).content.decode()
-    assert not any("COUNT(" in q["sql"].upper() and "cases_case" in q["sql"] for q in queries.captured_queries)
+    assert not any(
+        "COUNT(" in q["sql"].upper() and "cases_case" in q["sql"] for q in queries.captured_queries
+    )
     assert numbers[2] in first and numbers[1] in first and numbers[0] not in first
     next_href = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     second = client.get(reverse("workbench:cases") + next_href).content.decode()

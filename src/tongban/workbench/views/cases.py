@@ -4,10 +4,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-
-from tongban.cases.models import Case
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from tongban.cases.models import Case
 from tongban.cases.selectors import CASE_KEYSET, case_get_for_user, case_materials, case_page_for_staff
 from tongban.core.pagination import decode_cursor, encode_cursor
 from tongban.identity.permissions import staff_required
