@@ -46,6 +46,10 @@ POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// p
 
 
 ONCE_SKIP_REASON = "runs once, in the SQLite pass: it uses no database (or its own scratch SQLite file)"
+BROWSER_ONCE_REASON = (
+    "runs once, in the SQLite pass: a browser journey (its database behaviour is the services' and the API's, "
+    "tested on both databases)"
+)
 _DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "live_server"})
 
 
@@ -62,15 +66,19 @@ def pytest_collection_modifyitems(config, items):
 
     The PostgreSQL pass of CI checks what depends on the database: a test that uses none (a model's training, a
     parser, a bench on its own scratch SQLite file: ``sqlite_scratch``) already ran in the SQLite pass and is
-    skipped there, which keeps CI inside its time.
+    skipped there, which keeps CI inside its time; so is a browser journey (``browser``: what it does to the
+    database goes through the services and the API, which run on both).
     """
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         once = pytest.mark.skip(reason=ONCE_SKIP_REASON)
+        browser_once = pytest.mark.skip(reason=BROWSER_ONCE_REASON)
         for item in items:
             if not _uses_the_database(item):
                 item.add_marker(once)
+            elif "browser" in item.keywords:
+                item.add_marker(browser_once)
         return
     skip = pytest.mark.skip(reason=POSTGRES_SKIP_REASON)
     for item in items:
