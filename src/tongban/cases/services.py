@@ -607,12 +607,13 @@ def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> 
 # --- working a case ------------------------------------------------------------------------------------------
 
 
-def _lock_case(case_id) -> Case:
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("item", "bundle", "lead_department", "applicant_person", "applicant_organisation")
-        .get(pk=case_id)
-    )
+def _lock_case(case_id, *, lean: bool = False) -> Case:
+    """The case, locked for the transaction, with its service and applicant; ``lean``: the applicant only (a step's
+    effects and closing need no more, and a service's form schema is the widest JSON the platform stores)."""
+    related = ("applicant_person", "applicant_organisation")
+    if not lean:
+        related += ("item", "bundle", "lead_department")
+    return Case.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case_id)
 
 
 def _task_for(actor: Actor, task_id, *, with_process=False) -> Task:
@@ -727,7 +728,7 @@ def case_task_complete(
         case = None  # read once, locked, when the effects or the closing need it
         if decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id):
             # The owners' registries change with the department's decision (数据跑腿), in this transaction.
-            case = _lock_case(task.case_id)
+            case = _lock_case(task.case_id, lean=True)
             step_effects.step_effects_run(case=case, task=task, actor=actor)
         if decision != Task.Decision.REJECT and not outcome.completed:
             return lifecycle.transition_apply(
@@ -739,7 +740,7 @@ def case_task_complete(
                 label_args={"step": task.name},
                 line_fields=step_line,
             )
-        case = case or _lock_case(task.case_id)
+        case = case or _lock_case(task.case_id, lean=True)
         _require_workable(case)
         case.steps += 1
         decided = lifecycle.line(
@@ -855,10 +856,10 @@ def _result_package(case: Case, now) -> list[dict]:
 def _issue_licences(case: Case, *, actor: Actor) -> None:
     """Issue the e-licences of the result package that no step has issued yet (to the applicant), signed by the
     licence type's department; a licence type this city has not set up is skipped."""
-    from tongban.licences.selectors import licences_for_case
+    from tongban.licences.selectors import licence_types_issued_for_case
     from tongban.licences.services import licence_type_get, licences_for_case_results
 
-    issued = {licence.type.code for licence in licences_for_case(case.pk)}
+    issued = licence_types_issued_for_case(case.pk)
     pending = [
         result
         for result in case.result

@@ -68,6 +68,11 @@ def licences_for_case(case_id) -> list[Licence]:
     return list(_base().filter(case_id=case_id).order_by("issued_at", "number"))
 
 
+def licence_types_issued_for_case(case_id) -> set[str]:
+    """The codes of the licence types issued as results of a case (one narrow query)."""
+    return set(Licence.objects.filter(case_id=case_id).values_list("type__code", flat=True))
+
+
 def licence_type_list(*, active=True):
     query = LicenceType.objects.all()
     if active is not None:
