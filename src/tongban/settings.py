@@ -311,6 +311,8 @@ TONGBAN_SMS_SIGN = env("TONGBAN_SMS_SIGN", "通办")
 TONGBAN_SMS_TIMEOUT = float(env("TONGBAN_SMS_TIMEOUT", "10"))
 TONGBAN_SMS_QUIET_HOURS = env("TONGBAN_SMS_QUIET_HOURS", "22:00-08:00")  # Asia/Shanghai; empty: none
 TONGBAN_SMS_DAILY_CAP = int(env("TONGBAN_SMS_DAILY_CAP", "5"))
+# The platform's public address (https://…): links in SMS and e-mails are made absolute with it (left out without).
+TONGBAN_PUBLIC_URL = env("TONGBAN_PUBLIC_URL", "")
 TONGBAN_EMAIL_FROM = env("TONGBAN_EMAIL_FROM", "Tongban <noreply@tongban.invalid>")
 EMAIL_HOST = env("TONGBAN_SMTP_HOST", "localhost")
 EMAIL_PORT = int(env("TONGBAN_SMTP_PORT", "25"))

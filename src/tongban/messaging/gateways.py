@@ -44,19 +44,35 @@ class GatewayError(Exception):
     """The gateway did not accept the message; the delivery will be retried."""
 
 
+def absolute_link(link: str) -> str:
+    """A message's link as a person outside the site can open it: a page path (``/cases/TB…/``) on the platform's
+    public address (``TONGBAN_PUBLIC_URL``); empty when no public address is configured (a bare path in an SMS or
+    an e-mail opens nothing)."""
+    if not link:
+        return ""
+    if link.startswith(("https://", "http://")):
+        return link
+    base = (settings.TONGBAN_PUBLIC_URL or "").rstrip("/")
+    return f"{base}{link}" if base and link.startswith("/") else ""
+
+
 def sms_text(delivery) -> str:
-    """The text of an SMS: the Chinese body (the sign is added by the provider from the ``sign`` field)."""
-    return delivery.message.body
+    """The text of an SMS: the Chinese body and, with a public address configured, the page's link (the sign is
+    added by the provider from the ``sign`` field)."""
+    message = delivery.message
+    link = absolute_link(message.link)
+    return f"{message.body} {link}" if link else message.body
 
 
 def email_parts(delivery) -> tuple[str, str]:
-    """Subject and text of an e-mail: Chinese first, then English."""
+    """Subject and text of an e-mail: Chinese first, then English, then the page's link."""
     message = delivery.message
     body = message.body
     if message.body_en:
         body = f"{message.body}\n\n-- English --\n{message.subject_en}\n\n{message.body_en}"
-    if message.link:
-        body += f"\n\n{message.link}"
+    link = absolute_link(message.link)
+    if link:
+        body += f"\n\n{link}"
     return message.subject, body
 
 
