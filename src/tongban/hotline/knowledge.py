@@ -9,7 +9,8 @@ compound's drain vs the road's) and, for some, on the district.
 - **keyword features** (``KnowledgeMatches``, a transformer in the model's ``FeatureUnion``): how many objects
   of each department and of each topic a text names;
 - **rules** (``rule_bonus``): a rule whose object groups all match (and whose district, if it names some,
-  is the ticket's) adds ``RULE_BONUS`` to its department's score before the softmax.
+  is the ticket's) adds ``RULE_BONUS`` to its department's score before the softmax; a rule with a ``penalty``
+  subtracts it instead (a sink department's words without its objects).
 
 The catalogue's service items and the FAQ entries, when a database is at hand, add their names and questions as
 training rows too (``catalogue_rows``), and the dispatchers' corrections come in through the corrections source.
@@ -155,6 +156,7 @@ def _compile_rules(knowledge=None):
             "districts": frozenset(rule.get("districts", ())),
             "department": rule["department"],
             "topic": rule.get("topic", ""),
+            "penalty": float(rule.get("penalty", 0.0)),
         }
         for rule in knowledge["rules"]
     ]
@@ -179,14 +181,24 @@ def rules_matching(text: str, district: str = "") -> list[dict]:
     return found
 
 
-def rule_bonus(texts, classes, districts=None, bonus=RULE_BONUS):
-    """A ``len(texts)`` × ``len(classes)`` array: ``bonus`` for each department one of whose rules matches."""
+def rule_bonus(texts, classes, districts=None, bonus=None):
+    """A ``len(texts)`` × ``len(classes)`` array: ``bonus`` (default ``RULE_BONUS``) for each department one of
+    whose rules matches, minus the ``penalty`` of each matching penalty rule (a department that callers' words
+    draw tickets to without its objects being named: public security for 晚上/吵/报警)."""
+    bonus = RULE_BONUS if bonus is None else bonus
     index = {code: i for i, code in enumerate(classes)}
     result = np.zeros((len(texts), len(classes)))
     districts = districts or [""] * len(texts)
     for row, (text, district) in enumerate(zip(texts, districts, strict=True)):
+        penalties = []
         for rule in rules_matching(text or "", district or ""):
             column = index.get(rule["department"])
-            if column is not None:
+            if column is None:
+                continue
+            if rule["penalty"]:
+                penalties.append((column, rule["penalty"]))
+            else:
                 result[row, column] = bonus
+        for column, penalty in penalties:
+            result[row, column] -= penalty
     return result

@@ -60,6 +60,12 @@ def _take(page, live_server, text, *, expect_similar=False):
 def test_a_complaint_travels_the_whole_loop(browser, live_server):  # noqa: F811
     from playwright.sync_api import expect
 
+    from tongban.hotline.routing import classify
+
+    # Load the model and jieba before the first keystroke (the live server shares this process): a cold start
+    # (model file, dictionary) takes 4–5 s on a loaded 2-vCPU machine, as long as the page's wait for the
+    # suggestion. The loop is under test here, not the first load.
+    classify(["热身"])
     identity.departments_ensure(actor=SYSTEM)
     operator = _page(browser, live_server, _staff("op", "big-data-center", ["hotline_operator"]))
     dispatcher = _page(browser, live_server, _staff("disp", "big-data-center", ["dispatcher"]))

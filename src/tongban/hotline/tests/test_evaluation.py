@@ -43,13 +43,30 @@ def _trigrams(text):
     return {text[i : i + 3] for i in range(len(text) - 2)}
 
 
+def test_the_spoken_training_calls_cover_every_department_and_are_training_rows():
+    spoken = routing.spoken_rows()
+    assert len(spoken) >= 1000
+    by_department = Counter(row["department"] for row in spoken)
+    assert set(by_department) == set(DEPARTMENT_CODES) and min(by_department.values()) >= 60
+    for row in spoken:
+        assert TOPICS[row["topic"]][0] == row["department"], row["text"]
+        assert row["weight"] == routing.SPOKEN_WEIGHT
+    assert len({row["text"] for row in spoken}) == len(spoken)
+    training = {row["text"] for row in routing.training_rows()}
+    assert {row["text"] for row in spoken} <= training
+
+
 def test_no_evaluation_text_is_a_training_text_or_a_near_duplicate_of_one():
+    """Held out: the evaluation set, the old hand-written set and the validation split; training: the corpus's
+    train split, the hand-written spoken calls, the knowledge and the catalogue."""
     from scipy.sparse import csr_matrix
 
     training = [row["text"] for row in routing.training_rows()]
-    held = [row["text"] for row in evaluation_load()] + [
-        json.loads(line)["text"] for line in HANDWRITTEN_PATH.read_text(encoding="utf-8").splitlines()
-    ]
+    held = (
+        [row["text"] for row in evaluation_load()]
+        + [json.loads(line)["text"] for line in HANDWRITTEN_PATH.read_text(encoding="utf-8").splitlines()]
+        + [row["text"] for row in routing.validation_rows()]
+    )
     assert not set(held) & set(training)
     vocabulary = {}
 

@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from tongban.hotline import routing
+from tongban.hotline import knowledge, routing
 from tongban.hotline.corpus import DEPARTMENT_CODES, TOPICS, corpus_load
 from tongban.hotline.evaluation import evaluation_load
-from tongban.hotline.knowledge import KnowledgeMatches, knowledge_load, knowledge_rows, rules_matching
+from tongban.hotline.knowledge import (
+    KnowledgeMatches,
+    knowledge_load,
+    knowledge_rows,
+    rule_bonus,
+    rules_matching,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +56,25 @@ def test_a_drain_in_the_compound_is_housing_and_on_the_road_is_water():
         ("公司扣了工资里的社保 却一直没交社保", "hrss"),
         ("幼儿园的保育费说今年减免了", "education"),
         ("我们是低保家庭 孩子有没有生活补贴", "civil-affairs"),
+        ("楼上那家把电瓶车推上楼 晚上在门口拉电线充电", "fire-rescue"),
+        ("楼道里堆满了纸板箱和旧家具 跟物业讲了也不清", "fire-rescue"),
+        ("马路边的梧桐树树枝挡住了红绿灯", "greening-appearance"),
+        ("门诊医生态度很差 乱开检查 医保也报不了", "health"),
+        ("楼下酒吧里乐队驻唱到凌晨两点", "culture-tourism"),
+        ("晚上烧烤摊把桌子摆到人行道上 我报警了", "urban-management"),
     ],
 )
 def test_the_confusable_pairs_have_rules_by_the_object_named(text, expected):
     assert expected in [r["department"] for r in rules_matching(text)]
+
+
+def test_the_public_security_sink_words_count_against_it_only_without_its_objects():
+    classes = ["public-security", "urban-management"]
+    sink, neighbour, stolen = rule_bonus(
+        ["工地晚上还在打桩 我报警了", "楼上邻居晚上吵 我报警了", "电瓶车晚上被偷了 报警了"], classes
+    )
+    assert sink[0] < 0 and sink[1] == knowledge.RULE_BONUS  # the site rule still adds its bonus
+    assert neighbour[0] == 0 and stolen[0] == 0
 
 
 def test_a_district_rule_applies_only_in_its_districts():
