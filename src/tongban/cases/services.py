@@ -399,7 +399,10 @@ def case_submit(
         },
     }
     try:
-        needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
+        # The lookups made for this submission (its checks, the materials the data hub provides) are recorded in one
+        # transaction, not one each.
+        with transaction.atomic():
+            needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
         if errors:
             raise ValidationError(errors)
         create = {

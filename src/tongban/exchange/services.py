@@ -468,6 +468,9 @@ def grant_ensure(
 # --- lookups ---------------------------------------------------------------------------------------------------
 
 
+USES_PER_INSERT = 80  # rows of one INSERT of data uses (11 parameters each, within every SQLite's limit)
+
+
 @lru_cache(maxsize=4)
 def _hot_sql(vendor: str) -> dict:
     """The lookup's statements, written once: the ORM would compile each of them again on every lookup, which
@@ -618,11 +621,15 @@ def _data_uses_insert(
         refused_reason,
     ]
     rows = [[_uuid_param(pid, connection), _uuid_param(oid, connection), *common] for pid, oid in uses]
+    insert = _hot_sql(connection.vendor)["use"]
+    values = insert[insert.index("VALUES ") + len("VALUES ") :]
     with connection.cursor() as cursor:
-        if len(rows) == 1:
-            cursor.execute(_hot_sql(connection.vendor)["use"], rows[0])
-        else:
-            cursor.executemany(_hot_sql(connection.vendor)["use"], rows)
+        # A household's members are one multi-row INSERT (executemany would be one statement per person).
+        for start in range(0, len(rows), USES_PER_INSERT):
+            chunk = rows[start : start + USES_PER_INSERT]
+            cursor.execute(
+                insert + (", " + values) * (len(chunk) - 1), [value for row in chunk for value in row]
+            )
 
 
 def _uses_not_yet_today(uses, *, department, resource_code, fields, purpose, allowed) -> list:
@@ -781,7 +788,9 @@ def lookup(
         details["case_number"] = case_number
     if len(person_ids) > 1:
         details["persons"] = len(person_ids)
-    with transaction.atomic():
+    with transaction.atomic(
+        savepoint=False
+    ):  # the entry and the rows together; in a caller's transaction, its own
         audit_record(
             actor=actor,
             action="data.lookup" if allowed else "data.lookup_refused",
