@@ -213,6 +213,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
     "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
+    # JSON with a nesting limit (core.parsers): a deeply nested body is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "tongban.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -230,6 +236,8 @@ REST_FRAMEWORK = {
 # Applications in JSON carry their materials in base64 (each up to 20 MB, a third larger once encoded): the
 # case submission endpoints read JSON bodies up to this size (two materials at the limit); every other request
 # keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Multipart uploads stream to disk and are not bound by it.
+# No JSON the platform takes nests deeper than a few levels; deeper is a 400 parse_error (core.parsers).
+TONGBAN_API_JSON_MAX_DEPTH = int(env("TONGBAN_API_JSON_MAX_DEPTH", "32"))
 TONGBAN_API_JSON_SUBMISSION_MAX_MB = int(env("TONGBAN_API_JSON_SUBMISSION_MAX_MB", "64"))
 # Material files that no committed case names (a crash between the write and the commit) are swept once
 # older than this (cases.files); far longer than any transaction.

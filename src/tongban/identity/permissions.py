@@ -34,6 +34,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
 from tongban.core.audit import audit_record
@@ -449,6 +450,10 @@ class RolePermission(BasePermission):
 
     @staticmethod
     def _required(request, view):
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
+            # TRACE or a method the view does not serve: DRF's 405, before asking for a policy it never needs.
+            raise MethodNotAllowed(request.method)
         mapping = getattr(view, "required_permissions", None)
         action = getattr(view, "action", None) or request.method.lower()
         if mapping is not None:
