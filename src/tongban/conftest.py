@@ -40,6 +40,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate-limit counts in each test process only (the deployed default, a file or database cache shared by all
+    # workers, would let two test processes count each other's requests); test_throttling checks the shared one.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"

@@ -153,7 +153,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(env("TONGBAN_PROXY_COUNT", "0")) or None
+# The client's address: REMOTE_ADDR unless TONGBAN_PROXY_COUNT trusted proxies stand in front (then the address
+# that many hops from the right of X-Forwarded-For). With the default 0, X-Forwarded-For is ignored, so a caller
+# cannot pick a new address per request to escape a limit. The API's throttles (NUM_PROXIES) use the same count.
+TONGBAN_PROXY_COUNT = int(env("TONGBAN_PROXY_COUNT", "0"))
+AXES_IPWARE_PROXY_COUNT = TONGBAN_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TONGBAN_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+# Password spraying: failed passwords from one address across all user names, within the cool-off, before the
+# address may not try again (identity.authentication). Each failure is one row of axes' failure log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT = int(env("TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
 
 OTP_TOTP_ISSUER = env("TONGBAN_OTP_ISSUER", "Tongban")
 
@@ -196,16 +207,35 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(env("TONGBAN_SESSION_SECONDS", str(8 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 
-# Cache (the API's and Open311's rate limits count in it): per process by default; Redis when several web
-# processes must share the counts.
+# Cache (the API's and Open311's rate limits count in it). Shared by every worker process by default, so a limit
+# holds however many gunicorn workers serve: files under var/cache/ on the embedded SQLite layout (one machine), the
+# database's own table (tongban_cache) on PostgreSQL (several machines); Redis when set. "local" keeps the counts in
+# each process (one process only: tests, a single dev server).
 CACHE_URL = env("TONGBAN_CACHE_URL", "")
+if not CACHE_URL:
+    CACHE_URL = "db" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "file"
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-    # With a cache every process shares, sessions are read through it (one query less a request). Never with the
-    # per-process default: a logout or a second-factor check in one process would not be seen by the others.
+    # With Redis, sessions are read through it (one query less a request). Never with a per-process cache: a logout
+    # or a second-factor check in one process would not be seen by the others.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-elif CACHE_URL:
-    raise ValueError(f"TONGBAN_CACHE_URL must start with redis:// or rediss://, not {CACHE_URL!r}")
+elif CACHE_URL == "file":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+elif CACHE_URL == "db":
+    # The table is made by a migration (core 00xx_cache_table), so no createcachetable step.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tongban_cache"}
+    }
+elif CACHE_URL == "local":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ValueError(f"TONGBAN_CACHE_URL must be file, db, local, redis:// or rediss://, not {CACHE_URL!r}")
 
 # REST API.
 REST_FRAMEWORK = {
@@ -226,6 +256,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tongban.api.exceptions.exception_handler",
+    # The throttles' client address: REMOTE_ADDR, or the one TONGBAN_PROXY_COUNT hops into X-Forwarded-For.
+    "NUM_PROXIES": TONGBAN_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("TONGBAN_API_ANON_RATE", "60/minute"),
         "user": env("TONGBAN_API_USER_RATE", "600/minute"),
