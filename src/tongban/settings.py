@@ -239,7 +239,7 @@ else:
 
 # REST API.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tongban.api.schema.AutoSchema",  # error responses added per view policy
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
     "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
