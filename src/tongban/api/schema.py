@@ -15,12 +15,26 @@ the submission limit; one declared with a description only gets the error shape 
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 BODIES = {"POST", "PUT", "PATCH"}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object", "additionalProperties": True},
+        ]
+    }
+)
+class FieldMessagesField(serializers.JSONField):
+    """A field's messages: a list of strings; for a nested object, the same mapping for its own fields; for a
+    list of objects, one mapping per item."""
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -30,7 +44,7 @@ class ApiErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("A machine-readable code: invalid, parse_error, not_found, ..."))
     detail = serializers.CharField(help_text=_("A message for people, in the caller's language."))
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=FieldMessagesField(),
         help_text=_(
             "Messages per field (non_field_errors for the others); empty unless the input is invalid."
         ),
