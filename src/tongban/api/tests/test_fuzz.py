@@ -5,6 +5,7 @@ that contradict the schema (status, content type, body).
 It takes about a minute; it runs once, in CI's SQLite pass (the PostgreSQL pass skips it: the API's answers do
 not depend on the backend, and the run is the longest of the suite)."""
 
+import contextlib
 import secrets
 
 import pytest
@@ -22,7 +23,6 @@ from tongban.identity.selectors import department_get
 from tongban.identity.tests.fixtures import login_with_second_factor
 
 schemathesis = pytest.importorskip("schemathesis")
-import contextlib
 
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.core.failures import FailureGroup  # noqa: E402
