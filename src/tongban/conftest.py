@@ -82,6 +82,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_witness(settings, tmp_path):
+    """Each test's checkpoints go to its own witness: the database is rolled back after a test, the witness
+    directory would not be."""
+    settings.TONGBAN_AUDIT_WITNESS_DIR = str(tmp_path / "audit-witness")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """The API's rate limits count in the cache: each test starts with none used."""
     from django.core.cache import cache

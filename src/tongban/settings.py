@@ -327,7 +327,13 @@ TONGBAN_AUDIT_SIGNING_KEY = env("TONGBAN_AUDIT_SIGNING_KEY", "")
 TONGBAN_AUDIT_SIGNING_KEY_FILE = env("TONGBAN_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing-key.pem"))
 # Retired keys whose checkpoints still verify (base64 raw public keys), and how often a checkpoint is signed.
 TONGBAN_AUDIT_TRUSTED_KEYS = env_list("TONGBAN_AUDIT_TRUSTED_KEYS")
-TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "5"))
+# The audit chain's HMAC keys (core.audit_keys) and the witness of its checkpoints (core.audit_witness): both
+# outside the database. The demo keeps them under var/; production puts them where the database account (and a
+# stolen backup) cannot reach: e.g. /etc/tongban/audit-chain.keys and a separate mount for the witness.
+TONGBAN_AUDIT_CHAIN_KEY_FILE = env("TONGBAN_AUDIT_CHAIN_KEY_FILE", str(VAR_DIR / "keys" / "audit-chain.keys"))
+TONGBAN_AUDIT_WITNESS = env("TONGBAN_AUDIT_WITNESS", "tongban.core.audit_witness.DirectoryWitness")
+TONGBAN_AUDIT_WITNESS_DIR = env("TONGBAN_AUDIT_WITNESS_DIR", str(VAR_DIR / "witness"))
+TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "1"))
 if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
     raise ValueError("TONGBAN_AUDIT_CHECKPOINT_MINUTES must be a whole number of minutes from 1 to 60")
 

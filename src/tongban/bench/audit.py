@@ -23,10 +23,11 @@ from tongban.core.audit import (
     audit_checkpoint_create,
     audit_verify,
     canonical_json,
-    entry_hash,
-    entry_message,
+    keyed_hash,
+    keyed_message,
     shard_count,
 )
+from tongban.core.audit_keys import current_chain_key
 from tongban.core.audit_sql import install_append_function, install_guards
 from tongban.core.bench import benchmark
 from tongban.core.models import AuditCheckpoint, AuditEntry
@@ -140,7 +141,8 @@ def _fill(count: int, shards: int) -> None:
     """Bulk-load ``count`` more entries for the verification run (same hash, fewer round trips)."""
     connection = connections[ALIAS]
     table = AuditEntry._meta.db_table
-    columns = ["chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash"]
+    columns = ["chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash", "key_id"]
+    key_id, key = current_chain_key()
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
     heads = {}
     with connection.cursor() as cursor:
@@ -158,8 +160,11 @@ def _fill(count: int, shards: int) -> None:
             seq, prev = heads[chain]
             seq += 1
             texts = [_values(i, 9)[name] for name in HASHED_TEXT_FIELDS]
-            digest = entry_hash(entry_message(prev_hash=prev, chain=chain, seq=seq, at=at_text, texts=texts))
-            rows.append([chain, seq, at_db, *texts, prev, digest])
+            message = keyed_message(
+                key_id=key_id, prev_hash=prev, chain=chain, seq=seq, at=at_text, texts=texts
+            )
+            digest = keyed_hash(key, message)
+            rows.append([chain, seq, at_db, *texts, prev, digest, key_id])
             heads[chain] = (seq, digest)
         with transaction.atomic(using=ALIAS), connection.cursor() as cursor:
             cursor.executemany(sql, rows)
