@@ -82,7 +82,7 @@ from django.utils.translation import gettext as _
 from tongban.core.audit_keys import chain_key, chain_keys, current_chain_key
 from tongban.core.audit_witness import witness
 from tongban.core.models import AuditCheckpoint, AuditEntry
-from tongban.core.models.audit import epoch_microseconds
+from tongban.core.models.audit import EPOCH, MICROSECOND, epoch_microseconds
 
 logger = logging.getLogger(__name__)
 
@@ -782,7 +782,7 @@ def _witness_checkpoints(rows, problems: list) -> tuple[list, int | None]:
         seen.add(pk)
         witnessed = (
             pk,
-            EPOCH_US(record["at_us"]),
+            _from_epoch_us(record["at_us"]),
             record["heads"],
             record["entries"],
             record["key_fingerprint"],
@@ -828,9 +828,8 @@ def _witness_checkpoints(rows, problems: list) -> tuple[list, int | None]:
     return counted, len(records)
 
 
-def EPOCH_US(value: int) -> datetime:
-    from tongban.core.models.audit import EPOCH, MICROSECOND
-
+def _from_epoch_us(value: int) -> datetime:
+    """A time stored as microseconds since 1970 UTC, as the model's field reads it."""
     return EPOCH + value * MICROSECOND
 
 
