@@ -8,6 +8,8 @@ file beside the database, or a scratch schema in the PostgreSQL database.
 import copy
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -89,12 +91,18 @@ def _open_scratch() -> tuple[str, callable]:
         editor.create_model(AuditCheckpoint)
     install_guards(connection)
     install_append_function(connection)
+    # The scratch log's checkpoints go to a scratch witness: the deployment's witness is the real log's.
+    witness_dir = tempfile.mkdtemp(prefix="bench-audit-witness-")
+    real_witness_dir = settings.TONGBAN_AUDIT_WITNESS_DIR
+    settings.TONGBAN_AUDIT_WITNESS_DIR = witness_dir
 
     def cleanup():
         connections[ALIAS].close()
         del connections[ALIAS]
         del connections.settings[ALIAS]
         drop()
+        settings.TONGBAN_AUDIT_WITNESS_DIR = real_witness_dir
+        shutil.rmtree(witness_dir, ignore_errors=True)
 
     return description, cleanup
 
