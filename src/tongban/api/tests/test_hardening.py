@@ -59,6 +59,19 @@ def test_trace_and_unknown_methods_are_405_on_every_endpoint(citizen, staff_user
                 _assert_error(response, 405, "method_not_allowed")
 
 
+def test_options_and_head_get_no_server_error_on_any_endpoint(citizen, staff_user):
+    """OPTIONS describes an endpoint to any signed-in caller; HEAD is a GET; neither needs a policy of its own
+    (both were an ImproperlyConfigured 500 on endpoints that declare a policy per method)."""
+    paths = _paths()
+    for who, client in _clients(citizen, staff_user).items():
+        for path in paths:
+            for method in ("OPTIONS", "HEAD"):
+                response = client.generic(method, path)
+                assert response.status_code < 500, (who, method, path, response.status_code)
+                if who != "anonymous" and method == "OPTIONS" and response.status_code == 200:
+                    assert response.json()["name"], path
+
+
 def test_deeply_nested_json_is_a_400_on_every_endpoint_that_takes_a_body(citizen, staff_user):
     clients = _clients(citizen, staff_user)
     schema = SchemaGenerator().get_schema(request=None, public=True)
