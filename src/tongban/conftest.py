@@ -40,6 +40,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate-limit counts in each test process only (the deployed default, a file or database cache shared by all
+    # workers, would let two test processes count each other's requests); test_throttling checks the shared one.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"
@@ -84,6 +87,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_witness(settings, tmp_path):
+    """Each test's checkpoints go to its own witness: the database is rolled back after a test, the witness
+    directory would not be."""
+    settings.TONGBAN_AUDIT_WITNESS_DIR = str(tmp_path / "audit-witness")
 
 
 @pytest.fixture(autouse=True)

@@ -153,7 +153,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(env("TONGBAN_PROXY_COUNT", "0")) or None
+# The client's address: REMOTE_ADDR unless TONGBAN_PROXY_COUNT trusted proxies stand in front (then the address
+# that many hops from the right of X-Forwarded-For). With the default 0, X-Forwarded-For is ignored, so a caller
+# cannot pick a new address per request to escape a limit. The API's throttles (NUM_PROXIES) use the same count.
+TONGBAN_PROXY_COUNT = int(env("TONGBAN_PROXY_COUNT", "0"))
+AXES_IPWARE_PROXY_COUNT = TONGBAN_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TONGBAN_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+# Password spraying: failed passwords from one address across all user names, within the cool-off, before the
+# address may not try again (identity.authentication). Each failure is one row of axes' failure log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT = int(env("TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
 
 OTP_TOTP_ISSUER = env("TONGBAN_OTP_ISSUER", "Tongban")
 
@@ -196,23 +207,48 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(env("TONGBAN_SESSION_SECONDS", str(8 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 
-# Cache (the API's and Open311's rate limits count in it): per process by default; Redis when several web
-# processes must share the counts.
+# Cache (the API's and Open311's rate limits count in it). Shared by every worker process by default, so a limit
+# holds however many gunicorn workers serve: files under var/cache/ on the embedded SQLite layout (one machine), the
+# database's own table (tongban_cache) on PostgreSQL (several machines); Redis when set. "local" keeps the counts in
+# each process (one process only: tests, a single dev server).
 CACHE_URL = env("TONGBAN_CACHE_URL", "")
+if not CACHE_URL:
+    CACHE_URL = "db" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "file"
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-    # With a cache every process shares, sessions are read through it (one query less a request). Never with the
-    # per-process default: a logout or a second-factor check in one process would not be seen by the others.
+    # With Redis, sessions are read through it (one query less a request). Never with a per-process cache: a logout
+    # or a second-factor check in one process would not be seen by the others.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-elif CACHE_URL:
-    raise ValueError(f"TONGBAN_CACHE_URL must start with redis:// or rediss://, not {CACHE_URL!r}")
+elif CACHE_URL == "file":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+elif CACHE_URL == "db":
+    # The table is made by a migration (core 00xx_cache_table), so no createcachetable step.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tongban_cache"}
+    }
+elif CACHE_URL == "local":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ValueError(f"TONGBAN_CACHE_URL must be file, db, local, redis:// or rediss://, not {CACHE_URL!r}")
 
 # REST API.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tongban.api.schema.AutoSchema",  # error responses added per view policy
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
     "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
+    # JSON with a nesting limit (core.parsers): a deeply nested body is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "tongban.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -220,6 +256,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tongban.api.exceptions.exception_handler",
+    # The throttles' client address: REMOTE_ADDR, or the one TONGBAN_PROXY_COUNT hops into X-Forwarded-For.
+    "NUM_PROXIES": TONGBAN_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("TONGBAN_API_ANON_RATE", "60/minute"),
         "user": env("TONGBAN_API_USER_RATE", "600/minute"),
@@ -230,6 +268,8 @@ REST_FRAMEWORK = {
 # Applications in JSON carry their materials in base64 (each up to 20 MB, a third larger once encoded): the
 # case submission endpoints read JSON bodies up to this size (two materials at the limit); every other request
 # keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Multipart uploads stream to disk and are not bound by it.
+# No JSON the platform takes nests deeper than a few levels; deeper is a 400 parse_error (core.parsers).
+TONGBAN_API_JSON_MAX_DEPTH = int(env("TONGBAN_API_JSON_MAX_DEPTH", "32"))
 TONGBAN_API_JSON_SUBMISSION_MAX_MB = int(env("TONGBAN_API_JSON_SUBMISSION_MAX_MB", "64"))
 # Material files that no committed case names (a crash between the write and the commit) are swept once
 # older than this (cases.files); far longer than any transaction.
@@ -292,7 +332,13 @@ TONGBAN_AUDIT_SIGNING_KEY = env("TONGBAN_AUDIT_SIGNING_KEY", "")
 TONGBAN_AUDIT_SIGNING_KEY_FILE = env("TONGBAN_AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit-signing-key.pem"))
 # Retired keys whose checkpoints still verify (base64 raw public keys), and how often a checkpoint is signed.
 TONGBAN_AUDIT_TRUSTED_KEYS = env_list("TONGBAN_AUDIT_TRUSTED_KEYS")
-TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "5"))
+# The audit chain's HMAC keys (core.audit_keys) and the witness of its checkpoints (core.audit_witness): both
+# outside the database. The demo keeps them under var/; production puts them where the database account (and a
+# stolen backup) cannot reach: e.g. /etc/tongban/audit-chain.keys and a separate mount for the witness.
+TONGBAN_AUDIT_CHAIN_KEY_FILE = env("TONGBAN_AUDIT_CHAIN_KEY_FILE", str(VAR_DIR / "keys" / "audit-chain.keys"))
+TONGBAN_AUDIT_WITNESS = env("TONGBAN_AUDIT_WITNESS", "tongban.core.audit_witness.DirectoryWitness")
+TONGBAN_AUDIT_WITNESS_DIR = env("TONGBAN_AUDIT_WITNESS_DIR", str(VAR_DIR / "witness"))
+TONGBAN_AUDIT_CHECKPOINT_MINUTES = int(env("TONGBAN_AUDIT_CHECKPOINT_MINUTES", "1"))
 if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
     raise ValueError("TONGBAN_AUDIT_CHECKPOINT_MINUTES must be a whole number of minutes from 1 to 60")
 

@@ -31,5 +31,7 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "tongban.portal.views.bad_request"
+handler403 = "tongban.portal.views.permission_denied"
 handler404 = "tongban.portal.views.page_not_found"
 handler500 = "tongban.portal.views.server_error"

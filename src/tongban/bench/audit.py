@@ -8,6 +8,8 @@ file beside the database, or a scratch schema in the PostgreSQL database.
 import copy
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,10 +25,11 @@ from tongban.core.audit import (
     audit_checkpoint_create,
     audit_verify,
     canonical_json,
-    entry_hash,
-    entry_message,
+    keyed_hash,
+    keyed_message,
     shard_count,
 )
+from tongban.core.audit_keys import current_chain_key
 from tongban.core.audit_sql import install_append_function, install_guards
 from tongban.core.bench import benchmark
 from tongban.core.models import AuditCheckpoint, AuditEntry
@@ -88,12 +91,18 @@ def _open_scratch() -> tuple[str, callable]:
         editor.create_model(AuditCheckpoint)
     install_guards(connection)
     install_append_function(connection)
+    # The scratch log's checkpoints go to a scratch witness: the deployment's witness is the real log's.
+    witness_dir = tempfile.mkdtemp(prefix="bench-audit-witness-")
+    real_witness_dir = settings.TONGBAN_AUDIT_WITNESS_DIR
+    settings.TONGBAN_AUDIT_WITNESS_DIR = witness_dir
 
     def cleanup():
         connections[ALIAS].close()
         del connections[ALIAS]
         del connections.settings[ALIAS]
         drop()
+        settings.TONGBAN_AUDIT_WITNESS_DIR = real_witness_dir
+        shutil.rmtree(witness_dir, ignore_errors=True)
 
     return description, cleanup
 
@@ -140,7 +149,8 @@ def _fill(count: int, shards: int) -> None:
     """Bulk-load ``count`` more entries for the verification run (same hash, fewer round trips)."""
     connection = connections[ALIAS]
     table = AuditEntry._meta.db_table
-    columns = ["chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash"]
+    columns = ["chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash", "key_id"]
+    key_id, key = current_chain_key()
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
     heads = {}
     with connection.cursor() as cursor:
@@ -158,8 +168,11 @@ def _fill(count: int, shards: int) -> None:
             seq, prev = heads[chain]
             seq += 1
             texts = [_values(i, 9)[name] for name in HASHED_TEXT_FIELDS]
-            digest = entry_hash(entry_message(prev_hash=prev, chain=chain, seq=seq, at=at_text, texts=texts))
-            rows.append([chain, seq, at_db, *texts, prev, digest])
+            message = keyed_message(
+                key_id=key_id, prev_hash=prev, chain=chain, seq=seq, at=at_text, texts=texts
+            )
+            digest = keyed_hash(key, message)
+            rows.append([chain, seq, at_db, *texts, prev, digest, key_id])
             heads[chain] = (seq, digest)
         with transaction.atomic(using=ALIAS), connection.cursor() as cursor:
             cursor.executemany(sql, rows)

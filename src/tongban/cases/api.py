@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -37,6 +36,7 @@ from rest_framework.views import APIView
 from tongban.catalog import selectors as catalog_selectors
 from tongban.core.audit import audit_record
 from tongban.core.pagination import KeysetPagination
+from tongban.core.parsers import loads_limited, parse_error
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import (
     actor_from_request,
@@ -108,9 +108,9 @@ class SubmissionJSONParser(BaseParser):
                 % {"mb": settings.TONGBAN_API_JSON_SUBMISSION_MAX_MB}
             )
         try:
-            return json.loads(body.decode(get_encoding(parser_context)), parse_constant=strict_constant)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than any form needs
-            raise exceptions.ParseError(_("The body is not valid JSON.")) from exc
+            return loads_limited(body.decode(get_encoding(parser_context)), parse_constant=strict_constant)
+        except ValueError as exc:  # also nesting deeper than TONGBAN_API_JSON_MAX_DEPTH
+            raise parse_error(exc) from exc
 
 
 SUBMISSION_PARSERS = [SubmissionJSONParser, MultiPartParser, FormParser]
@@ -127,7 +127,7 @@ class JSONObjectField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = loads_limited(data)
             except ValueError:
                 self.fail("invalid")
         if not isinstance(data, dict):

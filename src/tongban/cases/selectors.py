@@ -326,17 +326,21 @@ def case_awaiting_acceptance(user):
     )
 
 
-def case_reference(number: str) -> dict | None:
+def case_reference(number: str, *, applicant=None) -> dict | None:
     """What another app may know of a case by its number, without personal data: the number, the service item or
-    bundle code and the lead department's code (the hotline links a ticket about a case); None if unknown."""
+    bundle code and the lead department's code (the hotline links a ticket about a case); None if unknown.
+
+    With ``applicant`` (a user) only that user's own cases are found, so a citizen cannot learn from the answer
+    whether someone else's case number exists or what it is for: not theirs and unknown look the same."""
     number = (number or "").replace("\x00", "").strip()[:32]
     if not number:
         return None
-    row = (
-        Case.objects.filter(number=number)
-        .values("number", "item__code", "bundle__code", "lead_department__code")
-        .first()
-    )
+    cases = Case.objects.filter(number=number)
+    if applicant is not None:
+        if not getattr(applicant, "is_authenticated", False):
+            return None
+        cases = cases.filter(_applicant_q(applicant))
+    row = cases.values("number", "item__code", "bundle__code", "lead_department__code").first()
     if row is None:
         return None
     return {

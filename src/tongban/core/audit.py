@@ -51,7 +51,9 @@ Verifying
 """
 
 import base64
+import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import multiprocessing
@@ -77,8 +79,10 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongban.core.audit_keys import chain_key, chain_keys, current_chain_key
+from tongban.core.audit_witness import witness
 from tongban.core.models import AuditCheckpoint, AuditEntry
-from tongban.core.models.audit import epoch_microseconds
+from tongban.core.models.audit import EPOCH, MICROSECOND, epoch_microseconds
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +107,8 @@ ACTOR_KINDS = frozenset({"staff", "citizen", "system", "anonymous"})
 
 # --- canonical serialisation and hash --------------------------------------------------------------
 
-MAGIC = "TBA1"
+MAGIC = "TBA1"  # plain SHA-256 entries, written before chain keys (still verified as such)
+MAGIC_KEYED = "TBA2"  # HMAC-SHA256 with a chain key held outside the database (core.audit_keys)
 SEP = "\x1f"
 SEP_REPLACEMENT = "\u241f"
 GENESIS = "0" * 64
@@ -144,31 +149,52 @@ def canonical_json(data) -> str:
 
 
 def entry_message(*, prev_hash: str, chain: int, seq: int, at: str, texts) -> str:
-    """The canonical text hashed for an entry; ``at`` is :func:`canonical_time`, ``texts`` follow
+    """The canonical text hashed for a plain (TBA1) entry; ``at`` is :func:`canonical_time`, ``texts`` follow
     :data:`HASHED_TEXT_FIELDS`."""
     return SEP.join((MAGIC, prev_hash, str(chain), str(seq), at, *texts))
 
 
+def keyed_prefix(key_id: str) -> str:
+    """What a keyed entry's text starts with, before ``prev_hash``: the scheme and the key's id."""
+    return f"{MAGIC_KEYED}{SEP}{key_id}{SEP}"
+
+
+def keyed_message(*, key_id: str, prev_hash: str, chain: int, seq: int, at: str, texts) -> str:
+    """The canonical text of a keyed (TBA2) entry: the plain text's fields after the scheme and key id."""
+    return keyed_prefix(key_id) + SEP.join((prev_hash, str(chain), str(seq), at, *texts))
+
+
 def entry_hash(message: str) -> str:
+    """SHA-256 of a plain (TBA1) entry's text: the scheme of entries written before chain keys."""
     return hashlib.sha256(message.encode()).hexdigest()
+
+
+def keyed_hash(key: bytes, message: str) -> str:
+    """HMAC-SHA256 of a keyed (TBA2) entry's text with the chain key (core.audit_keys)."""
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def compute_entry_hash(entry: AuditEntry) -> str:
     """The hash an entry's stored fields call for (slow path; verification builds the text in SQL)."""
-    return entry_hash(
-        entry_message(
-            prev_hash=entry.prev_hash,
-            chain=entry.chain,
-            seq=entry.seq,
-            at=canonical_time(entry.at),
-            texts=[getattr(entry, name) for name in HASHED_TEXT_FIELDS],
-        )
-    )
+    fields = {
+        "prev_hash": entry.prev_hash,
+        "chain": entry.chain,
+        "seq": entry.seq,
+        "at": canonical_time(entry.at),
+        "texts": [getattr(entry, name) for name in HASHED_TEXT_FIELDS],
+    }
+    if entry.key_id is None:
+        return entry_hash(entry_message(**fields))
+    key = chain_key(entry.key_id)
+    if key is None:
+        return ""
+    return keyed_hash(key, keyed_message(key_id=entry.key_id, **fields))
 
 
 def _canonical_sql(connection) -> tuple[str, list]:
     """SQL (and its parameters) yielding, per row of the audit table, the UTF-8 bytes of
-    :func:`entry_message`.
+    :func:`entry_message` after its scheme (``TBA1`` and a separator), which :class:`_Hasher` prepends with the
+    scheme of the row's ``key_id``.
 
     Building the text in the database, in one function call per row, keeps the per-row Python work
     to one hash. Each piece is formatted as :func:`entry_message` formats it (the tests compare both).
@@ -180,10 +206,10 @@ def _canonical_sql(connection) -> tuple[str, list]:
 
     pieces = [col("prev_hash"), col("chain"), col("seq"), col("at"), *map(col, HASHED_TEXT_FIELDS)]
     if connection.vendor == "postgresql":
-        return f"convert_to(concat_ws(%s::text, %s::text, {', '.join(pieces)}), 'UTF8')", [SEP, MAGIC]
+        return f"convert_to(concat_ws(%s::text, {', '.join(pieces)}), 'UTF8')", [SEP]
     if connection.vendor == "sqlite":
         # One printf builds the whole text.
-        return f"CAST(printf(%s, {', '.join(pieces)}) AS BLOB)", [MAGIC + f"{SEP}%s" * len(pieces)]
+        return f"CAST(printf(%s, {', '.join(pieces)}) AS BLOB)", [SEP.join(["%s"] * len(pieces))]
     raise ImproperlyConfigured(f"the audit chain supports SQLite and PostgreSQL, not {connection.vendor}")
 
 
@@ -221,11 +247,19 @@ def _preferred_chain(alias: str, shards: int) -> int:
 _PG_APPEND = (
     "SELECT * FROM tongban_audit_append(%s, %s, %s, "  # noqa: S608 - placeholders only
     + ", ".join(["%s"] * len(HASHED_TEXT_FIELDS))
-    + ")"
+    + ", %s, %s, %s)"
 )
 
+
+@lru_cache(maxsize=8)
+def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys, so that PostgreSQL computes the HMAC with its sha256()."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
 # The INSERT's columns, in the model's field order so that the row can become a model instance as is.
-_INSERT_FIELDS = ("chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash")
+_INSERT_FIELDS = ("chain", "seq", "at", *HASHED_TEXT_FIELDS, "prev_hash", "hash", "key_id")
 
 
 def _statements(returning: bool):
@@ -242,30 +276,38 @@ def _statements(returning: bool):
     return head, insert
 
 
-SQLITE_HASH_FUNCTION = "tongban_audit_hash"
+SQLITE_HASH_FUNCTION = "tongban_audit_hmac"
 
 
-def _sqlite_entry_hash(prev_hash, chain, seq, at_us, *texts):
-    return entry_hash(entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts))
+def _sqlite_entry_hash(key_id, prev_hash, chain, seq, at_us, *texts):
+    """The keyed hash, for SQLite's one-statement append: the key never enters the database."""
+    key = chain_key(key_id)
+    if key is None:
+        raise ValueError(f"no audit chain key {key_id!r}")
+    message = keyed_message(
+        key_id=key_id, prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts
+    )
+    return keyed_hash(key, message)
 
 
 @lru_cache(maxsize=1)
 def _sqlite_append_sql() -> str:
     """One statement that reads a chain's head, hashes and inserts the next entry, and returns it.
 
-    Parameters: ?1 chain, ?2 time (microseconds), ?3... the text fields; the head is the chain's highest
-    sequence number, or (0, GENESIS) for an empty chain. The hash is :func:`entry_hash`, computed by the same
-    Python function registered on the connection (``tongban_audit_hash``).
+    Parameters: ?1 chain, ?2 time (microseconds), ?3... the text fields, then the key id; the head is the
+    chain's highest sequence number, or (0, GENESIS) for an empty chain. The hash is :func:`keyed_hash`,
+    computed by a Python function registered on the connection (``tongban_audit_hmac``), which holds the key.
     """
     meta = AuditEntry._meta
     table = meta.db_table
     column = {name: meta.get_field(name).column for name in _INSERT_FIELDS}
     texts = [f"?{3 + i}" for i in range(len(HASHED_TEXT_FIELDS))]
+    key_id = f"?{3 + len(HASHED_TEXT_FIELDS)}"
     genesis = GENESIS.replace("'", "''")
     return (
         f"INSERT INTO {table} ({', '.join(column[c] for c in _INSERT_FIELDS)}) "  # noqa: S608
         f"SELECT ?1, head.seq + 1, ?2, {', '.join(texts)}, head.hash, "
-        f"{SQLITE_HASH_FUNCTION}(head.hash, ?1, head.seq + 1, ?2, {', '.join(texts)}) "
+        f"{SQLITE_HASH_FUNCTION}({key_id}, head.hash, ?1, head.seq + 1, ?2, {', '.join(texts)}), {key_id} "
         f"FROM (SELECT 0 AS seq, '{genesis}' AS hash UNION ALL SELECT * FROM ("
         f"SELECT {column['seq']}, {column['hash']} FROM {table} WHERE {column['chain']} = ?1 "
         f"ORDER BY {column['seq']} DESC LIMIT 1) ORDER BY seq DESC LIMIT 1) AS head "
@@ -342,11 +384,14 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
     connection = connections[using]
     shards = shard_count()
     preferred = _preferred_chain(using, shards)
+    key_id, key = current_chain_key()
     if connection.vendor == "postgresql":
         # One statement claims a chain, reads its head and inserts (see audit_sql.PG_APPEND_SQL); the
-        # chain's lock is held until the surrounding transaction ends.
+        # chain's lock is held until the surrounding transaction ends. The HMAC's padded keys travel with the
+        # statement; the key is never stored in the database.
+        inner, outer = _hmac_pads(key)
         with connection.cursor() as cursor:
-            cursor.execute(_PG_APPEND, [shards, preferred, at_us, *texts])
+            cursor.execute(_PG_APPEND, [shards, preferred, at_us, *texts, key_id, inner, outer])
             pk, chain, seq, prev_hash, digest = cursor.fetchone()
         _local.preferred[using] = chain
     else:
@@ -355,14 +400,16 @@ def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEnt
         # needed (a failure fails the caller's transaction, as it should); alone, it gets its own.
         chain = preferred
         if connection.in_atomic_block:
-            pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts)
+            pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts, key_id)
         else:
             with transaction.atomic(using=using):
-                pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts)
-    return _entry(using, (pk, chain, seq, at, *texts, prev_hash, digest))
+                pk, seq, prev_hash, digest = _sqlite_append(connection, chain, at_us, texts, key_id)
+    return _entry(using, (pk, chain, seq, at, *texts, prev_hash, digest, key_id))
 
 
-def _sqlite_append(connection, chain: int, at_us: int, texts: list[str]) -> tuple[int, int, str, str]:
+def _sqlite_append(
+    connection, chain: int, at_us: int, texts: list[str], key_id: str
+) -> tuple[int, int, str, str]:
     """Read ``chain``'s head and insert the next entry, in one statement; return (pk, seq, prev_hash, hash).
 
     The hot path talks to the sqlite3 driver directly, with its own "?" placeholders: Django's cursor
@@ -372,7 +419,7 @@ def _sqlite_append(connection, chain: int, at_us: int, texts: list[str]) -> tupl
     connection.ensure_connection()
     raw = connection.connection
     cursor = raw.cursor()
-    params = (chain, at_us, *texts)
+    params = (chain, at_us, *texts, key_id)
     try:
         try:
             row = cursor.execute(_sqlite_append_sql(), params).fetchone()
@@ -380,7 +427,7 @@ def _sqlite_append(connection, chain: int, at_us: int, texts: list[str]) -> tupl
             if SQLITE_HASH_FUNCTION not in str(exc):
                 raise
             # A new connection: register the hash function once, then append.
-            raw.create_function(SQLITE_HASH_FUNCTION, 4 + len(texts), _sqlite_entry_hash, deterministic=True)
+            raw.create_function(SQLITE_HASH_FUNCTION, 5 + len(texts), _sqlite_entry_hash, deterministic=True)
             row = cursor.execute(_sqlite_append_sql(), params).fetchone()
         pk, seq, prev_hash, digest = row
         return pk, seq, prev_hash, digest
@@ -406,6 +453,7 @@ def audit_record_batch(entries, *, chain: int | None = None, using: str | None =
     shards = shard_count()
     chain = _preferred_chain(using, shards) if chain is None else chain % shards
     written = 0
+    key_id, key = current_chain_key()
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
@@ -447,10 +495,13 @@ def audit_record_batch(entries, *, chain: int | None = None, using: str | None =
             if texts[0] not in ACTOR_KINDS or not texts[5]:
                 raise ValueError(f"an audit entry needs a known actor kind and an action: {texts[:6]!r}")
             seq += 1
-            digest = entry_hash(
-                entry_message(prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts)
+            digest = keyed_hash(
+                key,
+                keyed_message(
+                    key_id=key_id, prev_hash=prev_hash, chain=chain, seq=seq, at=str(at_us), texts=texts
+                ),
             )
-            batch.append((chain, seq, at_us, *texts, prev_hash, digest))
+            batch.append((chain, seq, at_us, *texts, prev_hash, digest, key_id))
             prev_hash = digest
             written += 1
             if len(batch) >= 5_000:
@@ -619,13 +670,32 @@ def audit_checkpoint_create(*, force: bool = False, using: str | None = None) ->
         message = checkpoint_message(
             at=canonical_time(at), heads=heads_text, entries=entries, fingerprint=fingerprint
         )
-        return AuditCheckpoint.objects.using(using).create(
+        checkpoint = AuditCheckpoint.objects.using(using).create(
             at=at,
             heads=heads_text,
             entries=entries,
             key_fingerprint=fingerprint,
             signature=key.sign(message).hex(),
         )
+        # Also outside the database, before the commit: a checkpoint that cannot be witnessed is not made
+        # (WitnessError rolls it back). A commit that fails after this leaves a witnessed checkpoint the
+        # database lacks, which verify reports; it cannot leave an unwitnessed one.
+        target = witness()
+        if target is not None:
+            target.append(checkpoint_record(checkpoint))
+        return checkpoint
+
+
+def checkpoint_record(checkpoint: AuditCheckpoint) -> dict:
+    """A checkpoint as the witness keeps it: everything its signature covers."""
+    return {
+        "id": checkpoint.pk,
+        "at_us": epoch_microseconds(checkpoint.at),
+        "heads": checkpoint.heads,
+        "entries": checkpoint.entries,
+        "key_fingerprint": checkpoint.key_fingerprint,
+        "signature": checkpoint.signature,
+    }
 
 
 def checkpoint_as_json(checkpoint: AuditCheckpoint) -> str:
@@ -666,6 +736,8 @@ class AuditVerification:
     chains: int = 0
     entries: int = 0
     checkpoints: int = 0
+    witnessed: int = 0  # checkpoints the witness holds (None: no witness configured)
+    warnings: list[str] = field(default_factory=list)  # e.g. an unanchored tail: not a proof of tampering
     seconds: float = 0.0
     workers: int = 1
     problems: list[AuditProblem] = field(default_factory=list)
@@ -683,18 +755,97 @@ class AuditVerification:
 Marks = dict[int, dict[int, tuple[str, int]]]
 
 
-def _verify_checkpoints(using: str, problems: list) -> tuple[int, Marks]:
-    """Check every checkpoint's signature; return their number and the heads of the valid ones."""
+def _witness_checkpoints(rows, problems: list) -> tuple[list, int | None]:
+    """Hold the database's checkpoints against the witness's; return the rows whose heads count and the number
+    of witnessed checkpoints (``None`` without a witness).
+
+    Every witnessed checkpoint must be in the database unchanged (none deleted, none re-signed), and every
+    checkpoint in the database must be witnessed (none added). The witnessed heads count even when the
+    database lost or altered the row: they are the anchor."""
+    target = witness()
+    if target is None:
+        return rows, None
+    records = target.records()
+    by_id = {row[0]: row for row in rows}
+    counted = []
+    seen = set()
+    for record in records:
+        if "broken" in record:
+            problems.append(
+                AuditProblem(
+                    kind="checkpoint",
+                    message=_("the witness is damaged: %(what)s") % {"what": record["broken"]},
+                )
+            )
+            continue
+        pk = record["id"]
+        seen.add(pk)
+        witnessed = (
+            pk,
+            _from_epoch_us(record["at_us"]),
+            record["heads"],
+            record["entries"],
+            record["key_fingerprint"],
+            record["signature"],
+        )
+        row = by_id.get(pk)
+        if row is None:
+            problems.append(
+                AuditProblem(
+                    kind="checkpoint",
+                    checkpoint_id=pk,
+                    message=_(
+                        "checkpoint #%(id)s is in the witness but not in the database: it was deleted (or its "
+                        "transaction failed after it was witnessed)"
+                    )
+                    % {"id": pk},
+                )
+            )
+        elif (row[2], row[3], row[4], row[5]) != witnessed[2:] or epoch_microseconds(row[1]) != record[
+            "at_us"
+        ]:
+            problems.append(
+                AuditProblem(
+                    kind="checkpoint",
+                    checkpoint_id=pk,
+                    message=_("checkpoint #%(id)s differs from the witness: it was re-signed or altered")
+                    % {"id": pk},
+                )
+            )
+        counted.append(witnessed)
+    for pk in sorted(set(by_id) - seen):
+        problems.append(
+            AuditProblem(
+                kind="checkpoint",
+                checkpoint_id=pk,
+                message=_(
+                    "checkpoint #%(id)s is not in the witness: it was made outside the application (forged or "
+                    "re-signed)"
+                )
+                % {"id": pk},
+            )
+        )
+    return counted, len(records)
+
+
+def _from_epoch_us(value: int) -> datetime:
+    """A time stored as microseconds since 1970 UTC, as the model's field reads it."""
+    return EPOCH + value * MICROSECOND
+
+
+def _verify_checkpoints(using: str, problems: list) -> tuple[int, Marks, int | None]:
+    """Check the checkpoints against the witness and every signature; return the database's number of
+    checkpoints, the heads of the valid ones (the witness's) and the number witnessed."""
     keys = trusted_public_keys()
     marks: Marks = {}
-    count = 0
-    rows = (
+    rows = list(
         AuditCheckpoint.objects.using(using)
         .order_by("id")
         .values_list("id", "at", "heads", "entries", "key_fingerprint", "signature")
     )
-    for pk, at, heads_text, entries, fingerprint, signature in rows.iterator(chunk_size=2000):
-        count += 1
+    count = len(rows)
+    rows, witnessed = _witness_checkpoints(rows, problems)
+    for pk, at, heads_text, entries, fingerprint, signature in rows:
         public = keys.get(fingerprint)
         if public is None:
             problems.append(
@@ -740,7 +891,26 @@ def _verify_checkpoints(using: str, problems: list) -> tuple[int, Marks]:
                         % {"first": known[1], "second": pk, "chain": chain, "seq": seq},
                     )
                 )
-    return count, marks
+    return count, marks, witnessed
+
+
+class _Hasher:
+    """Per row, the hash its scheme calls for: plain SHA-256 for an entry without a key id (TBA1), HMAC-SHA256
+    with the named chain key otherwise (TBA2). Prefixed hash objects are copied, so a row costs one copy and one
+    update; an entry naming a key that is not in the key file cannot verify (``None``)."""
+
+    def __init__(self):
+        self.bases = {None: hashlib.sha256(f"{MAGIC}{SEP}".encode())}
+        for key_id, key in chain_keys().items():
+            self.bases[key_id] = hmac.new(key, keyed_prefix(key_id).encode(), hashlib.sha256)
+
+    def __call__(self, key_id, blob) -> str | None:
+        base = self.bases.get(key_id)
+        if base is None:
+            return None
+        digest = base.copy()
+        digest.update(blob)
+        return digest.hexdigest()
 
 
 # The fast pass. Entries are read in id order, a plain sequential scan, and each chain is followed
@@ -796,23 +966,31 @@ def _scan_range(bounds: tuple[int | None, int | None]) -> _ScanResult:
         where.append("id <= %s")
         where_params.append(high)
     sql = (
-        f"SELECT chain, seq, prev_hash, hash, {canonical} FROM {AuditEntry._meta.db_table}"  # noqa: S608
+        f"SELECT chain, seq, prev_hash, hash, key_id, {canonical} FROM {AuditEntry._meta.db_table}"  # noqa: S608
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY id"
     )
     result = _ScanResult()
     parts, suspects = result.parts, result.suspects
-    sha256 = hashlib.sha256
+    hasher = _Hasher()
     with _batches(using, sql, params + where_params) as batches:
         for rows in batches:
             result.rows += len(rows)
-            for chain, seq, prev_hash, digest, blob in rows:
-                # The hot loop: one dict lookup, three comparisons and one hash per entry.
+            for chain, seq, prev_hash, digest, key_id, blob in rows:
+                # The hot loop: one dict lookup, a few comparisons and one hash per entry.
                 state = parts.get(chain)
                 if state is None:
-                    state = parts[chain] = [seq, prev_hash, seq, prev_hash, marks.get(chain)]
+                    state = parts[chain] = [seq, prev_hash, seq, prev_hash, marks.get(chain), False, False]
+                if key_id is None:
+                    state[6] = True  # a plain entry: none may follow a keyed one (a rewrite without the key)
+                    if state[5]:
+                        suspects.add(chain)
+                        state[2] = -1
+                        continue
+                else:
+                    state[5] = True
                 try:
-                    good = seq == state[2] and prev_hash == state[3] and sha256(blob).hexdigest() == digest
+                    good = seq == state[2] and prev_hash == state[3] and hasher(key_id, blob) == digest
                 except TypeError:  # a NULL where the canonical text should be
                     good = False
                 if not good:
@@ -827,15 +1005,30 @@ def _scan_range(bounds: tuple[int | None, int | None]) -> _ScanResult:
                         suspects.add(chain)
                         state[2] = -1
     for chain in parts:
-        del parts[chain][4:]
+        parts[chain] = [*parts[chain][:4], parts[chain][5], parts[chain][6]]
     return result
 
 
-def _diagnose(chain, row, expected_seq, last_hash, last_id) -> AuditProblem:
+def _diagnose(chain, row, expected_seq, last_hash, last_id, keyed_before=False) -> AuditProblem:
     """Name what is wrong with ``row``, the first entry of ``chain`` that failed its check."""
-    entry_id, seq, prev_hash, _digest, _blob = row
+    entry_id, seq, prev_hash, _digest, key_id, _blob = row
     where = {"id": entry_id, "chain": chain, "seq": seq}
-    if seq != expected_seq:
+    if key_id is None and keyed_before:
+        kind = "edited"
+        message = (
+            _(
+                "entry id=%(id)s (chain %(chain)s, seq %(seq)s) has no key after keyed entries: the chain was "
+                "rewritten from here without the chain key"
+            )
+            % where
+        )
+    elif key_id is not None and chain_key(key_id) is None:
+        kind = "edited"
+        message = _(
+            "entry id=%(id)s (chain %(chain)s, seq %(seq)s) names chain key %(key)s, which the key file does "
+            "not hold: forged, or the key file is incomplete"
+        ) % {**where, "key": key_id}
+    elif seq != expected_seq:
         if isinstance(seq, int) and seq > expected_seq:
             kind = "missing"
             message = _(
@@ -871,21 +1064,27 @@ def _walk_chain(using: str, chain: int, marks: dict[int, tuple[str, int]]) -> tu
     canonical, params = _canonical_sql(connection)
     where = "chain IS NULL" if chain is None else "chain = %s"  # NULL: a row taken off every chain
     sql = (
-        f"SELECT id, seq, prev_hash, hash, {canonical} "  # noqa: S608
+        f"SELECT id, seq, prev_hash, hash, key_id, {canonical} "  # noqa: S608
         f"FROM {AuditEntry._meta.db_table} WHERE {where} ORDER BY seq"
     )
-    sha256 = hashlib.sha256
-    next_seq, last_hash, last_id = 1, GENESIS, None
+    hasher = _Hasher()
+    next_seq, last_hash, last_id, keyed = 1, GENESIS, None, False
     with _batches(using, sql, params if chain is None else [*params, chain]) as batches:
         for rows in batches:
             for row in rows:
-                entry_id, seq, prev_hash, digest, blob = row
+                entry_id, seq, prev_hash, digest, key_id, blob = row
                 try:
-                    good = seq == next_seq and prev_hash == last_hash and sha256(blob).hexdigest() == digest
+                    good = (
+                        seq == next_seq
+                        and prev_hash == last_hash
+                        and not (key_id is None and keyed)
+                        and hasher(key_id, blob) == digest
+                    )
                 except TypeError:
                     good = False
                 if not good:
-                    return next_seq - 1, _diagnose(chain, row, next_seq, last_hash, last_id)
+                    return next_seq - 1, _diagnose(chain, row, next_seq, last_hash, last_id, keyed)
+                keyed = keyed or key_id is not None
                 mark = marks.get(seq)
                 if mark is not None and mark[0] != digest:
                     return seq, AuditProblem(
@@ -934,11 +1133,16 @@ def _join(scans: list[_ScanResult], marks: Marks) -> tuple[dict[int, int], set]:
     """Join the parts each range found; return every chain's length and the chains that need a walk."""
     suspects = set().union(*(scan.suspects for scan in scans))
     ends: dict = {}  # chain -> (next seq, last hash) so far
+    keyed: set = set()  # chains with a keyed entry in an earlier range
     for scan in scans:
-        for chain, (first_seq, first_prev, next_seq, last_hash) in scan.parts.items():
+        for chain, (first_seq, first_prev, next_seq, last_hash, has_keyed, has_plain) in scan.parts.items():
             expected = ends.get(chain, (1, GENESIS))
             if (first_seq, first_prev) != expected or not isinstance(chain, int):
                 suspects.add(chain)
+            if has_plain and chain in keyed:
+                suspects.add(chain)
+            if has_keyed:
+                keyed.add(chain)
             ends[chain] = (next_seq, last_hash)
     lengths = {chain: next_seq - 1 for chain, (next_seq, _hash) in ends.items()}
     for chain, chain_marks in marks.items():
@@ -946,6 +1150,34 @@ def _join(scans: list[_ScanResult], marks: Marks) -> tuple[dict[int, int], set]:
         if max(chain_marks) > lengths.get(chain, 0):
             suspects.add(chain)
     return lengths, suspects
+
+
+def _unanchored_tails(using: str, lengths: dict, marks: Marks) -> list[str]:
+    """Chains whose entries past the last witnessed head are older than two checkpoint intervals: the
+    checkpoint task is not running, and those entries rest on the chain key alone."""
+    if witness() is None:
+        return []
+    limit = timezone.now() - 2 * dt.timedelta(minutes=settings.TONGBAN_AUDIT_CHECKPOINT_MINUTES)
+    warnings = []
+    for chain, length in sorted((c, n) for c, n in lengths.items() if isinstance(c, int)):
+        anchored = max(marks.get(chain, {0: None}))
+        if length <= anchored:
+            continue
+        first = (
+            AuditEntry.objects.using(using)
+            .filter(chain=chain, seq=anchored + 1)
+            .values_list("at", flat=True)
+            .first()
+        )
+        if first is not None and first < limit:
+            warnings.append(
+                _(
+                    "chain %(chain)s: %(count)s entries from seq %(seq)s (the oldest of %(at)s) are in no witnessed "
+                    "checkpoint; is the checkpoint task running?"
+                )
+                % {"chain": chain, "count": length - anchored, "seq": anchored + 1, "at": first.isoformat()}
+            )
+    return warnings
 
 
 def _pool(workers: int):
@@ -965,7 +1197,7 @@ def audit_verify(*, workers: int | None = None, using: str | None = None) -> Aud
     connection = connections[using]
     started = time.perf_counter()
     report = AuditVerification()
-    report.checkpoints, marks = _verify_checkpoints(using, report.problems)
+    report.checkpoints, marks, report.witnessed = _verify_checkpoints(using, report.problems)
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT MIN(id), MAX(id) FROM {AuditEntry._meta.db_table}")  # noqa: S608
@@ -1007,6 +1239,7 @@ def audit_verify(*, workers: int | None = None, using: str | None = None) -> Aud
         key=lambda p: (isinstance(p.chain, int), p.chain if isinstance(p.chain, int) else 0, p.seq or 0)
     )
     report.chains = len(lengths)
+    report.warnings.extend(_unanchored_tails(using, lengths, marks))
     report.entries = sum(scan.rows for scan in scans)
     report.workers = workers
     report.seconds = time.perf_counter() - started

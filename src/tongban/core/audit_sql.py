@@ -129,7 +129,7 @@ def guards_lifted(using: str):
 # --- the append function (PostgreSQL) ----------------------------------------------------------------
 
 # Advisory locks (LOCK_NAMESPACE, chain): "TBAU" as a 32-bit integer. The hash below must stay the one
-# tongban.core.audit.entry_message defines ("TBA1", U+001F, 64 zeros for the first prev_hash).
+# tongban.core.audit.keyed_message defines ("TBA2", the key id, U+001F, 64 zeros for the first prev_hash).
 LOCK_NAMESPACE = 0x54424155
 TEXT_COLUMNS = (
     "actor_kind",
@@ -147,13 +147,15 @@ TEXT_COLUMNS = (
 )
 
 _PG_ARGS = ", ".join(f"p_{column} text" for column in TEXT_COLUMNS)
-PG_APPEND_SIGNATURE = (
+# Before chain keys (migration core.0003): the plain SHA-256 append, dropped by core.0005.
+PG_APPEND_SIGNATURE_PLAIN = (
     f"tongban_audit_append(integer, integer, bigint, {', '.join(['text'] * len(TEXT_COLUMNS))})"
 )
+PG_APPEND_SIGNATURE = f"tongban_audit_append(integer, integer, bigint, {', '.join(['text'] * len(TEXT_COLUMNS))}, text, bytea, bytea)"
 
 PG_APPEND_SQL = f"""
 CREATE OR REPLACE FUNCTION tongban_audit_append(p_shards integer, p_preferred integer, p_at bigint, {_PG_ARGS},
-    OUT entry_id bigint, OUT entry_chain integer, OUT entry_seq bigint, OUT entry_prev text, OUT entry_hash text)
+    p_key_id text, p_inner bytea, p_outer bytea, OUT entry_id bigint, OUT entry_chain integer, OUT entry_seq bigint, OUT entry_prev text, OUT entry_hash text)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     -- A free chain, the preferred one first (a transaction that holds it already gets it again);
@@ -180,11 +182,13 @@ BEGIN
         entry_seq := 1;
         entry_prev := repeat('0', 64);
     END IF;
-    entry_hash := encode(sha256(convert_to(concat_ws(chr(31), 'TBA1', entry_prev, entry_chain, entry_seq, p_at,
-        {", ".join(f"p_{column}" for column in TEXT_COLUMNS)}), 'UTF8')), 'hex');
-    INSERT INTO core_auditentry (chain, seq, at, {", ".join(TEXT_COLUMNS)}, prev_hash, hash)
+    -- HMAC-SHA256 (RFC 2104) with the padded keys the caller passes: the key is never stored here.
+    entry_hash := encode(sha256(p_outer || sha256(p_inner || convert_to(concat_ws(chr(31), 'TBA2', p_key_id,
+        entry_prev, entry_chain, entry_seq, p_at, {", ".join(f"p_{column}" for column in TEXT_COLUMNS)}),
+        'UTF8'))), 'hex');
+    INSERT INTO core_auditentry (chain, seq, at, {", ".join(TEXT_COLUMNS)}, prev_hash, hash, key_id)
         VALUES (entry_chain, entry_seq, p_at, {", ".join(f"p_{column}" for column in TEXT_COLUMNS)},
-                entry_prev, entry_hash)
+                entry_prev, entry_hash, p_key_id)
         RETURNING id INTO entry_id;
 END
 $$
@@ -194,6 +198,7 @@ $$
 def install_append_function(connection) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION IF EXISTS {PG_APPEND_SIGNATURE_PLAIN}")
             cursor.execute(PG_APPEND_SQL)
 
 

@@ -40,6 +40,19 @@ def check_production_settings(app_configs, **kwargs):
                 id="tongban.W002",
             )
         )
+    from pathlib import Path
+
+    var = Path(settings.VAR_DIR).resolve()
+    for name in ("TONGBAN_AUDIT_CHAIN_KEY_FILE", "TONGBAN_AUDIT_WITNESS_DIR"):
+        if Path(getattr(settings, name)).resolve().is_relative_to(var):
+            problems.append(
+                Warning(
+                    f"{name} is under var/, beside the database: whoever copies var/ gets it with the data.",
+                    hint="Keep the audit chain keys and the checkpoint witness outside var/ and out of the "
+                    "database account's reach (docs/deployment.md).",
+                    id="tongban.W010" if name.endswith("KEY_FILE") else "tongban.W011",
+                )
+            )
     if settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "tongban.core.db"):
         problems.append(
             Warning(

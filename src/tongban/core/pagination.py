@@ -38,7 +38,7 @@ def decode_cursor(text: str, size: int) -> list:
     """The values of a cursor, or a 400 naming the parameter."""
     try:
         values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != size or any(isinstance(v, list | dict) for v in values):
         raise ValidationError({"cursor": [_("This cursor is not one this list gave out.")]})

@@ -168,7 +168,11 @@ class GrantMissingErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField()
     missing = serializers.DictField(
-        help_text=_("resource, fields, purpose, department and reason of the refusal.")
+        required=False,
+        help_text=_(
+            "resource, fields, purpose, department and reason of the refusal; present when the code is "
+            "grant_missing, absent when the caller may not make lookups at all (not signed in, not staff)."
+        ),
     )
 
 

@@ -158,7 +158,10 @@ class TicketListCreateApi(APIView):
         return Response(TicketSerializer(tickets, many=True).data)
 
     @extend_schema(
-        tags=["hotline"], summary="Take a request", request=TicketCreateSerializer, responses=TicketSerializer
+        tags=["hotline"],
+        summary="Take a request",
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
     )
     def post(self, request):
         data = TicketCreateSerializer(data=request.data)
@@ -205,7 +208,7 @@ class MyTicketsApi(APIView):
         tags=["hotline"],
         summary="Ask, complain or suggest (app, mini-program, web)",
         request=MyTicketCreateSerializer,
-        responses=TicketSerializer,
+        responses={201: TicketSerializer},
     )
     def post(self, request):
         from tongban.identity.selectors import person_for
@@ -351,7 +354,7 @@ class FaqListApi(APIView):
         return Response(FaqSerializer(entries, many=True).data)
 
     @extend_schema(
-        tags=["hotline"], summary="Add an FAQ entry", request=FaqSerializer, responses=FaqSerializer
+        tags=["hotline"], summary="Add an FAQ entry", request=FaqSerializer, responses={201: FaqSerializer}
     )
     def post(self, request):
         data = FaqSerializer(data=request.data)

@@ -25,7 +25,7 @@ from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Department
-from tongban.identity.permissions import require_permission
+from tongban.identity.permissions import has_permission, require_permission
 from tongban.identity.reference import branch_code
 from tongban.identity.selectors import UserActor, person_for
 
@@ -271,11 +271,15 @@ def ticket_create(
     if (case_number or "").strip():
         from tongban.cases.selectors import case_reference
 
-        case = case_reference(case_number)
+        # Hotline staff link any case; a citizen only their own, with one answer for "not yours" and "unknown".
+        if has_permission(user, "ticket.take"):
+            case = case_reference(case_number)
+            missing = _("No case has the number %(number)s.")
+        else:
+            case = case_reference(case_number, applicant=user)
+            missing = _("None of your cases has the number %(number)s.")
         if case is None:
-            errors["case_number"] = [
-                _("No case has the number %(number)s.") % {"number": case_number.strip()[:32]}
-            ]
+            errors["case_number"] = [missing % {"number": case_number.strip()[:32]}]
     if errors:
         raise ValidationError(errors)
     if faq is not None and not isinstance(faq, FaqEntry):

@@ -12,18 +12,23 @@ The flow (views stay thin and call these):
    complete login (password and code) resets the count.
 
 Every outcome is audited: ``login.succeeded``, ``login.failed`` (with the user name tried, never the
-password), ``login.locked_out``, ``otp.failed``, ``otp.device_confirmed``, ``logout``.
+password), ``login.locked_out``, ``login.address_limited`` (too many failures from one address across user names), ``otp.failed``, ``otp.device_confirmed``, ``logout``.
 """
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address, get_cool_off
+from axes.models import AccessFailureLog
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.core.audit import Actor, audit_record
@@ -43,7 +48,7 @@ class LoginOutcome:
     next_step: str = ""
     locked_out: bool = False
     user: object = None
-    error: str = ""  # "invalid", "locked", "throttled", "expired"
+    error: str = ""  # "invalid", "locked", "throttled", "expired", "address_limited"
 
 
 def _client(request):
@@ -71,9 +76,36 @@ def _anonymous(label):
 # --- step 1: password -------------------------------------------------------------------------------
 
 
+def login_cool_off() -> dt.timedelta:
+    return get_cool_off(None) or dt.timedelta(hours=1)
+
+
+def address_failures(ip: str | None) -> int:
+    """Failed logins from one address, across every user name, within the cool-off (axes' failure log: one row
+    a failure, in the database, so every worker process counts the same)."""
+    if not ip:
+        return 0
+    return AccessFailureLog.objects.filter(
+        ip_address=ip, attempt_time__gte=timezone.now() - login_cool_off()
+    ).count()
+
+
 def login_password(*, request, login: str, password: str) -> LoginOutcome:
-    """Check a user name (or resident ID number) and password; log a citizen in, or start the second factor."""
+    """Check a user name (or resident ID number) and password; log a citizen in, or start the second factor.
+
+    An address with ``TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT`` failures across all user names within the cool-off
+    (password spraying: a few guesses on each of many accounts) is refused before any password is checked."""
     login = (login or "").strip()
+    ip = get_client_ip_address(request)
+    failures = address_failures(ip)
+    if failures >= settings.TONGBAN_LOGIN_ADDRESS_FAILURE_LIMIT:
+        _audit(
+            request,
+            actor=_anonymous(masked_login(login)),
+            action="login.address_limited",
+            details={"username": masked_login(login), "address_failures": failures},
+        )
+        return LoginOutcome(ok=False, error="address_limited")
     known = user_get_by_login(login)
     username = known.get_username() if known is not None else login
     user = authenticate(request, username=username, password=password)

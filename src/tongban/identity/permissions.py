@@ -34,6 +34,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
 from tongban.core.audit import audit_record
@@ -465,13 +466,22 @@ class RolePermission(BasePermission):
 
     @staticmethod
     def _required(request, view):
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
+            # TRACE or a method the view does not serve: DRF's 405, before asking for a policy it never needs.
+            raise MethodNotAllowed(request.method)
+        if method == "options":
+            # A description of the endpoint (DRF's metadata, which itself only lists the actions the caller may
+            # take): any signed-in caller, never a policy of its own to declare.
+            return None
         mapping = getattr(view, "required_permissions", None)
-        action = getattr(view, "action", None) or request.method.lower()
+        verb = "get" if method == "head" else method  # HEAD is a GET without the body
+        action = getattr(view, "action", None) or verb
         if mapping is not None:
             if action in mapping:
                 return mapping[action]
-            if request.method.lower() in mapping:
-                return mapping[request.method.lower()]
+            if verb in mapping:
+                return mapping[verb]
             raise ImproperlyConfigured(
                 f"{type(view).__name__}.required_permissions has no entry for {action!r}"
             )

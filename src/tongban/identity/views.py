@@ -21,6 +21,10 @@ INVALID_LOGIN = _("The user name (or resident ID number) or the password is not 
 LOCKED_OUT = _("Too many failed attempts. The account is locked for a while; try again later.")
 WRONG_CODE = _("That code is not right, or it has expired. Enter the code your app shows now.")
 THROTTLED = _("Too many wrong codes in a row: wait a few seconds, then enter the code your app shows now.")
+ADDRESS_LIMITED = _(
+    "Too many failed sign-ins from your network address. Wait %(minutes)s minutes, then try again; if you have "
+    "forgotten your password, ask a service centre to reset it."
+)
 EXPIRED = _("Your sign-in has expired. Please sign in again.")
 
 
@@ -66,7 +70,11 @@ def login_view(request):
             return redirect(next_url or _home_for(outcome.user))
         if outcome.ok:
             return redirect(_with_next(f"identity:{outcome.next_step}", next_url))
-        form.add_error(None, LOCKED_OUT if outcome.locked_out else INVALID_LOGIN)
+        if outcome.error == "address_limited":
+            minutes = max(1, round(authentication.login_cool_off().total_seconds() / 60))
+            form.add_error(None, ADDRESS_LIMITED % {"minutes": minutes})
+        else:
+            form.add_error(None, LOCKED_OUT if outcome.locked_out else INVALID_LOGIN)
     return render(request, "identity/login.html", {"form": form, "next": next_url})
 
 

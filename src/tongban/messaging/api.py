@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -101,6 +101,11 @@ class PreferencesSerializer(serializers.Serializer):
     preferences = PreferenceSerializer(many=True)
 
 
+NO_OWNER = OpenApiResponse(
+    description="No person record behind the account (a staff account), or not an organisation I act for."
+)
+
+
 class NotificationPreferencesApi(APIView):
     """My notification preferences per topic and channel (``?organisation=<id>`` for an organisation I act
     for). PUT sends the (topic, channel, enabled) items to change; items not sent stay as they are."""
@@ -135,7 +140,10 @@ class NotificationPreferencesApi(APIView):
         )
 
     @extend_schema(
-        tags=["messaging"], summary="My notification preferences", responses={200: PreferencesSerializer}
+        tags=["messaging"],
+        summary="My notification preferences",
+        parameters=[OpenApiParameter("organisation", str, description="An organisation I act for (its id).")],
+        responses={200: PreferencesSerializer, 404: NO_OWNER},
     )
     def get(self, request):
         owner, organisation = self._owner(request, request.query_params.get("organisation"))
@@ -145,7 +153,7 @@ class NotificationPreferencesApi(APIView):
         tags=["messaging"],
         summary="Change my notification preferences",
         request=PreferencesSerializer,
-        responses={200: PreferencesSerializer},
+        responses={200: PreferencesSerializer, 404: NO_OWNER},
     )
     def put(self, request):
         serializer = PreferencesSerializer(data=request.data)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.vary import vary_on_headers
 
@@ -124,10 +125,31 @@ def departments(request):
     return render(request, template, context)
 
 
+def _api_error(status, code, detail):
+    """An error outside DRF's views (an unknown API address, a request Django refused) in the API's shape."""
+    return JsonResponse({"status": status, "code": code, "detail": str(detail), "errors": {}}, status=status)
+
+
 @requires_csrf_token
 def page_not_found(request, exception, template_name="404.html"):
-    """A 404 that says what happened and where to go next."""
+    """A 404 that says what happened and where to go next; under ``/api/`` in the API's error shape."""
+    if request.path.startswith("/api/"):
+        return _api_error(404, "not_found", _("Not found."))
     return render(request, template_name, {"request_path": request.path}, status=404)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """Django's own refusals (a malformed or oversized request it will not read); JSON under ``/api/``."""
+    if request.path.startswith("/api/"):
+        return _api_error(400, "bad_request", _("The request cannot be read."))
+    return defaults.bad_request(request, exception, template_name=template_name)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    """A 403 raised outside DRF's views; JSON under ``/api/``."""
+    if request.path.startswith("/api/"):
+        return _api_error(403, "permission_denied", _("You do not have permission to perform this action."))
+    return defaults.permission_denied(request, exception, template_name=template_name)
 
 
 def server_error(request, template_name="500.html"):

@@ -71,6 +71,9 @@ class AuditEntry(models.Model):
     details = models.TextField(_("details"), default="{}", blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
+    # The HMAC key (core.audit_keys) of a keyed entry; NULL for an entry of the plain SHA-256 scheme (TBA1)
+    # written before keys existed, which verifies as before. Last field: the append builds rows in field order.
+    key_id = models.CharField(_("key id"), max_length=16, null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")

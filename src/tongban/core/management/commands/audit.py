@@ -1,4 +1,4 @@
-"""``tongban audit verify | checkpoint | keygen``: operate the audit chain."""
+"""``tongban audit verify | checkpoint | keygen | rotate-chain-key``: operate the audit chain."""
 
 import base64
 
@@ -14,6 +14,7 @@ from tongban.core.audit import (
     public_key_bytes,
     signing_key,
 )
+from tongban.core.audit_keys import rotate_chain_key
 
 
 class Command(BaseCommand):
@@ -33,9 +34,13 @@ class Command(BaseCommand):
             "--force", action="store_true", help="sign even if nothing changed since the last checkpoint"
         )
         subparsers.add_parser("keygen", help="print a new Ed25519 key for TONGBAN_AUDIT_SIGNING_KEY")
+        subparsers.add_parser(
+            "rotate-chain-key",
+            help="add a new HMAC key to TONGBAN_AUDIT_CHAIN_KEY_FILE for new entries (old keys stay to verify)",
+        )
 
     def handle(self, *args, **options):
-        getattr(self, f"handle_{options['action']}")(**options)
+        getattr(self, f"handle_{options['action'].replace('-', '_')}")(**options)
 
     def handle_verify(self, *, workers, **options):
         report = audit_verify(workers=workers)
@@ -51,6 +56,14 @@ class Command(BaseCommand):
             "workers": report.workers,
         }
         self.stdout.write(summary)
+        if report.witnessed is None:
+            self.stdout.write(
+                self.style.WARNING(_("No witness is configured: checkpoints are not anchored."))
+            )
+        else:
+            self.stdout.write(_("%(count)s checkpoint(s) in the witness.") % {"count": report.witnessed})
+        for warning in report.warnings:
+            self.stdout.write(self.style.WARNING(warning))
         if report.ok:
             self.stdout.write(self.style.SUCCESS(_("The audit log is intact.")))
             return
@@ -79,6 +92,15 @@ class Command(BaseCommand):
         )
         # The checkpoint as one JSON line: keep a copy outside the database's reach.
         self.stdout.write(checkpoint_as_json(checkpoint))
+
+    def handle_rotate_chain_key(self, **options):
+        key_id = rotate_chain_key()
+        self.stdout.write(
+            _(
+                "New entries now use chain key %(key)s; the older keys stay in the file so older entries verify."
+            )
+            % {"key": key_id}
+        )
 
     def handle_keygen(self, **options):
         key, fingerprint = generate_signing_key()
