@@ -14,6 +14,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -272,11 +273,12 @@ def ticket_create(
         from tongban.cases.selectors import case_reference
 
         # Hotline staff link any case; a citizen only their own, with one answer for "not yours" and "unknown".
-        if has_permission(user, "ticket.take"):
+        if has_permission(actor, "ticket.take"):
             case = case_reference(case_number)
             missing = _("No case has the number %(number)s.")
         else:
-            case = case_reference(case_number, applicant=user)
+            # A caller with no account (Open311, anonymous) owns no case: nothing is found for them.
+            case = case_reference(case_number, applicant=getattr(actor, "user", None) or AnonymousUser())
             missing = _("None of your cases has the number %(number)s.")
         if case is None:
             errors["case_number"] = [missing % {"number": case_number.strip()[:32]}]
