@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 from tongban.catalog.models import Bundle, BundleItem, PublicationStatus, ServiceItem, ServiceObject
 from tongban.catalog.services import form_validate, required_materials, service_items
 from tongban.core import calendar
-from tongban.core.audit import SYSTEM, Actor
+from tongban.core.audit import SYSTEM, Actor, audits_collected
 from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
 from tongban.core.sla import SLAClock
@@ -461,6 +461,7 @@ def _case_create_retrying(create: dict, *, number: str) -> Case:
 @files_kept.removed_unless_committed()  # outside the transaction: sees it roll back
 @transaction.atomic
 @events_collected()  # the submission's events in two statements
+@audits_collected()  # and its audit entries in two
 def _case_create(
     *,
     user,
@@ -708,10 +709,8 @@ def case_task_complete(
             raise ValidationError(errors)
     # The engine's work is done before the write transaction, and applied if the process is unchanged by then.
     prepared = workflow.task_prepare(task=task, decision=decision, now=now)
-    with (
-        transaction.atomic(),
-        events_collected(),
-    ):  # the events of the process, registries and case: 2 statements
+    # The events and the audit entries of the process, registries and case: two statements each.
+    with transaction.atomic(), events_collected(), audits_collected():
         outcome = workflow.task_complete(
             actor=actor,
             task=task,

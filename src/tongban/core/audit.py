@@ -336,6 +336,43 @@ def _clean_texts(values: dict) -> list[str]:
     return texts
 
 
+# Below this many entries a transaction's appends go one by one (one statement each); from it, as one batch
+# (SQLite: the head and one multi-row INSERT; PostgreSQL: the chain's lock, the head and a COPY).
+BATCH_FROM = {"sqlite": 3, "postgresql": 4}
+
+
+@contextmanager
+def audits_collected(using: str | None = None):
+    """Append the entries recorded inside the block together when it ends, inside the caller's transaction.
+
+    A hot path that records several entries from several services (a case step: the task, the registries, the
+    licences, the case) writes them as one batch (``audit_record_batch``): two statements on SQLite instead of one
+    per entry. Each entry keeps the time it was recorded at; ``audit_record`` returns it unsaved (no id, no hash)
+    inside the block. A block left by an exception writes none (its transaction rolls back). Nested blocks join
+    the outermost one.
+    """
+    using = using or router.db_for_write(AuditEntry)
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("audits_collected() is used inside transaction.atomic()")
+    if getattr(connection, "_tongban_audits", None) is not None:
+        yield
+        return
+    collected: list[tuple[datetime, dict]] = []
+    connection._tongban_audits = collected
+    try:
+        yield
+    finally:
+        connection._tongban_audits = None
+    if len(collected) >= BATCH_FROM.get(connection.vendor, 3):
+        audit_record_batch(
+            ((at, *(values[name] for name in HASHED_TEXT_FIELDS)) for at, values in collected), using=using
+        )
+    else:
+        for at, values in collected:
+            _append(using=using, values=values, at=at)
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -357,8 +394,28 @@ def audit_record(
         raise ValueError(f"unknown actor kind {actor.kind!r}; expected one of {sorted(ACTOR_KINDS)}")
     if not action:
         raise ValueError("an audit entry needs an action")
+    using = router.db_for_write(AuditEntry)
+    collected = getattr(connections[using], "_tongban_audits", None)
+    if collected is not None:  # audits_collected(): written with the others when the block ends
+        at = timezone.now()
+        values = {
+            "actor_kind": actor.kind,
+            "actor_id": actor.id,
+            "actor_label": actor.label,
+            "actor_role": actor.role,
+            "actor_department": actor.department,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "case_id": case_id,
+            "ticket_id": ticket_id,
+            "purpose": purpose,
+            "details": canonical_json(details),
+        }
+        collected.append((at, values))
+        return AuditEntry(at=at, **values)
     return _append(
-        using=router.db_for_write(AuditEntry),
+        using=using,
         values={
             "actor_kind": actor.kind,
             "actor_id": actor.id,
@@ -435,6 +492,9 @@ def _sqlite_append(
         cursor.close()
 
 
+SQLITE_ROWS_PER_INSERT = 500  # 19 parameters a row: within SQLite's limit of 32,766
+
+
 def audit_record_batch(entries, *, chain: int | None = None, using: str | None = None) -> int:
     """Append many entries to one chain in order, in a few multi-row statements: for bulk loads
     (``tongban seed --cases``), where one round trip per entry would dominate.
@@ -454,7 +514,7 @@ def audit_record_batch(entries, *, chain: int | None = None, using: str | None =
     chain = _preferred_chain(using, shards) if chain is None else chain % shards
     written = 0
     key_id, key = current_chain_key()
-    with transaction.atomic(using=using), connection.cursor() as cursor:
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
         head_sql, insert_sql = _statements(False)
@@ -473,8 +533,13 @@ def audit_record_batch(entries, *, chain: int | None = None, using: str | None =
                 with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for values in batch:
                         copy.write_row(values)
-            else:
-                cursor.executemany(insert_sql, batch)
+            else:  # multi-row INSERTs (executemany would be one statement per entry)
+                values = insert_sql[insert_sql.index("VALUES ") + len("VALUES ") :]
+                for start in range(0, len(batch), SQLITE_ROWS_PER_INSERT):
+                    rows = batch[start : start + SQLITE_ROWS_PER_INSERT]
+                    cursor.execute(
+                        insert_sql + (", " + values) * (len(rows) - 1), [v for row in rows for v in row]
+                    )
             batch.clear()
 
         for entry in entries:

@@ -112,3 +112,42 @@ def test_reference_answers_are_kept_forgotten_on_save_and_expire(monkeypatch):
     later = time.monotonic() + 61
     monkeypatch.setattr(refcache.time, "monotonic", lambda: later)
     assert payload_of("ref") == {"v": 3}
+
+
+def _entry_count():
+    from tongban.core.models import AuditEntry
+
+    return AuditEntry.objects.count()
+
+
+def test_collected_audit_entries_are_one_batch_that_verifies():
+    from tongban.core.audit import SYSTEM, audit_record, audit_verify, audits_collected
+    from tongban.core.models import AuditEntry
+
+    before = _entry_count()
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, audits_collected():
+            unsaved = [audit_record(actor=SYSTEM, action="test.collected", details={"n": n}) for n in range(4)]
+            assert all(entry.pk is None for entry in unsaved)
+            inside = len(queries)
+        written = [q["sql"] for q in queries.captured_queries[inside:]]
+    assert _entry_count() == before + 4
+    if connection.vendor == "sqlite":
+        assert len(written) == 2  # the chain's head and one INSERT of the four
+    rows = list(AuditEntry.objects.filter(action="test.collected").order_by("id"))
+    assert [r.details for r in rows] == ['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}']
+    assert [r.at for r in rows] == [e.at for e in unsaved]  # each keeps the time it was recorded at
+    assert audit_verify(workers=1).ok
+
+
+def test_a_few_collected_entries_go_one_by_one_and_an_error_writes_none():
+    from tongban.core.audit import SYSTEM, audit_record, audits_collected
+
+    before = _entry_count()
+    with transaction.atomic(), audits_collected():
+        audit_record(actor=SYSTEM, action="test.one")
+    assert _entry_count() == before + 1
+    with pytest.raises(ValueError), transaction.atomic(), audits_collected():
+        audit_record(actor=SYSTEM, action="test.lost")
+        raise ValueError("refused")
+    assert _entry_count() == before + 1
