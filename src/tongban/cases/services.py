@@ -27,8 +27,9 @@ from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audits_collected
 from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
+from tongban.core.refcache import reference_cached
 from tongban.core.sla import SLAClock
-from tongban.identity.models import AdminUnit, Organisation, Person
+from tongban.identity.models import AdminUnit, Department, Organisation, Person
 from tongban.identity.permissions import require_permission
 from tongban.identity.selectors import actor_for, person_for, staff_for
 from tongban.workflow import services as workflow
@@ -828,17 +829,24 @@ def case_task_return(
     return case
 
 
-def _result_package(case: Case, now) -> list[dict]:
-    """One result per item of the service, in order (one query, no model instances)."""
+@reference_cached(Bundle, BundleItem, ServiceItem, Department)
+def _result_rows(bundle_id, item_id) -> tuple:
+    """What the result package of a service's cases names, per item in order (the catalogue, kept a minute)."""
     fields = ("code", "result_name", "name_zh", "result_type", "result_licence_type", "department__name_zh")
-    if case.bundle_id:
+    if bundle_id:
         rows = (
-            BundleItem.objects.filter(bundle_id=case.bundle_id)
+            BundleItem.objects.filter(bundle_id=bundle_id)
             .order_by("position", "pk")
             .values_list(*(f"item__{f}" for f in fields))
         )
     else:
-        rows = ServiceItem.objects.filter(pk=case.item_id).values_list(*fields)
+        rows = ServiceItem.objects.filter(pk=item_id).values_list(*fields)
+    return tuple(rows)
+
+
+def _result_package(case: Case, now) -> list[dict]:
+    """One result per item of the service, in order (no model instances)."""
+    rows = _result_rows(case.bundle_id, case.item_id)
     return [
         {
             "item": code,

@@ -102,8 +102,12 @@ def definitions_ensure_builtin(*, actor: Actor = SYSTEM) -> dict[str, ProcessDef
     return loaded
 
 
+@reference_cached(ProcessDefinition)
 def definition_latest(key: str) -> ProcessDefinition | None:
-    """The latest version of a process (without its BPMN text, which ``_spec`` fetches when it must parse)."""
+    """The latest version of a process (without its BPMN text, which ``_spec`` fetches when it must parse).
+
+    Kept for a minute per process: a version published here is used at once, in another worker process from
+    within the minute (a version never changes once stored; cases keep the version they started with)."""
     return ProcessDefinition.objects.filter(key=key).defer("bpmn_xml").order_by("-version").first()
 
 

@@ -127,7 +127,9 @@ def test_collected_audit_entries_are_one_batch_that_verifies():
     before = _entry_count()
     with transaction.atomic():
         with CaptureQueriesContext(connection) as queries, audits_collected():
-            unsaved = [audit_record(actor=SYSTEM, action="test.collected", details={"n": n}) for n in range(4)]
+            unsaved = [
+                audit_record(actor=SYSTEM, action="test.collected", details={"n": n}) for n in range(4)
+            ]
             assert all(entry.pk is None for entry in unsaved)
             inside = len(queries)
         written = [q["sql"] for q in queries.captured_queries[inside:]]
