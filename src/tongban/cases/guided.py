@@ -239,6 +239,12 @@ def material_source(material, prefilled: Mapping[str, Prefilled] | None = None) 
     }
 
 
+def default_answers(questions: list[Question]) -> dict[str, str]:
+    """The common case, for measuring: "no" to every yes/no question, otherwise the first choice (the
+    newborn bundle: the father applies, the parents are married, the baby joins his household, post goes home)."""
+    return {q.key: "no" if q.choices == YES_NO else q.choices[0][0] for q in questions}
+
+
 def role_of(answers: Mapping) -> str | None:
     """The role for prefill: the answer, or None (then the applicant's sex decides)."""
     return answers.get("role") or None
