@@ -136,3 +136,22 @@ def test_a_simple_item_goes_straight_to_its_guide(city_with_demo, client):
     _login(client, "li.ming")
     response = client.get(f"/cases/guide/item/{item.code}/")
     assert response.status_code == 200
+
+
+def test_the_window_clerk_finds_the_form_prefilled_from_the_looked_up_person(city_with_demo, client):
+    from tongban.identity.tests.fixtures import login_with_second_factor
+    from tongban.workbench.selectors import applicant_token
+
+    person = Person.objects.get(user__username="li.ming")
+    login_with_second_factor(client, User.objects.get(username="clerk.huangpu"))
+    client.cookies["django_language"] = "en"
+    html = client.get(
+        "/workbench/window/apply/item/residence-permit/", {"applicant": applicant_token(person)}
+    ).content.decode()
+    for name, value in (
+        ("applicant_name", person.name),
+        ("applicant_resident_id", person.resident_id),
+        ("applicant_phone", person.phone),
+    ):
+        assert re.search(rf'name="form-{name}" value="{value}"', html), name
+    assert "filled in from the applicant" in html
