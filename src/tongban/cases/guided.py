@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.models import Bundle, Material, SatisfiedBy
 
-from .prefill import FIELD_SOURCES, MOTHER_FIELDS, Prefilled, prefill
+from .prefill import ACCOUNT, FIELD_SOURCES, MOTHER_FIELDS, Prefilled, prefill
 
 PARENT_FIELDS = ("mother_name", "mother_resident_id", "father_name", "father_resident_id")
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
@@ -237,6 +237,15 @@ def material_source(material, prefilled: Mapping[str, Prefilled] | None = None) 
         "resource": spec.name_zh,
         "at": max(read) if read else None,
     }
+
+
+def prefill_help(found: Prefilled, *, for_staff: bool = False) -> str:
+    """The note beside a prefilled field: where its value comes from."""
+    if found.resource == ACCOUNT and for_staff:
+        return str(_("Filled in from the applicant's record: please check it with them."))
+    if found.resource == ACCOUNT:
+        return str(_("Filled in from your account: please check it."))
+    return str(_("Filled in from %(owner)s's records: please check it.") % {"owner": found.owner})
 
 
 def default_answers(questions: list[Question]) -> dict[str, str]:

@@ -321,9 +321,7 @@ def apply(request, kind: str, code: str):
         section.fields = [f for f in section.fields if f.name not in hidden_fields or f.errors]
         for form_field in section.fields:
             if form_field.name in prefilled:
-                form_field.help = _("Filled in from %(owner)s's records: please check it.") % {
-                    "owner": prefilled[form_field.name].owner
-                }
+                form_field.help = guided.prefill_help(prefilled[form_field.name])
     sections = [s for s in sections if s.fields]
     personal = guided.guide_for(service, answers, prefilled=prefilled, materials=catalogue)
     if is_guided:

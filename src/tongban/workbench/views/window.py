@@ -150,9 +150,7 @@ def window_apply(request, kind, code):
     for section in sections:
         for form_field in section["fields"]:
             if form_field.name in prefilled:
-                form_field.help = _("Filled in from %(owner)s's records: please check it.") % {
-                    "owner": prefilled[form_field.name].owner
-                }
+                form_field.help = guided.prefill_help(prefilled[form_field.name], for_staff=True)
     context = {
         "service": service,
         "service_kind": kind,
