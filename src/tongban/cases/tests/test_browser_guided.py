@@ -116,4 +116,10 @@ def test_li_ming_applies_for_the_newborn_bundle_through_the_guided_questions(bro
     assert case.form_data["mother_name"] == mother.name and case.form_data["household_with"] == "father"
     assert case.materials_uploaded == 0
     assert case.status in (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
+
+    # His home shows the case in progress, with its time limit.
+    page.goto(live_server.url + "/")
+    expect(page.locator("#progress-heading")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(number)
+    _shot(page, "5-home")
     context.close()
