@@ -17,7 +17,7 @@ def demo_city(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         try:
             with transaction.atomic():
-                demo_city_seed(people=30, organisations=2)
+                demo_city_seed(people=10, organisations=1)
                 yield
                 raise RolledBack
         except RolledBack:
