@@ -1,6 +1,12 @@
 """Prefill (预填): what the data hub may provide for a form is filled in, with its source; the applicant confirms
 rather than types.
 
+Whose record fills the parents' fields depends on who applies: a mother (``role="mother"``) is the mother and her
+spouse in the marriage register the father; a father the other way round; anyone else (a guardian) gets neither.
+Without a role (the plain apply page), the person's sex decides. The contact phone is the applicant's own, from
+their account (no other department's data is read for it), and the mailing address is the household address when
+the applicant says so (``mailing_same``).
+
 Form fields are mapped to resource fields by their conventional names (the catalogue's shared field names, see
 ``demo/catalog.py`` FIELDS), each read about the applicant. The lookups are made as the service's lead department
 for the purpose ``PREFILL_PURPOSE``, so they need a grant like any other, are audited, and show in the person's
@@ -10,7 +16,11 @@ keeps every read). A field the hub cannot fill stays empty; nothing is ever fill
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tongban.core.audit import Actor
 
@@ -33,42 +43,83 @@ MOTHER_FIELDS: dict[str, tuple[str, str]] = {
     "father_name": ("marriage-status", "spouse_name"),
     "father_resident_id": ("marriage-status", "spouse_resident_id"),
 }
+FATHER_FIELDS: dict[str, tuple[str, str]] = {
+    "father_name": ("person-identity", "name"),
+    "father_resident_id": ("person-identity", "resident_id"),
+    "mother_name": ("marriage-status", "spouse_name"),
+    "mother_resident_id": ("marriage-status", "spouse_resident_id"),
+}
+ROLE_FIELDS = {"mother": MOTHER_FIELDS, "father": FATHER_FIELDS}
+# The mailing address, when the applicant says post goes to the household address.
+MAILING_FIELDS: dict[str, tuple[str, str]] = {"mailing_address": ("household-members", "address")}
+# Every (resource, field) a form may be filled from: the grants the demo asks for (``demo/scenarios.py``).
+ALL_SOURCES: dict[str, tuple[str, str]] = {
+    **FIELD_SOURCES,
+    **MOTHER_FIELDS,
+    **FATHER_FIELDS,
+    **MAILING_FIELDS,
+}
+# Form field → attribute of the applicant's own person record (their account: no data-hub read).
+ACCOUNT_FIELDS = {"applicant_phone": "phone"}
+ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
 class Prefilled:
     value: object
     resource: str
-    owner: str  # the owning department's name
+    owner: str  # the owning department's name ("your account" for the applicant's own record)
+    at: dt.datetime | None = None  # when it was read
 
 
-def sources_for(schema: dict, applicant_person) -> dict[str, tuple[str, str]]:
+def default_role(applicant_person) -> str:
+    """The applicant's part in a birth when nobody said: the mother for a woman, the father for a man."""
+    sex = getattr(applicant_person, "sex", "")
+    return {"F": "mother", "M": "father"}.get(sex, "")
+
+
+def sources_for(
+    schema: dict, applicant_person, *, role: str | None = None, mailing_same: bool = False
+) -> dict[str, tuple[str, str]]:
     """The fields of ``schema`` the hub may fill for this applicant, with their (resource, field)."""
     names = set((schema or {}).get("properties", {}))
     mapping = dict(FIELD_SOURCES)
-    if applicant_person is not None and applicant_person.sex == "F":
-        mapping.update(MOTHER_FIELDS)
+    if applicant_person is not None:
+        mapping.update(ROLE_FIELDS.get(default_role(applicant_person) if role is None else role, {}))
+    if mailing_same:
+        mapping.update(MAILING_FIELDS)
     return {name: source for name, source in mapping.items() if name in names}
 
 
-def prefill(*, service, applicant_person) -> dict[str, Prefilled]:
-    """Ask the hub, once per resource, for the fields it may fill; never raises for a refusal or a gap."""
+def prefill(
+    *, service, applicant_person, role: str | None = None, mailing_same: bool = False
+) -> dict[str, Prefilled]:
+    """Ask the hub, once per resource, for the fields it may fill; never raises for a refusal or a gap.
+
+    ``role`` is the applicant's part in a birth (``mother``, ``father``, ``other``; None: from their sex).
+    """
     if applicant_person is None:
         return {}
     from tongban.exchange.resources import resource_spec
     from tongban.exchange.services import lookup
     from tongban.identity.models import Department
 
-    sources = sources_for(service.form_schema, applicant_person)
+    names = set((service.form_schema or {}).get("properties", {}))
+    found: dict[str, Prefilled] = {}
+    now = timezone.now()
+    for name, attribute in ACCOUNT_FIELDS.items():
+        value = getattr(applicant_person, attribute, "")
+        if name in names and value:
+            found[name] = Prefilled(value, ACCOUNT, str(_("your account")), now)
+    sources = sources_for(service.form_schema, applicant_person, role=role, mailing_same=mailing_same)
     if not sources:
-        return {}
+        return found
     department = service.lead_department if hasattr(service, "lead_department") else service.department
     actor = Actor(kind="system", id="system", label="system", department=department.code)
     by_resource: dict[str, list[str]] = {}
     for _name, (resource, field) in sources.items():
         by_resource.setdefault(resource, []).append(field)
     owners = dict(Department.objects.values_list("code", "name_zh"))
-    found: dict[str, Prefilled] = {}
     for resource, fields in by_resource.items():
         spec = resource_spec(resource)
         if spec is None:
@@ -87,5 +138,6 @@ def prefill(*, service, applicant_person) -> dict[str, Prefilled]:
             continue
         for name, (res, field) in sources.items():
             if res == resource and result.data.get(field) not in (None, ""):
-                found[name] = Prefilled(result.data[field], resource, owners.get(spec.owner, spec.owner))
+                owner = owners.get(spec.owner, spec.owner)
+                found[name] = Prefilled(result.data[field], resource, owner, timezone.now())
     return found

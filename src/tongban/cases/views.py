@@ -34,7 +34,7 @@ from tongban.identity.selectors import (
     role_list,
 )
 
-from . import selectors, services
+from . import guided, selectors, services
 from .forms import (
     MATERIAL_PREFIX,
     NON_FIELD,
@@ -45,7 +45,6 @@ from .forms import (
     material_inputs,
 )
 from .models import Case, CaseStep
-from .prefill import prefill
 from .receipts import case_for_tracking, receipt_pdf, tracking_path
 
 PAGE_SIZE = 20
@@ -200,15 +199,68 @@ def _supplement_form(case: Case, supplement, *, raw=None, errors=None):
 # --- applying --------------------------------------------------------------------------------------------
 
 
+def _query(answers: dict, **extra) -> str:
+    return urlencode({**answers, **extra})
+
+
+@login_required
+def guide(request, kind: str, code: str):
+    """好办: one plain question per screen (GET steps, no JavaScript), then the applicant's personal guide."""
+    service = _service_or_404(kind, code)
+    catalogue = _service_materials(service)
+    result = guided.guide_for(service, request.GET, materials=catalogue)
+    base = reverse(f"cases:guide_{kind}", args=[code])
+    apply_url = reverse(f"cases:apply_{kind}", args=[code])
+    answered = []
+    for position, question in enumerate(result.questions):
+        if question.key in result.answers:
+            earlier = {
+                q.key: result.answers[q.key] for q in result.questions[:position] if q.key in result.answers
+            }
+            answered.append(
+                {
+                    "question": question,
+                    "answer": dict(question.choices)[result.answers[question.key]],
+                    "change_url": f"{base}?{_query(earlier)}",
+                }
+            )
+    question = result.next_question
+    context = {
+        "service": service,
+        "kind": kind,
+        "guide": result,
+        "question": question,
+        "step": len(result.answers) + 1,
+        "steps": len(result.questions),
+        "answered": answered,
+        "carried": [(q.key, result.answers[q.key]) for q in result.questions if q.key in result.answers],
+        "back_url": f"{base}?{_query(dict(list(result.answers.items())[:-1]))}" if result.answers else "",
+        "form_url": f"{apply_url}?{_query(result.answers, guided='1')}",
+        "sources": [(m, guided.material_source(m)) for m in result.obtained],
+        "base": base,
+    }
+    return render(request, "cases/guide.html", context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request, kind: str, code: str):
-    """The application form of a service item or bundle; a valid submission becomes a case."""
+    """The application form of a service item or bundle; a valid submission becomes a case.
+
+    After the guided questions (``guided=1`` and the answers in the query string or as hidden inputs), the form
+    leaves out what the answers settle, is prefilled accordingly, and lists only the materials that apply.
+    """
     service = _service_or_404(kind, code)
     options = _applicant_options(request.user, service)
     if not options:
         return render(request, "cases/apply_unavailable.html", {"service": service}, status=403)
     catalogue = _service_materials(service)
+    source = request.POST if request.method == "POST" else request.GET
+    is_guided = source.get("guided") == "1"
+    questions = guided.questions_for(service, catalogue)
+    answers = guided.answers_from(source, questions) if is_guided else {}
+    settled = guided.form_data_from_answers(service, answers)
+    hidden_fields = guided.answered_fields(service, answers)
     errors: dict[str, list[str]] = {}
     raw: dict = {}
     chosen = options[0]["value"]
@@ -218,6 +270,10 @@ def apply(request, kind: str, code: str):
         chosen = request.POST.get("applicant") or chosen
         option = next((o for o in options if o["value"] == chosen), None)
         form_data, raw = form_data_from_post(service.form_schema, request.POST)
+        for name in hidden_fields:  # settled by the answers, not by inputs
+            form_data.pop(name, None)
+            raw.pop(name, None)
+        form_data.update(settled)
         files = files_from_request(request.FILES, [m.code for m in catalogue])
         if option is None:
             errors = {"applicant": [_("Choose who applies.")]}
@@ -253,7 +309,7 @@ def apply(request, kind: str, code: str):
     prefilled = {}
     if request.method != "POST":  # 预填: what the data hub may provide, marked with its source
         person = next((o["person"] for o in options if o["value"] == chosen), None)
-        prefilled = prefill(service=service, applicant_person=person)
+        prefilled = guided.guided_prefill(service=service, applicant_person=person, answers=answers)
     sections = form_sections(
         service.form_schema,
         service.form_ui,
@@ -262,29 +318,46 @@ def apply(request, kind: str, code: str):
         errors=errors,
     )
     for section in sections:
-        for field in section.fields:
-            if field.name in prefilled:
-                field.help = _("Filled in from %(owner)s's records: please check it.") % {
-                    "owner": prefilled[field.name].owner
-                }
+        section.fields = [f for f in section.fields if f.name not in hidden_fields or f.errors]
+        for form_field in section.fields:
+            if form_field.name in prefilled:
+                form_field.help = guided.prefill_help(prefilled[form_field.name])
+    sections = [s for s in sections if s.fields]
+    personal = guided.guide_for(service, answers, prefilled=prefilled, materials=catalogue)
+    if is_guided:
+        wanted = {m.code for m in personal.uploads + personal.optional + personal.obtained}
+        catalogue = [m for m in catalogue if m.code in wanted]
     materials = material_inputs(catalogue, errors=errors)
+    # Materials the platform obtains itself are listed as obtained, never as uploads (unless obtaining failed).
+    obtained = [m for m in materials if m.from_data and not m.errors]
+    uploads = [m for m in materials if not (m.from_data and not m.errors)]
+    by_code = {m.code: m for m in catalogue}
     summary = _error_summary(
         errors,
         sections,
         materials,
         {"applicant": ("applicant", _("Who applies"))} if len(options) > 1 else {},
     )
+    typed = sum(1 for s in sections for f in s.fields if f.name not in prefilled)
     context = {
         "service": service,
         "kind": kind,
         "sections": sections,
-        "materials": materials,
+        "materials": uploads,
+        "obtained": [(m, guided.material_source(by_code[m.code], prefilled)) for m in obtained],
         "options": options,
         "chosen": chosen,
         "idempotency_key": key,
         "errors": errors,
         "summary": summary,
         "submitted": request.method == "POST",
+        "is_guided": is_guided,
+        "questions": questions,
+        "carried": [(q.key, answers[q.key]) for q in questions if q.key in answers],
+        "answered": [(q, dict(q.choices)[answers[q.key]]) for q in questions if q.key in answers],
+        "guide_url": reverse(f"cases:guide_{kind}", args=[service.code]),
+        "prefilled_count": sum(1 for s in sections for f in s.fields if f.name in prefilled),
+        "typed_count": typed,
     }
     return render(request, "cases/apply.html", context)
 

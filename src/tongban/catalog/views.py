@@ -1,7 +1,7 @@
 """Public pages of the service catalogue: search, guides, bundles, power lists and the visits lists.
 
 The catalogue is public information: no login, only published items and bundles. Apply buttons link by path
-to the cases app (``/cases/apply/item/<code>/``, ``/cases/apply/bundle/<code>/``).
+to the cases app's guided application (``/cases/guide/item/<code>/``, ``/cases/guide/bundle/<code>/``).
 """
 
 from django.http import Http404
@@ -54,7 +54,7 @@ def item_detail(request, code):
         "steps": [line.strip() for line in item.procedure.splitlines() if line.strip()],
         "form_fields": _form_fields(item.form_schema, item.form_ui),
         "bundles": [b for b in item.bundles.all() if b.status == "published"],
-        "apply_url": f"/cases/apply/item/{item.code}/",
+        "apply_url": f"/cases/guide/item/{item.code}/",
         "Necessity": Material.Necessity,
     }
     return render(request, "catalog/item_detail.html", context)
@@ -72,7 +72,7 @@ def bundle_detail(request, code):
         "materials": selectors.bundle_materials_list(bundle),
         "form_fields": _form_fields(bundle.form_schema, bundle.form_ui),
         "legal_limit_sum": sum(link.item.legal_limit_days for link in links),
-        "apply_url": f"/cases/apply/bundle/{bundle.code}/",
+        "apply_url": f"/cases/guide/bundle/{bundle.code}/",
     }
     return render(request, "catalog/bundle_detail.html", context)
 

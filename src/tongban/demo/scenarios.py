@@ -156,10 +156,10 @@ def demo_grants_ensure(*, actor: Actor = SYSTEM) -> int:
             for material in link.item.materials.filter(satisfied_by=SatisfiedBy.REGISTRY):
                 wanted.add((bundle.lead_department.code, material.evidence))
     # Prefill: the resources each published form may be filled from, read by the service's lead department.
-    from tongban.cases.prefill import FIELD_SOURCES, MOTHER_FIELDS, PREFILL_PURPOSE
+    from tongban.cases.prefill import ALL_SOURCES, PREFILL_PURPOSE
     from tongban.catalog.models import ServiceItem
 
-    sources = {**FIELD_SOURCES, **MOTHER_FIELDS}
+    sources = ALL_SOURCES
     prefill_wanted = set()
     services_ = [*Bundle.objects.filter(status=PublicationStatus.PUBLISHED).select_related("lead_department")]
     services_ += [

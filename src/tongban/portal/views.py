@@ -17,13 +17,13 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.vary import vary_on_headers
 
 from tongban.identity.models import Department
-from tongban.identity.selectors import department_list, person_for, staff_for
+from tongban.identity.selectors import department_list, organisations_for, person_for, staff_for
 
 logger = logging.getLogger("tongban.errors")
 
 
 def fronts():
-    """The four fronts of the platform with what each offers today and what comes next."""
+    """The four fronts of the platform with what each offers today (all of it working, none "coming soon")."""
     return [
         {
             "key": "online",
@@ -33,15 +33,13 @@ def fronts():
                 "Find a service, apply once online, track it and see who used your data."
             ),
             "now": [
-                gettext_lazy("Sign in and see your own data, masked"),
-                gettext_lazy("The public list of departments in the open API"),
+                gettext_lazy("Guides to every service and bundle (一件事), and online applications"),
+                gettext_lazy("A few questions, then a form filled in from the registers"),
+                gettext_lazy("Your cases with their time limits, receipts and results"),
+                gettext_lazy("Your e-licence wallet, and a record of who used your data"),
             ],
-            "next": [
-                gettext_lazy("Service guides and online applications"),
-                gettext_lazy("A record of who used your data"),
-            ],
-            "link_url": reverse("api:docs"),
-            "link_text": gettext_lazy("Open API documentation"),
+            "link_url": "/services/",
+            "link_text": gettext_lazy("Find a service"),
         },
         {
             "key": "window",
@@ -49,11 +47,9 @@ def fronts():
             "title": gettext_lazy("One window"),
             "summary": gettext_lazy("Any service centre accepts any case; departments work it together."),
             "now": [
+                gettext_lazy("Case acceptance at any window, prefilled from the applicant's records"),
+                gettext_lazy("Department inboxes with working-day time limits"),
                 gettext_lazy("The staff workbench with each department's audit trail"),
-            ],
-            "next": [
-                gettext_lazy("Case acceptance at any window"),
-                gettext_lazy("Department inboxes and time limits"),
             ],
             "link_url": reverse("workbench:home"),
             "link_text": gettext_lazy("Staff workbench"),
@@ -67,12 +63,10 @@ def fronts():
             ),
             "now": [
                 gettext_lazy("Call 12345, day and night"),
-            ],
-            "next": [
                 gettext_lazy("Online requests and tracking of hotline tickets"),
             ],
-            "link_url": "tel:12345",
-            "link_text": gettext_lazy("Call 12345"),
+            "link_url": "/12345/new/",
+            "link_text": gettext_lazy("Make a request online"),
         },
         {
             "key": "supervision",
@@ -84,8 +78,6 @@ def fronts():
             "now": [
                 gettext_lazy("Sign-ins and refused access are recorded on the audit chain"),
                 gettext_lazy("Working-day time limits on the official calendar"),
-            ],
-            "next": [
                 gettext_lazy("Time-limit warnings and service ratings"),
             ],
             "link_url": "",
@@ -94,13 +86,61 @@ def fronts():
     ]
 
 
+HOME_LIMIT = 5
+
+
+def personal_home(user) -> dict:
+    """What a signed-in citizen or enterprise agent must do now, and how far their cases are.
+
+    To-dos first (supplements asked for, offers to confirm, ratings to give), then the open cases with their
+    clock and next step, recent licences and messages. Each list comes from its app's selector, which only
+    returns what the user may see.
+    """
+    from tongban.cases import selectors as case_selectors
+    from tongban.evaluation.selectors import rating_for_case
+    from tongban.licences.selectors import licence_list_for_holder
+    from tongban.messaging.selectors import message_list_for_user, unread_count_for_user
+    from tongban.proactive.selectors import offer_list_for_user
+
+    cases = list(case_selectors.case_list_for_applicant(user)[:50])
+    supplements, in_progress, to_rate = [], [], []
+    for case in cases:
+        if case.status == "supplement":
+            supplements.append({"case": case, "request": case_selectors.case_open_supplement(case)})
+        if not case.is_closed:
+            in_progress.append(case)
+        elif case.status == "completed" and len(to_rate) < HOME_LIMIT and rating_for_case(case) is None:
+            to_rate.append(case)
+    for case in in_progress[:HOME_LIMIT]:
+        timeline = case_selectors.case_timeline(case)
+        case.next_step = next((step.awaiting for step in reversed(timeline) if step.awaiting), "")
+    offers = list(offer_list_for_user(user).filter(status="offered")[:HOME_LIMIT])
+    return {
+        "supplements": supplements,
+        "offers": offers,
+        "to_rate": to_rate,
+        "todo_count": len(supplements) + len(offers) + len(to_rate),
+        "in_progress": in_progress[:HOME_LIMIT],
+        "in_progress_more": len(in_progress) > HOME_LIMIT,
+        "licences": list(licence_list_for_holder(user)[:3]),
+        "messages": list(message_list_for_user(user)[:3]),
+        "unread": unread_count_for_user(user),
+    }
+
+
 def home(request):
-    """The portal's home page: the four fronts, the hotline and, for a signed-in citizen, their own data."""
+    """The portal's home page: for a signed-in citizen or agent their own home (to-dos, cases, licences,
+    messages, their data), and for everyone the four fronts and the hotline."""
     user = request.user
+    person = person_for(user) if user.is_authenticated else None
+    staff = staff_for(user) if user.is_authenticated else None
+    organisations = list(organisations_for(user)) if user.is_authenticated and staff is None else []
     context = {
         "fronts": fronts(),
-        "person": person_for(user) if user.is_authenticated else None,
-        "staff": staff_for(user) if user.is_authenticated else None,
+        "person": person,
+        "staff": staff,
+        "organisations": organisations,
+        "mine": personal_home(user) if (person is not None or organisations) and staff is None else None,
     }
     return render(request, "portal/home.html", context)
 

@@ -211,15 +211,12 @@ def test_the_apply_page_is_prefilled_from_the_registries_with_sources(city_with_
     assert DataUse.objects.filter(person=father, purpose="表单预填", resource_code="marriage-status").exists()
 
 
-def test_materials_a_department_holds_are_not_required_uploads_on_the_page(city_with_demo, client):
-    import re
-
+def test_materials_a_department_holds_are_listed_as_obtained_not_as_uploads(city_with_demo, client):
     client.force_login(_user("chen.jing"))
     client.cookies["django_language"] = "en"
     html = client.get("/cases/apply/bundle/newborn/").content.decode()
-    inputs = re.findall(r'<input[^>]*name="materials\.household-register"[^>]*>', html)
-    assert inputs and " required" not in inputs[0]
-    assert "No need to upload" in html
+    assert 'name="materials.household-register"' not in html
+    assert "Materials obtained for you" in html
 
 
 def test_a_completed_single_item_case_issues_its_licence_to_the_applicant(city_with_demo):

@@ -19,7 +19,7 @@ def test_the_guide_shows_materials_limits_fees_and_the_apply_link(client, demo_c
     assert "不动产权证书" in text  # a material
     assert "减时间 83%" in text  # 30 legal → 5 promised
     assert "80.00" in text and "发改价格规〔2016〕2559号" in text
-    assert f'href="/cases/apply/item/{REAL_ESTATE_TRANSFER_REGISTRATION}/"' in text
+    assert f'href="/cases/guide/item/{REAL_ESTATE_TRANSFER_REGISTRATION}/"' in text
 
 
 def test_an_unpublished_item_is_not_found(client, city):
@@ -45,7 +45,7 @@ def test_the_bundle_page_lists_items_and_one_set_of_materials(client, demo_catal
     for name in ("出生医学证明签发", "出生户口登记", "城乡居民基本医疗保险参保登记", "社会保障卡申领"):
         assert name in text
     assert text.count("父母双方居民身份证") == 1
-    assert f'href="/cases/apply/bundle/{NEWBORN_BUNDLE}/"' in text
+    assert f'href="/cases/guide/bundle/{NEWBORN_BUNDLE}/"' in text
     # The birth certificate is what the bundle produces, not a material to hand in.
     assert all(m.code != "birth-medical-certificate" for m in response.context["materials"])
 

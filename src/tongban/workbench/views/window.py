@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongban.cases import guided
 from tongban.cases import services as cases
 from tongban.cases.selectors import case_awaiting_acceptance, case_get_for_user
 from tongban.core.exceptions import Conflict
@@ -130,6 +131,11 @@ def window_apply(request, kind, code):
             idempotency_key = uuid.uuid4().hex  # sending the form again is then a new application
         else:
             return redirect("workbench:window-done", number=case.number)
+    prefilled = {}
+    if request.method != "POST" and not isinstance(applicant, Organisation):
+        # 预填: the looked-up person's records (and phone) fill the form; the clerk checks, never retypes.
+        prefilled = guided.guided_prefill(service=service, applicant_person=applicant, answers={})
+        values = {name: found.value for name, found in prefilled.items()}
     for material in materials:
         material.errors = errors.get(f"materials.{material.code}", [])
         material.checked = material.code in checked
@@ -140,10 +146,16 @@ def window_apply(request, kind, code):
         if key not in field_names and not key.startswith("materials.")
         for message in messages_
     ]
+    sections = selectors.form_sections(service, values, errors)
+    for section in sections:
+        for form_field in section["fields"]:
+            if form_field.name in prefilled:
+                form_field.help = guided.prefill_help(prefilled[form_field.name], for_staff=True)
     context = {
         "service": service,
         "service_kind": kind,
-        "sections": selectors.form_sections(service, values, errors),
+        "sections": sections,
+        "prefilled_count": len(prefilled),
         "materials": materials,
         "errors": errors,
         "general_errors": general,

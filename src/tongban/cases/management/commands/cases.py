@@ -1,15 +1,21 @@
-"""``tongban cases sweep-files``: remove material files that no case names."""
+"""``tongban cases sweep-files``: remove material files that no case names.
+
+``tongban cases guided-measure``: the fields an applicant types per published bundle, before and after guided
+application (reads the data hub as the prefill does: one data-use line a day per person and field set).
+"""
 
 import datetime as dt
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tongban.cases import files
 
 
 class Command(BaseCommand):
-    help = "Cases: sweep-files [--all] [--days N] [--grace-minutes N] [--dry-run]."
+    help = (
+        "Cases: sweep-files [--all] [--days N] [--grace-minutes N] [--dry-run] | guided-measure [--as USER]."
+    )
 
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="action", metavar="ACTION")
@@ -32,7 +38,14 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="list what would be removed, remove nothing"
         )
 
+        measure = subparsers.add_parser(
+            "guided-measure", help="fields typed per bundle before and after guided application"
+        )
+        measure.add_argument("--as", dest="username", default="li.ming", help="the applicant (a citizen)")
+
     def handle(self, *args, **options):
+        if options["action"] == "guided-measure":
+            return self._measure(options["username"])
         grace = options["grace_minutes"]
         result = files.sweep(
             grace=dt.timedelta(minutes=grace) if grace is not None else None,
@@ -46,3 +59,20 @@ class Command(BaseCommand):
             f"{'to remove' if options['dry_run'] else 'removed'}, {result.referenced} named by a case, "
             f"{result.young} too young to judge"
         )
+
+    def _measure(self, username):
+        from tongban.cases import guided
+        from tongban.catalog.models import Bundle, PublicationStatus
+        from tongban.identity.models import Person
+
+        person = Person.objects.filter(user__username=username).first()
+        if person is None:
+            raise CommandError(f"no citizen {username!r}")
+        self.stdout.write("service\tfields\tquestions\ttyped before\ttyped after\tleft to type")
+        for bundle in Bundle.objects.filter(status=PublicationStatus.PUBLISHED).order_by("code"):
+            answers = guided.default_answers(guided.questions_for(bundle))
+            row = guided.measure(service=bundle, applicant_person=person, answers=answers)
+            self.stdout.write(
+                f"{row['service']}\t{row['fields']}\t{row['questions']}\t{row['before']}\t{row['after']}\t"
+                + ",".join(row["typed_after"])
+            )
