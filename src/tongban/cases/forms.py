@@ -309,3 +309,11 @@ def files_from_request(files, codes) -> dict:
         if upload is not None:
             found[code] = upload
     return found
+
+
+def choice_label(prop: dict, widget: dict, value) -> str | None:
+    """The label of ``value`` among the choices of a form field (``male`` → 男), or None when it has none."""
+    if "enum" not in (prop or {}) or value in (None, ""):
+        return None
+    key = _display(value)
+    return dict(_enum_choices(prop, widget or {})).get(key)

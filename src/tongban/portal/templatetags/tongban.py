@@ -39,3 +39,34 @@ def display_name(user):
     if person is not None and person.name:
         return person.name
     return user.get_username()
+
+
+@register.filter
+def role_label(code):
+    """A role's name in the page's language for its code (``dept_handler`` → 部门承办人 / Department handler)."""
+    from tongban.identity.reference import ROLE_DEFINITIONS
+
+    for role in ROLE_DEFINITIONS:
+        if role.code == code:
+            return role.name_en if (get_language() or "").startswith("en") else role.name_zh
+    return code or ""
+
+
+@register.filter
+def percent(ratio, digits=0):
+    """A ratio as a percentage: 0.78 → "78%" (``|percent:1`` → "78.0%"); "—" when there is none."""
+    if ratio in (None, ""):
+        return "—"
+    try:
+        value = float(ratio) * 100
+    except (TypeError, ValueError):
+        return ratio
+    return f"{value:.{int(digits)}f}%"
+
+
+@register.filter
+def audit_action(code):
+    """An audit action's name for its code (``login.succeeded`` → 登录成功 / Signed in)."""
+    from tongban.core.labels import audit_action_label
+
+    return audit_action_label(code)
