@@ -154,7 +154,6 @@ def receipt_pdf(case: Case, *, tracking_url: str) -> bytes:
             Paragraph(value, base),
         ]
 
-    service = case.service
     due = case.due_date.isoformat() if case.due_date else "—"
     rows = [
         row(

@@ -95,6 +95,7 @@ AUDIT_ACTIONS = {
     "registries.seed": _("Registries seeded"),
     "registry.birth.recorded": _("Birth recorded in the register"),
     "registry.viewed": _("Register record viewed"),
+    "role.ensured": _("Role set up"),
     "staff.created": _("Staff member created"),
     "staff.deactivated": _("Staff member deactivated"),
     "staff.moved": _("Staff member moved to another department"),

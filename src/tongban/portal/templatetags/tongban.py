@@ -43,13 +43,14 @@ def display_name(user):
 
 @register.filter
 def role_label(code):
-    """A role's name in the page's language for its code (``dept_handler`` → 部门承办人 / Department handler)."""
+    """A role's name in the page's language for its code (``dept_handler`` → 部门承办人 / Department handler);
+    several roles (``dept_approver,dept_handler``, as an audit entry records them) each by its name."""
     from tongban.identity.reference import ROLE_DEFINITIONS
 
-    for role in ROLE_DEFINITIONS:
-        if role.code == code:
-            return role.name_en if (get_language() or "").startswith("en") else role.name_zh
-    return code or ""
+    english = (get_language() or "").startswith("en")
+    names = {role.code: (role.name_en if english else role.name_zh) for role in ROLE_DEFINITIONS}
+    codes = [part.strip() for part in (code or "").split(",") if part.strip()]
+    return (", " if english else "、").join(names.get(part, part) for part in codes)
 
 
 @register.filter
