@@ -118,7 +118,9 @@ class ErrorPageTests:
         assert response.status_code == 404
         assert "/no/such/page/" in html
         assert "12345" in html
-        assert f'action="{reverse("catalog:search")}"' in html  # the search looks up services, not departments
+        assert (
+            f'action="{reverse("catalog:search")}"' in html
+        )  # the search looks up services, not departments
         assert 'href="/"' in html
 
     @pytest.mark.urls("tongban.portal.tests.urls_boom")
