@@ -84,7 +84,10 @@ def demo_cases_ensure() -> int:
 
     newborn = bundle_get(NEWBORN_BUNDLE)
     form = sample_form_data(newborn.form_schema, person=persons["chen.jing"])
-    form.update({"baby_name": "李安安", "mother_name": "陈静", "father_name": "李明"})
+    # 陈静 and 李明 are married in the marriage register: the form says so.
+    form.update(
+        {"baby_name": "李安安", "mother_name": "陈静", "father_name": "李明", "parents_married": True}
+    )
     form["father_resident_id"] = persons["li.ming"].resident_id
     form["mother_resident_id"] = persons["chen.jing"].resident_id
     case = case_submit(
