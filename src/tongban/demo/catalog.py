@@ -79,6 +79,77 @@ PHONE_PATTERN = r"^1[3-9]\d{9}$"
 PROPERTY_UNIT_PATTERN = r"^\d{12}[A-Z]{2}\d{5}[A-Z]\d{8}$"
 
 
+# The English titles of the demo forms' fields (``title_en`` beside the Chinese ``title``; an English page shows it).
+TITLES_EN = {
+    "不动产单元号": "Property unit number",
+    "不动产权证书号": "Property certificate number",
+    "买卖合同编号": "Sale contract number",
+    "买方公民身份号码": "Buyer's resident ID number",
+    "买方姓名": "Buyer's name",
+    "企业名称": "Enterprise name",
+    "儿童公民身份号码": "Child's resident ID number",
+    "儿童姓名": "Child's name",
+    "出生体重（克）": "Birth weight (g)",
+    "出生医院": "Hospital of birth",
+    "出生日期": "Date of birth",
+    "出生时间": "Time of birth",
+    "卖方公民身份号码": "Seller's resident ID number",
+    "卖方姓名": "Seller's name",
+    "卖方已婚（房屋为夫妻共同财产）": "Seller is married (the home is joint marital property)",
+    "困难情形说明": "Description of the hardship",
+    "场所名称": "Name of the venue",
+    "家庭唯一住房": "The family's only home",
+    "对方公民身份号码": "Other party's resident ID number",
+    "对方姓名": "Other party's name",
+    "居住地址": "Residential address",
+    "工作单位": "Employer",
+    "建筑面积（平方米）": "Floor area (m²)",
+    "开始日期": "Start date",
+    "开户银行": "Bank",
+    "成交价格（元）": "Sale price (yuan)",
+    "户籍地址": "Household registration address",
+    "房屋坐落": "Address of the property",
+    "新生儿姓名": "Baby's name",
+    "新生儿性别": "Baby's sex",
+    "母亲公民身份号码": "Mother's resident ID number",
+    "母亲姓名": "Mother's name",
+    "法定代表人": "Legal representative",
+    "注册资本（万元）": "Registered capital (10,000 yuan)",
+    "父亲公民身份号码": "Father's resident ID number",
+    "父亲姓名": "Father's name",
+    "父母与申请人的婚姻登记不一致的原因（如不一致请选择）": (
+        "Why the parents differ from the applicant and spouse in the marriage register (if they do)"
+    ),
+    "父母已办理结婚登记": "The parents have registered their marriage",
+    "申请人公民身份号码": "Applicant's resident ID number",
+    "申请人姓名": "Applicant's name",
+    "纳税年度": "Tax year",
+    "经营场所": "Business premises",
+    "经营范围": "Business scope",
+    "结束日期": "End date",
+    "统一社会信用代码": "Unified social credit code",
+    "联系电话": "Phone number",
+    "邮寄地址": "Mailing address",
+    "银行账号": "Bank account number",
+    "随父或随母落户": "Register the household with the father or the mother",
+    "项目名称": "Project name",
+    "项目地址": "Project address",
+    "预约登记日期": "Appointment date",
+}
+
+
+def _with_english_titles(schema: dict) -> dict:
+    """The schema with ``title_en`` beside each Chinese field title the table knows (a copy)."""
+    import copy
+
+    schema = copy.deepcopy(schema or {})
+    for prop in (schema.get("properties") or {}).values():
+        english = TITLES_EN.get(prop.get("title", ""))
+        if english and "title_en" not in prop:
+            prop["title_en"] = english
+    return schema
+
+
 def _text(title, max_length=64, **extra):
     return {"type": "string", "title": title, "maxLength": max_length, **extra}
 
@@ -280,6 +351,7 @@ def _item(
     checks=(),
 ):
     schema, ui = form
+    schema = _with_english_titles(schema)
     return {
         "code": code,
         "basic_code": basic_code,

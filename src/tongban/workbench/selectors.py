@@ -14,7 +14,7 @@ from tongban.cases.forms import choice_label
 from tongban.cases.selectors import case_awaiting_acceptance, case_numbers
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, ServiceObject
-from tongban.catalog.schema import field_order
+from tongban.catalog.schema import field_order, field_title
 from tongban.core import calendar
 from tongban.core.labels import audit_action_label, subject_type_label
 from tongban.core.selectors import audit_entry_list
@@ -252,7 +252,7 @@ def form_fields(service, values=None, errors=None) -> list[FormField]:
         fields.append(
             FormField(
                 name=name,
-                title=prop.get("title") or name,
+                title=field_title(prop, name),
                 type=prop.get("type", "string") if isinstance(prop.get("type"), str) else "string",
                 format=prop.get("format", ""),
                 enum=list(prop.get("enum", [])),
