@@ -85,3 +85,8 @@ def test_an_english_page_shows_a_field_by_its_english_title():
         assert field_title(prop, "baby_name") == "新生儿姓名"
     with translation.override("en"):
         assert field_title({"title": "出生医院"}, "hospital") == "出生医院"  # no English given: the Chinese
+
+
+def test_every_demo_material_has_an_english_name():
+    missing = {m["name"] for item in ITEMS for m in item["materials"] if not m.get("name_en")}
+    assert missing == set()
