@@ -10,6 +10,9 @@ TEST_WORKERS ?= 2  # pytest-xdist processes (one per core of the 2-core CI machi
 .PHONY: demo test lint format clean
 
 $(STAMP): pyproject.toml
+	@# The PDFs embed a Chinese TrueType font (src/tongban/core/pdf_fonts.py): Debian's fonts-wqy-zenhei.
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || test -n "$$TONGBAN_PDF_FONT" || \
+	  echo "WARNING: no Chinese font for the PDFs: sudo apt-get install fonts-wqy-zenhei (or set TONGBAN_PDF_FONT)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

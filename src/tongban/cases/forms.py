@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Material
-from tongban.catalog.schema import field_order
+from tongban.catalog.schema import field_order, field_title
 
 MATERIAL_PREFIX = "materials."
 ACCEPT_UPLOADS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -185,7 +185,7 @@ def _field(name: str, prop: dict, ui: dict, *, required: bool, raw: dict, data: 
     help_text = widget.get("help") or prop.get("description") or ""
     return FormField(
         name=name,
-        label=str(prop.get("title") or name),
+        label=field_title(prop, name),
         kind=widget_kind,
         required=required and widget_kind != "checkbox",
         value="" if widget_kind == "checkbox" else value,
@@ -309,3 +309,11 @@ def files_from_request(files, codes) -> dict:
         if upload is not None:
             found[code] = upload
     return found
+
+
+def choice_label(prop: dict, widget: dict, value) -> str | None:
+    """The label of ``value`` among the choices of a form field (``male`` → 男), or None when it has none."""
+    if "enum" not in (prop or {}) or value in (None, ""):
+        return None
+    key = _display(value)
+    return dict(_enum_choices(prop, widget or {})).get(key)

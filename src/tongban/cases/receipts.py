@@ -1,7 +1,7 @@
 """The acceptance receipt (受理回执) as PDF, and the signed public tracking link it carries as a QR code.
 
-The PDF uses reportlab's built-in CID font STSong-Light, so Chinese renders with no font file; plain ASCII
-(numbers, dates, the link) is set in Helvetica. Text streams are left uncompressed and the output is
+Chinese is set in the TrueType font ``core.pdf_fonts`` embeds (WenQuanYi Zen Hei, a subset of the glyphs
+used); plain ASCII (numbers, dates, the link) is set in Helvetica. Text streams are left uncompressed and the output is
 invariant (no creation time, fixed document id), so a receipt can be compared and searched byte for byte.
 """
 
@@ -20,17 +20,15 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tongban.core.masking import mask_resident_id
+from tongban.core.pdf_fonts import cjk_font
 
 from . import selectors
 from .models import Case, CaseMaterial
 
 TRACK_SALT = "tongban.cases.track"
-CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
 
 ORIGINS = {
@@ -72,13 +70,12 @@ def case_for_tracking(number: str, token: str) -> Case | None:
 # --- PDF -------------------------------------------------------------------------------------------------
 
 
-def _fonts() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+def _fonts() -> str:
+    return cjk_font()
 
 
 def _text(value) -> str:
-    """Paragraph markup for a value: ASCII in Helvetica (searchable in the file), the rest in STSong."""
+    """Paragraph markup for a value: ASCII in Helvetica (searchable in the file), the rest in the CJK font."""
     value = "" if value is None else str(value)
     if value.isascii():
         return f'<font face="{LATIN_FONT}">{escape(value)}</font>'
@@ -124,6 +121,18 @@ def _applicant(case: Case) -> str:
     return f"{_text(case.applicant_name)}<br/>{_text(mask_resident_id(person.resident_id))}"
 
 
+def _service(case: Case) -> str:
+    """Paragraph markup: the service's Chinese and English names; an item's official code, never a bundle's
+    internal one (a bundle's code such as ``newborn`` is a key of the catalogue, not a word for the reader)."""
+    service = case.service
+    lines = [_text(service.name_zh)]
+    if service.name_en:
+        lines.append(f'<font face="{LATIN_FONT}" size="8">{escape(service.name_en)}</font>')
+    if case.item_id:
+        lines.append(_text(service.code))
+    return "<br/>".join(lines)
+
+
 def _accepting_unit(case: Case) -> str:
     if case.accepting_department_id:
         return case.accepting_department.name_zh
@@ -132,8 +141,8 @@ def _accepting_unit(case: Case) -> str:
 
 def receipt_pdf(case: Case, *, tracking_url: str) -> bytes:
     """The acceptance receipt (受理回执) of ``case`` as PDF bytes, with a QR code of ``tracking_url``."""
-    _fonts()
-    base = ParagraphStyle("tb", fontName=CJK_FONT, fontSize=10.5, leading=15, wordWrap="CJK")
+    cjk = _fonts()
+    base = ParagraphStyle("tb", fontName=cjk, fontSize=10.5, leading=15, wordWrap="CJK")
     title = ParagraphStyle("tb-title", parent=base, fontSize=20, leading=26, alignment=1)
     subtitle = ParagraphStyle("tb-subtitle", parent=base, fontName=LATIN_FONT, fontSize=11, alignment=1)
     label = ParagraphStyle("tb-label", parent=base, textColor=colors.HexColor("#3e4c59"))
@@ -145,7 +154,6 @@ def receipt_pdf(case: Case, *, tracking_url: str) -> bytes:
             Paragraph(value, base),
         ]
 
-    service = case.service
     due = case.due_date.isoformat() if case.due_date else "—"
     rows = [
         row(
@@ -153,7 +161,7 @@ def receipt_pdf(case: Case, *, tracking_url: str) -> bytes:
             "Case number",
             f'<font face="{LATIN_FONT}" size="12"><b>{escape(case.number)}</b></font>',
         ),
-        row("办理事项", "Service", f"{_text(service.name_zh)}<br/>{_text(service.code)}"),
+        row("办理事项", "Service", _service(case)),
         row("申请人", "Applicant", _applicant(case)),
         row("受理单位", "Accepting unit", _text(_accepting_unit(case))),
         row("提交时间", "Submitted", _text(_local(case.submitted_at))),

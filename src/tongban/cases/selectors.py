@@ -6,6 +6,7 @@ supervisors every case.
 """
 
 import heapq
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -372,3 +373,17 @@ def case_supplement_get(supplement_id):
         return SupplementRequest.objects.filter(pk=supplement_id).first()
     except (ValueError, TypeError, ValidationError):
         return None
+
+
+def case_numbers(case_ids) -> dict[str, str]:
+    """The numbers of the cases with these ids (``str(id)`` → number), for pages that name a case by its id."""
+    ids = {str(i) for i in case_ids if i}
+    if not ids:
+        return {}
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return {str(pk): number for pk, number in Case.objects.filter(pk__in=valid).values_list("pk", "number")}

@@ -57,8 +57,9 @@ def _number(now: dt.datetime) -> str:
 
 
 def _awaiting_text(tasks: list[Task]) -> str:
-    """ "Department·step" of each task, from the labels ``workflow`` attaches to the tasks it creates."""
-    return "；".join(f"{getattr(t, 'department_name', '')}·{t.name}" for t in tasks)
+    """ "Department·step" of each task, from the labels ``workflow`` attaches to the tasks it creates (a task
+    read back from the database names its department itself)."""
+    return "；".join(f"{getattr(t, 'department_name', '') or t.department.name_zh}·{t.name}" for t in tasks)
 
 
 def _service_items(service) -> list[ServiceItem]:
@@ -1127,7 +1128,11 @@ def case_resubmit(
             },
             line_fields={
                 "awaiting": _awaiting_text(
-                    list(Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES))
+                    list(
+                        Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).select_related(
+                            "department"
+                        )
+                    )
                 )
             },
             audit_details={"materials": codes},

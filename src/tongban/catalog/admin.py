@@ -94,6 +94,7 @@ class MaterialInline(admin.TabularInline):
         "position",
         "code",
         "name",
+        "name_en",
         "source",
         "form",
         "copies",

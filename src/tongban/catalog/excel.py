@@ -68,6 +68,7 @@ MATERIAL_COLUMNS = (
     "item",
     "code",
     "name",
+    "name_en",
     "source",
     "form",
     "copies",

@@ -273,6 +273,7 @@ class Material(models.Model):
     )
     code = models.SlugField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=240, blank=True)
     source = models.CharField(
         _("source channel"), max_length=16, choices=Source.choices, default=Source.APPLICANT
     )
@@ -322,6 +323,13 @@ class Material(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language: the English one on an English page when recorded."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
 
     def clean(self):
         if self.necessity == self.Necessity.CONDITIONAL and not self.condition.strip():

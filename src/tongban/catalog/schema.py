@@ -26,8 +26,29 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 NON_FIELD = "__all__"
 # Keywords that only describe a property: two items may word them differently and still share the field.
 ANNOTATIONS = frozenset(
-    {"title", "description", "$comment", "examples", "default", "readOnly", "writeOnly", "deprecated"}
+    {
+        "title",
+        "title_en",
+        "description",
+        "$comment",
+        "examples",
+        "default",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+    }
 )
+
+
+def field_title(prop: dict, name: str = "") -> str:
+    """A form field's title in the page's language: ``title_en`` (an annotation beside ``title``, the Chinese one)
+    on an English page when the form gives one, else ``title``, else the field's name."""
+    from django.utils.translation import get_language
+
+    prop = prop or {}
+    if (get_language() or "").startswith("en") and prop.get("title_en"):
+        return str(prop["title_en"])
+    return str(prop.get("title") or name)
 
 
 def schema_check(schema, *, field: str = "form_schema") -> None:

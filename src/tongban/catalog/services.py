@@ -28,6 +28,7 @@ ITEM_FIELDS = tuple(
 )
 MATERIAL_FIELDS = (
     "name",
+    "name_en",
     "source",
     "form",
     "copies",

@@ -14,7 +14,7 @@ from tongban.identity.selectors import department_get, department_list
 
 from . import selectors
 from .models import Material
-from .schema import field_order
+from .schema import field_order, field_title
 
 SEARCH_LIMIT = 50
 
@@ -37,7 +37,7 @@ def _form_fields(schema, ui):
     properties = (schema or {}).get("properties", {})
     required = set((schema or {}).get("required", []))
     return [
-        {"name": name, "title": properties[name].get("title", name), "required": name in required}
+        {"name": name, "title": field_title(properties[name], name), "required": name in required}
         for name in field_order(schema, ui)
     ]
 

@@ -62,3 +62,19 @@ def check_production_settings(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def check_pdf_font(app_configs, **kwargs):
+    """The receipts and licences embed a Chinese TrueType font; without one they only name STSong-Light."""
+    from tongban.core.pdf_fonts import DEBIAN_PACKAGE, cjk_font_file
+
+    if cjk_font_file() is not None:
+        return []
+    return [
+        Warning(
+            "No Chinese TrueType font found: PDF receipts and licences will not embed their Chinese font.",
+            hint=f"Install it (sudo apt-get install {DEBIAN_PACKAGE}) or set TONGBAN_PDF_FONT to a .ttf/.ttc file.",
+            id="tongban.W004",
+        )
+    ]

@@ -79,6 +79,169 @@ PHONE_PATTERN = r"^1[3-9]\d{9}$"
 PROPERTY_UNIT_PATTERN = r"^\d{12}[A-Z]{2}\d{5}[A-Z]\d{8}$"
 
 
+# The English titles of the demo forms' fields (``title_en`` beside the Chinese ``title``; an English page shows it).
+TITLES_EN = {
+    "不动产单元号": "Property unit number",
+    "不动产权证书号": "Property certificate number",
+    "买卖合同编号": "Sale contract number",
+    "买方公民身份号码": "Buyer's resident ID number",
+    "买方姓名": "Buyer's name",
+    "企业名称": "Enterprise name",
+    "儿童公民身份号码": "Child's resident ID number",
+    "儿童姓名": "Child's name",
+    "出生体重（克）": "Birth weight (g)",
+    "出生医院": "Hospital of birth",
+    "出生日期": "Date of birth",
+    "出生时间": "Time of birth",
+    "卖方公民身份号码": "Seller's resident ID number",
+    "卖方姓名": "Seller's name",
+    "卖方已婚（房屋为夫妻共同财产）": "Seller is married (the home is joint marital property)",
+    "困难情形说明": "Description of the hardship",
+    "场所名称": "Name of the venue",
+    "家庭唯一住房": "The family's only home",
+    "对方公民身份号码": "Other party's resident ID number",
+    "对方姓名": "Other party's name",
+    "居住地址": "Residential address",
+    "工作单位": "Employer",
+    "建筑面积（平方米）": "Floor area (m²)",
+    "开始日期": "Start date",
+    "开户银行": "Bank",
+    "成交价格（元）": "Sale price (yuan)",
+    "户籍地址": "Household registration address",
+    "房屋坐落": "Address of the property",
+    "新生儿姓名": "Baby's name",
+    "新生儿性别": "Baby's sex",
+    "母亲公民身份号码": "Mother's resident ID number",
+    "母亲姓名": "Mother's name",
+    "法定代表人": "Legal representative",
+    "注册资本（万元）": "Registered capital (10,000 yuan)",
+    "父亲公民身份号码": "Father's resident ID number",
+    "父亲姓名": "Father's name",
+    "父母与申请人的婚姻登记不一致的原因（如不一致请选择）": (
+        "Why the parents differ from the applicant and spouse in the marriage register (if they do)"
+    ),
+    "父母已办理结婚登记": "The parents have registered their marriage",
+    "申请人公民身份号码": "Applicant's resident ID number",
+    "申请人姓名": "Applicant's name",
+    "纳税年度": "Tax year",
+    "经营场所": "Business premises",
+    "经营范围": "Business scope",
+    "结束日期": "End date",
+    "统一社会信用代码": "Unified social credit code",
+    "联系电话": "Phone number",
+    "邮寄地址": "Mailing address",
+    "银行账号": "Bank account number",
+    "随父或随母落户": "Register the household with the father or the mother",
+    "项目名称": "Project name",
+    "项目地址": "Project address",
+    "预约登记日期": "Appointment date",
+}
+
+
+# The English names of the demo materials (``name_en``; an English guide shows it).
+MATERIALS_EN = {
+    "不动产权证书": "Real-estate title certificate",
+    "专项附加扣除相关证明": "Proof for the special additional deductions",
+    "买卖双方身份证明": "Identity documents of the buyer and the seller",
+    "亲子关系或监护关系证明（如出生医学记录、亲子鉴定意见书、监护或委托证明）": (
+        "Proof of parentage or guardianship (birth medical record, paternity test report, guardianship or mandate)"
+    ),
+    "住所（经营场所）使用证明": "Proof of the right to use the premises",
+    "使用土地的有关证明文件": "Documents on the use of the land",
+    "儿童户口簿": "The child's household register",
+    "公众聚集场所投入使用、营业消防安全检查申报表": "Fire-safety inspection form for a public venue opening for business",
+    "公司登记（备案）申请书": "Company registration (filing) application",
+    "公司章程": "Articles of association",
+    "出入境证件数字相片": "Digital photo for exit-entry documents",
+    "出生医学证明": "Birth medical certificate",
+    "助产机构出生医学记录": "Birth record of the maternity hospital",
+    "医师资格证书": "Physician qualification certificate",
+    "占路位置平面图": "Site plan of the road occupation",
+    "原居民身份证": "The previous resident ID card",
+    "原护照": "The previous passport",
+    "参保凭证": "Proof of insurance enrolment",
+    "双方居民身份证": "Both parties' resident ID cards",
+    "双方户口簿": "Both parties' household registers",
+    "双方近期半身免冠合影2寸照片": "Recent 2-inch joint photo of both parties",
+    "合法稳定就业证明": "Proof of lawful stable employment",
+    "商品房预售方案": "Pre-sale plan for commercial housing",
+    "因病、因灾等困难情况的相关证明": "Proof of hardship (illness, disaster, etc.)",
+    "土地使用权证书": "Land-use right certificate",
+    "契税完税证明": "Deed-tax payment certificate",
+    "存量房买卖合同网签备案证明": "Online filing certificate of the resale contract",
+    "家庭住房情况查询结果": "Result of the family housing enquiry",
+    "家庭经济状况核对授权书": "Authorisation to check the family's finances",
+    "就读证明": "Proof of school enrolment",
+    "居住地房产证或租赁登记备案证明": "Title deed or registered lease of the residence",
+    "居住登记凭证": "Residence registration certificate",
+    "居民户口簿": "Household register",
+    "居民身份证原件": "Original resident ID card",
+    "建设工程施工图（总平面图）": "Construction drawings (site plan)",
+    "建设工程规划许可证和施工许可证": "Construction planning permit and construction permit",
+    "建设工程设计方案": "Design scheme of the construction project",
+    "拟执业机构意见": "Opinion of the intended practice institution",
+    "挖掘施工方案及平面图": "Excavation plan and site drawing",
+    "授权委托书及受托人身份证明": "Power of attorney and the agent's identity document",
+    "排水户内部排水管网、专用检测井、接驳点位置图": (
+        "Drawing of the internal drainage network, inspection well and connection point"
+    ),
+    "排水水质检测报告": "Wastewater quality test report",
+    "排水许可申请表": "Drainage permit application form",
+    "排污许可证申请表": "Pollutant discharge permit application form",
+    "施工安全及恢复原状承诺书": "Pledge on construction safety and restoring the site",
+    "施工方案及交通组织方案": "Construction plan and traffic management plan",
+    "旅游服务质量保证金存缴证明": "Proof of the tourism service quality deposit",
+    "旅行社业务经营许可申请书": "Travel agency licence application",
+    "本人居民身份证": "Own resident ID card",
+    "本人无配偶以及与对方当事人没有直系血亲和三代以内旁系血亲关系的签字声明": (
+        "Signed declaration of having no spouse and no close blood relation to the other party"
+    ),
+    "机动车驾驶人身体条件证明": "Driver's medical certificate",
+    "消防安全承诺书": "Fire-safety pledge",
+    "演出场所合同": "Performance venue contract",
+    "演出节目内容材料": "Description of the performance programme",
+    "父母一方有效《上海市居住证》": "A parent's valid Shanghai residence permit",
+    "父母双方居民身份证": "Both parents' resident ID cards",
+    "父母结婚证": "Parents' marriage certificate",
+    "环境影响评价审批文件": "Environmental impact assessment approval",
+    "申请人居民身份证": "Applicant's resident ID card",
+    "管线单位意见": "Opinion of the utility pipeline owners",
+    "经营场所使用证明": "Proof of the right to use the business premises",
+    "经营场所及营业设施情况、导游等人员名单": "Business premises and facilities, list of guides and staff",
+    "经营场所平面图和设备布局、工艺流程图": "Floor plan, equipment layout and process flow chart",
+    "股东、法定代表人身份证明": "Identity documents of the shareholders and the legal representative",
+    "自行监测方案": "Self-monitoring plan",
+    "营业性演出许可证（演出经纪机构）": "Commercial performance licence (performance agency)",
+    "营业执照": "Business licence",
+    "规划批准文件": "Planning approval",
+    "解除或终止劳动合同证明": "Proof of the end of the labour contract",
+    "设施结构安全检测报告": "Structural safety test report of the installation",
+    "设施设计图和效果图": "Design drawings and renderings of the installation",
+    "设置场所使用权证明": "Proof of the right to use the site",
+    "购房资格核验结果": "Result of the home-purchase eligibility check",
+    "近6个月内的健康体检证明": "Health check certificate from the last 6 months",
+    "近期免冠彩色证件照片": "Recent colour ID photo",
+    "配偶同意出售的书面意见": "The spouse's written consent to the sale",
+    "非婚生育情况说明": "Statement on a birth outside marriage",
+    "预防接种证": "Vaccination certificate",
+    "食品安全管理制度": "Food-safety management rules",
+    "食品经营许可申请书": "Food business licence application",
+    "驾驶证照片回执": "Photo receipt for the driving licence",
+}
+
+
+def _with_english_titles(schema: dict) -> dict:
+    """The schema with ``title_en`` beside each Chinese field title the table knows (a copy)."""
+    import copy
+
+    schema = copy.deepcopy(schema or {})
+    for prop in (schema.get("properties") or {}).values():
+        english = TITLES_EN.get(prop.get("title", ""))
+        if english and "title_en" not in prop:
+            prop["title_en"] = english
+    return schema
+
+
 def _text(title, max_length=64, **extra):
     return {"type": "string", "title": title, "maxLength": max_length, **extra}
 
@@ -280,6 +443,7 @@ def _item(
     checks=(),
 ):
     schema, ui = form
+    schema = _with_english_titles(schema)
     return {
         "code": code,
         "basic_code": basic_code,
@@ -312,7 +476,10 @@ def _item(
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
         "step_effects": STEP_EFFECTS.get(code, {}),
-        "materials": materials,
+        "materials": [
+            {**material, "name_en": material.get("name_en") or MATERIALS_EN.get(material["name"], "")}
+            for material in materials
+        ],
         "submission_checks": list(checks),
     }
 

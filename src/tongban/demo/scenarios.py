@@ -84,7 +84,10 @@ def demo_cases_ensure() -> int:
 
     newborn = bundle_get(NEWBORN_BUNDLE)
     form = sample_form_data(newborn.form_schema, person=persons["chen.jing"])
-    form.update({"baby_name": "李安安", "mother_name": "陈静", "father_name": "李明"})
+    # 陈静 and 李明 are married in the marriage register: the form says so.
+    form.update(
+        {"baby_name": "李安安", "mother_name": "陈静", "father_name": "李明", "parents_married": True}
+    )
     form["father_resident_id"] = persons["li.ming"].resident_id
     form["mother_resident_id"] = persons["chen.jing"].resident_id
     case = case_submit(
@@ -131,6 +134,55 @@ def demo_cases_ensure() -> int:
             case_accept(actor=actor_for(User.objects.get(username="clerk.huangpu")), case=case)
         _work_through(case)
         made += 1
+    return made
+
+
+def _clock_due_on(due, limit_days: int):
+    """An SLA clock of ``limit_days`` working days, started on the day that makes it due on ``due``."""
+    import datetime as dt
+
+    from tongban.core import calendar
+    from tongban.core.sla import SLAClock
+
+    day = due
+    for _ in range(120):
+        start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=calendar.SHANGHAI)
+        clock = SLAClock.start(start, limit_days)
+        if clock.due_date() == due:
+            return clock
+        day -= dt.timedelta(days=1)
+    raise ValueError(f"no start gives a {limit_days}-day clock due on {due}")
+
+
+def demo_cards_ensure() -> int:
+    """Time-limit cards for the supervisor's page (once): the demo newborn case's household step two working
+    days past its due date, so the deadline job raises a red card as it would, and a step of the demo real-estate
+    transfer on its last working day with a yellow card. The steps' clocks are set as if the cases had been
+    accepted that many days ago (a demo story: the rest of each case is as its services left it)."""
+    from tongban.core import calendar
+    from tongban.supervision.models import Warning
+    from tongban.supervision.services import deadlines_check, task_warning_raise
+
+    if Warning.objects.exists():
+        return 0
+    today = calendar.today()
+    last_day = today if calendar.is_working_day(today) else calendar.add_working_days(today, 1)
+    late = calendar.add_working_days(today, -2)
+    made = 0
+    for key, due, level in (("demo-newborn", late, "red"), ("demo-real-estate", last_day, "yellow")):
+        case = Case.objects.filter(idempotency_key=key).first()
+        task = (
+            Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).order_by("created_at").first()
+            if case is not None
+            else None
+        )
+        if task is None or not task.limit_days:
+            continue
+        clock = _clock_due_on(due, task.limit_days)
+        Task.objects.filter(pk=task.pk).update(clock=clock.to_dict(), due_date=clock.due_date())
+        if level == "yellow":
+            made += int(task_warning_raise(task=Task.objects.get(pk=task.pk), level=level))
+    made += sum(value for value in deadlines_check().values() if isinstance(value, int))
     return made
 
 
@@ -284,6 +336,7 @@ def demo_services_ensure(*, actor: Actor = SYSTEM) -> dict:
 
     proactive_rules = proactive_rules_demo_ensure(actor=actor)
     cases = demo_cases_ensure()
+    demo_cards_ensure()
     proactive_demo_journeys_ensure()  # what the seeded city predates: a 65th birthday, a registered enterprise
     demo_tickets_ensure()
     return {

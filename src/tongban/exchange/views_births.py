@@ -93,7 +93,10 @@ def birth_record_new(request):
         else:
             messages.success(
                 request,
-                _("Birth recorded: certificate %(number)s. The family is offered the newborn bundle.")
+                _(
+                    "Birth recorded: certificate %(number)s. The proactive rules now decide whether the family "
+                    "is offered the newborn bundle; an offer, if made, reaches the family's messages."
+                )
                 % {"number": record.certificate_number},
             )
             return redirect("exchange:birth-new")

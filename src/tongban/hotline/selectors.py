@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import uuid
 
 from django.db.models import Count, F, Q
 
@@ -389,3 +390,16 @@ def tickets_near_due(*, horizon):
         if ticket.supervision_due is not None and (due is None or ticket.supervision_due < due):
             due = warn_on = ticket.supervision_due
         yield ticket, ticket.clock, due, warn_on if isinstance(warn_on, dt.date) else None
+
+
+def ticket_numbers(ticket_ids) -> dict[str, str]:
+    """The numbers of the tickets with these ids (``str(id)`` → number), for pages that name a ticket by its id."""
+    valid = []
+    for value in {str(i) for i in ticket_ids if i}:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    if not valid:
+        return {}
+    return {str(pk): number for pk, number in Ticket.objects.filter(pk__in=valid).values_list("pk", "number")}

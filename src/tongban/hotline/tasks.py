@@ -28,3 +28,15 @@ def hotline_spikes():
         alerts += spikes_detect(today=now.date() - dt.timedelta(days=1))
     for alert in alerts:
         logger.info("hotline spike: %s", alert)
+
+
+@db_periodic_task(crontab(minute="3"))
+def hotline_blind_spots_warm():
+    """Every hour: compute the blind spots of each period the page offers, so that with a cache shared by the
+    processes (Redis) no one's first view of the day searches the knowledge base for some 90 questions (7–16 s
+    cold; docs/performance.md). Cheap when nothing changed: the searches are cached per text."""
+    from .analytics import blind_spots
+    from .views_analytics import DAY_CHOICES
+
+    for days in DAY_CHOICES:
+        blind_spots(days=days)

@@ -1,7 +1,7 @@
 """A licence as a PDF page (A5): type, number, holder, fields, issuer, dates and the QR code to verify it.
 
-Like the acceptance receipt (``cases.receipts``), Chinese is set in reportlab's built-in CID font STSong-Light
-(no font file), ASCII in Helvetica, text streams uncompressed and the output invariant. The QR code holds
+Like the acceptance receipt (``cases.receipts``), Chinese is set in the TrueType font ``core.pdf_fonts``
+embeds (a subset), ASCII in Helvetica, text streams uncompressed and the output invariant. The QR code holds
 the absolute verification link ``…/licences/verify/?t=<token>``; the token is also printed in small type so
 it can be copied, and kept whole in the document's Subject (``tongban-licence:<token>``), from which
 ``token_from_pdf`` reads it back.
@@ -21,16 +21,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tongban.core.masking import mask_resident_id
+from tongban.core.pdf_fonts import cjk_font
 
 from .models import Licence
 from .services import licence_token
 
-CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
 SUBJECT_PREFIX = "tongban-licence:"
 TOKEN_LINE = 64
@@ -51,9 +49,8 @@ def mask_value(value) -> str:
     return text[0] + "*" * (len(text) - 2) + text[-1]
 
 
-def _fonts() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+def _fonts() -> str:
+    return cjk_font()
 
 
 def _text(value) -> str:
@@ -110,10 +107,10 @@ def _holder_id(licence: Licence) -> str:
 
 def licence_pdf(licence: Licence, *, verify_base_url: str) -> bytes:
     """The licence as PDF bytes; ``verify_base_url`` is the absolute address of the verification page."""
-    _fonts()
+    cjk = _fonts()
     token = licence_token(licence)
     url = verification_url(verify_base_url, token)
-    base = ParagraphStyle("lic", fontName=CJK_FONT, fontSize=8.5, leading=11, wordWrap="CJK")
+    base = ParagraphStyle("lic", fontName=cjk, fontSize=8.5, leading=11, wordWrap="CJK")
     title = ParagraphStyle("lic-title", parent=base, fontSize=16, leading=21, alignment=1)
     subtitle = ParagraphStyle("lic-sub", parent=base, fontName=LATIN_FONT, fontSize=8.5, alignment=1)
     label = ParagraphStyle(

@@ -50,11 +50,10 @@ DEMO_TEMPLATES = {
     ),
     "enterprise-social-insurance": (
         "enterprise",
-        "单位社保开户已为您预填",
-        "{name}您好：{organisation}可以开设单位社会保险账户了。{service}已为您预填，确认即可提交：{link}",
-        "Social-insurance account for your enterprise is filled in",
-        "Dear {name}, {organisation} can now open its employer social-insurance account. {service} is filled "
-        "in for you; confirm it to submit: {link}",
+        "单位社保开户提醒",
+        "{name}您好：{organisation}可以开设单位社会保险账户了。办理指引：{link}",
+        "Open your enterprise's social-insurance account",
+        "Dear {name}, {organisation} can now open its employer social-insurance account. How to do it: {link}",
     ),
     "hiring-subsidy": (
         "enterprise",

@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.urls import reverse
 
-from tongban.cases.selectors import case_awaiting_acceptance
+from tongban.cases.forms import choice_label
+from tongban.cases.selectors import case_awaiting_acceptance, case_numbers
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, ServiceObject
-from tongban.catalog.schema import field_order
+from tongban.catalog.schema import field_order, field_title
 from tongban.core import calendar
+from tongban.core.labels import audit_action_label, subject_type_label
 from tongban.core.selectors import audit_entry_list
+from tongban.hotline.selectors import ticket_numbers
 from tongban.identity.models import Organisation
-from tongban.identity.permissions import has_permission
+from tongban.identity.permissions import PERMISSIONS, has_permission
 from tongban.identity.selectors import actor_for, organisation_list_for_user, person_list, staff_for
 from tongban.workflow.selectors import inbox_for
 
@@ -32,6 +36,41 @@ def audit_entries_for(user, *, limit=20):
     if department_wide:
         return audit_entry_list(department=staff.department.code, limit=limit), True
     return audit_entry_list(actor=actor_for(user), limit=limit), False
+
+
+def audit_subjects_named(entries) -> list:
+    """Give each audit entry words for its action and subject, and a link where the subject has a page.
+
+    ``entry.action_label`` is the action's name (not ``case.accepted``); ``entry.subject_text`` names the
+    subject by its number where it has one (a case, a ticket, a licence), its kind otherwise; ``entry.subject_url``
+    is the staff page of a case or a ticket. The link is only a link: the page checks who may open it.
+    """
+    entries = list(entries)
+    case_ids = {e.case_id or e.subject_id for e in entries if e.subject_type in ("case", "task") or e.case_id}
+    ticket_ids = {e.ticket_id or e.subject_id for e in entries if e.subject_type == "ticket" or e.ticket_id}
+    cases = case_numbers(case_ids)
+    tickets = ticket_numbers(ticket_ids)
+    for entry in entries:
+        entry.action_label = audit_action_label(entry.action)
+        kind = subject_type_label(entry.subject_type)
+        entry.subject_text, entry.subject_url = kind, ""
+        case_number = cases.get(entry.case_id or (entry.subject_id if entry.subject_type == "case" else ""))
+        ticket_number = tickets.get(
+            entry.ticket_id or (entry.subject_id if entry.subject_type == "ticket" else "")
+        )
+        if entry.subject_type == "permission" and entry.subject_id in PERMISSIONS:
+            entry.subject_text = f"{kind}: {PERMISSIONS[entry.subject_id].label}"
+        elif entry.subject_type == "licence" and entry.subject_id:
+            entry.subject_text = f"{kind} {entry.subject_id}"
+        elif case_number:
+            entry.subject_text = (
+                f"{kind} {case_number}" if entry.subject_type == "case" else f"{kind} · {case_number}"
+            )
+            entry.subject_url = reverse("workbench:case", args=[case_number])
+        elif ticket_number:
+            entry.subject_text = f"{kind} {ticket_number}"
+            entry.subject_url = reverse("hotline:ticket", args=[ticket_number])
+    return entries
 
 
 # --- inbox and time limits ----------------------------------------------------------------------------------
@@ -167,6 +206,14 @@ class FormField:
     help: str = ""
     value: object = ""
     errors: list = field(default_factory=list)
+    choice_labels: dict = field(default_factory=dict)
+
+    @property
+    def display_value(self):
+        """The answer as a person reads it: a choice's label rather than its code (``male`` → 男)."""
+        if isinstance(self.value, str) and self.value in self.choice_labels:
+            return self.choice_labels[self.value]
+        return self.value
 
     @property
     def input_type(self) -> str:
@@ -177,6 +224,17 @@ class FormField:
     @property
     def input_id(self) -> str:
         return f"field-{self.name}"
+
+
+def _choice_labels(prop: dict, hint: dict) -> dict:
+    if "enum" not in prop:
+        return {}
+    labels = {}
+    for value in prop["enum"]:
+        label = choice_label(prop, hint, value)
+        if label is not None and isinstance(value, str):
+            labels[value] = label
+    return labels
 
 
 def form_fields(service, values=None, errors=None) -> list[FormField]:
@@ -194,7 +252,7 @@ def form_fields(service, values=None, errors=None) -> list[FormField]:
         fields.append(
             FormField(
                 name=name,
-                title=prop.get("title") or name,
+                title=field_title(prop, name),
                 type=prop.get("type", "string") if isinstance(prop.get("type"), str) else "string",
                 format=prop.get("format", ""),
                 enum=list(prop.get("enum", [])),
@@ -203,6 +261,7 @@ def form_fields(service, values=None, errors=None) -> list[FormField]:
                 help=hint.get("help") or prop.get("description", ""),
                 value=values.get(name, ""),
                 errors=list(errors.get(name, [])),
+                choice_labels=_choice_labels(prop, hint),
             )
         )
     return fields

@@ -151,6 +151,9 @@ def test_supplement_pauses_the_case_and_the_resubmission_resumes_it(parent, newb
     assert case.due_date is not None
     assert household.state == Task.State.READY
     assert case.materials.filter(superseded=True).count() == 1
+    # The timeline names the department the case waits for again, not "·step" alone.
+    awaiting = case.timeline.order_by("-at", "-id").values_list("awaiting", flat=True).first()
+    assert awaiting == f"{household.department.name_zh}·{household.name}"
     services.case_task_complete(
         actor=actor_for(handlers["public-security"]), task_id=household.pk, decision="approve"
     )

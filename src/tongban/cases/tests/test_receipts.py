@@ -4,7 +4,9 @@ import pytest
 
 from tongban.cases import services
 from tongban.cases.receipts import _qr, receipt_pdf, tracking_path, tracking_token, tracking_token_valid
+from tongban.conftest import require_service
 from tongban.core.masking import mask_resident_id
+from tongban.core.pdf_fonts import DEBIAN_PACKAGE, cjk_font_file
 from tongban.identity.selectors import actor_for
 from tongban.workflow.tests.fixtures import MOTHER_ID, newborn_files, newborn_form
 
@@ -26,7 +28,17 @@ def test_the_receipt_is_a_one_page_pdf_with_the_case_number_and_the_tracking_lin
     assert url.encode() in pdf
     assert case.due_date.isoformat().encode() in pdf
     assert pdf.count(b"/Type /Page\n") == 1
-    assert b"STSong-Light" in pdf
+
+
+def test_the_receipt_embeds_its_chinese_font_and_names_no_bundle_code(parent, newborn, handlers):
+    """The Chinese glyphs travel in the file (a TrueType subset), not only a font's name; the bundle is named by
+    its names, not by its catalogue key."""
+    require_service(cjk_font_file() is not None, f"needs a CJK TrueType font (apt install {DEBIAN_PACKAGE})")
+    case = _submit(parent, newborn)
+    pdf = receipt_pdf(case, tracking_url="https://tongban.example/t/")
+    assert b"/FontFile2" in pdf  # an embedded TrueType program
+    assert b"STSong-Light" not in pdf
+    assert newborn.code.encode() not in pdf.replace(b"/t/", b"")
 
 
 def test_the_receipt_shows_the_resident_id_masked_only(parent, newborn, handlers):

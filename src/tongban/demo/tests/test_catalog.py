@@ -61,3 +61,32 @@ def test_the_bundles_have_their_promised_limits_and_merged_forms(city):
         "contract_number": "WQ2025-000123",
     }
     assert form_validate(estate.form_schema, answers) == {}
+
+
+def test_every_field_of_the_demo_forms_has_an_english_title():
+    missing = {
+        (item["code"], name)
+        for item in ITEMS
+        for name, prop in (item["form_schema"] or {}).get("properties", {}).items()
+        if not prop.get("title_en")
+    }
+    assert missing == set()
+
+
+def test_an_english_page_shows_a_field_by_its_english_title():
+    from django.utils import translation
+
+    from tongban.catalog.schema import field_title
+
+    prop = {"type": "string", "title": "新生儿姓名", "title_en": "Baby's name"}
+    with translation.override("en"):
+        assert field_title(prop, "baby_name") == "Baby's name"
+    with translation.override("zh-hans"):
+        assert field_title(prop, "baby_name") == "新生儿姓名"
+    with translation.override("en"):
+        assert field_title({"title": "出生医院"}, "hospital") == "出生医院"  # no English given: the Chinese
+
+
+def test_every_demo_material_has_an_english_name():
+    missing = {m["name"] for item in ITEMS for m in item["materials"] if not m.get("name_en")}
+    assert missing == set()

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tongban.cases.models import Case
 from tongban.core.ids import parse_credit_code, parse_resident_id
 from tongban.core.models import AuditEntry
 from tongban.demo import reference as ref
@@ -41,6 +42,15 @@ def city(django_db_setup, django_db_blocker):
 
 @pytest.mark.django_db
 class SeededCityTests:
+    def test_the_supervisor_has_a_red_and_a_yellow_card_to_show(self, city):
+        from tongban.supervision.models import Warning
+
+        cards = set(Warning.objects.values_list("level", "case_number"))
+        levels = {level for level, _number in cards}
+        assert {"red", "yellow"} <= levels
+        newborn = Case.objects.get(idempotency_key="demo-newborn")
+        assert ("red", newborn.number) in cards
+
     def test_the_city_has_its_districts_and_streets(self, city):
         assert AdminUnit.objects.filter(level="district").count() == 16
         streets = AdminUnit.objects.filter(level="street").select_related("parent")

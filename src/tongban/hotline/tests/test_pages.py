@@ -13,7 +13,7 @@ def test_a_ticket_travels_the_loop_through_the_pages(client, routing, people):  
     login_with_second_factor(client, people["operator"])
     assert client.get(reverse("hotline:console")).status_code == 200
     suggestion = client.get(reverse("hotline:suggest"), {"text": NOISE, "district": "310101"})
-    assert "0.93" in suggestion.content.decode()
+    assert "(93%)" in suggestion.content.decode()  # the confidence as a percentage, not 0.93
     response = client.post(
         reverse("hotline:console"),
         {

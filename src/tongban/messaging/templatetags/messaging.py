@@ -1,6 +1,9 @@
 """``{% load messaging %}{% unread_count as n %}``: the signed-in user's unread inbox messages (0 if none),
 counted once a request."""
 
+import re
+from urllib.parse import unquote
+
 from django import template
 
 from tongban.messaging.selectors import unread_count_for_user
@@ -23,3 +26,13 @@ def unread_count(context) -> int:
         if request is not None:
             setattr(request, _UNREAD, cached)
     return cached[1]
+
+
+_ENCODED_LINK = re.compile(r"(?:https?://|/)[^\s，。；]*%[0-9A-Fa-f]{2}[^\s，。；]*")
+
+
+@register.filter
+def readable_links(text: str) -> str:
+    """A message's text with its links readable (``/services/?q=社保``, not ``?q=%E7%A4%BE%E4%BF%9D``); the link
+    itself is the message's "Open" button."""
+    return _ENCODED_LINK.sub(lambda match: unquote(match.group(0)), text or "")

@@ -39,3 +39,35 @@ def display_name(user):
     if person is not None and person.name:
         return person.name
     return user.get_username()
+
+
+@register.filter
+def role_label(code):
+    """A role's name in the page's language for its code (``dept_handler`` → 部门承办人 / Department handler);
+    several roles (``dept_approver,dept_handler``, as an audit entry records them) each by its name."""
+    from tongban.identity.reference import ROLE_DEFINITIONS
+
+    english = (get_language() or "").startswith("en")
+    names = {role.code: (role.name_en if english else role.name_zh) for role in ROLE_DEFINITIONS}
+    codes = [part.strip() for part in (code or "").split(",") if part.strip()]
+    return (", " if english else "、").join(names.get(part, part) for part in codes)
+
+
+@register.filter
+def percent(ratio, digits=0):
+    """A ratio as a percentage: 0.78 → "78%" (``|percent:1`` → "78.0%"); "—" when there is none."""
+    if ratio in (None, ""):
+        return "—"
+    try:
+        value = float(ratio) * 100
+    except (TypeError, ValueError):
+        return ratio
+    return f"{value:.{int(digits)}f}%"
+
+
+@register.filter
+def audit_action(code):
+    """An audit action's name for its code (``login.succeeded`` → 登录成功 / Signed in)."""
+    from tongban.core.labels import audit_action_label
+
+    return audit_action_label(code)

@@ -1,4 +1,4 @@
-"""A citizen signs in through the real login form and switches the language, in Chromium.
+"""A citizen signs in through the real login form (a wrong password first) and switches the language, in Chromium.
 
 Needs a Chromium on the machine (Debian's ``chromium`` package; never a downloaded build). Without one the
 test skips with the reason, except under ``TONGBAN_STRICT_SERVICES`` (CI), where it fails.
@@ -55,6 +55,13 @@ def test_citizen_signs_in_and_switches_the_language(page, live_server, citizen):
     expect(page.get_by_role("heading", level=1)).to_contain_text("政务服务")
 
     page.get_by_role("link", name="登录", exact=True).first.click()
+    # A wrong password: the error summary takes the focus and the title says 错误：first.
+    page.locator("input[name=username]").fill(citizen.username)
+    page.locator("input[name=password]").fill("not-the-password")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    assert page.title().startswith("错误：")
+
     page.locator("input[name=username]").fill(citizen.username)
     page.locator("input[name=password]").fill(CITIZEN_PASSWORD)
     page.locator("main form button[type=submit]").click()

@@ -10,6 +10,7 @@ from tongban.catalog.selectors import item_get
 from tongban.core.audit import SYSTEM
 from tongban.core.masking import mask_resident_id
 from tongban.core.models import AuditEntry
+from tongban.identity.models import Department
 from tongban.identity.reference import branch_code
 from tongban.identity.selectors import actor_for, person_get_by_resident_id
 from tongban.identity.tests.fixtures import login_with_second_factor
@@ -48,7 +49,8 @@ def test_clerk_finds_the_applicant_by_resident_id_and_sees_masked_data(client, c
     assert MOTHER_ID not in response.redirect_chain[0][0]
     assert mask_resident_id(MOTHER_ID) in html
     assert MOTHER_ID not in html
-    assert "<code>newborn</code>" in html  # the catalogue to choose from
+    assert "Newborn" in html  # the catalogue to choose from, by name
+    assert "<code>newborn</code>" not in html  # not by the bundle's internal code
     person = person_get_by_resident_id(MOTHER_ID)
     assert AuditEntry.objects.filter(action="person.viewed", subject_id=str(person.pk)).exists()
 
@@ -97,7 +99,9 @@ def test_a_pudong_clerk_applies_for_a_huangpu_resident_and_huangpu_registers_the
 
     done = client.get(response["Location"]).content.decode()
     assert case.number in done
-    assert PUDONG_CENTRE in done  # the accepting unit ...
+    centre = Department.objects.get(code=PUDONG_CENTRE)
+    assert (centre.name_en or centre.name_zh) in done  # the accepting unit, by name ...
+    assert PUDONG_CENTRE not in done  # ... not by its code
     assert "Huangpu" in done or "黄浦" in done  # ... apart from the district with jurisdiction
     assert f"/cases/{case.number}/receipt.pdf" in done
     receipt = client.get(f"/cases/{case.number}/receipt.pdf")

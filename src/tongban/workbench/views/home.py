@@ -5,7 +5,7 @@ from django.shortcuts import render
 from tongban.identity.permissions import has_permission, staff_required
 from tongban.identity.selectors import staff_for
 
-from ..selectors import audit_entries_for, inbox_summary
+from ..selectors import audit_entries_for, audit_subjects_named, inbox_summary
 
 AUDIT_LIMIT = 20
 
@@ -18,7 +18,7 @@ def home(request):
     context = {
         "staff": staff,
         "roles": list(staff.roles.all()) if staff else [],
-        "entries": entries,
+        "entries": audit_subjects_named(entries),
         "department_wide": department_wide,
         "summary": inbox_summary(request.user) if staff else None,
         "is_clerk": has_permission(request.user, "case.accept"),
