@@ -55,6 +55,7 @@ AUDIT_ACTIONS = {
     "licence_type.created": _("Licence type created"),
     "licence_type.updated": _("Licence type updated"),
     "login.locked_out": _("Sign-in locked after failed attempts"),
+    "login.address_limited": _("Sign-in refused: too many failed attempts from one address"),
     "login.password_accepted": _("Password accepted"),
     "login.succeeded": _("Signed in"),
     "login.failed": _("Sign-in failed"),
