@@ -366,7 +366,9 @@ def audits_collected(using: str | None = None):
         connection._tongban_audits = None
     if len(collected) >= BATCH_FROM.get(connection.vendor, 3):
         audit_record_batch(
-            ((at, *(values[name] for name in HASHED_TEXT_FIELDS)) for at, values in collected), using=using
+            ((at, *(values[name] for name in HASHED_TEXT_FIELDS)) for at, values in collected),
+            using=using,
+            savepoint=False,
         )
     else:
         for at, values in collected:
@@ -495,7 +497,9 @@ def _sqlite_append(
 SQLITE_ROWS_PER_INSERT = 500  # 19 parameters a row: within SQLite's limit of 32,766
 
 
-def audit_record_batch(entries, *, chain: int | None = None, using: str | None = None) -> int:
+def audit_record_batch(
+    entries, *, chain: int | None = None, using: str | None = None, savepoint: bool = True
+) -> int:
     """Append many entries to one chain in order, in a few multi-row statements: for bulk loads
     (``tongban seed --cases``), where one round trip per entry would dominate.
 
@@ -514,7 +518,9 @@ def audit_record_batch(entries, *, chain: int | None = None, using: str | None =
     chain = _preferred_chain(using, shards) if chain is None else chain % shards
     written = 0
     key_id, key = current_chain_key()
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+    # A savepoint lets a caller catch a refused entry and go on; ``audits_collected`` (entries checked when
+    # recorded, a refusal failing the whole step anyway) writes without one.
+    with transaction.atomic(using=using, savepoint=savepoint), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
         head_sql, insert_sql = _statements(False)
