@@ -188,7 +188,10 @@ def _membership_set(*, actor, household, person, relation, since, birth=False):
         .exists()
     ):
         raise ValidationError({"relation": _("The household has a head already.")})
-    membership = HouseholdMembership.objects.select_for_update().filter(person=person).first()
+    # A person registered at birth in this transaction has no membership yet: nothing to read.
+    membership = (
+        None if birth else HouseholdMembership.objects.select_for_update().filter(person=person).first()
+    )
     previous = membership.household_id if membership else None
     membership = membership or HouseholdMembership(person=person)
     membership.household, membership.relation, membership.since = household, relation, since or _today()

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -278,6 +279,39 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _existing_or_number(case_id, licence_type: LicenceType, holder_key: str, year: int) -> tuple:
+    """(the licence this case already has for the holder, None) or (None, a free number), in one query a draw."""
+    if case_id is None:
+        return None, _new_number(licence_type, year)
+    for _attempt in range(10):
+        number = _draw_number(licence_type, year)
+        rows = list(
+            Licence.objects.filter(
+                Q(case_id=case_id, type=licence_type, holder_key=holder_key) | Q(number=number)
+            ).values_list("pk", "number")[:2]
+        )
+        mine = [pk for pk, found in rows if found != number]
+        if rows and not mine:  # the drawn number is taken: by this very licence? (astronomically rare)
+            mine = list(
+                Licence.objects.filter(
+                    pk__in=[pk for pk, _found in rows],
+                    case_id=case_id,
+                    type=licence_type,
+                    holder_key=holder_key,
+                ).values_list("pk", flat=True)
+            )
+        if mine:
+            return Licence.objects.select_related("type", "department", "key").get(pk=mine[0]), None
+        if not rows:
+            return None, number
+    raise RuntimeError("could not draw a free licence number")
+
+
+def _draw_number(licence_type: LicenceType, year: int) -> str:
+    tail = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_RANDOM_LENGTH))
+    return f"{licence_type.number_prefix}-{year}-{tail}"
+
+
 def _new_number(licence_type: LicenceType, year: int) -> str:
     for _attempt in range(10):
         tail = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_RANDOM_LENGTH))
@@ -318,10 +352,13 @@ def licence_issue(
         raise ValidationError({"type": _("Unknown licence type %(code)s.") % {"code": type}})
     department = _department(department)
     holder_key, holder_name, holder_id = _holder(holder_person, holder_organisation)
-    if case_id is not None:
-        existing = _existing(case_id, licence_type, holder_key)
-        if existing is not None:
-            return existing
+    issued_at = timezone.now().replace(microsecond=0)
+    # One query asks both whether this case already has the licence (a retry) and whether the drawn number is free.
+    existing, number = _existing_or_number(
+        case_id, licence_type, holder_key, timezone.localdate(issued_at).year
+    )
+    if existing is not None:
+        return existing
     if department.code != licence_type.department_code and (
         department.parent_id is None or department.parent.code != licence_type.department_code
     ):
@@ -334,13 +371,12 @@ def licence_issue(
     cleaned = _clean_data(licence_type, data)
     key = key_ensure(actor=actor, department=department)
     private = _private_key(key)
-    issued_at = timezone.now().replace(microsecond=0)
     if valid_until is None and licence_type.validity_years:
         valid_until = _add_years(timezone.localdate(issued_at), licence_type.validity_years)
     try:
         with transaction.atomic(savepoint=_needs_savepoint()):
             licence = Licence(
-                number=_new_number(licence_type, timezone.localdate(issued_at).year),
+                number=number,
                 type=licence_type,
                 holder_person=holder_person,
                 holder_organisation=holder_organisation,
