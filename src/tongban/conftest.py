@@ -122,3 +122,30 @@ def _fresh_working_day_calendar():
     invalidate_cache()
     yield
     invalidate_cache()
+
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+@pytest.fixture
+def browser(live_server, monkeypatch):
+    """Debian's Chromium driven by Playwright, for the browser journeys (skips without it, fails without it under
+    ``TONGBAN_STRICT_SERVICES``)."""
+    from django.db import connections
+
+    from tongban.browser import find_chromium
+
+    chromium = find_chromium()
+    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            # ORM calls made while Playwright's loop runs use connections of their own context: close them
+            # here, or PostgreSQL keeps a session on the test database and cannot drop it.
+            connections.close_all()
+            browser.close()

@@ -396,43 +396,27 @@ def audit_record(
         raise ValueError(f"unknown actor kind {actor.kind!r}; expected one of {sorted(ACTOR_KINDS)}")
     if not action:
         raise ValueError("an audit entry needs an action")
+    values = {
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "actor_role": actor.role,
+        "actor_department": actor.department,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "case_id": case_id,
+        "ticket_id": ticket_id,
+        "purpose": purpose,
+        "details": canonical_json(details),
+    }
     using = router.db_for_write(AuditEntry)
     collected = getattr(connections[using], "_tongban_audits", None)
     if collected is not None:  # audits_collected(): written with the others when the block ends
         at = timezone.now()
-        values = {
-            "actor_kind": actor.kind,
-            "actor_id": actor.id,
-            "actor_label": actor.label,
-            "actor_role": actor.role,
-            "actor_department": actor.department,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "case_id": case_id,
-            "ticket_id": ticket_id,
-            "purpose": purpose,
-            "details": canonical_json(details),
-        }
         collected.append((at, values))
         return AuditEntry(at=at, **values)
-    return _append(
-        using=using,
-        values={
-            "actor_kind": actor.kind,
-            "actor_id": actor.id,
-            "actor_label": actor.label,
-            "actor_role": actor.role,
-            "actor_department": actor.department,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "case_id": case_id,
-            "ticket_id": ticket_id,
-            "purpose": purpose,
-            "details": canonical_json(details),
-        },
-    )
+    return _append(using=using, values=values)
 
 
 def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEntry:

@@ -8,12 +8,9 @@ Needs Debian's Chromium (skips without it, fails without it under ``TONGBAN_STRI
 import re
 
 import pytest
-from django.db import connections
 
-from tongban.browser import find_chromium
 from tongban.cases.models import Case
 from tongban.catalog.selectors import bundle_get
-from tongban.conftest import require_service
 from tongban.demo.catalog import NEWBORN_BUNDLE
 from tongban.demo.reference import DEMO_PASSWORD
 from tongban.demo.sample import sample_form_data
@@ -22,25 +19,9 @@ from tongban.identity.models import User
 from tongban.licences.models import Licence
 from tongban.licences.services import licence_token
 
-from .test_browser_newborn import CHROMIUM_ARGS, _approve, _context
+from .test_browser_newborn import _approve, _context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            connections.close_all()
-            browser.close()
 
 
 def _staff_page(browser, live_server, username):

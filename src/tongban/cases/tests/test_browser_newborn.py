@@ -7,14 +7,11 @@ Needs Debian's Chromium (skips without it, fails without it under ``TONGBAN_STRI
 import re
 
 import pytest
-from django.db import connections
 from django.test import Client
 
-from tongban.browser import find_chromium
 from tongban.cases.models import Case
 from tongban.catalog.selectors import bundle_get
 from tongban.catalog.services import required_materials
-from tongban.conftest import require_service
 from tongban.core.audit import SYSTEM
 from tongban.demo.catalog import NEWBORN_BUNDLE, catalog_demo_ensure
 from tongban.demo.sample import sample_form_data
@@ -26,27 +23,8 @@ from tongban.workflow.services import definitions_ensure_builtin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PARENT_PASSWORD = "x-pass-2026"  # workflow/tests/fixtures.py
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            # ORM calls made while Playwright's loop runs use connections of their own context: close them
-            # here, or PostgreSQL keeps a session on the test database and cannot drop it.
-            connections.close_all()
-            browser.close()
 
 
 def _context(browser, live_server, *, session=None):

@@ -8,36 +8,16 @@ under ``TONGBAN_STRICT_SERVICES``).
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
-from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.conftest import require_service
 from tongban.demo.reference import DEMO_PASSWORD
 from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 BAD_CHECK_DIGIT = "310101199209034866"  # the first 17 digits give 5, not 6
 UNRELATED_WOMAN = "310108195503089927"  # born 1955: nobody's spouse in the demo city
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            connections.close_all()
-            browser.close()
 
 
 def _shot(page, name):

@@ -11,12 +11,9 @@ import re
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 
-from tongban.browser import find_chromium
 from tongban.cases.models import Case
-from tongban.conftest import require_service
 from tongban.core.audit import SYSTEM
 from tongban.core.events import event_deliver
 from tongban.identity import services as identity
@@ -27,25 +24,8 @@ from tongban.workflow.tests.fixtures import FATHER_ID, MOTHER_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PASSWORD = "li-ming-pass-2026"
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            connections.close_all()
-            browser.close()
 
 
 @pytest.fixture
