@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tongban.cases.tests.test_browser_newborn import _context, browser  # noqa: F401
+from tongban.cases.tests.test_browser_newborn import _context
 from tongban.core.audit import SYSTEM
 from tongban.hotline.models import Ticket
 from tongban.identity import services as identity
@@ -57,7 +57,7 @@ def _take(page, live_server, text, *, expect_similar=False):
     return re.search(r"\d{18}", page.locator(".alert-success").inner_text()).group(0)
 
 
-def test_a_complaint_travels_the_whole_loop(browser, live_server):  # noqa: F811
+def test_a_complaint_travels_the_whole_loop(browser, live_server):
     from playwright.sync_api import expect
 
     from tongban.hotline.routing import classify
