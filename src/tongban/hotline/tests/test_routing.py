@@ -16,6 +16,7 @@ from tongban.hotline.corpus import (
     corpus_generate,
     corpus_load,
 )
+from tongban.hotline.knowledge import knowledge_rows
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +100,17 @@ def test_corrections_route_a_new_phrasing_to_the_corrected_department(model):
     assert routing.predict(retrained, [text])[0].department == target
 
 
+@pytest.fixture
+def small_training(monkeypatch):
+    """A quarter of the corpus and the knowledge: the versioning mechanics, at a fraction of a full training
+    (the full model's figures are `tongban hotline evaluate`'s and `tongban bench hotline`'s)."""
+    rows = corpus_load(split="train")[::4] + knowledge_rows()
+    monkeypatch.setattr(routing, "training_rows", lambda: rows)
+    return rows
+
+
 @pytest.mark.django_db
-def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir):
+def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir, small_training):
     first = routing.model_current()
     assert first.version == 1 and (model_dir / "v1.joblib").exists()
     out = io.StringIO()
@@ -116,7 +126,7 @@ def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir)
     assert routing.model_current().version == 2
 
 
-def test_train_uses_the_configured_corrections_source(model_dir, settings):
+def test_train_uses_the_configured_corrections_source(model_dir, settings, small_training):
     settings.TONGBAN_HOTLINE_CORRECTIONS_SOURCE = "tongban.hotline.tests.test_routing.three_corrections"
     model = routing.model_retrain()
     assert model.manifest["corrections"] == 3
