@@ -235,9 +235,8 @@ def webhook_subscriber_create(
     *, actor: Actor, name: str, url: str, client: ApiClient | None = None, event_types=()
 ) -> WebhookSubscriber:
     require_permission(actor, "platform.admin")
-    subscriber = WebhookSubscriber(
-        name=(name or "").strip(), url=url, client=client, event_types=list(event_types)
-    )
+    types = list(event_types) if isinstance(event_types, list | tuple) else event_types
+    subscriber = WebhookSubscriber(name=(name or "").strip(), url=url, client=client, event_types=types)
     subscriber.full_clean()
     subscriber.save()
     audit_record(
