@@ -426,6 +426,7 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["cases:read"],
     "SCOPES_BACKEND_CLASS": "tongban.integrations.scopes.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "tongban.integrations.scopes.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("TONGBAN_API_TOKEN_SECONDS", "3600")),
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named for the migrations' dependency

@@ -223,14 +223,19 @@ class PartnerLookupApi(ClientApiView):
         levels = [known[name] for name in data["fields"]]
         highest = max(levels, key=("public", "internal", "personal", "sensitive").index)
         require_client_scope(actor, "lookups:read", sensitivity=highest)
-        result = exchange_services.lookup(
-            actor=actor,
-            department=actor.department,
-            resource_code=data["resource"],
-            subject_key=data["subject"],
-            fields=data["fields"],
-            purpose=data["purpose"],
-        )
+        try:
+            result = exchange_services.lookup(
+                actor=actor,
+                department=actor.department,
+                resource_code=data["resource"],
+                subject_key=data["subject"],
+                fields=data["fields"],
+                purpose=data["purpose"],
+            )
+        except exchange_services.GrantMissing as refused:
+            # As the staff lookup answers: 403, naming the grant the department lacks.
+            body = {"status": 403, "code": refused.code, "detail": str(refused), "errors": {}, "missing": refused.params}
+            return Response(body, status=status.HTTP_403_FORBIDDEN)
         return Response(PartnerLookupResultSerializer(result).data)
 
 

@@ -1,6 +1,7 @@
 """The scopes of API clients: a resource and an action (``cases:read``), listed once in settings.OAUTH2_PROVIDER."""
 
 from django.conf import settings
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 
 
@@ -31,3 +32,13 @@ class ClientScopes(BaseScopes):
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
         return self._allowed(application)
+
+
+class ClientValidator(OAuth2Validator):
+    """django-oauth-toolkit's validator, refusing a token to a client that is deactivated (or has no entry)."""
+
+    def authenticate_client(self, request, *args, **kwargs):
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        client = getattr(request.client, "tongban_client", None)
+        return client is not None and client.active
