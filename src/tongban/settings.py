@@ -404,6 +404,7 @@ OIDC_OP_TOKEN_ENDPOINT = env("TONGBAN_OIDC_TOKEN_ENDPOINT", f"{TONGBAN_OIDC_ISSU
 OIDC_OP_USER_ENDPOINT = env("TONGBAN_OIDC_USERINFO_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/userinfo/")
 OIDC_OP_JWKS_ENDPOINT = env("TONGBAN_OIDC_JWKS_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/.well-known/jwks.json")
 OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
 OIDC_CREATE_USER = True  # only when the person is in the population register (tongban.integrations.oidc)
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/oidc/refused/"
