@@ -127,7 +127,7 @@ def test_a_resident_not_in_the_population_register_is_refused_clearly(client, oi
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(response["Location"])
     assert page.status_code == 403
-    assert "No person with your resident ID number is in the city's population register" in page.content.decode()
+    assert "No person with your resident ID number is in the city" in page.content.decode()
     assert "_auth_user_id" not in client.session
     assert User.objects.count() == users
     assert AuditEntry.objects.filter(action="oidc.refused", details__contains="not_registered").exists()
