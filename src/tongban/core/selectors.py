@@ -52,5 +52,7 @@ def outbox_events_since(start, *, after=None, limit: int):
     if after is None:
         query = query.filter(created_at__gte=start)
     else:
-        query = query.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id))
+        query = query.filter(
+            Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id)
+        )
     return query.order_by("created_at", "id")[:limit]

@@ -180,8 +180,9 @@ class ClientActor(UserActor):
     def allows_department(self, department_id) -> bool:
         return department_id in self.department_ids
 
-    def allows_item(self, code: str) -> bool:
-        return not self.service_item_codes or code in self.service_item_codes
+    def allows_item(self, codes) -> bool:
+        """Whether the client may act on something of these service items (one of them is enough)."""
+        return not self.service_item_codes or bool(self.service_item_codes & frozenset(codes))
 
     def allows_sensitivity(self, level: str) -> bool:
         return SENSITIVITIES.index(level) <= SENSITIVITIES.index(self.max_sensitivity)

@@ -21,6 +21,18 @@ class ApiClientForm(forms.ModelForm):
         label=_("scopes"), choices=scope_choices, widget=forms.CheckboxSelectMultiple, required=False
     )
 
+    def clean(self):
+        data = super().clean()
+        errors = services.api_client_errors(
+            scopes=data.get("scopes") or [],
+            max_sensitivity=data.get("max_sensitivity") or "",
+            rate=data.get("rate") or "",
+        )
+        for field, messages in errors.items():
+            if field in self.fields:
+                self.add_error(field, messages)
+        return data
+
     class Meta:
         model = ApiClient
         fields = [

@@ -113,8 +113,8 @@ def _case_for(actor: ClientActor, number: str, scope: str, sensitivity: str = "i
     case = case_selectors.case_get_by_number(number)
     if case is None:
         raise Http404
-    departments, code = case_selectors.case_scope([case.pk])[str(case.pk)]
-    require_client_scope(actor, scope, department_ids=departments, item_code=code, sensitivity=sensitivity)
+    departments, codes = case_selectors.case_scope([case.pk])[str(case.pk)]
+    require_client_scope(actor, scope, department_ids=departments, item_codes=codes, sensitivity=sensitivity)
     return case
 
 
@@ -234,7 +234,13 @@ class PartnerLookupApi(ClientApiView):
             )
         except exchange_services.GrantMissing as refused:
             # As the staff lookup answers: 403, naming the grant the department lacks.
-            body = {"status": 403, "code": refused.code, "detail": str(refused), "errors": {}, "missing": refused.params}
+            body = {
+                "status": 403,
+                "code": refused.code,
+                "detail": str(refused),
+                "errors": {},
+                "missing": refused.params,
+            }
             return Response(body, status=status.HTTP_403_FORBIDDEN)
         return Response(PartnerLookupResultSerializer(result).data)
 

@@ -7,4 +7,12 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self):
+        from oauth2_provider.signals import app_authorized
+
         from . import schema  # noqa: F401  (the OpenAPI security scheme of API clients)
+        from .services import api_token_issued
+
+        def token_issued(sender, request, token, **kwargs):
+            api_token_issued(token=token)
+
+        app_authorized.connect(token_issued, dispatch_uid="tongban.integrations.token_issued", weak=False)

@@ -68,7 +68,8 @@ EVENT_SENSITIVITY = "internal"
 # --- API clients ---------------------------------------------------------------------------------------------
 
 
-def _check_client_fields(*, scopes, max_sensitivity, rate) -> dict:
+def api_client_errors(*, scopes, max_sensitivity, rate) -> dict:
+    """Messages per field for a client's scopes, sensitivity and rate (the admin's form shows them)."""
     errors = {}
     unknown = sorted(set(scopes) - set(scope_names()))
     if unknown:
@@ -98,7 +99,7 @@ def api_client_create(
     require_permission(actor, "platform.admin")
     name = (name or "").strip()
     scopes = list(dict.fromkeys(scopes))
-    errors = _check_client_fields(scopes=scopes, max_sensitivity=max_sensitivity, rate=rate)
+    errors = api_client_errors(scopes=scopes, max_sensitivity=max_sensitivity, rate=rate)
     if not name:
         errors["name"] = [_("Give the system a name.")]
     elif ApiClient.objects.filter(name=name).exists():
@@ -144,9 +145,7 @@ def api_client_update(
     """Save (``save``) and record an administrator's change of a client's scopes, limits or state (the fields are
     already set on ``client``; the admin form saves its departments and items after)."""
     require_permission(actor, "platform.admin")
-    errors = _check_client_fields(
-        scopes=client.scopes, max_sensitivity=client.max_sensitivity, rate=client.rate
-    )
+    errors = api_client_errors(scopes=client.scopes, max_sensitivity=client.max_sensitivity, rate=client.rate)
     if errors:
         raise ValidationError(errors)
     if save:
@@ -188,16 +187,16 @@ def client_actor(client: ApiClient, *, scopes, path: str = "") -> ClientActor:
 
 
 def require_client_scope(
-    actor: ClientActor, scope: str, *, department_ids=None, item_code: str | None = None, sensitivity=None
+    actor: ClientActor, scope: str, *, department_ids=None, item_codes=None, sensitivity=None
 ) -> None:
     """Refuse (403, audited) unless the client's token holds ``scope`` and its limits cover the departments (one of
-    them is enough), the service item and the data sensitivity given."""
+    them is enough), the service items (one is enough) and the data sensitivity given."""
     reason = ""
     if not actor.has_scope(scope):
         reason = _("This token does not hold the scope %(scope)s.") % {"scope": scope}
     elif department_ids is not None and not any(actor.allows_department(d) for d in department_ids):
         reason = _("This system may not act for the departments concerned.")
-    elif item_code is not None and not actor.allows_item(item_code):
+    elif item_codes is not None and not actor.allows_item(item_codes):
         reason = _("This system may not act on this service item.")
     elif sensitivity is not None and not actor.allows_sensitivity(sensitivity):
         reason = _("This system may not receive data of this sensitivity.")
@@ -213,6 +212,26 @@ def require_client_scope(
             details={"reason": str(reason), "method": method, "path": path},
         )
     raise PermissionDenied(reason)
+
+
+def api_token_issued(*, token) -> None:
+    """Put an access token issued to a client on the record (its scopes and expiry; never the token)."""
+    client = (
+        ApiClient.objects.select_related("department", "user")
+        .filter(application_id=token.application_id)
+        .first()
+    )
+    if client is None:
+        return
+    actor = client_actor(client, scopes=token.scope.split(), path="POST /oauth/token/")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="api_client.token",
+            subject_type="api_client",
+            subject_id=str(client.pk),
+            details={"scopes": sorted(actor.scopes), "expires": token.expires.isoformat()},
+        )
 
 
 def api_call_record(*, actor: ClientActor, method: str, path: str, status: int) -> None:
@@ -306,13 +325,13 @@ class _Facts:
             dict(Department.objects.filter(code__in=codes).values_list("code", "pk")) if codes else {}
         )
 
-    def of(self, event) -> tuple[set, str | None]:
-        """The ids of the departments an event concerns, and its service item code (None: not about an item)."""
+    def of(self, event) -> tuple[set, frozenset | None]:
+        """The ids of the departments an event concerns, and its service item codes (None: not about an item)."""
         payload = event.payload or {}
         if event.name.startswith(("case.", "task.")):
             case_id = payload.get("case") or (event.subject_id if event.subject_type == "case" else None)
-            departments, code = self.cases.get(str(case_id), (frozenset(), ""))
-            return set(departments), code
+            departments, codes = self.cases.get(str(case_id), (frozenset(), frozenset()))
+            return set(departments), codes
         if event.name.startswith("ticket."):
             department = self.tickets.get(str(payload.get("ticket")))
             return ({department} if department else set()), None
@@ -338,10 +357,10 @@ def _allowed(subscriber: WebhookSubscriber, event, facts: _Facts, actors: dict) 
     scope = _event_scope(event.name)
     if scope is None or not actor.has_scope(scope) or not actor.allows_sensitivity(EVENT_SENSITIVITY):
         return False
-    departments, code = facts.of(event)
+    departments, codes = facts.of(event)
     if not any(actor.allows_department(d) for d in departments):
         return False
-    return code is None or actor.allows_item(code)
+    return codes is None or actor.allows_item(codes)
 
 
 def webhooks_relay(*, now: dt.datetime | None = None, limit: int = RELAY_BATCH) -> int:
@@ -615,7 +634,7 @@ def _refuse(code: str, *, resident_id: str = "", subject: str = "") -> SignInRef
         audit_record(
             actor=Actor(kind="anonymous", id="", label="federated sign-in"),
             action="oidc.refused",
-            subject_type="person" if resident_id else "",
+            subject_type="",
             subject_id="",
             details={"reason": code, "resident_id": mask_resident_id(resident_id), "sub": subject[:64]},
         )

@@ -26,7 +26,12 @@ class Receiver:
                     except signing.SignatureError as exc:
                         verdict = str(exc)
                 receiver.requests.append(
-                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "json": json.loads(body), "signature": verdict}
+                    {
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                        "json": json.loads(body),
+                        "signature": verdict,
+                    }
                 )
                 self.send_response(receiver.status)
                 self.end_headers()

@@ -51,7 +51,10 @@ def test_a_client_gets_a_token_and_reads_its_departments_cases_on_the_record(cli
     detail = client.get(f"/api/v1/partner/cases/{case.number}/", **auth)
     assert detail.status_code == 200
     assert detail.json()["service_code"] == "newborn" and "form_data" not in detail.json()
-    calls = AuditEntry.objects.filter(action="api_client.call", actor_kind="client", actor_id=str(api_client.pk))
+    assert AuditEntry.objects.filter(action="api_client.token", actor_id=str(api_client.pk)).count() == 1
+    calls = AuditEntry.objects.filter(
+        action="api_client.call", actor_kind="client", actor_id=str(api_client.pk)
+    )
     assert calls.count() == 2
     assert calls.filter(actor_label="Health system", actor_department="health").count() == 2
 
@@ -83,11 +86,24 @@ def test_a_client_of_another_department_is_refused_the_case_403(client, case):
 def test_service_item_and_sensitivity_limit_what_a_client_reads(client, case):
     from tongban.catalog.models import ServiceItem
 
-    other_item = ServiceItem.objects.exclude(code=case.item.code if case.item_id else "").first()
+    other_item = ServiceItem.objects.first()
+    other_item.pk, other_item.code, other_item.basic_code = None, "other-item", "other-item"
+    other_item._state.adding = True
+    other_item.save()
     narrow, secret = make_client("Narrow", "health", scopes=["cases:read"], service_items=[other_item])
     auth = _bearer(client, narrow, secret)
+    assert client.get("/api/v1/partner/cases/", **auth).json()["results"] == []
     assert client.get(f"/api/v1/partner/cases/{case.number}/", **auth).status_code == 403
     assert client.get(f"/api/v1/partner/cases/{case.number}/form/", **auth).status_code == 403
+    # A bundle's case (出生一件事) counts as a case of each of its items.
+    birth, secret = make_client(
+        "Birth item", "health", scopes=["cases:read"], service_items=[case.bundle.items.first()]
+    )
+    auth = _bearer(client, birth, secret)
+    assert [row["number"] for row in client.get("/api/v1/partner/cases/", **auth).json()["results"]] == [
+        case.number
+    ]
+    assert client.get(f"/api/v1/partner/cases/{case.number}/", **auth).status_code == 200
 
     internal, secret = make_client("Internal", "health", scopes=["cases:read"])
     auth = _bearer(client, internal, secret)
@@ -131,20 +147,34 @@ def test_each_client_has_its_own_rate_limit_429(client, city):
 
 
 def test_lookups_follow_the_clients_department_grants_and_sensitivity(client, citizen):
-    owner, secret = make_client("Population system", "public-security", scopes=["lookups:read"], max_sensitivity="personal")
+    owner, secret = make_client(
+        "Population system", "public-security", scopes=["lookups:read"], max_sensitivity="personal"
+    )
     auth = _bearer(client, owner, secret)
-    body = {"resource": "person-identity", "subject": CITIZEN_RESIDENT_ID, "fields": ["name"], "purpose": "核验"}
+    body = {
+        "resource": "person-identity",
+        "subject": CITIZEN_RESIDENT_ID,
+        "fields": ["name"],
+        "purpose": "核验",
+    }
     response = client.post("/api/v1/partner/lookups/", body, content_type="application/json", **auth)
     assert response.status_code == 200, response.content
     assert response.json()["data"] == {"name": "李明"}
     assert AuditEntry.objects.filter(action="data.lookup", actor_kind="client").exists()
-    body["fields"] = ["resident_id"]  # sensitive: above this client's limit, refused before the registry is read
+    body["fields"] = [
+        "resident_id"
+    ]  # sensitive: above this client's limit, refused before the registry is read
     refused = client.post("/api/v1/partner/lookups/", body, content_type="application/json", **auth)
     assert refused.status_code == 403
     body["fields"] = ["no_such_field"]
-    assert client.post("/api/v1/partner/lookups/", body, content_type="application/json", **auth).status_code == 400
+    assert (
+        client.post("/api/v1/partner/lookups/", body, content_type="application/json", **auth).status_code
+        == 400
+    )
 
-    health, secret = make_client("Health lookups", "health", scopes=["lookups:read"], max_sensitivity="personal")
+    health, secret = make_client(
+        "Health lookups", "health", scopes=["lookups:read"], max_sensitivity="personal"
+    )
     body["fields"] = ["name"]
     no_grant = client.post(
         "/api/v1/partner/lookups/", body, content_type="application/json", **_bearer(client, health, secret)
@@ -174,13 +204,19 @@ def test_a_client_files_a_ticket_as_itself(client, city, routing):
     api_client, secret = make_client("Grid system", "health", scopes=["tickets:write"])
     body = {"ticket_type": "complaint", "text": "小区门口的路灯坏了一个星期，晚上很黑，请尽快修理。"}
     response = client.post(
-        "/api/v1/partner/tickets/", body, content_type="application/json", **_bearer(client, api_client, secret)
+        "/api/v1/partner/tickets/",
+        body,
+        content_type="application/json",
+        **_bearer(client, api_client, secret),
     )
     assert response.status_code == 201, response.content
     ticket = Ticket.objects.get(number=response.json()["number"])
     assert AuditEntry.objects.filter(ticket_id=str(ticket.pk), actor_kind="client").exists()
     bad = client.post(
-        "/api/v1/partner/tickets/", {"ticket_type": "x"}, content_type="application/json", **_bearer(client, api_client, secret)
+        "/api/v1/partner/tickets/",
+        {"ticket_type": "x"},
+        content_type="application/json",
+        **_bearer(client, api_client, secret),
     )
     assert bad.status_code == 400 and set(bad.json()["errors"]) >= {"ticket_type", "text"}
 
@@ -194,3 +230,71 @@ def test_the_openapi_schema_documents_the_client_credentials_scheme(client, city
     operation = schema["paths"]["/api/v1/partner/cases/{number}/accept/"]["post"]
     assert operation["security"] == [{"apiClient": ["cases:write"]}]
     assert {"401", "403", "429"} <= set(operation["responses"])
+
+
+def test_a_department_system_accepts_a_case_its_department_leads(client, case):
+    from tongban.cases.models import Case
+
+    # As if it had come in online for a service that a window accepts (the lifecycle's own way there is longer).
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED, accepted_at=None)
+    reader, secret = make_client("Reader", "health", scopes=["cases:read"])
+    url = f"/api/v1/partner/cases/{case.number}/accept/"
+    assert client.post(url, **_bearer(client, reader, secret)).status_code == 403
+    other, secret = make_client("Tax window", "tax", scopes=["cases:write"])
+    assert client.post(url, **_bearer(client, other, secret)).status_code == 403
+    window, secret = make_client("Health window", "health", scopes=["cases:write"])
+    response = client.post(url, **_bearer(client, window, secret))
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "accepted"
+    assert AuditEntry.objects.filter(
+        action="case.accepted", actor_kind="client", actor_id=str(window.pk)
+    ).exists()
+
+
+def test_an_administrator_registers_a_client_in_the_admin_and_sees_its_secret_once(client, city):
+    from tongban.identity.selectors import department_get
+    from tongban.identity.tests.fixtures import login_with_second_factor
+    from tongban.integrations.models import ApiClient
+    from tongban.integrations.tests.factories import admin_actor
+
+    login_with_second_factor(client, admin_actor().user)
+    health, tax = department_get("health"), department_get("tax")
+    response = client.post(
+        "/admin/integrations/apiclient/add/",
+        {
+            "name": "Admin-made system",
+            "department": str(health.pk),
+            "scopes": ["cases:read", "tickets:write"],
+            "departments": [str(tax.pk)],
+            "max_sensitivity": "internal",
+            "rate": "",
+            "active": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    made = ApiClient.objects.get(name="Admin-made system")
+    assert set(made.departments.all()) == {tax}
+    text = response.content.decode()
+    assert made.application.client_id in text
+    secret = (
+        text.split("client secret: ")[1].split(".")[0]
+        if "client secret: " in text
+        else text.split("客户端密钥：")[1].split("。")[0]
+    )
+    assert _token(client, made, secret).status_code == 200
+    assert AuditEntry.objects.filter(action="api_client.created", subject_id=str(made.pk)).exists()
+    bad = client.post(
+        f"/admin/integrations/apiclient/{made.pk}/change/",
+        {
+            "name": made.name,
+            "department": str(health.pk),
+            "scopes": ["cases:read"],
+            "max_sensitivity": "internal",
+            "rate": "lots",
+            "active": "on",
+        },
+    )
+    assert bad.status_code == 200  # the form again, with the rate's message, never a 500
+    made.refresh_from_db()
+    assert made.rate == ""

@@ -73,7 +73,10 @@ def oidc(provider):
         OIDC_OP_TOKEN_ENDPOINT=f"{provider}/token/",
         OIDC_OP_USER_ENDPOINT=f"{provider}/userinfo/",
         OIDC_OP_JWKS_ENDPOINT=f"{provider}/.well-known/jwks.json",
-        AUTHENTICATION_BACKENDS=[*settings.AUTHENTICATION_BACKENDS, "tongban.integrations.oidc.ResidentOIDCBackend"],
+        AUTHENTICATION_BACKENDS=[
+            *settings.AUTHENTICATION_BACKENDS,
+            "tongban.integrations.oidc.ResidentOIDCBackend",
+        ],
     ):
         yield provider
 
@@ -133,7 +136,9 @@ def test_a_resident_not_in_the_population_register_is_refused_clearly(client, oi
     assert AuditEntry.objects.filter(action="oidc.refused", details__contains="not_registered").exists()
 
 
-@pytest.mark.parametrize(("username", "reason"), [("unverified", "not_verified"), ("anonymous", "no_resident_id")])
+@pytest.mark.parametrize(
+    ("username", "reason"), [("unverified", "not_verified"), ("anonymous", "no_resident_id")]
+)
 def test_an_unverified_or_missing_resident_id_is_refused(client, oidc, person, username, reason):
     response = sign_in(client, oidc, username, f"pw-{username}")
     assert response["Location"] == "/accounts/oidc/refused/"
@@ -150,4 +155,3 @@ def test_federated_sign_in_is_off_unless_configured(client, city):
 
 def test_the_login_page_offers_it_when_configured(client, oidc):
     assert "/accounts/oidc/authenticate/" in client.get("/accounts/login/").content.decode()
-

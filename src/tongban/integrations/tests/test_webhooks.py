@@ -22,16 +22,25 @@ pytestmark = pytest.mark.django_db
 
 
 def _subscriber(url, **kwargs):
-    return services.webhook_subscriber_create(actor=admin_actor(), name=kwargs.pop("name", "Receiver"), url=url, **kwargs)
+    return services.webhook_subscriber_create(
+        actor=admin_actor(), name=kwargs.pop("name", "Receiver"), url=url, **kwargs
+    )
 
 
 def _emit(name="case.submitted", **payload):
     with transaction.atomic():
-        return event_emit(name, {"case": "00000000-0000-0000-0000-000000000000", **payload}, subject_type="case", subject_id="x")
+        return event_emit(
+            name,
+            {"case": "00000000-0000-0000-0000-000000000000", **payload},
+            subject_type="case",
+            subject_id="x",
+        )
 
 
 def _due_now():
-    WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).update(next_attempt_at=timezone.now())
+    WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).update(
+        next_attempt_at=timezone.now()
+    )
 
 
 def test_an_event_reaches_the_subscriber_as_a_signed_cloudevent(city):
@@ -80,7 +89,9 @@ def test_events_from_before_the_subscriber_are_not_sent(city):
         assert services.webhooks_relay() == 0
 
 
-@override_settings(TONGBAN_WEBHOOK_MAX_ATTEMPTS=3, TONGBAN_WEBHOOK_ALERT_AFTER=3, TONGBAN_WEBHOOK_RETRY_SECONDS=30)
+@override_settings(
+    TONGBAN_WEBHOOK_MAX_ATTEMPTS=3, TONGBAN_WEBHOOK_ALERT_AFTER=3, TONGBAN_WEBHOOK_RETRY_SECONDS=30
+)
 def test_failures_back_off_then_die_flag_the_subscriber_and_a_replay_recovers(city):
     with Receiver() as receiver:
         receiver.status = 500
@@ -175,4 +186,3 @@ def test_event_types_must_be_a_list_of_names(city):
 
     with pytest.raises(ValidationError):
         _subscriber("http://127.0.0.1:9/x", event_types="case.*")
-

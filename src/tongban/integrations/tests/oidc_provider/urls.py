@@ -30,7 +30,9 @@ def login_page(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     if request.method == "POST":
-        user = authenticate(request, username=request.POST.get("username"), password=request.POST.get("password"))
+        user = authenticate(
+            request, username=request.POST.get("username"), password=request.POST.get("password")
+        )
         if user is None:
             return HttpResponse("wrong user name or password", status=401)
         login(request, user)
