@@ -28,9 +28,9 @@ class ApiClientForm(forms.ModelForm):
             max_sensitivity=data.get("max_sensitivity") or "",
             rate=data.get("rate") or "",
         )
-        for field, messages in errors.items():
+        for field, field_messages in errors.items():
             if field in self.fields:
-                self.add_error(field, messages)
+                self.add_error(field, field_messages)
         return data
 
     class Meta:
