@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -39,10 +40,17 @@ class ClientScopePermission(BasePermission):
     """The token must hold the scope the view declares for the method (``required_scopes = {"get": ...}``)."""
 
     def has_permission(self, request, view):
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
+            raise MethodNotAllowed(
+                request.method
+            )  # TRACE, or a method the view does not serve: 405 for anyone
         actor = getattr(request, "_tongban_actor", None)
         if not isinstance(actor, ClientActor):
             return False
-        method = "get" if request.method.lower() == "head" else request.method.lower()
+        if method == "options":
+            return True  # a description of the endpoint, for any client with a token
+        method = "get" if method == "head" else method
         scopes = getattr(view, "required_scopes", None)
         if scopes is None or method not in scopes:
             raise ImproperlyConfigured(f"{type(view).__name__}.required_scopes has no entry for {method!r}")

@@ -298,3 +298,13 @@ def test_an_administrator_registers_a_client_in_the_admin_and_sees_its_secret_on
     assert bad.status_code == 200  # the form again, with the rate's message, never a 500
     made.refresh_from_db()
     assert made.rate == ""
+
+
+def test_unknown_methods_are_405_and_options_answer_a_client(client, city):
+    api_client, secret = make_client()
+    auth = _bearer(client, api_client, secret)
+    assert client.generic("TRACE", "/api/v1/partner/cases/", **auth).status_code == 405
+    assert client.generic("TRACE", "/api/v1/partner/cases/").status_code == 405
+    assert client.post("/api/v1/partner/cases/", **auth).status_code == 405
+    assert client.options("/api/v1/partner/cases/", **auth).status_code == 200
+    assert client.head("/api/v1/partner/cases/", **auth).status_code == 200
