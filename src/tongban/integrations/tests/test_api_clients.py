@@ -232,23 +232,25 @@ def test_the_openapi_schema_documents_the_client_credentials_scheme(client, city
     assert {"401", "403", "429"} <= set(operation["responses"])
 
 
-def test_a_department_system_accepts_a_case_its_department_leads(client, case):
-    from tongban.cases.models import Case
+def test_a_department_system_accepts_a_case_its_department_leads(client, parent, newborn, handlers):
+    from tongban.catalog.models import ServiceItem
 
-    # As if it had come in online for a service that a window accepts (the lifecycle's own way there is longer).
-    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED, accepted_at=None)
-    reader, secret = make_client("Reader", "health", scopes=["cases:read"])
+    # One of the bundle's items on its own, accepted by staff (not at once on a complete online submission).
+    item = newborn.items.exclude(code=newborn.items.first().code).filter(materials__isnull=True).first()
+    ServiceItem.objects.filter(pk=item.pk).update(acceptance="manual")
+    item.refresh_from_db()
+    case = case_services.case_submit(actor=actor_for(parent), service=item, form_data={"baby_name": "李小明"})
+    assert case.status == "submitted"
+    reader, secret = make_client("Reader", item.department.code, scopes=["cases:read"])
     url = f"/api/v1/partner/cases/{case.number}/accept/"
     assert client.post(url, **_bearer(client, reader, secret)).status_code == 403
     other, secret = make_client("Tax window", "tax", scopes=["cases:write"])
     assert client.post(url, **_bearer(client, other, secret)).status_code == 403
-    window, secret = make_client("Health window", "health", scopes=["cases:write"])
+    window, secret = make_client("Window system", item.department.code, scopes=["cases:write"])
     response = client.post(url, **_bearer(client, window, secret))
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "accepted"
-    assert AuditEntry.objects.filter(
-        action="case.accepted", actor_kind="client", actor_id=str(window.pk)
-    ).exists()
+    assert AuditEntry.objects.filter(action="case.accepted", actor_kind="client", actor_id=str(window.pk)).exists()
 
 
 def test_an_administrator_registers_a_client_in_the_admin_and_sees_its_secret_once(client, city):
