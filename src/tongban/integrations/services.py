@@ -191,25 +191,24 @@ def require_client_scope(
 ) -> None:
     """Refuse (403, audited) unless the client's token holds ``scope`` and its limits cover the departments (one of
     them is enough), the service items (one is enough) and the data sensitivity given."""
-    reason = ""
+    code, reason = "", ""
     if not actor.has_scope(scope):
-        reason = _("This token does not hold the scope %(scope)s.") % {"scope": scope}
+        code, reason = "scope", _("This token does not hold the scope %(scope)s.") % {"scope": scope}
     elif department_ids is not None and not any(actor.allows_department(d) for d in department_ids):
-        reason = _("This system may not act for the departments concerned.")
+        code, reason = "department", _("This system may not act for the departments concerned.")
     elif item_codes is not None and not actor.allows_item(item_codes):
-        reason = _("This system may not act on this service item.")
+        code, reason = "service_item", _("This system may not act on this service item.")
     elif sensitivity is not None and not actor.allows_sensitivity(sensitivity):
-        reason = _("This system may not receive data of this sensitivity.")
-    if not reason:
+        code, reason = "sensitivity", _("This system may not receive data of this sensitivity.")
+    if not code:
         return
     method, _sep, path = actor.path.partition(" ")
+    details = {"reason": code, "method": method, "path": path}
+    if sensitivity is not None:
+        details["sensitivity"] = sensitivity
     with transaction.atomic():
         audit_record(
-            actor=actor,
-            action="permission.denied",
-            subject_type="scope",
-            subject_id=scope,
-            details={"reason": str(reason), "method": method, "path": path},
+            actor=actor, action="permission.denied", subject_type="scope", subject_id=scope, details=details
         )
     raise PermissionDenied(reason)
 

@@ -250,7 +250,9 @@ def test_a_department_system_accepts_a_case_its_department_leads(client, parent,
     response = client.post(url, **_bearer(client, window, secret))
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "accepted"
-    assert AuditEntry.objects.filter(action="case.accepted", actor_kind="client", actor_id=str(window.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="case.accepted", actor_kind="client", actor_id=str(window.pk)
+    ).exists()
 
 
 def test_an_administrator_registers_a_client_in_the_admin_and_sees_its_secret_once(client, city):
