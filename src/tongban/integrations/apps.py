@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from oauth2_provider.signals import app_authorized
 
-        from . import schema  # noqa: F401  (the OpenAPI security scheme of API clients)
+        from . import checks, schema  # noqa: F401  (the OIDC settings check; the API clients' OpenAPI scheme)
         from .services import api_token_issued
 
         def token_issued(sender, request, token, **kwargs):
