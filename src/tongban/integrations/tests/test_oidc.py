@@ -59,7 +59,7 @@ def provider(tmp_path_factory):
             pytest.fail(f"the test identity provider did not start: {line!r}")
         yield f"http://127.0.0.1:{int(line.split()[1])}/o"
     finally:
-        process.terminate()
+        process.kill()  # a test server with a scratch database: nothing to shut down cleanly
         process.wait(timeout=10)
 
 
