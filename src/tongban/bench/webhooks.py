@@ -57,6 +57,7 @@ def bench_webhooks(*, stdout, options):
     url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     try:
         run = uuid.uuid4().hex[:8]
+        WebhookSubscriber.objects.filter(name__startswith="bench-").update(active=False)
         for number in range(subscribers):
             WebhookSubscriber.objects.create(name=f"bench-{run}-{number}", url=url)
         with transaction.atomic():
@@ -75,6 +76,8 @@ def bench_webhooks(*, stdout, options):
     finally:
         server.shutdown()
         server.server_close()
+        # Its receiver is gone: the bench's subscribers must not keep the worker retrying.
+        WebhookSubscriber.objects.filter(name__startswith="bench-").update(active=False)
     if written != events * subscribers or _Receiver.received != written:
         raise CommandError(
             f"expected {events * subscribers} deliveries, wrote {written}, received {_Receiver.received}"
