@@ -20,6 +20,9 @@ from tongban.core.models import AuditEntry
 from tongban.identity import services as identity_services
 from tongban.identity.models import User
 
+# Every test here uses the database, so pytest-django keeps them together and the provider starts once.
+pytestmark = pytest.mark.django_db
+
 REGISTERED = make_resident_id("310104", dt.date(1985, 3, 2), 7)
 STRANGER = make_resident_id("310115", dt.date(1992, 8, 9), 31)
 CLIENT_ID, CLIENT_SECRET = "tongban", "tongban-rp-secret"
@@ -155,12 +158,3 @@ def test_federated_sign_in_is_off_unless_configured(client, city):
 
 def test_the_login_page_offers_it_when_configured(client, oidc):
     assert "/accounts/oidc/authenticate/" in client.get("/accounts/login/").content.decode()
-
-
-def test_tongban_check_names_a_half_configured_sign_in():
-    from tongban.integrations.checks import check_oidc_settings
-
-    with override_settings(TONGBAN_OIDC_ENABLED=True, OIDC_RP_CLIENT_ID="", OIDC_RP_CLIENT_SECRET="x"):
-        [error] = check_oidc_settings(None)
-    assert error.id == "tongban.E160" and "TONGBAN_OIDC_CLIENT_ID" in error.msg
-    assert check_oidc_settings(None) == []  # off: nothing to say
