@@ -468,20 +468,21 @@ def _claim(*, limit: int, now: dt.datetime, subscriber=None) -> list[WebhookDeli
 def webhooks_deliver(*, limit: int = 100, subscriber=None) -> int:
     """Send the due deliveries (of one subscriber if given); return how many were attempted."""
     attempted = 0
-    while True:
-        batch = _claim(limit=limit, now=timezone.now(), subscriber=subscriber)
-        for delivery in batch:
-            _send(delivery)
-        attempted += len(batch)
-        if len(batch) < limit:
-            return attempted
+    with requests.Session() as session:  # one connection per receiver, kept alive across its deliveries
+        while True:
+            batch = _claim(limit=limit, now=timezone.now(), subscriber=subscriber)
+            for delivery in batch:
+                _send(delivery, session)
+            attempted += len(batch)
+            if len(batch) < limit:
+                return attempted
 
 
-def _send(delivery: WebhookDelivery) -> None:
+def _send(delivery: WebhookDelivery, session: requests.Session) -> None:
     body, headers = webhook_request(delivery)
     status_code, error = None, ""
     try:
-        response = requests.post(
+        response = session.post(
             delivery.subscriber.url,
             data=body,
             headers=headers,
