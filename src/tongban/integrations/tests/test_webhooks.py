@@ -186,3 +186,14 @@ def test_event_types_must_be_a_list_of_names(city):
 
     with pytest.raises(ValidationError):
         _subscriber("http://127.0.0.1:9/x", event_types="case.*")
+
+
+def test_the_workers_minute_task_relays_and_delivers(city):
+    from tongban.integrations.tasks import relay_and_deliver_webhooks
+
+    with Receiver() as receiver:
+        _subscriber(receiver.url)
+        _emit()
+        relay_and_deliver_webhooks.call_local()
+    assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
