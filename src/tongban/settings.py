@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "bootstrap",
+    "oauth2_provider",
+    "mozilla_django_oidc",
     "tongban.core",
     "tongban.identity",
     "tongban.catalog",
@@ -67,6 +69,7 @@ INSTALLED_APPS = [
     "tongban.hotline",
     "tongban.supervision",
     "tongban.evaluation",
+    "tongban.integrations",
     "tongban.portal",
     "tongban.workbench",
     "tongban.api",
@@ -386,3 +389,55 @@ LOGGING = {
 TONGBAN_HOTLINE_AUTO_DISPATCH = env("TONGBAN_HOTLINE_AUTO_DISPATCH", "") or None
 # Where retraining finds the dispatchers' corrections of the routing.
 TONGBAN_HOTLINE_CORRECTIONS_SOURCE = "tongban.hotline.services.corrections_rows"
+
+# Integrations (docs/integration.md): federated sign-in, API clients, webhooks. All in this one block.
+# Federated sign-in (OpenID Connect, mozilla-django-oidc): off unless TONGBAN_OIDC_ISSUER is set. The endpoints
+# default to the issuer's usual paths; set them one by one when the provider names them otherwise.
+TONGBAN_OIDC_ISSUER = env("TONGBAN_OIDC_ISSUER", "").rstrip("/")
+TONGBAN_OIDC_ENABLED = bool(TONGBAN_OIDC_ISSUER)
+OIDC_RP_CLIENT_ID = env("TONGBAN_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env("TONGBAN_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env("TONGBAN_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("TONGBAN_OIDC_SCOPES", "openid profile")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env(
+    "TONGBAN_OIDC_AUTHORIZATION_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/authorize/"
+)
+OIDC_OP_TOKEN_ENDPOINT = env("TONGBAN_OIDC_TOKEN_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/token/")
+OIDC_OP_USER_ENDPOINT = env("TONGBAN_OIDC_USERINFO_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/userinfo/")
+OIDC_OP_JWKS_ENDPOINT = env("TONGBAN_OIDC_JWKS_ENDPOINT", f"{TONGBAN_OIDC_ISSUER}/.well-known/jwks.json")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = True  # only when the person is in the population register (tongban.integrations.oidc)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/oidc/refused/"
+# The claim that carries the resident ID (公民身份号码) and the claim that says the provider verified it.
+TONGBAN_OIDC_RESIDENT_ID_CLAIM = env("TONGBAN_OIDC_RESIDENT_ID_CLAIM", "resident_id")
+TONGBAN_OIDC_VERIFIED_CLAIM = env("TONGBAN_OIDC_VERIFIED_CLAIM", "resident_id_verified")
+if TONGBAN_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "tongban.integrations.oidc.ResidentOIDCBackend"]
+
+# API clients of other departments' systems: OAuth 2 client credentials (django-oauth-toolkit). A scope is a
+# resource and an action; a client gets at most the scopes its admin entry allows (tongban.integrations.scopes).
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "cases:read": "Read cases of the client's departments and service items",
+        "cases:write": "Accept or refuse cases for the client's departments",
+        "lookups:read": "Look up registry data under the client department's sharing grants",
+        "tickets:read": "Receive 12345 ticket events of the client's departments",
+        "tickets:write": "File 12345 tickets",
+        "licences:read": "Receive e-licence events",
+    },
+    "DEFAULT_SCOPES": ["cases:read"],
+    "SCOPES_BACKEND_CLASS": "tongban.integrations.scopes.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "tongban.integrations.scopes.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("TONGBAN_API_TOKEN_SECONDS", "3600")),
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named for the migrations' dependency
+# Requests per client unless its admin entry says otherwise ("N/second|minute|hour|day").
+TONGBAN_API_CLIENT_RATE = env("TONGBAN_API_CLIENT_RATE", "600/minute")
+# Webhooks: attempts before a delivery is dead, the first retry delay (doubled each time), the HTTP timeout,
+# and after how many failures in a row a subscriber is flagged as failing (and the admins are told).
+TONGBAN_WEBHOOK_MAX_ATTEMPTS = int(env("TONGBAN_WEBHOOK_MAX_ATTEMPTS", "8"))
+TONGBAN_WEBHOOK_RETRY_SECONDS = float(env("TONGBAN_WEBHOOK_RETRY_SECONDS", "30"))
+TONGBAN_WEBHOOK_TIMEOUT = float(env("TONGBAN_WEBHOOK_TIMEOUT", "10"))
+TONGBAN_WEBHOOK_ALERT_AFTER = int(env("TONGBAN_WEBHOOK_ALERT_AFTER", "5"))

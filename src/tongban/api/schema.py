@@ -5,6 +5,7 @@ policy makes possible, unless the operation declares that status itself (a 403 w
 the submission limit; one declared with a description only gets the error shape as its body):
 
 * 400 ``invalid``/``parse_error``: the operation takes a body or query parameters;
+* 401: an authentication that answers with a challenge (the API clients' bearer token: unknown or expired);
 * 403: a permission class other than ``AllowAny`` (not signed in, no second factor, not allowed), or a session
   on an unsafe method (CSRF);
 * 404: a path parameter (no such object, or not yours to see) or a page number;
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import AllowAny
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -58,6 +59,7 @@ DESCRIPTIONS = {
     "400": _(
         "Invalid input (`invalid`, with messages per field) or a body that is not JSON (`parse_error`)."
     ),
+    "401": _("No valid access token (unknown, expired or revoked): get a new one."),
     "403": _("Not signed in, no second factor (staff), or not allowed; refusals are audited."),
     "404": _("No such object, or not yours to see."),
     "409": _("The object is not in a state for this."),
@@ -73,6 +75,11 @@ class AutoSchema(SpectacularAutoSchema):
         statuses = []
         if "requestBody" in operation or self.method in BODIES or any(p["in"] == "query" for p in parameters):
             statuses.append("400")
+        if any(
+            type(auth).authenticate_header is not BaseAuthentication.authenticate_header
+            for auth in view.get_authenticators()
+        ):
+            statuses.append("401")
         guarded = any(not isinstance(permission, AllowAny) for permission in view.get_permissions())
         session = any(isinstance(auth, SessionAuthentication) for auth in view.get_authenticators())
         if guarded or (session and self.method in WRITES):

@@ -11,9 +11,11 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from tongban.catalog.models import Bundle
 from tongban.core.keyset import Keyset
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, organisations_for, roles_for, staff_for
+from tongban.workflow.models import Task
 from tongban.workflow.selectors import case_has_task_in, process_keys_with_lanes_for
 
 from .models import Case, CaseStep, SupplementRequest
@@ -387,3 +389,61 @@ def case_numbers(case_ids) -> dict[str, str]:
         except ValueError:
             continue
     return {str(pk): number for pk, number in Case.objects.filter(pk__in=valid).values_list("pk", "number")}
+
+
+def case_list_for_departments(department_ids, *, item_codes=(), status=None):
+    """The cases led, accepted or worked (a task) by one of ``department_ids``, limited to the service items with
+    these codes if any are given (a bundle's case counts as a case of each of its items): what an API client of
+    those departments may read."""
+    ids = list(department_ids)
+    query = Case.objects.filter(
+        Q(lead_department_id__in=ids) | Q(accepting_department_id__in=ids) | case_has_task_in(ids)
+    )
+    if item_codes:
+        codes = list(item_codes)
+        query = query.filter(Q(item__code__in=codes) | Q(bundle__items__code__in=codes)).distinct()
+    return _filtered(query, status=status).select_related(*_LIST_RELATED).order_by(*CASE_KEYSET.order_by())
+
+
+def case_get_by_number(number: str) -> Case | None:
+    """The case with this number, whoever asks (the caller checks what the asker may see: ``case_scope``)."""
+    return (
+        Case.objects.select_related("item", "bundle", "lead_department", "accepting_department")
+        .filter(number=number)
+        .first()
+    )
+
+
+def case_scope(case_ids) -> dict:
+    """For each case id (a string): ``(department ids, service item codes)``: the departments that lead, accepted
+    or have a task in the case, and the code of its item, or of its bundle and the bundle's items. What an outside
+    system's limits are checked against."""
+    cases = {
+        str(row["pk"]): row
+        for row in Case.objects.filter(pk__in=list(case_ids)).values(
+            "pk", "lead_department_id", "accepting_department_id", "item__code", "bundle_id", "bundle__code"
+        )
+    }
+    tasks: dict[str, set] = {}
+    for case_id, department_id in Task.objects.filter(case_id__in=list(cases)).values_list(
+        "case_id", "department_id"
+    ):
+        tasks.setdefault(str(case_id), set()).add(department_id)
+    bundle_items: dict = {}
+    bundle_ids = {row["bundle_id"] for row in cases.values() if row["bundle_id"]}
+    if bundle_ids:
+        for bundle_id, code in Bundle.items.through.objects.filter(bundle_id__in=bundle_ids).values_list(
+            "bundle_id", "item__code"
+        ):
+            bundle_items.setdefault(bundle_id, set()).add(code)
+    scope = {}
+    for case_id, row in cases.items():
+        departments = {row["lead_department_id"], *tasks.get(case_id, ())}
+        if row["accepting_department_id"]:
+            departments.add(row["accepting_department_id"])
+        if row["item__code"]:
+            codes = {row["item__code"]}
+        else:
+            codes = {row["bundle__code"], *bundle_items.get(row["bundle_id"], ())}
+        scope[case_id] = (frozenset(departments), frozenset(codes))
+    return scope

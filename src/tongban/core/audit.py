@@ -94,7 +94,7 @@ logger = logging.getLogger(__name__)
 class Actor:
     """Who did something: a staff member, a citizen, the system itself, or an anonymous visitor."""
 
-    kind: str  # "staff" | "citizen" | "system" | "anonymous"
+    kind: str  # "staff" | "citizen" | "system" | "anonymous" | "client" (an API client's system)
     id: str
     label: str
     role: str = ""
@@ -102,7 +102,7 @@ class Actor:
 
 
 SYSTEM = Actor(kind="system", id="system", label="system")
-ACTOR_KINDS = frozenset({"staff", "citizen", "system", "anonymous"})
+ACTOR_KINDS = frozenset({"staff", "citizen", "system", "anonymous", "client"})
 
 
 # --- canonical serialisation and hash --------------------------------------------------------------

@@ -120,10 +120,23 @@ AUDIT_ACTIONS = {
     "ticket.supervised": _("Ticket supervised"),
     "ticket.viewed": _("Ticket viewed"),
     "user.created": _("Account created"),
+    "api_client.call": _("API call by an outside system"),
+    "api_client.changed": _("API client changed"),
+    "api_client.created": _("API client registered"),
+    "api_client.token": _("API access token issued"),
+    "oidc.account_created": _("Account opened at a first unified-identity sign-in"),
+    "oidc.refused": _("Unified-identity sign-in refused"),
+    "oidc.signed_in": _("Signed in with the unified identity account"),
+    "webhook.changed": _("Webhook subscriber changed"),
+    "webhook.failing": _("Webhook subscriber failing"),
+    "webhook.recovered": _("Webhook subscriber recovered"),
+    "webhook.replay": _("Webhook delivery sent again"),
+    "webhook.subscribed": _("Webhook subscriber added"),
 }
 
 SUBJECT_TYPES = {
     "admin_unit": _("Administrative unit"),
+    "api_client": _("API client"),
     "bundle": _("Bundle"),
     "case": pgettext_lazy("audit subject", "Case"),
     "data_resource": _("Data resource"),
@@ -145,6 +158,7 @@ SUBJECT_TYPES = {
     "process_definition": _("Process definition"),
     "property_unit": _("Property unit"),
     "rectification": _("Rectification"),
+    "scope": _("API scope"),
     "registry": _("Register"),
     "service_item": _("Service item"),
     "sharing_grant": _("Data sharing grant"),
@@ -153,6 +167,8 @@ SUBJECT_TYPES = {
     "task": pgettext_lazy("audit subject", "Task"),
     "ticket": _("Ticket"),
     "user": _("Account"),
+    "webhook_delivery": _("Webhook delivery"),
+    "webhook_subscriber": _("Webhook subscriber"),
 }
 
 

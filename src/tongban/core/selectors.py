@@ -1,8 +1,8 @@
 """Reads of core data for other apps, the workbench and the admin."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from tongban.core.models import AuditEntry
+from tongban.core.models import AuditEntry, OutboxEvent
 
 # --- audit -------------------------------------------------------------------
 
@@ -43,3 +43,16 @@ def audit_entry_list(
 
 
 # --- end audit ---------------------------------------------------------------
+
+
+def outbox_events_since(start, *, after=None, limit: int):
+    """Outbox events recorded at or after ``start`` (after the event ``after``, a page's last, when given), oldest
+    first: the integrations' relay reads the outbox with it a page at a time."""
+    query = OutboxEvent.objects.all()
+    if after is None:
+        query = query.filter(created_at__gte=start)
+    else:
+        query = query.filter(
+            Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id)
+        )
+    return query.order_by("created_at", "id")[:limit]

@@ -13,6 +13,7 @@ from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, person_for, staff_for
 
 from .models import DataResource, DataUse, SharingGrant
+from .resources import resource_spec
 
 __all__ = [
     "case_evidence",
@@ -126,3 +127,12 @@ def data_use_rows(uses, *, names: dict | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+def resource_fields(code: str) -> dict[str, str] | None:
+    """The fields of a data resource with their sensitivity (public, internal, personal, sensitive); None when no
+    resource has this code."""
+    spec = resource_spec(code)
+    if spec is None:
+        return None
+    return {name: field.sensitivity for name, field in spec.fields.items()}

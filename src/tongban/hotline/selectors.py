@@ -403,3 +403,13 @@ def ticket_numbers(ticket_ids) -> dict[str, str]:
     if not valid:
         return {}
     return {str(pk): number for pk, number in Ticket.objects.filter(pk__in=valid).values_list("pk", "number")}
+
+
+def ticket_departments(ticket_ids) -> dict:
+    """The department each ticket is dispatched to (None before dispatch), by ticket id (a string)."""
+    return {
+        str(pk): department_id
+        for pk, department_id in Ticket.objects.filter(pk__in=list(ticket_ids)).values_list(
+            "pk", "department_id"
+        )
+    }

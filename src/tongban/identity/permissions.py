@@ -42,6 +42,7 @@ from tongban.core.audit import audit_record
 from .models import Department, Organisation, Person
 from .reference import ROLE_DEFINITIONS
 from .selectors import (
+    ClientActor,
     UserActor,
     actor_for,
     department_scope_ids,
@@ -182,6 +183,18 @@ class RoleSpec:
     permissions: frozenset
 
 
+# What an API client's token scope lets it do through the services (a client holds no role). A permission not
+# listed here is never a client's: a department system cannot approve a task or administer the platform.
+CLIENT_SCOPE_PERMISSIONS = {
+    "case.view": "cases:read",
+    "case.accept": "cases:write",
+    "person.view": "lookups:read",
+    "organisation.view": "lookups:read",
+    "ticket.take": "tickets:write",
+    "ticket.view": "tickets:read",
+}
+
+
 ROLES = {
     d.code: RoleSpec(d.code, d.name_zh, d.name_en, d.scope, d.staff, ROLE_PERMISSIONS[d.code])
     for d in ROLE_DEFINITIONS
@@ -219,6 +232,8 @@ def has_permission(user, perm, *, department=None, owner=None):
     spec = PERMISSIONS.get(perm)
     if spec is None:
         raise ImproperlyConfigured(f"unknown permission {perm!r}; add it to identity.permissions.PERMISSIONS")
+    if isinstance(user, ClientActor):
+        return _client_granted(user, perm, _department_id(department) if spec.scoped else None)
     if isinstance(user, UserActor):
         user = user.user
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -231,6 +246,17 @@ def has_permission(user, perm, *, department=None, owner=None):
     if _granted(user, perm, staff_roles, department_id, owner):
         return True
     return _granted(user, perm, roles_for(user) - staff_roles, department_id, owner)
+
+
+def _client_granted(actor: ClientActor, perm: str, department_id) -> bool:
+    """A client may use ``perm`` when its token holds the matching scope, for one of its departments if scoped."""
+    user = actor.user
+    if user is None or not user.is_active:
+        return False
+    scope = CLIENT_SCOPE_PERMISSIONS.get(perm)
+    if scope is None or not actor.has_scope(scope):
+        return False
+    return department_id is None or actor.allows_department(department_id)
 
 
 def _granted(user, perm, codes, department_id, owner) -> bool:
@@ -285,7 +311,7 @@ def require_permission(user, perm, *, department=None, owner=None, request=None)
     ``user`` is a user or the typed actor a service received (its ``path`` then says what was being done).
     """
     actor = user if isinstance(user, UserActor) else None
-    if actor is not None:
+    if actor is not None and not isinstance(actor, ClientActor):
         user = actor.user
     if has_permission(user, perm, department=department, owner=owner):
         return

@@ -14,7 +14,9 @@ from tongban.core.masking import mask_resident_id
 from .models import AdminUnit, Department, Organisation, Person, Role, Staff, User
 
 __all__ = [
+    "SENSITIVITIES",
     "SYSTEM",
+    "ClientActor",
     "UserActor",
     "actor_for",
     "actor_from_request",
@@ -151,6 +153,39 @@ class UserActor(Actor):
     user: object = field(default=None, compare=False, repr=False)
     second_factor: bool = False
     path: str = ""
+
+
+# Data sensitivity, lowest first (the field classes of exchange's resource specs use the same words).
+SENSITIVITIES = ("public", "internal", "personal", "sensitive")
+
+
+@dataclass(frozen=True)
+class ClientActor(UserActor):
+    """An API client (另一部门或区的系统) acting with an OAuth 2 token: ``kind="client"``.
+
+    Built by the API's client authentication (``tongban.integrations``) from the client's admin entry, with the
+    scopes of its token (``cases:read`` ...) and its limits: the departments whose cases and tickets it may touch,
+    the service items (empty: all) and the highest data sensitivity it may receive. ``user`` is the client's own
+    service account (no roles); ``has_permission`` answers for a client from its scopes and limits.
+    """
+
+    scopes: frozenset = frozenset()
+    department_ids: frozenset = frozenset()
+    service_item_codes: frozenset = frozenset()
+    max_sensitivity: str = "internal"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def allows_department(self, department_id) -> bool:
+        return department_id in self.department_ids
+
+    def allows_item(self, codes) -> bool:
+        """Whether the client may act on something of these service items (one of them is enough)."""
+        return not self.service_item_codes or bool(self.service_item_codes & frozenset(codes))
+
+    def allows_sensitivity(self, level: str) -> bool:
+        return SENSITIVITIES.index(level) <= SENSITIVITIES.index(self.max_sensitivity)
 
 
 def actor_for(user, *, second_factor: bool | None = None, path: str = "") -> UserActor:

@@ -75,7 +75,8 @@ def login_view(request):
             form.add_error(None, ADDRESS_LIMITED % {"minutes": minutes})
         else:
             form.add_error(None, LOCKED_OUT if outcome.locked_out else INVALID_LOGIN)
-    return render(request, "identity/login.html", {"form": form, "next": next_url})
+    context = {"form": form, "next": next_url, "oidc_enabled": settings.TONGBAN_OIDC_ENABLED}
+    return render(request, "identity/login.html", context)
 
 
 def _code_error(outcome):
