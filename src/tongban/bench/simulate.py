@@ -387,6 +387,7 @@ class Simulation:
         self.recent_tickets: deque = deque(maxlen=200)
         self.failures: Counter = Counter()
         self.mix = mix or Mix()
+        self.days_done = 0
         # Idempotency keys unique to the run (the draws do not depend on it): a second run with the same seed on the
         # same database makes new applications, not replays.
         self.run_key = uuid.uuid4().hex[:10]
@@ -1000,37 +1001,46 @@ class Simulation:
             self.out.worker["audit_checkpoints"] += 1
 
     def run(self) -> dict:
+        """Set up the cast, then drive the days; Ctrl-C stops at the next action and still returns the figures of
+        what was simulated (``interrupted_at`` says when, in virtual time)."""
         from huey.contrib.djhuey import HUEY
 
         logging.getLogger("huey").setLevel(logging.WARNING)  # a line per queued job otherwise
-
-        started, cpu_started = time.perf_counter(), cpu_seconds()
         load_before = os.getloadavg()
         first_moment = local(self.start, dt.time(0, 0))
         immediate = HUEY.immediate
         HUEY.immediate = (
-            True  # a queued job (an event's prompt delivery) runs here, as the worker would run it
+            True  # a queued job (an event's prompt delivery) runs here, as a worker beside it would
         )
+        interrupted = None
         try:
             with virtual_clock(first_moment) as self.clock:
+                setup_started = time.perf_counter()
                 self._setup()
-                for day_index in range(self.days):
-                    day = self.start + dt.timedelta(days=day_index)
-                    self._day(day, first=day_index == 0)
+                setup = time.perf_counter() - setup_started
+                started, cpu_started = time.perf_counter(), cpu_seconds()
+                try:
+                    for day_index in range(self.days):
+                        self._day(self.start + dt.timedelta(days=day_index), first=day_index == 0)
+                        self.days_done = day_index + 1
+                except KeyboardInterrupt:
+                    interrupted = self.clock.now()
                 # What is still scheduled after the last day stays open, as a city's open cases do.
                 self.out.counts["actions_left_open"] = len(self.heap)
                 event_deliver_due(self.out)
                 end_moment = self.clock.now()
+                wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
         finally:
             HUEY.immediate = immediate
-        wall = time.perf_counter() - started
-        return self._figures(
-            wall=wall,
-            cpu=cpu_seconds() - cpu_started,
-            load_before=load_before,
-            start=first_moment,
-            end=end_moment,
+        figures = self._figures(
+            wall=wall, cpu=cpu, load_before=load_before, start=first_moment, end=end_moment
         )
+        figures["setup_seconds"] = round(setup, 2)
+        if interrupted is not None:
+            figures["interrupted_at"] = interrupted.astimezone(calendar.SHANGHAI).isoformat(
+                timespec="seconds"
+            )
+        return figures
 
     def _day(self, day: dt.date, *, first: bool) -> None:
         working = calendar.is_working_day(day)
@@ -1074,7 +1084,7 @@ class Simulation:
         c = self.out.counts
         cases = c["cases_submitted"]
         figures = {
-            "simulated_days": self.days,
+            "simulated_days": self.days_done,
             "start": self.start.isoformat(),
             "seed": self.seed,
             "per_working_day": self.volume,

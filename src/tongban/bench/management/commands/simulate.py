@@ -125,6 +125,10 @@ def summary(figures: dict, *, scale: str) -> str:
         f"{figures['transitions_per_s']:,.1f}/s ({figures['cpu_ms_per_transition']} ms CPU each); "
         f"peak RSS {figures['peak_rss_mb']} MB; load {figures['load_before'][0]} → {figures['load_after'][0]}.",
     ]
+    if "interrupted_at" in figures:
+        lines.append(
+            f"Interrupted at {figures['interrupted_at']} (virtual time): the figures are those of the part simulated."
+        )
     if figures["services_dropped"]:
         lines.append(
             "Left out of the mix (their sample applications were refused): "
