@@ -1001,8 +1001,8 @@ class Simulation:
             self.out.worker["audit_checkpoints"] += 1
 
     def run(self) -> dict:
-        """Set up the cast, then drive the days; Ctrl-C stops at the next action and still returns the figures of
-        what was simulated (``interrupted_at`` says when, in virtual time)."""
+        """Set up the cast, then drive the days; Ctrl-C (or SIGTERM) stops after the action in hand and still returns
+        the figures of what was simulated (``interrupted_at`` says when, in virtual time)."""
         from huey.contrib.djhuey import HUEY
 
         logging.getLogger("huey").setLevel(logging.WARNING)  # a line per queued job otherwise
@@ -1014,16 +1014,20 @@ class Simulation:
         )
         interrupted = None
         try:
-            with virtual_clock(first_moment) as self.clock:
+            with virtual_clock(first_moment) as self.clock, _stop_on_signals() as stop:
+                self.stop = stop
                 setup_started = time.perf_counter()
                 self._setup()
                 setup = time.perf_counter() - setup_started
                 started, cpu_started = time.perf_counter(), cpu_seconds()
-                try:
-                    for day_index in range(self.days):
-                        self._day(self.start + dt.timedelta(days=day_index), first=day_index == 0)
+                for day_index in range(self.days):
+                    if stop.requested:
+                        interrupted = self.clock.now()
+                        break
+                    self._day(self.start + dt.timedelta(days=day_index), first=day_index == 0)
+                    if not stop.requested:
                         self.days_done = day_index + 1
-                except KeyboardInterrupt:
+                if stop.requested and interrupted is None:
                     interrupted = self.clock.now()
                 # What is still scheduled after the last day stays open, as a city's open cases do.
                 self.out.counts["actions_left_open"] = len(self.heap)
@@ -1063,7 +1067,7 @@ class Simulation:
             for offset, kind in arrivals:
                 self.at(hour_start + dt.timedelta(seconds=offset), "arrive", kind)
             end = hour_end.timestamp()
-            while self.heap and self.heap[0][0] < end:
+            while self.heap and self.heap[0][0] < end and not self.stop.requested:
                 stamp, _seq, kind, payload = heapq.heappop(self.heap)
                 moment = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
                 self.clock.move_to(moment)
@@ -1077,6 +1081,8 @@ class Simulation:
                     self.progress(1)
                 else:
                     self._dispatch(kind, payload)
+            if self.stop.requested:
+                return
             self.clock.move_to(hour_end - dt.timedelta(microseconds=1))
             self._worker_jobs(hour_start)
 
@@ -1109,6 +1115,32 @@ class Simulation:
         }
         figures["indicators"] = run_indicators(self.out, start=start, end=end)
         return figures
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """A flag that SIGINT and SIGTERM set instead of raising: an exception in the middle of a service call could
+    be swallowed (Huey's immediate mode catches KeyboardInterrupt in a task) or leave the run's counters behind."""
+    import signal
+    import threading
+
+    class Stop:
+        requested = False
+
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request(signum, frame):
+        stop.requested = True
+
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def event_deliver_due(out: Outcome | None = None) -> int:
