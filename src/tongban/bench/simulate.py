@@ -60,6 +60,7 @@ from django.utils import timezone
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM
 from tongban.core.exceptions import DomainError
+from tongban.core.ids import DISTRICTS
 from tongban.identity.selectors import actor_for
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ SUBMIT_FAILURES_TO_DROP = (
     3  # a service whose sample application is refused this many times in a row leaves the mix
 )
 PDF = b"%PDF-1.4\n%simulated\n"
+DISTRICT_CODES = sorted(DISTRICTS)
 
 
 def rss_peak_mb() -> float:
@@ -287,7 +289,7 @@ def _accounts(persons, prefix: str) -> list:
     from tongban.identity import services as identity
 
     cast = []
-    for n, person in enumerate(persons):
+    for person in persons:
         user = person.user
         if user is None:
             user = identity.user_create(
@@ -295,7 +297,6 @@ def _accounts(persons, prefix: str) -> list:
             )
             identity.person_update(actor=SYSTEM, person=person, user=user)
         cast.append((user, person))
-        del n
     return cast
 
 
@@ -464,7 +465,8 @@ class Simulation:
         window = calendar.is_working_day(now.astimezone(calendar.SHANGHAI).date()) and (
             OFFICE_OPENS <= now.astimezone(calendar.SHANGHAI).time() < OFFICE_CLOSES
         )
-        window = window and rng.random() < WINDOW_SHARE * 2  # the windows' share falls in office hours
+        # About half of a day's applications come in office hours: twice the share there is the day's share.
+        window = window and rng.random() < WINDOW_SHARE * 2
         case_rng = self._case_rng(token, 0)
         form = self._form(service, person, case_rng)
         uploads = [m.code for m in required_materials(service, form) if m.satisfied_by == "upload"]
@@ -508,9 +510,9 @@ class Simulation:
         self.failures[service.code] = 0
         self.out.did("cases_submitted")
         self.out.counts["cases_window" if window else "cases_online"] += 1
-        self._case_follow(case, token, now, submitter=case.submitted_by_id)
+        self._case_follow(case, token, now)
 
-    def _case_follow(self, case, token: int, now: dt.datetime, *, submitter) -> None:
+    def _case_follow(self, case, token: int, now: dt.datetime) -> None:
         """Schedule what comes next for a case just submitted (or accepted through an offer)."""
         from tongban.cases.models import Case
 
@@ -794,7 +796,7 @@ class Simulation:
 
                 case = Case.objects.get(pk=accepted.case_id)
                 self.out.counts["cases_from_offers"] += 1
-                self._case_follow(case, token, now, submitter=user_pk)
+                self._case_follow(case, token, now)
         elif draw < self.mix.offer_accept + self.mix.offer_decline:
             self._call("offer_decline", offer_decline, actor=actor, offer=offer, reason="已在医院窗口办理")
 
@@ -818,7 +820,7 @@ class Simulation:
             self.out.counts["tickets_repeated_by_callers"] += 1
         else:
             text, department, _topic = rng.choice(self.corpus)
-            district = f"3101{rng.choice(['01', '04', '05', '06', '07', '09', '10', '12', '13', '14', '15', '16', '17', '18', '20', '51'])}"
+            district = rng.choice(DISTRICT_CODES)
         if kind == "consult" and rng.random() < FIRST_CONTACT:
             extra["answer"] = "已按办事指南当场答复来电人，并告知可在“一网通办”查询办理进度。"
         ticket = self._call(

@@ -129,6 +129,7 @@ def test_the_scales_are_shares_of_a_shanghai_day():
     assert sum(counts) == 1000 and counts[0] < counts[23]
 
 
+@pytest.mark.django_db
 def test_staff_work_in_office_hours_of_working_days():
     import random
 
@@ -138,6 +139,7 @@ def test_staff_work_in_office_hours_of_working_days():
     assert dt.time(9) <= at.astimezone(calendar.SHANGHAI).time() < dt.time(17, 30)
 
 
+@pytest.mark.django_db
 def test_the_virtual_clock_is_what_the_services_read_as_now():
     moment = dt.datetime(2026, 12, 7, 10, 0, tzinfo=calendar.SHANGHAI)
     with virtual_clock(moment) as clock:
