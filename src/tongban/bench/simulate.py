@@ -521,16 +521,19 @@ class Simulation:
         if case.status == Case.Status.SUBMITTED:
             self.at(office_time(now, rng, hours=rng.uniform(0.2, 3)), "accept", case.pk, token, fate)
         elif case.status in Case.OPEN_STATUSES:
-            self._work_later(case.pk, token, fate, now, step=0)
+            self._work_later(case.pk, token, fate, now, step=0, limit=case.promised_limit_days)
         if fate == "withdraw":
             self.at(now + dt.timedelta(hours=rng.uniform(1, 30)), "withdraw", case.pk, token)
 
     def _work_later(
         self, case_pk, token: int, fate: str, now: dt.datetime, *, step: int, limit: int = 0
     ) -> None:
+        """Schedule the next work on a case: mostly within hours, some the next working days, and some (the "late"
+        fate, and a few steps of any case) on the last day of the limit or after it."""
         rng = self._case_rng(token, 10 + step)
         if (fate == "late" and step == 0) or rng.random() < LATE_SHARE / 3:
-            when = office_time(now, rng, days=max(1, limit) + rng.randint(0, 2))  # past the step's limit
+            # On the last day of the limit (a yellow warning) or after it (a red card).
+            when = office_time(now, rng, days=max(1, limit) + rng.randint(0, 2))
         else:
             draw = rng.random()
             if draw < 0.7:
@@ -564,7 +567,7 @@ class Simulation:
             return
         case = self._call("accept", case_accept, actor=clerk, case=case)
         if case is not None:
-            self._work_later(case.pk, token, fate, now, step=0)
+            self._work_later(case.pk, token, fate, now, step=0, limit=case.promised_limit_days)
 
     def do_work(self, now, case_pk, token, fate, step) -> None:
         """The departments work the case's open steps (one staff member of each step's department and role)."""
