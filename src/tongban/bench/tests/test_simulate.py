@@ -1,0 +1,150 @@
+"""``tongban simulate`` drives a small city's days through the services: every path happens, the same seed gives
+the same run, and the audit chain holds."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.bench.simulate import day_volume, hourly, office_time, virtual_clock
+from tongban.cases.models import Case
+from tongban.core import calendar
+from tongban.core.audit import audit_verify
+from tongban.core.refcache import reference_caches_clear
+from tongban.demo.services import demo_city_seed
+from tongban.evaluation.models import Rating
+from tongban.hotline.models import Ticket
+from tongban.proactive.models import Offer
+from tongban.supervision.models import Rectification, Warning
+
+START = dt.date(2026, 12, 7)  # a Monday; the 7th and 8th are working days
+ARGS = ["--scale", "test", "--days", "2", "--start", START.isoformat(), "--seed", "7", "--quiet"]
+ARGS += ["--cases", "16", "--tickets", "12", "--births", "2", "--applicants", "20", "--mothers", "6"]
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def city(django_db_setup, django_db_blocker):
+    """A small demo city once for the module (rolled back at its end)."""
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                demo_city_seed(people=60, organisations=1, seed=5)
+                yield
+                raise RolledBack
+        except RolledBack:
+            pass
+
+
+def _simulate(capsys) -> dict:
+    capsys.readouterr()
+    call_command("simulate", *ARGS)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("Simulated 2 day(s) from 2026-12-07 at test scale")
+    return json.loads(out[-1])
+
+
+@pytest.mark.django_db
+def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for_the_same_seed(
+    city, capsys, settings, tmp_path
+):
+    # The first run is rolled back; the checkpoints it signed go to a witness of their own.
+    settings.TONGBAN_AUDIT_WITNESS_DIR = str(tmp_path / "witness-of-the-rolled-back-run")
+    try:
+        with transaction.atomic():
+            first = _simulate(capsys)
+            raise RolledBack
+    except RolledBack:
+        pass
+    reference_caches_clear()  # what the rolled-back run cached (a department's licence signing key, ...)
+    cache.clear()
+    settings.TONGBAN_AUDIT_WITNESS_DIR = str(tmp_path / "witness")
+    assert not Case.objects.filter(idempotency_key__startswith="sim-").exists()
+
+    figures = _simulate(capsys)
+    # The same seed, start and city: the same actions and outcomes.
+    assert figures["actions"] == first["actions"]
+    assert figures["indicators"] == first["indicators"]
+
+    for key in ("simulated_days", "cases", "tickets", "wall_seconds", "cases_per_s", "transitions_per_s"):
+        assert key in figures
+    assert figures["peak_rss_mb"] > 0
+    assert figures["simulated_days"] == 2
+    cases = Case.objects.filter(idempotency_key__startswith="sim-")
+    assert figures["cases"] == cases.count() > 0
+    # Cases in several end states, through the case services (their timestamps are the virtual clock's).
+    statuses = set(cases.values_list("status", flat=True))
+    assert {Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.WITHDRAWN} <= statuses
+    assert statuses & set(Case.OPEN_STATUSES)
+    assert {d.astimezone(calendar.SHANGHAI).date() for d in cases.values_list("submitted_at", flat=True)} == {
+        START,
+        START + dt.timedelta(days=1),
+    }
+    assert (
+        cases.filter(channel=Case.Channel.WINDOW).exists()
+        and cases.filter(channel=Case.Channel.ONLINE).exists()
+    )
+    assert cases.filter(supplements__isnull=False).exists()  # asked once
+    assert figures["actions"]["supplement_request"] == cases.filter(supplements__isnull=False).count()
+
+    indicators = figures["indicators"]
+    assert indicators["warnings_yellow"] + indicators["warnings_red"] > 0
+    assert Warning.objects.filter(created_at__date__gte=START).exists()
+    assert Rating.objects.filter(case_id__in=cases.values("pk")).exists()
+    assert (
+        sum(indicators["ratings"].values()) == Rating.objects.filter(case_id__in=cases.values("pk")).count()
+    )
+    assert Rectification.objects.filter(case_id__in=cases.values("pk")).exists()  # a bad rating
+    merged = Ticket.objects.filter(
+        merged_into__isnull=False
+    )  # merged, then replied with the ticket it joined
+    assert indicators["tickets_duplicates_merged"] == merged.count() > 0
+    assert Ticket.objects.filter(status=Ticket.Status.CLOSED, satisfaction__isnull=False).exists()
+    assert indicators["offers_accepted"] > 0
+    accepted = Offer.objects.filter(status=Offer.Status.ACCEPTED)
+    assert Case.objects.filter(pk__in=accepted.values("case_id")).exists()
+    assert set(indicators) >= {
+        "on_time_rate",
+        "offers_made",
+        "tickets_first_contact_rate",
+        "good_rating_rate",
+    }
+    assert audit_verify(workers=1).ok
+
+
+def test_the_scales_are_shares_of_a_shanghai_day():
+    assert day_volume("shanghai") == {"cases": 184_000, "tickets": 25_000, "births": 270}
+    assert day_volume("district") == {"cases": 11_500, "tickets": 1_562, "births": 17}
+    assert day_volume("district", cases=10)["cases"] == 10
+    with pytest.raises(ValueError, match="unknown scale"):
+        day_volume("planet")
+    counts = hourly(1000, (1,) * 12 + (3,) * 12)
+    assert sum(counts) == 1000 and counts[0] < counts[23]
+
+
+@pytest.mark.django_db
+def test_staff_work_in_office_hours_of_working_days():
+    import random
+
+    friday_evening = dt.datetime(2026, 12, 11, 18, 0, tzinfo=calendar.SHANGHAI)
+    at = office_time(friday_evening, random.Random(1), hours=1)
+    assert at.date() == dt.date(2026, 12, 14)  # the Monday after
+    assert dt.time(9) <= at.astimezone(calendar.SHANGHAI).time() < dt.time(17, 30)
+
+
+@pytest.mark.django_db
+def test_the_virtual_clock_is_what_the_services_read_as_now():
+    moment = dt.datetime(2026, 12, 7, 10, 0, tzinfo=calendar.SHANGHAI)
+    with virtual_clock(moment) as clock:
+        assert timezone.now() == moment
+        assert calendar.today() == dt.date(2026, 12, 7)
+        clock.move_to(moment - dt.timedelta(hours=1))  # never backwards
+        assert timezone.now() == moment
+    assert timezone.now() > moment - dt.timedelta(days=3650) and timezone.now() != moment
