@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tongban.hotline",
     "tongban.supervision",
     "tongban.evaluation",
+    "tongban.indicators",
     "tongban.portal",
     "tongban.workbench",
     "tongban.api",
