@@ -19,7 +19,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from tongban.cases.models import Case, CaseMaterial, SupplementRequest
 from tongban.catalog.models import (
@@ -465,22 +465,61 @@ def month_rollup(month: dt.date) -> None:
     _rollup(ProactiveStat, ("rule_code",), PROACTIVE_COUNTERS, month)
 
 
+SOURCES = (
+    (Case, "submitted_at"),
+    (Case, "closed_at"),
+    (Rating, "created_at"),
+    (Rectification, "created_at"),
+    (Rectification, "closed_at"),
+    (Warning, "raised_at"),
+    (Ticket, "created_at"),
+    (Ticket, "closed_at"),
+    (TicketStep, "at"),
+    (Offer, "created_at"),
+    (Offer, "decided_at"),
+)
+
+
+def active_days(start: dt.date, end: dt.date) -> set[dt.date]:
+    """The days from ``start`` to ``end`` on which any record the indicators count happened (one query a source)."""
+    first, _ = day_window(start)
+    _, after = day_window(end)
+    days = set()
+    for model, name in SOURCES:
+        days.update(
+            model.objects.filter(**{f"{name}__gte": first, f"{name}__lt": after})
+            .annotate(day=TruncDate(name, tzinfo=calendar.SHANGHAI))
+            .values_list("day", flat=True)
+            .distinct()
+            .order_by()
+        )
+    return days
+
+
 def days_recompute(start: dt.date, end: dt.date, *, progress=None) -> int:
     """Recompute every day from ``start`` to ``end`` (inclusive) and the months they touch; returns the days.
 
-    One transaction a month: a long history is written without a commit per day."""
+    Days without any record only lose their rows; one transaction a month, so a long history is written without
+    a commit per day."""
     ref = Reference()
+    active = active_days(start, end)
     day, count = start, 0
     while day <= end:
         month = month_start(day)
         last = min(end, next_month(month) - dt.timedelta(days=1))
         with transaction.atomic():
+            quiet = []
             while day <= last:
-                day_compute(day, reference=ref)
+                if day in active:
+                    day_compute(day, reference=ref)
+                else:
+                    quiet.append(day)
                 count += 1
                 if progress is not None:
                     progress(1)
                 day += dt.timedelta(days=1)
+            for model in (Stat, ServiceStat, ProactiveStat):
+                model.objects.filter(grain=Grain.DAY, period__in=quiet).delete()
             month_rollup(month)
     return count
 
