@@ -37,12 +37,19 @@ def _number(value) -> str:
     return f"{int(value):,}"
 
 
+TITLE_HEIGHT = 24
+
+
 def _frame(chart_id: str, width: int, height: int, title: str, desc: str, body: str) -> SafeString:
+    """The SVG around a chart's ``body``: its title shown on top and given to screen readers with the
+    description (the body is moved down below the visible title)."""
     return mark_safe(  # noqa: S308 - every text below is escaped
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="tb-chart" role="img" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="tb-chart" role="img" '
+        f'viewBox="0 0 {width} {height + TITLE_HEIGHT}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}">'
         f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(desc)}</desc>'
-        f"{body}</svg>"
+        f'<text x="4" y="16" font-size="14" font-weight="bold" aria-hidden="true">{escape(title)}</text>'
+        f'<g transform="translate(0,{TITLE_HEIGHT})">{body}</g></svg>'
     )
 
 
@@ -81,7 +88,7 @@ def bar_chart(chart_id: str, rows, *, title: str, desc: str, unit: str = "") -> 
 def line_chart(chart_id: str, labels, series, *, title: str, desc: str, unit: str = "") -> SafeString:
     """Lines over ``labels`` (the x axis): ``series`` are ``(name, values)``; None values leave a gap."""
     labels = list(labels)
-    width, height, left, right, top_pad, bottom = 640, 260, 50, 20, 30, 40
+    width, height, left, right, top_pad, bottom = 640, 260, 50, 40, 30, 40
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     values = [v for _n, vs in series for v in vs if v is not None]
     top = max(values or [0]) or 1
@@ -209,7 +216,17 @@ def district_map(
         )
     legend_y = shapes["height"] - 20 - 16 * len(SCALE)
     lower = 0.0
-    for index, (colour, bound) in enumerate(zip(SCALE, bounds, strict=True)):
+    if not bounds[-1]:  # nothing anywhere: one grey key, not five empty classes
+        parts.append(
+            format_html(
+                '<rect x="10" y="{}" width="14" height="12" fill="{}"></rect><text x="28" y="{}" font-size="11">0</text>',
+                legend_y,
+                NO_DATA,
+                legend_y + 10,
+            )
+        )
+        bounds = []
+    for index, (colour, bound) in enumerate(zip(SCALE[: len(bounds)], bounds, strict=True)):
         parts.append(
             format_html(
                 '<rect x="10" y="{}" width="14" height="12" fill="{}"></rect>'

@@ -468,3 +468,21 @@ def test_formulas_say_none_without_data_not_zero():
         ["online_effectiveness", "online_maturity", "channel_completeness", "item_coverage", "guide_accuracy"]
     )
     assert formulas.hotline({})["first_contact_pct"] is None
+
+
+def test_the_staff_menu_offers_the_dashboard_to_those_who_may_read_it(small_city, client):
+    url = reverse("indicators:dashboard")
+    login_with_second_factor(client, _staff(["supervisor"], small_city.health))
+    assert url in client.get(reverse("workbench:home")).content.decode()
+    login_with_second_factor(client, _staff(["window_clerk"], small_city.health))
+    assert url not in client.get(reverse("workbench:home")).content.decode()
+    assert client.get(url).status_code == 403
+
+
+def test_the_dashboard_speaks_english_when_chosen(small_city, client):
+    write_day(small_city)
+    days_recompute(D, D)
+    login_with_second_factor(client, _staff(["supervisor"], small_city.health))
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("indicators:dashboard"), {"start": D.isoformat(), "end": D.isoformat()}).content
+    assert b"Online service effectiveness" in page and b"Health Commission" in page
