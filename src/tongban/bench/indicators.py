@@ -51,6 +51,35 @@ def _staff_ensure():
         services.staff_create(actor=SYSTEM, user=user, department=department_get("health"), roles=roles)
 
 
+def _items_ensure(services: int, departments) -> None:
+    """The bench's service items in the catalogue (published, so the dashboard's service menu lists them, as it
+    would list Shanghai's 3,600)."""
+    from tongban.catalog.models import ServiceItem
+
+    existing = set(ServiceItem.objects.filter(code__startswith="bench-item-").values_list("code", flat=True))
+    ServiceItem.objects.bulk_create(
+        [
+            ServiceItem(
+                code=f"bench-item-{i:04d}",
+                basic_code=f"9999{i:08d}",
+                name_zh=f"基准事项{i:04d}",
+                name_en=f"Bench service {i:04d}",
+                item_type="public_service",
+                legal_basis="基准",
+                department_id=departments[i % len(departments)],
+                legal_limit_days=20,
+                promised_limit_days=5,
+                handling_modes=["online", "window"],
+                result_type="document",
+                status="published",
+            )
+            for i in range(services)
+            if f"bench-item-{i:04d}" not in existing
+        ],
+        batch_size=500,
+    )
+
+
 def _counters(rng: random.Random, cases: float, tickets: float) -> dict:
     submitted = max(0, int(rng.gauss(cases, cases * 0.2)))
     completed = int(submitted * rng.uniform(0.85, 0.98))
@@ -232,6 +261,9 @@ def bench_indicators(*, stdout, options):
     rng = random.Random(options["seed"])
     districts = list(AdminUnit.objects.filter(level="district").values_list("code", flat=True))
     departments = list(Department.objects.filter(level="city").values_list("code", flat=True))
+    _items_ensure(
+        options["services"], list(Department.objects.filter(level="city").values_list("pk", flat=True))
+    )
     services = [f"bench-item-{i:04d}" for i in rng.sample(range(options["services"]), 20)]
     clients = {"supervisor": _client_for(SUPERVISOR), "head": _client_for(HEAD)}
     for client in clients.values():
@@ -242,6 +274,7 @@ def bench_indicators(*, stdout, options):
         query = _plan(until, rng, districts, departments, services)
         if who == "head":
             query.pop("department", None)
+            query.pop("service", None)  # a service of another department is not in the head's menu
         started = time.perf_counter()
         response = clients[who].get("/workbench/indicators/", query)
         elapsed = (time.perf_counter() - started) * 1000

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -338,3 +340,54 @@ def public_tables(start: dt.date, end: dt.date) -> dict[str, Table]:
         hotline_table(c),
     ]
     return {t.key: t for t in tables}
+
+
+def _cell_html(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def table_html(table: Table, *, export_url: str = "", query: str = "") -> SafeString:
+    """The table as accessible HTML (a caption, column headings, the first cell of a row as its heading), with
+    its CSV and Excel links when ``export_url`` (the export path up to the table's name) is given. Built here
+    rather than in a template loop: the dashboard shows a few thousand cells."""
+    suffix = f"?{query}" if query else ""
+    links = ""
+    if export_url:
+        links = format_html(
+            ' <span class="ms-2">{} <a href="{}">CSV</a> · <a href="{}">Excel</a></span>',
+            _("Download:"),
+            f"{export_url}{table.key}.csv{suffix}",
+            f"{export_url}{table.key}.xlsx{suffix}",
+        )
+    caption = format_html(
+        "{}{}{}", table.title, format_html(" — {}", table.description) if table.description else "", links
+    )
+    head = format_html_join(
+        "",
+        '<th scope="col"{}>{}</th>',
+        ((mark_safe(' class="text-end"') if i else "", c) for i, c in enumerate(table.columns)),
+    )
+    if table.rows:
+        body = format_html_join(
+            "",
+            '<tr><th scope="row">{}</th>{}</tr>',
+            (
+                (
+                    _cell_html(row[0]),
+                    format_html_join("", '<td class="text-end">{}</td>', ((_cell_html(v),) for v in row[1:])),
+                )
+                for row in table.rows
+            ),
+        )
+    else:
+        body = format_html(
+            '<tr><td colspan="{}">{}</td></tr>', len(table.columns), _("No data in this period.")
+        )
+    return format_html(
+        '<div class="table-responsive"><table class="table tb-table table-sm align-middle" data-table="{}">'
+        "<caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>",
+        table.key,
+        caption,
+        head,
+        body,
+    )

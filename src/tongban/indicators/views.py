@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -173,12 +174,17 @@ def dashboard(request):
     if f is None:
         return render(request, "indicators/dashboard.html", context, status=400)
     all_tables = tables.staff_tables(f)
+    query = request.GET.urlencode()
+    export_url = reverse("indicators:dashboard") + "export/"
     context.update(
         {
             "filters": f,
             "tables": all_tables,
+            "html": {
+                k: tables.table_html(t, export_url=export_url, query=query) for k, t in all_tables.items()
+            },
             "charts": _charts(all_tables),
-            "query": request.GET.urlencode(),
+            "query": query,
             "can_read_reports": f.departments is None,
         }
     )
@@ -283,6 +289,12 @@ def open_data(request):
         "end": end,
         "month": f"{start:%Y-%m}",
         "tables": all_tables,
+        "html": {
+            k: tables.table_html(
+                t, export_url=reverse("open_data:home") + "export/", query=f"month={start:%Y-%m}"
+            )
+            for k, t in all_tables.items()
+        },
         "headline": selectors.indicators_headline(start, end),
         "map": charts.district_map(
             "chart-open-map",
