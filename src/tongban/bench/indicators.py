@@ -211,8 +211,9 @@ def _plan(until: dt.date, rng: random.Random, districts, departments, services) 
     spans = (365, 365, 92, 30, 30)
     query: dict = {}
     span = rng.choice(spans)
-    query["end"] = until.isoformat()
-    query["start"] = (until - dt.timedelta(days=span - 1)).isoformat()
+    end = until - dt.timedelta(days=rng.randint(0, 25))  # most periods do not fall on months' edges
+    query["end"] = end.isoformat()
+    query["start"] = (end - dt.timedelta(days=span - 1)).isoformat()
     roll = rng.random()
     if roll < 0.25:
         query["department"] = rng.choice(departments)

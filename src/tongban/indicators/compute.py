@@ -333,18 +333,17 @@ def _warnings(acc: Accumulator, ref: Reference, start, end):
 
 
 def _tickets(acc: Accumulator, ref: Reference, start, end):
+    # A ticket taken counts for its district only: its department is not known until a dispatcher routes it,
+    # maybe days later, and a row must not change after its day. Replies, reopenings and mergings count for
+    # the department their step names; the call-back for the department of the closed ticket.
     created = (
         Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("department_id", "district_id")
+        .values("district_id")
         .annotate(n=Count("pk"), first=Count("pk", filter=Q(status=Ticket.Status.ANSWERED)))
         .order_by()
     )
     for row in created:
-        acc.add(
-            row["department_id"],
-            ref.district(row["district_id"], row["department_id"]),
-            {"tickets": row["n"], "tickets_first_contact": row["first"]},
-        )
+        acc.add(None, row["district_id"], {"tickets": row["n"], "tickets_first_contact": row["first"]})
     closed = (
         Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end, satisfaction__isnull=False)
         .values("department_id", "district_id")
@@ -358,9 +357,10 @@ def _tickets(acc: Accumulator, ref: Reference, start, end):
             {"tickets_closed": row["n"], "satisfaction_sum": row["total"], "satisfaction_count": row["n"]},
         )
     steps = TicketStep.objects.filter(at__gte=start, at__lt=end, kind__in=("replied", "reopened", "merged"))
-    for kind, at, department, district, due in steps.values_list(
-        "kind", "at", "ticket__department_id", "ticket__district_id", "ticket__due_date"
+    for kind, at, step_department, department, district, due in steps.values_list(
+        "kind", "at", "department_id", "ticket__department_id", "ticket__district_id", "ticket__due_date"
     ).iterator(chunk_size=5000):
+        department = step_department or department
         district = ref.district(district, department)
         if kind == "replied":
             on_time = due is None or at.astimezone(calendar.SHANGHAI).date() <= due

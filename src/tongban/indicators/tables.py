@@ -87,11 +87,11 @@ def department_table(f: Filters) -> Table:
             _("Satisfied ratings (%)"),
             _("Yellow warnings"),
             _("Red cards"),
-            _("Hotline tickets"),
+            _("Hotline replies"),
         ],
     )
     rows = selectors.by_department(f)
-    rows.sort(key=lambda r: (-r["counters"]["cases_submitted"], -r["counters"].get("tickets", 0)))
+    rows.sort(key=lambda r: (-r["counters"]["cases_submitted"], -r["counters"].get("tickets_replied", 0)))
     for row in rows:
         c = row["counters"]
         table.rows.append(
@@ -105,7 +105,7 @@ def department_table(f: Filters) -> Table:
                 formulas.ratio(c.get("ratings_4", 0) + c.get("ratings_5", 0), c.get("ratings", 0)),
                 c.get("warnings_yellow", 0),
                 c.get("warnings_red", 0),
-                c.get("tickets", 0),
+                c.get("tickets_replied", 0),
             ]
         )
     return table

@@ -114,9 +114,8 @@ class City:
             status=status,
             text="路灯不亮",
             district=self.xuhui,
-            department=self.health,
             due_date=day + dt.timedelta(days=7),
-            **fields,
+            **{"department": self.health, **fields},
         )
         Ticket.objects.filter(pk=ticket.pk).update(created_at=at(day, 9))
         return ticket
@@ -297,6 +296,7 @@ def test_the_workers_incremental_rows_equal_a_recomputation(small_city):
     c = small_city
     days = [dt.date(2026, 10, 30) + dt.timedelta(days=i) for i in range(4)]  # 30 Oct .. 2 Nov
     first = c.case(submitted=days[0])
+    waiting = c.ticket(days[0], Ticket.Status.DISPATCHING, department=None)
     indicators_refresh(today=days[0])
     c.ticket(days[1], Ticket.Status.ANSWERED)
     second = c.case(channel="window", submitted=days[1])
@@ -307,6 +307,7 @@ def test_the_workers_incremental_rows_equal_a_recomputation(small_city):
     c.rating(first, 4, "online", days[2], {"guide_accuracy": 5})
     indicators_refresh(today=days[2])
     Case.objects.filter(pk=second.pk).update(status=Case.Status.WITHDRAWN, closed_at=at(days[3]))
+    Ticket.objects.filter(pk=waiting.pk).update(department=c.tax, status=Ticket.Status.DISPATCHED)  # days later
     t = c.ticket(days[3], Ticket.Status.CLOSED, satisfaction=2, closed_at=at(days[3], 20))
     c.step(t, "replied", days[3])
     indicators_refresh(today=days[3])
