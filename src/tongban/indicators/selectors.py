@@ -147,26 +147,48 @@ def snapshot(f: Filters) -> dict:
     return _clean(query.filter(day=day).aggregate(**_sums(SNAPSHOT_FIELDS)), SNAPSHOT_FIELDS)
 
 
-def by_department(f: Filters) -> list[dict]:
-    query, counters = _rows(f)
-    rows = query.values("department_id").annotate(**_sums(counters)).order_by()
-    names = Department.objects.in_bulk([r["department_id"] for r in rows if r["department_id"]])
-    return [
-        {"department": names.get(r["department_id"]), "counters": _clean(r, counters)}
-        for r in rows
-        if r["department_id"]
-    ]
-
-
-def by_district(f: Filters) -> list[dict]:
+def stat_grouped(f: Filters) -> list[tuple]:
+    """The department and district rows of the period summed per (department id, district id), whatever the
+    service filter: one query from which the totals and both rankings are drawn."""
     query, counters = _rows(f, by_service=False)
-    rows = query.values("district_id").annotate(**_sums(counters)).order_by()
-    names = AdminUnit.objects.in_bulk([r["district_id"] for r in rows if r["district_id"]])
-    return [
-        {"district": names.get(r["district_id"]), "counters": _clean(r, counters)}
-        for r in rows
-        if r["district_id"]
-    ]
+    rows = query.values("department_id", "district_id").annotate(**_sums(counters)).order_by()
+    return [(r["department_id"], r["district_id"], _clean(r, counters)) for r in rows]
+
+
+def _summed(groups, key) -> dict:
+    result: dict = {}
+    for group in groups:
+        k = key(group)
+        target = result.get(k)
+        if target is None:
+            result[k] = dict(group[2])
+            continue
+        for name, value in group[2].items():
+            target[name] += value
+    return result
+
+
+def totals_of(groups) -> dict:
+    return _summed(groups, lambda g: None).get(None, dict.fromkeys(STAT_COUNTERS, 0))
+
+
+def by_department(f: Filters, groups=None) -> list[dict]:
+    if f.service:
+        query, counters = _rows(f)
+        summed = {
+            r["department_id"]: _clean(r, counters)
+            for r in query.values("department_id").annotate(**_sums(counters)).order_by()
+        }
+    else:
+        summed = _summed(stat_grouped(f) if groups is None else groups, lambda g: g[0])
+    names = Department.objects.in_bulk([pk for pk in summed if pk])
+    return [{"department": names.get(pk), "counters": c} for pk, c in summed.items() if pk]
+
+
+def by_district(f: Filters, groups=None) -> list[dict]:
+    summed = _summed(stat_grouped(f) if groups is None else groups, lambda g: g[1])
+    names = AdminUnit.objects.in_bulk([pk for pk in summed if pk])
+    return [{"district": names.get(pk), "counters": c} for pk, c in summed.items() if pk]
 
 
 def by_service(f: Filters) -> list[dict]:

@@ -73,7 +73,7 @@ def trend_table(f: Filters) -> Table:
     return table
 
 
-def department_table(f: Filters) -> Table:
+def department_table(f: Filters, groups=None) -> Table:
     table = Table(
         "departments",
         _("Departments"),
@@ -90,7 +90,7 @@ def department_table(f: Filters) -> Table:
             _("Hotline replies"),
         ],
     )
-    rows = selectors.by_department(f)
+    rows = selectors.by_department(f, groups)
     rows.sort(key=lambda r: (-r["counters"]["cases_submitted"], -r["counters"].get("tickets_replied", 0)))
     for row in rows:
         c = row["counters"]
@@ -111,7 +111,7 @@ def department_table(f: Filters) -> Table:
     return table
 
 
-def district_table(f: Filters) -> Table:
+def district_table(f: Filters, groups=None) -> Table:
     table = Table(
         "districts",
         _("Districts"),
@@ -124,7 +124,7 @@ def district_table(f: Filters) -> Table:
             _("First-contact resolution (%)"),
         ],
     )
-    rows = selectors.by_district(f)
+    rows = selectors.by_district(f, groups)
     rows.sort(key=lambda r: r["district"].code if r["district"] else "")
     for row in rows:
         c = row["counters"]
@@ -305,18 +305,15 @@ def versions_table(code: str) -> Table:
 
 def staff_tables(f: Filters) -> dict[str, Table]:
     """Every table of the staff dashboard for the filters."""
-    c = selectors.totals(f)
-    full = (
-        c
-        if not f.service
-        else selectors.totals(Filters(f.start, f.end, f.department, f.district, "", f.departments))
-    )
+    groups = selectors.stat_grouped(f)  # one query: the totals and both rankings
+    full = selectors.totals_of(groups)
+    c = selectors.totals(f) if f.service else full
     snapshot = selectors.snapshot(f)
     tables = [
-        national_table(c if f.service else full, snapshot),
+        national_table(c, snapshot),
         trend_table(f),
-        department_table(f),
-        district_table(f),
+        department_table(f, None if f.service else groups),
+        district_table(f, groups),
         service_table(f),
         ratings_table(full),
         rectification_table(full),
@@ -331,10 +328,11 @@ def staff_tables(f: Filters) -> dict[str, Table]:
 def public_tables(start: dt.date, end: dt.date) -> dict[str, Table]:
     """The open-data tables: city-wide aggregates only."""
     f = Filters(start=start, end=end)
-    c = selectors.totals(f)
+    groups = selectors.stat_grouped(f)
+    c = selectors.totals_of(groups)
     tables = [
         national_table(c, selectors.snapshot(f)),
-        district_table(f),
+        district_table(f, groups),
         service_table(f, limit=None),
         ratings_table(c),
         hotline_table(c),

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -54,10 +56,24 @@ class FilterForm(forms.Form):
         if scope is not None:
             items = items.filter(department_id__in=scope)
             bundles = bundles.filter(lead_department_id__in=scope)
+        english = (get_language() or "").startswith("en")
         self.fields["service"].choices = [("", _("All services"))] + [
-            (s.code, s.name) for s in [*bundles.order_by("code"), *items.order_by("code")]
+            (code, (name_en if english and name_en else name_zh))
+            for query in (bundles, items)
+            for code, name_zh, name_en in query.order_by("code").values_list("code", "name_zh", "name_en")
         ]
         self.scope = scope
+
+    def service_options(self, chosen: str):
+        """The service menu's options, built here: a city's catalogue has thousands of items."""
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (code, mark_safe(" selected") if code == chosen else "", label)
+                for code, label in self.fields["service"].choices
+            ),
+        )
 
     def clean(self):
         data = super().clean()
@@ -170,7 +186,12 @@ def selectors_rows_by_district(all_tables: dict):
 def dashboard(request):
     """The leaders' and supervisors' dashboard: indicators, trends, rankings and the district maps."""
     form, f = _filters(request)
-    context = {"form": form, "departments": form.department_choices(), "section": "dashboard"}
+    context = {
+        "form": form,
+        "departments": form.department_choices(),
+        "service_options": form.service_options(f.service if f else request.GET.get("service", "")),
+        "section": "dashboard",
+    }
     if f is None:
         return render(request, "indicators/dashboard.html", context, status=400)
     all_tables = tables.staff_tables(f)

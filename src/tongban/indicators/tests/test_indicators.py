@@ -307,7 +307,9 @@ def test_the_workers_incremental_rows_equal_a_recomputation(small_city):
     c.rating(first, 4, "online", days[2], {"guide_accuracy": 5})
     indicators_refresh(today=days[2])
     Case.objects.filter(pk=second.pk).update(status=Case.Status.WITHDRAWN, closed_at=at(days[3]))
-    Ticket.objects.filter(pk=waiting.pk).update(department=c.tax, status=Ticket.Status.DISPATCHED)  # days later
+    Ticket.objects.filter(pk=waiting.pk).update(
+        department=c.tax, status=Ticket.Status.DISPATCHED
+    )  # days later
     t = c.ticket(days[3], Ticket.Status.CLOSED, satisfaction=2, closed_at=at(days[3], 20))
     c.step(t, "replied", days[3])
     indicators_refresh(today=days[3])
