@@ -415,7 +415,10 @@ def test_every_table_exports_as_csv_and_excel_with_its_rows(small_city, client):
     assert client.get(reverse("indicators:export", args=["nothing", "csv"]), query).status_code == 404
 
 
-def test_the_monthly_report_is_a_pdf_kept_and_downloadable_by_supervisors(small_city, client):
+def test_the_monthly_report_is_a_pdf_kept_and_downloadable_by_supervisors(
+    small_city, client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     write_day(small_city)
     days_recompute(D, D)
     call_command("indicators", "report", "--month", "2026-11", stdout=io.StringIO())
