@@ -7,7 +7,8 @@
    ``--services`` items (default 3,600, the size of Shanghai's catalogue), and a few proactive rules; then the
    month rows (``compute.month_rollup``, as the worker does). The counts are random around those volumes.
 2. **Requests.** A supervisor and a department head (bench staff, made once) ask for the dashboard page
-   (``GET /workbench/indicators/``) through Django's test client — middleware, session, permission, the
+   (``GET /workbench/indicators/``, and a quarter of the time the reform measures page, which sums every
+   service's rows) through Django's test client — middleware, session, permission, the
    selectors' sums, the tables, the SVG charts and the template — with a mix of filters: the whole year, a
    quarter, a month, thirty days; all departments, one department, one district, one service; the head's own
    department. One unmeasured request warms each; then ``--requests`` requests (default 300) one after another.
@@ -270,21 +271,24 @@ def bench_indicators(*, stdout, options):
     clients = {"supervisor": _client_for(SUPERVISOR), "head": _client_for(HEAD)}
     for client in clients.values():
         client.get("/workbench/indicators/", {"start": first.isoformat(), "end": until.isoformat()})
-    times, cpu_times, by_kind = [], [], {}
+    times, cpu_times, by_kind, by_page = [], [], {}, {"dashboard": ([], []), "reform": ([], [])}
     for _ in range(options["requests"]):
         who = "head" if rng.random() < 0.2 else "supervisor"
         query = _plan(until, rng, districts, departments, services)
         if who == "head":
             query.pop("department", None)
             query.pop("service", None)  # a service of another department is not in the head's menu
+        page = "/workbench/indicators/reform/" if rng.random() < 0.25 else "/workbench/indicators/"
         started, cpu_started = time.perf_counter(), time.process_time()
-        response = clients[who].get("/workbench/indicators/", query)
+        response = clients[who].get(page, query)
         elapsed = (time.perf_counter() - started) * 1000
         cpu_times.append((time.process_time() - cpu_started) * 1000)
+        by_page["reform" if "reform" in page else "dashboard"][0].append(elapsed)
+        by_page["reform" if "reform" in page else "dashboard"][1].append(cpu_times[-1])
         if response.status_code != 200:
             raise RuntimeError(f"{query}: HTTP {response.status_code}")
         times.append(elapsed)
-        kind = f"{who}:{'service' if 'service' in query else 'department' if 'department' in query else 'district' if 'district' in query else 'all'}"
+        kind = f"{'reform' if 'reform' in page else 'dashboard'}:{who}:{'service' if 'service' in query else 'department' if 'department' in query else 'district' if 'district' in query else 'all'}"
         by_kind.setdefault(kind, []).append(elapsed)
     p50, p95, p99 = (_percentile(times, q) for q in (50, 95, 99))
     cpu50, cpu99 = _percentile(cpu_times, 50), _percentile(cpu_times, 99)
@@ -298,7 +302,18 @@ def bench_indicators(*, stdout, options):
         stdout.write(
             f"  {kind:<22} n={len(values):<4} p50 {statistics.median(values):.0f} ms  max {max(values):.0f} ms"
         )
+    pages = {}
+    for name, (walls, cpus) in by_page.items():
+        if walls:
+            pages[f"{name}_p99_ms"] = round(_percentile(walls, 99), 1)
+            pages[f"{name}_cpu_p50_ms"] = round(_percentile(cpus, 50), 1)
+            pages[f"{name}_cpu_p99_ms"] = round(_percentile(cpus, 99), 1)
+            stdout.write(
+                f"{name}: n={len(walls)} wall p99 {pages[f'{name}_p99_ms']:.0f} ms, CPU p50 "
+                f"{pages[f'{name}_cpu_p50_ms']:.0f} ms, CPU p99 {pages[f'{name}_cpu_p99_ms']:.0f} ms"
+            )
     return {
+        **pages,
         "requests": len(times),
         "p50_ms": round(p50, 1),
         "p95_ms": round(p95, 1),

@@ -303,8 +303,17 @@ def versions_table(code: str) -> Table:
     return table
 
 
-def staff_tables(f: Filters) -> dict[str, Table]:
-    """Every table of the staff dashboard for the filters."""
+def reform_tables(f: Filters) -> dict[str, Table]:
+    """The reform measures page: by service, and a chosen service's versions."""
+    result = {"services": service_table(f)}
+    if f.service:
+        result["versions"] = versions_table(f.service)
+    return result
+
+
+def staff_tables(f: Filters, *, reform: bool = True) -> dict[str, Table]:
+    """Every table of the staff pages for the filters (the dashboard leaves the reform measures to their page:
+    summing every service's rows is the dearest read)."""
     groups = selectors.stat_grouped(f)  # one query: the totals and both rankings
     full = selectors.totals_of(groups)
     c = selectors.totals(f) if f.service else full
@@ -314,15 +323,15 @@ def staff_tables(f: Filters) -> dict[str, Table]:
         trend_table(f),
         department_table(f, None if f.service else groups),
         district_table(f, groups),
-        service_table(f),
         ratings_table(full),
         rectification_table(full),
         hotline_table(full),
         proactive_table(f),
     ]
-    if f.service:
-        tables.append(versions_table(f.service))
-    return {t.key: t for t in tables}
+    result = {t.key: t for t in tables}
+    if reform:
+        result.update(reform_tables(f))
+    return result
 
 
 def public_tables(start: dt.date, end: dt.date) -> dict[str, Table]:

@@ -194,7 +194,7 @@ def dashboard(request):
     }
     if f is None:
         return render(request, "indicators/dashboard.html", context, status=400)
-    all_tables = tables.staff_tables(f)
+    all_tables = tables.staff_tables(f, reform=False)
     query = request.GET.urlencode()
     export_url = reverse("indicators:dashboard") + "export/"
     context.update(
@@ -210,6 +210,36 @@ def dashboard(request):
         }
     )
     return render(request, "indicators/dashboard.html", context)
+
+
+@require_GET
+@staff_required(permission="evaluation.view")
+def reform(request):
+    """Reform measures (减时间、减材料、减环节、减跑动) by service, and a chosen service's versions before and after."""
+    form, f = _filters(request)
+    context = {
+        "form": form,
+        "departments": form.department_choices(),
+        "service_options": form.service_options(f.service if f else request.GET.get("service", "")),
+        "section": "reform",
+    }
+    if f is None:
+        return render(request, "indicators/reform.html", context, status=400)
+    query = request.GET.urlencode()
+    export_url = reverse("indicators:dashboard") + "export/"
+    all_tables = tables.reform_tables(f)
+    context.update(
+        {
+            "filters": f,
+            "tables": all_tables,
+            "html": {
+                k: tables.table_html(t, export_url=export_url, query=query) for k, t in all_tables.items()
+            },
+            "query": query,
+            "can_read_reports": f.departments is None,
+        }
+    )
+    return render(request, "indicators/reform.html", context)
 
 
 def _file(content: bytes, content_type: str, name: str) -> HttpResponse:

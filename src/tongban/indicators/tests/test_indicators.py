@@ -413,6 +413,10 @@ def test_every_table_exports_as_csv_and_excel_with_its_rows(small_city, client):
     services = [row[0] for row in workbook["services"].iter_rows(min_row=3, values_only=True)]
     assert small_city.item_a.name_zh in services
     assert client.get(reverse("indicators:export", args=["nothing", "csv"]), query).status_code == 404
+    reform = client.get(reverse("indicators:reform"), {**query, "service": small_city.item_a.code})
+    assert reform.status_code == 200
+    assert set(reform.context["tables"]) == {"services", "versions"}
+    assert small_city.item_a.name_zh in reform.content.decode()
 
 
 def test_the_monthly_report_is_a_pdf_kept_and_downloadable_by_supervisors(
