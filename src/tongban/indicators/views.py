@@ -7,13 +7,15 @@ Thin views: parse the filters, ask the selectors (through ``tables``), draw the 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -28,6 +30,46 @@ from . import charts, exports, selectors, tables
 
 MAX_DAYS = 3 * 366
 FORMATS = {"csv", "xlsx"}
+
+
+SERVICE_MENU_SECONDS = 60
+_service_menus: dict = {}  # (scope, language) -> (expires, {code: label}, html)
+
+
+def _catalogue_version() -> tuple:
+    """What changes when an item or bundle is added, edited or removed (one aggregate query each)."""
+    return tuple(
+        tuple(model.objects.aggregate(n=Count("pk"), last=Max("updated_at")).values())
+        for model in (ServiceItem, Bundle)
+    )
+
+
+def service_menu(scope, language: str) -> tuple[dict, str]:
+    """The published services a user may filter by ({code: name}) and the menu's options, kept a minute per scope,
+    language and state of the catalogue in this process: a city's catalogue has thousands of items."""
+    key = (scope, language, _catalogue_version())
+    cached = _service_menus.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1], cached[2]
+    items = ServiceItem.objects.exclude(status=PublicationStatus.DRAFT)
+    bundles = Bundle.objects.exclude(status=PublicationStatus.DRAFT)
+    if scope is not None:
+        items = items.filter(department_id__in=scope)
+        bundles = bundles.filter(lead_department_id__in=scope)
+    english = language.startswith("en")
+    labels = {
+        code: (name_en if english and name_en else name_zh)
+        for query in (bundles, items)
+        for code, name_zh, name_en in query.order_by("code").values_list("code", "name_zh", "name_en")
+    }
+    html = "".join(
+        f'<option value="{escape(code)}">{escape(label)}</option>' for code, label in labels.items()
+    )
+    if len(_service_menus) > 100:
+        _service_menus.clear()
+    _service_menus[key] = (now + SERVICE_MENU_SECONDS, labels, html)
+    return labels, html
 
 
 class FilterForm(forms.Form):
@@ -45,35 +87,27 @@ class FilterForm(forms.Form):
         to_field_name="code",
         required=False,
     )
-    service = forms.ChoiceField(label=gettext_lazy("Service"), required=False)
+    service = forms.CharField(label=gettext_lazy("Service"), required=False, max_length=64)
 
     def __init__(self, *args, scope=None, **kwargs):
         super().__init__(*args, **kwargs)
-        departments = Department.objects.order_by("code")
-        self.fields["department"].queryset = departments
-        items = ServiceItem.objects.exclude(status=PublicationStatus.DRAFT)
-        bundles = Bundle.objects.exclude(status=PublicationStatus.DRAFT)
-        if scope is not None:
-            items = items.filter(department_id__in=scope)
-            bundles = bundles.filter(lead_department_id__in=scope)
-        english = (get_language() or "").startswith("en")
-        self.fields["service"].choices = [("", _("All services"))] + [
-            (code, (name_en if english and name_en else name_zh))
-            for query in (bundles, items)
-            for code, name_zh, name_en in query.order_by("code").values_list("code", "name_zh", "name_en")
-        ]
+        self.fields["department"].queryset = Department.objects.order_by("code")
         self.scope = scope
+        self.services, self._menu = service_menu(scope, get_language() or "")
+
+    def clean_service(self):
+        code = self.cleaned_data["service"].strip()
+        if code and code not in self.services:
+            raise forms.ValidationError(_("Choose a published service of the departments you may see."))
+        return code
 
     def service_options(self, chosen: str):
-        """The service menu's options, built here: a city's catalogue has thousands of items."""
-        return format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (code, mark_safe(" selected") if code == chosen else "", label)
-                for code, label in self.fields["service"].choices
-            ),
-        )
+        """The service menu's options (the cached list, with the chosen one marked)."""
+        html = f'<option value="">{escape(_("All services"))}</option>' + self._menu
+        if chosen in self.services:
+            mark = f'<option value="{escape(chosen)}">'
+            html = html.replace(mark, f'<option value="{escape(chosen)}" selected>', 1)
+        return mark_safe(html)  # noqa: S308 - built from escaped codes and names
 
     def clean(self):
         data = super().clean()
