@@ -210,12 +210,26 @@ def _year_write(until: dt.date, services: int, seed: int, stdout) -> float:
 
 
 def _plan(until: dt.date, rng: random.Random, districts, departments, services) -> dict:
-    spans = (365, 365, 92, 30, 30)
+    """One request's filters. Most periods end on the last day with data ("the last 30 days", "this quarter so
+    far"); some are past calendar months or quarters; a fifth are arbitrary past windows (the dearest: two partial
+    months read day by day)."""
     query: dict = {}
-    span = rng.choice(spans)
-    end = until - dt.timedelta(days=rng.randint(0, 25))  # most periods do not fall on months' edges
-    query["end"] = end.isoformat()
-    query["start"] = (end - dt.timedelta(days=span - 1)).isoformat()
+    roll = rng.random()
+    if roll < 0.55:
+        span = rng.choice((30, 92, 365))
+        end = until
+        start = end - dt.timedelta(days=span - 1)
+    elif roll < 0.8:
+        months = rng.choice((1, 3, 12))
+        end = until.replace(day=1) - dt.timedelta(days=1)
+        start = end.replace(day=1)
+        for _ in range(months - 1):
+            start = (start - dt.timedelta(days=1)).replace(day=1)
+    else:
+        span = rng.choice((30, 92, 365))
+        end = until - dt.timedelta(days=rng.randint(1, 25))
+        start = end - dt.timedelta(days=span - 1)
+    query["start"], query["end"] = start.isoformat(), end.isoformat()
     roll = rng.random()
     if roll < 0.25:
         query["department"] = rng.choice(departments)

@@ -76,13 +76,20 @@ def filters_for(user, *, start, end, department=None, district=None, service="")
     return Filters(start, end, department, district, service, scope)
 
 
-def period_q(start: dt.date, end: dt.date) -> Q:
-    """The rows that make up the period: whole months from the month rows, the other days from the day rows."""
+def period_q(start: dt.date, end: dt.date, model=Stat) -> Q:
+    """The rows that make up the period: whole months from the month rows, the other days from the day rows.
+
+    A month that starts inside the period and has no day row after its end (the current month, read up to today)
+    is whole as far as the rows go: its month row is read instead of its days (``model``'s rows decide)."""
     months, days = [], []
     day = start
     while day <= end:
         after = next_month(month_start(day))
-        if day.day == 1 and after - dt.timedelta(days=1) <= end:
+        whole = after - dt.timedelta(days=1) <= end or (
+            day.day == 1
+            and not model.objects.filter(grain=Grain.DAY, period__gt=end, period__lt=after).exists()
+        )
+        if day.day == 1 and whole:
             months.append(day)
             day = after
         else:
@@ -105,7 +112,7 @@ def _rows(f: Filters, *, by_service: bool | None = None):
     """The rows of the period under the filters: the service rows when a service is chosen."""
     service_rows = bool(f.service) if by_service is None else by_service
     model = ServiceStat if service_rows else Stat
-    query = model.objects.filter(period_q(f.start, f.end))
+    query = model.objects.filter(period_q(f.start, f.end, model))
     if f.departments is not None:
         query = query.filter(department_id__in=f.departments)
     if f.department is not None:
@@ -275,7 +282,7 @@ def proactive_by_rule(f: Filters) -> list[dict]:
     from tongban.proactive.models import ProactiveRule
 
     rows = (
-        ProactiveStat.objects.filter(period_q(f.start, f.end))
+        ProactiveStat.objects.filter(period_q(f.start, f.end, ProactiveStat))
         .values("rule_code")
         .annotate(**_sums(PROACTIVE_COUNTERS))
         .order_by("rule_code")

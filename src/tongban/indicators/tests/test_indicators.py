@@ -333,6 +333,18 @@ def test_the_workers_incremental_rows_equal_a_recomputation(small_city):
     f = Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 30))
     assert selectors.totals(f)["cases_submitted"] == 2
     assert selectors.totals(f)["cases_withdrawn"] == 1
+    # November read up to the 15th: no day row after it, so its month row stands for its days, with equal sums.
+    days_only = Stat.objects.filter(
+        grain="d", period__gte=dt.date(2026, 11, 1), period__lte=dt.date(2026, 11, 15)
+    )
+    for name in ("tickets", "cases_withdrawn", "satisfaction_sum"):
+        expected = sum(days_only.values_list(name, flat=True))
+        assert (
+            selectors.totals(Filters(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 15)))[name] == expected
+        )
+    assert "period__in" in str(selectors.period_q(dt.date(2026, 11, 1), dt.date(2026, 11, 15)))
+    # Up to the 1st only, the 2nd's row lies after the end: the days are read.
+    assert "period__in" not in str(selectors.period_q(dt.date(2026, 11, 1), dt.date(2026, 11, 1)))
 
 
 def _staff(roles, dep):
