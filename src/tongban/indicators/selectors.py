@@ -242,17 +242,22 @@ def service_names(codes) -> dict:
     return names
 
 
+TREND_COUNTERS = ("cases_submitted", "cases_completed", "completed_on_time", "tickets")
+
+
 def trend(f: Filters) -> tuple[str, list[tuple[dt.date, dict]]]:
-    """The period's counters by day (up to ``DAILY_TREND_DAYS`` days) or by month: ("day"|"month", rows)."""
+    """The period's counters of ``TREND_COUNTERS`` by day (up to ``DAILY_TREND_DAYS`` days) or by month:
+    ("day"|"month", rows)."""
+    counters = TREND_COUNTERS if not f.service else TREND_COUNTERS[:3]
     if f.days <= DAILY_TREND_DAYS:
-        model, counters = (ServiceStat, CASE_COUNTERS) if f.service else (Stat, STAT_COUNTERS)
+        model = ServiceStat if f.service else Stat
         daily = model.objects.filter(grain=Grain.DAY, period__gte=f.start, period__lte=f.end)
         daily = _same_filters(daily, f)
         rows = daily.values("period").annotate(**_sums(counters)).order_by("period")
         found = {r["period"]: _clean(r, counters) for r in rows}
         days = [f.start + dt.timedelta(days=i) for i in range(f.days)]
         return "day", [(day, found.get(day, dict.fromkeys(counters, 0))) for day in days]
-    query, counters = _rows(f)
+    query, _all = _rows(f)
     buckets: dict[dt.date, dict] = {}
     for r in query.values("period").annotate(**_sums(counters)).order_by("period"):
         bucket = buckets.setdefault(month_start(r["period"]), dict.fromkeys(counters, 0))
