@@ -386,6 +386,8 @@ def test_bad_filters_are_a_400_with_the_fields_message(small_city, client):
     assert "start" in response.context["form"].errors
     assert _get(client, "indicators:dashboard", start="not-a-day").status_code == 400
     assert _get(client, "indicators:dashboard", district="999999").status_code == 400
+    unknown = _get(client, "indicators:dashboard", service="no-such-service")
+    assert unknown.status_code == 400 and "service" in unknown.context["form"].errors
     assert client.get(reverse("open_data:home"), {"month": "2026-13"}).status_code == 400
 
 
