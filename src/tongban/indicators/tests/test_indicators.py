@@ -431,6 +431,14 @@ def test_every_table_exports_as_csv_and_excel_with_its_rows(small_city, client):
     assert reform.status_code == 200
     assert set(reform.context["tables"]) == {"services", "versions"}
     assert small_city.item_a.name_zh in reform.content.decode()
+    for page in (
+        reform.content.decode(),
+        client.get(reverse("indicators:dashboard"), query).content.decode(),
+    ):
+        start = page.index('<form class="row g-2')
+        form = page[start : page.index("</form>", start)]  # the whole filter form
+        assert all(f'name="{name}"' in form for name in ("start", "end", "department", "district", "service"))
+        assert page.count("<form") == page.count("</form>")
 
 
 def test_the_monthly_report_is_a_pdf_kept_and_downloadable_by_supervisors(
