@@ -304,12 +304,15 @@ def proactive_by_rule(f: Filters) -> list[dict]:
 
 
 def service_versions(code: str) -> list[dict]:
-    """The versions of a service with its measured reform figures before and after each change."""
+    """The versions of a service with its measured reform figures before and after each change (the first version
+    also covers the cases before the first catalogue snapshot, whose catalogue is not known otherwise)."""
     versions = list(ServiceVersion.objects.filter(service_code=code).order_by("number"))
     result = []
     for index, version in enumerate(versions):
         until = versions[index + 1].valid_from - dt.timedelta(days=1) if index + 1 < len(versions) else None
-        query = ServiceStat.objects.filter(grain=Grain.DAY, service_code=code, period__gte=version.valid_from)
+        query = ServiceStat.objects.filter(grain=Grain.DAY, service_code=code)
+        if index:  # the first version also stands for the time before the first snapshot
+            query = query.filter(period__gte=version.valid_from)
         if until is not None:
             query = query.filter(period__lte=until)
         measured = formulas.reform(_clean(query.aggregate(**_sums(CASE_COUNTERS)), CASE_COUNTERS))
