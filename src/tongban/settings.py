@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tongban.supervision",
     "tongban.evaluation",
     "tongban.integrations",
+    "tongban.indicators",
     "tongban.portal",
     "tongban.workbench",
     "tongban.api",

@@ -20,6 +20,8 @@ urlpatterns = [
     path("accounts/", include("tongban.identity.urls")),
     path("workbench/supervision/", include("tongban.supervision.urls")),
     path("workbench/hotline/", include("tongban.hotline.urls")),
+    path("workbench/indicators/", include("tongban.indicators.urls")),
+    path("open-data/", include("tongban.indicators.open_urls")),
     path("workbench/", include("tongban.workbench.urls")),
     path("services/", include("tongban.catalog.urls")),
     path("cases/", include("tongban.cases.urls")),

@@ -30,6 +30,7 @@ def workbench_access(context):
             "processes": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
             "supervision": staff and has_permission(user, "supervision.view"),
+            "indicators": staff and has_permission(user, "evaluation.view"),
             "data_sharing": staff
             and (has_permission(user, "exchange.request") or has_permission(user, "exchange.grant")),
             "registries": staff and _registry_staff(user),
