@@ -133,7 +133,7 @@ def questions_for(service, materials=None) -> list[Question]:
             found.append(
                 Question(
                     f"m-{material.code}",
-                    _("Does this apply to you: %(condition)s?") % {"condition": material.condition},
+                    _("Does this apply to you: %(condition)s?") % {"condition": material.display_condition},
                     YES_NO,
                     _("If it does, you will be asked for: %(material)s.") % {"material": material.name},
                 )

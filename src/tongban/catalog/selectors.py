@@ -7,7 +7,16 @@ from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
 from tongban.identity.models import Department
 
-from .models import Bundle, BundleItem, ItemType, Material, PublicationStatus, ServiceItem, ServiceObject
+from .models import (
+    Bundle,
+    BundleItem,
+    ItemType,
+    Material,
+    PublicationStatus,
+    ServiceItem,
+    ServiceObject,
+    in_language,
+)
 from .text import query_tokens
 
 __all__ = [
@@ -104,7 +113,7 @@ def bundle_materials_list(bundle: Bundle) -> list[Material]:
                 material.item_codes, material.item_names = [], []
                 merged[material.code] = material
             merged[material.code].item_codes.append(link.item.code)
-            merged[material.code].item_names.append(link.item.name_zh)
+            merged[material.code].item_names.append(link.item.name)
     return list(merged.values())
 
 
@@ -194,7 +203,9 @@ def power_list(department) -> list[dict]:
     for value, label in ItemType.choices:
         members = [i for i in items if i.item_type == value]
         for item in members:
-            item.legal_bases = [line.strip() for line in item.legal_basis.splitlines() if line.strip()]
+            item.legal_bases = [
+                line.strip() for line in in_language(item, "legal_basis").splitlines() if line.strip()
+            ]
         if members:
             groups.append({"item_type": value, "label": label, "items": members})
     return groups

@@ -32,6 +32,8 @@ from tongban.catalog.schema import CREDIT_CODE_FORMAT, RESIDENT_ID_FORMAT
 from tongban.core.audit import SYSTEM, Actor
 from tongban.identity.models import Department
 
+from .catalog_en import FORM_TEXTS_EN, LEGAL_BASES_EN, STEPS_EN, TEXTS_EN, lines_in_english
+
 # Codes other apps may refer to.
 BIRTH_MEDICAL_CERTIFICATE = "birth-medical-certificate"
 BIRTH_HOUSEHOLD_REGISTRATION = "birth-household-registration"
@@ -239,6 +241,11 @@ def _with_english_titles(schema: dict) -> dict:
         english = TITLES_EN.get(prop.get("title", ""))
         if english and "title_en" not in prop:
             prop["title_en"] = english
+        names = prop.get("enumNames") or []
+        if names and all(name in FORM_TEXTS_EN for name in names) and "enumNames_en" not in prop:
+            prop["enumNames_en"] = [FORM_TEXTS_EN[name] for name in names]
+        if prop.get("description") in FORM_TEXTS_EN and "description_en" not in prop:
+            prop["description_en"] = FORM_TEXTS_EN[prop["description"]]
     return schema
 
 
@@ -476,8 +483,20 @@ def _item(
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
         "step_effects": STEP_EFFECTS.get(code, {}),
+        "legal_basis_en": lines_in_english(legal_basis, LEGAL_BASES_EN),
+        "fee_basis_en": TEXTS_EN.get(fee_basis, ""),
+        "visits_reason_en": TEXTS_EN.get(visits_reason, ""),
+        "result_name_en": TEXTS_EN.get(result_name, ""),
+        "conditions_en": TEXTS_EN.get(conditions, ""),
+        "procedure_en": lines_in_english(procedure, STEPS_EN),
+        "location_en": TEXTS_EN.get(location, ""),
         "materials": [
-            {**material, "name_en": material.get("name_en") or MATERIALS_EN.get(material["name"], "")}
+            {
+                **material,
+                "name_en": material.get("name_en") or MATERIALS_EN.get(material["name"], ""),
+                "note_en": TEXTS_EN.get(material["note"], ""),
+                "condition_en": TEXTS_EN.get(material["condition"], ""),
+            }
             for material in materials
         ],
         "submission_checks": list(checks),
@@ -1798,6 +1817,8 @@ def catalog_demo_ensure(*, actor: Actor = SYSTEM) -> dict:
             continue
         fields = dict(definition)
         fields["lead_department"] = departments[fields["lead_department"]]
+        fields.setdefault("description_en", TEXTS_EN.get(fields.get("description", ""), ""))
+        fields.setdefault("visits_reason_en", TEXTS_EN.get(fields.get("visits_reason", ""), ""))
         services.bundle_create(actor=actor, status=PublicationStatus.PUBLISHED, **fields)
         created["bundles"] += 1
     return created

@@ -14,7 +14,7 @@ from tongban.cases.forms import choice_label
 from tongban.cases.selectors import case_awaiting_acceptance, case_numbers
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, ServiceObject
-from tongban.catalog.schema import field_order, field_title
+from tongban.catalog.schema import field_description, field_order, field_title
 from tongban.core import calendar
 from tongban.core.labels import audit_action_label, subject_type_label
 from tongban.core.selectors import audit_entry_list
@@ -258,7 +258,7 @@ def form_fields(service, values=None, errors=None) -> list[FormField]:
                 enum=list(prop.get("enum", [])),
                 required=name in required,
                 widget=hint.get("widget", ""),
-                help=hint.get("help") or prop.get("description", ""),
+                help=hint.get("help") or field_description(prop),
                 value=values.get(name, ""),
                 errors=list(errors.get(name, [])),
                 choice_labels=_choice_labels(prop, hint),

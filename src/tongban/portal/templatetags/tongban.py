@@ -7,6 +7,17 @@ register = template.Library()
 
 
 @register.filter
+def in_language(obj, field):
+    """``obj.<field>`` in the page's language: its ``<field>_en`` on an English page when recorded (catalogue
+    texts: ``{{ item|in_language:"conditions" }}``)."""
+    if obj is None:
+        return ""
+    from tongban.catalog.models import in_language as text_in_language
+
+    return text_in_language(obj, field)
+
+
+@register.filter
 def localized_name(obj):
     """The English name of a department, role or place in English, its Chinese name otherwise.
 
