@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Material
-from tongban.catalog.schema import field_choice_names, field_description, field_order, field_title
+from tongban.catalog.schema import (
+    field_choice_names,
+    field_description,
+    field_order,
+    field_title,
+    section_title,
+)
 
 MATERIAL_PREFIX = "materials."
 ACCEPT_UPLOADS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -227,7 +233,7 @@ def form_sections(
         fields = [build(n) for n in section.get("fields", []) if n in properties and n not in placed]
         placed.update(f.name for f in fields)
         if fields:
-            sections.append(FormSection(title=str(section.get("title", "")), fields=fields))
+            sections.append(FormSection(title=section_title(section), fields=fields))
     rest = [build(n) for n in names if n not in placed]
     if rest:
         sections.append(FormSection(title="", fields=rest))

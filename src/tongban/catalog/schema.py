@@ -59,6 +59,13 @@ def _english() -> bool:
     return (get_language() or "").startswith("en")
 
 
+def section_title(section: dict) -> str:
+    """A merged form's section heading (a bundle's item) in the page's language."""
+    if _english() and section.get("title_en"):
+        return str(section["title_en"])
+    return str(section.get("title", ""))
+
+
 def field_description(prop: dict) -> str:
     """A field's description in the page's language (``description_en`` beside the Chinese ``description``)."""
     prop = prop or {}

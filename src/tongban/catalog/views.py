@@ -50,7 +50,9 @@ def item_detail(request, code):
     context = {
         "item": item,
         "materials": list(item.materials.all()),
-        "legal_bases": [line.strip() for line in in_language(item, "legal_basis").splitlines() if line.strip()],
+        "legal_bases": [
+            line.strip() for line in in_language(item, "legal_basis").splitlines() if line.strip()
+        ],
         "steps": [line.strip() for line in in_language(item, "procedure").splitlines() if line.strip()],
         "form_fields": _form_fields(item.form_schema, item.form_ui),
         "bundles": [b for b in item.bundles.all() if b.status == "published"],

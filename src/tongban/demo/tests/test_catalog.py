@@ -97,7 +97,15 @@ def test_every_text_of_the_demo_catalogue_has_its_english():
     conditions, bundles' descriptions and the forms' choices: each Chinese text has an English one beside it."""
     from tongban.demo.catalog import BUNDLES
 
-    item_texts = ("legal_basis", "fee_basis", "visits_reason", "result_name", "conditions", "procedure", "location")
+    item_texts = (
+        "legal_basis",
+        "fee_basis",
+        "visits_reason",
+        "result_name",
+        "conditions",
+        "procedure",
+        "location",
+    )
     missing = [
         (item["code"], name) for item in ITEMS for name in item_texts if item[name] and not item[f"{name}_en"]
     ]
@@ -129,7 +137,9 @@ def test_an_english_page_shows_the_english_text_and_falls_back_to_the_chinese():
 
     from tongban.catalog.models import in_language
 
-    item = SimpleNamespace(conditions="在本市出生的新生儿。", conditions_en="Babies born in Shanghai.", location="")
+    item = SimpleNamespace(
+        conditions="在本市出生的新生儿。", conditions_en="Babies born in Shanghai.", location=""
+    )
     item.location_en = ""
     with translation.override("en"):
         assert in_language(item, "conditions") == "Babies born in Shanghai."

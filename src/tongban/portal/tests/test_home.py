@@ -2,26 +2,8 @@
 home says what the platform does today (nothing shipped is "coming soon")."""
 
 import pytest
-from django.db import transaction
 
-from tongban.demo.services import demo_city_seed
 from tongban.identity.models import Person, User
-
-
-class RolledBack(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo_city(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                demo_city_seed(people=10, organisations=1)
-                yield
-                raise RolledBack
-        except RolledBack:
-            pass
 
 
 @pytest.fixture
