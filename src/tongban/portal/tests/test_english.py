@@ -95,10 +95,6 @@ def allowed_values() -> set[str]:
     for holder, data in Licence.objects.values_list("holder_name", "data"):
         values.add(holder)
         values |= {str(v) for v in (data or {}).values()}
-    try:
-        from tongban.identity.geography import ROADS, STREETS  # noqa: F401
-    except ImportError:  # pragma: no cover - the geography module names its tables
-        pass
     return {v for v in values if v and HAN_CHAR.search(v)}
 
 
