@@ -15,3 +15,65 @@ def find_chromium():
         if path:
             return path
     return None
+
+
+def find_axe():
+    """axe-core's script for the browser journeys' accessibility checks: ``node_modules/axe-core/axe.min.js``
+    (``make test`` installs it with npm from package.json), or ``TONGBAN_AXE``; None when missing."""
+    from pathlib import Path
+
+    explicit = os.environ.get("TONGBAN_AXE")
+    path = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+    return path if path.is_file() else None
+
+
+# Runs in every page of a journey once it has loaded: axe-core checks it against WCAG 2.1 A/AA and reports the
+# serious and critical violations to the test through an exposed function. The page's own scripts have run by
+# then (the focus moves to an error summary on load).
+AXE_ON_LOAD = """
+window.addEventListener("load", () => {
+  if (window.top !== window || typeof axe === "undefined") { return; }
+  const where = location.pathname + location.search;
+  window.__tongbanAxeStarted(where);
+  axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+                     resultTypes: ["violations"]})
+    .then((result) => window.__tongbanAxeReport(where, result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}))))
+    .catch((error) => window.__tongbanAxeReport(where, [{id: "axe-error", impact: "critical",
+                                                          help: String(error), nodes: []}]));
+});
+"""
+
+
+class AxeAudit:
+    """What axe-core found on the pages of one browser journey: pages checked, and serious/critical violations."""
+
+    def __init__(self, script):
+        self.script = script
+        self.started: list[str] = []
+        self.checked: list[str] = []
+        self.violations: list[dict] = []
+
+    def attach(self, context):
+        context.add_init_script(path=str(self.script))
+        context.add_init_script(script=AXE_ON_LOAD)
+        context.expose_function("__tongbanAxeStarted", self._start)
+        context.expose_function("__tongbanAxeReport", self._report)
+        return context
+
+    def _start(self, where):
+        self.started.append(where)
+
+    def _report(self, where, violations):
+        self.checked.append(where)
+        for violation in violations:
+            self.violations.append({"page": where, **violation})
+
+    def summary(self) -> str:
+        lines = [
+            f"{v['page']}: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
+            for v in self.violations
+        ]
+        return "\n".join(lines)
