@@ -23,7 +23,11 @@ def find_axe():
     from pathlib import Path
 
     explicit = os.environ.get("TONGBAN_AXE")
-    path = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+    path = (
+        Path(explicit)
+        if explicit
+        else Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+    )
     return path if path.is_file() else None
 
 

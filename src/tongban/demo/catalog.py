@@ -42,6 +42,7 @@ SOCIAL_SECURITY_CARD = "social-security-card"
 HOUSING_CONTRACT_FILING = "housing-contract-filing"
 DEED_TAX_DECLARATION = "deed-tax-declaration"
 REAL_ESTATE_TRANSFER_REGISTRATION = "real-estate-transfer-registration"
+EMPLOYER_SOCIAL_INSURANCE = "employer-social-insurance-registration"
 NEWBORN_BUNDLE = "newborn"
 REAL_ESTATE_BUNDLE = "real-estate-transfer"
 
@@ -1216,6 +1217,43 @@ ITEMS = [
         conditions="具有本市户籍，在法定劳动年龄内从事灵活就业的人员。",
         procedure="网上申请\n核验户籍与参保状态\n登记参保并签订缴费协议",
         location="街道（乡镇）社区事务受理服务中心",
+        phone="12333",
+    ),
+    _item(
+        EMPLOYER_SOCIAL_INSURANCE,
+        "000110201000",
+        "单位社会保险登记（参保开户）",
+        "Employer social-insurance registration (opening the account)",
+        "hrss",
+        REG,
+        "《中华人民共和国社会保险法》第五十七条\n《社会保险费征缴暂行条例》",
+        obj=ORG,
+        legal=15,
+        promised=1,
+        form=_form(
+            "company_name",
+            "credit_code",
+            "legal_representative",
+            "business_address",
+            "applicant_phone",
+            "bank_name",
+            "bank_account",
+        ),
+        materials=[
+            _m(
+                "business-licence",
+                "营业执照",
+                source=GOV,
+                note=FREE,
+                registry="business-registration",
+                subject="credit_code",
+            )
+        ],
+        result_type=R_REC,
+        result_name="单位社会保险登记记录",
+        conditions="在本市依法设立的企业，自成立之日起三十日内办理社会保险登记。",
+        procedure="营业执照信息自动预填\n网上确认并提交\n核发单位社保编号",
+        location="各区社会保险事业管理中心",
         phone="12333",
     ),
     _item(

@@ -68,6 +68,7 @@ LEGAL_BASES_EN = {
     "《中华人民共和国社会保险法》第五十八条": "Social Insurance Law of the PRC, Art. 58",
     "《中华人民共和国社会保险法》第五十四条、第五十六条": "Social Insurance Law of the PRC, Art. 54 and 56",
     "《中华人民共和国社会保险法》第十条、第二十三条": "Social Insurance Law of the PRC, Art. 10 and 23",
+    "《中华人民共和国社会保险法》第五十七条": "Social Insurance Law of the PRC, Art. 57",
     "《中华人民共和国税收征收管理法》第二十五条": "Law of the PRC on the Administration of Tax Collection, Art. 25",
     "《中华人民共和国老年人权益保障法》第三十三条": (
         "Law of the PRC on the Protection of the Rights and Interests of Older People, Art. 33"
@@ -209,6 +210,9 @@ STEPS_EN = {
     "邮寄送达": "Posted to you",
     "邮寄送达并开通电子社保卡": "Posted to you, and the electronic social security card activated",
     "颁发结婚证": "Marriage certificate issued",
+    "营业执照信息自动预填": "Prefilled from the business licence",
+    "网上确认并提交": "Confirm and submit online",
+    "核发单位社保编号": "The employer's social-insurance number is issued",
     "领取或邮寄": "Collect it, or have it posted",
 }
 
@@ -417,6 +421,11 @@ TEXTS_EN = {
         "related in a way that forbids marriage."
     ),
     "社会保险登记记录": "Social insurance registration record",
+    "单位社会保险登记记录": "Employer social-insurance registration record",
+    "在本市依法设立的企业，自成立之日起三十日内办理社会保险登记。": (
+        "Enterprises set up in Shanghai register for social insurance within thirty days of their founding."
+    ),
+    "各区社会保险事业管理中心": "The district social insurance centres",
     "社会保障卡（含电子社保卡）": "Social security card (with the electronic card)",
     "离开常住户口所在地，在本市居住半年以上，并符合有合法稳定就业、合法稳定住所、连续就读条件之一。": (
         "Living in Shanghai for at least six months away from your place of household registration, with "

@@ -36,7 +36,7 @@ def test_export_then_import_into_an_empty_catalogue_gives_the_same_workbook(city
     _wipe()
     report = catalog_import(first, actor=SYSTEM)
     assert report.ok, report.errors
-    assert report.counts["items"]["created"] == 35
+    assert report.counts["items"]["created"] == 36
     assert Bundle.objects.get(code="newborn").status == PublicationStatus.PUBLISHED
     assert Bundle.objects.get(code="newborn").form_schema["properties"]["baby_name"]
     assert ServiceItem.objects.get(code="birth-medical-certificate").step_effects["birth_certificate"] == [
@@ -88,7 +88,7 @@ def test_a_dry_run_saves_nothing(city, tmp_path):
     call_command("catalog", "export", str(path))
     _wipe()
     report = catalog_import(path, actor=SYSTEM, dry_run=True)
-    assert report.ok and report.counts["items"]["created"] == 35
+    assert report.ok and report.counts["items"]["created"] == 36
     assert not ServiceItem.objects.exists()
 
 

@@ -73,3 +73,35 @@ def test_an_enterprise_agent_gets_a_home_too(city, client):
     client.cookies["django_language"] = "en"
     html = client.get("/").content.decode()
     assert "To do" in html and "Cases in progress" in html
+
+
+def test_the_enterprise_offer_opens_its_prefilled_form_not_a_search(city, client):
+    """The business register's new enterprise gets the social-insurance account offer: the message's button opens
+    the offer's form, filled in from the business register, and one confirmation submits the case."""
+    from tongban.cases.models import Case
+    from tongban.messaging.models import Message
+    from tongban.proactive.models import Offer
+
+    agent = User.objects.get(username="zhang.wei")
+    message = Message.objects.get(template_code="enterprise-social-insurance")
+    offer = Offer.objects.get(message_id=message.pk)
+    organisation = offer.organisation
+    assert message.link == f"/offers/{offer.pk}/" and "/services/" not in message.link
+    assert offer.service == "employer-social-insurance-registration"
+
+    client.force_login(agent)
+    client.cookies["django_language"] = "en"
+    html = client.get(message.link).content.decode()
+    assert organisation.name in html and organisation.credit_code in html  # filled in for the agent
+    assert "Confirm and submit" in html
+    answers = {  # what the business register does not hold: the agent types it on the offer's page
+        "business_address": "上海市浦东新区张江路88号",
+        "applicant_phone": "13812345678",
+        "bank_name": "中国工商银行",
+        "bank_account": "6222021001122334455",
+    }
+    response = client.post(f"/offers/{offer.pk}/accept/", answers)
+    assert response.status_code == 302
+    case = Case.objects.get(pk=Offer.objects.get(pk=offer.pk).case_id)
+    assert case.applicant_organisation == organisation
+    assert case.form_data["credit_code"] == organisation.credit_code
