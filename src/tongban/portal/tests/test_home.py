@@ -64,6 +64,14 @@ def test_a_citizen_home_lists_to_dos_first_then_cases_licences_and_messages(city
     assert positions == sorted(positions)
     todo = html[positions[0] : positions[1]]
     assert f"/cases/{waiting.number}/supplement/" in todo and "time limit is paused" in todo
+    # The deadline to answer: ten working days after the request, on the home and on the case's own pages.
+    from tongban.core import calendar
+
+    request = waiting.supplements.get()
+    due = calendar.add_working_days(calendar.as_local_date(request.created_at), 10)
+    assert request.due_on == due and f"Answer by {due:%Y-%m-%d}." in todo
+    for page in (f"/cases/{waiting.number}/", f"/cases/{waiting.number}/supplement/"):
+        assert f"Please answer by {due:%Y-%m-%d}." in client.get(page).content.decode(), page
     in_progress = html[positions[1] : positions[2]]
     assert running.number in in_progress and "Due by" in in_progress and "Next:" in in_progress
 
