@@ -1,9 +1,18 @@
 """Template helpers shared by the portal and the workbench: ``{% load tongban %}``."""
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
+
+
+@register.filter
+def actor_name(label, names):
+    """An actor label (a username) as the person's name, from ``names`` (``identity.selectors.actor_names``);
+    the platform itself in words; an unknown label as it is."""
+    if label == "system":
+        return gettext("the platform")
+    return (names or {}).get(label, label)
 
 
 @register.filter
