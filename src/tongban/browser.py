@@ -75,6 +75,18 @@ class AxeAudit:
         for violation in violations:
             self.violations.append({"page": where, **violation})
 
+    @property
+    def unchecked(self) -> list[str]:
+        """Pages the journey left before axe-core finished with them (counted, not failed: a race with a click)."""
+        remaining = list(self.checked)
+        left = []
+        for where in self.started:
+            if where in remaining:
+                remaining.remove(where)
+            else:
+                left.append(where)
+        return left
+
     def summary(self) -> str:
         lines = [
             f"{v['page']}: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
