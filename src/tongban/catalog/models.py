@@ -12,20 +12,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.effects import step_effects_check
+from tongban.core.i18n import in_language
 from tongban.core.models.base import TimeStampedModel
 from tongban.identity.models import Department
-
-
-def in_language(obj, field: str) -> str:
-    """``obj.<field>`` in the page's language: ``<field>_en`` on an English page when it is recorded, else the
-    Chinese text (the catalogue's texts are written in Chinese first; the English ones are optional)."""
-    from django.utils.translation import get_language
-
-    if (get_language() or "").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english
-    return getattr(obj, field)
 
 
 class ItemType(models.TextChoices):

@@ -146,3 +146,19 @@ def test_an_english_page_shows_the_english_text_and_falls_back_to_the_chinese():
         assert in_language(SimpleNamespace(location="派出所", location_en=""), "location") == "派出所"
     with translation.override("zh-hans"):
         assert in_language(item, "conditions") == "在本市出生的新生儿。"
+
+
+def test_every_demo_faq_entry_has_its_english_and_an_english_page_shows_it(city):
+    from django.utils import translation
+
+    from tongban.core.i18n import in_language
+    from tongban.demo.hotline_faq import FAQ, FAQ_EN, demo_faq_ensure
+    from tongban.hotline.models import FaqEntry
+
+    assert {question for question, *_rest in FAQ} == set(FAQ_EN)
+    demo_faq_ensure()
+    entry = FaqEntry.objects.get(question="办护照需要多久？")
+    with translation.override("en"):
+        assert in_language(entry, "question") == "How long does a passport take?"
+    with translation.override("zh-hans"):
+        assert in_language(entry, "answer") == entry.answer

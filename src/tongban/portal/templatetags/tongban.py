@@ -21,7 +21,7 @@ def in_language(obj, field):
     texts: ``{{ item|in_language:"conditions" }}``)."""
     if obj is None:
         return ""
-    from tongban.catalog.models import in_language as text_in_language
+    from tongban.core.i18n import in_language as text_in_language
 
     return text_in_language(obj, field)
 
