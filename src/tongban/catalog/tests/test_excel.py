@@ -47,7 +47,7 @@ def test_export_then_import_into_an_empty_catalogue_gives_the_same_workbook(city
     assert _cells(first) == _cells(second)
     assert list(_cells(first)) == list(SHEETS)
     again = catalog_import(second, actor=SYSTEM)
-    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 35, "failed": 0}
+    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 36, "failed": 0}
 
 
 def test_bad_rows_are_reported_with_sheet_and_row_and_good_rows_are_kept(city, tmp_path, capsys):
@@ -77,8 +77,8 @@ def test_bad_rows_are_reported_with_sheet_and_row_and_good_rows_are_kept(city, t
     assert "40" in out.err and "30" in out.err
     assert "sheet items, row 9: unknown department no-such-department" in out.err
     assert "sheet materials, row 3: unknown item no-such-item" in out.err
-    assert "items: 33 created, 0 updated, 0 unchanged, 2 failed" in out.out
-    assert ServiceItem.objects.count() == 33
+    assert "items: 34 created, 0 updated, 0 unchanged, 2 failed" in out.out
+    assert ServiceItem.objects.count() == 34
     assert not ServiceItem.objects.filter(code__in=bad_codes).exists()
 
 
