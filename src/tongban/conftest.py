@@ -188,6 +188,11 @@ def browser(live_server, monkeypatch, request):
             browser.close()
     folder = settings.VAR_DIR / "axe"
     folder.mkdir(parents=True, exist_ok=True)
-    report = {"checked": audit.checked, "left_unchecked": audit.unchecked, "violations": audit.violations}
+    report = {
+        "checked": audit.checked,
+        "left_unchecked": audit.unchecked,
+        "axe_seconds": round(audit.milliseconds / 1000, 2),
+        "violations": audit.violations,
+    }
     (folder / f"{request.node.name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     assert audit.violations == [], "axe-core: serious or critical violations\n" + audit.summary()
