@@ -9,7 +9,6 @@ from tongban.demo.hotline_faq import FAQ, demo_faq_ensure
 from tongban.hotline.faq_excel import COLUMNS, faq_export, faq_import
 from tongban.hotline.models import FaqEntry
 
-
 # A workbook without the English columns (they are optional: a column left out leaves its field alone).
 CHINESE_ONLY = ("question", "answer", "keywords", "department", "service_code", "active")
 
