@@ -1,4 +1,4 @@
-"""The demo city, seeded once for the portal's tests that walk its journeys (the home and the English pages)."""
+"""The demo city, seeded for the portal tests that walk its journeys (the home and the English pages, one module)."""
 
 import pytest
 from django.db import transaction
@@ -8,10 +8,10 @@ class RolledBack(Exception):
     pass
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def demo_city(django_db_setup, django_db_blocker):
-    """A small demo city (10 synthetic people) once for the package, rolled back at its end; each test's own
-    writes roll back with ``db``."""
+    """A small demo city (10 synthetic people) once for each module that asks for it, rolled back at its end;
+    each test's own writes roll back with ``db``."""
     from tongban.demo.services import demo_city_seed
 
     with django_db_blocker.unblock():
