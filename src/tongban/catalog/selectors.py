@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
+from tongban.core.refcache import reference_cached
 from tongban.identity.models import Department
 
 from .models import (
@@ -214,3 +215,17 @@ def power_list(department) -> list[dict]:
 def visits_list(max_visits: int) -> dict:
     """Published items and bundles needing at most ``max_visits`` visits: ``{"items": ..., "bundles": ...}``."""
     return {"items": item_list(visits=max_visits), "bundles": bundle_list(visits=max_visits)}
+
+
+@reference_cached(ServiceItem, Bundle)
+def service_names_en() -> dict:
+    """Every item's and bundle's English name by ``("item" | "bundle", pk)``, for pages that name a case's service
+    in English (kept a minute per process, forgotten when a service is saved here)."""
+    names = {
+        ("item", pk): name
+        for pk, name in ServiceItem.objects.exclude(name_en="").values_list("pk", "name_en")
+    }
+    names |= {
+        ("bundle", pk): name for pk, name in Bundle.objects.exclude(name_en="").values_list("pk", "name_en")
+    }
+    return names
