@@ -33,21 +33,28 @@ def find_axe():
 
 # Runs in every page of a journey once it has loaded: axe-core checks it against WCAG 2.1 A/AA and reports the
 # serious and critical violations to the test through an exposed function. The page's own scripts have run by
-# then (the focus moves to an error summary on load).
+# then (the focus moves to an error summary on load). An address the journey has already had checked is not
+# checked again (a journey comes back to its inbox or case page many times).
 AXE_ON_LOAD = """
-window.addEventListener("load", () => {
-  if (window.top !== window || typeof axe === "undefined") { return; }
-  const where = location.pathname + location.search;
+const tongbanAxeTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
+async function tongbanAxeCheck(where) {
   const started = performance.now();
-  window.__tongbanAxeStarted(where);
-  axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
-                     resultTypes: ["violations"]})
-    .then((result) => window.__tongbanAxeReport(where, performance.now() - started, result.violations
+  try {
+    const result = await axe.run(document, {runOnly: {type: "tag", values: tongbanAxeTags},
+                                            resultTypes: ["violations"]});
+    const serious = result.violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")
       .map((v) => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}))))
-    .catch((error) => window.__tongbanAxeReport(where, 0, [{id: "axe-error", impact: "critical",
-                                                          help: String(error), nodes: []}]));
+                    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
+    await window.__tongbanAxeReport(where, performance.now() - started, serious);
+  } catch (error) {
+    await window.__tongbanAxeReport(where, 0, [{id: "axe-error", impact: "critical", help: String(error), nodes: []}]);
+  }
+}
+window.addEventListener("load", async () => {
+  if (window.top !== window || typeof axe === "undefined") { return; }
+  const where = location.pathname + location.search;
+  if (await window.__tongbanAxeStarted(where)) { await tongbanAxeCheck(where); }
 });
 """
 
@@ -69,8 +76,12 @@ class AxeAudit:
         context.expose_function("__tongbanAxeReport", self._report)
         return context
 
-    def _start(self, where):
+    def _start(self, where) -> bool:
+        """Whether to check this page: yes, unless this address was checked (or is being checked) already."""
+        if where in self.started:
+            return False
         self.started.append(where)
+        return True
 
     def _report(self, where, milliseconds, violations):
         self.checked.append(where)
