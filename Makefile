@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 TEST_WORKERS ?= 2  # pytest-xdist processes (one per core of the 2-core CI machine)
 
 .PHONY: demo test lint format clean
@@ -18,10 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# axe-core (npm) for the browser journeys' accessibility checks: without it they skip, and fail in CI.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "WARNING: no npm for axe-core (the browser tests' accessibility checks): sudo apt-get install npm"; fi
+
 demo: $(STAMP)
 	$(BIN)/tongban demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tongban.testrun -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -34,4 +41,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

@@ -127,25 +127,72 @@ def _fresh_working_day_calendar():
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
+class _AuditedBrowser:
+    """The Playwright browser, whose every context runs axe-core on each page it loads (``tongban.browser``)."""
+
+    def __init__(self, browser, audit):
+        self._browser, self._audit, self._contexts = browser, audit, []
+
+    def new_context(self, **options):
+        context = self._audit.attach(self._browser.new_context(**options))
+        self._contexts.append(context)
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def settle(self, seconds=5.0):
+        """Let the checks of the last pages finish (a page still open reports within a second or so)."""
+        import time
+
+        pages = [page for context in self._contexts for page in context.pages if not page.is_closed()]
+        deadline = time.monotonic() + seconds
+        while pages and len(self._audit.checked) < len(self._audit.started) and time.monotonic() < deadline:
+            pages[-1].wait_for_timeout(100)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
-def browser(live_server, monkeypatch):
+def browser(live_server, monkeypatch, request):
     """Debian's Chromium driven by Playwright, for the browser journeys (skips without it, fails without it under
-    ``TONGBAN_STRICT_SERVICES``)."""
+    ``TONGBAN_STRICT_SERVICES``). axe-core (npm, installed by ``make test``) checks every page the journey loads:
+    a serious or critical accessibility violation fails the test; the pages checked are listed under
+    ``var/axe/``."""
+    import json
+
+    from django.conf import settings
     from django.db import connections
 
-    from tongban.browser import find_chromium
+    from tongban.browser import AxeAudit, find_axe, find_chromium
 
     chromium = find_chromium()
     require_service(chromium is not None, "no Chromium found: apt-get install chromium")
+    axe = find_axe()
+    require_service(axe is not None, "no axe-core for the accessibility checks: npm ci (make test runs it)")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    audit = AxeAudit(axe)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        audited = _AuditedBrowser(browser, audit)
         try:
-            yield browser
+            yield audited
+            audited.settle()
         finally:
             # ORM calls made while Playwright's loop runs use connections of their own context: close them
             # here, or PostgreSQL keeps a session on the test database and cannot drop it.
             connections.close_all()
             browser.close()
+    folder = settings.VAR_DIR / "axe"
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {
+        "checked": audit.checked,
+        "left_unchecked": audit.unchecked,
+        "axe_seconds": round(audit.milliseconds / 1000, 2),
+        "violations": audit.violations,
+    }
+    (folder / f"{request.node.name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    assert audit.violations == [], "axe-core: serious or critical violations\n" + audit.summary()

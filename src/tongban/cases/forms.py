@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Material
-from tongban.catalog.schema import field_order, field_title
+from tongban.catalog.schema import (
+    field_choice_names,
+    field_description,
+    field_order,
+    field_title,
+    section_title,
+)
 
 MATERIAL_PREFIX = "materials."
 ACCEPT_UPLOADS = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -124,7 +130,7 @@ def _type(prop: dict) -> str:
 
 def _enum_choices(prop: dict, widget: dict) -> list[tuple[str, str]]:
     labels = widget.get("labels") or {}
-    names = prop.get("enumNames") or prop.get("x-enumNames") or []
+    names = field_choice_names(prop)
     choices = []
     for position, value in enumerate(prop["enum"]):
         if value is None:
@@ -182,7 +188,7 @@ def _field(name: str, prop: dict, ui: dict, *, required: bool, raw: dict, data: 
             attrs.update(IDENTIFIER_INPUTS[prop["format"]])
     value = raw[name] if name in raw else _display(data.get(name, prop.get("default")))
     checked = value in ("true", "on", "1") if widget_kind == "checkbox" else False
-    help_text = widget.get("help") or prop.get("description") or ""
+    help_text = widget.get("help") or field_description(prop)
     return FormField(
         name=name,
         label=field_title(prop, name),
@@ -227,7 +233,7 @@ def form_sections(
         fields = [build(n) for n in section.get("fields", []) if n in properties and n not in placed]
         placed.update(f.name for f in fields)
         if fields:
-            sections.append(FormSection(title=str(section.get("title", "")), fields=fields))
+            sections.append(FormSection(title=section_title(section), fields=fields))
     rest = [build(n) for n in names if n not in placed]
     if rest:
         sections.append(FormSection(title="", fields=rest))
@@ -289,10 +295,10 @@ def material_inputs(materials, *, errors: dict | None = None) -> list[MaterialIn
         inputs.append(
             MaterialInput(
                 code=material.code,
-                name=material.name,
+                name=getattr(material, "display_name", material.name),
                 necessity=material.necessity,
-                condition=material.condition,
-                note=material.note,
+                condition=getattr(material, "display_condition", material.condition),
+                note=getattr(material, "display_note", material.note),
                 item_names=list(getattr(material, "item_names", []) or []),
                 errors=list(errors.get(MATERIAL_PREFIX + material.code, [])),
                 from_data=getattr(material, "satisfied_by", "upload") in ("registry", "licence"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog import selectors as catalog_selectors
@@ -133,7 +134,7 @@ def questions_for(service, materials=None) -> list[Question]:
             found.append(
                 Question(
                     f"m-{material.code}",
-                    _("Does this apply to you: %(condition)s?") % {"condition": material.condition},
+                    _("Does this apply to you: %(condition)s?") % {"condition": material.display_condition},
                     YES_NO,
                     _("If it does, you will be asked for: %(material)s.") % {"material": material.name},
                 )
@@ -232,9 +233,12 @@ def material_source(material, prefilled: Mapping[str, Prefilled] | None = None) 
         return {"owner": material.evidence, "resource": "", "at": None}
     owner = department_get(spec.owner)
     read = [p.at for p in (prefilled or {}).values() if p.resource == spec.code and p.at]
+    english = (get_language() or "").startswith("en")
     return {
-        "owner": owner.name_zh if owner is not None else spec.owner,
-        "resource": spec.name_zh,
+        "owner": (owner.name_en if english and owner.name_en else owner.name_zh)
+        if owner is not None
+        else spec.owner,
+        "resource": spec.name_en if english and spec.name_en else spec.name_zh,
         "at": max(read) if read else None,
     }
 

@@ -285,6 +285,10 @@ class CaseStep(models.Model):
             return self.label
 
 
+# How many working days an applicant is given to answer a request for supplements (补正期限), by default.
+SUPPLEMENT_WORKING_DAYS = 10
+
+
 class SupplementRequest(TimeStampedModel):
     """补正: one complete list of everything missing, asked at once; the case clock stops until it is answered."""
 
@@ -310,3 +314,12 @@ class SupplementRequest(TimeStampedModel):
 
     def __str__(self):
         return f"{self.case_id} supplement"
+
+    @property
+    def due_on(self):
+        """The day by which the applicant is asked to answer: ``TONGBAN_SUPPLEMENT_DAYS`` working days (10 by
+        default) after the request, on the working-day calendar."""
+        from tongban.core import calendar
+
+        days = int(getattr(settings, "TONGBAN_SUPPLEMENT_DAYS", SUPPLEMENT_WORKING_DAYS))
+        return calendar.add_working_days(calendar.as_local_date(self.created_at), days)

@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.audit import Actor
@@ -119,7 +120,11 @@ def prefill(
     by_resource: dict[str, list[str]] = {}
     for _name, (resource, field) in sources.items():
         by_resource.setdefault(resource, []).append(field)
-    owners = dict(Department.objects.values_list("code", "name_zh"))
+    english = (get_language() or "").startswith("en")
+    owners = {
+        code: (name_en if english and name_en else name_zh)
+        for code, name_zh, name_en in Department.objects.values_list("code", "name_zh", "name_en")
+    }
     for resource, fields in by_resource.items():
         spec = resource_spec(resource)
         if spec is None:

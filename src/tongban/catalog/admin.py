@@ -100,8 +100,10 @@ class MaterialInline(admin.TabularInline):
         "copies",
         "necessity",
         "condition",
+        "condition_en",
         "condition_field",
         "note",
+        "note_en",
     )
 
 
@@ -187,6 +189,21 @@ class ServiceItemAdmin(admin.ModelAdmin):
             },
         ),
         (_("Result"), {"fields": ("result_type", "result_name", "result_licence_type")}),
+        (
+            _("English texts (shown on English pages; blank: the Chinese text)"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "legal_basis_en",
+                    "location_en",
+                    "fee_basis_en",
+                    "visits_reason_en",
+                    "conditions_en",
+                    "procedure_en",
+                    "result_name_en",
+                ),
+            },
+        ),
         (
             _("Form and process"),
             {"fields": ("form_schema", "form_ui", "process_key", "submission_checks", "step_effects")},

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.effects import step_effects_check
+from tongban.core.i18n import in_language
 from tongban.core.models.base import TimeStampedModel
 from tongban.identity.models import Department
 
@@ -122,6 +123,7 @@ class ServiceItem(TimeStampedModel):
     legal_basis = models.TextField(
         _("legal basis"), help_text=_("设定依据: laws and regulations, one per line.")
     )
+    legal_basis_en = models.TextField(_("legal basis in English"), blank=True)
     level = models.CharField(_("exercising level"), max_length=10, choices=Level.choices, default=Level.CITY)
     department = models.ForeignKey(
         Department,
@@ -139,9 +141,11 @@ class ServiceItem(TimeStampedModel):
     promised_limit_days = models.PositiveSmallIntegerField(_("promised limit (working days)"))
     fee = models.DecimalField(_("fee (yuan)"), max_digits=10, decimal_places=2, default=0)
     fee_basis = models.TextField(_("fee basis"), blank=True)
+    fee_basis_en = models.TextField(_("fee basis in English"), blank=True)
     handling_modes = models.JSONField(_("handling modes"), default=list)
     visits_required = models.PositiveSmallIntegerField(_("visits required"), default=0)
     visits_reason = models.CharField(_("reason for visits"), max_length=200, blank=True)
+    visits_reason_en = models.CharField(_("reason for visits in English"), max_length=300, blank=True)
     online_depth = models.PositiveSmallIntegerField(
         _("online depth"), choices=OnlineDepth.choices, default=OnlineDepth.FULL
     )
@@ -150,12 +154,16 @@ class ServiceItem(TimeStampedModel):
     )
     result_type = models.CharField(_("result type"), max_length=10, choices=ResultType.choices)
     result_name = models.CharField(_("result"), max_length=128, blank=True)
+    result_name_en = models.CharField(_("result in English"), max_length=200, blank=True)
     result_licence_type = models.SlugField(
         _("licence type code"), max_length=64, blank=True, help_text=_("When the result is an e-licence.")
     )
     conditions = models.TextField(_("conditions"), blank=True, help_text=_("受理条件"))
     procedure = models.TextField(_("procedure"), blank=True, help_text=_("办理流程, one step per line."))
     location = models.CharField(_("where to apply"), max_length=200, blank=True)
+    conditions_en = models.TextField(_("conditions in English"), blank=True)
+    procedure_en = models.TextField(_("procedure in English"), blank=True, help_text=_("One step per line."))
+    location_en = models.CharField(_("where to apply in English"), max_length=300, blank=True)
     phone = models.CharField(_("enquiry phone"), max_length=40, blank=True)
     form_schema = models.JSONField(_("form schema"), default=dict, blank=True, help_text=_("JSON Schema."))
     form_ui = models.JSONField(_("form UI hints"), default=dict, blank=True)
@@ -288,6 +296,7 @@ class Material(models.Model):
         blank=True,
         help_text=_("When the material is required, in words; optionally a form field that must be true."),
     )
+    condition_en = models.CharField(_("condition in English"), max_length=400, blank=True)
     condition_field = models.CharField(
         _("condition field"),
         max_length=64,
@@ -295,6 +304,7 @@ class Material(models.Model):
         help_text=_("A boolean form field that makes it required."),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    note_en = models.CharField(_("note in English"), max_length=400, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     # 免提交: how the platform can obtain the material instead of the applicant (a department holds it).
     satisfied_by = models.CharField(
@@ -327,9 +337,15 @@ class Material(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the page's language: the English one on an English page when recorded."""
-        from django.utils.translation import get_language
+        return in_language(self, "name")
 
-        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
+    @property
+    def display_note(self) -> str:
+        return in_language(self, "note")
+
+    @property
+    def display_condition(self) -> str:
+        return in_language(self, "condition")
 
     def clean(self):
         if self.necessity == self.Necessity.CONDITIONAL and not self.condition.strip():
@@ -347,6 +363,7 @@ class Bundle(TimeStampedModel):
     name_zh = models.CharField(_("Chinese name"), max_length=128)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description in English"), blank=True)
     items = models.ManyToManyField(
         ServiceItem, through="BundleItem", verbose_name=_("service items"), related_name="bundles"
     )
@@ -362,6 +379,7 @@ class Bundle(TimeStampedModel):
     )
     visits_required = models.PositiveSmallIntegerField(_("visits required"), default=0)
     visits_reason = models.CharField(_("reason for visits"), max_length=200, blank=True)
+    visits_reason_en = models.CharField(_("reason for visits in English"), max_length=300, blank=True)
     form_schema = models.JSONField(_("merged form schema"), default=dict, blank=True)
     form_ui = models.JSONField(_("form UI hints"), default=dict, blank=True)
     process_key = models.SlugField(_("process key"), max_length=64, blank=True)

@@ -30,6 +30,8 @@ ANNOTATIONS = frozenset(
         "title",
         "title_en",
         "description",
+        "description_en",
+        "enumNames_en",
         "$comment",
         "examples",
         "default",
@@ -49,6 +51,35 @@ def field_title(prop: dict, name: str = "") -> str:
     if (get_language() or "").startswith("en") and prop.get("title_en"):
         return str(prop["title_en"])
     return str(prop.get("title") or name)
+
+
+def _english() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("en")
+
+
+def section_title(section: dict) -> str:
+    """A merged form's section heading (a bundle's item) in the page's language."""
+    if _english() and section.get("title_en"):
+        return str(section["title_en"])
+    return str(section.get("title", ""))
+
+
+def field_description(prop: dict) -> str:
+    """A field's description in the page's language (``description_en`` beside the Chinese ``description``)."""
+    prop = prop or {}
+    if _english() and prop.get("description_en"):
+        return str(prop["description_en"])
+    return str(prop.get("description") or "")
+
+
+def field_choice_names(prop: dict) -> list:
+    """The labels of a field's choices in the page's language (``enumNames_en`` beside ``enumNames``)."""
+    prop = prop or {}
+    if _english() and prop.get("enumNames_en"):
+        return list(prop["enumNames_en"])
+    return list(prop.get("enumNames") or prop.get("x-enumNames") or [])
 
 
 def schema_check(schema, *, field: str = "form_schema") -> None:

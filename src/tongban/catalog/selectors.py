@@ -5,9 +5,19 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
+from tongban.core.refcache import reference_cached
 from tongban.identity.models import Department
 
-from .models import Bundle, BundleItem, ItemType, Material, PublicationStatus, ServiceItem, ServiceObject
+from .models import (
+    Bundle,
+    BundleItem,
+    ItemType,
+    Material,
+    PublicationStatus,
+    ServiceItem,
+    ServiceObject,
+    in_language,
+)
 from .text import query_tokens
 
 __all__ = [
@@ -104,7 +114,7 @@ def bundle_materials_list(bundle: Bundle) -> list[Material]:
                 material.item_codes, material.item_names = [], []
                 merged[material.code] = material
             merged[material.code].item_codes.append(link.item.code)
-            merged[material.code].item_names.append(link.item.name_zh)
+            merged[material.code].item_names.append(link.item.name)
     return list(merged.values())
 
 
@@ -194,7 +204,9 @@ def power_list(department) -> list[dict]:
     for value, label in ItemType.choices:
         members = [i for i in items if i.item_type == value]
         for item in members:
-            item.legal_bases = [line.strip() for line in item.legal_basis.splitlines() if line.strip()]
+            item.legal_bases = [
+                line.strip() for line in in_language(item, "legal_basis").splitlines() if line.strip()
+            ]
         if members:
             groups.append({"item_type": value, "label": label, "items": members})
     return groups
@@ -203,3 +215,17 @@ def power_list(department) -> list[dict]:
 def visits_list(max_visits: int) -> dict:
     """Published items and bundles needing at most ``max_visits`` visits: ``{"items": ..., "bundles": ...}``."""
     return {"items": item_list(visits=max_visits), "bundles": bundle_list(visits=max_visits)}
+
+
+@reference_cached(ServiceItem, Bundle)
+def service_names_en() -> dict:
+    """Every item's and bundle's English name by ``("item" | "bundle", pk)``, for pages that name a case's service
+    in English (kept a minute per process, forgotten when a service is saved here)."""
+    names = {
+        ("item", pk): name
+        for pk, name in ServiceItem.objects.exclude(name_en="").values_list("pk", "name_en")
+    }
+    names |= {
+        ("bundle", pk): name for pk, name in Bundle.objects.exclude(name_en="").values_list("pk", "name_en")
+    }
+    return names

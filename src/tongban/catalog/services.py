@@ -34,8 +34,10 @@ MATERIAL_FIELDS = (
     "copies",
     "necessity",
     "condition",
+    "condition_en",
     "condition_field",
     "note",
+    "note_en",
     "position",
     "satisfied_by",
     "evidence",
@@ -45,12 +47,14 @@ BUNDLE_FIELDS = (
     "name_zh",
     "name_en",
     "description",
+    "description_en",
     "lead_department",
     "service_object",
     "legal_limit_days",
     "promised_limit_days",
     "visits_required",
     "visits_reason",
+    "visits_reason_en",
     "process_key",
     "submission_checks",
 )
@@ -292,11 +296,16 @@ def bundle_form_build(bundle: Bundle) -> tuple[dict, dict]:
 
     Raises ``ValidationError`` on ``form_schema`` when two items define a same-named field differently.
     """
-    links = bundle.bundle_items.select_related("item").order_by("position", "pk")
-    return form_merge(
+    links = list(bundle.bundle_items.select_related("item").order_by("position", "pk"))
+    schema, ui = form_merge(
         [(link.item.code, link.item.name_zh, link.item.form_schema, link.item.form_ui) for link in links],
         title=bundle.name_zh,
     )
+    english = {link.item.code: link.item.name_en for link in links if link.item.name_en}
+    for section in ui.get("sections", []):
+        if section.get("item") in english:
+            section["title_en"] = english[section["item"]]  # an English page's section heading
+    return schema, ui
 
 
 def _bundle_form_store(bundle: Bundle):

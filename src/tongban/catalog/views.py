@@ -13,7 +13,7 @@ from tongban.identity.models import Department
 from tongban.identity.selectors import department_get, department_list
 
 from . import selectors
-from .models import Material
+from .models import Material, in_language
 from .schema import field_order, field_title
 
 SEARCH_LIMIT = 50
@@ -50,8 +50,10 @@ def item_detail(request, code):
     context = {
         "item": item,
         "materials": list(item.materials.all()),
-        "legal_bases": [line.strip() for line in item.legal_basis.splitlines() if line.strip()],
-        "steps": [line.strip() for line in item.procedure.splitlines() if line.strip()],
+        "legal_bases": [
+            line.strip() for line in in_language(item, "legal_basis").splitlines() if line.strip()
+        ],
+        "steps": [line.strip() for line in in_language(item, "procedure").splitlines() if line.strip()],
         "form_fields": _form_fields(item.form_schema, item.form_ui),
         "bundles": [b for b in item.bundles.all() if b.status == "published"],
         "apply_url": f"/cases/guide/item/{item.code}/",

@@ -32,6 +32,8 @@ from tongban.catalog.schema import CREDIT_CODE_FORMAT, RESIDENT_ID_FORMAT
 from tongban.core.audit import SYSTEM, Actor
 from tongban.identity.models import Department
 
+from .catalog_en import FORM_TEXTS_EN, LEGAL_BASES_EN, STEPS_EN, TEXTS_EN, lines_in_english
+
 # Codes other apps may refer to.
 BIRTH_MEDICAL_CERTIFICATE = "birth-medical-certificate"
 BIRTH_HOUSEHOLD_REGISTRATION = "birth-household-registration"
@@ -40,6 +42,7 @@ SOCIAL_SECURITY_CARD = "social-security-card"
 HOUSING_CONTRACT_FILING = "housing-contract-filing"
 DEED_TAX_DECLARATION = "deed-tax-declaration"
 REAL_ESTATE_TRANSFER_REGISTRATION = "real-estate-transfer-registration"
+EMPLOYER_SOCIAL_INSURANCE = "employer-social-insurance-registration"
 NEWBORN_BUNDLE = "newborn"
 REAL_ESTATE_BUNDLE = "real-estate-transfer"
 
@@ -239,6 +242,11 @@ def _with_english_titles(schema: dict) -> dict:
         english = TITLES_EN.get(prop.get("title", ""))
         if english and "title_en" not in prop:
             prop["title_en"] = english
+        names = prop.get("enumNames") or []
+        if names and all(name in FORM_TEXTS_EN for name in names) and "enumNames_en" not in prop:
+            prop["enumNames_en"] = [FORM_TEXTS_EN[name] for name in names]
+        if prop.get("description") in FORM_TEXTS_EN and "description_en" not in prop:
+            prop["description_en"] = FORM_TEXTS_EN[prop["description"]]
     return schema
 
 
@@ -476,8 +484,20 @@ def _item(
         "process_key": process
         or (PROCESS_IMMEDIATE if case_type == CaseType.IMMEDIATE else PROCESS_STANDARD),
         "step_effects": STEP_EFFECTS.get(code, {}),
+        "legal_basis_en": lines_in_english(legal_basis, LEGAL_BASES_EN),
+        "fee_basis_en": TEXTS_EN.get(fee_basis, ""),
+        "visits_reason_en": TEXTS_EN.get(visits_reason, ""),
+        "result_name_en": TEXTS_EN.get(result_name, ""),
+        "conditions_en": TEXTS_EN.get(conditions, ""),
+        "procedure_en": lines_in_english(procedure, STEPS_EN),
+        "location_en": TEXTS_EN.get(location, ""),
         "materials": [
-            {**material, "name_en": material.get("name_en") or MATERIALS_EN.get(material["name"], "")}
+            {
+                **material,
+                "name_en": material.get("name_en") or MATERIALS_EN.get(material["name"], ""),
+                "note_en": TEXTS_EN.get(material["note"], ""),
+                "condition_en": TEXTS_EN.get(material["condition"], ""),
+            }
             for material in materials
         ],
         "submission_checks": list(checks),
@@ -1200,6 +1220,43 @@ ITEMS = [
         phone="12333",
     ),
     _item(
+        EMPLOYER_SOCIAL_INSURANCE,
+        "000110201000",
+        "单位社会保险登记（参保开户）",
+        "Employer social-insurance registration (opening the account)",
+        "hrss",
+        REG,
+        "《中华人民共和国社会保险法》第五十七条\n《社会保险费征缴暂行条例》",
+        obj=ORG,
+        legal=15,
+        promised=1,
+        form=_form(
+            "company_name",
+            "credit_code",
+            "legal_representative",
+            "business_address",
+            "applicant_phone",
+            "bank_name",
+            "bank_account",
+        ),
+        materials=[
+            _m(
+                "business-licence",
+                "营业执照",
+                source=GOV,
+                note=FREE,
+                registry="business-registration",
+                subject="credit_code",
+            )
+        ],
+        result_type=R_REC,
+        result_name="单位社会保险登记记录",
+        conditions="在本市依法设立的企业，自成立之日起三十日内办理社会保险登记。",
+        procedure="营业执照信息自动预填\n网上确认并提交\n核发单位社保编号",
+        location="各区社会保险事业管理中心",
+        phone="12333",
+    ),
+    _item(
         "maternity-allowance",
         "000112010000",
         "生育津贴申领",
@@ -1798,6 +1855,8 @@ def catalog_demo_ensure(*, actor: Actor = SYSTEM) -> dict:
             continue
         fields = dict(definition)
         fields["lead_department"] = departments[fields["lead_department"]]
+        fields.setdefault("description_en", TEXTS_EN.get(fields.get("description", ""), ""))
+        fields.setdefault("visits_reason_en", TEXTS_EN.get(fields.get("visits_reason", ""), ""))
         services.bundle_create(actor=actor, status=PublicationStatus.PUBLISHED, **fields)
         created["bundles"] += 1
     return created

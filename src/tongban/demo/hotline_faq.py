@@ -120,6 +120,96 @@ FAQ = (
 )
 
 
+# The English of each question and answer (an English page shows it), written by hand.
+FAQ_EN = {
+    "新生儿出生医学证明在哪里办？": (
+        "Where do I get a newborn's birth medical certificate?",
+        "Apply at the hospital where the child was born; the parents bring their ID cards. You can also apply "
+        "for the newborn bundle on the one-network portal and get the birth certificate, household "
+        "registration, medical insurance and social security card in one go.",
+    ),
+    "孩子出生后怎么报户口？": (
+        "How do I register my baby's household registration?",
+        "Apply for the newborn bundle on the one-network portal: the household registration is done together "
+        "with the birth medical certificate and the medical insurance, with no trip to the police station; or "
+        "bring the birth medical certificate to the police station of your household registration.",
+    ),
+    "身份证快到期了怎么换？": (
+        "My ID card is about to expire: how do I renew it?",
+        "Within three months before it expires, go to any police station or book a renewal on the one-network "
+        "portal; bring the old card, your photo and fingerprints are taken there, and the new card is ready in "
+        "about 10 working days, or posted to you.",
+    ),
+    "居住证怎么办理？": (
+        "How do I get a residence permit?",
+        "If you have lived in Shanghai for six months in a row with lawful stable employment or a lawful stable "
+        "residence, apply on the one-network portal or at the community affairs service centre where you live.",
+    ),
+    "结婚登记需要带什么材料？": (
+        "What do we bring to register our marriage?",
+        "Both of you come to the marriage registry with your ID cards and household registers; book on the "
+        "one-network portal, and you receive the certificate on the spot.",
+    ),
+    "失业了怎么领失业金？": (
+        "I lost my job: how do I claim unemployment benefit?",
+        "Register as unemployed on the one-network portal or at the community affairs service centre of your "
+        "household registration or residence; if you qualify, you can claim the unemployment benefit at the "
+        "same time.",
+    ),
+    "灵活就业人员怎么交社保？": (
+        "How do flexibly employed people pay social insurance?",
+        "Register for flexible-employment insurance on the one-network portal and pay the employees' pension "
+        "and medical insurance every month.",
+    ),
+    "生育津贴怎么申领？": (
+        "How do I claim the maternity allowance?",
+        "After the birth, claim it on the one-network portal; the hospital shares its records with the medical "
+        "insurance, so usually no paper is needed.",
+    ),
+    "医保关系怎么转到上海？": (
+        "How do I move my medical insurance to Shanghai?",
+        "Apply to transfer your basic medical insurance on the one-network portal: the contributions of the old "
+        "place and of Shanghai are checked online, with no trips between the two.",
+    ),
+    "个税年度汇算怎么办理？": (
+        "How do I file the annual individual income tax reconciliation?",
+        "Every year from 1 March to 30 June, file it in the Individual Income Tax app or on the one-network "
+        "portal; you get back what you overpaid or pay what is missing.",
+    ),
+    "小孩上小学怎么报名？": (
+        "How do I enrol my child in primary school?",
+        "Every spring, fill in the compulsory-education enrolment system on the one-network portal; places "
+        "follow household registration and residence, on the dates the district education bureau announces.",
+    ),
+    "开一家小饭店要办哪些证？": (
+        "Which licences does a small restaurant need?",
+        "First the business licence, then the food business licence: apply for both at once on the "
+        "one-network business start-up platform.",
+    ),
+    "个体工商户怎么注册？": (
+        "How do I register as an individual business?",
+        "Apply on the one-network portal with your ID card and proof of your premises; with complete materials "
+        "it is done on the spot.",
+    ),
+    "老人高龄津贴怎么领？": (
+        "How do older people get their allowance?",
+        "Residents with a Shanghai household registration aged 65 or over receive the comprehensive allowance "
+        "for older people; the platform pays it to those who qualify without an application. Ask at the "
+        "community affairs service centre if in doubt.",
+    ),
+    "驾驶证到期了怎么换？": (
+        "My driving licence is expiring: how do I renew it?",
+        "Within 90 days before it expires, renew it in the Traffic Management 12123 app or at a vehicle "
+        "administration office; you need a medical certificate.",
+    ),
+    "办护照需要多久？": (
+        "How long does a passport take?",
+        "Book at an exit-entry window or on the one-network portal and bring your ID card; the passport is "
+        "ready in about 7 working days and can be posted to you.",
+    ),
+}
+
+
 def demo_faq_ensure(*, actor: Actor = SYSTEM) -> int:
     """The demo FAQ entries (once: a question already in the knowledge base is left as it is)."""
     from tongban.catalog.selectors import item_get
@@ -134,6 +224,8 @@ def demo_faq_ensure(*, actor: Actor = SYSTEM) -> int:
             actor=actor,
             question=question,
             answer=answer,
+            question_en=FAQ_EN[question][0],
+            answer_en=FAQ_EN[question][1],
             keywords=keywords,
             department=department,
             service_code=service_code if service_code and item_get(service_code) else "",

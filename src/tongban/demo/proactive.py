@@ -87,10 +87,10 @@ DEMO_RULES = [
         "Social-insurance account for a new enterprise",
         K.BUSINESS_REGISTERED,
         "",
-        A.NOTIFY,
+        A.OFFER,
         "enterprise",
         "enterprise-social-insurance",
-        "",
+        "employer-social-insurance-registration",
         False,
     ),
     (

@@ -18,7 +18,16 @@ from .models import FaqEntry
 from .services import faq_save
 
 SHEET = "faq"
-COLUMNS = ("question", "answer", "keywords", "department", "service_code", "active")
+COLUMNS = (
+    "question",
+    "answer",
+    "question_en",
+    "answer_en",
+    "keywords",
+    "department",
+    "service_code",
+    "active",
+)
 _TRUE = {"1", "true", "yes", "y", "是", "启用", "x", "✓"}
 
 
@@ -44,6 +53,8 @@ def faq_export(path) -> int:
             [
                 entry.question,
                 entry.answer,
+                entry.question_en,
+                entry.answer_en,
                 entry.keywords,
                 entry.department,
                 entry.service_code,
@@ -96,6 +107,8 @@ def faq_import(path, *, actor, dry_run: bool = False, progress=None) -> FaqImpor
                             entry=entry,
                             question=question,
                             answer=_text(values.get("answer")),
+                            question_en=_text(values["question_en"]) if "question_en" in values else None,
+                            answer_en=_text(values["answer_en"]) if "answer_en" in values else None,
                             keywords=_text(values.get("keywords")),
                             department=_text(values.get("department")),
                             service_code=_text(values.get("service_code")),

@@ -164,6 +164,8 @@ class FaqEntry(TimeStampedModel):
 
     question = models.CharField(_("question"), max_length=200)
     answer = models.TextField(_("answer"))
+    question_en = models.CharField(_("question in English"), max_length=300, blank=True)
+    answer_en = models.TextField(_("answer in English"), blank=True)
     keywords = models.CharField(_("keywords"), max_length=200, blank=True)
     department = models.SlugField(_("department"), max_length=64, blank=True)
     service_code = models.SlugField(_("service item"), max_length=64, blank=True)

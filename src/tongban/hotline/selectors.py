@@ -6,6 +6,7 @@ import uuid
 
 from django.db.models import Count, F, Q
 
+from tongban.core.i18n import in_language
 from tongban.core.ids import DISTRICTS
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
@@ -275,8 +276,8 @@ def knowledge_for(text: str, limit: int = 3, *, departments=None) -> list[dict]:
         {
             "kind": "faq",
             "code": str(entry.pk),
-            "name": entry.question,
-            "answer": entry.answer,
+            "name": in_language(entry, "question"),
+            "answer": in_language(entry, "answer"),
             "url": f"/services/items/{entry.service_code}/" if entry.service_code else "",
             "promised_limit_days": None,
         }

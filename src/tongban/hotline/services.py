@@ -717,6 +717,8 @@ def faq_save(
     service_code: str = "",
     active: bool = True,
     entry: FaqEntry | None = None,
+    question_en: str | None = None,
+    answer_en: str | None = None,
 ) -> FaqEntry:
     """Create or change an FAQ entry of the knowledge base (知识库), audited; every bad field is reported.
 
@@ -745,6 +747,10 @@ def faq_save(
     created = entry.pk is None or entry._state.adding
     entry.question, entry.answer, entry.keywords = question, answer, keywords
     entry.department, entry.service_code, entry.active = department, service_code, bool(active)
+    if question_en is not None:  # the English wording (an English page shows it); None: left as it is
+        entry.question_en = _plain(question_en, 300)
+    if answer_en is not None:
+        entry.answer_en = _plain(answer_en, 10_000)
     entry.search_text = search_text(question, keywords, answer)
     with transaction.atomic():
         entry.save()

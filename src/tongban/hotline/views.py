@@ -282,6 +282,8 @@ def faq_edit(request, pk=None):
                 entry=entry,
                 question=values.get("question", ""),
                 answer=values.get("answer", ""),
+                question_en=values.get("question_en", ""),
+                answer_en=values.get("answer_en", ""),
                 keywords=values.get("keywords", ""),
                 department=values.get("department", ""),
                 service_code=values.get("service_code", ""),
@@ -296,6 +298,8 @@ def faq_edit(request, pk=None):
         values = {
             "question": entry.question,
             "answer": entry.answer,
+            "question_en": entry.question_en,
+            "answer_en": entry.answer_en,
             "keywords": entry.keywords,
             "department": entry.department,
             "service_code": entry.service_code,

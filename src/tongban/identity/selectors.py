@@ -247,6 +247,22 @@ def user_get_by_login(login):
     return None
 
 
+def actor_names(labels) -> dict[str, str]:
+    """The people behind actor labels (the audit's usernames: ``handler.health``) by name, for timelines: the
+    citizen's name from the population register, a staff member's from the account; a label that is not a user
+    (``system``) is left out."""
+    labels = {label for label in labels if label}
+    if not labels:
+        return {}
+    names = {}
+    for user in User.objects.filter(username__in=labels).select_related("person"):
+        person = getattr(user, "person", None)
+        name = person.name if person is not None else f"{user.last_name}{user.first_name}".strip()
+        if name:
+            names[user.username] = name
+    return names
+
+
 def department_get(code):
     """A department by its code, or None."""
     return Department.objects.select_related("admin_unit", "parent").filter(code=code).first()

@@ -16,6 +16,7 @@ __all__ = [
     "licence_list_for_holder",
     "licence_may_revoke",
     "licence_type_list",
+    "licence_valid_for",
     "licences_for_case",
     "signing_key_list",
 ]
@@ -85,3 +86,17 @@ def signing_key_list(*, department=None):
     if department is not None:
         query = query.filter(department=department)
     return query.order_by("department__code", "-created_at")
+
+
+def licence_valid_for(*, holder_id_number: str, type_code: str) -> Licence | None:
+    """The holder's newest valid, unexpired licence of a type (an e-licence standing for a material, 免提交)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return (
+        _base()
+        .filter(holder_id_number=holder_id_number, type__code=type_code, status=Licence.Status.VALID)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("-issued_at")
+        .first()
+    )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -57,7 +58,11 @@ def _licence_card(request, licence, qr_scale: int = 3) -> dict:
         "licence": licence,
         "fields": [
             {
-                "label": spec.get("label_zh", spec["name"]),
+                "label": (
+                    spec.get("label_en")
+                    if (get_language() or "").startswith("en") and spec.get("label_en")
+                    else spec.get("label_zh", spec["name"])
+                ),
                 "label_en": spec.get("label_en", ""),
                 "value": value,
             }

@@ -50,10 +50,11 @@ DEMO_TEMPLATES = {
     ),
     "enterprise-social-insurance": (
         "enterprise",
-        "单位社保开户提醒",
-        "{name}您好：{organisation}可以开设单位社会保险账户了。办理指引：{link}",
-        "Open your enterprise's social-insurance account",
-        "Dear {name}, {organisation} can now open its employer social-insurance account. How to do it: {link}",
+        "单位社保开户已为您预填",
+        "{name}您好：{organisation}可以开设单位社会保险账户了。表单已按营业执照信息预填，确认即可提交：{link}",
+        "Your enterprise's social-insurance account, filled in",
+        "Dear {name}, {organisation} can now open its employer social-insurance account. The form is filled in "
+        "from the business register; confirm it to submit: {link}",
     ),
     "hiring-subsidy": (
         "enterprise",

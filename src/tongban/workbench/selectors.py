@@ -14,7 +14,7 @@ from tongban.cases.forms import choice_label
 from tongban.cases.selectors import case_awaiting_acceptance, case_numbers
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, ServiceObject
-from tongban.catalog.schema import field_order, field_title
+from tongban.catalog.schema import field_description, field_order, field_title, section_title
 from tongban.core import calendar
 from tongban.core.labels import audit_action_label, subject_type_label
 from tongban.core.selectors import audit_entry_list
@@ -258,7 +258,7 @@ def form_fields(service, values=None, errors=None) -> list[FormField]:
                 enum=list(prop.get("enum", [])),
                 required=name in required,
                 widget=hint.get("widget", ""),
-                help=hint.get("help") or prop.get("description", ""),
+                help=hint.get("help") or field_description(prop),
                 value=values.get(name, ""),
                 errors=list(errors.get(name, [])),
                 choice_labels=_choice_labels(prop, hint),
@@ -290,7 +290,7 @@ def form_sections(service, values=None, errors=None) -> list[dict]:
         members = [by_name[n] for n in section.get("fields", []) if n in by_name and n not in placed]
         placed.update(f.name for f in members)
         if members:
-            groups.append({"title": section.get("title", ""), "fields": members})
+            groups.append({"title": section_title(section), "fields": members})
     rest = [f for f in fields if f.name not in placed]
     if rest:
         groups.append({"title": "", "fields": rest})

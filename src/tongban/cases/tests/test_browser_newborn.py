@@ -42,6 +42,15 @@ def _staff_page(browser, live_server, user):
     return _context(browser, live_server, session=client.cookies["sessionid"].value).new_page()
 
 
+def _shot(page, name):
+    """A full-page screenshot of an English page of the journey (var/screenshots/newborn-en-*.png, a CI artefact)."""
+    from django.conf import settings
+
+    folder = settings.VAR_DIR / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"newborn-en-{name}.png"), full_page=True)
+
+
 def _open_task(case, step):
     return Task.objects.get(case_id=case.pk, bpmn_id=step, state__in=Task.OPEN_STATES)
 
@@ -74,6 +83,7 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
     citizen.locator("main form button[type=submit]").click()
     citizen.goto(live_server.url + "/services/?q=出生")
     citizen.get_by_role("link", name=re.compile(bundle.name_en or bundle.name_zh)).first.click()
+    _shot(citizen, "1-bundle")
     citizen.get_by_role("link", name="Apply").first.click()
     # Apply leads to the guided questions (see test_browser_guided.py); this journey takes the plain form.
     expect(citizen).to_have_url(re.compile(r"/cases/guide/bundle/newborn/$"))
@@ -103,6 +113,7 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
                 )
 
     upload_what_is_asked()
+    _shot(citizen, "2-form")
     citizen.get_by_role("button", name="Submit application").click()
     if "/cases/apply/" in citizen.url:
         # This small city grants health no reads of the registers and has no household for her: what the
@@ -121,6 +132,7 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
     police = _staff_page(browser, live_server, handlers["public-security"])
     task = _open_task(case, "household_registration")
     police.goto(f"{live_server.url}/workbench/tasks/{task.pk}/")
+    _shot(police, "3-task")
     police.get_by_text("Request a supplement (one complete list)").click()
     police.locator("#sup-f-baby_name").check()
     police.locator("#sup-fr-baby_name").fill("与出生医学证明不一致")
@@ -130,6 +142,8 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
 
     # The mother answers it; the clock runs again.
     citizen.goto(f"{live_server.url}/cases/{number}/supplement/")
+    expect(citizen.get_by_test_id("supplement-due")).to_contain_text("Please answer by")
+    _shot(citizen, "4-supplement")
     citizen.locator('[name="baby_name"]').fill("李晓安")
     citizen.get_by_role("button", name="Send the supplement").click()
     expect(citizen.get_by_text("the supplement was sent")).to_be_visible()
@@ -148,6 +162,7 @@ def test_a_mother_applies_for_the_newborn_bundle_and_rates_the_result(browser, l
     # The mother sees the result package and rates the case.
     citizen.goto(f"{live_server.url}/cases/{number}/")
     expect(citizen.get_by_role("heading", name="Result package")).to_be_visible()
+    _shot(citizen, "5-results")
     for link in bundle.bundle_items.select_related("item"):
         expect(citizen.locator("main")).to_contain_text(link.item.result_name or link.item.name_zh)
     citizen.get_by_role("link", name="Rate this case").click()

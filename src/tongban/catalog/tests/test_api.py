@@ -15,7 +15,7 @@ def test_anyone_lists_published_items_with_filters(client, demo_catalog):
     response = client.get("/api/v1/catalog/items/")
     assert response.status_code == 200
     codes = [row["code"] for row in response.json()["results"]]
-    assert len(codes) == 35 and "hidden-draft" not in codes
+    assert len(codes) == 36 and "hidden-draft" not in codes
     zero = client.get("/api/v1/catalog/items/", {"visits": 0, "department": "public-security"}).json()
     assert zero["results"] and all(r["visits_required"] == 0 for r in zero["results"])
     assert all(r["department"]["code"] == "public-security" for r in zero["results"])

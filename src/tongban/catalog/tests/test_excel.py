@@ -36,7 +36,7 @@ def test_export_then_import_into_an_empty_catalogue_gives_the_same_workbook(city
     _wipe()
     report = catalog_import(first, actor=SYSTEM)
     assert report.ok, report.errors
-    assert report.counts["items"]["created"] == 35
+    assert report.counts["items"]["created"] == 36
     assert Bundle.objects.get(code="newborn").status == PublicationStatus.PUBLISHED
     assert Bundle.objects.get(code="newborn").form_schema["properties"]["baby_name"]
     assert ServiceItem.objects.get(code="birth-medical-certificate").step_effects["birth_certificate"] == [
@@ -47,7 +47,7 @@ def test_export_then_import_into_an_empty_catalogue_gives_the_same_workbook(city
     assert _cells(first) == _cells(second)
     assert list(_cells(first)) == list(SHEETS)
     again = catalog_import(second, actor=SYSTEM)
-    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 35, "failed": 0}
+    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 36, "failed": 0}
 
 
 def test_bad_rows_are_reported_with_sheet_and_row_and_good_rows_are_kept(city, tmp_path, capsys):
@@ -77,8 +77,8 @@ def test_bad_rows_are_reported_with_sheet_and_row_and_good_rows_are_kept(city, t
     assert "40" in out.err and "30" in out.err
     assert "sheet items, row 9: unknown department no-such-department" in out.err
     assert "sheet materials, row 3: unknown item no-such-item" in out.err
-    assert "items: 33 created, 0 updated, 0 unchanged, 2 failed" in out.out
-    assert ServiceItem.objects.count() == 33
+    assert "items: 34 created, 0 updated, 0 unchanged, 2 failed" in out.out
+    assert ServiceItem.objects.count() == 34
     assert not ServiceItem.objects.filter(code__in=bad_codes).exists()
 
 
@@ -88,7 +88,7 @@ def test_a_dry_run_saves_nothing(city, tmp_path):
     call_command("catalog", "export", str(path))
     _wipe()
     report = catalog_import(path, actor=SYSTEM, dry_run=True)
-    assert report.ok and report.counts["items"]["created"] == 35
+    assert report.ok and report.counts["items"]["created"] == 36
     assert not ServiceItem.objects.exists()
 
 

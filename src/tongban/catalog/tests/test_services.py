@@ -49,9 +49,19 @@ def test_a_bundle_form_merges_properties_and_the_required_fields_of_its_items(ci
     assert schema["properties"]["baby_name"]["title"] == "新生儿姓名"  # the first item's wording wins
     assert schema["required"] == ["baby_name", "household_address"]
     assert bundle.form_ui["sections"] == [
-        {"item": first.code, "title": first.name_zh, "fields": ["birth_date", "baby_name"]},
-        {"item": second.code, "title": second.name_zh, "fields": ["household_address"]},
-    ]
+        {
+            "item": first.code,
+            "title": first.name_zh,
+            "fields": ["birth_date", "baby_name"],
+            "title_en": first.name_en,
+        },
+        {
+            "item": second.code,
+            "title": second.name_zh,
+            "fields": ["household_address"],
+            "title_en": second.name_en,
+        },
+    ]  # the English heading of a section is the item's English name
     assert bundle.form_ui["widgets"] == {"household_address": {"widget": "textarea"}}
 
 

@@ -90,3 +90,75 @@ def test_an_english_page_shows_a_field_by_its_english_title():
 def test_every_demo_material_has_an_english_name():
     missing = {m["name"] for item in ITEMS for m in item["materials"] if not m.get("name_en")}
     assert missing == set()
+
+
+def test_every_text_of_the_demo_catalogue_has_its_english():
+    """Legal bases, procedures, conditions, places, results, fee bases, reasons for visits, materials' notes and
+    conditions, bundles' descriptions and the forms' choices: each Chinese text has an English one beside it."""
+    from tongban.demo.catalog import BUNDLES
+
+    item_texts = (
+        "legal_basis",
+        "fee_basis",
+        "visits_reason",
+        "result_name",
+        "conditions",
+        "procedure",
+        "location",
+    )
+    missing = [
+        (item["code"], name) for item in ITEMS for name in item_texts if item[name] and not item[f"{name}_en"]
+    ]
+    missing += [
+        (item["code"], material["code"], name)
+        for item in ITEMS
+        for material in item["materials"]
+        for name in ("note", "condition")
+        if material[name] and not material[f"{name}_en"]
+    ]
+    missing += [
+        (item["code"], field)
+        for item in ITEMS
+        for field, prop in item["form_schema"].get("properties", {}).items()
+        if (prop.get("enumNames") and not prop.get("enumNames_en"))
+        or (prop.get("description") and not prop.get("description_en"))
+    ]
+    assert missing == []
+    from tongban.demo.catalog_en import TEXTS_EN
+
+    assert all(TEXTS_EN.get(bundle.get(name, "")) for bundle in BUNDLES for name in ("description",))
+    assert TEXTS_EN.get(BUNDLES[1]["visits_reason"])
+
+
+def test_an_english_page_shows_the_english_text_and_falls_back_to_the_chinese():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from tongban.catalog.models import in_language
+
+    item = SimpleNamespace(
+        conditions="在本市出生的新生儿。", conditions_en="Babies born in Shanghai.", location=""
+    )
+    item.location_en = ""
+    with translation.override("en"):
+        assert in_language(item, "conditions") == "Babies born in Shanghai."
+        assert in_language(SimpleNamespace(location="派出所", location_en=""), "location") == "派出所"
+    with translation.override("zh-hans"):
+        assert in_language(item, "conditions") == "在本市出生的新生儿。"
+
+
+def test_every_demo_faq_entry_has_its_english_and_an_english_page_shows_it(city):
+    from django.utils import translation
+
+    from tongban.core.i18n import in_language
+    from tongban.demo.hotline_faq import FAQ, FAQ_EN, demo_faq_ensure
+    from tongban.hotline.models import FaqEntry
+
+    assert {question for question, *_rest in FAQ} == set(FAQ_EN)
+    demo_faq_ensure()
+    entry = FaqEntry.objects.get(question="办护照需要多久？")
+    with translation.override("en"):
+        assert in_language(entry, "question") == "How long does a passport take?"
+    with translation.override("zh-hans"):
+        assert in_language(entry, "answer") == entry.answer

@@ -1,9 +1,47 @@
 """Template helpers shared by the portal and the workbench: ``{% load tongban %}``."""
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
+
+
+@register.filter
+def actor_name(label, names):
+    """An actor label (a username) as the person's name, from ``names`` (``identity.selectors.actor_names``);
+    the platform itself in words; an unknown label as it is."""
+    if label == "system":
+        return gettext("the platform")
+    return (names or {}).get(label, label)
+
+
+@register.filter
+def case_title(case):
+    """A case's title in the page's language: on an English page its service's English name (the stored title is
+    the Chinese name the case was submitted under)."""
+    title = case.get("title", "") if isinstance(case, dict) else getattr(case, "title", "")
+    if not (get_language() or "").startswith("en"):
+        return title
+    from tongban.catalog.selectors import service_names_en
+
+    get = case.get if isinstance(case, dict) else lambda name: getattr(case, name, None)
+    names = service_names_en()
+    if get("bundle_id"):
+        return names.get(("bundle", get("bundle_id")), title)
+    if get("item_id"):
+        return names.get(("item", get("item_id")), title)
+    return title
+
+
+@register.filter
+def in_language(obj, field):
+    """``obj.<field>`` in the page's language: its ``<field>_en`` on an English page when recorded (catalogue
+    texts: ``{{ item|in_language:"conditions" }}``)."""
+    if obj is None:
+        return ""
+    from tongban.core.i18n import in_language as text_in_language
+
+    return text_in_language(obj, field)
 
 
 @register.filter

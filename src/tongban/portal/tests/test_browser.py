@@ -5,46 +5,18 @@ test skips with the reason, except under ``TONGBAN_STRICT_SERVICES`` (CI), where
 """
 
 import pytest
-from django.db import connections
 
-from tongban.browser import find_chromium
-from tongban.conftest import require_service
 from tongban.identity.tests.fixtures import CITIZEN_PASSWORD, CITIZEN_RESIDENT_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def page(live_server, monkeypatch):
-    chromium = find_chromium()
-    require_service(chromium is not None, "no Chromium found: apt-get install chromium")
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
-    # fixtures' teardown must still be allowed.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            # ORM calls made while Playwright's loop runs use connections of their own context: close them
-            # here, or PostgreSQL keeps a session on the test database and cannot drop it.
-            connections.close_all()
-            context.close()
-            browser.close()
+def page(browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
 
 
 def test_citizen_signs_in_and_switches_the_language(page, live_server, citizen):

@@ -174,3 +174,16 @@ def test_every_audit_action_the_code_writes_has_words():
         written |= set(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', path.read_text(encoding="utf-8")))
     missing = sorted(code for code in written if code not in AUDIT_ACTIONS)
     assert missing == []
+
+
+def test_the_timeline_names_people_not_usernames(client, walked_case, handlers):
+    """The staff case page's timeline says who acted by name (蒋雯), not by the account's username."""
+    health = handlers["health"]
+    health.first_name = "蒋雯"
+    health.save(update_fields=["first_name"])
+    head = make_staff("head.health", "health", ["dept_head", "dept_handler"])
+    login_with_second_factor(client, head)
+    html = client.get(reverse("workbench:case", args=[walked_case.number])).content.decode()
+    timeline = visible_text(html[html.index('id="timeline-heading"') :])
+    assert "蒋雯" in timeline
+    assert health.username not in timeline

@@ -34,17 +34,20 @@ def case_context(user, case) -> dict:
     """What the case panel shows: form data with labels, materials, timeline, and every task of the case."""
     from tongban.cases.selectors import case_materials, case_open_supplement, case_timeline
     from tongban.exchange.selectors import case_evidence_rows
+    from tongban.identity.selectors import actor_names
 
     service = case.service
     fields = selectors.form_fields(service, values=case.form_data)
     known = {f.name for f in fields}
     extra = [(name, value) for name, value in case.form_data.items() if name not in known]
+    timeline = list(case_timeline(case))
     return {
         "case": case,
         "case_fields": fields,
         "case_extra": extra,
         "case_materials": list(case_materials(case)),
-        "timeline": list(case_timeline(case)),
+        "timeline": timeline,
+        "actor_names": actor_names(step.actor for step in timeline),
         "case_tasks": list(tasks_for_case(case.pk)),
         "supplement": case_open_supplement(case),
         "receipt_url": receipt_url(case.number),
