@@ -198,6 +198,22 @@ def public_key_load(data: str | bytes):
     return key
 
 
+def key_sha256(public_key) -> str:
+    """The SHA-256 of a public key's DER SubjectPublicKeyInfo (how the browser's key finds its certificate)."""
+    import hashlib
+
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def spki_b64(cert_pem: str) -> str:
+    """A certificate's public key as base64 DER SPKI (what WebCrypto's ``exportKey("spki")`` gives)."""
+    der = load(cert_pem).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
 def agent_certificate_make(
     *,
     org_cert: x509.Certificate,

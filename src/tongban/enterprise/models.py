@@ -51,6 +51,7 @@ class Certificate(TimeStampedModel):
     serial = models.CharField(_("serial number"), max_length=40, unique=True)
     subject = models.CharField(_("subject"), max_length=300)
     pem = models.TextField(_("certificate (PEM)"))
+    key_sha256 = models.CharField(_("SHA-256 of the public key (SPKI)"), max_length=64, db_index=True)
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     not_before = models.DateTimeField(_("valid from"))
     not_after = models.DateTimeField(_("valid until"), db_index=True)

@@ -20,6 +20,18 @@ REPRESENTATIVE = "representative"
 AGENT = "agent"
 
 
+def holder_name(user) -> str:
+    """A certificate holder's name: family name first for Chinese names (赵敏), else "First Last", else the login
+    name (the portal's ``display_name`` filter, for code that is not a template)."""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first or last:
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+    person = person_for(user)
+    return person.name if person is not None else user.get_username()
+
+
 def space_role(user, organisation: Organisation) -> str | None:
     """``representative`` for the legal representative, ``agent`` for another agent, None for anyone else."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -175,9 +187,34 @@ def case_signatures_checked(case) -> list[SignatureCheck]:
                 signature=record,
                 verified=not reason,
                 reason=str(CHECK_REASONS[reason]),
-                signer=holder.get_full_name() or holder.get_username(),
+                signer=holder_name(holder),
                 serial=certificate.serial,
                 matches_case=record.payload_sha256 == current,
             )
         )
     return checks
+
+
+def space_contents(user, organisation: Organisation, *, limit: int = 20) -> dict:
+    """What the enterprise space shows, each list through its owner's selector for this user (so an agent sees
+    what an agent may), narrowed to the organisation: cases, licences, policies (offers and notices), messages,
+    and the certificates, requests, uses and agents (the representative: all; an agent: their own)."""
+    from tongban.cases.selectors import case_list_for_applicant
+    from tongban.licences.selectors import licence_list_for_holder
+    from tongban.messaging.selectors import message_list_for_user
+    from tongban.proactive.selectors import policy_offers_for_user, policy_why
+
+    role = space_role(user, organisation)
+    policy_offers = list(policy_offers_for_user(user).filter(organisation=organisation)[:limit])
+    for offer in policy_offers:
+        offer.why = policy_why(offer)
+    return {
+        "cases": list(case_list_for_applicant(user).filter(applicant_organisation=organisation)[:limit]),
+        "licences": list(licence_list_for_holder(user).filter(holder_organisation=organisation)[:limit]),
+        "policy_offers": policy_offers,
+        "inbox": list(message_list_for_user(user).filter(organisation=organisation)[:limit]),
+        "certificates": list(certificate_list_for(user, organisation)),
+        "requests": list(request_list_for(user, organisation)),
+        "uses": list(certificate_uses_for(user, organisation)),
+        "agents": list(organisation.agents.order_by("username")) if role == REPRESENTATIVE else [],
+    }

@@ -31,6 +31,7 @@ from tongban.identity.reference import PLATFORM_DEPARTMENT_CODE
 from tongban.identity.selectors import UserActor, person_for
 
 from . import ca
+from .selectors import holder_name
 from .models import SCOPES, CaseSignature, Certificate, CertificateRequest, CertificateUse, SignInChallenge
 
 CERT_PURPOSE = "法人一证通"  # written on the grant as it is (matched, not translated)
@@ -149,6 +150,7 @@ def _save(cert_obj, *, organisation, kind, parent=None, holder=None, scopes=(), 
         serial=format(cert_obj.serial_number, "x"),
         subject=cert_obj.subject.rfc4514_string()[:300],
         pem=ca.pem(cert_obj),
+        key_sha256=ca.key_sha256(cert_obj.public_key()),
         scopes=list(scopes),
         not_before=cert_obj.not_valid_before_utc,
         not_after=cert_obj.not_valid_after_utc,
@@ -300,7 +302,7 @@ def agent_certificate_issue(
         org_cert=ca.load(parent.pem),
         org_serial_hex=parent.serial,
         public_key=ca.public_key_load(locked.public_key),
-        agent_name=agent.get_full_name() or agent.get_username(),
+        agent_name=holder_name(agent),
         username=agent.get_username(),
         not_after=timezone.now() + dt.timedelta(days=valid_days),
     )
@@ -397,10 +399,28 @@ def certificate_find(serial: str) -> Certificate | None:
     )
 
 
-def certificate_login_check(*, serial: str, nonce: str, signature: str, address: str = ""):
-    """Check a signed sign-in challenge; return the certificate whose holder may be logged in. Every attempt
-    on a known certificate is recorded as a use; a refusal raises ``CertificateRefused`` (audited)."""
-    certificate = certificate_find(serial)
+def certificate_find_by_key(public_key: str) -> Certificate | None:
+    """The agent certificate of a public key (base64 SPKI or PEM): the newest usable one, else the newest (so a
+    refusal can say "revoked" or "expired")."""
+    try:
+        digest = ca.key_sha256(ca.public_key_load(public_key))
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    query = Certificate.objects.select_related("parent", "holder", "organisation").filter(
+        key_sha256=digest, kind=Certificate.Kind.AGENT
+    )
+    usable = query.filter(revoked_at__isnull=True, not_after__gt=timezone.now()).order_by("-not_after").first()
+    return usable or query.order_by("-created_at").first()
+
+
+def certificate_login_check(
+    *, nonce: str, signature: str, serial: str = "", public_key: str = "", address: str = ""
+):
+    """Check a signed sign-in challenge for the certificate named by ``serial`` (or found by the browser key's
+    ``public_key``); return the certificate whose holder may be logged in. Every attempt on a known certificate
+    is recorded as a use; a refusal raises ``CertificateRefused`` (audited)."""
+    certificate = certificate_find(serial) if serial else certificate_find_by_key(public_key)
+    serial = certificate.serial if certificate is not None else serial
     try:
         if certificate is None:
             raise _refuse("unknown")
@@ -538,11 +558,7 @@ def certificates_expiry_warn(*, actor: Actor = SYSTEM, now: dt.datetime | None =
     ).select_related("organisation", "holder")
     count = 0
     for certificate in expiring:
-        holder = (
-            certificate.holder.get_full_name() or certificate.holder.get_username()
-            if certificate.holder_id
-            else _("the organisation")
-        )
+        holder = holder_name(certificate.holder) if certificate.holder_id else certificate.organisation.name
         with transaction.atomic():
             message_send(
                 actor=actor,

@@ -167,4 +167,4 @@ def test_expiry_warnings_reach_the_enterprise_inbox_once(citizen, organisation, 
     services.certificates_expiry_warn()
     messages = Message.objects.filter(organisation=organisation, topic="enterprise")
     assert messages.count() == 1
-    assert "赵敏" in messages.get().body or "agent.zhao" in messages.get().body
+    assert "赵敏的证书" in messages.get().body
