@@ -172,7 +172,10 @@ def on_enterprise_register_changed(event):
     """A register an enterprise's eligibility depends on changed: check its figures against the policies (once
     per event; the daily sweep catches what an event missed)."""
     from .enterprise import enterprise_profile_check
+    from .models import ProactiveRule
 
+    if not ProactiveRule.objects.filter(trigger=LifeEventKind.ENTERPRISE_PROFILE, active=True).exists():
+        return  # no policy listens: the daily sweep keeps the figures for the analytics
     organisation = Organisation.objects.filter(pk=event.payload.get("organisation_id")).first()
     if organisation is None:
         return

@@ -113,3 +113,42 @@ def issue_agent_certificate(*, representative, organisation, agent, key, scopes=
     return services.agent_certificate_issue(
         actor=actor_for(representative), request=request, scopes=list(scopes), valid_days=days
     )
+
+
+@pytest.fixture
+def org_case(organisation, agent):
+    """A case the agent submitted for the enterprise (a small item with no materials)."""
+    from tongban.cases.services import case_submit
+    from tongban.catalog import services as catalog
+    from tongban.catalog.models import PublicationStatus
+    from tongban.identity.selectors import actor_for, department_get
+    from tongban.workflow.services import definitions_ensure_builtin, forget_department_cache
+
+    forget_department_cache()
+    definitions_ensure_builtin(actor=SYSTEM)
+    item = catalog.item_create(
+        actor=SYSTEM,
+        code="test-ad-permit",
+        basic_code="test-ad-permit",
+        name_zh="户外招牌设置（测试）",
+        name_en="Shop sign (test)",
+        item_type="licence",
+        legal_basis="《城市市容和环境卫生管理条例》",
+        department=department_get("market-regulation"),
+        legal_limit_days=20,
+        promised_limit_days=10,
+        handling_modes=["online"],
+        result_type="record",
+        result_name="招牌设置",
+        service_object="organisation",
+        form_schema={
+            "type": "object",
+            "properties": {"sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 40}},
+            "required": ["sign_text"],
+        },
+        materials=[],
+        status=PublicationStatus.PUBLISHED,
+    )
+    return case_submit(
+        actor=actor_for(agent), service=item, form_data={"sign_text": "测试精密"}, applicant_organisation=organisation
+    )
