@@ -58,7 +58,9 @@ def filters_from(query) -> dict:
 def _score(facts: dict) -> float:
     qualifications = len(facts.get("qualifications") or [])
     return round(
-        (facts.get("headcount_growth") or 0.0) + (facts.get("tax_growth") or 0.0) + QUALIFICATION_POINTS * qualifications,
+        (facts.get("headcount_growth") or 0.0)
+        + (facts.get("tax_growth") or 0.0)
+        + QUALIFICATION_POINTS * qualifications,
         1,
     )
 
@@ -66,7 +68,9 @@ def _score(facts: dict) -> float:
 def _is_champion(facts: dict) -> bool:
     if (facts.get("headcount") or 0) < MIN_HEADCOUNT:
         return False
-    growing = (facts.get("headcount_growth") or 0) >= MIN_GROWTH and (facts.get("tax_growth") or 0) >= MIN_GROWTH
+    growing = (facts.get("headcount_growth") or 0) >= MIN_GROWTH and (
+        facts.get("tax_growth") or 0
+    ) >= MIN_GROWTH
     recognised = bool(set(facts.get("qualifications") or []) & {"little_giant", "specialised"})
     return growing or (recognised and (facts.get("tax_growth") or 0) > 0)
 
@@ -85,7 +89,9 @@ def champions_for(actor, *, district: str = "", section: str = "", export: bool 
             continue
         unit = organisation.district
         code = facts.get("industry_code") or ""
-        representative = organisation.legal_representative.name if organisation.legal_representative_id else ""
+        representative = (
+            organisation.legal_representative.name if organisation.legal_representative_id else ""
+        )
         rows.append(
             {
                 "name": organisation.name,
@@ -100,10 +106,16 @@ def champions_for(actor, *, district: str = "", section: str = "", export: bool 
                 "tax_4q": facts.get("tax_4q"),
                 "tax_growth": facts.get("tax_growth"),
                 "revenue": facts.get("revenue"),
-                "qualifications": [str(QUALIFICATION_LABELS.get(q, q)) for q in facts.get("qualifications") or []],
+                "qualifications": [
+                    str(QUALIFICATION_LABELS.get(q, q)) for q in facts.get("qualifications") or []
+                ],
                 "representative": representative if unmasked else mask_name(representative),
-                "headcount_quarters": [(q["quarter"], q["insured"]) for q in reversed(facts.get("headcount_quarters") or [])],
-                "tax_quarters": [(q["quarter"], q["tax_paid"]) for q in reversed(facts.get("tax_quarters") or [])],
+                "headcount_quarters": [
+                    (q["quarter"], q["insured"]) for q in reversed(facts.get("headcount_quarters") or [])
+                ],
+                "tax_quarters": [
+                    (q["quarter"], q["tax_paid"]) for q in reversed(facts.get("tax_quarters") or [])
+                ],
                 "as_of": event.occurred_on,
                 "score": _score(facts),
             }

@@ -31,7 +31,11 @@ class ChallengeSerializer(serializers.Serializer):
 
 class SignInSerializer(serializers.Serializer):
     serial = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, default="", help_text="The certificate's serial (hex)."
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The certificate's serial (hex).",
     )
     public_key = serializers.CharField(
         max_length=2000,
@@ -147,7 +151,9 @@ class CertificateListApi(_SpaceApi):
     @extend_schema(responses={200: CertificateSerializer(many=True)})
     def get(self, request, credit_code):
         organisation = self.organisation(request, credit_code)
-        return Response(CertificateSerializer(selectors.certificate_list_for(request.user, organisation), many=True).data)
+        return Response(
+            CertificateSerializer(selectors.certificate_list_for(request.user, organisation), many=True).data
+        )
 
 
 class OrganisationCertificateApi(_SpaceApi):
@@ -156,7 +162,9 @@ class OrganisationCertificateApi(_SpaceApi):
     @extend_schema(request=None, responses={201: CertificateSerializer})
     def post(self, request, credit_code):
         organisation = self.organisation(request, credit_code)
-        certificate = services.organisation_certificate_issue(actor=actor_from_request(request), organisation=organisation)
+        certificate = services.organisation_certificate_issue(
+            actor=actor_from_request(request), organisation=organisation
+        )
         return Response(CertificateSerializer(certificate).data, status=status.HTTP_201_CREATED)
 
 
@@ -247,7 +255,10 @@ class CaseSignatureApi(_SpaceApi):
         body.is_valid(raise_exception=True)
         try:
             record = services.case_signature_add(
-                actor=actor_from_request(request), case=case, address=authentication._address(request), **body.validated_data
+                actor=actor_from_request(request),
+                case=case,
+                address=authentication._address(request),
+                **body.validated_data,
             )
         except services.CertificateRefused as refusal:
             raise _refused(refusal) from refusal
@@ -264,5 +275,7 @@ class ChampionsApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        rows = analytics.champions_for(actor_from_request(request), **analytics.filters_from(request.query_params))
+        rows = analytics.champions_for(
+            actor_from_request(request), **analytics.filters_from(request.query_params)
+        )
         return Response(rows)

@@ -9,4 +9,3 @@ class EnterpriseConfig(AppConfig):
     name = "tongban.enterprise"
     label = "enterprise"
     verbose_name = _("Enterprises")
-

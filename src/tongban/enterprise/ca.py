@@ -208,8 +208,10 @@ def key_sha256(public_key) -> str:
 
 def spki_b64(cert_pem: str) -> str:
     """A certificate's public key as base64 DER SPKI (what WebCrypto's ``exportKey("spki")`` gives)."""
-    der = load(cert_pem).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    der = (
+        load(cert_pem)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return base64.b64encode(der).decode()
 
@@ -298,7 +300,9 @@ def chain_verify(agent_pem: str | None, org_pem: str, *, at: dt.datetime | None 
 def signature_der(signature: bytes) -> bytes:
     """WebCrypto signs ECDSA as r‖s (IEEE P1363, 64 bytes for P-256); X.509 tools as DER. Accept both."""
     if len(signature) == 64:
-        return encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+        return encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
     return signature
 
 

@@ -78,15 +78,17 @@ def certificate_get_for(user, pk) -> Certificate | None:
     certificate = Certificate.objects.select_related("organisation", "holder", "parent").filter(pk=pk).first()
     if certificate is None:
         return None
-    return certificate if certificate_list_for(user, certificate.organisation).filter(pk=pk).exists() else None
+    return (
+        certificate if certificate_list_for(user, certificate.organisation).filter(pk=pk).exists() else None
+    )
 
 
 def request_list_for(user, organisation: Organisation):
     """Pending certificate requests: all of them for the representative, an agent's own otherwise."""
     role = space_role(user, organisation)
-    query = CertificateRequest.objects.filter(organisation=organisation, decided_at__isnull=True).select_related(
-        "agent"
-    )
+    query = CertificateRequest.objects.filter(
+        organisation=organisation, decided_at__isnull=True
+    ).select_related("agent")
     if role == REPRESENTATIVE:
         return query
     if role == AGENT:

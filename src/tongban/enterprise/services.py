@@ -31,11 +31,13 @@ from tongban.identity.reference import PLATFORM_DEPARTMENT_CODE
 from tongban.identity.selectors import UserActor, person_for
 
 from . import ca
-from .selectors import holder_name
 from .models import SCOPES, CaseSignature, Certificate, CertificateRequest, CertificateUse, SignInChallenge
+from .selectors import holder_name
 
 CERT_PURPOSE = "法人一证通"  # written on the grant as it is (matched, not translated)
-CERT_ACTOR = Actor(kind="system", id="enterprise-ca", label="enterprise-ca", department=PLATFORM_DEPARTMENT_CODE)
+CERT_ACTOR = Actor(
+    kind="system", id="enterprise-ca", label="enterprise-ca", department=PLATFORM_DEPARTMENT_CODE
+)
 REGISTER_READ = ("business-registration", ("legal_representative_id", "status", "name"))
 CHALLENGE_SECONDS = 120
 LOGIN_PREFIX = "tongban-certificate-login:"
@@ -74,7 +76,11 @@ def enterprise_reads_grant(*, actor: Actor = SYSTEM) -> None:
 
     resource, fields = REGISTER_READ
     grant_ensure(
-        actor=actor, department=PLATFORM_DEPARTMENT_CODE, resource=resource, fields=list(fields), purpose=CERT_PURPOSE
+        actor=actor,
+        department=PLATFORM_DEPARTMENT_CODE,
+        resource=resource,
+        fields=list(fields),
+        purpose=CERT_PURPOSE,
     )
 
 
@@ -101,7 +107,9 @@ def representative_verify(*, actor: UserActor, organisation: Organisation) -> No
             purpose=CERT_PURPOSE,
         )
     except GrantMissing as exc:
-        raise PermissionDenied(_("The business register cannot be checked now: %(why)s") % {"why": exc}) from exc
+        raise PermissionDenied(
+            _("The business register cannot be checked now: %(why)s") % {"why": exc}
+        ) from exc
     data = result.data if result.found else {}
     if data.get("legal_representative_id") != person.resident_id:
         with transaction.atomic():
@@ -117,7 +125,9 @@ def representative_verify(*, actor: UserActor, organisation: Organisation) -> No
             % {"name": organisation.name}
         )
     if data.get("status") != "active":
-        raise PermissionDenied(_("The business register does not list %(name)s as active.") % {"name": organisation.name})
+        raise PermissionDenied(
+            _("The business register does not list %(name)s as active.") % {"name": organisation.name}
+        )
 
 
 def _use(certificate, purpose, accepted, reason="", case_number="", address=""):
@@ -141,7 +151,9 @@ def _cert_audit(actor, action, certificate, **details):
     )
 
 
-def _save(cert_obj, *, organisation, kind, parent=None, holder=None, scopes=(), issued_by=None) -> Certificate:
+def _save(
+    cert_obj, *, organisation, kind, parent=None, holder=None, scopes=(), issued_by=None
+) -> Certificate:
     certificate = Certificate(
         organisation=organisation,
         kind=kind,
@@ -165,7 +177,10 @@ def organisation_certificate_current(organisation) -> Certificate | None:
     now = timezone.now()
     return (
         Certificate.objects.filter(
-            organisation=organisation, kind=Certificate.Kind.ORGANISATION, revoked_at__isnull=True, not_after__gt=now
+            organisation=organisation,
+            kind=Certificate.Kind.ORGANISATION,
+            revoked_at__isnull=True,
+            not_after__gt=now,
         )
         .order_by("-not_after")
         .first()
@@ -214,7 +229,9 @@ def challenge_consume(nonce: str) -> bool:
         return False
     now = timezone.now()
     return (
-        SignInChallenge.objects.filter(nonce=nonce, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+        SignInChallenge.objects.filter(nonce=nonce, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now
+        )
         == 1
     )
 
@@ -254,11 +271,15 @@ def certificate_request(
     try:
         key = ca.public_key_load(public_key)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValidationError({"public_key": _("Give an ECDSA P-256 public key (PEM or base64 SPKI).")}) from exc
+        raise ValidationError(
+            {"public_key": _("Give an ECDSA P-256 public key (PEM or base64 SPKI).")}
+        ) from exc
     _possession_check(key, nonce, signature)
     from cryptography.hazmat.primitives import serialization
 
-    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
     request = CertificateRequest.objects.create(organisation=organisation, agent=actor.user, public_key=pem)
     audit_record(
         actor=actor,
@@ -274,7 +295,9 @@ def _scopes(scopes) -> list[str]:
     scopes = list(dict.fromkeys(scopes or []))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
-        raise ValidationError({"scopes": _("Choose one or more of: %(scopes)s.") % {"scopes": ", ".join(SCOPES)}})
+        raise ValidationError(
+            {"scopes": _("Choose one or more of: %(scopes)s.") % {"scopes": ", ".join(SCOPES)}}
+        )
     return scopes
 
 
@@ -318,7 +341,9 @@ def agent_certificate_issue(
     locked.decided_at = timezone.now()
     locked.certificate = certificate
     locked.save(update_fields=["decided_at", "certificate", "updated_at"])
-    _cert_audit(actor, "enterprise.certificate.issued", certificate, agent=agent.get_username(), scopes=scopes)
+    _cert_audit(
+        actor, "enterprise.certificate.issued", certificate, agent=agent.get_username(), scopes=scopes
+    )
     return certificate
 
 
@@ -409,7 +434,9 @@ def certificate_find_by_key(public_key: str) -> Certificate | None:
     query = Certificate.objects.select_related("parent", "holder", "organisation").filter(
         key_sha256=digest, kind=Certificate.Kind.AGENT
     )
-    usable = query.filter(revoked_at__isnull=True, not_after__gt=timezone.now()).order_by("-not_after").first()
+    usable = (
+        query.filter(revoked_at__isnull=True, not_after__gt=timezone.now()).order_by("-not_after").first()
+    )
     return usable or query.order_by("-created_at").first()
 
 
@@ -493,7 +520,9 @@ def submission_payload(case) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def case_signature_add(*, actor: UserActor, case, serial: str, signature: str, address: str = "") -> CaseSignature:
+def case_signature_add(
+    *, actor: UserActor, case, serial: str, signature: str, address: str = ""
+) -> CaseSignature:
     """Keep an agent's signature over the case's submission with the case: the certificate must be the acting
     agent's, usable for signing now, of the case's applicant organisation, and the signature must verify over
     the submission's canonical JSON as it stands. A refused signature is recorded as a refused use."""
@@ -510,7 +539,14 @@ def case_signature_add(*, actor: UserActor, case, serial: str, signature: str, a
         code = getattr(exc, "reason", None) or getattr(exc, "code", None) or "signature"
         code = code if code in REFUSALS else "signature"
         with transaction.atomic():
-            _use(certificate, CertificateUse.Purpose.SIGN, False, code, case_number=case.number, address=address)
+            _use(
+                certificate,
+                CertificateUse.Purpose.SIGN,
+                False,
+                code,
+                case_number=case.number,
+                address=address,
+            )
         raise _refuse(code) from exc
     with transaction.atomic():
         record = CaseSignature.objects.create(

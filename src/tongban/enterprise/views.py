@@ -58,7 +58,9 @@ def sign_in(request):
 def challenge(request):
     """A fresh one-time nonce (JSON), for a sign-in or a certificate request."""
     item = services.challenge_create()
-    return JsonResponse({"nonce": item.nonce, "expires_at": item.expires_at.isoformat(), "prefix": services.LOGIN_PREFIX})
+    return JsonResponse(
+        {"nonce": item.nonce, "expires_at": item.expires_at.isoformat(), "prefix": services.LOGIN_PREFIX}
+    )
 
 
 @require_POST
@@ -66,7 +68,9 @@ def sign_in_submit(request):
     """JSON in ({serial or public_key, nonce, signature}), JSON out: 200 with where to go, or 403 with why."""
     try:
         body = json.loads(request.body or b"{}")
-        fields = {name: str(body.get(name) or "")[:2000] for name in ("serial", "public_key", "nonce", "signature")}
+        fields = {
+            name: str(body.get(name) or "")[:2000] for name in ("serial", "public_key", "nonce", "signature")
+        }
     except (ValueError, AttributeError):
         return JsonResponse({"detail": _("Send JSON with serial, nonce and signature.")}, status=400)
     try:
@@ -171,7 +175,10 @@ def request_issue(request, pk):
         days = 0
     try:
         services.agent_certificate_issue(
-            actor=actor_from_request(request), request=item, scopes=request.POST.getlist("scopes"), valid_days=days
+            actor=actor_from_request(request),
+            request=item,
+            scopes=request.POST.getlist("scopes"),
+            valid_days=days,
         )
     except (PermissionDenied, Conflict, ValidationError) as exc:
         messages.error(request, _message(exc))
@@ -280,6 +287,10 @@ def champions(request):
     return render(
         request,
         "enterprise/champions.html",
-        {"rows": rows, "filters": filters, "districts": analytics.district_choices(), "sections": analytics.SECTIONS},
+        {
+            "rows": rows,
+            "filters": filters,
+            "districts": analytics.district_choices(),
+            "sections": analytics.SECTIONS,
+        },
     )
-

@@ -106,7 +106,13 @@ TAX_RATED = "tax.rated"
 EMPLOYER_REPORTED = "social_insurance.employer_reported"
 BUSINESS_QUALIFIED = "business.qualified"
 # The register changes that may change what an enterprise is eligible for (惠企政策 matching listens to them).
-ENTERPRISE_REGISTER_EVENTS = (BUSINESS_REGISTERED, TAX_FILED, TAX_RATED, EMPLOYER_REPORTED, BUSINESS_QUALIFIED)
+ENTERPRISE_REGISTER_EVENTS = (
+    BUSINESS_REGISTERED,
+    TAX_FILED,
+    TAX_RATED,
+    EMPLOYER_REPORTED,
+    BUSINESS_QUALIFIED,
+)
 DEED_TAX_PAID = "deed_tax.paid"
 
 # Legal minimum ages of marriage (《民法典》第一千零四十七条).

@@ -179,7 +179,9 @@ class PolicySerializer(serializers.Serializer):
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
     condition = serializers.CharField(source="rule.condition", help_text="Eligibility, e.g. headcount >= 10")
     action = serializers.ChoiceField(
-        source="rule.action", choices=["notify", "offer", "grant"], help_text="notify, offer or grant (免申即享)"
+        source="rule.action",
+        choices=["notify", "offer", "grant"],
+        help_text="notify, offer or grant (免申即享)",
     )
     service = serializers.CharField(source="rule.service", required=False, allow_blank=True, default="")
     rule = serializers.CharField(source="rule.code", read_only=True)

@@ -37,7 +37,11 @@ ENTERPRISE_READS = (
     ("enterprise-tax", ("credit_rating", "revenue_4q", "tax_4q", "quarters")),
     ("enterprise-qualifications", ("qualifications",)),
 )
-ENTERPRISE_TYPES = (Organisation.Type.ENTERPRISE, Organisation.Type.INDIVIDUAL_BUSINESS, Organisation.Type.FARMERS_COOP)
+ENTERPRISE_TYPES = (
+    Organisation.Type.ENTERPRISE,
+    Organisation.Type.INDIVIDUAL_BUSINESS,
+    Organisation.Type.FARMERS_COOP,
+)
 POLICY_TEMPLATES = {
     ProactiveRule.Action.NOTIFY: (
         "enterprise-policy-notify",
@@ -94,7 +98,9 @@ def revenue_band(revenue: float | None) -> str | None:
     return next((band for limit, band in REVENUE_BANDS if revenue < limit), "large")
 
 
-def enterprise_facts_read(organisation: Organisation, *, today: dt.date, refusals: list | None = None) -> dict:
+def enterprise_facts_read(
+    organisation: Organisation, *, today: dt.date, refusals: list | None = None
+) -> dict:
     """The enterprise's figures, each read through the data hub (a refused read leaves its facts empty and its
     reason in ``refusals``), with the quarters as evidence."""
     from tongban.exchange.services import GrantMissing, lookup
@@ -195,14 +201,20 @@ def enterprise_profile_check(
     apply the policies' rules to it (none active: the figures are kept for the analytics). Returns the offers
     made now."""
     today = today or timezone.localdate()
-    if LifeEvent.objects.filter(organisation=organisation, kind=LifeEventKind.ENTERPRISE_PROFILE, key=key).exists():
+    if LifeEvent.objects.filter(
+        organisation=organisation, kind=LifeEventKind.ENTERPRISE_PROFILE, key=key
+    ).exists():
         return []
     refusals: list[str] = []
     data = enterprise_facts_read(organisation, today=today, refusals=refusals)
     if data["business_status"] not in (None, "active") or data["registered_on"] is None:
         return []  # not a live market entity (or the register could not be read): nothing to offer
     event, _created = life_event_record(
-        kind=LifeEventKind.ENTERPRISE_PROFILE, key=key, occurred_on=today, organisation=organisation, data=data
+        kind=LifeEventKind.ENTERPRISE_PROFILE,
+        key=key,
+        occurred_on=today,
+        organisation=organisation,
+        data=data,
     )
     return rules_apply(life_event=event, actor=actor)
 
@@ -222,7 +234,11 @@ def policies_sweep(*, today: dt.date | None = None, actor: Actor = SYSTEM, batch
             break
         last = batch[-1].pk
         for organisation in batch:
-            offers += len(enterprise_profile_check(organisation=organisation, key=f"sweep:{today}", today=today, actor=actor))
+            offers += len(
+                enterprise_profile_check(
+                    organisation=organisation, key=f"sweep:{today}", today=today, actor=actor
+                )
+            )
             checked += 1
     return {"checked": checked, "offers": offers}
 

@@ -312,7 +312,10 @@ class EnterprisePolicy(TimeStampedModel):
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     department = models.ForeignKey(
-        "identity.Department", verbose_name=_("issuing department"), on_delete=models.PROTECT, related_name="+"
+        "identity.Department",
+        verbose_name=_("issuing department"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     summary = models.TextField(_("what it gives"), blank=True)
     legal_basis = models.CharField(_("policy basis"), max_length=300, blank=True)

@@ -42,7 +42,10 @@ CONTEXT_TYPES: dict[str, tuple[object, str]] = {
     "headcount_growth": (T.FLOAT, "% change of the insured head-count over four quarters"),
     "tax_credit_rating": (T.STRING, '"A", "B", "M", "C" or "D"'),
     "revenue": (T.FLOAT, "revenue of the last four quarters, 10,000 CNY"),
-    "revenue_band": (T.STRING, '"micro" (< 100), "small" (< 2,000), "medium" (< 40,000) or "large", 10,000 CNY'),
+    "revenue_band": (
+        T.STRING,
+        '"micro" (< 100), "small" (< 2,000), "medium" (< 40,000) or "large", 10,000 CNY',
+    ),
     "tax_growth": (T.FLOAT, "% change of tax paid, last four quarters against the four before"),
     "qualifications": (T.ARRAY(T.STRING), 'qualifications held now, e.g. "high_tech" in qualifications'),
 }

@@ -249,7 +249,9 @@ def enterprise_profiles_latest(*, days: int = 40, today: dt.date | None = None) 
     today = today or timezone.localdate()
     latest, seen = [], set()
     events = (
-        LifeEvent.objects.filter(kind=LifeEventKind.ENTERPRISE_PROFILE, occurred_on__gte=today - dt.timedelta(days=days))
+        LifeEvent.objects.filter(
+            kind=LifeEventKind.ENTERPRISE_PROFILE, occurred_on__gte=today - dt.timedelta(days=days)
+        )
         .select_related("organisation__district", "organisation__legal_representative")
         .order_by("-occurred_on", "-created_at")
     )

@@ -143,12 +143,17 @@ def org_case(organisation, agent):
         service_object="organisation",
         form_schema={
             "type": "object",
-            "properties": {"sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 40}},
+            "properties": {
+                "sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 40}
+            },
             "required": ["sign_text"],
         },
         materials=[],
         status=PublicationStatus.PUBLISHED,
     )
     return case_submit(
-        actor=actor_for(agent), service=item, form_data={"sign_text": "测试精密"}, applicant_organisation=organisation
+        actor=actor_for(agent),
+        service=item,
+        form_data={"sign_text": "测试精密"},
+        applicant_organisation=organisation,
     )

@@ -47,7 +47,12 @@ def test_agent_certificate_carries_scopes_and_expiry_and_chains_through_the_orga
     citizen, organisation, agent, browser_key
 ):
     cert = issue_agent_certificate(
-        representative=citizen, organisation=organisation, agent=agent, key=browser_key, scopes=["login"], days=30
+        representative=citizen,
+        organisation=organisation,
+        agent=agent,
+        key=browser_key,
+        scopes=["login"],
+        days=30,
     )
     assert cert.scopes == ["login"]
     assert cert.not_after <= timezone.now() + dt.timedelta(days=30, minutes=1)
@@ -69,17 +74,23 @@ def test_a_request_needs_proof_of_the_key(organisation, agent, browser_key):
 
 def _login(cert, key, nonce=None):
     nonce = nonce or services.challenge_create().nonce
-    return services.certificate_login_check(serial=cert.serial, nonce=nonce, signature=key.sign_challenge(nonce))
+    return services.certificate_login_check(
+        serial=cert.serial, nonce=nonce, signature=key.sign_challenge(nonce)
+    )
 
 
 def test_signed_challenge_signs_in_and_is_recorded(citizen, organisation, agent, browser_key):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     assert _login(cert, browser_key).holder == agent
     assert CertificateUse.objects.filter(certificate=cert, purpose="login", accepted=True).count() == 1
 
 
 def test_a_replayed_nonce_is_refused(citizen, organisation, agent, browser_key):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     nonce = services.challenge_create().nonce
     _login(cert, browser_key, nonce)
     with pytest.raises(services.CertificateRefused) as refused:
@@ -88,7 +99,9 @@ def test_a_replayed_nonce_is_refused(citizen, organisation, agent, browser_key):
 
 
 def test_a_wrong_key_is_refused(citizen, organisation, agent, browser_key):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     with pytest.raises(services.CertificateRefused) as refused:
         _login(cert, BrowserKey())
     assert refused.value.code == "signature"
@@ -96,7 +109,9 @@ def test_a_wrong_key_is_refused(citizen, organisation, agent, browser_key):
 
 
 def test_revocation_takes_effect_at_once_and_reaches_the_crl(citizen, organisation, agent, browser_key):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     services.certificate_revoke(actor=actor_for(citizen), certificate=cert, reason="left the company")
     with pytest.raises(services.CertificateRefused) as refused:
         _login(cert, browser_key)
@@ -109,14 +124,18 @@ def test_revocation_takes_effect_at_once_and_reaches_the_crl(citizen, organisati
 
 
 def test_revoking_the_organisation_certificate_revokes_its_agents(citizen, organisation, agent, browser_key):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     services.certificate_revoke(actor=actor_for(citizen), certificate=cert.parent, reason="key compromised")
     cert.refresh_from_db()
     assert cert.revoked
 
 
 def test_an_agent_cannot_revoke_someone_elses_certificate(citizen, organisation, agent, browser_key):
-    own = issue_agent_certificate(representative=citizen, organisation=organisation, agent=citizen, key=BrowserKey())
+    own = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=citizen, key=BrowserKey()
+    )
     with pytest.raises(PermissionDenied):
         services.certificate_revoke(actor=actor_for(agent), certificate=own, reason="no")
 
@@ -131,8 +150,12 @@ def test_an_expired_certificate_is_refused(citizen, organisation, agent, browser
     assert refused.value.code == "expired"
 
 
-def test_a_certificate_not_signed_by_the_authority_is_refused(citizen, organisation, agent, browser_key, settings, tmp_path):
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+def test_a_certificate_not_signed_by_the_authority_is_refused(
+    citizen, organisation, agent, browser_key, settings, tmp_path
+):
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     settings.TONGBAN_ENTERPRISE_CA_DIR = tmp_path / "another-root"  # a database restored under another CA
     with pytest.raises(services.CertificateRefused) as refused:
         _login(cert, browser_key)
@@ -152,7 +175,9 @@ def test_an_agent_removed_from_the_enterprise_cannot_sign_in(citizen, organisati
     from tongban.core.audit import SYSTEM
     from tongban.identity.services import organisation_agent_remove
 
-    cert = issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key)
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
     organisation_agent_remove(actor=SYSTEM, organisation=organisation, user=agent)
     with pytest.raises(services.CertificateRefused) as refused:
         _login(cert, browser_key)
@@ -162,7 +187,9 @@ def test_an_agent_removed_from_the_enterprise_cannot_sign_in(citizen, organisati
 def test_expiry_warnings_reach_the_enterprise_inbox_once(citizen, organisation, agent, browser_key):
     from tongban.messaging.models import Message
 
-    issue_agent_certificate(representative=citizen, organisation=organisation, agent=agent, key=browser_key, days=10)
+    issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key, days=10
+    )
     assert services.certificates_expiry_warn() == 1
     services.certificates_expiry_warn()
     messages = Message.objects.filter(organisation=organisation, topic="enterprise")

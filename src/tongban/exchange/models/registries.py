@@ -454,7 +454,9 @@ class BusinessRegistration(TimeStampedModel):
         _("industry code"),
         max_length=5,
         blank=True,
-        validators=[RegexValidator(r"^[A-T]([0-9]{2,4})?$", _("A section letter and 2 to 4 digits, e.g. C3913."))],
+        validators=[
+            RegexValidator(r"^[A-T]([0-9]{2,4})?$", _("A section letter and 2 to 4 digits, e.g. C3913."))
+        ],
     )
 
     class Meta:
@@ -563,7 +565,9 @@ class EmployerQuarterHeadcount(TimeStampedModel):
         verbose_name = _("employer's insured head-count")
         verbose_name_plural = _("employers' insured head-counts")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "quarter"], name="exchange_headcount_one_quarter"),
+            models.UniqueConstraint(
+                fields=["organisation", "quarter"], name="exchange_headcount_one_quarter"
+            ),
         ]
 
     def __str__(self):
@@ -597,7 +601,9 @@ class TaxQuarterFiling(TimeStampedModel):
         verbose_name = _("quarterly tax filing")
         verbose_name_plural = _("quarterly tax filings")
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "quarter"], name="exchange_taxfiling_one_quarter"),
+            models.UniqueConstraint(
+                fields=["organisation", "quarter"], name="exchange_taxfiling_one_quarter"
+            ),
             models.CheckConstraint(
                 condition=Q(revenue__gte=0) & Q(tax_paid__gte=0), name="exchange_taxfiling_not_negative"
             ),

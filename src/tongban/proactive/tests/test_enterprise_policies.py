@@ -25,10 +25,14 @@ from tongban.workflow.services import definitions_ensure_builtin, forget_departm
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 12, 1)
-QUARTERS = [dt.date(2024, 10, 1), *[dt.date(2025, m, 1) for m in (1, 4, 7, 10)], *[dt.date(2026, m, 1) for m in (1, 4, 7)]]
+QUARTERS = [
+    dt.date(2024, 10, 1),
+    *[dt.date(2025, m, 1) for m in (1, 4, 7, 10)],
+    *[dt.date(2026, m, 1) for m in (1, 4, 7)],
+]
 
 
-def _enterprise(number, name, *, industry, heads, tax, rating="A", district="310104"):
+def enterprise_with_figures(number, name, *, industry, heads, tax, rating="A", district="310104"):
     org = identity.organisation_create(
         actor=SYSTEM,
         credit_code=make_credit_code(district, number),
@@ -36,14 +40,22 @@ def _enterprise(number, name, *, industry, heads, tax, rating="A", district="310
         district=AdminUnit.objects.get(code=district),
     )
     registers.business_register(
-        actor=SYSTEM, organisation=org, business_scope="制造", registered_on=dt.date(2016, 5, 1), industry_code=industry
+        actor=SYSTEM,
+        organisation=org,
+        business_scope="制造",
+        registered_on=dt.date(2016, 5, 1),
+        industry_code=industry,
     )
     registers.tax_register(actor=SYSTEM, organisation=org, registered_on=dt.date(2016, 5, 10))
     registers.tax_credit_rate(actor=SYSTEM, organisation=org, rating=rating)
     for quarter, people, paid in zip(QUARTERS, heads, tax, strict=True):
         registers.employer_quarter_report(actor=SYSTEM, organisation=org, quarter=quarter, insured=people)
         registers.tax_quarter_file(
-            actor=SYSTEM, organisation=org, quarter=quarter, revenue=Decimal(paid) * 12, tax_paid=Decimal(paid)
+            actor=SYSTEM,
+            organisation=org,
+            quarter=quarter,
+            revenue=Decimal(paid) * 12,
+            tax_paid=Decimal(paid),
         )
     return org
 
@@ -51,19 +63,32 @@ def _enterprise(number, name, *, industry, heads, tax, rating="A", district="310
 @pytest.fixture
 def enterprises(city, messaging_templates):
     enterprise_reads_grant()
-    growing = _enterprise(
-        "MA1G0001", "上海增长科技有限公司", industry="C3913", heads=[20, 22, 25, 28, 30, 36, 40, 45], tax=[10, 11, 12, 13, 15, 18, 20, 24]
+    growing = enterprise_with_figures(
+        "MA1G0001",
+        "上海增长科技有限公司",
+        industry="C3913",
+        heads=[20, 22, 25, 28, 30, 36, 40, 45],
+        tax=[10, 11, 12, 13, 15, 18, 20, 24],
     )
-    flat = _enterprise(
-        "MA1F0002", "上海平稳商贸有限公司", industry="F5123", heads=[8, 8, 8, 8, 8, 8, 8, 8], tax=[2, 2, 2, 2, 2, 2, 2, 2], rating="B"
+    flat = enterprise_with_figures(
+        "MA1F0002",
+        "上海平稳商贸有限公司",
+        industry="F5123",
+        heads=[8, 8, 8, 8, 8, 8, 8, 8],
+        tax=[2, 2, 2, 2, 2, 2, 2, 2],
+        rating="B",
     )
     return growing, flat
 
 
 @pytest.fixture
 def designer_actor(city):
-    user = identity.user_create(actor=SYSTEM, username="policy.designer", password="x-pass-2026", check_password=False)
-    identity.staff_create(actor=SYSTEM, user=user, department=department_get("market-regulation"), roles=["service_designer"])
+    user = identity.user_create(
+        actor=SYSTEM, username="policy.designer", password="x-pass-2026", check_password=False
+    )
+    identity.staff_create(
+        actor=SYSTEM, user=user, department=department_get("market-regulation"), roles=["service_designer"]
+    )
     return actor_for(user, second_factor=True)
 
 
@@ -94,10 +119,16 @@ def test_a_notify_policy_tells_the_eligible_enterprise_why_and_not_the_other(ent
 
 def test_the_figures_are_read_through_the_hub_and_a_missing_grant_finds_nobody(enterprises, designer_actor):
     policy_create(
-        actor=designer_actor, code="p1", name_zh="测试", department=department_get("market-regulation"),
-        condition="headcount >= 1", action="notify",
+        actor=designer_actor,
+        code="p1",
+        name_zh="测试",
+        department=department_get("market-regulation"),
+        condition="headcount >= 1",
+        action="notify",
     )
-    SharingGrant.objects.filter(resource__code="employer-headcount").update(status=SharingGrant.Status.REVOKED)
+    SharingGrant.objects.filter(resource__code="employer-headcount").update(
+        status=SharingGrant.Status.REVOKED
+    )
     policies_sweep(today=TODAY)
     assert not Offer.objects.exists()
     event = LifeEvent.objects.filter(kind="enterprise_profile").first()
@@ -120,11 +151,19 @@ def test_a_register_change_matches_at_once(enterprises, designer_actor):
     event_deliver()  # the registers' own events of the fixture: no policy listens yet, nothing is read
     assert not LifeEvent.objects.filter(kind="enterprise_profile").exists()
     policy = policy_create(
-        actor=designer_actor, code="high-tech", name_zh="高新技术企业奖励", department=department_get("market-regulation"),
-        condition='"high_tech" in qualifications and headcount_growth >= 20', action="notify",
+        actor=designer_actor,
+        code="high-tech",
+        name_zh="高新技术企业奖励",
+        department=department_get("market-regulation"),
+        condition='"high_tech" in qualifications and headcount_growth >= 20',
+        action="notify",
     )
     registers.qualification_record(
-        actor=SYSTEM, organisation=growing, kind="high_tech", number="GR202631000123", valid_until=dt.date(2029, 12, 1)
+        actor=SYSTEM,
+        organisation=growing,
+        kind="high_tech",
+        number="GR202631000123",
+        valid_until=dt.date(2029, 12, 1),
     )
     event_deliver()
     assert Offer.objects.get(rule=policy.rule).organisation == growing
@@ -137,20 +176,38 @@ def test_a_policy_granted_without_application_is_a_completed_case(enterprises, d
     forget_department_cache()
     definitions_ensure_builtin(actor=SYSTEM)
     catalog.item_create(
-        actor=SYSTEM, code="test-jobs-subsidy", basic_code="test-jobs-subsidy", name_zh="稳岗补贴（测试）",
-        name_en="Jobs subsidy (test)", item_type="public_service", legal_basis="《失业保险条例》",
-        department=department_get("hrss"), legal_limit_days=20, promised_limit_days=10, handling_modes=["online"],
-        result_type="record", result_name="稳岗补贴",
+        actor=SYSTEM,
+        code="test-jobs-subsidy",
+        basic_code="test-jobs-subsidy",
+        name_zh="稳岗补贴（测试）",
+        name_en="Jobs subsidy (test)",
+        item_type="public_service",
+        legal_basis="《失业保险条例》",
+        department=department_get("hrss"),
+        legal_limit_days=20,
+        promised_limit_days=10,
+        handling_modes=["online"],
+        result_type="record",
+        result_name="稳岗补贴",
         form_schema={
             "type": "object",
-            "properties": {"company_name": {"type": "string", "title": "单位名称"}, "credit_code": {"type": "string", "title": "统一社会信用代码"}},
+            "properties": {
+                "company_name": {"type": "string", "title": "单位名称"},
+                "credit_code": {"type": "string", "title": "统一社会信用代码"},
+            },
             "required": ["company_name", "credit_code"],
         },
-        materials=[], status=PublicationStatus.PUBLISHED,
+        materials=[],
+        status=PublicationStatus.PUBLISHED,
     )
     policy = policy_create(
-        actor=designer_actor, code="jobs-grant", name_zh="稳岗返还免申即享", department=department_get("market-regulation"),
-        condition="headcount_growth >= 20 and revenue_band != \"micro\"", action="grant", service="test-jobs-subsidy",
+        actor=designer_actor,
+        code="jobs-grant",
+        name_zh="稳岗返还免申即享",
+        department=department_get("market-regulation"),
+        condition='headcount_growth >= 20 and revenue_band != "micro"',
+        action="grant",
+        service="test-jobs-subsidy",
     )
     policies_sweep(today=TODAY)
     offer = Offer.objects.get(rule=policy.rule)
@@ -159,15 +216,25 @@ def test_a_policy_granted_without_application_is_a_completed_case(enterprises, d
     assert case.form_data["credit_code"] == growing.credit_code
 
 
-def test_only_a_service_designer_writes_policies_and_a_bad_condition_is_refused(enterprises, designer_actor, citizen):
+def test_only_a_service_designer_writes_policies_and_a_bad_condition_is_refused(
+    enterprises, designer_actor, citizen
+):
     with pytest.raises(PermissionDenied):
         policy_create(
-            actor=actor_for(citizen), code="x", name_zh="x", department=department_get("market-regulation"),
-            condition="headcount > 1", action="notify",
+            actor=actor_for(citizen),
+            code="x",
+            name_zh="x",
+            department=department_get("market-regulation"),
+            condition="headcount > 1",
+            action="notify",
         )
     with pytest.raises(ValidationError) as refused:
         policy_create(
-            actor=designer_actor, code="y", name_zh="y", department=department_get("market-regulation"),
-            condition="headcont > 1", action="notify",
+            actor=designer_actor,
+            code="y",
+            name_zh="y",
+            department=department_get("market-regulation"),
+            condition="headcont > 1",
+            action="notify",
         )
     assert "condition" in refused.value.message_dict
