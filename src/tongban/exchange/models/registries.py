@@ -454,6 +454,7 @@ class BusinessRegistration(TimeStampedModel):
         _("industry code"),
         max_length=5,
         blank=True,
+        default="",
         validators=[
             RegexValidator(r"^[A-T]([0-9]{2,4})?$", _("A section letter and 2 to 4 digits, e.g. C3913."))
         ],
@@ -502,6 +503,7 @@ class TaxRegistration(TimeStampedModel):
         _("tax credit rating"),
         max_length=1,
         blank=True,
+        default="",
         choices=[("A", "A"), ("B", "B"), ("M", "M"), ("C", "C"), ("D", "D")],
     )
 
