@@ -193,7 +193,7 @@ class CertificateIssueApi(_SpaceApi):
         body = IssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = services.agent_certificate_issue(
-            actor=actor_from_request(request), request=item, **body.validated_data
+            actor=actor_from_request(request), certificate_request=item, **body.validated_data
         )
         return Response(CertificateSerializer(certificate).data, status=status.HTTP_201_CREATED)
 

@@ -280,15 +280,15 @@ def certificate_request(
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-    request = CertificateRequest.objects.create(organisation=organisation, agent=actor.user, public_key=pem)
+    item = CertificateRequest.objects.create(organisation=organisation, agent=actor.user, public_key=pem)
     audit_record(
         actor=actor,
         action="enterprise.certificate.requested",
         subject_type="organisation",
         subject_id=str(organisation.pk),
-        details={"request": str(request.pk)},
+        details={"request": str(item.pk)},
     )
-    return request
+    return item
 
 
 def _scopes(scopes) -> list[str]:
@@ -303,16 +303,16 @@ def _scopes(scopes) -> list[str]:
 
 @transaction.atomic
 def agent_certificate_issue(
-    *, actor: UserActor, request: CertificateRequest, scopes, valid_days: int
+    *, actor: UserActor, certificate_request: CertificateRequest, scopes, valid_days: int
 ) -> Certificate:
     """The legal representative issues an agent's certificate for a pending request, with scopes and expiry
     (at most the organisation certificate's end)."""
-    organisation = request.organisation
+    organisation = certificate_request.organisation
     representative_verify(actor=actor, organisation=organisation)
     scopes = _scopes(scopes)
     if not isinstance(valid_days, int) or not 1 <= valid_days <= 3 * 365:
         raise ValidationError({"valid_days": _("Between 1 and 1,095 days.")})
-    locked = CertificateRequest.objects.select_for_update().get(pk=request.pk)
+    locked = CertificateRequest.objects.select_for_update().get(pk=certificate_request.pk)
     if locked.decided_at is not None:
         raise Conflict(_("This request has been decided already."))
     if not organisation.agents.filter(pk=locked.agent_id).exists():
@@ -348,9 +348,11 @@ def agent_certificate_issue(
 
 
 @transaction.atomic
-def certificate_request_refuse(*, actor: UserActor, request: CertificateRequest, reason: str = "") -> None:
-    representative_verify(actor=actor, organisation=request.organisation)
-    updated = CertificateRequest.objects.filter(pk=request.pk, decided_at__isnull=True).update(
+def certificate_request_refuse(
+    *, actor: UserActor, certificate_request: CertificateRequest, reason: str = ""
+) -> None:
+    representative_verify(actor=actor, organisation=certificate_request.organisation)
+    updated = CertificateRequest.objects.filter(pk=certificate_request.pk, decided_at__isnull=True).update(
         decided_at=timezone.now(), refusal_reason=(reason or "")[:200]
     )
     if not updated:
@@ -359,8 +361,8 @@ def certificate_request_refuse(*, actor: UserActor, request: CertificateRequest,
         actor=actor,
         action="enterprise.certificate.request_refused",
         subject_type="organisation",
-        subject_id=str(request.organisation_id),
-        details={"request": str(request.pk)},
+        subject_id=str(certificate_request.organisation_id),
+        details={"request": str(certificate_request.pk)},
     )
 
 

@@ -176,7 +176,7 @@ def request_issue(request, pk):
     try:
         services.agent_certificate_issue(
             actor=actor_from_request(request),
-            request=item,
+            certificate_request=item,
             scopes=request.POST.getlist("scopes"),
             valid_days=days,
         )
@@ -195,7 +195,7 @@ def request_refuse(request, pk):
         raise Http404(_("No such request."))
     try:
         services.certificate_request_refuse(
-            actor=actor_from_request(request), request=item, reason=request.POST.get("reason", "")
+            actor=actor_from_request(request), certificate_request=item, reason=request.POST.get("reason", "")
         )
     except (PermissionDenied, Conflict) as exc:
         messages.error(request, _message(exc))

@@ -111,7 +111,7 @@ def issue_agent_certificate(*, representative, organisation, agent, key, scopes=
         signature=key.sign_challenge(nonce),
     )
     return services.agent_certificate_issue(
-        actor=actor_for(representative), request=request, scopes=list(scopes), valid_days=days
+        actor=actor_for(representative), certificate_request=request, scopes=list(scopes), valid_days=days
     )
 
 
