@@ -82,6 +82,63 @@ class CaseSignSerializer(serializers.Serializer):
     signature = serializers.CharField(max_length=400, help_text="Base64 signature over the payload (UTF-8).")
 
 
+class SpaceSerializer(serializers.Serializer):
+    credit_code = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=["representative", "agent"])
+
+
+class SignatureCheckSerializer(serializers.Serializer):
+    signer = serializers.CharField()
+    serial = serializers.CharField()
+    verified = serializers.BooleanField()
+    detail = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    sha256 = serializers.CharField()
+
+
+class CaseSignaturesSerializer(serializers.Serializer):
+    case = serializers.CharField()
+    payload = serializers.CharField(help_text="The submission's canonical JSON: sign its UTF-8 bytes.")
+    signatures = SignatureCheckSerializer(many=True)
+
+
+class ChampionSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    rank_district = serializers.IntegerField()
+    rank_section = serializers.IntegerField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField()
+    district_code = serializers.CharField()
+    district = serializers.CharField()
+    industry_code = serializers.CharField()
+    section = serializers.CharField()
+    section_label = serializers.CharField()
+    headcount = serializers.IntegerField()
+    headcount_growth = serializers.FloatField(allow_null=True)
+    tax_4q = serializers.FloatField(allow_null=True)
+    tax_growth = serializers.FloatField(allow_null=True)
+    revenue = serializers.FloatField(allow_null=True)
+    qualifications = serializers.ListField(child=serializers.CharField())
+    representative = serializers.CharField(help_text="Masked unless the caller may look up persons.")
+    headcount_quarters = serializers.ListField(child=serializers.ListField(), help_text="[quarter, insured]")
+    tax_quarters = serializers.ListField(child=serializers.ListField(), help_text="[quarter, tax paid]")
+    as_of = serializers.DateField()
+    score = serializers.FloatField()
+
+
+class IdSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+
+
+class UsernameSerializer(serializers.Serializer):
+    username = serializers.CharField()
+
+
+class ShaSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+
+
 def _refused(refusal: services.CertificateRefused):
     return exceptions.PermissionDenied(detail=str(refusal), code=refusal.code)
 
@@ -94,6 +151,7 @@ class ChallengeApi(APIView):
 
     @extend_schema(request=None, responses={201: ChallengeSerializer})
     def post(self, request):
+        _ignored = request.data  # parsed all the same: a malformed body is a 400 here as everywhere
         item = services.challenge_create()
         return Response(
             {"nonce": item.nonce, "expires_at": item.expires_at, "prefix": services.LOGIN_PREFIX},
@@ -106,7 +164,7 @@ class CertificateSignInApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=SignInSerializer, responses={200: dict})
+    @extend_schema(request=SignInSerializer, responses={200: UsernameSerializer})
     def post(self, request):
         body = SignInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -131,7 +189,7 @@ class _SpaceApi(APIView):
 class SpaceListApi(_SpaceApi):
     """The enterprises whose space I may enter, with my role (representative or agent)."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: SpaceSerializer(many=True)})
     def get(self, request):
         return Response(
             [
@@ -171,7 +229,7 @@ class OrganisationCertificateApi(_SpaceApi):
 class CertificateRequestApi(_SpaceApi):
     """An agent requests a certificate for a key they hold, proving it with a signed challenge."""
 
-    @extend_schema(request=CertificateRequestSerializer, responses={201: dict})
+    @extend_schema(request=CertificateRequestSerializer, responses={201: IdSerializer})
     def post(self, request, credit_code):
         organisation = self.organisation(request, credit_code)
         body = CertificateRequestSerializer(data=request.data)
@@ -225,7 +283,7 @@ class CaseSignatureApi(_SpaceApi):
             raise Http404
         return case, case_is_applicant(request.user, case)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: CaseSignaturesSerializer})
     def get(self, request, number):
         case, _applicant = self.case(request, number)
         return Response(
@@ -246,7 +304,7 @@ class CaseSignatureApi(_SpaceApi):
             }
         )
 
-    @extend_schema(request=CaseSignSerializer, responses={201: dict})
+    @extend_schema(request=CaseSignSerializer, responses={201: ShaSerializer})
     def post(self, request, number):
         case, applicant = self.case(request, number)
         if not applicant:
@@ -273,9 +331,9 @@ class ChampionsApi(APIView):
     permission_classes = [RolePermission]
     required_permission = "enterprise.analytics"
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ChampionSerializer(many=True)})
     def get(self, request):
         rows = analytics.champions_for(
             actor_from_request(request), **analytics.filters_from(request.query_params)
         )
-        return Response(rows)
+        return Response(ChampionSerializer(rows, many=True).data)
