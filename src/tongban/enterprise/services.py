@@ -417,6 +417,21 @@ def certificate_usable(certificate: Certificate | None, *, scope: str, at: dt.da
         raise _refuse("holder")
 
 
+def certificate_session_check(certificate: Certificate | None, *, user) -> None:
+    """Raise ``CertificateRefused`` when a session opened with ``certificate`` must end: the certificate (or its
+    organisation's) revoked or expired, or its holder no longer the user or an agent. No chain check here (done
+    at sign-in): this runs on every request of such a session."""
+    now = timezone.now()
+    if certificate is None or certificate.holder_id != user.pk:
+        raise _refuse("unknown")
+    if certificate.revoked_at is not None or certificate.parent.revoked_at is not None:
+        raise _refuse("revoked")
+    if now > certificate.not_after or now > certificate.parent.not_after:
+        raise _refuse("expired")
+    if not certificate.organisation.agents.filter(pk=user.pk).exists():
+        raise _refuse("holder")
+
+
 def certificate_find(serial: str) -> Certificate | None:
     serial = (serial or "").strip().lower()
     if not serial or len(serial) > 40:

@@ -246,12 +246,20 @@ def policy_list_with_counts():
 def enterprise_profiles_latest(*, days: int = 40, today: dt.date | None = None) -> list[LifeEvent]:
     """Each enterprise's latest figures (``enterprise_profile`` life events of the last ``days``), as read through
     the data hub by the sweep or on a register change: the evidence the analytics rank by."""
+    from django.db.models import Max
+
     today = today or timezone.localdate()
+    since = today - dt.timedelta(days=days)
+    # The daily sweep reads every enterprise: the events since the day before the last sweep's are enough (a few
+    # thousand rows, not the whole window's).
+    last = LifeEvent.objects.filter(
+        kind=LifeEventKind.ENTERPRISE_PROFILE, key__startswith="sweep:"
+    ).aggregate(day=Max("occurred_on"))["day"]
+    if last is not None:
+        since = max(since, last - dt.timedelta(days=1))
     latest, seen = [], set()
     events = (
-        LifeEvent.objects.filter(
-            kind=LifeEventKind.ENTERPRISE_PROFILE, occurred_on__gte=today - dt.timedelta(days=days)
-        )
+        LifeEvent.objects.filter(kind=LifeEventKind.ENTERPRISE_PROFILE, occurred_on__gte=since)
         .select_related("organisation__district", "organisation__legal_representative")
         .order_by("-occurred_on", "-created_at")
     )

@@ -186,3 +186,21 @@ def test_the_crl_and_the_root_certificate_are_public(client, citizen, organisati
     )
     assert client.get(reverse("enterprise:crl-root")).status_code == 200
     assert b"BEGIN CERTIFICATE" in client.get(reverse("enterprise:ca-certificate")).content
+
+
+def test_revoking_a_certificate_ends_the_sessions_it_opened(
+    client, citizen, organisation, agent, browser_key
+):
+    from tongban.enterprise.services import certificate_revoke
+    from tongban.identity.selectors import actor_for
+
+    cert = issue_agent_certificate(
+        representative=citizen, organisation=organisation, agent=agent, key=browser_key
+    )
+    response, _body = _sign_in(client, browser_key)
+    assert response.status_code == 200
+    space = reverse("enterprise:space", args=[organisation.credit_code])
+    assert client.get(space).status_code == 200
+    certificate_revoke(actor=actor_for(citizen), certificate=cert, reason="lost laptop")
+    assert client.get(space).status_code == 302  # signed out: to the sign-in page
+    assert "_auth_user_id" not in client.session
