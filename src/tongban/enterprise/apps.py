@@ -9,3 +9,6 @@ class EnterpriseConfig(AppConfig):
     name = "tongban.enterprise"
     label = "enterprise"
     verbose_name = _("Enterprises")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deployment check of the CA's key directory)

@@ -195,3 +195,12 @@ def test_expiry_warnings_reach_the_enterprise_inbox_once(citizen, organisation, 
     messages = Message.objects.filter(organisation=organisation, topic="enterprise")
     assert messages.count() == 1
     assert "赵敏的证书" in messages.get().body
+
+
+def test_the_deployment_check_warns_of_ca_keys_beside_the_database(settings, tmp_path):
+    from tongban.enterprise.checks import check_ca_dir
+
+    settings.TONGBAN_ENTERPRISE_CA_DIR = settings.VAR_DIR / "keys" / "enterprise-ca"
+    assert [w.id for w in check_ca_dir(None)] == ["tongban.W020"]
+    settings.TONGBAN_ENTERPRISE_CA_DIR = tmp_path / "etc" / "enterprise-ca"
+    assert check_ca_dir(None) == []
