@@ -238,3 +238,73 @@ def test_only_a_service_designer_writes_policies_and_a_bad_condition_is_refused(
             action="notify",
         )
     assert "condition" in refused.value.message_dict
+
+
+def test_an_offer_policy_offers_a_prefilled_application(enterprises, designer_actor):
+    growing, _flat = enterprises
+    forget_department_cache()
+    definitions_ensure_builtin(actor=SYSTEM)
+    catalog.item_create(
+        actor=SYSTEM,
+        code="test-rd-reward",
+        basic_code="test-rd-reward",
+        name_zh="研发奖励（测试）",
+        name_en="R&D reward (test)",
+        item_type="payment",
+        service_object="organisation",
+        legal_basis="测试",
+        department=department_get("market-regulation"),
+        legal_limit_days=20,
+        promised_limit_days=10,
+        handling_modes=["online"],
+        result_type="record",
+        result_name="研发奖励",
+        form_schema={
+            "type": "object",
+            "properties": {
+                "company_name": {"type": "string", "title": "单位名称"},
+                "credit_code": {"type": "string", "title": "统一社会信用代码"},
+                "project": {"type": "string", "title": "研发项目"},
+            },
+            "required": ["company_name", "credit_code", "project"],
+        },
+        materials=[],
+        status=PublicationStatus.PUBLISHED,
+    )
+    policy = policy_create(
+        actor=designer_actor,
+        code="rd-offer",
+        name_zh="研发奖励",
+        department=department_get("market-regulation"),
+        condition="tax_growth >= 20",
+        action="offer",
+        service="test-rd-reward",
+    )
+    policies_sweep(today=TODAY)
+    offer = Offer.objects.get(rule=policy.rule)
+    assert (offer.organisation, offer.status) == (growing, Offer.Status.OFFERED)
+    assert offer.prefilled == {"company_name": growing.name, "credit_code": growing.credit_code}
+
+
+def test_the_policy_api_writes_a_policy_refuses_a_bad_condition_and_counts(
+    client, enterprises, designer_actor
+):
+    from tongban.identity.tests.fixtures import login_with_second_factor
+
+    login_with_second_factor(client, designer_actor.user)
+    body = {
+        "code": "api-policy",
+        "name_zh": "接口政策",
+        "department": "market-regulation",
+        "condition": "headcount >= 40",
+        "action": "notify",
+    }
+    bad = client.post(
+        "/api/v1/proactive/policies/", {**body, "condition": "headcount >="}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "condition" in bad.json()["errors"]
+    made = client.post("/api/v1/proactive/policies/", body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    policies_sweep(today=TODAY)
+    [listed] = client.get("/api/v1/proactive/policies/").json()
+    assert (listed["rule"], listed["counts"]["notified"]) == ("policy-api-policy", 1)
