@@ -81,6 +81,10 @@ def enterprise_figures_seed(*, seed: int, actor: Actor = SYSTEM, batch_size: int
         .values_list("credit_code", flat=True)
         .first()
     )
+    if (
+        demo_code
+    ):  # the demo enterprise is a live, growing one: its agent's space shows what the policies found
+        BusinessRegistration.objects.filter(organisation__credit_code=demo_code).update(status="active")
     enterprises = list(
         Organisation.objects.filter(
             org_type=Organisation.Type.ENTERPRISE, business_registration__status="active"
@@ -91,7 +95,7 @@ def enterprise_figures_seed(*, seed: int, actor: Actor = SYSTEM, batch_size: int
     featured, ratings = [], {rating: [] for rating, _share in RATINGS}
     for pk, credit_code in enterprises:
         star = credit_code == demo_code or rng.random() < FEATURED_SHARE
-        people = max(3, int(rng.lognormvariate(2.6, 0.9)))
+        people = max(15 if star else 3, int(rng.lognormvariate(2.6, 0.9)))
         tax = max(0.5, people * rng.uniform(0.3, 1.2))
         for quarter in quarters:
             growth = rng.uniform(0.07, 0.14) if star else rng.uniform(-0.04, 0.05)
@@ -100,7 +104,7 @@ def enterprise_figures_seed(*, seed: int, actor: Actor = SYSTEM, batch_size: int
             headcounts.add((uuid_hex(rng), pk.hex, quarter.isoformat(), people))
             revenue = tax * rng.uniform(10, 20)
             filings.add((uuid_hex(rng), pk.hex, quarter.isoformat(), f"{revenue:.2f}", f"{tax:.2f}"))
-        rating = "A" if star and rng.random() < 0.7 else _rating(rng.random())
+        rating = ("A" if rng.random() < 0.7 else "B") if star else _rating(rng.random())
         ratings[rating].append(pk)
         kinds = []
         if star:
