@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tongban.evaluation",
     "tongban.integrations",
     "tongban.indicators",
+    "tongban.enterprise",
     "tongban.portal",
     "tongban.workbench",
     "tongban.api",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tongban.enterprise.middleware.CertificateSessionMiddleware",  # a revoked certificate ends its sessions
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -350,6 +352,16 @@ if not 1 <= TONGBAN_AUDIT_CHECKPOINT_MINUTES <= 60:
 # ("ed25519", or "sm2" for SM2 with SM3, the national algorithms). See docs/licences.md.
 TONGBAN_LICENCE_KEY_DIR = Path(env("TONGBAN_LICENCE_KEY_DIR", str(VAR_DIR / "licence-keys")))
 TONGBAN_LICENCE_ALGORITHM = env("TONGBAN_LICENCE_ALGORITHM", "ed25519")
+
+# 法人一证通 (docs/enterprise.md): the enterprise CA's keys live in this directory, outside the database (like the
+# audit chain's key file); certificates' lifetimes; the expiry warning's lead time. Mutual TLS behind a proxy: the
+# proxy verifies the client certificate and forwards it (URL-encoded PEM) in TONGBAN_CLIENT_CERT_HEADER, trusted
+# only from the addresses in TONGBAN_CLIENT_CERT_TRUSTED_PROXIES (empty header name: the path is off).
+TONGBAN_ENTERPRISE_CA_DIR = Path(env("TONGBAN_ENTERPRISE_CA_DIR", str(VAR_DIR / "keys" / "enterprise-ca")))
+TONGBAN_ENTERPRISE_CERT_YEARS = int(env("TONGBAN_ENTERPRISE_CERT_YEARS", "3"))
+TONGBAN_ENTERPRISE_CERT_WARNING_DAYS = int(env("TONGBAN_ENTERPRISE_CERT_WARNING_DAYS", "30"))
+TONGBAN_CLIENT_CERT_HEADER = env("TONGBAN_CLIENT_CERT_HEADER", "")
+TONGBAN_CLIENT_CERT_TRUSTED_PROXIES = env_list("TONGBAN_CLIENT_CERT_TRUSTED_PROXIES")
 
 # Messaging (docs/messaging.md): SMS and e-mail gateways, the demo's outbox file, quiet hours and the daily cap.
 TONGBAN_SMS_GATEWAY = env("TONGBAN_SMS_GATEWAY", "file")  # file | console | http | a dotted class path

@@ -30,6 +30,7 @@ urlpatterns = [
     path("inbox/", include("tongban.messaging.urls")),
     path("offers/", include("tongban.proactive.urls")),
     path("ratings/", include("tongban.evaluation.urls")),
+    path("enterprise/", include("tongban.enterprise.urls")),
     path("12345/", include("tongban.hotline.portal_urls")),
     path("", include("tongban.portal.urls")),
 ]

@@ -20,4 +20,5 @@ urlpatterns = [
     path("v1/", include("tongban.workflow.api_urls")),
     path("v1/", include("tongban.supervision.api_urls")),
     path("v1/", include("tongban.evaluation.api_urls")),
+    path("v1/", include("tongban.enterprise.api_urls")),
 ]

@@ -461,6 +461,9 @@ def demo_city_seed(
     from .scenarios import demo_services_ensure  # the catalogue, processes and demo cases
 
     demo_services_ensure(actor=actor)
+    from .enterprise import enterprise_demo_ensure  # enterprise figures, policies, a first check (惠企政策)
+
+    enterprise = enterprise_demo_ensure(seed=seed, actor=actor, batch_size=batch_size)
     seconds = time.perf_counter() - started
     counts = {
         **demo_city_counts(),
@@ -468,6 +471,7 @@ def demo_city_seed(
         "seeded_households": written["households"],
         "seeded_organisations": organisations_written,
         "registries": registries,
+        "enterprise": enterprise,
         "retired_area_codes": generator.retired_count,
         "other_province_codes": generator.other_province_count,
         "persons_seconds": round(persons_seconds, 3),

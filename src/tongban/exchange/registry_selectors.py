@@ -21,6 +21,8 @@ from .models import (
     BirthRecord,
     BusinessRegistration,
     DeedTaxPayment,
+    EmployerQuarterHeadcount,
+    EnterpriseQualification,
     HouseholdMembership,
     MarriageRecord,
     MedicalInsuranceRecord,
@@ -29,6 +31,7 @@ from .models import (
     PropertyUnit,
     Seizure,
     SocialInsuranceRecord,
+    TaxQuarterFiling,
     TaxRegistration,
 )
 from .registry_services import REGISTRY_OWNERS, is_registry_staff
@@ -79,6 +82,13 @@ def _units(qs, search):
 
 
 def _business(qs, search):
+    value = search.strip()
+    if len(value) == 18:
+        return qs.filter(organisation__credit_code=value.upper())
+    return qs.filter(organisation__name__contains=value)
+
+
+def _by_organisation(qs, search):
     value = search.strip()
     if len(value) == 18:
         return qs.filter(organisation__credit_code=value.upper())
@@ -188,6 +198,33 @@ REGISTERS = {
             "organisation",
             lambda: TaxRegistration.objects.select_related("organisation", "person"),
             _tax,
+        ),
+        Register(
+            "headcounts",
+            "social-insurance",
+            _("Employers' insured head-counts"),
+            _("Credit code or name"),
+            "organisation",
+            lambda: EmployerQuarterHeadcount.objects.select_related("organisation").order_by("-quarter"),
+            _by_organisation,
+        ),
+        Register(
+            "tax-filings",
+            "tax",
+            _("Quarterly tax filings"),
+            _("Credit code or name"),
+            "organisation",
+            lambda: TaxQuarterFiling.objects.select_related("organisation").order_by("-quarter"),
+            _by_organisation,
+        ),
+        Register(
+            "qualifications",
+            "business",
+            _("Enterprise qualifications"),
+            _("Credit code or name"),
+            "organisation",
+            lambda: EnterpriseQualification.objects.select_related("organisation"),
+            _by_organisation,
         ),
         Register(
             "deed-tax",

@@ -25,6 +25,10 @@ transaction. Events (``subject_type``/``subject_id`` as listed) and payloads (id
 ``seizure.registered`` / ``seizure.lifted``       property_unit {seizure_id, unit_id, unit_number}
 ``business.registered``         organisation {organisation_id, credit_code, registered_on}
 ``tax.registered``              organisation|person {tax_registration_id, taxpayer_number}
+``tax.filed``                   organisation {organisation_id, credit_code, quarter}
+``tax.rated``                   organisation {organisation_id, credit_code, rating}
+``social_insurance.employer_reported`` organisation {organisation_id, credit_code, quarter, insured}
+``business.qualified``          organisation {organisation_id, credit_code, kind}
 ``deed_tax.paid``               property_unit {payment_id, unit_id, unit_number, payer_id, amount, case_id,
                                 receipt_number}
 """
@@ -56,6 +60,8 @@ from .models import (
     BirthRecord,
     BusinessRegistration,
     DeedTaxPayment,
+    EmployerQuarterHeadcount,
+    EnterpriseQualification,
     HouseholdMembership,
     MarriageRecord,
     MedicalInsuranceRecord,
@@ -64,6 +70,7 @@ from .models import (
     PropertyUnit,
     Seizure,
     SocialInsuranceRecord,
+    TaxQuarterFiling,
     TaxRegistration,
 )
 
@@ -94,6 +101,18 @@ SEIZURE_REGISTERED = "seizure.registered"
 SEIZURE_LIFTED = "seizure.lifted"
 BUSINESS_REGISTERED = "business.registered"
 TAX_REGISTERED = "tax.registered"
+TAX_FILED = "tax.filed"
+TAX_RATED = "tax.rated"
+EMPLOYER_REPORTED = "social_insurance.employer_reported"
+BUSINESS_QUALIFIED = "business.qualified"
+# The register changes that may change what an enterprise is eligible for (惠企政策 matching listens to them).
+ENTERPRISE_REGISTER_EVENTS = (
+    BUSINESS_REGISTERED,
+    TAX_FILED,
+    TAX_RATED,
+    EMPLOYER_REPORTED,
+    BUSINESS_QUALIFIED,
+)
 DEED_TAX_PAID = "deed_tax.paid"
 
 # Legal minimum ages of marriage (《民法典》第一千零四十七条).
@@ -835,6 +854,7 @@ def business_register(
     business_scope: str,
     registered_capital: Decimal = Decimal("0"),
     registered_on: datetime.date | None = None,
+    industry_code: str = "",
     case_id=None,
 ) -> BusinessRegistration:
     """设立登记: register an organisation as a market entity. Emits ``business.registered``."""
@@ -846,6 +866,7 @@ def business_register(
             business_scope=(business_scope or "").strip(),
             registered_capital=registered_capital,
             registered_on=registered_on or _today(),
+            industry_code=(industry_code or "").strip().upper(),
         )
     )
     _audit(actor, "registry.business.registered", "organisation", organisation.pk, case_id=case_id)
@@ -960,3 +981,71 @@ def deed_tax_record(
         subject_id=unit.unit_number,
     )
     return payment
+
+
+# --- enterprise figures: head-count (hrss), quarterly filings and credit rating (tax), qualifications ----------
+
+
+def _enterprise_event(name, organisation, **payload):
+    event_emit(
+        name,
+        {"organisation_id": str(organisation.pk), "credit_code": organisation.credit_code, **payload},
+        subject_type="organisation",
+        subject_id=str(organisation.pk),
+    )
+
+
+@owned_by("social-insurance")
+def employer_quarter_report(
+    *, actor: Actor, organisation: Organisation, quarter: datetime.date, insured: int
+) -> EmployerQuarterHeadcount:
+    """单位参保人数: the number of people an employer insured in a quarter (a correction replaces the figure).
+    Emits ``social_insurance.employer_reported``."""
+    row = EmployerQuarterHeadcount.objects.filter(organisation=organisation, quarter=quarter).first()
+    row = row or EmployerQuarterHeadcount(organisation=organisation, quarter=quarter)
+    row.insured = insured
+    _clean_save(row)
+    _audit(actor, "registry.headcount.reported", "organisation", organisation.pk, quarter=quarter.isoformat())
+    _enterprise_event(EMPLOYER_REPORTED, organisation, quarter=quarter.isoformat(), insured=insured)
+    return row
+
+
+@owned_by("tax")
+def tax_quarter_file(
+    *, actor: Actor, organisation: Organisation, quarter: datetime.date, revenue: Decimal, tax_paid: Decimal
+) -> TaxQuarterFiling:
+    """季度纳税申报: an enterprise's revenue and tax paid in a quarter (10,000 CNY). Emits ``tax.filed``."""
+    row = TaxQuarterFiling.objects.filter(organisation=organisation, quarter=quarter).first()
+    row = row or TaxQuarterFiling(organisation=organisation, quarter=quarter)
+    row.revenue, row.tax_paid = Decimal(revenue), Decimal(tax_paid)
+    _clean_save(row)
+    _audit(actor, "registry.tax.filed", "organisation", organisation.pk, quarter=quarter.isoformat())
+    _enterprise_event(TAX_FILED, organisation, quarter=quarter.isoformat())
+    return row
+
+
+@owned_by("tax")
+def tax_credit_rate(*, actor: Actor, organisation: Organisation, rating: str) -> TaxRegistration:
+    """纳税信用评价: set the organisation's tax credit rating (A, B, M, C or D). Emits ``tax.rated``."""
+    registration = TaxRegistration.objects.filter(organisation=organisation).first()
+    if registration is None:
+        raise ValidationError({"organisation": _("This organisation is not registered for tax.")})
+    registration.credit_rating = (rating or "").strip().upper()
+    _clean_save(registration)
+    _audit(actor, "registry.tax.rated", "organisation", organisation.pk, rating=registration.credit_rating)
+    _enterprise_event(TAX_RATED, organisation, rating=registration.credit_rating)
+    return registration
+
+
+@owned_by("business")
+def qualification_record(
+    *, actor: Actor, organisation: Organisation, kind: str, number: str, valid_until: datetime.date
+) -> EnterpriseQualification:
+    """企业资质认定: record (or renew) a qualification the enterprise holds. Emits ``business.qualified``."""
+    row = EnterpriseQualification.objects.filter(organisation=organisation, kind=kind).first()
+    row = row or EnterpriseQualification(organisation=organisation, kind=kind)
+    row.number, row.valid_until = (number or "").strip(), valid_until
+    _clean_save(row)
+    _audit(actor, "registry.qualification.recorded", "organisation", organisation.pk, kind=kind)
+    _enterprise_event(BUSINESS_QUALIFIED, organisation, kind=kind)
+    return row

@@ -110,6 +110,23 @@ COLUMNS = {
         (gettext_lazy("Taxpayer"), lambda r: r.organisation.name if r.organisation_id else r.person.name),
         (gettext_lazy("Registered on"), lambda r: _date(r.registered_on)),
     ),
+    "headcounts": (
+        (gettext_lazy("Employer"), lambda r: r.organisation.name),
+        (gettext_lazy("Quarter"), lambda r: _date(r.quarter)),
+        (gettext_lazy("Insured people"), lambda r: r.insured),
+    ),
+    "tax-filings": (
+        (gettext_lazy("Taxpayer"), lambda r: r.organisation.name),
+        (gettext_lazy("Quarter"), lambda r: _date(r.quarter)),
+        (gettext_lazy("Revenue (10,000 CNY)"), lambda r: r.revenue),
+        (gettext_lazy("Tax paid (10,000 CNY)"), lambda r: r.tax_paid),
+    ),
+    "qualifications": (
+        (gettext_lazy("Enterprise"), lambda r: r.organisation.name),
+        (gettext_lazy("Qualification"), lambda r: r.get_kind_display()),
+        (gettext_lazy("Certificate number"), lambda r: r.number),
+        (gettext_lazy("Valid until"), lambda r: _date(r.valid_until)),
+    ),
     "deed-tax": (
         (gettext_lazy("Receipt number"), lambda r: r.receipt_number),
         (gettext_lazy("Unit number"), lambda r: r.unit.unit_number),
@@ -141,7 +158,9 @@ EXTRA_DETAIL = {
             lambda r: r.organisation.district.name if r.organisation.district else "—",
         ),
         (gettext_lazy("Business scope"), lambda r: r.business_scope),
+        (gettext_lazy("Industry code"), lambda r: r.industry_code or "—"),
     ),
+    "tax-registrations": ((gettext_lazy("Tax credit rating"), lambda r: r.credit_rating or "—"),),
 }
 
 
@@ -157,7 +176,7 @@ def _subject_id(register, record) -> str:
         return record.unit_number
     if register.code == "deed-tax":
         return record.unit.unit_number
-    if register.code == "business":
+    if register.code in ("business", "headcounts", "tax-filings", "qualifications"):
         return str(record.organisation_id)
     if register.code == "tax-registrations":
         return str(record.organisation_id or record.person_id)

@@ -114,6 +114,8 @@ PERMISSIONS = {
         _p("exchange.catalog", _("maintain data resources")),
         _p("exchange.grant", _("grant data sharing")),
         _p("exchange.request", _("request data sharing")),
+        # Enterprise services (the enterprise service office's analytics, 隐形冠军).
+        _p("enterprise.analytics", _("view enterprise analytics"), scoped=False),
         # People, organisations, staff and the platform.
         _p("person.view", _("look up persons"), scoped=False),
         _p("organisation.view", _("look up organisations"), scoped=False),
@@ -148,6 +150,7 @@ ROLE_PERMISSIONS = {
             "audit.view",
             "catalog.publish",
             "staff.manage",
+            "enterprise.analytics",
         }
     ),
     "hotline_operator": frozenset(
@@ -163,9 +166,12 @@ ROLE_PERMISSIONS = {
             "evaluation.view",
             "audit.view",
             "audit.verify",
+            "enterprise.analytics",
         }
     ),
-    "service_designer": frozenset({"catalog.design", "catalog.publish", "evaluation.view", "faq.edit"}),
+    "service_designer": frozenset(
+        {"catalog.design", "catalog.publish", "evaluation.view", "faq.edit", "enterprise.analytics"}
+    ),
     "data_steward": frozenset({"exchange.catalog", "exchange.grant", "exchange.request", "audit.view"}),
     "platform_admin": frozenset(
         {"platform.admin", "staff.manage", "calendar.manage", "audit.view", "audit.verify", "catalog.publish"}

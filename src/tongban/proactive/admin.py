@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from tongban.identity.selectors import actor_from_request
 
 from . import services
-from .models import LifeEvent, Offer, ProactiveRule, RuleRun
+from .models import EnterprisePolicy, LifeEvent, Offer, ProactiveRule, RuleRun
 from .rules import condition_error
 
 
@@ -99,3 +99,18 @@ class RuleRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EnterprisePolicy)
+class EnterprisePolicyAdmin(admin.ModelAdmin):
+    """惠企政策: the policy's words and dates are edited here; its eligibility and action are its rule's (edited with
+    the rule, whose condition is checked)."""
+
+    list_display = ("code", "name_zh", "department", "valid_until", "rule")
+    search_fields = ("code", "name_zh", "name_en")
+    list_select_related = ("department", "rule")
+    readonly_fields = ("code", "rule")
+    fields = ("code", "name_zh", "name_en", "department", "summary", "legal_basis", "valid_until", "rule")
+
+    def has_add_permission(self, request):
+        return False  # created through policy_create (API), which writes the rule and checks its condition

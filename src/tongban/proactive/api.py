@@ -14,10 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.cases.models import Case
+from tongban.identity.models import Department
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
+from .models import Offer
 
 
 class OfferSerializer(serializers.Serializer):
@@ -165,3 +167,51 @@ class ProactiveRuleDryRunApi(APIView):
                 "rows": [vars(row) for row in result["rows"]],
             }
         )
+
+
+class PolicySerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=56)
+    name_zh = serializers.CharField(max_length=100)
+    name_en = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    condition = serializers.CharField(source="rule.condition", help_text="Eligibility, e.g. headcount >= 10")
+    action = serializers.ChoiceField(
+        source="rule.action",
+        choices=["notify", "offer", "grant"],
+        help_text="notify, offer or grant (免申即享)",
+    )
+    service = serializers.CharField(source="rule.service", required=False, allow_blank=True, default="")
+    rule = serializers.CharField(source="rule.code", read_only=True)
+    counts = serializers.SerializerMethodField()
+
+    def get_counts(self, policy) -> dict:
+        return {
+            "total": getattr(policy, "n_total", None),
+            **{status: getattr(policy, f"n_{status}", None) for status, _label in Offer.Status.choices},
+        }
+
+
+class PolicyListApi(APIView):
+    """惠企政策: the policies with how many enterprises each told, offered or granted (service designers); POST
+    writes a new policy (its condition is checked; try it first with the rule's dry run)."""
+
+    permission_classes = [RolePermission]
+    required_permission = "catalog.design"
+
+    @extend_schema(responses={200: PolicySerializer(many=True)})
+    def get(self, request):
+        return Response(PolicySerializer(selectors.policy_list_with_counts(), many=True).data)
+
+    @extend_schema(request=PolicySerializer, responses={201: PolicySerializer})
+    def post(self, request):
+        from .enterprise import policy_create
+
+        body = PolicySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        rule = data.pop("rule")
+        policy = policy_create(actor=actor_from_request(request), **data, **rule)
+        return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)

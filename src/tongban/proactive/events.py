@@ -12,6 +12,7 @@ import datetime as dt
 from tongban.core.events import subscriber
 from tongban.exchange.registry_services import (
     BUSINESS_REGISTERED,
+    ENTERPRISE_REGISTER_EVENTS,
     HOUSEHOLD_REGISTERED,
     MARRIAGE_REGISTERED,
     PERSON_BORN,
@@ -165,3 +166,21 @@ def on_death_registered(event):
         data=dict(payload),
         person_ids=[payload.get("person_id")],
     )
+
+
+def on_enterprise_register_changed(event):
+    """A register an enterprise's eligibility depends on changed: check its figures against the policies (once
+    per event; the daily sweep catches what an event missed)."""
+    from .enterprise import enterprise_profile_check
+    from .models import ProactiveRule
+
+    if not ProactiveRule.objects.filter(trigger=LifeEventKind.ENTERPRISE_PROFILE, active=True).exists():
+        return  # no policy listens: the daily sweep keeps the figures for the analytics
+    organisation = Organisation.objects.filter(pk=event.payload.get("organisation_id")).first()
+    if organisation is None:
+        return
+    enterprise_profile_check(organisation=organisation, key=f"{event.name}:{event.pk}")
+
+
+for _name in ENTERPRISE_REGISTER_EVENTS:
+    subscriber(_name, name="proactive.policies")(on_enterprise_register_changed)

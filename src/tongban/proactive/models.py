@@ -34,6 +34,8 @@ class LifeEventKind(models.TextChoices):
     AGE_60 = "age_60", _("reaches 60")
     AGE_65 = "age_65", _("reaches 65")
     LICENCE_EXPIRING = "licence_expiring", _("licence expires within 90 days")
+    # An enterprise's figures read from the registers (a register changed, or the daily sweep): 惠企政策.
+    ENTERPRISE_PROFILE = "enterprise_profile", _("enterprise figures checked")
 
 
 class LifeEvent(TimeStampedModel):
@@ -299,3 +301,39 @@ class RuleRun(UUIDModel):
 
     def __str__(self):
         return f"{self.rule_id} {self.outcome}"
+
+
+class EnterprisePolicy(TimeStampedModel):
+    """惠企政策: a policy item for enterprises whose eligibility is its rule's condition on the enterprise's
+    figures (trigger ``enterprise_profile``); the rule's action says whether eligible enterprises are told,
+    offered a prefilled application, or granted without application (免申即享)."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("issuing department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    summary = models.TextField(_("what it gives"), blank=True)
+    legal_basis = models.CharField(_("policy basis"), max_length=300, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    rule = models.OneToOneField(
+        ProactiveRule, verbose_name=_("eligibility rule"), on_delete=models.PROTECT, related_name="policy"
+    )
+
+    class Meta:
+        verbose_name = _("enterprise policy")
+        verbose_name_plural = _("enterprise policies")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self):
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name_zh

@@ -34,6 +34,20 @@ CONTEXT_TYPES: dict[str, tuple[object, str]] = {
     "baby_sex": (T.STRING, '"M" or "F" (birth_registered)'),
     "licence_type": (T.STRING, "licence type code (licence events)"),
     "days_to_expiry": (T.FLOAT, "days until the licence expires (licence_expiring)"),
+    # Enterprise figures (enterprise_profile), read through the data hub (proactive.enterprise).
+    "industry_code": (T.STRING, "GB/T 4754 industry code, e.g. C3913 (enterprises)"),
+    "industry_section": (T.STRING, 'its section letter, e.g. "C" (manufacturing)'),
+    "enterprise_age": (T.FLOAT, "full years since business registration"),
+    "headcount": (T.FLOAT, "people insured by the enterprise in the latest quarter"),
+    "headcount_growth": (T.FLOAT, "% change of the insured head-count over four quarters"),
+    "tax_credit_rating": (T.STRING, '"A", "B", "M", "C" or "D"'),
+    "revenue": (T.FLOAT, "revenue of the last four quarters, 10,000 CNY"),
+    "revenue_band": (
+        T.STRING,
+        '"micro" (< 100), "small" (< 2,000), "medium" (< 40,000) or "large", 10,000 CNY',
+    ),
+    "tax_growth": (T.FLOAT, "% change of tax paid, last four quarters against the four before"),
+    "qualifications": (T.ARRAY(T.STRING), 'qualifications held now, e.g. "high_tech" in qualifications'),
 }
 
 

@@ -131,6 +131,21 @@ def _candidates(trigger: str, today: dt.date, limit: int) -> list[LifeEvent]:
             for lic in licences
         ]
     since = today - dt.timedelta(days=EVENT_LOOKBACK_DAYS)
+    if trigger == LifeEventKind.ENTERPRISE_PROFILE:
+        # The latest figures of each enterprise (a sweep a day and each register change record one).
+        latest, seen = [], set()
+        events = (
+            LifeEvent.objects.filter(kind=trigger, occurred_on__gte=since)
+            .select_related("organisation__district")
+            .order_by("-occurred_on", "-created_at")
+        )
+        for event in events.iterator(chunk_size=500):
+            if event.organisation_id not in seen:
+                seen.add(event.organisation_id)
+                latest.append(event)
+                if len(latest) >= limit:
+                    break
+        return latest
     return list(
         LifeEvent.objects.filter(kind=trigger, occurred_on__gte=since)
         .select_related("person__household_district", "organisation__district")
@@ -186,3 +201,70 @@ def rule_dry_run(
         "candidates": len(rows),
         "matched": sum(1 for r in rows if r.matched),
     }
+
+
+def policy_offers_for_user(user):
+    """What the policies gave the enterprises the user acts for: notices, offers and grants."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Offer.objects.none()
+    return (
+        Offer.objects.filter(organisation__agents=user, rule__policy__isnull=False)
+        .select_related("rule", "rule__policy", "organisation", "life_event")
+        .distinct()
+        .order_by("-created_at")
+    )
+
+
+def policy_why(offer: Offer) -> str:
+    """Why the enterprise qualified: the facts the policy's condition read when it matched."""
+    from .enterprise import why_text
+
+    return why_text(offer.rule.condition, offer.life_event.data or {})
+
+
+def policy_get(code: str):
+    from .models import EnterprisePolicy
+
+    return EnterprisePolicy.objects.select_related("rule", "department").filter(code=code).first()
+
+
+def policy_list_with_counts():
+    """Every policy with how many enterprises were told, offered, granted, accepted or declined."""
+    from .models import EnterprisePolicy
+
+    statuses = [s for s, _label in Offer.Status.choices]
+    annotations = {
+        f"n_{status}": Count("rule__offers", filter=Q(rule__offers__status=status)) for status in statuses
+    }
+    return (
+        EnterprisePolicy.objects.select_related("rule", "department")
+        .annotate(n_total=Count("rule__offers"), **annotations)
+        .order_by("code")
+    )
+
+
+def enterprise_profiles_latest(*, days: int = 40, today: dt.date | None = None) -> list[LifeEvent]:
+    """Each enterprise's latest figures (``enterprise_profile`` life events of the last ``days``), as read through
+    the data hub by the sweep or on a register change: the evidence the analytics rank by."""
+    from django.db.models import Max
+
+    today = today or timezone.localdate()
+    since = today - dt.timedelta(days=days)
+    # The daily sweep reads every enterprise: the events since the day before the last sweep's are enough (a few
+    # thousand rows, not the whole window's).
+    last = LifeEvent.objects.filter(
+        kind=LifeEventKind.ENTERPRISE_PROFILE, key__startswith="sweep:"
+    ).aggregate(day=Max("occurred_on"))["day"]
+    if last is not None:
+        since = max(since, last - dt.timedelta(days=1))
+    latest, seen = [], set()
+    events = (
+        LifeEvent.objects.filter(kind=LifeEventKind.ENTERPRISE_PROFILE, occurred_on__gte=since)
+        .select_related("organisation__district", "organisation__legal_representative")
+        .order_by("-occurred_on", "-created_at")
+    )
+    for event in events.iterator(chunk_size=500):
+        if event.organisation_id not in seen:
+            seen.add(event.organisation_id)
+            latest.append(event)
+    return latest

@@ -195,6 +195,10 @@ def subject_context(life_event: LifeEvent, *, person=None, organisation=None) ->
             org_type=organisation.org_type,
             district=organisation.district.code if organisation.district_id else None,
         )
+    if life_event.kind == LifeEventKind.ENTERPRISE_PROFILE:
+        from .enterprise import enterprise_context
+
+        context.update(enterprise_context(data))
     if data.get("valid_until"):
         valid_until = dt.date.fromisoformat(data["valid_until"])
         context["days_to_expiry"] = float((valid_until - life_event.occurred_on).days)
@@ -459,6 +463,12 @@ def _message_context(rule, life_event, recipient, *, service_name="", link="") -
         expires=data.get("valid_until") or "",
         organisation=recipient.name if isinstance(recipient, Organisation) else "",
     )
+    if life_event.kind == LifeEventKind.ENTERPRISE_PROFILE:
+        from .enterprise import why_text
+
+        # The facts the policy's condition read: the enterprise is told why it qualifies.
+        context["reason"] = why_text(rule.condition, data)
+        context["service"] = rule.name_zh
     if life_event.kind in CHILD_MILESTONES and life_event.person_id:
         context["child_name"] = context["baby_name"] = life_event.person.name
     if life_event.kind in PERSON_MILESTONES:

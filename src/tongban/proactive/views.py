@@ -134,6 +134,12 @@ def rule_list(request):
     return render(request, "proactive/rule_list.html", {"rules": selectors.rule_list_with_counts()})
 
 
+@staff_required(permission="catalog.design")
+def policy_list(request):
+    """惠企政策: each policy with its eligibility and how many enterprises it told, offered or granted."""
+    return render(request, "proactive/policy_list.html", {"policies": selectors.policy_list_with_counts()})
+
+
 def _today(request) -> dt.date:
     value = request.GET.get("today") or request.POST.get("today") or ""
     try:

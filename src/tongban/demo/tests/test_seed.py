@@ -131,6 +131,20 @@ class SeededCityTests:
         )
         assert granted == {resource for resource, _fields in REGISTRY_READS}
 
+    def test_the_demo_enterprise_grows_is_found_by_a_policy_and_ranks_as_a_champion(self, city):
+        from tongban.enterprise.analytics import champions_for
+        from tongban.exchange.models import EmployerQuarterHeadcount
+        from tongban.identity.models import Organisation, User
+        from tongban.identity.selectors import actor_for
+        from tongban.proactive.models import Offer
+
+        enterprise = Organisation.objects.get(name=ref.DEMO_ENTERPRISE["name"])
+        assert EmployerQuarterHeadcount.objects.filter(organisation=enterprise).count() == 8
+        granted = Offer.objects.get(organisation=enterprise, rule__code="policy-jobs-refund")
+        assert granted.status == Offer.Status.GRANTED and granted.case_id
+        rows = champions_for(actor_for(User.objects.get(username="designer")))
+        assert enterprise.credit_code in [row["credit_code"] for row in rows]
+
     def test_one_audit_entry_records_the_seed_with_its_counts(self, city):
         entries = AuditEntry.objects.filter(action="demo.seed")
         assert entries.count() == 1

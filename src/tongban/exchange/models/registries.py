@@ -12,8 +12,9 @@ entry and an event. Other departments read registry data only through the sharin
 | social insurance         | hrss                 | SocialInsuranceRecord                                  |
 | medical insurance        | medical-insurance    | MedicalInsuranceRecord                                 |
 | real estate              | planning-resources   | PropertyUnit, PropertyOwnership, Mortgage, Seizure     |
-| business register        | market-regulation    | BusinessRegistration                                   |
-| tax                      | tax                  | TaxRegistration, DeedTaxPayment                        |
+| business register        | market-regulation    | BusinessRegistration, EnterpriseQualification          |
+| tax                      | tax                  | TaxRegistration, DeedTaxPayment, TaxQuarterFiling      |
+| social insurance (units) | hrss                 | EmployerQuarterHeadcount                               |
 """
 
 from django.core.validators import MinValueValidator, RegexValidator
@@ -29,6 +30,8 @@ __all__ = [
     "BirthRecord",
     "BusinessRegistration",
     "DeedTaxPayment",
+    "EmployerQuarterHeadcount",
+    "EnterpriseQualification",
     "HouseholdMembership",
     "MarriageRecord",
     "MedicalInsuranceRecord",
@@ -37,6 +40,7 @@ __all__ = [
     "PropertyUnit",
     "Seizure",
     "SocialInsuranceRecord",
+    "TaxQuarterFiling",
     "TaxRegistration",
 ]
 
@@ -445,6 +449,16 @@ class BusinessRegistration(TimeStampedModel):
         _("registered capital (10,000 CNY)"), max_digits=14, decimal_places=2, default=0
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # 国民经济行业分类 (GB/T 4754-2017): a section letter and up to four digits, e.g. C3913.
+    industry_code = models.CharField(
+        _("industry code"),
+        max_length=5,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(r"^[A-T]([0-9]{2,4})?$", _("A section letter and 2 to 4 digits, e.g. C3913."))
+        ],
+    )
 
     class Meta:
         verbose_name = _("business registration")
@@ -484,6 +498,14 @@ class TaxRegistration(TimeStampedModel):
     )
     taxpayer_number = models.CharField(_("taxpayer number"), max_length=18, unique=True)
     registered_on = models.DateField(_("registered on"))
+    # 纳税信用等级 (A, B, M, C, D), rated yearly; blank when not rated yet.
+    credit_rating = models.CharField(
+        _("tax credit rating"),
+        max_length=1,
+        blank=True,
+        default="",
+        choices=[("A", "A"), ("B", "B"), ("M", "M"), ("C", "C"), ("D", "D")],
+    )
 
     class Meta:
         verbose_name = _("tax registration")
@@ -523,3 +545,111 @@ class DeedTaxPayment(TimeStampedModel):
 
     def __str__(self):
         return self.receipt_number
+
+
+def _quarter_start(value) -> bool:
+    return value.day == 1 and value.month in (1, 4, 7, 10)
+
+
+class EmployerQuarterHeadcount(TimeStampedModel):
+    """单位参保人数 (hrss): how many people an employer insured in a quarter, as reported for contributions."""
+
+    organisation = models.ForeignKey(
+        "identity.Organisation",
+        verbose_name=_("employer"),
+        on_delete=models.PROTECT,
+        related_name="headcount_quarters",
+    )
+    quarter = models.DateField(_("quarter (its first day)"))
+    insured = models.PositiveIntegerField(_("insured people"))
+
+    class Meta:
+        verbose_name = _("employer's insured head-count")
+        verbose_name_plural = _("employers' insured head-counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "quarter"], name="exchange_headcount_one_quarter"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.quarter} {self.insured}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.quarter and not _quarter_start(self.quarter):
+            raise ValidationError({"quarter": _("A quarter starts on 1 January, April, July or October.")})
+
+
+class TaxQuarterFiling(TimeStampedModel):
+    """季度纳税申报 (tax): an enterprise's revenue and tax paid in a quarter (10,000 CNY)."""
+
+    organisation = models.ForeignKey(
+        "identity.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="tax_quarters",
+    )
+    quarter = models.DateField(_("quarter (its first day)"))
+    revenue = models.DecimalField(
+        _("revenue (10,000 CNY)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    tax_paid = models.DecimalField(
+        _("tax paid (10,000 CNY)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("quarterly tax filing")
+        verbose_name_plural = _("quarterly tax filings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "quarter"], name="exchange_taxfiling_one_quarter"
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue__gte=0) & Q(tax_paid__gte=0), name="exchange_taxfiling_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.quarter}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.quarter and not _quarter_start(self.quarter):
+            raise ValidationError({"quarter": _("A quarter starts on 1 January, April, July or October.")})
+
+
+class EnterpriseQualification(TimeStampedModel):
+    """企业资质认定: a recognition an enterprise holds (high-tech enterprise, specialised SME, ...)."""
+
+    class Kind(models.TextChoices):
+        HIGH_TECH = "high_tech", _("high-tech enterprise")  # 高新技术企业
+        SPECIALISED = "specialised", _("specialised and innovative SME")  # 专精特新中小企业
+        LITTLE_GIANT = "little_giant", _("specialised 'little giant'")  # 专精特新“小巨人”
+        TECH_SME = "tech_sme", _("technology-based SME")  # 科技型中小企业
+
+    organisation = models.ForeignKey(
+        "identity.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="qualifications",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    number = models.CharField(_("certificate number"), max_length=40)
+    valid_until = models.DateField(_("valid until"))
+
+    class Meta:
+        verbose_name = _("enterprise qualification")
+        verbose_name_plural = _("enterprise qualifications")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "kind"], name="exchange_qualification_one_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["high_tech", "specialised", "little_giant", "tech_sme"]),
+                name="exchange_qualification_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.kind}"

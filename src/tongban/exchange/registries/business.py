@@ -15,11 +15,13 @@ COLUMNS = {
     "name": ("organisation__name",),
     "org_type": ("organisation__org_type",),
     "legal_representative": ("organisation__legal_representative__name",),
+    "legal_representative_id": ("organisation__legal_representative__resident_id",),
     "district": ("organisation__district__name",),
     "registered_on": ("registered_on",),
     "business_scope": ("business_scope",),
     "registered_capital": ("registered_capital",),
     "status": ("status",),
+    "industry_code": ("industry_code",),
 }
 
 
@@ -40,9 +42,17 @@ def fetch_business_registration(subject_key, fields):
     return {name: plain(row[COLUMNS[name][0]]) for name in fields if name in COLUMNS}
 
 
-def no_person_ids(subject_key, fields=None):
-    """Public register data of an organisation: no person's personal data is read."""
-    return []
+def representative_ids(subject_key, fields=None):
+    """The legal representative when their ID number is read (so they see the read); otherwise nobody: the rest
+    is public register data."""
+    if fields is not None and "legal_representative_id" not in fields:
+        return []
+    found = (
+        Organisation.objects.filter(credit_code=key(subject_key))
+        .values_list("legal_representative_id", flat=True)
+        .first()
+    )
+    return [found] if found else []
 
 
 register_resource(
@@ -62,11 +72,13 @@ register_resource(
             "business_scope": Field("string", "public", "经营范围"),
             "registered_capital": Field("number", "public", "注册资本（万元）"),
             "status": Field("string", "public", "登记状态"),
+            "industry_code": Field("string", "public", "国民经济行业代码"),
+            "legal_representative_id": Field("string", "personal", "法定代表人身份证件号码"),
         },
         sharing="unconditional",
         frequency="realtime",
         legal_basis="《市场主体登记管理条例》；《企业信息公示暂行条例》",
         fetch=fetch_business_registration,
-        person_ids=no_person_ids,
+        person_ids=representative_ids,
     )
 )

@@ -37,6 +37,7 @@ def workbench_access(context):
             "hotline": _hotline_access(user) if staff else {},
             "proactive": staff
             and (has_permission(user, "catalog.design") or has_permission(user, "platform.admin")),
+            "champions": staff and has_permission(user, "enterprise.analytics"),
         }
         # The count beside "My inbox": one COUNT of the open tasks the inbox page lists.
         cached["inbox_count"] = inbox_for(user).order_by().count() if cached["tasks"] else 0

@@ -33,6 +33,7 @@ def receipt_url(number: str) -> str:
 def case_context(user, case) -> dict:
     """What the case panel shows: form data with labels, materials, timeline, and every task of the case."""
     from tongban.cases.selectors import case_materials, case_open_supplement, case_timeline
+    from tongban.enterprise.selectors import case_signatures_checked
     from tongban.exchange.selectors import case_evidence_rows
     from tongban.identity.selectors import actor_names
 
@@ -52,4 +53,5 @@ def case_context(user, case) -> dict:
         "supplement": case_open_supplement(case),
         "receipt_url": receipt_url(case.number),
         "evidence_rows": case_evidence_rows(case.pk),
+        "signature_checks": case_signatures_checked(case) if case.applicant_organisation_id else [],
     }
