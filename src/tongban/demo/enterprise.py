@@ -172,12 +172,17 @@ def _subsidy_item_ensure(actor: Actor):
         item_type=ItemType.PAYMENT,
         service_object=ServiceObject.ORGANISATION,
         legal_basis="《失业保险条例》第十七条；《关于做好失业保险稳岗位提技能防失业工作的通知》",
+        legal_basis_en=(
+            "Regulations on Unemployment Insurance, Art. 17; Notice on Unemployment Insurance Support for Keeping"
+            " Jobs, Raising Skills and Preventing Unemployment"
+        ),
         department=department_get("hrss"),
         legal_limit_days=20,
         promised_limit_days=10,
         handling_modes=["online"],
         result_type="record",
         result_name="稳岗返还",
+        result_name_en="Job-retention refund",
         form_schema={
             "type": "object",
             "properties": {

@@ -17,7 +17,7 @@ class CertificateSessionMiddleware:
             from .services import CertificateRefused, certificate_find, certificate_session_check
 
             try:
-                certificate_session_check(certificate_find(serial), user=request.user)
+                certificate_session_check(certificate_find(serial), holder=request.user)
             except CertificateRefused:
                 logout(request)
         return self.get_response(request)

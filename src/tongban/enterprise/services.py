@@ -417,18 +417,18 @@ def certificate_usable(certificate: Certificate | None, *, scope: str, at: dt.da
         raise _refuse("holder")
 
 
-def certificate_session_check(certificate: Certificate | None, *, user) -> None:
+def certificate_session_check(certificate: Certificate | None, *, holder) -> None:
     """Raise ``CertificateRefused`` when a session opened with ``certificate`` must end: the certificate (or its
-    organisation's) revoked or expired, or its holder no longer the user or an agent. No chain check here (done
+    organisation's) revoked or expired, or its holder no longer the signed-in ``holder`` (a User) or an agent. No chain check here (done
     at sign-in): this runs on every request of such a session."""
     now = timezone.now()
-    if certificate is None or certificate.holder_id != user.pk:
+    if certificate is None or certificate.holder_id != holder.pk:
         raise _refuse("unknown")
     if certificate.revoked_at is not None or certificate.parent.revoked_at is not None:
         raise _refuse("revoked")
     if now > certificate.not_after or now > certificate.parent.not_after:
         raise _refuse("expired")
-    if not certificate.organisation.agents.filter(pk=user.pk).exists():
+    if not certificate.organisation.agents.filter(pk=holder.pk).exists():
         raise _refuse("holder")
 
 
