@@ -14,7 +14,7 @@ import logging
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -79,12 +79,23 @@ def as_api_exception(exc):
         return RequestTooLarge()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
-    if isinstance(
-        exc, OperationalError | InterfaceError
-    ):  # the connection was cut or the database refused it
+    if _database_unavailable(exc):
         logger.warning("database unavailable: %s", exc, exc_info=exc)
         return DatabaseUnavailable()
     return exc
+
+
+def _database_unavailable(exc) -> bool:
+    """A lost or refused database connection, a lock or a cancelled statement: worth a retry, not a bug.
+
+    On PostgreSQL these are psycopg's ``OperationalError`` (``InterfaceError`` once the connection is closed); on
+    SQLite ``OperationalError`` also means a missing table or column, so only a lock counts there.
+    """
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    return connection.vendor != "sqlite" or "locked" in str(exc)
 
 
 def error_body(exc):

@@ -85,4 +85,5 @@ def test_a_lost_database_connection_gives_503_with_retry_after_not_a_500(client)
     response = client.get("/database-gone/")
     body = assert_api_error(response, 503, "database_unavailable")
     assert response["Retry-After"] == "1"
-    assert "administrator" not in body["detail"]  # no internals
+    assert "closed" not in body["detail"]  # no internals
+    assert_api_error(client.get("/database-locked/"), 503, "database_unavailable")

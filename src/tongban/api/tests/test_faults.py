@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 APP = "tongban-faults"  # the server's application_name, so the cut spares this test's own sessions
 THREADS = 4
-LOAD_SECONDS = 6.0
-CUTS_AT = (1.5, 3.5)  # seconds into the load
+LOAD_SECONDS = 4.0
+CUTS_AT = (1.0, 2.5)  # seconds into the load
 
 
 def _body(n):
@@ -162,5 +162,6 @@ def test_cutting_the_servers_database_sessions_mid_load_fails_requests_cleanly_a
         assert CaseMaterial.objects.filter(case=case).count() == 1, case.number
         assert CaseStep.objects.filter(case=case).exists(), case.number
         assert Task.objects.filter(case_id=case.pk).exists(), case.number
-    assert "Traceback" not in log or "OperationalError" in log or "InterfaceError" in log
+    assert "Internal Server Error" not in log  # each cut request was a 503, logged as a warning
+    assert "database unavailable" in log
     connection.close()
