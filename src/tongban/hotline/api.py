@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -72,13 +73,17 @@ def _text(**kwargs):
     return serializers.CharField(max_length=services.MAX_TEXT, **kwargs)
 
 
-@extend_schema_field({"type": "string", "minLength": 1, "maxLength": services.MAX_TEXT})
 class TicketTextField(serializers.CharField):
-    """What the request is about: not blank, but refused blank by the service, so that the caller learns of the
-    other fields' errors in the same answer."""
+    """What the request is about: documented as not blank (``minLength: 1``), but a blank one is left for the
+    service to refuse, so that the caller learns of the other fields' errors in the same answer."""
 
     def __init__(self):
-        super().__init__(max_length=services.MAX_TEXT, allow_blank=True, trim_whitespace=False)
+        super().__init__(max_length=services.MAX_TEXT, trim_whitespace=False)
+
+    def run_validation(self, data=empty):
+        if isinstance(data, str) and not data.strip():
+            return data
+        return super().run_validation(data)
 
 
 def _attachments():
