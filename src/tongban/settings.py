@@ -327,6 +327,8 @@ HUEY["consumer"] = {
 # the last attempt. TONGBAN_EVENT_MODULES names extra subscriber modules besides each app's events.py.
 TONGBAN_EVENT_MAX_ATTEMPTS = int(env("TONGBAN_EVENT_MAX_ATTEMPTS", "8"))
 TONGBAN_EVENT_RETRY_SECONDS = float(env("TONGBAN_EVENT_RETRY_SECONDS", "30"))
+# A delivery being run is leased to its worker this long; a worker killed mid-delivery leaves it due again after.
+TONGBAN_EVENT_CLAIM_LEASE_SECONDS = float(env("TONGBAN_EVENT_CLAIM_LEASE_SECONDS", "300"))
 TONGBAN_EVENT_MODULES = env_list("TONGBAN_EVENT_MODULES")
 
 # Unified social credit codes that are lawful but fail the GB 32100 check (early pilot codes), comma-separated.

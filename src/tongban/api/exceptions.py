@@ -4,12 +4,17 @@ Every error body is ``{"status": <int>, "code": <str>, "detail": <str>, "errors"
 ``errors`` holds field messages for invalid input (and is ``{}`` otherwise), with messages that are not
 about one field under ``non_field_errors``. Django's ``ValidationError`` and DRF's map to 400, a
 domain ``Conflict`` to 409, another ``DomainError`` to 400, ``PermissionDenied`` to 403, ``Http404`` to
-404, a body over Django's size limit to 413. Anything else is a bug and is left to Django's 500 handler (which answers JSON under ``/api/``).
+404, a body over Django's size limit to 413, a lost or refused database connection to 503 with ``Retry-After``
+(nothing was committed: the request's transaction died with its connection; the next request opens a new one,
+``CONN_HEALTH_CHECKS``). Anything else is a bug and is left to Django's 500 handler (which answers JSON under ``/api/``).
 """
+
+import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -17,6 +22,15 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tongban.core.exceptions import Conflict, DomainError
+
+logger = logging.getLogger("tongban.errors")
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is briefly unavailable; nothing was saved. Please try again.")
+    default_code = "database_unavailable"
+    retry_after = 1
 
 
 class ConflictError(exceptions.APIException):
@@ -65,7 +79,23 @@ def as_api_exception(exc):
         return RequestTooLarge()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
+    if _database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc, exc_info=exc)
+        return DatabaseUnavailable()
     return exc
+
+
+def _database_unavailable(exc) -> bool:
+    """A lost or refused database connection, a lock or a cancelled statement: worth a retry, not a bug.
+
+    On PostgreSQL these are psycopg's ``OperationalError`` (``InterfaceError`` once the connection is closed); on
+    SQLite ``OperationalError`` also means a missing table or column, so only a lock counts there.
+    """
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    return connection.vendor != "sqlite" or "locked" in str(exc)
 
 
 def error_body(exc):
@@ -88,4 +118,6 @@ def exception_handler(exc, context):
     if response is None:
         return None
     response.data = error_body(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
     return response

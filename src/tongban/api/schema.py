@@ -11,7 +11,9 @@ the submission limit; one declared with a description only gets the error shape 
 * 404: a path parameter (no such object, or not yours to see) or a page number;
 * 409: a write (the object is not in a state for it);
 * 413: a body (Django's 2.5 MB, the case submission's own limit);
-* 429: a throttle.
+* 429: a throttle;
+* 503 ``database_unavailable``: every operation (the database connection was lost; nothing was saved; retry
+  after ``Retry-After``).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -65,10 +67,28 @@ DESCRIPTIONS = {
     "409": _("The object is not in a state for this."),
     "413": _("The request body is larger than this endpoint accepts (`request_too_large`)."),
     "429": _("Too many requests (`throttled`); see `Retry-After`."),
+    "503": _(
+        "The database is briefly unavailable (`database_unavailable`); nothing was saved: retry after "
+        "`Retry-After` seconds (with the same Idempotency-Key, where the operation takes one)."
+    ),
 }
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """A text field that may not be blank says so (``minLength: 1``); drf-spectacular leaves it out."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and not schema.get("minLength")
+            and "enum" not in schema
+        ):
+            schema["minLength"] = 1
+        return schema
+
     def _error_statuses(self, operation) -> list[str]:
         view = self.view
         parameters = operation.get("parameters", [])
@@ -92,6 +112,7 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.append("413")
         if view.get_throttles():
             statuses.append("429")
+        statuses.append("503")
         return statuses
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -101,7 +122,7 @@ class AutoSchema(SpectacularAutoSchema):
         responses = operation["responses"]
         statuses = [code for code in self._error_statuses(operation) if code not in responses]
         # An error the view declared with a description only has the error shape as its body too.
-        bare = [code for code, response in responses.items() if code[0] == "4" and "content" not in response]
+        bare = [code for code, response in responses.items() if code[0] in "45" and "content" not in response]
         if statuses or bare:
             error = {
                 "application/json": {"schema": self.resolve_serializer(ApiErrorSerializer, "response").ref}

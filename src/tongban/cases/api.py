@@ -59,7 +59,7 @@ RECEIPT_URL = "/cases/{number}/receipt.pdf"
 TRACKING_URL = "/cases/{number}/"
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "maxLength": 64},
     location=OpenApiParameter.HEADER,
     description="Any unique string (≤ 64 characters) per application: a retried request with the same key "
     "and the same body returns the case made the first time (200) instead of making a second one; the same "
@@ -270,13 +270,15 @@ class CaseResubmitSerializer(MaterialsInputSerializer):
     )
 
 
+# Limits the services enforce are stated here too, so that the schema documents them (non-blank reasons: the
+# services' own checks stay, for every other caller).
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
+    reason = serializers.CharField(max_length=2000, help_text=_("Required: why."))
 
 
 class RefusalSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
-    basis = serializers.CharField(allow_blank=True, max_length=2000, help_text=_("The legal basis."))
+    reason = serializers.CharField(max_length=2000)
+    basis = serializers.CharField(max_length=2000, help_text=_("The legal basis."))
 
 
 class TaskCompleteSerializer(serializers.Serializer):
@@ -297,18 +299,18 @@ class TaskCompleteSerializer(serializers.Serializer):
 
 
 class TaskReturnSerializer(serializers.Serializer):
-    opinion = serializers.CharField(allow_blank=True, max_length=4000)
+    opinion = serializers.CharField(max_length=4000, help_text=_("Required: why the case goes back."))
     revision = serializers.IntegerField(required=False, min_value=0)
 
 
 class SupplementMaterialInputSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=64)
-    reason = serializers.CharField(allow_blank=True, max_length=500)
+    reason = serializers.CharField(max_length=500)
 
 
 class SupplementFieldInputSerializer(serializers.Serializer):
     field = serializers.CharField(max_length=100)
-    reason = serializers.CharField(allow_blank=True, max_length=500)
+    reason = serializers.CharField(max_length=500)
 
 
 class SupplementRequestInputSerializer(serializers.Serializer):

@@ -47,9 +47,9 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[OutboxEvent], object]
 
-# A claimed delivery is not claimed again for this long, so a slow handler is not run twice at once; if its
-# worker dies, the delivery becomes due again after it.
-CLAIM_LEASE = timedelta(minutes=5)
+# A claimed delivery is not claimed again for this long (TONGBAN_EVENT_CLAIM_LEASE_SECONDS, default 5 minutes), so a
+# slow handler is not run twice at once; if its worker dies, the delivery becomes due again after it, and the next
+# sweep (every minute, and when a worker starts) runs it.
 MAX_RETRY_DELAY = timedelta(hours=6)
 BATCH_SIZE = 100
 WORKER_LOST = "\n\nThe worker stopped during the last attempt; no attempts are left."
@@ -253,7 +253,9 @@ def _claim(*, event_id, limit: int) -> list[EventDelivery]:
             updated_at=now,
         )
         claimed.filter(status=EventDelivery.Status.PENDING).update(
-            attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + timedelta(seconds=settings.TONGBAN_EVENT_CLAIM_LEASE_SECONDS),
+            updated_at=now,
         )
     # In the order they fell due (the model's default is newest first): subscribers see events as they happened.
     return list(

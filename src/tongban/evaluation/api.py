@@ -35,9 +35,11 @@ class RatingSerializer(serializers.ModelSerializer):
 
 
 class RatingSubmitSerializer(serializers.Serializer):
-    level = serializers.IntegerField(help_text="1 非常不满意, 2 不满意, 3 基本满意, 4 满意, 5 非常满意")
+    level = serializers.IntegerField(
+        min_value=1, max_value=5, help_text="1 非常不满意, 2 不满意, 3 基本满意, 4 满意, 5 非常满意"
+    )
     scores = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=5),
         help_text=(
             "Online: efficiency, guide_accuracy, convenience, ease_of_use; "
             "at a window: efficiency, service_level, attitude; each 1-5."

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -32,8 +33,8 @@ class AttachmentSerializer(serializers.Serializer):
 class TicketSerializer(serializers.Serializer):
     number = serializers.CharField()
     topic = serializers.CharField()
-    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None)
-    merged_into = serializers.CharField(source="merged_into.number", default=None)
+    duplicate_of = serializers.CharField(source="duplicate_of.number", default=None, allow_null=True)
+    merged_into = serializers.CharField(source="merged_into.number", default=None, allow_null=True)
     supervised_at = serializers.DateTimeField(allow_null=True)
     extension = serializers.CharField()
     warning = serializers.CharField()
@@ -47,11 +48,11 @@ class TicketSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     text = serializers.CharField()
-    district = serializers.CharField(source="district.code", default=None)
+    district = serializers.CharField(source="district.code", default=None, allow_null=True)
     address = serializers.CharField()
     suggested_department = serializers.CharField()
     suggestion_confidence = serializers.FloatField(allow_null=True)
-    department = serializers.CharField(source="department.code", default=None)
+    department = serializers.CharField(source="department.code", default=None, allow_null=True)
     due_date = serializers.DateField(allow_null=True)
     reply = serializers.CharField()
     satisfaction = serializers.IntegerField(allow_null=True)
@@ -62,24 +63,53 @@ class TicketSerializer(serializers.Serializer):
         return AttachmentSerializer(ticket.attachments.all(), many=True).data
 
 
+# The limits the services enforce (``services.MAX_TEXT``, ``MAX_ATTACHMENTS``, the columns' lengths, the
+# minimum lengths of a reply, a reason or an answer) are stated here too, so that the schema documents them; a
+# value over a column's length is refused rather than cut.
+ADDRESS = {"required": False, "allow_blank": True, "default": ""}
+
+
+def _text(**kwargs):
+    return serializers.CharField(max_length=services.MAX_TEXT, **kwargs)
+
+
+class TicketTextField(serializers.CharField):
+    """What the request is about: documented as not blank (``minLength: 1``), but a blank one is left for the
+    service to refuse, so that the caller learns of the other fields' errors in the same answer."""
+
+    def __init__(self):
+        super().__init__(max_length=services.MAX_TEXT, trim_whitespace=False)
+
+    def run_validation(self, data=empty):
+        if isinstance(data, str) and not data.strip():
+            return data
+        return super().run_validation(data)
+
+
+def _attachments():
+    return serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=services.MAX_ATTACHMENTS,
+        help_text="JPEG, PNG or PDF, up to 10 MB each; multipart",
+    )
+
+
 class TicketCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
-    ticket_type = serializers.CharField()
-    urgency = serializers.CharField(default=Ticket.Urgency.GENERAL)
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    district = serializers.CharField(required=False, allow_blank=True, default="")
-    street = serializers.CharField(required=False, allow_blank=True, default="")
-    address = serializers.CharField(required=False, allow_blank=True, default="")
-    contact_name = serializers.CharField(required=False, allow_blank=True, default="")
-    contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
-    answer = serializers.CharField(required=False, allow_blank=True, default="")
+    ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
+    urgency = serializers.ChoiceField(choices=Ticket.Urgency.choices, default=Ticket.Urgency.GENERAL)
+    text = TicketTextField()
+    district = serializers.CharField(max_length=12, **ADDRESS)
+    street = serializers.CharField(max_length=12, **ADDRESS)
+    address = serializers.CharField(max_length=200, **ADDRESS)
+    contact_name = serializers.CharField(max_length=64, **ADDRESS)
+    contact_phone = serializers.CharField(max_length=20, **ADDRESS)
+    answer = _text(required=False, allow_blank=True, default="")
     faq = serializers.UUIDField(required=False, allow_null=True, default=None)
-    case_number = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="a case it is about"
-    )
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
-    )
+    case_number = serializers.CharField(max_length=32, help_text="a case it is about", **ADDRESS)
+    attachments = _attachments()
 
 
 class MyTicketCreateSerializer(serializers.Serializer):
@@ -88,35 +118,36 @@ class MyTicketCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(
         choices=[(c, Ticket.Channel(c).label) for c in CITIZEN_CHANNELS], default=Ticket.Channel.APP
     )
-    ticket_type = serializers.CharField()
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    district = serializers.CharField(required=False, allow_blank=True, default="")
-    street = serializers.CharField(required=False, allow_blank=True, default="")
-    address = serializers.CharField(required=False, allow_blank=True, default="")
-    case_number = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="a case it is about"
-    )
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text="JPEG, PNG or PDF; multipart"
-    )
+    ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
+    text = TicketTextField()
+    district = serializers.CharField(max_length=12, **ADDRESS)
+    street = serializers.CharField(max_length=12, **ADDRESS)
+    address = serializers.CharField(max_length=200, **ADDRESS)
+    case_number = serializers.CharField(max_length=32, help_text="a case it is about", **ADDRESS)
+    attachments = _attachments()
 
 
 class TicketActionSerializer(serializers.Serializer):
-    department = serializers.CharField(required=False, allow_blank=True, default="")
-    reply = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    satisfaction = serializers.IntegerField(required=False, default=0)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    into = serializers.CharField(required=False, allow_blank=True, default="")
+    """The fields of the actions; each action reads its own (a reply of at least 15 characters, a reason for an
+    extension of at least 10, a satisfaction for a call-back)."""
+
+    department = serializers.CharField(max_length=64, **ADDRESS)
+    reply = _text(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, **ADDRESS)
+    satisfaction = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=5, help_text="callback: 1-5"
+    )
+    note = serializers.CharField(max_length=2000, **ADDRESS)
+    into = serializers.CharField(max_length=24, help_text="merge: the ticket's number", **ADDRESS)
 
 
 class FaqSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
-    question = serializers.CharField(max_length=1000)
-    answer = serializers.CharField()
-    keywords = serializers.CharField(required=False, allow_blank=True, default="")
-    department = serializers.CharField(required=False, allow_blank=True, default="")
-    service_code = serializers.CharField(required=False, allow_blank=True, default="")
+    question = serializers.CharField(min_length=1, max_length=200)
+    answer = serializers.CharField(min_length=10)
+    keywords = serializers.CharField(max_length=200, **ADDRESS)
+    department = serializers.CharField(max_length=64, **ADDRESS)
+    service_code = serializers.CharField(max_length=64, **ADDRESS)
     active = serializers.BooleanField(required=False, default=True)
 
 
@@ -294,6 +325,7 @@ class TicketActionApi(APIView):
         summary="One step: dispatch, accept, reply, return, callback, reopen, merge, not-duplicate, supervise, "
         "extension, extension-approve, extension-refuse",
         operation_id="v1_tickets_action",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))],
         request=TicketActionSerializer,
         responses=TicketSerializer,
     )

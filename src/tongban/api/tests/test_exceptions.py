@@ -79,3 +79,11 @@ def test_domain_conflict_gives_409_with_its_code(client):
 
 def test_other_domain_errors_give_400(client):
     assert_api_error(client.get("/rule/"), 400, "domain_error")
+
+
+def test_a_lost_database_connection_gives_503_with_retry_after_not_a_500(client):
+    response = client.get("/database-gone/")
+    body = assert_api_error(response, 503, "database_unavailable")
+    assert response["Retry-After"] == "1"
+    assert "closed" not in body["detail"]  # no internals
+    assert_api_error(client.get("/database-locked/"), 503, "database_unavailable")

@@ -38,6 +38,7 @@ def test_every_operation_lists_its_error_responses_in_the_error_shape(schema):
         assert errors, f"{where} documents no error"
         if "{" in path:
             assert "404" in errors, where
+        assert "503" in responses, f"{where} does not document a lost database connection"
         if method != "get":
             assert {"400", "409", "413"} <= errors, where
         security = operation.get("security", [])

@@ -1,6 +1,7 @@
 """Endpoints that fail in each way the API error handler knows, for ``test_exceptions``."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.urls import path
 from rest_framework import serializers
@@ -47,5 +48,7 @@ urlpatterns = [
     path("missing/", raises(Http404("No Case matches the given query."))),
     path("conflict/", raises(Conflict("The case was already accepted.", code="case_already_accepted"))),
     path("rule/", raises(DomainError("A bundle needs two items."))),
+    path("database-gone/", raises(InterfaceError("connection already closed"))),
+    path("database-locked/", raises(OperationalError("database is locked"))),
     path("things/", ThingCreateApi.as_view()),
 ]

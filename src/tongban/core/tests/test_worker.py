@@ -21,9 +21,9 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage, SqliteStorage
 
 from tongban.conftest import require_service
-from tongban.core.events import event_emit
+from tongban.core.events import event_emit, events_collected
 from tongban.core.models import EventDelivery, OutboxEvent
-from tongban.core.tests.worker_subscribers import PING, PONG
+from tongban.core.tests.worker_subscribers import DONE, PING, PONG, SLOW
 
 REDIS_URL = os.environ.get("TONGBAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WAIT_SECONDS = 30
@@ -52,7 +52,7 @@ def worker(transactional_db, tmp_path, monkeypatch):
     """Start ``tongban worker`` on a given queue; it is always stopped (SIGTERM, then SIGKILL) at the end."""
     started = []
 
-    def start(storage, queue_url):
+    def start(storage, queue_url, **extra_env):
         assert not HUEY.immediate
         # This process enqueues where the worker listens.
         monkeypatch.setattr(HUEY, "storage", storage)
@@ -63,6 +63,7 @@ def worker(transactional_db, tmp_path, monkeypatch):
             "TONGBAN_QUEUE_NAME": storage.name,
             "TONGBAN_QUEUE_IMMEDIATE": "0",
             "TONGBAN_EVENT_MODULES": "tongban.core.tests.worker_subscribers",
+            **extra_env,
         }
         log_path = tmp_path / "worker.log"
         log = log_path.open("w")
@@ -132,3 +133,49 @@ def test_the_worker_does_not_start_when_tasks_run_immediately():
     finally:
         HUEY.immediate = False
     assert "TONGBAN_QUEUE_IMMEDIATE" in err.getvalue()
+
+
+LEASE_SECONDS = 2
+SLOW_EVENTS = 24  # in 3 transactions of 8 (3 queued jobs), 0.2 s each
+
+
+@pytest.mark.postgres
+@pytest.mark.worker
+def test_a_worker_killed_mid_delivery_leaves_every_event_delivered_exactly_once(worker, tmp_path):
+    """kill -9 while deliveries run: the ones it had claimed are due again after their lease, the jobs still queued
+    wait for the next worker; a new worker (which sweeps when it starts) delivers every one, none twice (the
+    handler and the delivery's status commit together, so a killed attempt leaves nothing)."""
+    queue = tmp_path / "queue.sqlite3"
+    storage = SqliteStorage(name=f"test-{uuid.uuid4().hex[:8]}", filename=str(queue))
+    lease = {"TONGBAN_EVENT_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS)}
+    first = worker(storage, f"sqlite:///{queue}", **lease)
+    slow = []
+    for _batch in range(3):
+        with transaction.atomic(), events_collected():
+            slow += [event_emit(SLOW, {"seconds": 0.2}) for _ in range(SLOW_EVENTS // 3)]
+    deliveries = EventDelivery.objects.filter(event__in=slow)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while deliveries.filter(status=EventDelivery.Status.DELIVERED).count() < 3:
+        assert time.monotonic() < deadline, first.log_path.read_text()
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    delivered_before = deliveries.filter(status=EventDelivery.Status.DELIVERED).count()
+    claimed_by_the_dead = deliveries.filter(status=EventDelivery.Status.PENDING, attempts=1).count()
+    assert delivered_before < SLOW_EVENTS, "the worker finished before the kill: nothing was tested"
+
+    time.sleep(LEASE_SECONDS)
+    second = worker(storage, f"sqlite:///{queue}", **lease)
+    while deliveries.filter(status=EventDelivery.Status.DELIVERED).count() < SLOW_EVENTS:
+        assert second.poll() is None, second.log_path.read_text()
+        assert time.monotonic() < deadline + WAIT_SECONDS, second.log_path.read_text()
+        time.sleep(0.1)
+    print(
+        f"worker kill -9: {delivered_before} of {SLOW_EVENTS} delivered before the kill, {claimed_by_the_dead} "
+        "claimed by the killed worker, all delivered by the next"
+    )
+    done = list(OutboxEvent.objects.filter(name=DONE).values_list("subject_id", flat=True))
+    assert sorted(done) == sorted(str(event.pk) for event in slow)  # each handled to its end exactly once
+    assert not deliveries.exclude(status=EventDelivery.Status.DELIVERED).exists()
+    assert claimed_by_the_dead >= 1  # some deliveries really were cut mid-run and recovered
+    assert set(deliveries.values_list("attempts", flat=True)) <= {1, 2}

@@ -47,4 +47,9 @@ class Command(run_huey.Command):
             f"{connection.settings_dict['NAME']}, {consumer.get('workers', 1)} {consumer.get('worker_type')} workers"
         )
         self.stdout.flush()
+        # Deliveries left by a worker that died (killed, out of memory) are due again once their lease ends: sweep
+        # now instead of at the next minute.
+        from tongban.core.tasks import deliver_due_events
+
+        deliver_due_events()
         super().handle(*args, **options)
