@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -359,6 +360,7 @@ def process_start(
         updated_at=now,
     )
     fast.insert([instance])
+    transaction.on_commit(partial(engine.keep, instance.pk, 0, workflow))
     created, _cancelled = _sync_tasks(
         instance=instance,
         definition=definition,
@@ -572,6 +574,9 @@ class Prepared:
     state: str
     plan: TaskPlan
     completed: bool
+    workflow: object = (
+        None  # the engine's workflow in the prepared state (kept for the next step once committed)
+    )
 
 
 def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt.datetime) -> Prepared | None:
@@ -593,7 +598,8 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
         )
     if instance is None or instance.status != ProcessInstance.Status.RUNNING:
         return None
-    workflow = engine.load(instance.state, _spec(instance.definition))
+    spec = _spec(instance.definition)
+    workflow = engine.take(instance.pk, instance.revision, spec) or engine.load(instance.state, spec)
     spiff_task = workflow.get_task_from_id(task.spiff_id)
     if spiff_task is None or not spiff_task.has_state(engine.TaskState.READY):
         return None
@@ -613,7 +619,9 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
         case_number=task.case_number,
         case_title=task.case_title,
     )
-    return Prepared(instance, instance.revision, engine.dump(workflow), plan, workflow.is_completed())
+    return Prepared(
+        instance, instance.revision, engine.dump(workflow), plan, workflow.is_completed(), workflow
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -675,6 +683,8 @@ def task_complete(
         )
     if applied:
         instance = prepared.instance
+        if not prepared.completed and prepared.workflow is not None:
+            transaction.on_commit(partial(engine.keep, instance.pk, prepared.revision + 1, prepared.workflow))
         _finish(task=task, user=actor.user, now=now, decision=decision, opinion=opinion)
         outcome = Outcome(instance=instance, task=task, completed=prepared.completed)
         outcome.created, outcome.cancelled = _apply_plan(
