@@ -499,11 +499,14 @@ def si_enrol(
     )
 
 
-def _si_enrolled(*, actor, person, record, employer, since, case_id) -> SocialInsuranceRecord:
-    """Enrol ``person`` whose record (locked, or None) was read by the caller."""
+def _si_enrolled(*, actor, person, record, employer, since, case_id, card=None) -> SocialInsuranceRecord:
+    """Enrol ``person`` whose record (locked, or None) was read by the caller; ``card``: (number, issued on) to
+    write with the enrolment (a newborn enrolled and given a card at once: one INSERT, not an INSERT and an UPDATE)."""
     since = since or _today()
     record = record or SocialInsuranceRecord(person=person)
     record.employer, record.status, record.since = employer, SocialInsuranceRecord.Status.ACTIVE, since
+    if card is not None:
+        record.card_number, record.card_issued_on = card
     _clean_save(record)
     _audit(
         actor,
@@ -541,11 +544,8 @@ def si_card_issue(
         [fast.prep(SocialInsuranceRecord, "person", person.pk)],
         lock=True,
     )
-    if record is None and enrol:
-        record = _si_enrolled(
-            actor=actor, person=person, record=None, employer=None, since=None, case_id=case_id
-        )
-    if record is None or record.status == SocialInsuranceRecord.Status.ENDED:
+    enrolling = record is None and enrol
+    if not enrolling and (record is None or record.status == SocialInsuranceRecord.Status.ENDED):
         raise ValidationError({"person": _("This person is not enrolled in social insurance.")})
     if card_number is None:
         while True:
@@ -554,8 +554,19 @@ def si_card_issue(
                 "SELECT 1 FROM exchange_socialinsurancerecord WHERE card_number = %s", [card_number]
             ):
                 break
-    record.card_number, record.card_issued_on = card_number, _today()
-    _clean_save(record)
+    if enrolling:  # enrolled with the card in one write (the enrolment's entry and event as si_enrol's)
+        record = _si_enrolled(
+            actor=actor,
+            person=person,
+            record=None,
+            employer=None,
+            since=None,
+            case_id=case_id,
+            card=(card_number, _today()),
+        )
+    else:
+        record.card_number, record.card_issued_on = card_number, _today()
+        _clean_save(record)
     _audit(actor, "registry.social_insurance.card_issued", "person", person.pk, case_id=case_id)
     event_emit(
         SOCIAL_INSURANCE_CARD_ISSUED,
