@@ -16,11 +16,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from tongban.core.audit import Actor, audit_record
+from tongban.core.db import fast
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 
@@ -344,9 +346,7 @@ def transition_apply(
     else:
         if loaded and case.status not in transition.sources:
             raise _not_allowed(case.pk, transition, case.status)
-        if not Case.objects.filter(pk=case.pk, status__in=transition.sources, **(expect or {})).update(
-            **fields
-        ):
+        if not _update(case.pk, transition.sources, fields, expect):
             status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
             if expect and status in transition.sources:
                 raise Unchanged(action)
@@ -370,7 +370,7 @@ def transition_apply(
     if pending is not None:
         pending.extend(steps)
     elif steps:
-        CaseStep.objects.bulk_create(steps)
+        fast.insert(steps)
     number = case.number if loaded else None
     status = transition.target or (case.status if loaded else None)
     if transition.audit:
@@ -399,3 +399,29 @@ def transition_apply(
 
 
 STEPS_DONE = F("steps") + 1
+
+
+def _update(case_id, sources, fields: Mapping, expect: Mapping | None) -> int:
+    """The conditional update of a case (``status`` in ``sources``): one hand-written statement, or the ORM's
+    for what it alone can write (expressions other than ``STEPS_DONE``, model instances, ``expect``)."""
+    if expect or any(
+        value is not STEPS_DONE and (hasattr(value, "resolve_expression") or isinstance(value, Model))
+        for value in fields.values()
+    ):
+        return Case.objects.filter(pk=case_id, status__in=sources, **(expect or {})).update(**fields)
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in fields.items():
+        column = quote(Case._meta.get_field(name).column)
+        if value is STEPS_DONE:
+            sets.append(f"{column} = {column} + 1")
+        else:
+            sets.append(f"{column} = %s")
+            params.append(fast.prep(Case, name, value))
+    sources = sorted(str(s) for s in sources)
+    params.append(fast.prep(Case, "id", case_id))
+    params.extend(sources)
+    return fast.execute(
+        f"UPDATE cases_case SET {', '.join(sets)} WHERE id = %s AND status IN ({', '.join(['%s'] * len(sources))})",  # noqa: S608
+        params,
+    )

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,6 +25,7 @@ from tongban.catalog.models import Bundle, BundleItem, PublicationStatus, Servic
 from tongban.catalog.services import form_validate, required_materials, service_items
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audits_collected
+from tongban.core.db import fast
 from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
 from tongban.core.refcache import reference_cached
@@ -119,7 +120,11 @@ def _fingerprint(
 
 def _submitted_before(user, idempotency_key: str, fingerprint: str) -> Case | None:
     """The case ``user`` made with this key, marked ``replayed``; a Conflict if it was made from another body."""
-    case = Case.objects.filter(submitted_by=user, idempotency_key=idempotency_key).first()
+    case = fast.first(  # one hand-written SELECT on the (submitted_by, idempotency_key) constraint's index
+        Case,
+        "t.submitted_by_id = %s AND t.idempotency_key = %s",
+        [fast.prep(Case, "submitted_by", user.pk), idempotency_key],
+    )
     if case is None:
         return None
     if case.idempotency_fingerprint and case.idempotency_fingerprint != fingerprint:
@@ -311,7 +316,7 @@ def _store_materials(case: Case, needed, files, window_checked, *, actor_is_cler
                 trust=CaseMaterial.Trust.B,
             )
         )
-    CaseMaterial.objects.bulk_create(rows)
+    fast.insert(rows)
     return uploaded
 
 
@@ -534,9 +539,9 @@ def _case_create(
     automatic = is_clerk or getattr(service, "acceptance", "automatic") == "automatic"
     if automatic:
         _accept(case, actor=actor if is_clerk else SYSTEM, now=now, steps=steps, definition=definition)
-    case.save(force_insert=True)
+    fast.insert([case])
     _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
-    CaseStep.objects.bulk_create(steps)
+    fast.insert(steps)
     return case
 
 
@@ -616,10 +621,34 @@ def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> 
 def _lock_case(case_id, *, lean: bool = False) -> Case:
     """The case, locked for the transaction, with its service and applicant; ``lean``: the applicant only (a step's
     effects and closing need no more, and a service's form schema is the widest JSON the platform stores)."""
+    if lean:
+        return _lock_case_lean(case_id)
     related = ("applicant_person", "applicant_organisation")
     if not lean:
         related += ("item", "bundle", "lead_department")
     return Case.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case_id)
+
+
+def _lock_case_lean(case_id) -> Case:
+    """``_lock_case(lean=True)`` in one hand-written SELECT (``core.db.fast``): the case (without its service's
+    form schema, which it does not hold) and its applicant, locked on PostgreSQL (SQLite's write transaction holds
+    the database)."""
+    case_cols = fast.columns(Case, "c")
+    person_cols = fast.columns(Person, "p")
+    organisation_cols = fast.columns(Organisation, "o")
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    row = fast.fetchone(
+        f"SELECT {case_cols.sql}, {person_cols.sql}, {organisation_cols.sql} FROM cases_case c "  # noqa: S608
+        "LEFT OUTER JOIN identity_person p ON p.id = c.applicant_person_id "
+        f"LEFT OUTER JOIN identity_organisation o ON o.id = c.applicant_organisation_id WHERE c.id = %s{lock}",
+        [fast.prep(Case, "id", case_id)],
+    )
+    if row is None:
+        raise Case.DoesNotExist("Case matching query does not exist.")
+    case = fast.build(case_cols, row)
+    case.applicant_person = fast.build(person_cols, row, case_cols.count)
+    case.applicant_organisation = fast.build(organisation_cols, row, case_cols.count + person_cols.count)
+    return case
 
 
 def _task_for(actor: Actor, task_id, *, with_process=False) -> Task:
@@ -627,13 +656,11 @@ def _task_for(actor: Actor, task_id, *, with_process=False) -> Task:
 
     ``with_process`` loads its process instance in the same query, for the engine step of a completion.
     """
-    query = Task.objects.select_related("department")
-    if with_process:
-        query = query.select_related("instance", "instance__definition").defer(
-            "instance__definition__bpmn_xml"
-        )
     try:
-        task = query.get(pk=task_id)
+        if with_process:
+            task = workflow.task_for_completion(task_id)
+        else:
+            task = Task.objects.select_related("department").get(pk=task_id)
     except (Task.DoesNotExist, ValidationError, ValueError) as exc:
         raise Task.DoesNotExist(_("No such task.")) from exc
     workflow.require_can_work(actor, task)
@@ -899,11 +926,14 @@ def _closing(case: Case, *, status: str, now, actor: Actor, extra: dict | None =
     case.working_days = max(0, calendar.working_days_between(submitted_on, closed_on))
     case.paused_working_days = clock.paused_working_days(now) if clock else 0
     if case.pk is not None and not case._state.adding:
-        involved = (
-            Task.objects.filter(case_id=case.pk)
-            .exclude(state=Task.State.CANCELLED)
-            .values_list("department__code", flat=True)
-        )
+        involved = [  # the departments of the case's tasks, in one hand-written SELECT
+            code
+            for (code,) in fast.fetchall(
+                "SELECT DISTINCT d.code FROM workflow_task t "
+                "INNER JOIN identity_department d ON d.id = t.department_id WHERE t.case_id = %s AND t.state <> %s",
+                [fast.prep(Task, "case_id", case.pk), Task.State.CANCELLED.value],
+            )
+        ]
         case.departments_involved = sorted(set(case.departments_involved) | set(involved))
     if status == Case.Status.COMPLETED:
         case.result = _result_package(case, now)

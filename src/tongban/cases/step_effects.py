@@ -10,6 +10,7 @@ medical certificate is the household registration's evidence: the parents carry 
 from __future__ import annotations
 
 from tongban.catalog import services as catalog
+from tongban.core.db import fast
 from tongban.core.effects import EffectContext, effect_run
 
 from .evidence import CHECK_PURPOSE
@@ -63,4 +64,4 @@ def _record_evidence(case, context: EffectContext) -> None:
         for item_code, code, name in wanted.get(licence["type"], ())
     ]
     if rows:
-        CaseMaterial.objects.bulk_create(rows)
+        fast.insert(rows)

@@ -41,6 +41,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from tongban.core.audit import audit_record
+from tongban.core.db import fast
 from tongban.core.models import EventDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -145,14 +146,14 @@ def _write(rows: list[OutboxEvent]) -> None:
     """Insert ``rows`` and a delivery per subscriber of each; queue their delivery when the transaction commits."""
     if not rows:
         return
-    OutboxEvent.objects.bulk_create(rows)
+    fast.insert(rows)  # one statement, its text built once per process
     deliveries = [
         EventDelivery(event=event, subscriber=key, next_attempt_at=event.created_at)
         for event in rows
         for key in _registry.get(event.name, {})
     ]
     if deliveries:
-        EventDelivery.objects.bulk_create(deliveries)
+        fast.insert(deliveries)
         _queue_on_commit(dict.fromkeys(d.event_id for d in deliveries))
 
 

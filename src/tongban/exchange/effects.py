@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from tongban.core.db import fast
 from tongban.core.effects import EffectContext, effect_register
 from tongban.identity.models import Person
 
@@ -95,16 +96,17 @@ def _baby_name(context: EffectContext) -> str:
 
 
 def _baby(context: EffectContext) -> Person:
-    record = (
-        BirthRecord.objects.filter(mother=_mother(context), baby_name=_baby_name(context))
-        .exclude(baby=None)
-        .select_related("baby")
-        .order_by("-recorded_at")
-        .first()
+    """The newborn of the mother's latest birth record of this name that is registered (one hand-written SELECT)."""
+    mother, name = _mother(context), _baby_name(context)
+    person = fast.columns(Person, "p")
+    row = fast.fetchone(
+        f"SELECT {person.sql} FROM exchange_birthrecord b INNER JOIN identity_person p ON p.id = b.baby_id "  # noqa: S608
+        "WHERE b.mother_id = %s AND b.baby_name = %s ORDER BY b.recorded_at DESC LIMIT 1",
+        [fast.prep(BirthRecord, "mother", mother.pk), name],
     )
-    if record is None:
+    if row is None:
         raise _refuse(_("The newborn is not registered in a household yet: register the birth first."))
-    return record.baby
+    return fast.build(person, row)
 
 
 # --- newborn ---------------------------------------------------------------------------------------------------
@@ -141,10 +143,11 @@ def birth_record(context: EffectContext, param: str = "") -> None:
 def household_register_newborn(context: EffectContext, param: str = "") -> None:
     """Public security registers the newborn of the birth record into the mother's household (a resident ID)."""
     mother = _mother(context)
-    record = (
-        BirthRecord.objects.filter(mother=mother, baby_name=_baby_name(context), baby__isnull=True)
-        .order_by("-recorded_at")
-        .first()
+    record = fast.first(
+        BirthRecord,
+        "t.mother_id = %s AND t.baby_name = %s AND t.baby_id IS NULL",
+        [fast.prep(BirthRecord, "mother", mother.pk), _baby_name(context)],
+        order="t.recorded_at DESC",
     )
     if record is None:
         raise _refuse(_("No birth record was found for this newborn."))

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.db import fast
 from tongban.core.ids import normalize_resident_id
+from tongban.identity.models import AdminUnit, Household
 
 from .models import (
     BirthRecord,
@@ -263,11 +265,22 @@ def register_record_get(register: Register, pk) -> object | None:
 
 
 def household_membership_for(person) -> HouseholdMembership | None:
-    return (
-        HouseholdMembership.objects.select_related("household", "household__district")
-        .filter(person=person)
-        .first()
+    """A person's household membership with its household and district (one hand-written SELECT)."""
+    membership = fast.columns(HouseholdMembership, "m")
+    household = fast.columns(Household, "h")
+    district = fast.columns(AdminUnit, "a")
+    row = fast.fetchone(
+        f"SELECT {membership.sql}, {household.sql}, {district.sql} FROM exchange_householdmembership m "  # noqa: S608
+        "INNER JOIN identity_household h ON h.id = m.household_id "
+        "INNER JOIN identity_adminunit a ON a.id = h.district_id WHERE m.person_id = %s LIMIT 1",
+        [fast.prep(HouseholdMembership, "person", getattr(person, "pk", person))],
     )
+    if row is None:
+        return None
+    found = fast.build(membership, row)
+    found.household = fast.build(household, row, membership.count)
+    found.household.district = fast.build(district, row, membership.count + household.count)
+    return found
 
 
 def birth_record_get(certificate_number: str) -> BirthRecord | None:

@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
+from tongban.core.db import fast
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.ids import make_resident_id
@@ -258,8 +259,10 @@ def _free_resident_id(area_code: str, birth_date: datetime.date, sex: str) -> st
     prefix = f"{area_code}{birth_date:%Y%m%d}"
     taken = {
         rid[14:17]
-        for rid in Person.objects.filter(resident_id__startswith=prefix).values_list("resident_id", flat=True)
-    }
+        for (rid,) in fast.fetchall(
+            "SELECT resident_id FROM identity_person WHERE resident_id LIKE %s", [f"{prefix}%"]
+        )
+    }  # the prefix is digits only: nothing in it to escape
     for sequence in range(1 if sex == "M" else 2, 1000, 2):
         if f"{sequence:03d}" not in taken:
             return make_resident_id(area_code, birth_date, sequence)
@@ -284,7 +287,9 @@ def household_birth_register(
     is the first free one of the household's district for the birth date and sex, unless given. A birth
     record is registered once (409 otherwise).
     """
-    record = BirthRecord.objects.select_for_update().get(pk=birth_record.pk)
+    record = fast.first(BirthRecord, "t.id = %s", [fast.prep(BirthRecord, "id", birth_record.pk)], lock=True)
+    if record is None:
+        raise BirthRecord.DoesNotExist("BirthRecord matching query does not exist.")
     if record.baby_id is not None:
         raise Conflict(_("This birth is registered in a household already."))
     district = household.district
@@ -297,8 +302,15 @@ def household_birth_register(
         household_district=district,
         household=household,
     )
-    record.baby = person
-    record.save(update_fields=["baby", "updated_at"])
+    record.baby, record.updated_at = person, timezone.now()
+    fast.execute(  # record.save(update_fields=["baby", "updated_at"]), hand-written
+        "UPDATE exchange_birthrecord SET baby_id = %s, updated_at = %s WHERE id = %s",
+        [
+            fast.prep(BirthRecord, "baby", person.pk),
+            fast.prep(BirthRecord, "updated_at", record.updated_at),
+            fast.prep(BirthRecord, "id", record.pk),
+        ],
+    )
     birth_record.baby = person
     _membership_set(
         actor=actor,
@@ -317,7 +329,7 @@ def household_birth_register(
 def _new_birth_certificate_number() -> str:
     while True:
         number = f"T{secrets.randbelow(10**9):09d}"
-        if not BirthRecord.objects.filter(certificate_number=number).exists():
+        if not fast.exists("SELECT 1 FROM exchange_birthrecord WHERE certificate_number = %s", [number]):
             return number
 
 
@@ -506,11 +518,14 @@ def si_enrol(
     )
 
 
-def _si_enrolled(*, actor, person, record, employer, since, case_id) -> SocialInsuranceRecord:
-    """Enrol ``person`` whose record (locked, or None) was read by the caller."""
+def _si_enrolled(*, actor, person, record, employer, since, case_id, card=None) -> SocialInsuranceRecord:
+    """Enrol ``person`` whose record (locked, or None) was read by the caller; ``card``: (number, issued on) to
+    write with the enrolment (a newborn enrolled and given a card at once: one INSERT, not an INSERT and an UPDATE)."""
     since = since or _today()
     record = record or SocialInsuranceRecord(person=person)
     record.employer, record.status, record.since = employer, SocialInsuranceRecord.Status.ACTIVE, since
+    if card is not None:
+        record.card_number, record.card_issued_on = card
     _clean_save(record)
     _audit(
         actor,
@@ -542,20 +557,35 @@ def si_card_issue(
     With ``enrol``, a person who has no record yet (a newborn) is enrolled first as a resident (``si_enrol``'s
     entry and event), in the same call.
     """
-    record = SocialInsuranceRecord.objects.select_for_update().filter(person=person).first()
-    if record is None and enrol:
-        record = _si_enrolled(
-            actor=actor, person=person, record=None, employer=None, since=None, case_id=case_id
-        )
-    if record is None or record.status == SocialInsuranceRecord.Status.ENDED:
+    record = fast.first(
+        SocialInsuranceRecord,
+        "t.person_id = %s",
+        [fast.prep(SocialInsuranceRecord, "person", person.pk)],
+        lock=True,
+    )
+    enrolling = record is None and enrol
+    if not enrolling and (record is None or record.status == SocialInsuranceRecord.Status.ENDED):
         raise ValidationError({"person": _("This person is not enrolled in social insurance.")})
     if card_number is None:
         while True:
             card_number = f"T{secrets.randbelow(10**8):08d}"
-            if not SocialInsuranceRecord.objects.filter(card_number=card_number).exists():
+            if not fast.exists(
+                "SELECT 1 FROM exchange_socialinsurancerecord WHERE card_number = %s", [card_number]
+            ):
                 break
-    record.card_number, record.card_issued_on = card_number, _today()
-    _clean_save(record)
+    if enrolling:  # enrolled with the card in one write (the enrolment's entry and event as si_enrol's)
+        record = _si_enrolled(
+            actor=actor,
+            person=person,
+            record=None,
+            employer=None,
+            since=None,
+            case_id=case_id,
+            card=(card_number, _today()),
+        )
+    else:
+        record.card_number, record.card_issued_on = card_number, _today()
+        _clean_save(record)
     _audit(actor, "registry.social_insurance.card_issued", "person", person.pk, case_id=case_id)
     event_emit(
         SOCIAL_INSURANCE_CARD_ISSUED,
@@ -572,7 +602,12 @@ def mi_enrol(
 ) -> MedicalInsuranceRecord:
     """医保参保登记 (employee or resident scheme), or a change of scheme. Emits ``medical_insurance.enrolled``."""
     since = since or _today()
-    record = MedicalInsuranceRecord.objects.select_for_update().filter(person=person).first()
+    record = fast.first(
+        MedicalInsuranceRecord,
+        "t.person_id = %s",
+        [fast.prep(MedicalInsuranceRecord, "person", person.pk)],
+        lock=True,
+    )
     if record is not None and record.status == "active" and record.scheme == scheme:
         raise Conflict(_("This person is enrolled in this scheme already."))
     record = record or MedicalInsuranceRecord(person=person)

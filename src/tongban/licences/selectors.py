@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from tongban.core.db import fast
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import organisations_for, person_for
 
@@ -71,7 +72,14 @@ def licences_for_case(case_id) -> list[Licence]:
 
 def licence_types_issued_for_case(case_id) -> set[str]:
     """The codes of the licence types issued as results of a case (one narrow query)."""
-    return set(Licence.objects.filter(case_id=case_id).values_list("type__code", flat=True))
+    return {
+        code
+        for (code,) in fast.fetchall(
+            "SELECT t.code FROM licences_licence l INNER JOIN licences_licencetype t ON t.id = l.type_id "
+            "WHERE l.case_id = %s",
+            [fast.prep(Licence, "case_id", case_id)],
+        )
+    }
 
 
 def licence_type_list(*, active=True):

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
+from tongban.core.db import fast
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.refcache import reference_cached
@@ -285,11 +285,19 @@ def _existing_or_number(case_id, licence_type: LicenceType, holder_key: str, yea
         return None, _new_number(licence_type, year)
     for _attempt in range(10):
         number = _draw_number(licence_type, year)
-        rows = list(
-            Licence.objects.filter(
-                Q(case_id=case_id, type=licence_type, holder_key=holder_key) | Q(number=number)
-            ).values_list("pk", "number")[:2]
-        )
+        rows = [
+            (fast.convert(Licence, "id", pk), found)
+            for pk, found in fast.fetchall(
+                "SELECT id, number FROM licences_licence WHERE "
+                "(case_id = %s AND type_id = %s AND holder_key = %s) OR number = %s LIMIT 2",
+                [
+                    fast.prep(Licence, "case_id", case_id),
+                    fast.prep(Licence, "type", licence_type.pk),
+                    holder_key,
+                    number,
+                ],
+            )
+        ]
         mine = [pk for pk, found in rows if found != number]
         if rows and not mine:  # the drawn number is taken: by this very licence? (astronomically rare)
             mine = list(
@@ -395,7 +403,7 @@ def licence_issue(
             licence.signature = signing.b64(
                 crypto.sign(key.algorithm, private, payload, public=key.public_key)
             )
-            licence.save(force_insert=True)
+            fast.insert([licence])  # licence.save(force_insert=True) in one prepared statement
             audit_record(
                 actor=actor,
                 action="licence.issued",

@@ -18,6 +18,7 @@ import ast
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -340,6 +341,38 @@ def load(state: str, spec) -> BpmnWorkflow:
     workflow.data = registry.restore(dct.get("data", {}))
     workflow.bpmn_events = registry.restore(dct.get("bpmn_events", []))
     return workflow
+
+
+# --- workflows kept between steps ----------------------------------------------------------------------------
+#
+# A process's next step is usually prepared by the worker process that made the previous one. The workflow that step
+# left is kept here, keyed by (process instance, the revision its state was stored with), so the next step need not
+# rebuild it from JSON. An entry is added only once its state is committed (``keep`` runs on commit) and taken out
+# when used (``take``), so a step that fails never leaves a workflow it changed; any other change of the process
+# bumps its revision, so an entry of an older state is never found.
+
+_KEPT_MAX = 256
+_kept: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def keep(instance_id, revision: int, workflow: BpmnWorkflow) -> None:
+    with _kept_lock:
+        _kept[(str(instance_id), revision)] = workflow
+        while len(_kept) > _KEPT_MAX:
+            _kept.popitem(last=False)
+
+
+def take(instance_id, revision: int, spec) -> BpmnWorkflow | None:
+    """The workflow kept for this instance at this revision (removed from the keep), if it has ``spec``."""
+    with _kept_lock:
+        workflow = _kept.pop((str(instance_id), revision), None)
+    return workflow if workflow is not None and workflow.spec is spec else None
+
+
+def kept_clear() -> None:
+    with _kept_lock:
+        _kept.clear()
 
 
 def ready_user_tasks(workflow: BpmnWorkflow):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from tongban.core.db import fast
 from tongban.identity.models import Person
 
 
@@ -38,7 +39,8 @@ def plain(value):
 
 def person_id(resident_id):
     """The primary key of the person with this resident ID, or None (one unique-index lookup)."""
-    return Person.objects.filter(resident_id=key(resident_id)).values_list("pk", flat=True).first()
+    row = fast.fetchone("SELECT id FROM identity_person WHERE resident_id = %s", [key(resident_id)])
+    return None if row is None else fast.convert(Person, "id", row[0])
 
 
 def subject_person_ids(resident_id, fields=None) -> list:

@@ -107,3 +107,25 @@ def test_a_person_without_a_household_concerns_only_themselves(city):
     assert household_person_ids(alone.resident_id, ["members"]) == [alone.pk]
     assert household_person_ids("110101199001010000", ["members"]) == []
     assert fetch_household_members(alone.resident_id, ["relation"]) is None
+
+
+def test_a_newborn_is_enrolled_with_the_card_in_one_write_and_both_are_recorded(city):
+    from tongban.core.models import AuditEntry, OutboxEvent
+
+    baby = PersonFactory()
+    with CaptureQueriesContext(connection) as queries:
+        record = rs.si_card_issue(actor=SYSTEM, person=baby, enrol=True)
+    writes = [
+        q["sql"] for q in queries if "exchange_socialinsurancerecord" in q["sql"] and "SELECT" not in q["sql"]
+    ]
+    assert len(writes) == 1 and writes[0].startswith("INSERT")
+    stored = SocialInsuranceRecord.objects.get(person=baby)
+    assert stored.status == "active" and stored.card_number == record.card_number and stored.card_issued_on
+    actions = set(AuditEntry.objects.filter(subject_id=str(baby.pk)).values_list("action", flat=True))
+    assert {"registry.social_insurance.enrolled", "registry.social_insurance.card_issued"} <= actions
+    names = set(OutboxEvent.objects.filter(subject_id=str(baby.pk)).values_list("name", flat=True))
+    assert {"social_insurance.enrolled", "social_insurance.card_issued"} <= names
+    with pytest.raises(
+        ValidationError
+    ):  # a taken card number given for a newborn: the field's message, no row
+        rs.si_card_issue(actor=SYSTEM, person=PersonFactory(), enrol=True, card_number=record.card_number)

@@ -1,0 +1,244 @@
+"""Hand-written SQL for the hot path: Django's column conversions and field preparation, none of its compiling.
+
+On the case path Django spent more CPU building each statement (resolving lookups, joins and the select list,
+then compiling them) than SQLite spent running it. The helpers here keep what matters of the ORM — every value
+goes through its field's ``get_db_prep_save`` on the way in and its converters on the way out, model instances are
+built with ``Model.from_db`` — and build each statement's text once per process (per model, column list and
+database vendor), so a statement costs its parameters and the driver's call.
+
+- ``insert(objs)``: a multi-row INSERT of unsaved instances of one model (``bulk_create`` without the
+  compilation); fields' ``pre_save`` runs as in ``save()`` (``auto_now``, ``auto_now_add``).
+- ``save(obj)``: ``obj.save()`` for a model without signals or a ``save()`` of its own: an INSERT for a new row,
+  an UPDATE of every column for a stored one (and the INSERT when that row is gone, as Django does).
+- ``columns(Model, alias)`` and ``build(cols, row, start)``: a select list for hand-written SELECTs and the
+  instance from its slice of a row.
+- ``prep(Model, field, value)``: a value as a statement parameter.
+
+Everything runs on the default connection through Django's cursor, so transactions, ``execute_wrapper`` and
+the test suite's query counting see these statements like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
+
+_cache: dict = {}
+
+
+@dataclass(frozen=True)
+class Columns:
+    model: type
+    attnames: tuple
+    sql: str  # '"alias"."col", ...'
+    converters: tuple  # ((index, column expression, (converter, ...)), ...) for columns needing conversion
+    count: int
+
+
+def columns(model, alias: str | None = None, *, only=None, defer=()) -> Columns:
+    """The select list of ``model``'s concrete columns (``only`` these field names plus the pk, less ``defer``)."""
+    key = ("cols", model, alias, tuple(only) if only else None, tuple(defer), connection.vendor)
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    alias = alias or model._meta.db_table
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if (only is None or f.primary_key or f.name in only or f.attname in only) and f.name not in defer
+    ]
+    quote = connection.ops.quote_name
+    converters = []
+    for index, field in enumerate(fields):
+        col = field.get_col(alias)
+        found_converters = tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        if found_converters:
+            converters.append((index, col, found_converters))
+    found = Columns(
+        model=model,
+        attnames=tuple(f.attname for f in fields),
+        sql=", ".join(f"{quote(alias)}.{quote(f.column)}" for f in fields),
+        converters=tuple(converters),
+        count=len(fields),
+    )
+    _cache[key] = found
+    return found
+
+
+def build(cols: Columns, row, start: int = 0):
+    """The instance of ``cols.model`` from ``row[start:start + cols.count]`` (None when its pk is NULL)."""
+    values = list(row[start : start + cols.count])
+    for index, col, converters in cols.converters:
+        value = values[index]
+        for converter in converters:
+            value = converter(value, col, connection)
+        values[index] = value
+    if values[0] is None and cols.attnames[0] == cols.model._meta.pk.attname:
+        return None
+    return cols.model.from_db(connection.alias, cols.attnames, values)
+
+
+def convert(model, name: str, value):
+    """A value of field ``name`` of ``model`` as read from the database, converted as the ORM does."""
+    key = ("conv", model, name, connection.vendor)
+    found = _cache.get(key)
+    if found is None:
+        col = _field(model, name).get_col(model._meta.db_table)
+        found = _cache[key] = (
+            col,
+            tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection)),
+        )
+    col, converters = found
+    for converter in converters:
+        value = converter(value, col, connection)
+    return value
+
+
+def first(model, where: str, params=(), *, order: str = "", lock: bool = False, only=None):
+    """The first row of ``model`` (aliased ``t``) matching ``where`` in ``order``, as an instance, or None.
+
+    ``lock``: ``SELECT ... FOR UPDATE`` where the database has it (SQLite's write transaction holds the whole
+    database instead). ``where`` and ``order`` are SQL text written by the caller, never user input.
+    """
+    cols = columns(model, "t", only=only)
+    key = ("first", model, where, order, lock, cols.sql, connection.vendor)
+    sql = _cache.get(key)
+    if sql is None:
+        sql = _cache[key] = (
+            f"SELECT {cols.sql} FROM {connection.ops.quote_name(model._meta.db_table)} t WHERE {where}"  # noqa: S608
+            + (f" ORDER BY {order}" if order else "")
+            + " LIMIT 1"
+            + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
+        )
+    row = fetchone(sql, params)
+    return None if row is None else build(cols, row)
+
+
+def exists(sql: str, params=()) -> bool:
+    return fetchone(sql, params) is not None
+
+
+def fetchone(sql: str, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def fetchall(sql: str, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params=()) -> int:
+    """Run a write statement; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _field(model, name):
+    key = ("field", model, name)
+    found = _cache.get(key)
+    if found is None:
+        found = _cache[key] = model._meta.get_field(name)
+    return found
+
+
+def prep(model, name: str, value):
+    """``value`` of field ``name`` of ``model`` as a statement parameter."""
+    return _field(model, name).get_db_prep_save(value, connection)
+
+
+def _insert_fields(model) -> tuple:
+    key = ("ins", model)
+    found = _cache.get(key)
+    if found is None:
+        meta = model._meta
+        found = tuple(
+            f for f in meta.concrete_fields if not (f.primary_key and f.db_returning) and not f.generated
+        )
+        _cache[key] = found
+    return found
+
+
+def _insert_sql(model, fields, rows: int) -> str:
+    key = ("insql", model, rows, connection.vendor)
+    found = _cache.get(key)
+    if found is None:
+        quote = connection.ops.quote_name
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        found = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([one] * rows)}"
+        )
+        _cache[key] = found
+    return found
+
+
+def insert(objs) -> list:
+    """INSERT unsaved instances of one model in one statement (Django's ``bulk_create`` without compiling it).
+
+    A database-generated pk (an ``AutoField``) is not read back: use this for rows nothing refers to by that pk
+    in the same call (timeline lines). Instances are marked saved, as ``bulk_create`` does.
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    fields = _insert_fields(model)
+    params = []
+    for obj in objs:
+        for f in fields:
+            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    # SQLite allows 32,766 parameters in a statement (999 before 3.32): the hot path inserts a handful of rows.
+    per = max(1, 900 // len(fields))
+    width = len(fields)
+    for start in range(0, len(objs), per):
+        chunk = objs[start : start + per]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _insert_sql(model, fields, len(chunk)), params[start * width : (start + len(chunk)) * width]
+            )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def _plain(model) -> bool:
+    """Whether ``model.save()`` is Django's own with nobody listening (so a hand-written statement is equivalent)."""
+    key = ("plain", model)
+    found = _cache.get(key)
+    if found is None:
+        found = model.save is Model.save and not model._meta.parents
+        _cache[key] = found
+    return found and not (pre_save.has_listeners(model) or post_save.has_listeners(model))
+
+
+def save(obj) -> None:
+    """``obj.save()`` in one hand-written statement: INSERT when new, UPDATE of every column when stored."""
+    model = type(obj)
+    if not _plain(model) or obj.pk is None:
+        obj.save()
+        return
+    if obj._state.adding:
+        insert([obj])
+        return
+    fields = [f for f in _insert_fields(model) if not f.primary_key]
+    key = ("upsql", model, connection.vendor)
+    sql = _cache.get(key)
+    quote = connection.ops.quote_name
+    if sql is None:
+        sql = _cache[key] = (
+            f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "  # noqa: S608
+            f"WHERE {quote(model._meta.pk.column)} = %s"
+        )
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    params.append(model._meta.pk.get_db_prep_save(obj.pk, connection))
+    if not execute(sql, params):
+        obj._state.adding = True
+        insert([obj])

@@ -1,0 +1,99 @@
+"""``core.db.fast``: hand-written statements that read and write exactly what the ORM would."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tongban.core.db import fast
+from tongban.core.models import EventDelivery, OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(**overrides):
+    values = {"name": "a.happened", "payload": {"n": 1, "when": "2026-12-06"}, "subject_type": "case"}
+    values.update(overrides)
+    return OutboxEvent(**values)
+
+
+def test_insert_writes_the_rows_the_orm_reads_back_in_one_statement():
+    events = [_event(subject_id=str(n), payload={"n": n, "nested": [1, "二"]}) for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        fast.insert(events)
+    assert len(queries) == 1
+    assert all(not e._state.adding for e in events)
+    stored = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[e.pk for e in events])}
+    for event in events:
+        again = stored[event.pk]
+        assert (again.name, again.payload, again.subject_id) == (event.name, event.payload, event.subject_id)
+        assert again.created_at == event.created_at
+
+
+def test_insert_runs_pre_save_like_save_does():
+    event = fast.insert([_event()])[0]
+    before = timezone.now()
+    delivery = EventDelivery(event=event, subscriber="one", created_at=before - dt.timedelta(days=3))
+    fast.insert([delivery])
+    stored = EventDelivery.objects.get(pk=delivery.pk)
+    assert stored.created_at >= before  # auto_now_add, as Model.save() sets it
+    assert stored.updated_at >= before
+    assert stored.event_id == event.pk and stored.status == EventDelivery.Status.PENDING
+
+
+def test_first_and_build_give_the_instance_the_orm_gives():
+    event = fast.insert([_event(payload={"a": [1, 2], "b": None})])[0]
+    found = fast.first(OutboxEvent, "t.id = %s", [fast.prep(OutboxEvent, "id", event.pk)])
+    orm = OutboxEvent.objects.get(pk=event.pk)
+    for field in OutboxEvent._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(orm, field.attname), field.name
+    assert isinstance(found.pk, uuid.UUID)
+    assert not found._state.adding
+    assert fast.first(OutboxEvent, "t.id = %s", [fast.prep(OutboxEvent, "id", uuid.uuid4())]) is None
+
+
+def test_convert_turns_a_raw_column_into_its_python_value():
+    event = fast.insert([_event()])[0]
+    (raw,) = fast.fetchone(
+        "SELECT id FROM core_outboxevent WHERE id = %s", [fast.prep(OutboxEvent, "id", event.pk)]
+    )
+    assert fast.convert(OutboxEvent, "id", raw) == event.pk
+
+
+def test_save_updates_every_column_or_inserts_a_row_that_is_gone():
+    event = fast.insert([_event()])[0]
+    delivery = fast.insert([EventDelivery(event=event, subscriber="one")])[0]
+    delivery.status, delivery.attempts, delivery.last_error = EventDelivery.Status.DEAD, 5, "boom"
+    with CaptureQueriesContext(connection) as queries:
+        fast.save(delivery)
+    assert len(queries) == 1
+    stored = EventDelivery.objects.get(pk=delivery.pk)
+    assert (stored.status, stored.attempts, stored.last_error) == ("dead", 5, "boom")
+    EventDelivery.objects.filter(pk=delivery.pk).delete()
+    fast.save(delivery)  # as Model.save(): the UPDATE found no row, so the row is inserted again
+    assert EventDelivery.objects.filter(pk=delivery.pk, status="dead").exists()
+
+
+def test_save_leaves_a_model_with_signal_receivers_to_django():
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_save.connect(receiver, sender=OutboxEvent)
+    try:
+        event = _event()
+        fast.save(event)
+    finally:
+        post_save.disconnect(receiver, sender=OutboxEvent)
+    assert seen == [event.pk]
+
+
+def test_a_refused_insert_is_djangos_integrity_error():
+    event = fast.insert([_event()])[0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fast.insert([_event(id=event.pk)])
