@@ -24,6 +24,7 @@ from tongban.cases import services as case_services
 from tongban.exchange import services as exchange_services
 from tongban.exchange.selectors import resource_fields
 from tongban.hotline import services as hotline_services
+from tongban.hotline.models import Ticket
 from tongban.identity.selectors import ClientActor
 
 from .authentication import ClientTokenAuthentication
@@ -257,12 +258,12 @@ class PartnerLookupApi(ClientApiView):
 
 
 class PartnerTicketSerializer(serializers.Serializer):
-    ticket_type = serializers.ChoiceField(choices=["consult", "complaint", "suggestion", "help", "report"])
+    ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
     text = serializers.CharField(max_length=4000)
     district_code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
     street_code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    contact_name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 

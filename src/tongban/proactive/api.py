@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -20,6 +20,8 @@ from tongban.identity.selectors import actor_from_request
 
 from . import selectors, services
 from .models import Offer
+
+DEPARTMENT_CODE_MAX = Department._meta.get_field("code").max_length
 
 
 class OfferSerializer(serializers.Serializer):
@@ -169,15 +171,27 @@ class ProactiveRuleDryRunApi(APIView):
         )
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": DEPARTMENT_CODE_MAX})
+class DepartmentCodeField(serializers.SlugRelatedField):
+    """A department by its code; a code longer than any department's is refused before the lookup."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > DEPARTMENT_CODE_MAX:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:DEPARTMENT_CODE_MAX] + "…")
+        return super().to_internal_value(data)
+
+
 class PolicySerializer(serializers.Serializer):
-    code = serializers.SlugField(max_length=56)
-    name_zh = serializers.CharField(max_length=100)
+    code = serializers.SlugField(min_length=1, max_length=56)
+    name_zh = serializers.CharField(min_length=1, max_length=100)
     name_en = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
+    department = DepartmentCodeField(slug_field="code", queryset=Department.objects.all())
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
-    condition = serializers.CharField(source="rule.condition", help_text="Eligibility, e.g. headcount >= 10")
+    condition = serializers.CharField(
+        source="rule.condition", min_length=1, help_text="Eligibility, e.g. headcount >= 10"
+    )
     action = serializers.ChoiceField(
         source="rule.action",
         choices=["notify", "offer", "grant"],

@@ -155,9 +155,9 @@ class World:
             response = getattr(client, method)(
                 path, body, content_type="application/json", headers={"accept-language": "en"}
             )
-            if response.status_code not in (403, 404):
+            if response.status_code not in (401, 403, 404):
                 return response
-            if response.status_code == 404 and missing is None:
+            if response.status_code in (401, 404) and missing is None:
                 missing = response
         return missing or response
 
@@ -184,10 +184,11 @@ def _serializer_errors(serializers, path, method, body):
 
 
 def _check(world, schema, path, method, operation, body, field):
-    """The field's errors, by the server (``http``) or by the view's serializer when the server says 404."""
+    """The field's errors, by the server (``http``) or by the view's serializer when the server says 404 (no such
+    object) or 401 (an operation for API clients' tokens, not for these sessions)."""
     url = world.path(path, operation.get("parameters", []))
     response = world.post(method, url, body)
-    if response.status_code == 404:
+    if response.status_code in (401, 404):
         return "serializer", _serializer_errors(world.serializers, path, method, body).get(field), response
     data = response.json() if response.get("content-type", "").startswith("application/json") else {}
     if response.status_code == 400:
