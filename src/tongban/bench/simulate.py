@@ -1119,7 +1119,20 @@ class Simulation:
             "services_dropped": self.out.dropped,
         }
         figures["indicators"] = run_indicators(self.out, start=start, end=end)
+        figures["city_indicators"] = city_indicators(start, end)
         return figures
+
+
+def city_indicators(start: dt.datetime, end: dt.datetime) -> dict:
+    """The indicators app's headline figures (the five national indicators, reform measures, 好差评, hotline and
+    proactive) over the simulated days, from its aggregate rows recomputed for those days first (the run's
+    worker jobs do not include the hourly refresh)."""
+    from tongban.indicators.compute import days_recompute
+    from tongban.indicators.selectors import indicators_headline
+
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    days_recompute(first, last)
+    return indicators_headline(first, last)
 
 
 @contextlib.contextmanager

@@ -116,6 +116,10 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
         "tickets_first_contact_rate",
         "good_rating_rate",
     }
+    city = figures["city_indicators"]  # the indicators app's figures over the simulated days
+    # the run's applications and the cases its accepted offers opened; not the city's earlier cases
+    assert figures["cases"] <= city["cases_submitted"] < Case.objects.count()
+    assert {"online_effectiveness", "online_maturity", "channel_completeness", "item_coverage"} <= set(city)
     assert audit_verify(workers=1).ok
 
 
