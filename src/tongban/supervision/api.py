@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.cases.models import Case
+from tongban.cases.selectors import list_references
 from tongban.core import calendar
 from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
@@ -119,16 +120,24 @@ class WatchedCaseSerializer(serializers.Serializer):
     service_code = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Case.Status.choices)
     status_label = serializers.CharField(source="get_status_display")
-    lead_department = serializers.CharField(source="lead_department.code")
-    lead_department_name = serializers.CharField(source="lead_department.name_zh")
+    lead_department = serializers.SerializerMethodField()
+    lead_department_name = serializers.SerializerMethodField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     accepted_at = serializers.DateTimeField(allow_null=True)
     promised_limit_days = serializers.IntegerField()
     due_date = serializers.DateField(allow_null=True)
     warning = serializers.CharField(allow_blank=True, help_text=_('"", "yellow" or "red".'))
 
+    # Named from the per-process reference table (the list query reads the case table alone).
     def get_service_code(self, case) -> str:
-        return case.service.code
+        refs = list_references()
+        return refs["bundle"].get(case.bundle_id) or refs["item"].get(case.item_id) or ""
+
+    def get_lead_department(self, case) -> str:
+        return list_references()["department"].get(case.lead_department_id, ("", "", ""))[0]
+
+    def get_lead_department_name(self, case) -> str:
+        return list_references()["department"].get(case.lead_department_id, ("", "", ""))[1]
 
 
 class WatchedCaseFilterSerializer(serializers.Serializer):
