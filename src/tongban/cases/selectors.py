@@ -19,7 +19,8 @@ from tongban.workflow.selectors import case_has_task_in, process_keys_with_lanes
 
 from .models import Case, CaseStep, SupplementRequest
 
-def _REFERENCE_MODELS():  # noqa: N802 - the models whose saves forget list_references
+
+def _reference_models():  # the models whose saves forget list_references
     from tongban.catalog.models import Bundle, ServiceItem
     from tongban.identity.models import Department
 
@@ -54,7 +55,7 @@ CASE_LIST_FIELDS = (
 )
 
 
-@reference_cached(*_REFERENCE_MODELS())
+@reference_cached(*_reference_models())
 def list_references() -> dict:
     """Codes and names of the services and departments a list row names, by primary key, kept per process
     (core.refcache): a list reads the case table alone, without joins, and names them from here. A join made
@@ -67,7 +68,9 @@ def list_references() -> dict:
         "bundle": dict(Bundle.objects.values_list("pk", "code")),
         "department": {
             pk: (code, name_zh, name_en)
-            for pk, code, name_zh, name_en in Department.objects.values_list("pk", "code", "name_zh", "name_en")
+            for pk, code, name_zh, name_en in Department.objects.values_list(
+                "pk", "code", "name_zh", "name_en"
+            )
         },
     }
 

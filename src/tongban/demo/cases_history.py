@@ -48,7 +48,8 @@ from .services import BulkWriter, bulk_load_cache
 Progress = Callable[[int], None]
 HISTORY_BATCH_SIZE = 5_000
 BLOCK = 1_000  # cases made from one random stream (see HistoryGenerator.block)
-DEFER_INDEXES_FROM = 20_000  # cases: below that, keeping the indexes up to date costs less than rebuilding them
+# Cases: below that, keeping the indexes up to date costs less than making them again.
+DEFER_INDEXES_FROM = 20_000
 HISTORY_YEARS = 3
 OPEN_WINDOW_DAYS = 25
 # (status, weight per 1000)
@@ -742,7 +743,7 @@ def _blocks_made(generator: HistoryGenerator, cases: int, workers: int):
     if workers < 1 or len(jobs) < 2:
         yield (generator.block(number, count) for number, count in jobs)
         return
-    global _WORKER_GENERATOR  # noqa: PLW0603 - handed to the forked workers, which read it
+    global _WORKER_GENERATOR
     _WORKER_GENERATOR = generator
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:

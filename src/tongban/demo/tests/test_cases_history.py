@@ -152,7 +152,6 @@ class CaseHistoryTests:
             c[0][1] for c in (first.case() for _ in range(5))
         ]
 
-
     def test_the_indexes_dropped_for_the_load_are_all_made_again(self, history):
         _result, _cases, before = history
         assert len(before) > 20  # the lists' indexes among them

@@ -154,7 +154,9 @@ class Command(BaseCommand):
             phases = ", ".join(f"{name} {value:,.1f}" for name, value in result.cpu_seconds.items())
             self.stdout.write(
                 f"CPU seconds of the writing process: {phases}; rows made by {result.workers} worker "
-                f"process(es) besides it." if result.workers else f"CPU seconds: {phases}."
+                f"process(es) besides it."
+                if result.workers
+                else f"CPU seconds: {phases}."
             )
 
     def write_summary(self, run):
