@@ -140,6 +140,38 @@ class WatchedCaseSerializer(serializers.Serializer):
         return list_references()["department"].get(case.lead_department_id, ("", "", ""))[1]
 
 
+def watched_case_rows(cases) -> list[dict]:
+    """What :class:`WatchedCaseSerializer` gives for ``cases``, made directly: a page of the list is the rows of
+    one index range, and DRF's field-by-field machinery was a third of the request's CPU. Dates are formatted
+    by DRF's own fields (time zone, ISO 8601); a test holds the two equal."""
+    refs = list_references()
+    departments, items, bundles = refs["department"], refs["item"], refs["bundle"]
+    moment, day = serializers.DateTimeField(), serializers.DateField()
+    labels = dict(Case.Status.choices)
+    none = ("", "", "")
+    rows = []
+    for case in cases:
+        department = departments.get(case.lead_department_id, none)
+        submitted, accepted, due = case.submitted_at, case.accepted_at, case.due_date
+        rows.append(
+            {
+                "number": case.number,
+                "title": case.title,
+                "service_code": bundles.get(case.bundle_id) or items.get(case.item_id) or "",
+                "status": case.status,
+                "status_label": str(labels.get(case.status, case.status)),
+                "lead_department": department[0],
+                "lead_department_name": department[1],
+                "submitted_at": moment.to_representation(submitted) if submitted else None,
+                "accepted_at": moment.to_representation(accepted) if accepted else None,
+                "promised_limit_days": case.promised_limit_days,
+                "due_date": day.to_representation(due) if due else None,
+                "warning": case.warning,
+            }
+        )
+    return rows
+
+
 class WatchedCaseFilterSerializer(serializers.Serializer):
     warning = serializers.ChoiceField(choices=["yellow", "red"], required=False)
     department = serializers.SlugField(required=False, max_length=64, help_text=_("A department code."))
@@ -198,6 +230,10 @@ class WatchedCaseListApi(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(watched_case_rows(page))
 
     def get_queryset(self):
         filters = WatchedCaseFilterSerializer(data=self.request.query_params)

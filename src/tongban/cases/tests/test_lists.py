@@ -233,6 +233,13 @@ class ListApiTests:
             assert row["lead_department"] == case.lead_department.code
             assert row["lead_department_name"] == case.lead_department.name_zh
 
+    def test_the_supervision_rows_are_what_the_serializer_gives(self, city):
+        from tongban.supervision.api import WatchedCaseSerializer, watched_case_rows
+
+        cases = list(case_watch_list(User.objects.get(username="supervisor")))
+        assert {c.status for c in cases} >= {"accepted", "in_progress"} and {c.warning for c in cases} > {""}
+        assert watched_case_rows(cases) == WatchedCaseSerializer(cases, many=True).data
+
     def test_citizens_and_handlers_may_not_read_the_supervision_list(self, city):
         assert _client("li.ming").get(WATCHED).status_code == 403
         assert _client("handler.ps").get(WATCHED).status_code == 403
