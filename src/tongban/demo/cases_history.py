@@ -790,7 +790,10 @@ def _indexes_deferred(enabled: bool, stage: Callable[[str], None] | None, cpu: C
         yield
         return
     quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgresql:  # PostgreSQL alters no table with foreign-key checks pending: run them now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         indexes = _secondary_indexes(cursor, _history_tables())
         for name, _sql in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
@@ -800,6 +803,8 @@ def _indexes_deferred(enabled: bool, stage: Callable[[str], None] | None, cpu: C
     with cpu.phase("indexes"), connection.cursor() as cursor:
         for _name, sql in indexes:
             cursor.execute(sql)
+        if postgresql:  # Django's foreign keys are deferred to the commit again
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @contextmanager
