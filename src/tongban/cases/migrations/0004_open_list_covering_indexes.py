@@ -4,6 +4,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def _statistics(apps, schema_editor):
+    """SQLite: planner statistics for the new indexes (sampled: a fraction of a second at a million cases).
+    Without them, on a database analysed before, SQLite read the status index and sorted every open case for the
+    supervisor's page (116 ms instead of 0.05 ms at a million cases)."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit = 2000")
+        cursor.execute("ANALYZE cases_case_open_due_cover")
+        cursor.execute("ANALYZE cases_case_open_lead_cover")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,4 +42,5 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(condition=models.Q(('status__in', ('submitted', 'accepted', 'in_progress', 'supplement', 'resubmitted'))), fields=['lead_department', 'due_date', 'id', 'warning', 'status', 'number', 'title', 'item', 'bundle', 'promised_limit_days', 'submitted_at', 'accepted_at'], name='cases_case_open_lead_cover'),
         ),
+        migrations.RunPython(_statistics, migrations.RunPython.noop),
     ]
