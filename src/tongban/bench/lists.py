@@ -196,6 +196,7 @@ def _user_loop(args) -> dict:
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = time.perf_counter() + duration
+    cpu_started = time.process_time()
     while time.perf_counter() < deadline:
         client = rng.choice(clients)
         path, query, pages = _request_plan(endpoint, rng, numbers)
@@ -212,8 +213,9 @@ def _user_loop(args) -> dict:
             url, params = body.get("next"), None
             if not url:
                 break
+    cpu_seconds = time.process_time() - cpu_started  # this user's process: client and server side
     connections.close_all()
-    return {"latencies": latencies, "errors": errors, "statuses": statuses}
+    return {"latencies": latencies, "errors": errors, "statuses": statuses, "cpu_s": cpu_seconds}
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -287,13 +289,20 @@ def bench_lists(*, stdout, options):
             "p99_ms": round(_percentile(latencies, 0.99), 2),
             "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
             "per_s": round(len(latencies) / duration, 1),
+            # CPU of the users' processes (the test client and the whole server side, SQLite included; on
+            # PostgreSQL the server's own CPU is not in it) per request: what bounds the throughput, and so,
+            # by Little's law, the latency of U users on this machine's cores.
+            "cpu_ms_per_request": (
+                round(1000 * sum(o["cpu_s"] for o in outcomes) / len(latencies), 2) if latencies else 0.0
+            ),
         }
         if statuses:
             figures["error_statuses"] = {str(code): n for code, n in statuses.items()}
         results[endpoint] = figures
         stdout.write(
             f"{endpoint:<13} {figures['requests']:>7,} requests  p50 {figures['p50_ms']:>7.1f} ms  "
-            f"p99 {figures['p99_ms']:>7.1f} ms  {figures['per_s']:>7.1f}/s  errors {errors}\n"
+            f"p99 {figures['p99_ms']:>7.1f} ms  {figures['per_s']:>7.1f}/s  "
+            f"CPU {figures['cpu_ms_per_request']:.2f} ms/request  errors {errors}\n"
         )
     worst_p50 = max(results.values(), key=lambda f: f["p50_ms"])["p50_ms"]
     worst_p99 = max(results.values(), key=lambda f: f["p99_ms"])["p99_ms"]

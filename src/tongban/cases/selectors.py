@@ -13,12 +13,21 @@ from django.db.models import Q
 
 from tongban.catalog.models import Bundle
 from tongban.core.keyset import Keyset
+from tongban.core.refcache import reference_cached
 from tongban.identity.permissions import has_permission
 from tongban.identity.selectors import department_scope_ids, organisations_for, roles_for, staff_for
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import case_has_task_in, process_keys_with_lanes_for
 
 from .models import Case, CaseStep, SupplementRequest
+
+
+def _reference_models():  # the models whose saves forget list_references
+    from tongban.catalog.models import Bundle, ServiceItem
+    from tongban.identity.models import Department
+
+    return (ServiceItem, Bundle, Department)
+
 
 _CITY_ROLES = frozenset({"supervisor", "platform_admin"})
 # The order of every case list: newest first, the primary key breaking ties (a keyset: see core.pagination).
@@ -46,6 +55,26 @@ CASE_LIST_FIELDS = (
     "lead_department__name_zh",
     "lead_department__name_en",
 )
+
+
+@reference_cached(*_reference_models())
+def list_references() -> dict:
+    """Codes and names of the services and departments a list row names, by primary key, kept per process
+    (core.refcache): a list reads the case table alone, without joins, and names them from here. A join made
+    SQLite's planner start from the departments and sort every open case for a page of the supervision list."""
+    from tongban.catalog.models import Bundle, ServiceItem
+    from tongban.identity.models import Department
+
+    return {
+        "item": dict(ServiceItem.objects.values_list("pk", "code")),
+        "bundle": dict(Bundle.objects.values_list("pk", "code")),
+        "department": {
+            pk: (code, name_zh, name_en)
+            for pk, code, name_zh, name_en in Department.objects.values_list(
+                "pk", "code", "name_zh", "name_en"
+            )
+        },
+    }
 
 
 def _applicant_q(user) -> Q:

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import random
 import time
 import uuid
 from bisect import bisect
+from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -40,9 +44,14 @@ from tongban.identity.models import Department, Organisation, Person
 from tongban.workflow.models import ProcessDefinition, ProcessInstance, Task
 from tongban.workflow.services import lane_department_code
 
-from .services import DEFAULT_BATCH_SIZE, BulkWriter, bulk_load_cache
+from .services import BulkWriter, bulk_load_cache
 
 Progress = Callable[[int], None]
+HISTORY_BATCH_SIZE = 5_000
+BLOCK = 1_000  # cases made from one random stream (see HistoryGenerator.block)
+BLOCKS_AHEAD = 4  # per worker: how far the making may run ahead of the writing
+# Cases: below that, keeping the indexes up to date costs less than making them again.
+DEFER_INDEXES_FROM = 20_000
 HISTORY_YEARS = 3
 OPEN_WINDOW_DAYS = 25
 # (status, weight per 1000)
@@ -128,6 +137,8 @@ class HistoryResult:
     open_tasks: int
     audit_entries: int
     seconds: float
+    cpu_seconds: dict | None = None  # this process's CPU per phase (the workers' is not in it)
+    workers: int = 0
 
 
 def _db(model, value):
@@ -145,6 +156,15 @@ def _ts(moment: dt.datetime):
     if connection.vendor == "sqlite":
         return str(moment)
     return moment.isoformat() + "+00:00"
+
+
+def _ts_postgresql(moment: dt.datetime) -> str:
+    return moment.isoformat() + "+00:00"
+
+
+# The bits uuid.UUID(int=..., version=4) sets: the variant (RFC 4122) and the version.
+UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+UUID4_SET = (0x8000 << 48) | (4 << 76)
 
 
 def _local_day(moment: dt.datetime) -> dt.date:
@@ -219,12 +239,15 @@ class HistoryGenerator:
     """Turns (seed, until) into cases with everything they leave behind; one case at a time."""
 
     def __init__(self, *, seed: int, until: dt.datetime, start_index: int = 0):
+        self.seed = seed
+        self.start_index = start_index
         self.rng = random.Random(seed)
         until = until.astimezone(dt.UTC).replace(tzinfo=None)  # naive UTC inside: cheaper to format
         self.until = until
         self.start = until - dt.timedelta(days=365 * HISTORY_YEARS)
         self.index = start_index
         self.hex_ids = connection.vendor != "postgresql"  # how UUIDs are stored
+        self.ts = str if connection.vendor == "sqlite" else _ts_postgresql  # see _ts
         self.services = _services()
         if not self.services:
             raise ValueError("the catalogue has no published services: seed the demo city first")
@@ -258,8 +281,25 @@ class HistoryGenerator:
             self.district_pk[code] = _db(AdminUnit, pk)
 
     def _uuid(self):
-        value = uuid.UUID(int=self.rng.getrandbits(128), version=4)
-        return value.hex if self.hex_ids else value
+        value = (self.rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET  # uuid.UUID(int=..., version=4)
+        return f"{value:032x}" if self.hex_ids else uuid.UUID(int=value)
+
+    def block(self, number: int, count: int = 0) -> tuple[list, list, list, list, list]:
+        """The rows of block ``number`` (its ``BLOCK`` cases, or the first ``count``): (cases, steps,
+        instances, tasks, audit entries). A block has its own random stream, so blocks can be made in any
+        order, by several processes, and still give the same history for the same seed and day."""
+        self.rng = random.Random(f"{self.seed}:{number}")
+        self.index = self.start_index + number * BLOCK
+        cases, steps, instances, tasks, audits = [], [], [], [], []
+        for _n in range(count or BLOCK):
+            case_row, case_steps, instance, case_tasks, case_audits = self.case()
+            cases.append(case_row)
+            steps += case_steps
+            if instance is not None:
+                instances.append(instance)
+            tasks += case_tasks
+            audits += case_audits
+        return cases, steps, instances, tasks, audits
 
     # --- one case ---------------------------------------------------------------------------------------
 
@@ -283,6 +323,7 @@ class HistoryGenerator:
     def case(self):
         """The rows of the next case: (case row, step rows, instance row or None, task rows, audit tuples)."""
         rng = self.rng
+        ts = self.ts
         i = self.index
         self.index += 1
         plan = self.services[bisect(self.service_cum, rng.randrange(self.service_cum[-1]))]
@@ -299,7 +340,7 @@ class HistoryGenerator:
             span = int((self.until - self.start).total_seconds()) - 3 * 86_400
             submitted = self.start + dt.timedelta(seconds=rng.randrange(span))
         submitted = submitted.replace(microsecond=rng.randrange(1_000_000))
-        case_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        case_id = uuid.UUID(int=(rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET)
         case_pk = case_id.hex if self.hex_ids else case_id
         case_key = str(case_id)
         local_day = _local_day(submitted)
@@ -328,7 +369,7 @@ class HistoryGenerator:
         def step(kind, key, args, *, department=None, role="", actor="", task=None, note="", awaiting=""):
             label, params = _label(key, args)
             steps.append(
-                (case_pk, _ts(at), kind, label, department, role, actor, task, note, awaiting[:300], params)
+                (case_pk, ts(at), kind, label, department, role, actor, task, note, awaiting[:300], params)
             )
 
         def audit(actor, action, details):
@@ -420,7 +461,7 @@ class HistoryGenerator:
                     at = at + dt.timedelta(seconds=rng.randrange(600, 2 * 86_400))
                     refused = not done
                     state, decision = Task.State.COMPLETED, ("reject" if refused else "approve")
-                    completed_at, completed_by, claimed_at = _ts(at), staff_label, _ts(at)
+                    completed_at, completed_by, claimed_at = ts(at), staff_label, ts(at)
                     step(
                         "task_completed",
                         "refused" if refused else "approved",
@@ -437,7 +478,7 @@ class HistoryGenerator:
                 elif status == Case.Status.SUPPLEMENT:
                     state = Task.State.WAITING
                 elif status == Case.Status.IN_PROGRESS and rng.random() < 0.5:
-                    state, claimed_at = Task.State.CLAIMED, _ts(at)
+                    state, claimed_at = Task.State.CLAIMED, ts(at)
                 if state in Task.OPEN_STATES:
                     task_warning = _warning(task_due, self.until)
                     warning = warning or _warning(due, self.until)
@@ -464,8 +505,8 @@ class HistoryGenerator:
                         plan_step.limit_days,
                         task_due.isoformat(),
                         task_warning,
-                        _ts(created),
-                        _ts(at),
+                        ts(created),
+                        ts(at),
                     )
                 )
             if status == Case.Status.SUPPLEMENT:
@@ -508,9 +549,9 @@ class HistoryGenerator:
                 plan.department_code,
                 instance_status,
                 "",
-                _ts(closed_at) if closed_at else None,
-                _ts(accepted_at),
-                _ts(at),
+                ts(closed_at) if closed_at else None,
+                ts(accepted_at),
+                ts(at),
             )
         if status == Case.Status.SUBMITTED:
             warning = ""
@@ -535,17 +576,17 @@ class HistoryGenerator:
             case_status,
             plan.promised,
             plan.legal,
-            _ts(submitted),
-            _ts(accepted_at) if accepted_at else None,
-            _ts(closed_at) if closed_at else None,
+            ts(submitted),
+            ts(accepted_at) if accepted_at else None,
+            ts(closed_at) if closed_at else None,
             due.isoformat() if due else None,
             warning,
             natural,
             working,
             len([t for t in tasks if t[10] == Task.State.COMPLETED]),
             json.dumps(sorted(involved)),
-            _ts(submitted),
-            _ts(at),
+            ts(submitted),
+            ts(at),
             "",
             "不符合法定条件。" if status == Case.Status.REJECTED else "",
             "《行政许可法》第三十八条" if status == Case.Status.REJECTED else "",
@@ -668,18 +709,174 @@ def case_history_count() -> int:
     return total
 
 
+_WORKER_GENERATOR: HistoryGenerator | None = None
+
+
+class CpuPhases:
+    """CPU seconds of this process per phase of a load (what ``tongban seed`` reports: the wall time of a
+    shared machine says little)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.process_time() - started
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(value, 1) for name, value in self.seconds.items()}
+
+
+def _worker_block(job: tuple[int, int]):
+    """In a worker process (forked with the generator, touching no database): one block's rows."""
+    number, count = job
+    return _WORKER_GENERATOR.block(number, count)
+
+
+@contextmanager
+def _blocks_made(generator: HistoryGenerator, cases: int, workers: int):
+    """The rows of ``cases`` cases, block by block in order: made here, or by ``workers`` forked processes
+    while the caller writes the blocks before them (the making is two thirds of the CPU time of a load)."""
+    jobs = [(n, min(BLOCK, cases - n * BLOCK)) for n in range((cases + BLOCK - 1) // BLOCK)]
+    if workers < 1 or len(jobs) < 2:
+        yield (generator.block(number, count) for number, count in jobs)
+        return
+    global _WORKER_GENERATOR
+    _WORKER_GENERATOR = generator
+
+    def in_order(pool):
+        # A few blocks ahead of the writer, no more: the workers are faster, and an unbounded queue of made
+        # blocks held 4.6 GB at a million cases.
+        waiting, rest = deque(), iter(jobs)
+        for job in islice(rest, BLOCKS_AHEAD * workers):
+            waiting.append(pool.apply_async(_worker_block, (job,)))
+        while waiting:
+            rows = waiting.popleft().get()
+            job = next(rest, None)
+            if job is not None:
+                waiting.append(pool.apply_async(_worker_block, (job,)))
+            yield rows
+
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield in_order(pool)
+    finally:
+        _WORKER_GENERATOR = None
+
+
+# The tables a history fills. Their secondary indexes (not the primary keys nor UNIQUE columns, which SQLite keeps
+# inside the table's definition) are dropped before a large load and created again after it, inside the same
+# transaction: sorting 5 million keys once is much cheaper than inserting them one by one into some 40 B-trees
+# (the 2026-12-06 seed of a million cases spent most of its 54 minutes there).
+def _history_tables() -> list[str]:
+    from tongban.core.models import AuditEntry
+
+    return [m._meta.db_table for m in (Case, CaseStep, ProcessInstance, Task, AuditEntry)]
+
+
+def _secondary_indexes(cursor, tables: list[str]) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes of ``tables`` that can be dropped and made again."""
+    if connection.vendor == "sqlite":
+        marks = ", ".join(["%s"] * len(tables))
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "  # noqa: S608
+            f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name",
+            tables,
+        )
+    else:  # not those that back a constraint (primary keys, UNIQUE): they go with the constraint
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conindid = format('%%I.%%I', i.schemaname, i.indexname)::regclass) "
+            "ORDER BY i.tablename, i.indexname",
+            [tables],
+        )
+    return list(cursor.fetchall())
+
+
+@contextmanager
+def _indexes_deferred(enabled: bool, stage: Callable[[str], None] | None, cpu: CpuPhases):
+    """Drop the history tables' secondary indexes for the block and create them again at its end (in the
+    caller's transaction: a failed load leaves the schema as it was)."""
+    if not enabled:
+        yield
+        return
+    quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgresql:  # PostgreSQL alters no table with foreign-key checks pending: run them now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        indexes = _secondary_indexes(cursor, _history_tables())
+        for name, _sql in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    if stage:
+        stage(f"creating {len(indexes)} indexes")
+    with cpu.phase("indexes"), connection.cursor() as cursor:
+        for _name, sql in indexes:
+            cursor.execute(sql)
+        if postgresql:  # Django's foreign keys are deferred to the commit again
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
+def _sqlite_bulk_mode():
+    """SQLite settings for a bulk load into a scratch database, restored afterwards. Outside a transaction
+    only (SQLite refuses to change the journal inside one; then the load runs with the usual settings).
+
+    A rollback journal instead of the WAL: the pages a load adds at the end of the file are not journaled at
+    all (the WAL would hold all of them once more, 9 GB at a million cases, and then copy them back); no fsync
+    (``synchronous = OFF``: a power cut during the load may lose the scratch database, a crash of the process
+    rolls back as usual); a larger page cache; sorter threads for the index creation."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with bulk_load_cache():
+            yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (journal,) = cursor.fetchone()
+        cursor.execute("PRAGMA synchronous")
+        (synchronous,) = cursor.fetchone()
+        cursor.execute("PRAGMA foreign_keys")
+        (foreign_keys,) = cursor.fetchone()
+        cursor.execute("PRAGMA journal_mode = DELETE")
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA threads = 2")
+    try:
+        with bulk_load_cache():
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA journal_mode = {journal}")  # a word read from SQLite itself
+            cursor.execute(f"PRAGMA synchronous = {int(synchronous):d}")
+            cursor.execute("PRAGMA threads = 0")
+            cursor.execute(f"PRAGMA foreign_keys = {int(foreign_keys):d}")
+
+
 def cases_history_seed(
     *,
     cases: int,
     seed: int,
     until: dt.datetime | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = HISTORY_BATCH_SIZE,
     progress: Progress | None = None,
+    stage: Callable[[str], None] | None = None,
+    defer_indexes: bool | None = None,
+    workers: int | None = None,
 ) -> HistoryResult:
     """Write ``cases`` synthetic cases with their timelines, tasks and audit entries, in one transaction.
 
     Needs the demo city (persons and the catalogue). Can run again on the same database: a later run
-    continues the case numbers where the earlier ones stopped (numbers stay unique).
+    continues the case numbers where the earlier ones stopped (numbers stay unique). ``defer_indexes``: drop
+    the secondary indexes of the tables it fills during the load and create them after (default: when the load
+    is large, at least 20,000 cases and more than the cases already there). ``workers``: processes that make
+    the rows while this one writes them (default: up to two for a large load; 0: made here). ``stage`` is told what it does
+    after the rows are written (the index creation and the statistics take a while at a million cases).
     """
     if cases < 0:
         raise ValueError("the number of cases must not be negative")
@@ -687,8 +884,12 @@ def cases_history_seed(
     started = time.perf_counter()
     from .models import SeedRun
 
-    with transaction.atomic():
-        previous = case_history_count()
+    previous = case_history_count()
+    if defer_indexes is None:
+        defer_indexes = cases >= DEFER_INDEXES_FROM and cases > Case.objects.count()
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if cases >= DEFER_INDEXES_FROM else 0
+    with _sqlite_bulk_mode(), transaction.atomic():
         generator = HistoryGenerator(seed=seed + previous, until=until, start_index=previous)
         case_writer = BulkWriter(Case, CASE_COLUMNS)
         step_writer = BulkWriter(CaseStep, STEP_COLUMNS)
@@ -696,30 +897,43 @@ def cases_history_seed(
         task_writer = BulkWriter(Task, TASK_COLUMNS)
         shards = shard_count()
         audit_written = open_tasks = 0
-        with bulk_load_cache():
+        cpu = CpuPhases()
+        cpu_started = time.process_time()
+        with _indexes_deferred(defer_indexes, stage, cpu), _blocks_made(generator, cases, workers) as blocks:
             done = 0
-            while done < cases:
-                size = min(batch_size, cases - done)
-                case_rows, step_rows, instance_rows, task_rows, audit_rows = [], [], [], [], []
-                for _n in range(size):
-                    case_row, steps, instance, tasks, audits = generator.case()
-                    case_rows.append(case_row)
-                    step_rows += steps
-                    if instance is not None:
-                        instance_rows.append(instance)
-                    task_rows += tasks
-                    audit_rows += audits
+            pending: list[tuple] = []
+            for rows in blocks:
+                pending.append(rows)
+                made = done + sum(len(b[0]) for b in pending)
+                if made - done < batch_size and made < cases:
+                    continue
+                size = made - done
+                case_rows = [row for b in pending for row in b[0]]
+                instance_rows = [row for b in pending for row in b[2]]
+                task_rows = [row for b in pending for row in b[3]]
+                step_rows = [row for b in pending for row in b[1]]
+                audit_rows = [row for b in pending for row in b[4]]
+                pending = []
                 open_tasks += sum(1 for t in task_rows if t[10] in Task.OPEN_STATES)
-                case_writer.write(case_rows)
-                instance_writer.write(instance_rows)
-                task_writer.write(task_rows)
-                step_writer.write(step_rows)
-                audit_written += audit_record_batch(audit_rows, chain=(done // batch_size) % shards)
+                with cpu.phase("cases"):
+                    case_writer.write(case_rows)
+                with cpu.phase("instances"):
+                    instance_writer.write(instance_rows)
+                with cpu.phase("tasks"):
+                    task_writer.write(task_rows)
+                with cpu.phase("steps"):
+                    step_writer.write(step_rows)
+                with cpu.phase("audit"):
+                    audit_written += audit_record_batch(audit_rows, chain=(done // batch_size) % shards)
                 done += size
                 if progress:
                     progress(size)
+        if stage:
+            stage("statistics for the planner")
+        with cpu.phase("statistics"):
             _analyze()
         seconds = time.perf_counter() - started
+        cpu.seconds["total"] = time.process_time() - cpu_started
         result = HistoryResult(
             cases=case_writer.written,
             steps=step_writer.written,
@@ -727,6 +941,8 @@ def cases_history_seed(
             open_tasks=open_tasks,
             audit_entries=audit_written,
             seconds=round(seconds, 3),
+            cpu_seconds=cpu.rounded(),
+            workers=workers,
         )
         SeedRun.objects.create(
             seed=seed,
@@ -739,6 +955,9 @@ def cases_history_seed(
                 "history_open_tasks": result.open_tasks,
                 "history_audit_entries": result.audit_entries,
                 "history_until": until.isoformat(),
+                "history_indexes_deferred": bool(defer_indexes),
+                "history_workers": workers,
+                "history_cpu_seconds": result.cpu_seconds,
             },
             seconds=result.seconds,
         )

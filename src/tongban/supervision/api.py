@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.cases.models import Case
+from tongban.cases.selectors import list_references
 from tongban.core import calendar
 from tongban.core.pagination import KeysetPagination
 from tongban.identity.permissions import RolePermission
@@ -119,16 +120,56 @@ class WatchedCaseSerializer(serializers.Serializer):
     service_code = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Case.Status.choices)
     status_label = serializers.CharField(source="get_status_display")
-    lead_department = serializers.CharField(source="lead_department.code")
-    lead_department_name = serializers.CharField(source="lead_department.name_zh")
+    lead_department = serializers.SerializerMethodField()
+    lead_department_name = serializers.SerializerMethodField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     accepted_at = serializers.DateTimeField(allow_null=True)
     promised_limit_days = serializers.IntegerField()
     due_date = serializers.DateField(allow_null=True)
     warning = serializers.CharField(allow_blank=True, help_text=_('"", "yellow" or "red".'))
 
+    # Named from the per-process reference table (the list query reads the case table alone).
     def get_service_code(self, case) -> str:
-        return case.service.code
+        refs = list_references()
+        return refs["bundle"].get(case.bundle_id) or refs["item"].get(case.item_id) or ""
+
+    def get_lead_department(self, case) -> str:
+        return list_references()["department"].get(case.lead_department_id, ("", "", ""))[0]
+
+    def get_lead_department_name(self, case) -> str:
+        return list_references()["department"].get(case.lead_department_id, ("", "", ""))[1]
+
+
+def watched_case_rows(cases) -> list[dict]:
+    """What :class:`WatchedCaseSerializer` gives for ``cases``, made directly: a page of the list is the rows of
+    one index range, and DRF's field-by-field machinery was a third of the request's CPU. Dates are formatted
+    by DRF's own fields (time zone, ISO 8601); a test holds the two equal."""
+    refs = list_references()
+    departments, items, bundles = refs["department"], refs["item"], refs["bundle"]
+    moment, day = serializers.DateTimeField(), serializers.DateField()
+    labels = dict(Case.Status.choices)
+    none = ("", "", "")
+    rows = []
+    for case in cases:
+        department = departments.get(case.lead_department_id, none)
+        submitted, accepted, due = case.submitted_at, case.accepted_at, case.due_date
+        rows.append(
+            {
+                "number": case.number,
+                "title": case.title,
+                "service_code": bundles.get(case.bundle_id) or items.get(case.item_id) or "",
+                "status": case.status,
+                "status_label": str(labels.get(case.status, case.status)),
+                "lead_department": department[0],
+                "lead_department_name": department[1],
+                "submitted_at": moment.to_representation(submitted) if submitted else None,
+                "accepted_at": moment.to_representation(accepted) if accepted else None,
+                "promised_limit_days": case.promised_limit_days,
+                "due_date": day.to_representation(due) if due else None,
+                "warning": case.warning,
+            }
+        )
+    return rows
 
 
 class WatchedCaseFilterSerializer(serializers.Serializer):
@@ -189,6 +230,10 @@ class WatchedCaseListApi(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(watched_case_rows(page))
 
     def get_queryset(self):
         filters = WatchedCaseFilterSerializer(data=self.request.query_params)

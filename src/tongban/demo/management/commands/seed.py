@@ -131,7 +131,12 @@ class Command(BaseCommand):
         bar = tqdm(total=cases, unit=" cases", unit_scale=True, file=sys.stderr, disable=quiet or None)
         try:
             result = cases_history_seed(
-                cases=cases, seed=seed, until=end, batch_size=batch_size, progress=bar.update
+                cases=cases,
+                seed=seed,
+                until=end,
+                batch_size=batch_size,
+                progress=bar.update,
+                stage=lambda text: bar.set_postfix_str(text, refresh=True),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -145,6 +150,14 @@ class Command(BaseCommand):
                 f"and {result.audit_entries:,} audit entries."
             )
         )
+        if result.cpu_seconds:
+            phases = ", ".join(f"{name} {value:,.1f}" for name, value in result.cpu_seconds.items())
+            self.stdout.write(
+                f"CPU seconds of the writing process: {phases}; rows made by {result.workers} worker "
+                f"process(es) besides it."
+                if result.workers
+                else f"CPU seconds: {phases}."
+            )
 
     def write_summary(self, run):
         c = run.counts
