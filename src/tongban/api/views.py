@@ -1,7 +1,7 @@
 """The first endpoints of the REST API: who am I, and the public list of departments."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -92,10 +92,7 @@ class DepartmentListApi(ListAPIView):
 
     @extend_schema(
         summary="Departments",
-        parameters=[
-            OpenApiParameter("level", enum=[value for value, _label in Department.Level.choices]),
-            OpenApiParameter("q", str, description="Part of a code or name."),
-        ],
+        parameters=[DepartmentFilterSerializer],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

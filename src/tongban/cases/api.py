@@ -498,7 +498,9 @@ class SupplementResultSerializer(TaskActionResultSerializer):
 
 class CaseFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
-    q = serializers.CharField(required=False, max_length=64, help_text=_("Part of a number or title."))
+    q = serializers.CharField(
+        required=False, max_length=64, help_text=_("Staff: part of a case number or title.")
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -585,10 +587,7 @@ class CaseListSubmitApi(ListAPIView):
 
     @extend_schema(
         summary="My cases",
-        parameters=[
-            OpenApiParameter("status", enum=[value for value, _label in Case.Status.choices]),
-            OpenApiParameter("q", str, description="Staff: part of a case number or title."),
-        ],
+        parameters=[CaseFilterSerializer],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -5,7 +5,7 @@ the anonymous rate limit still applies.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -125,11 +125,20 @@ class BundleSerializer(BundleSummarySerializer):
 
 
 class ItemFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, max_length=100)
-    department = serializers.SlugField(required=False)
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="Search words, Chinese or English (ranked results)."
+    )
+    department = serializers.SlugField(
+        required=False, help_text="Department code (includes its district branches)."
+    )
     level = serializers.ChoiceField(choices=Level.choices, required=False)
     service_object = serializers.ChoiceField(choices=ServiceObject.choices, required=False)
-    visits = serializers.IntegerField(required=False, min_value=0, max_value=9)
+    visits = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=9,
+        help_text="At most this many visits (0: 零跑动, 1: 最多跑一次).",
+    )
 
 
 class ServiceItemListApi(ListAPIView):
@@ -140,17 +149,7 @@ class ServiceItemListApi(ListAPIView):
 
     @extend_schema(
         summary="Service items",
-        parameters=[
-            OpenApiParameter("q", str, description="Search words, Chinese or English (ranked results)."),
-            OpenApiParameter(
-                "department", str, description="Department code (includes its district branches)."
-            ),
-            OpenApiParameter("level", enum=Level.values),
-            OpenApiParameter("service_object", enum=ServiceObject.values),
-            OpenApiParameter(
-                "visits", int, description="At most this many visits (0: 零跑动, 1: 最多跑一次)."
-            ),
-        ],
+        parameters=[ItemFilterSerializer],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

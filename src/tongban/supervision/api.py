@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -70,7 +70,11 @@ class ComplianceSerializer(serializers.Serializer):
 
 class ComplianceFilterSerializer(serializers.Serializer):
     days = serializers.IntegerField(
-        min_value=1, max_value=366, required=False, default=selectors.COMPLIANCE_DAYS
+        min_value=1,
+        max_value=366,
+        required=False,
+        default=selectors.COMPLIANCE_DAYS,
+        help_text=_("Completions of the last N days."),
     )
 
 
@@ -174,7 +178,9 @@ def watched_case_rows(cases) -> list[dict]:
 
 class WatchedCaseFilterSerializer(serializers.Serializer):
     warning = serializers.ChoiceField(choices=["yellow", "red"], required=False)
-    department = serializers.SlugField(required=False, max_length=64, help_text=_("A department code."))
+    department = serializers.SlugField(
+        required=False, max_length=64, help_text=_("A department code (lead department).")
+    )
 
 
 # --- views ------------------------------------------------------------------------------------------------
@@ -189,10 +195,7 @@ class WarningListApi(ListAPIView):
 
     @extend_schema(
         summary="Time-limit warnings",
-        parameters=[
-            OpenApiParameter("level", enum=Warning.Level.values),
-            OpenApiParameter("department", str, description="A department code."),
-        ],
+        parameters=[WarningFilterSerializer],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -223,10 +226,7 @@ class WatchedCaseListApi(ListAPIView):
 
     @extend_schema(
         summary="Open cases under watch",
-        parameters=[
-            OpenApiParameter("warning", enum=["yellow", "red"]),
-            OpenApiParameter("department", str, description="A department code (lead department)."),
-        ],
+        parameters=[WatchedCaseFilterSerializer],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -257,7 +257,7 @@ class ComplianceApi(APIView):
 
     @extend_schema(
         summary="Time-limit compliance by department",
-        parameters=[OpenApiParameter("days", int, description="Completions of the last N days (1-366).")],
+        parameters=[ComplianceFilterSerializer],
         responses=ComplianceSerializer,
     )
     def get(self, request):
@@ -276,9 +276,7 @@ class RectificationListApi(ListAPIView):
     required_permission = "supervision.view"
     serializer_class = RectificationSerializer
 
-    @extend_schema(
-        summary="Rectifications", parameters=[OpenApiParameter("status", enum=Rectification.Status.values)]
-    )
+    @extend_schema(summary="Rectifications", parameters=[RectificationFilterSerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -281,3 +281,48 @@ def test_an_idempotency_key_over_its_documented_length_is_refused(citizen):
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
+
+
+def test_every_documented_query_limit_is_refused_and_no_refusal_is_undocumented(
+    schema, citizen, parent, newborn
+):
+    """Query parameters too: a string one past its documented maxLength (or an integer past its maximum) is a
+    400 naming the parameter; an undocumented string parameter given 100,000 characters is not refused."""
+    world = World(citizen, parent, newborn)
+    checked, problems = 0, []
+    for path, operations in schema["paths"].items():
+        if "{" in path:
+            continue
+        get = operations.get("get")
+        if get is None:
+            continue
+        for parameter in get.get("parameters", []):
+            if parameter["in"] != "query" or parameter["name"] == "cursor":
+                continue  # a cursor is an opaque token the list gave out: refused for its content, not length
+            name, prop = parameter["name"], parameter.get("schema", {})
+            if prop.get("maxLength"):
+                value, documented = "x" * (prop["maxLength"] + 1), True
+            elif "maximum" in prop:
+                value, documented = str(prop["maximum"] + 1), True
+            elif prop.get("type") == "string" and not prop.get("enum") and not prop.get("format"):
+                value, documented = "x" * LONG, False
+            else:
+                continue
+            response = None
+            for client in world.clients:  # the first caller the policy lets through
+                response = client.get(path, {name: value}, headers={"accept-language": "en"})
+                if response.status_code not in (401, 403):
+                    break
+            assert response.status_code < 500, (path, name, response.status_code)
+            refused = response.status_code == 400 and name in response.json().get("errors", {})
+            if response.status_code in (401, 403):
+                continue
+            checked += 1
+            if documented and not refused:
+                problems.append(f"GET {path} ?{name}: limit documented, not refused ({response.status_code})")
+            if not documented and refused:
+                problems.append(
+                    f"GET {path} ?{name}: refused, no limit documented: {response.json()['errors']}"
+                )
+    assert not problems, "\n".join(problems)
+    assert checked >= 10
