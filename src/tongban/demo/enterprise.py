@@ -231,11 +231,13 @@ DEMO_POLICIES = (
 def enterprise_policies_demo_ensure(*, actor: Actor = SYSTEM, featured_ids=(), today=None) -> dict:
     """The demo's policies (idempotent), their grants, and a first check of the featured enterprises and a
     sample of the others (the daily sweep checks every enterprise)."""
+    from tongban.enterprise.services import enterprise_reads_grant as certificate_reads_grant
     from tongban.identity.selectors import department_get
     from tongban.proactive.enterprise import enterprise_profile_check, enterprise_reads_grant, policy_create
     from tongban.proactive.selectors import policy_get
 
-    enterprise_reads_grant(actor=actor)
+    enterprise_reads_grant(actor=actor)  # 惠企政策: the policies read the registers
+    certificate_reads_grant(actor=actor)  # 法人一证通: the authority checks legal representatives
     _subsidy_item_ensure(actor)
     made = 0
     for spec in DEMO_POLICIES:

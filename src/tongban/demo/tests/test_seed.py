@@ -133,6 +133,7 @@ class SeededCityTests:
 
     def test_the_demo_enterprise_grows_is_found_by_a_policy_and_ranks_as_a_champion(self, city):
         from tongban.enterprise.analytics import champions_for
+        from tongban.enterprise.services import representative_verify
         from tongban.exchange.models import EmployerQuarterHeadcount
         from tongban.identity.models import Organisation, User
         from tongban.identity.selectors import actor_for
@@ -144,6 +145,8 @@ class SeededCityTests:
         assert granted.status == Offer.Status.GRANTED and granted.case_id
         rows = champions_for(actor_for(User.objects.get(username="designer")))
         assert enterprise.credit_code in [row["credit_code"] for row in rows]
+        # The certificate authority may check its legal representative (the demo signs the grant it needs).
+        representative_verify(actor=actor_for(User.objects.get(username="zhang.wei")), organisation=enterprise)
 
     def test_one_audit_entry_records_the_seed_with_its_counts(self, city):
         entries = AuditEntry.objects.filter(action="demo.seed")
