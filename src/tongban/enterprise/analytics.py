@@ -45,6 +45,11 @@ MIN_GROWTH = 20.0  # % over four quarters, head-count and tax alike
 QUALIFICATION_POINTS = 15.0
 
 
+def _money(value):
+    """Ten-thousand yuan to two decimals (sums of floats read from a profile carry artefacts), None kept."""
+    return None if value is None else round(float(value), 2)
+
+
 def district_choices():
     return list(admin_unit_list(level="district"))
 
@@ -103,9 +108,9 @@ def champions_for(actor, *, district: str = "", section: str = "", export: bool 
                 "section_label": str(SECTIONS.get(code[:1], code[:1] or "-")),
                 "headcount": int(facts.get("headcount") or 0),
                 "headcount_growth": facts.get("headcount_growth"),
-                "tax_4q": facts.get("tax_4q"),
+                "tax_4q": _money(facts.get("tax_4q")),
                 "tax_growth": facts.get("tax_growth"),
-                "revenue": facts.get("revenue"),
+                "revenue": _money(facts.get("revenue")),
                 "qualifications": [
                     str(QUALIFICATION_LABELS.get(q, q)) for q in facts.get("qualifications") or []
                 ],
@@ -114,7 +119,7 @@ def champions_for(actor, *, district: str = "", section: str = "", export: bool 
                     (q["quarter"], q["insured"]) for q in reversed(facts.get("headcount_quarters") or [])
                 ],
                 "tax_quarters": [
-                    (q["quarter"], q["tax_paid"]) for q in reversed(facts.get("tax_quarters") or [])
+                    (q["quarter"], _money(q["tax_paid"])) for q in reversed(facts.get("tax_quarters") or [])
                 ],
                 "as_of": event.occurred_on,
                 "score": _score(facts),

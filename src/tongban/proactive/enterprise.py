@@ -148,7 +148,7 @@ def enterprise_facts_read(
         "tax_credit_rating": tax.get("credit_rating"),
         "revenue": revenue,
         "revenue_band": revenue_band(revenue),
-        "tax_4q": tax_new if tax_rows else None,
+        "tax_4q": round(tax_new, 2) if tax_rows else None,  # money: no float artefacts (155.14000000000001)
         "tax_growth": _growth(tax_new, tax_old) if len(tax_rows) >= 8 else None,
         "qualifications": sorted(
             q["kind"] for q in qualifications if (q.get("valid_until") or "") >= today.isoformat()

@@ -70,3 +70,10 @@ def test_champions_page_export_and_masking_by_role(client, figures):
     login_with_second_factor(client, _staff("champ.handler", ["dept_handler"]))
     assert client.get(reverse("enterprise:champions")).status_code == 403
     assert client.get("/api/v1/enterprise/champions/").status_code == 403
+
+
+def test_money_is_shown_to_two_decimals():
+    from tongban.enterprise.analytics import _money
+
+    assert _money(155.14000000000001) == 155.14 and str(_money(0.1 + 0.2)) == "0.3"
+    assert _money(None) is None
