@@ -210,12 +210,18 @@ def space_contents(user, organisation: Organisation, *, limit: int = 20) -> dict
     policy_offers = list(policy_offers_for_user(user).filter(organisation=organisation)[:limit])
     for offer in policy_offers:
         offer.why = policy_why(offer)
+    certificates = list(certificate_list_for(user, organisation))
     return {
         "cases": list(case_list_for_applicant(user).filter(applicant_organisation=organisation)[:limit]),
         "licences": list(licence_list_for_holder(user).filter(holder_organisation=organisation)[:limit]),
         "policy_offers": policy_offers,
         "inbox": list(message_list_for_user(user).filter(organisation=organisation)[:limit]),
-        "certificates": list(certificate_list_for(user, organisation)),
+        "certificates": certificates,
+        # the representative obtains the organisation's certificate once; again only when none is in force
+        "organisation_certificate_in_force": any(
+            c.kind == Certificate.Kind.ORGANISATION and c.revoked_at is None and c.not_after > timezone.now()
+            for c in certificates
+        ),
         "requests": list(request_list_for(user, organisation)),
         "uses": list(certificate_uses_for(user, organisation)),
         "agents": list(organisation.agents.order_by("username")) if role == REPRESENTATIVE else [],

@@ -204,3 +204,15 @@ def test_revoking_a_certificate_ends_the_sessions_it_opened(
     certificate_revoke(actor=actor_for(citizen), certificate=cert, reason="lost laptop")
     assert client.get(space).status_code == 302  # signed out: to the sign-in page
     assert "_auth_user_id" not in client.session
+
+
+def test_the_representative_is_offered_the_organisation_certificate_only_while_none_is_in_force(
+    client, citizen, organisation
+):
+    client.force_login(citizen)
+    space = reverse("enterprise:space", args=[organisation.credit_code])
+    obtain = reverse("enterprise:organisation-certificate", args=[organisation.credit_code])
+    assert obtain in client.get(space).content.decode()
+    assert client.post(obtain).status_code == 302
+    assert organisation.certificates.filter(kind="organisation", revoked_at__isnull=True).count() == 1
+    assert obtain not in client.get(space).content.decode()
