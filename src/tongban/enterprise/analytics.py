@@ -19,6 +19,7 @@ from tongban.core.audit import audit_record
 from tongban.core.masking import mask_name
 from tongban.identity.permissions import has_permission, require_permission
 from tongban.identity.selectors import admin_unit_list
+from tongban.proactive.enterprise import QUALIFICATION_LABELS
 
 # GB/T 4754-2017 sections the demo's enterprises use (the code's first letter).
 SECTIONS = {
@@ -32,12 +33,6 @@ SECTIONS = {
     "L": _("leasing and business services"),
     "M": _("research and technical services"),
     "O": _("household and other services"),
-}
-QUALIFICATION_LABELS = {
-    "high_tech": _("high-tech enterprise"),
-    "specialised": _("specialised and innovative SME"),
-    "little_giant": _("specialised 'little giant'"),
-    "tech_sme": _("technology-based SME"),
 }
 # What makes a champion: growing in people and in tax, not a shell (a head-count to speak of).
 MIN_HEADCOUNT = 10

@@ -19,6 +19,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.identity.models import Organisation
@@ -180,18 +181,49 @@ def enterprise_context(data: dict) -> dict:
     return context
 
 
+FACT_LABELS = {
+    "industry_code": gettext_lazy("industry code"),
+    "industry_section": gettext_lazy("industry section"),
+    "enterprise_age": gettext_lazy("years since registration"),
+    "headcount": gettext_lazy("insured employees"),
+    "headcount_growth": gettext_lazy("growth in insured employees over four quarters"),
+    "tax_credit_rating": gettext_lazy("tax credit rating"),
+    "revenue": gettext_lazy("revenue over four quarters (10,000 yuan)"),
+    "revenue_band": gettext_lazy("revenue band"),
+    "tax_growth": gettext_lazy("growth in tax paid over four quarters"),
+    "qualifications": gettext_lazy("qualifications"),
+}
+PERCENT_FACTS = {"headcount_growth", "tax_growth"}
+QUALIFICATION_LABELS = {
+    "high_tech": gettext_lazy("high-tech enterprise"),
+    "specialised": gettext_lazy("specialised and innovative SME"),
+    "little_giant": gettext_lazy("specialised 'little giant'"),
+    "tech_sme": gettext_lazy("technology-based SME"),
+}
+
+
+def _fact_shown(name: str, value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(QUALIFICATION_LABELS.get(v, v)) for v in value) or "-"
+    if isinstance(value, float):
+        text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+        return text + "%" if name in PERCENT_FACTS else text
+    return str(value)
+
+
 def why_text(condition: str, data: dict) -> str:
-    """The facts a policy's condition reads, as one line ("industry_code = C3913; headcount = 120")."""
+    """The facts a policy's condition reads, in words, as one line ("insured employees: 120; tax credit
+    rating: A"), in the active language."""
     from .selectors import _names_in
 
-    parts = []
-    for name in _names_in(condition):
-        if name in FACT_NAMES:
-            value = data.get(name)
-            if isinstance(value, list):
-                value = ", ".join(value) or "-"
-            parts.append(f"{name} = {value if value is not None else '-'}")
-    return "; ".join(parts)[:300]
+    parts = [
+        _("%(fact)s: %(value)s") % {"fact": FACT_LABELS[name], "value": _fact_shown(name, data.get(name))}
+        for name in _names_in(condition)
+        if name in FACT_NAMES
+    ]
+    return _("; ").join(parts)[:300]
 
 
 def enterprise_profile_check(

@@ -109,7 +109,7 @@ def test_a_notify_policy_tells_the_eligible_enterprise_why_and_not_the_other(ent
     offer = Offer.objects.get(rule=policy.rule)
     assert offer.organisation == growing
     message = Message.objects.get(pk=offer.message_id)
-    assert "industry_section = C" in message.body and "headcount = 45.0" in message.body
+    assert "行业门类：C" in message.body and "参保人数：45" in message.body  # words, not the rule's names
     assert not Message.objects.filter(organisation=flat, topic="enterprise").exists()
     # Once per enterprise: a second sweep (another day) tells nobody again.
     assert policies_sweep(today=TODAY + dt.timedelta(days=1))["offers"] == 0
