@@ -146,7 +146,9 @@ class SeededCityTests:
         rows = champions_for(actor_for(User.objects.get(username="designer")))
         assert enterprise.credit_code in [row["credit_code"] for row in rows]
         # The certificate authority may check its legal representative (the demo signs the grant it needs).
-        representative_verify(actor=actor_for(User.objects.get(username="zhang.wei")), organisation=enterprise)
+        representative_verify(
+            actor=actor_for(User.objects.get(username="zhang.wei")), organisation=enterprise
+        )
 
     def test_one_audit_entry_records_the_seed_with_its_counts(self, city):
         entries = AuditEntry.objects.filter(action="demo.seed")
