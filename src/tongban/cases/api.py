@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -51,7 +52,7 @@ from tongban.workflow import selectors as workflow_selectors
 from tongban.workflow.api import DepartmentNameSerializer, TaskSerializer
 from tongban.workflow.models import Task
 
-from . import selectors, services
+from . import selectors, services, signing
 from .models import Case
 
 MATERIAL_PREFIX = "material."
@@ -65,6 +66,24 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "and the same body returns the case made the first time (200) instead of making a second one; the same "
     "key with a different body is a 409 `idempotency_key_reused`.",
 )
+SIGNATURE_HEADERS = [
+    OpenApiParameter(
+        signing.HEADER_SERIAL,
+        {"type": "string", "maxLength": 40},
+        location=OpenApiParameter.HEADER,
+        description="法人一证通: the serial number (hex) of the agent certificate the submission is signed with; "
+        f"with `{signing.HEADER_SIGNATURE}`, for an application made for an enterprise.",
+    ),
+    OpenApiParameter(
+        signing.HEADER_SIGNATURE,
+        {"type": "string", "maxLength": 200},
+        location=OpenApiParameter.HEADER,
+        description="The agent's ECDSA P-256 / SHA-256 signature (base64 DER) over the request body's bytes as "
+        "sent (JSON), or, for multipart/form-data, over the canonical form text of `cases/signing.py` (fields "
+        "and each file's name, size and SHA-256). Checked before the case is made (a refusal is a 400 on "
+        "`signature`, nothing written) and kept with the case; staff see it verified.",
+    ),
+]
 SUBMIT_DESCRIPTION = (
     "Send JSON, or multipart/form-data with `form_data` as a JSON string and each material as a file field "
     "named `material.<code>` (PDF, JPEG or PNG, up to 20 MB). In JSON, materials go in `materials` as "
@@ -607,7 +626,7 @@ class CaseListSubmitApi(ListAPIView):
     @extend_schema(
         summary="Apply for a service",
         description=SUBMIT_DESCRIPTION,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, *SIGNATURE_HEADERS],
         request={
             "application/json": CaseSubmitSerializer,
             "multipart/form-data": CaseSubmitSerializer,
@@ -644,14 +663,17 @@ class CaseListSubmitApi(ListAPIView):
     )
     def post(self, request):
         key = _idempotency_key(request)
+        signed_body = _signed_body(request)  # before the body is parsed
         submission = CaseSubmitSerializer(
             data=request.data, context={"user": request.user, "uploads": uploads_from(request)}
         )
         submission.is_valid(raise_exception=True)
         data = submission.validated_data
         organisation = data["organisation"]
+        actor = actor_from_request(request)
         case = services.case_submit(
-            actor=actor_from_request(request),
+            actor=actor,
+            on_created=_api_signature_keeper(request, actor, organisation, signed_body),
             service=data["service"],
             form_data=data["form_data"],
             files=data["files"],
@@ -661,6 +683,40 @@ class CaseListSubmitApi(ListAPIView):
             idempotency_key=key,
         )
         return _submitted(case)
+
+
+def _signed_body(request) -> str | None:
+    """The JSON body as sent, when the request is signed (法人一证通); read before DRF parses it."""
+    if not request.headers.get(signing.HEADER_SIGNATURE) or request.content_type.startswith("multipart/"):
+        return None
+    try:
+        return request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise exceptions.ValidationError({"signature": [_("A signed body must be UTF-8 JSON.")]}) from exc
+
+
+def _api_signature_keeper(request, actor, organisation, signed_body: str | None) -> list:
+    signature = (request.headers.get(signing.HEADER_SIGNATURE) or "").strip()
+    if not signature:
+        return []
+    registered = signing.signer()
+    if registered is None:
+        raise exceptions.ValidationError({"signature": [_("Signed submissions are not accepted here.")]})
+    payload = (
+        signing.form_canonical(request._request.POST, request._request.FILES)
+        if signed_body is None
+        else signed_body
+    )
+    return [
+        registered.prepare(
+            actor=actor,
+            organisation=organisation,
+            payload=payload,
+            serial=request.headers.get(signing.HEADER_SERIAL) or "",
+            signature=signature,
+            address=get_client_ip_address(request._request) or "",
+        )
+    ]
 
 
 class CaseDetailApi(APIView):

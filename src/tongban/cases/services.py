@@ -351,8 +351,12 @@ def case_submit(
     window_checked: Iterable[str] = (),
     jurisdiction_district: AdminUnit | None = None,
     now: dt.datetime | None = None,
+    on_created: Iterable = (),
 ) -> Case:
     """Submit an application; accept it at once when the service accepts complete online submissions.
+
+    ``on_created``: callables given the new case inside the transaction that writes it (a signature made with the
+    submission, ``cases/signing.py``); one that raises leaves no case. A replayed submission does not call them.
 
     Idempotent: the same ``idempotency_key`` from the same user returns the case made the first time, with
     ``case.replayed`` set (also when two requests race: the constraint on the key lets one in and the other
@@ -432,6 +436,7 @@ def case_submit(
             "idempotency_fingerprint": fingerprint,
             "jurisdiction_district": jurisdiction_district,
             "now": now,
+            "on_created": tuple(on_created or ()),
         }
         return _case_create_retrying(create, number=number)
     except Exception:
@@ -489,6 +494,7 @@ def _case_create(
     obtained=(),
     definition=None,
     actor=None,
+    on_created=(),
 ) -> Case:
     actor = actor or actor_for(user)
     is_clerk = channel == Case.Channel.WINDOW
@@ -542,6 +548,8 @@ def _case_create(
     fast.insert([case])
     _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
     fast.insert(steps)
+    for keep in on_created:
+        keep(case)
     return case
 
 

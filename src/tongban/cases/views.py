@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -34,7 +35,7 @@ from tongban.identity.selectors import (
     role_list,
 )
 
-from . import guided, selectors, services
+from . import guided, selectors, services, signing
 from .forms import (
     MATERIAL_PREFIX,
     NON_FIELD,
@@ -242,6 +243,24 @@ def guide(request, kind: str, code: str):
     return render(request, "cases/guide.html", context)
 
 
+def _signature_keeper(request, actor, organisation) -> list:
+    """法人一证通: a form the browser signed (``cases/signing.py``) is checked before its case is written; the
+    returned keeper records the signature in the case's transaction. Unsigned forms: nothing to keep."""
+    signature = (request.POST.get(signing.SIGNATURE_FIELD) or "").strip()
+    registered = signing.signer()
+    if not signature or registered is None:
+        return []
+    keeper = registered.prepare(
+        actor=actor,
+        organisation=organisation,
+        payload=signing.form_canonical(request.POST, request.FILES),
+        serial=request.POST.get(signing.SERIAL_FIELD) or "",
+        signature=signature,
+        address=get_client_ip_address(request) or "",
+    )
+    return [keeper]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request, kind: str, code: str):
@@ -279,14 +298,16 @@ def apply(request, kind: str, code: str):
             errors = {"applicant": [_("Choose who applies.")]}
         else:
             try:
+                actor = actor_from_request(request)
                 case = services.case_submit(
-                    actor=actor_from_request(request),
+                    actor=actor,
                     service=service,
                     form_data=form_data,
                     files=files,
                     applicant_person=option["person"],
                     applicant_organisation=option["organisation"],
                     idempotency_key=key,
+                    on_created=_signature_keeper(request, actor, option["organisation"]),
                 )
             except ValidationError as exc:
                 errors = _error_dict(exc)
@@ -336,8 +357,19 @@ def apply(request, kind: str, code: str):
         errors,
         sections,
         materials,
-        {"applicant": ("applicant", _("Who applies"))} if len(options) > 1 else {},
+        {
+            **({"applicant": ("applicant", _("Who applies"))} if len(options) > 1 else {}),
+            "signature": ("tb-signing", _("Enterprise certificate signature")),
+        },
     )
+    # 法人一证通: the certificates the agent may sign each organisation's application with (the browser signs the
+    # form with the matching key it keeps, cases/signing.py).
+    signing_by_option = {
+        o["value"]: signing.signing_certificates(request.user, o["organisation"])
+        for o in options
+        if o["organisation"] is not None
+    }
+    signing_by_option = {value: certs for value, certs in signing_by_option.items() if certs}
     typed = sum(1 for s in sections for f in s.fields if f.name not in prefilled)
     context = {
         "service": service,
@@ -358,6 +390,7 @@ def apply(request, kind: str, code: str):
         "guide_url": reverse(f"cases:guide_{kind}", args=[service.code]),
         "prefilled_count": sum(1 for s in sections for f in s.fields if f.name in prefilled),
         "typed_count": typed,
+        "signing_by_option": signing_by_option,
     }
     return render(request, "cases/apply.html", context)
 

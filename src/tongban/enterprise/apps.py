@@ -11,4 +11,13 @@ class EnterpriseConfig(AppConfig):
     verbose_name = _("Enterprises")
 
     def ready(self):
+        from tongban.cases.signing import SubmissionSigner, signer_register
+
         from . import checks  # noqa: F401  (registers the deployment check of the CA's key directory)
+        from .selectors import signing_certificates_for
+        from .services import submission_signature_prepare
+
+        # Agents sign what they submit (cases/signing.py): the case engine asks this app.
+        signer_register(
+            SubmissionSigner(certificates_for=signing_certificates_for, prepare=submission_signature_prepare)
+        )

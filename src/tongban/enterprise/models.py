@@ -130,15 +130,24 @@ class CertificateUse(models.Model):
 
 
 class CaseSignature(TimeStampedModel):
-    """An agent's signature over a case submission's canonical JSON, kept with the case (by id)."""
+    """An agent's signature kept with a case (by id): made with the submission (over the form or API body as
+    sent, checked before the case was written, in its transaction) or afterwards (over the case's canonical
+    JSON). ``case_sha256`` is the case's canonical JSON when the signature was kept, so staff see whether the
+    case changed since."""
+
+    class Kind(models.TextChoices):
+        SUBMISSION = "submission", _("signed with the submission")
+        CASE = "case", _("signed after submission")
 
     case_id = models.UUIDField(_("case"), db_index=True)
     case_number = models.CharField(_("case number"), max_length=32)
     certificate = models.ForeignKey(
         Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="signatures"
     )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CASE)
     payload = models.TextField(_("signed text (canonical JSON)"))
     payload_sha256 = models.CharField(_("SHA-256 of the signed text"), max_length=64)
+    case_sha256 = models.CharField(_("SHA-256 of the case when signed"), max_length=64, blank=True)
     signature = models.TextField(_("signature (base64)"))
 
     class Meta:

@@ -121,6 +121,13 @@ def certificates_usable_by(user):
     ).select_related("organisation")
 
 
+def signing_certificates_for(user, organisation) -> list[dict]:
+    """The certificates ``user`` may sign ``organisation``'s submissions with now: serial and public key (base64
+    SPKI), so the page can find the matching key kept in the browser."""
+    usable = certificates_usable_by(user).filter(organisation=organisation)
+    return [{"serial": c.serial, "spki": ca.spki_b64(c.pem)} for c in usable if "sign" in (c.scopes or [])]
+
+
 def crl_for(organisation: Organisation | None) -> bytes:
     """The DER CRL of an organisation's certificate (its agents' revoked certificates), signed with its key; with
     no organisation, the root's CRL (revoked organisation certificates)."""
@@ -181,7 +188,8 @@ def case_signatures_checked(case) -> list[SignatureCheck]:
             ca.signature_verify(certificate.pem, record.payload.encode(), base64.b64decode(record.signature))
         except ca.CertificateInvalid as exc:
             reason = exc.reason if exc.reason in CHECK_REASONS else "chain"
-        if not reason and record.payload_sha256 != current:
+        signed_case = record.case_sha256 or record.payload_sha256
+        if not reason and signed_case != current:
             reason = "changed"
         holder = certificate.holder
         checks.append(
@@ -191,7 +199,7 @@ def case_signatures_checked(case) -> list[SignatureCheck]:
                 reason=str(CHECK_REASONS[reason]),
                 signer=holder_name(holder),
                 serial=certificate.serial,
-                matches_case=record.payload_sha256 == current,
+                matches_case=signed_case == current,
             )
         )
     return checks

@@ -537,18 +537,24 @@ def submission_payload(case) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def case_signature_add(
-    *, actor: UserActor, case, serial: str, signature: str, address: str = ""
-) -> CaseSignature:
-    """Keep an agent's signature over the case's submission with the case: the certificate must be the acting
-    agent's, usable for signing now, of the case's applicant organisation, and the signature must verify over
-    the submission's canonical JSON as it stands. A refused signature is recorded as a refused use."""
+def _signature_check(
+    *,
+    actor: UserActor,
+    organisation_id,
+    serial: str,
+    payload: str,
+    signature: str,
+    case_number="",
+    address="",
+) -> Certificate:
+    """The acting agent's certificate for ``serial``, if it may sign for ``organisation_id`` now and ``signature``
+    verifies over ``payload``; else ``PermissionDenied`` (not theirs, not the organisation's) or
+    ``CertificateRefused`` (recorded as a refused use)."""
     certificate = certificate_find(serial)
     if certificate is None or certificate.holder_id != actor.user.pk:
         raise PermissionDenied(_("Sign with a certificate of your own."))
-    if case.applicant_organisation_id != certificate.organisation_id:
+    if organisation_id != certificate.organisation_id:
         raise PermissionDenied(_("The certificate is not of the enterprise that applied."))
-    payload = submission_payload(case)
     try:
         certificate_usable(certificate, scope="sign")
         ca.signature_verify(certificate.pem, payload.encode(), _signature_bytes(signature))
@@ -561,29 +567,103 @@ def case_signature_add(
                 CertificateUse.Purpose.SIGN,
                 False,
                 code,
-                case_number=case.number,
+                case_number=case_number,
                 address=address,
             )
         raise _refuse(code) from exc
-    with transaction.atomic():
-        record = CaseSignature.objects.create(
-            case_id=case.pk,
-            case_number=case.number,
-            certificate=certificate,
-            payload=payload,
-            payload_sha256=hashlib.sha256(payload.encode()).hexdigest(),
-            signature=signature.strip(),
-        )
-        _use(certificate, CertificateUse.Purpose.SIGN, True, case_number=case.number, address=address)
-        audit_record(
-            actor=actor,
-            action="case.signed",
-            subject_type="case",
-            subject_id=str(case.pk),
-            case_id=str(case.pk),
-            details={"certificate": certificate.serial, "sha256": record.payload_sha256},
-        )
+    return certificate
+
+
+def _signature_keep(
+    *, actor, case, certificate, kind, payload: str, signature: str, address=""
+) -> CaseSignature:
+    payload_sha256 = hashlib.sha256(payload.encode()).hexdigest()
+    record = CaseSignature.objects.create(
+        case_id=case.pk,
+        case_number=case.number,
+        certificate=certificate,
+        kind=kind,
+        payload=payload,
+        payload_sha256=payload_sha256,
+        case_sha256=(
+            payload_sha256
+            if kind == CaseSignature.Kind.CASE
+            else hashlib.sha256(submission_payload(case).encode()).hexdigest()
+        ),
+        signature=signature.strip(),
+    )
+    _use(certificate, CertificateUse.Purpose.SIGN, True, case_number=case.number, address=address)
+    audit_record(
+        actor=actor,
+        action="case.signed",
+        subject_type="case",
+        subject_id=str(case.pk),
+        case_id=str(case.pk),
+        details={"certificate": certificate.serial, "sha256": payload_sha256, "kind": kind},
+    )
     return record
+
+
+def case_signature_add(
+    *, actor: UserActor, case, serial: str, signature: str, address: str = ""
+) -> CaseSignature:
+    """Keep an agent's signature over the case's submission with the case: the certificate must be the acting
+    agent's, usable for signing now, of the case's applicant organisation, and the signature must verify over
+    the submission's canonical JSON as it stands. A refused signature is recorded as a refused use."""
+    payload = submission_payload(case)
+    certificate = _signature_check(
+        actor=actor,
+        organisation_id=case.applicant_organisation_id,
+        serial=serial,
+        payload=payload,
+        signature=signature,
+        case_number=case.number,
+        address=address,
+    )
+    with transaction.atomic():
+        return _signature_keep(
+            actor=actor,
+            case=case,
+            certificate=certificate,
+            kind=CaseSignature.Kind.CASE,
+            payload=payload,
+            signature=signature,
+            address=address,
+        )
+
+
+def submission_signature_prepare(
+    *, actor: UserActor, organisation, payload: str, serial: str, signature: str, address: str = ""
+):
+    """Check a signature made with a submission (``cases/signing.py``) before its case is written, and return the
+    keeper ``case_submit`` calls with the new case in the transaction that writes it. Refusals are
+    ``ValidationError`` on ``signature`` (the form shows it; nothing is written) and recorded as refused uses."""
+    if organisation is None:
+        raise ValidationError({"signature": _("Only an application made for an enterprise is signed.")})
+    try:
+        certificate = _signature_check(
+            actor=actor,
+            organisation_id=organisation.pk,
+            serial=serial,
+            payload=payload,
+            signature=signature,
+            address=address,
+        )
+    except (CertificateRefused, PermissionDenied) as exc:
+        raise ValidationError({"signature": [str(exc)]}) from exc
+
+    def keep(case) -> None:
+        _signature_keep(
+            actor=actor,
+            case=case,
+            certificate=certificate,
+            kind=CaseSignature.Kind.SUBMISSION,
+            payload=payload,
+            signature=signature,
+            address=address,
+        )
+
+    return keep
 
 
 # --- expiry warnings ----------------------------------------------------------------------------------------

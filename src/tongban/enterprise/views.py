@@ -139,10 +139,7 @@ def space(request, credit_code):
         is_representative=role == selectors.REPRESENTATIVE,
         scopes=SCOPES,
     )
-    usable = selectors.certificates_usable_by(request.user).filter(organisation=organisation)
-    context["signing_certificates"] = [
-        {"serial": c.serial, "spki": ca.spki_b64(c.pem)} for c in usable if "sign" in (c.scopes or [])
-    ]
+    context["signing_certificates"] = selectors.signing_certificates_for(request.user, organisation)
     return render(request, "enterprise/space.html", context)
 
 

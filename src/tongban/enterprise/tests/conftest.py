@@ -116,17 +116,16 @@ def issue_agent_certificate(*, representative, organisation, agent, key, scopes=
 
 
 @pytest.fixture
-def org_case(organisation, agent):
-    """A case the agent submitted for the enterprise (a small item with no materials)."""
-    from tongban.cases.services import case_submit
+def sign_item(city):
+    """A small enterprise item: one text field and an optional design drawing to upload."""
     from tongban.catalog import services as catalog
     from tongban.catalog.models import PublicationStatus
-    from tongban.identity.selectors import actor_for, department_get
+    from tongban.identity.selectors import department_get
     from tongban.workflow.services import definitions_ensure_builtin, forget_department_cache
 
     forget_department_cache()
     definitions_ensure_builtin(actor=SYSTEM)
-    item = catalog.item_create(
+    return catalog.item_create(
         actor=SYSTEM,
         code="test-ad-permit",
         basic_code="test-ad-permit",
@@ -148,12 +147,20 @@ def org_case(organisation, agent):
             },
             "required": ["sign_text"],
         },
-        materials=[],
+        materials=[{"code": "sign-design", "name": "招牌设计图", "name_en": "Design drawing", "necessity": "optional"}],
         status=PublicationStatus.PUBLISHED,
     )
+
+
+@pytest.fixture
+def org_case(organisation, agent, sign_item):
+    """A case the agent submitted for the enterprise (a small item with no materials)."""
+    from tongban.cases.services import case_submit
+    from tongban.identity.selectors import actor_for
+
     return case_submit(
         actor=actor_for(agent),
-        service=item,
+        service=sign_item,
         form_data={"sign_text": "测试精密"},
         applicant_organisation=organisation,
     )

@@ -155,7 +155,74 @@
       .catch(function (error) { say(out, error.message, false); });
   }
 
+  /* Canonical JSON as Python's json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False). */
+  function canonical(value) {
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    if (value && typeof value === "object") {
+      return "{" + Object.keys(value).sort().map(function (k) {
+        return JSON.stringify(k) + ":" + canonical(value[k]);
+      }).join(",") + "}";
+    }
+    return JSON.stringify(value);
+  }
+  function hex(buffer) {
+    return Array.prototype.map.call(new Uint8Array(buffer), function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  var UNSIGNED = ["tb_signature", "tb_signature_serial", "csrfmiddlewaretoken"];
+  /* The form as it will be sent (cases/signing.py form_canonical): every field's values, each file by name, size
+     and SHA-256. */
+  function formCanonical(form) {
+    var fields = {}, files = {}, hashing = [];
+    new FormData(form).forEach(function (value, name) {
+      if (UNSIGNED.indexOf(name) >= 0) return;
+      if (value instanceof File) {
+        if (!value.name && !value.size) return;  // an empty file input sends nothing
+        var entry = { name: value.name, size: value.size, sha256: "" };
+        (files[name] = files[name] || []).push(entry);
+        hashing.push(value.arrayBuffer().then(function (b) { return crypto.subtle.digest("SHA-256", b); })
+          .then(function (d) { entry.sha256 = hex(d); }));
+      } else {
+        (fields[name] = fields[name] || []).push(String(value).replace(/\r\n?/g, "\n"));
+      }
+    });
+    return Promise.all(hashing).then(function () { return canonical({ v: 2, fields: fields, files: files }); });
+  }
+  function signForm(form, box) {
+    var status = box.querySelector("[data-tb-signing-status]");
+    var byOption = JSON.parse(document.getElementById("tb-signing-certificates").textContent);
+    var chosen = form.querySelector("input[name=applicant]:checked") || form.querySelector("input[name=applicant]");
+    var certificates = byOption[chosen ? chosen.value : ""] || [];
+    function send() { form.dataset.tbSigned = "1"; form.submit(); }
+    if (!certificates.length) return send();  // applying as oneself: nothing to sign
+    status.textContent = box.dataset.signing;
+    allKeys().then(function (keys) {
+      var mine = null, record = null;
+      certificates.forEach(function (c) {
+        keys.forEach(function (k) { if (!mine && k.spki === c.spki) { mine = c; record = k; } });
+      });
+      if (!mine) {
+        status.textContent = box.dataset.nokey;
+        return new Promise(function (resolve) { setTimeout(resolve, 1500); }).then(send);
+      }
+      return formCanonical(form).then(function (text) { return sign(record.privateKey, text); })
+        .then(function (signature) {
+          form.querySelector("input[name=tb_signature_serial]").value = mine.serial;
+          form.querySelector("input[name=tb_signature]").value = signature;
+          send();
+        });
+    }).catch(function (error) { say(status, error.message, false); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var signBox = document.querySelector("[data-tb-sign-form]");
+    if (signBox) {
+      var applyForm = signBox.closest("form");
+      applyForm.addEventListener("submit", function (event) {
+        if (applyForm.dataset.tbSigned === "1") return;
+        event.preventDefault();
+        signForm(applyForm, signBox);
+      });
+    }
     var form = document.getElementById("tb-cert-sign-in");
     if (form) {
       listKeys(form.querySelector("select[name=key]"), document.getElementById("tb-cert-none"));
@@ -168,5 +235,5 @@
       button.addEventListener("click", function () { signCase(button); });
     });
   });
-  window.tongbanCertificates = { allKeys: allKeys, newKey: newKey, importKeyFile: importKeyFile };
+  window.tongbanCertificates = { allKeys: allKeys, newKey: newKey, importKeyFile: importKeyFile, formCanonical: formCanonical };
 })();
