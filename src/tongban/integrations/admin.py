@@ -47,6 +47,34 @@ class ApiClientForm(forms.ModelForm):
         ]
 
 
+# The event families a subscriber may choose (none chosen: every event its client's scopes allow).
+EVENT_FAMILIES = [
+    ("case.*", _("Cases: submitted, accepted, supplement, refused, completed, withdrawn …")),
+    ("task.*", _("Department tasks of cases")),
+    ("ticket.*", _("12345 tickets")),
+    ("licence.*", _("E-licences issued and revoked")),
+]
+
+
+class WebhookSubscriberForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=EVENT_FAMILIES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None chosen: every event the subscriber's system may receive."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kept = [(v, v) for v in (self.instance.event_types or []) if v not in dict(EVENT_FAMILIES)]
+        self.fields["event_types"].choices = [*EVENT_FAMILIES, *kept]  # names set outside the admin stay
+
+    class Meta:
+        model = WebhookSubscriber
+        fields = ["name", "url", "client", "event_types", "active"]
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     """An API client is registered here: its OAuth client id and secret are made with it (the secret shown once)."""
@@ -140,6 +168,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 class WebhookSubscriberAdmin(admin.ModelAdmin):
     """Each subscriber with its deliveries and failures; a subscriber failing many times in a row is flagged."""
 
+    form = WebhookSubscriberForm
     list_display = [
         "name",
         "url",

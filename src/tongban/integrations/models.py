@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.catalog.models import ServiceItem
 from tongban.core.models import OutboxEvent
@@ -78,7 +79,7 @@ class ApiClient(TimeStampedModel):
         blank=True,
         help_text=_("Requests per period, e.g. 120/minute; empty: the platform's default."),
     )
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("switched on", "enabled"), default=True)
 
     class Meta:
         verbose_name = _("API client")
@@ -113,7 +114,7 @@ class WebhookSubscriber(TimeStampedModel):
         blank=True,
         help_text=_('Event names or prefixes ending in * (["case.*", "ticket.created"]); empty: all.'),
     )
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("switched on", "enabled"), default=True)
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)

@@ -1,6 +1,7 @@
 """The scopes of API clients: a resource and an action (``cases:read``), listed once in settings.OAUTH2_PROVIDER."""
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 
@@ -9,8 +10,23 @@ def scope_names() -> list[str]:
     return list(settings.OAUTH2_PROVIDER["SCOPES"])
 
 
+# What each scope allows, in the reader's language (settings.OAUTH2_PROVIDER keeps the English text the OAuth
+# provider publishes).
+SCOPE_LABELS = {
+    "cases:read": _("Read cases of the client's departments and service items"),
+    "cases:write": _("Accept or refuse cases for the client's departments"),
+    "lookups:read": _("Look up registry data under the client department's sharing grants"),
+    "tickets:read": _("Receive 12345 ticket events of the client's departments"),
+    "tickets:write": _("File 12345 tickets"),
+    "licences:read": _("Receive e-licence events"),
+}
+
+
 def scope_choices() -> list[tuple[str, str]]:
-    return [(code, f"{code}: {text}") for code, text in settings.OAUTH2_PROVIDER["SCOPES"].items()]
+    return [
+        (code, f"{code}: {SCOPE_LABELS.get(code, text)}")
+        for code, text in settings.OAUTH2_PROVIDER["SCOPES"].items()
+    ]
 
 
 class ClientScopes(BaseScopes):

@@ -197,3 +197,24 @@ def test_the_workers_minute_task_relays_and_delivers(city):
         relay_and_deliver_webhooks.call_local()
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
+
+
+def test_an_administrator_registers_a_subscriber_choosing_event_families(client, city):
+    login_with_second_factor(client, admin_actor().user)
+    form = client.get("/admin/integrations/webhooksubscriber/add/").content.decode()
+    assert 'type="checkbox" name="event_types" value="case.*"' in form
+    response = client.post(
+        "/admin/integrations/webhooksubscriber/add/",
+        {
+            "name": "District hall screen",
+            "url": "https://hall.example.gov.cn/hooks",
+            "event_types": ["case.*", "ticket.*"],
+            "active": "on",
+            "deliveries-TOTAL_FORMS": "0",
+            "deliveries-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    made = WebhookSubscriber.objects.get(name="District hall screen")
+    assert made.event_types == ["case.*", "ticket.*"] and made.secret
+    assert AuditEntry.objects.filter(subject_id=str(made.pk)).exists()
