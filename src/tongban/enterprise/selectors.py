@@ -128,6 +128,11 @@ def signing_certificates_for(user, organisation) -> list[dict]:
     return [{"serial": c.serial, "spki": ca.spki_b64(c.pem)} for c in usable if "sign" in (c.scopes or [])]
 
 
+def signed_case_ids(case_ids) -> set:
+    """Which of these cases carry an agent's signature."""
+    return set(CaseSignature.objects.filter(case_id__in=list(case_ids)).values_list("case_id", flat=True))
+
+
 def crl_for(organisation: Organisation | None) -> bytes:
     """The DER CRL of an organisation's certificate (its agents' revoked certificates), signed with its key; with
     no organisation, the root's CRL (revoked organisation certificates)."""

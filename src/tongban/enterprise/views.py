@@ -140,6 +140,9 @@ def space(request, credit_code):
         scopes=SCOPES,
     )
     context["signing_certificates"] = selectors.signing_certificates_for(request.user, organisation)
+    context["signed_case_ids"] = selectors.signed_case_ids([case.pk for case in context["cases"]])
+    for use in context["uses"]:
+        use.refusal = services.REFUSALS.get(use.reason, "") if not use.accepted else ""
     return render(request, "enterprise/space.html", context)
 
 

@@ -187,3 +187,14 @@ def test_the_api_takes_a_signature_over_the_body_as_sent(
     case = Case.objects.get()
     [check] = case_signatures_checked(case)
     assert check.verified and check.signature.payload == body
+
+
+def test_the_space_marks_signed_cases_and_says_why_a_use_was_refused(
+    client, citizen, organisation, signing_agent, browser_key, sign_item
+):
+    url = reverse("cases:apply_item", args=[sign_item.code])
+    _signed_post(client, url, _form(organisation), browser_key, signing_agent)
+    _signed_post(client, url, _form(organisation, key="k-forged"), BrowserKey(), signing_agent)
+    page = client.get(reverse("enterprise:space", args=[organisation.credit_code])).content.decode()
+    assert 'badge text-bg-success">signed<' in page or 'badge text-bg-success">已签署<' in page
+    assert str(services.REFUSALS["signature"]) in page  # the refused signature, with its reason
