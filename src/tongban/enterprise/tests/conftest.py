@@ -147,7 +147,14 @@ def sign_item(city):
             },
             "required": ["sign_text"],
         },
-        materials=[{"code": "sign-design", "name": "招牌设计图", "name_en": "Design drawing", "necessity": "optional"}],
+        materials=[
+            {
+                "code": "sign-design",
+                "name": "招牌设计图",
+                "name_en": "Design drawing",
+                "necessity": "optional",
+            }
+        ],
         status=PublicationStatus.PUBLISHED,
     )
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 DRAWING = b"%PDF-1.4\n% a shop sign\n"
 
 
-def _form(organisation, text="测试 \"精密\"\r\n制造", key="k-signed-1"):
+def _form(organisation, text='测试 "精密"\r\n制造', key="k-signed-1"):
     return {"applicant": f"organisation:{organisation.pk}", "sign_text": text, "idempotency_key": key}
 
 
@@ -81,7 +81,9 @@ def test_a_signed_form_becomes_a_case_with_its_signature_verified(
     assert signed["files"]["materials.sign-design"][0]["sha256"] == material.sha256
     [check] = case_signatures_checked(case)
     assert check.verified and check.matches_case, check.reason
-    assert CertificateUse.objects.filter(certificate=signing_agent, accepted=True, case_number=case.number).exists()
+    assert CertificateUse.objects.filter(
+        certificate=signing_agent, accepted=True, case_number=case.number
+    ).exists()
     # The same form sent again (a double click) is the same case, not a second one nor a second signature.
     again = _signed_post(client, url, _form(organisation), browser_key, signing_agent)
     assert again.status_code == 302 and Case.objects.count() == 1 and CaseSignature.objects.count() == 1
