@@ -53,9 +53,17 @@ FATHER_FIELDS: dict[str, tuple[str, str]] = {
 ROLE_FIELDS = {"mother": MOTHER_FIELDS, "father": FATHER_FIELDS}
 # The mailing address, when the applicant says post goes to the household address.
 MAILING_FIELDS: dict[str, tuple[str, str]] = {"mailing_address": ("household-members", "address")}
+# For an application made for an organisation: form field → field of the business register.
+ORGANISATION_RESOURCE = "business-registration"
+ORGANISATION_SOURCES: dict[str, tuple[str, str]] = {
+    "company_name": (ORGANISATION_RESOURCE, "name"),
+    "credit_code": (ORGANISATION_RESOURCE, "credit_code"),
+    "legal_representative": (ORGANISATION_RESOURCE, "legal_representative"),
+}
 # Every (resource, field) a form may be filled from: the grants the demo asks for (``demo/scenarios.py``).
 ALL_SOURCES: dict[str, tuple[str, str]] = {
     **FIELD_SOURCES,
+    **ORGANISATION_SOURCES,
     **MOTHER_FIELDS,
     **FATHER_FIELDS,
     **MAILING_FIELDS,
@@ -145,4 +153,48 @@ def prefill(
             if res == resource and result.data.get(field) not in (None, ""):
                 owner = owners.get(spec.owner, spec.owner)
                 found[name] = Prefilled(result.data[field], resource, owner, timezone.now())
+    return found
+
+
+def organisation_prefill(*, service, organisation, agent_person=None) -> dict[str, Prefilled]:
+    """For an application made for ``organisation``: its name, credit code and legal representative from the
+    business register (through the data hub, as the service's department, once a day per page), and the acting
+    agent's phone from their account. Never raises for a refusal or a gap."""
+    if organisation is None:
+        return {}
+    from tongban.exchange.resources import resource_spec
+    from tongban.exchange.services import lookup
+
+    names = set((service.form_schema or {}).get("properties", {}))
+    found: dict[str, Prefilled] = {}
+    if agent_person is not None:
+        for name, attribute in ACCOUNT_FIELDS.items():
+            value = getattr(agent_person, attribute, "")
+            if name in names and value:
+                found[name] = Prefilled(value, ACCOUNT, str(_("your account")), timezone.now())
+    wanted = {name: field for name, (_resource, field) in ORGANISATION_SOURCES.items() if name in names}
+    spec = resource_spec(ORGANISATION_RESOURCE)
+    if not wanted or spec is None:
+        return found
+    department = service.lead_department if hasattr(service, "lead_department") else service.department
+    result = lookup(
+        actor=Actor(kind="system", id="system", label="system", department=department.code),
+        department=department,
+        resource_code=ORGANISATION_RESOURCE,
+        subject_key=organisation.credit_code,
+        fields=sorted(set(wanted.values())),
+        purpose=PREFILL_PURPOSE,
+        raise_refused=False,
+        once_a_day=True,
+    )
+    if not result.allowed or not isinstance(result.data, dict):
+        return found
+    from tongban.identity.models import Department
+
+    owner = Department.objects.filter(code=spec.owner).first()
+    english = (get_language() or "").startswith("en")
+    owner_name = (owner.name_en if english and owner.name_en else owner.name_zh) if owner else spec.owner
+    for name, field in wanted.items():
+        if result.data.get(field) not in (None, ""):
+            found[name] = Prefilled(result.data[field], ORGANISATION_RESOURCE, owner_name, timezone.now())
     return found

@@ -46,6 +46,7 @@ from .forms import (
     material_inputs,
 )
 from .models import Case, CaseStep
+from .prefill import organisation_prefill
 from .receipts import case_for_tracking, receipt_pdf, tracking_path
 
 PAGE_SIZE = 20
@@ -329,8 +330,18 @@ def apply(request, kind: str, code: str):
                 return redirect(case.get_absolute_url())
     prefilled = {}
     if request.method != "POST":  # 预填: what the data hub may provide, marked with its source
-        person = next((o["person"] for o in options if o["value"] == chosen), None)
-        prefilled = guided.guided_prefill(service=service, applicant_person=person, answers=answers)
+        chosen = next((o["value"] for o in options if o["value"] == request.GET.get("applicant")), chosen)
+        option = next(o for o in options if o["value"] == chosen)
+        prefilled = guided.guided_prefill(service=service, applicant_person=option["person"], answers=answers)
+        if option["organisation"] is not None:  # for an enterprise: the business register, the agent's phone
+            prefilled = {
+                **organisation_prefill(
+                    service=service,
+                    organisation=option["organisation"],
+                    agent_person=person_for(request.user),
+                ),
+                **prefilled,
+            }
     sections = form_sections(
         service.form_schema,
         service.form_ui,

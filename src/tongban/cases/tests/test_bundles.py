@@ -2,6 +2,8 @@
 department holds is uploaded, each department's registry changes with its decision, and the results are signed
 e-licences anyone can verify."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -217,6 +219,8 @@ def test_materials_a_department_holds_are_listed_as_obtained_not_as_uploads(city
     html = client.get("/cases/apply/bundle/newborn/").content.decode()
     assert 'name="materials.household-register"' not in html
     assert "Materials obtained for you" in html
+    # each obtained material by its name (the list once showed "— from …" with the name missing)
+    assert re.search(r"<li>Household register — from ", html), html[html.find("tb-obtained") :][:600]
 
 
 def test_a_completed_single_item_case_issues_its_licence_to_the_applicant(city_with_demo):

@@ -155,3 +155,16 @@ def test_the_window_clerk_finds_the_form_prefilled_from_the_looked_up_person(cit
     ):
         assert re.search(rf'name="form-{name}" value="{value}"', html), name
     assert "filled in from the applicant" in html
+
+
+def test_an_agent_applying_for_the_enterprise_finds_its_register_details_filled_in(city_with_demo, client):
+    """zhang.wei applies for his company: name, credit code and legal representative come from the business
+    register (a lookup through the data hub), his phone from his account."""
+    _login(client, "zhang.wei")
+    html = client.get("/cases/apply/item/employer-social-insurance-registration/").content.decode()
+    assert 'value="上海通办示范科技有限公司"' in html and 'value="91310115MA7TB0014W"' in html
+    assert 'name="legal_representative"' in html and 'value="张伟"' in html
+    assert re.search(r'name="applicant_phone"[^>]*value="1\d{10}"', html) or re.search(
+        r'value="1\d{10}"[^>]*name="applicant_phone"', html
+    )
+    assert DataUse.objects.filter(resource_code="business-registration", purpose="表单预填").exists()
