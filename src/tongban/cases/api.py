@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.http.request import RawPostDataException
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -687,11 +688,12 @@ class CaseListSubmitApi(ListAPIView):
 
 def _signed_body(request) -> str | None:
     """The JSON body as sent, when the request is signed (法人一证通); read before DRF parses it."""
-    if not request.headers.get(signing.HEADER_SIGNATURE) or request.content_type.startswith("multipart/"):
-        return None
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if not request.headers.get(signing.HEADER_SIGNATURE) or not content_type.endswith("json"):
+        return None  # a form (multipart or urlencoded): signed as its canonical text
     try:
         return request.body.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, RawPostDataException) as exc:
         raise exceptions.ValidationError({"signature": [_("A signed body must be UTF-8 JSON.")]}) from exc
 
 

@@ -27,8 +27,8 @@ from typing import Any
 SIGNED_FIELDS = ("tb_signature", "tb_signature_serial", "csrfmiddlewaretoken")
 SIGNATURE_FIELD = "tb_signature"
 SERIAL_FIELD = "tb_signature_serial"
-HEADER_SERIAL = "Tongban-Signature-Certificate"
-HEADER_SIGNATURE = "Tongban-Signature"
+HEADER_SERIAL = "Tongban-Certificate"
+HEADER_SIGNATURE = "Tongban-Certificate-Signature"
 
 
 @dataclass(frozen=True)

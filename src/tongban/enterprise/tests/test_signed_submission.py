@@ -165,14 +165,14 @@ def test_the_api_takes_a_signature_over_the_body_as_sent(
         ensure_ascii=False,
     )
     headers = {
-        "HTTP_TONGBAN_SIGNATURE_CERTIFICATE": signing_agent.serial,
+        "HTTP_TONGBAN_CERTIFICATE": signing_agent.serial,
         "HTTP_IDEMPOTENCY_KEY": "api-signed-1",
     }
     forged = client.post(
         "/api/v1/cases/",
         body,
         content_type="application/json",
-        HTTP_TONGBAN_SIGNATURE=BrowserKey().sign(body),
+        HTTP_TONGBAN_CERTIFICATE_SIGNATURE=BrowserKey().sign(body),
         **headers,
     )
     assert forged.status_code == 400, forged.content
@@ -182,7 +182,7 @@ def test_the_api_takes_a_signature_over_the_body_as_sent(
         "/api/v1/cases/",
         body,
         content_type="application/json",
-        HTTP_TONGBAN_SIGNATURE=browser_key.sign(body),
+        HTTP_TONGBAN_CERTIFICATE_SIGNATURE=browser_key.sign(body),
         **headers,
     )
     assert response.status_code == 201, response.content
@@ -200,3 +200,36 @@ def test_the_space_marks_signed_cases_and_says_why_a_use_was_refused(
     page = client.get(reverse("enterprise:space", args=[organisation.credit_code])).content.decode()
     assert 'badge text-bg-success">signed<' in page or 'badge text-bg-success">已签署<' in page
     assert str(services.REFUSALS["signature"]) in page  # the refused signature, with its reason
+
+
+def test_a_signed_api_form_is_checked_as_its_canonical_text_not_a_server_error(
+    client, organisation, signing_agent, browser_key, sign_item
+):
+    """A urlencoded or multipart body is read by the form parser before the view: it is signed as the canonical
+    form text (the live fuzzing found a 500 here when the view asked for the raw body)."""
+    fields = {
+        "service_type": "item",
+        "service_code": sign_item.code,
+        "applicant_organisation": organisation.credit_code,
+        "form_data": json.dumps({"sign_text": "表单招牌"}),
+    }
+    query = QueryDict(mutable=True)
+    query.update(fields)
+    signature = browser_key.sign(form_canonical(query, MultiValueDict()))
+    response = client.post(
+        "/api/v1/cases/",
+        fields,  # multipart
+        HTTP_TONGBAN_CERTIFICATE=signing_agent.serial,
+        HTTP_TONGBAN_CERTIFICATE_SIGNATURE=signature,
+    )
+    assert response.status_code == 201, response.content
+    [check] = case_signatures_checked(Case.objects.get())
+    assert check.verified
+    urlencoded = client.post(
+        "/api/v1/cases/",
+        "service_type=item&service_code=x",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_TONGBAN_CERTIFICATE=signing_agent.serial,
+        HTTP_TONGBAN_CERTIFICATE_SIGNATURE="AAAA",
+    )
+    assert urlencoded.status_code in (400, 415), urlencoded.content
