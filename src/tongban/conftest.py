@@ -43,6 +43,10 @@ def pytest_configure(config):
     # Rate-limit counts in each test process only (the deployed default, a file or database cache shared by all
     # workers, would let two test processes count each other's requests); test_throttling checks the shared one.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The routing model the tests train (once per run, when they need one) is calibrated on the validation split
+    # alone: the cross-validation of the deployed retrain costs three more fits and no test asserts its figures
+    # (test_routing_knowledge covers it on a small corpus).
+    settings.TONGBAN_HOTLINE_CV_FOLDS = 0
 
 
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"

@@ -400,10 +400,13 @@ LOGGING = {
 }
 
 # 12345 hotline: above this routing confidence a ticket goes straight to the department; below, to a dispatcher.
-# Unset (the default): the threshold the routing model chose on its validation split (precision >= 97%).
+# Unset (the default): the threshold the routing model chose on hand-written calls (precision >= 97%).
 TONGBAN_HOTLINE_AUTO_DISPATCH = env("TONGBAN_HOTLINE_AUTO_DISPATCH", "") or None
 # Where retraining finds the dispatchers' corrections of the routing.
 TONGBAN_HOTLINE_CORRECTIONS_SOURCE = "tongban.hotline.services.corrections_rows"
+# Retraining cross-validates the hand-written training calls in this many folds for the calibration and the
+# threshold (docs/hotline-routing.md); 0 calibrates on the validation split alone (faster: the test suite).
+TONGBAN_HOTLINE_CV_FOLDS = int(env("TONGBAN_HOTLINE_CV_FOLDS", "3"))
 
 # Integrations (docs/integration.md): federated sign-in, API clients, webhooks. All in this one block.
 # Federated sign-in (OpenID Connect, mozilla-django-oidc): off unless TONGBAN_OIDC_ISSUER is set. The endpoints

@@ -12,6 +12,7 @@ held-out accuracy). ``model_current()`` loads the newest; when there is none it 
 in the package (no download).
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import joblib
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -45,9 +47,13 @@ SPOKEN_PATH = Path(__file__).resolve().parent / "data" / "spoken_training.jsonl"
 # and on the validation split: 1, 3 and 8 gave 0.810, 0.813, 0.814 (cross-validated top-1) and 0.833, 0.843,
 # 0.843 (validation); 3 is in the flat part.
 SPOKEN_WEIGHT = 3.0
-# Auto-dispatch: the threshold is the lowest confidence at which this share of the validation tickets at or
-# above it were routed right.
+# Auto-dispatch: the threshold is the lowest confidence at which this share of the hand-written calls at or
+# above it were routed right (the validation split and the spoken training calls, cross-validated).
 TARGET_PRECISION = 0.97
+# The spoken training calls are cut into this many folds: each fold's calls are scored by a model trained without
+# them, and those out-of-fold scores join the validation split to fit the temperature and choose the threshold
+# (``TONGBAN_HOTLINE_CV_FOLDS`` overrides it; 0 calibrates on the validation split alone).
+CV_FOLDS = 3
 # The department classifier's inverse regularisation: 5 generalises from the templates to hand-written calls
 # better than 20 (validation split: top-1 0.745 either way, auto-dispatch coverage 0.34 vs 0.27).
 CLASSIFIER_C = 5.0
@@ -158,6 +164,7 @@ def spoken_rows(weight=None) -> list[dict]:
                     "department": row["department"],
                     "topic": row["topic"],
                     "weight": weight,
+                    "handwritten": True,  # cross-validated for the calibration (see ``train``)
                 }
             )
     return rows
@@ -217,10 +224,12 @@ def _pipeline():
     )
 
 
-def train(corpus_rows, extra_rows=(), *, validation=None) -> Model:
+def train(corpus_rows, extra_rows=(), *, validation=None, folds=0, topics=True) -> Model:
     """Fit a model on ``corpus_rows`` and the corrections ``extra_rows`` (``{"text", "department"}``, a
-    ``topic`` when known). With ``validation`` rows, calibrate the department probabilities on them (temperature
-    scaling) and choose the auto-dispatch threshold for ``TARGET_PRECISION`` there."""
+    ``topic`` when known). With ``validation`` rows, calibrate the department probabilities (temperature scaling)
+    and choose the auto-dispatch threshold for ``TARGET_PRECISION``: on the validation rows and, with ``folds``
+    ≥ 2, on the out-of-fold scores of the hand-written training calls (``handwritten`` rows: each fold scored by
+    a model trained without it, ``folds`` more fits). ``topics=False`` skips the topic classifier."""
     corpus_rows, extra_rows = list(corpus_rows), list(extra_rows)
     texts = [row["text"][:MAX_TEXT_CHARS] for row in corpus_rows + extra_rows]
     labels = [row["department"] for row in corpus_rows + extra_rows]
@@ -230,12 +239,12 @@ def train(corpus_rows, extra_rows=(), *, validation=None) -> Model:
     pipeline.fit(texts, labels, classifier__sample_weight=weights)
     topic_rows = [(row, float(row.get("weight", 1.0))) for row in corpus_rows if row.get("topic")]
     topic_rows += [(row, CORRECTION_WEIGHT) for row in extra_rows if row.get("topic")]
-    topics = None
-    if len({row["topic"] for row, _weight in topic_rows}) >= 2:
+    topic_model = None
+    if topics and len({row["topic"] for row, _weight in topic_rows}) >= 2:
         features = pipeline.named_steps["features"].transform(
             [row["text"][:MAX_TEXT_CHARS] for row, _weight in topic_rows]
         )
-        topics = LogisticRegression(C=20.0, max_iter=3000).fit(
+        topic_model = LogisticRegression(C=20.0, max_iter=3000).fit(
             features,
             [row["topic"] for row, _weight in topic_rows],
             sample_weight=[weight for _row, weight in topic_rows],
@@ -246,44 +255,135 @@ def train(corpus_rows, extra_rows=(), *, validation=None) -> Model:
         "corpus_size": len(corpus_rows),
         "corrections": len(extra_rows),
         "departments": len(pipeline.classes_),
-        "topics": len(topics.classes_) if topics is not None else 0,
+        "topics": len(topic_model.classes_) if topic_model is not None else 0,
     }
-    model = Model(pipeline=pipeline, manifest=manifest, topics=topics, rules=True)
+    model = Model(pipeline=pipeline, manifest=manifest, topics=topic_model, rules=True)
     if validation:
-        calibrate(model, validation)
+        held_out = (
+            out_of_fold_scores(corpus_rows, extra_rows, folds, model.departments) if folds >= 2 else None
+        )
+        calibrate(model, validation, held_out=held_out)
     return model
 
 
-def calibrate(model, rows) -> dict:
-    """Fit the temperature of ``model``'s department scores on labelled ``rows`` (scikit-learn's
-    ``CalibratedClassifierCV`` around the frozen classifier) and choose the auto-dispatch threshold there;
-    both go into the model (``calibration``, ``manifest["auto_dispatch_threshold"]`` and the validation
-    figures)."""
+def _fold(text, folds):
+    """The fold of a hand-written call: a hash of its text, so that adding calls leaves the others in place."""
+    return int(hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(), 16) % folds
+
+
+def out_of_fold_scores(corpus_rows, extra_rows, folds, departments):
+    """``(scores, labels)`` of the hand-written training calls among ``corpus_rows`` (``"handwritten"``), each
+    scored (the classifier's scores plus the rules', before calibration; columns in ``departments``' order) by
+    a model trained on every other row and the other folds' calls, never on its own fold. None when there are
+    too few such calls. Cross-validation on training data: the calibration and the threshold see calls the
+    model being calibrated has not fitted, and more of them than the validation split alone."""
+    import numpy as np
+
+    handwritten = [i for i, row in enumerate(corpus_rows) if row.get("handwritten")]
+    if len(handwritten) < 10 * folds:
+        return None
+    fold_of = {i: _fold(corpus_rows[i]["text"], folds) for i in handwritten}
+    column = {code: n for n, code in enumerate(departments)}
+    scores = np.zeros((len(handwritten), len(departments)))
+    position = {i: n for n, i in enumerate(handwritten)}
+    for k in range(folds):
+        left_out = [i for i in handwritten if fold_of[i] == k]
+        kept = [row for i, row in enumerate(corpus_rows) if fold_of.get(i, -1) != k]
+        fold_model = train(kept, extra_rows, topics=False)
+        texts = [corpus_rows[i]["text"][:MAX_TEXT_CHARS] for i in left_out]
+        raw = _raw_scores(fold_model, _features(fold_model.pipeline, texts), texts, None)
+        rows = [position[i] for i in left_out]
+        # A department the fold's model never saw scores below every other one.
+        scores[rows] = raw.min(axis=1, keepdims=True) - 10.0
+        for n, code in enumerate(fold_model.departments):
+            if code in column:
+                scores[rows, column[code]] = raw[:, n]
+    return scores, [corpus_rows[i]["department"] for i in handwritten]
+
+
+class GivenScores(ClassifierMixin, BaseEstimator):
+    """A classifier whose decision function is its input: scikit-learn's ``CalibratedClassifierCV`` fits the
+    temperature on department scores computed beforehand (the model's on the validation split, the fold
+    models' on the held-out training calls), the rules' bonus included."""
+
+    def __init__(self, classes=()):
+        self.classes = classes
+
+    def fit(self, X=None, y=None):
+        import numpy as np
+
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def decision_function(self, X):
+        import numpy as np
+
+        return np.asarray(X, dtype=float)
+
+    def predict(self, X):
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+def calibrate(model, rows, *, held_out=None) -> dict:
+    """Fit the temperature of ``model``'s department scores (the rules' bonus included) on labelled ``rows``
+    and the out-of-fold ``held_out`` ``(scores, labels)`` of ``out_of_fold_scores`` (scikit-learn's
+    ``CalibratedClassifierCV``, method "temperature", around the frozen ``GivenScores``), and choose the
+    auto-dispatch threshold on the same calls; both go into the model (``calibration``,
+    ``manifest["auto_dispatch_threshold"]``, the validation and cross-validation figures)."""
+    import numpy as np
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
     rows = list(rows)
     texts = [row["text"][:MAX_TEXT_CHARS] for row in rows]
-    classifier = model.pipeline.named_steps["classifier"]
-    known = set(classifier.classes_)
+    classes = list(model.departments)
+    known = set(classes)
     fit_rows = [
         (text, row["department"]) for text, row in zip(texts, rows, strict=True) if row["department"] in known
     ]
-    features = _features(model.pipeline, [text for text, _ in fit_rows])
-    calibration = CalibratedClassifierCV(FrozenEstimator(classifier), method="temperature")
-    calibration.fit(features, [label for _, label in fit_rows])
+    fit_texts = [text for text, _ in fit_rows]
+    scores = _raw_scores(model, _features(model.pipeline, fit_texts), fit_texts, None)
+    labels = [label for _, label in fit_rows]
+    if held_out is not None:
+        scores = np.vstack([scores, held_out[0]])
+        labels = labels + list(held_out[1])
+    calibration = CalibratedClassifierCV(FrozenEstimator(GivenScores(classes).fit()), method="temperature")
+    calibration.fit(scores, labels)
     model.calibration = calibration
     predictions = predict(model, texts)
     correct = [p.department == row["department"] for p, row in zip(predictions, rows, strict=True)]
-    chosen = threshold_choose([p.confidence for p in predictions], correct)
+    confidences = [p.confidence for p in predictions]
+    figures = {}
+    pooled_confidences, pooled_correct = list(confidences), list(correct)
+    if held_out is not None:
+        probabilities = _softmax(held_out[0] * model.beta)
+        best = probabilities.argmax(axis=1)
+        cv_correct = [classes[b] == label for b, label in zip(best, held_out[1], strict=True)]
+        top3 = np.argsort(-probabilities, axis=1)[:, :3]
+        cv_top3 = [label in {classes[i] for i in row} for row, label in zip(top3, held_out[1], strict=True)]
+        pooled_confidences += [float(p) for p in probabilities.max(axis=1)]
+        pooled_correct += cv_correct
+        figures = {
+            "cross_validated_size": len(cv_correct),
+            "cross_validated_top1": round(sum(cv_correct) / len(cv_correct), 4),
+            "cross_validated_top3": round(sum(cv_top3) / len(cv_top3), 4),
+        }
+    chosen = threshold_choose(pooled_confidences, pooled_correct)
+    on_validation = [ok for c, ok in zip(confidences, correct, strict=True) if c >= chosen["threshold"]]
     model.manifest.update(
         {
             "auto_dispatch_threshold": chosen["threshold"],
+            "auto_dispatch_expected_precision": chosen["precision"],
+            "auto_dispatch_expected_coverage": chosen["coverage"],
+            "calibration_size": len(pooled_correct),
             "validation_size": len(rows),
             "validation_accuracy": round(sum(correct) / len(rows), 4) if rows else None,
-            "validation_auto_precision": chosen["precision"],
-            "validation_auto_coverage": chosen["coverage"],
+            "validation_auto_precision": (
+                round(sum(on_validation) / len(on_validation), 4) if on_validation else None
+            ),
+            "validation_auto_coverage": round(len(on_validation) / len(rows), 4) if rows else None,
             "temperature_beta": round(model.beta, 4),
+            **figures,
         }
     )
     return chosen
@@ -343,10 +443,9 @@ def _softmax_scores(classifier, features):
     return scores
 
 
-def _department_scores(model, features, texts, districts):
-    """The calibrated department probabilities: ``beta`` × (the classifier's scores + the rules' bonus), then
-    the softmax. Without rules and calibration this is ``predict_proba``; with calibration and no rule matching,
-    ``CalibratedClassifierCV.predict_proba`` (tests hold both)."""
+def _raw_scores(model, features, texts, districts):
+    """The department scores before calibration: the classifier's (``features @ coef_.T + intercept_``) plus
+    the rules' bonus when the model has rules."""
     import numpy as np
 
     classifier = model.pipeline.named_steps["classifier"]
@@ -355,11 +454,25 @@ def _department_scores(model, features, texts, districts):
         from .knowledge import rule_bonus
 
         scores += rule_bonus(texts, classifier.classes_, districts)
-    scores *= model.beta
-    scores -= scores.max(axis=1, keepdims=True)
+    return scores
+
+
+def _softmax(scores):
+    import numpy as np
+
+    scores = scores - scores.max(axis=1, keepdims=True)
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=1, keepdims=True)
     return scores
+
+
+def _department_scores(model, features, texts, districts):
+    """The calibrated department probabilities: ``beta`` × (the classifier's scores + the rules' bonus), then
+    the softmax. Without rules and calibration this is ``predict_proba``; with calibration it is
+    ``CalibratedClassifierCV.predict_proba`` of those scores (tests hold both)."""
+    scores = _raw_scores(model, features, texts, districts)
+    scores *= model.beta
+    return _softmax(scores)
 
 
 def _topic_of(model, topic_scores, department):
@@ -482,9 +595,15 @@ def model_load(version, *, directory=None) -> Model:
     )
 
 
-def model_retrain(*, corrections_source=None, directory=None) -> Model:
-    """Train on the corpus's train split plus the corrections, measure on the test split, save as the next
-    version and return it (``manifest["heldout_accuracy"]`` holds the measure)."""
+def cv_folds() -> int:
+    """The folds of the calibration's cross-validation: ``TONGBAN_HOTLINE_CV_FOLDS``, else ``CV_FOLDS``."""
+    return int(getattr(settings, "TONGBAN_HOTLINE_CV_FOLDS", CV_FOLDS))
+
+
+def model_retrain(*, corrections_source=None, directory=None, folds=None) -> Model:
+    """Train on the corpus's train split plus the corrections, calibrate on the validation split and the
+    cross-validated hand-written training calls (``folds``, default ``cv_folds()``), measure on the test split,
+    save as the next version and return it (``manifest["heldout_accuracy"]`` holds the measure)."""
     source = corrections_source or corrections_source_default()
     corrections = [
         {"text": row["text"], "department": row["department"]}
@@ -492,7 +611,8 @@ def model_retrain(*, corrections_source=None, directory=None) -> Model:
         if row.get("text") and row.get("department")
     ]
     validation = validation_rows()
-    model = train(training_rows(), corrections, validation=validation)
+    folds = cv_folds() if folds is None else folds
+    model = train(training_rows(), corrections, validation=validation, folds=folds)
     report = evaluate(model, corpus_load(split="test"))
     model.manifest["heldout_accuracy"] = report["accuracy"]
     model.manifest["heldout_size"] = report["total"]

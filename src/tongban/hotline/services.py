@@ -49,8 +49,9 @@ LIMITS = {
 
 def auto_dispatch_threshold(model=None) -> float:
     """The routing confidence at or above which a ticket goes straight to the department: the setting
-    ``TONGBAN_HOTLINE_AUTO_DISPATCH`` when it is set, else the threshold the model's training chose on its
-    validation split (``manifest["auto_dispatch_threshold"]``), else 0.6."""
+    ``TONGBAN_HOTLINE_AUTO_DISPATCH`` when it is set, else the threshold the model's training chose on
+    hand-written calls it had not fitted (the validation split and the cross-validated spoken training calls,
+    ``manifest["auto_dispatch_threshold"]``), else 0.6."""
     configured = getattr(settings, "TONGBAN_HOTLINE_AUTO_DISPATCH", None)
     if configured not in (None, ""):
         return float(configured)

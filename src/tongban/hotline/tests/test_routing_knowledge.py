@@ -1,5 +1,7 @@
 """What the routing model knows besides the corpus: responsibilities, objects, rules, calibration, threshold."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -100,11 +102,45 @@ def test_the_calibrated_probabilities_are_sklearns_and_the_manifest_has_the_thre
         pipeline=model.pipeline, topics=model.topics, calibration=model.calibration, rules=False
     )
     ours = routing._department_scores(plain, features, texts, None)
-    assert np.allclose(ours, model.calibration.predict_proba(features), atol=1e-9)
+    scores = routing._raw_scores(plain, features, texts, None)
+    assert np.allclose(ours, model.calibration.predict_proba(scores), atol=1e-9)
+    # With the rules, the calibration is fitted on (and applied to) the scores with the rules' bonus.
+    with_rules = routing._raw_scores(model, features, texts, None)
+    assert np.allclose(
+        routing._department_scores(model, features, texts, None),
+        model.calibration.predict_proba(with_rules),
+        atol=1e-9,
+    )
     assert 0 < model.beta < 10
     manifest = model.manifest
     assert 0 < manifest["auto_dispatch_threshold"] <= 1
-    assert manifest["validation_size"] == len(texts)
+    assert manifest["validation_size"] == manifest["calibration_size"] == len(texts)
+
+
+def test_the_threshold_is_chosen_on_the_validation_split_and_the_cross_validated_training_calls(model):
+    """Each fold's hand-written calls are scored by a model trained without them; those scores join the
+    validation split for the temperature and the threshold (a 1/50 corpus and 36 calls: the mechanics)."""
+    spoken = routing.spoken_rows()[::40]
+    rows = corpus_load(split="train")[::50] + spoken
+    scores, labels = routing.out_of_fold_scores(rows, [], 3, model.departments)
+    assert scores.shape == (len(spoken), len(model.departments))
+    assert labels == [row["department"] for row in spoken]
+    # A call's out-of-fold score comes from the model of its fold, trained on the other folds' calls only.
+    fold = [routing._fold(row["text"], 3) for row in spoken]
+    kept = [row for row in rows if not (row.get("handwritten") and routing._fold(row["text"], 3) == 0)]
+    fold_model = routing.train(kept, topics=False)
+    texts = [row["text"] for row, k in zip(spoken, fold, strict=True) if k == 0]
+    expected = routing._raw_scores(fold_model, routing._features(fold_model.pipeline, texts), texts, None)
+    assert fold_model.departments == model.departments
+    assert np.allclose(scores[[n for n, k in enumerate(fold) if k == 0]], expected)
+    validation = routing.validation_rows()
+    calibrated = dataclasses.replace(model, manifest=dict(model.manifest))
+    chosen = routing.calibrate(calibrated, validation, held_out=(scores, labels))
+    manifest = calibrated.manifest
+    assert manifest["cross_validated_size"] == len(spoken)
+    assert manifest["calibration_size"] == len(spoken) + len(validation)
+    assert 0 <= manifest["cross_validated_top1"] <= manifest["cross_validated_top3"] <= 1
+    assert manifest["auto_dispatch_threshold"] == chosen["threshold"] and 0 < calibrated.beta < 10
 
 
 def test_the_validation_split_is_hand_written_and_apart_from_the_evaluation_set():
