@@ -45,7 +45,10 @@ class SignInSerializer(serializers.Serializer):
         help_text="Or the key's SPKI (base64 DER): the newest usable certificate of that key.",
     )
     nonce = serializers.CharField(max_length=64)
-    signature = serializers.CharField(max_length=400, help_text="Base64 ECDSA P-256 SHA-256 signature.")
+    signature = serializers.CharField(
+        max_length=400,
+        help_text="Base64 signature: ECDSA P-256 with SHA-256, or SM2 with SM3 for an SM2 certificate.",
+    )
 
 
 class CertificateSerializer(serializers.Serializer):
@@ -63,7 +66,9 @@ class CertificateSerializer(serializers.Serializer):
 
 
 class CertificateRequestSerializer(serializers.Serializer):
-    public_key = serializers.CharField(max_length=2000, help_text="SPKI, base64 DER or PEM (ECDSA P-256).")
+    public_key = serializers.CharField(
+        max_length=2000, help_text="SPKI, base64 DER or PEM: ECDSA P-256, or SM2 (also hex 04||x||y)."
+    )
     nonce = serializers.CharField(max_length=64)
     signature = serializers.CharField(max_length=400, help_text="The key's signature over prefix + nonce.")
 

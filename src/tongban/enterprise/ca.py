@@ -14,8 +14,14 @@ the browser):
 Someone who can write the database but cannot read the directory cannot make a certificate that verifies: a
 certificate's chain is checked with the keys' signatures up to the root read from the file, every time.
 
-SM2 certificates are not made: ``cryptography`` has no SM2 curve for X.509, and browsers' WebCrypto cannot sign
-with SM2 (docs/enterprise.md).
+**SM2 agents (the option).** An agent whose key is an SM2 key (GB/T 32918, e.g. on a USB key) gets an agent
+certificate for it under the same chain: the organisation signs it with ECDSA P-256 as any other, and the agent
+signs challenges and submissions with SM2 and SM3 (the default user ID), checked with ``gmssl`` as the licences'
+SM2 signatures are. ``cryptography`` builds no certificate for a key it cannot load, so the certificate is built
+for a placeholder P-256 key and the subject public key is then replaced, byte for byte, by the SM2 one (both
+SubjectPublicKeyInfo are 91 bytes of the same shape: only the curve's OID and the point differ), and the changed
+TBSCertificate is signed again with the organisation's key. The root and organisation certificates stay P-256;
+browsers' WebCrypto cannot sign with SM2, so SM2 agents sign in and sign through the API (docs/enterprise.md).
 """
 
 from __future__ import annotations
@@ -27,13 +33,18 @@ import threading
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 
+# SubjectPublicKeyInfo DER of an uncompressed EC point (65 bytes follow): id-ecPublicKey with the named curve
+# P-256 (1.2.840.10045.3.1.7) or SM2 (sm2p256v1, 1.2.156.10197.1.301); the same length and shape.
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d034200")
+ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")  # AlgorithmIdentifier ecdsa-with-SHA256
 ROOT_NAME = "Tongban Enterprise Root CA 通办法人一证通根证书"
 ROOT_YEARS = 20
 _lock = threading.Lock()
@@ -184,36 +195,109 @@ def organisation_certificate_make(
     return cert, serial_hex
 
 
+class Sm2PublicKey:
+    """An SM2 public key (an uncompressed point on sm2p256v1)."""
+
+    algorithm = "SM2"
+
+    def __init__(self, point: bytes):
+        if len(point) != 65 or point[0] != 4:
+            raise ValueError("not an uncompressed SM2 point")
+        self.point = point
+
+    def spki_der(self) -> bytes:
+        return SM2_SPKI_PREFIX + self.point
+
+    def hex(self) -> str:  # what gmssl takes: 04 || x || y
+        return self.point.hex()
+
+
 def public_key_load(data: str | bytes):
-    """An agent's public key from PEM or base64 DER (WebCrypto's ``exportKey("spki")``); ValueError when it is
-    not an ECDSA P-256 key."""
+    """An agent's public key from PEM or base64 DER SPKI (WebCrypto's ``exportKey("spki")``) — ECDSA P-256, or
+    SM2 (also as hex ``04||x||y``); ValueError for anything else."""
     if isinstance(data, str):
         data = data.strip().encode()
+    if len(data) == 130 and data[:2] == b"04":
+        try:
+            return Sm2PublicKey(bytes.fromhex(data.decode()))
+        except ValueError:
+            pass
     if data.startswith(b"-----BEGIN"):
-        key = serialization.load_pem_public_key(data)
+        der = base64.b64decode(b"".join(line for line in data.splitlines() if not line.startswith(b"-----")))
     else:
-        key = serialization.load_der_public_key(base64.b64decode(data, validate=True))
+        der = base64.b64decode(data, validate=True)
+    if len(der) == 91 and der.startswith(SM2_SPKI_PREFIX):
+        return Sm2PublicKey(der[len(SM2_SPKI_PREFIX) :])
+    key = serialization.load_der_public_key(der)
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("not an ECDSA P-256 public key")
+        raise ValueError("not an ECDSA P-256 or SM2 public key")
     return key
+
+
+def _spki_der(public_key) -> bytes:
+    if isinstance(public_key, Sm2PublicKey):
+        return public_key.spki_der()
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def spki_pem(public_key) -> str:
+    """A public key as PEM SubjectPublicKeyInfo."""
+    body = base64.encodebytes(_spki_der(public_key)).decode().replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
 
 
 def key_sha256(public_key) -> str:
     """The SHA-256 of a public key's DER SubjectPublicKeyInfo (how the browser's key finds its certificate)."""
     import hashlib
 
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()
+    return hashlib.sha256(_spki_der(public_key)).hexdigest()
+
+
+def cert_public_key(cert: x509.Certificate):
+    """A certificate's subject public key: a ``cryptography`` key, or ``Sm2PublicKey``."""
+    try:
+        return cert.public_key()
+    except UnsupportedAlgorithm:
+        tbs = cert.tbs_certificate_bytes
+        at = tbs.find(SM2_SPKI_PREFIX)
+        if at < 0:
+            raise
+        return Sm2PublicKey(tbs[at + len(SM2_SPKI_PREFIX) : at + len(SM2_SPKI_PREFIX) + 65])
+
+
+def key_algorithm(cert_pem: str) -> str:
+    """ "SM2" or "P-256": the algorithm of a certificate's subject key."""
+    return "SM2" if isinstance(cert_public_key(load(cert_pem)), Sm2PublicKey) else "P-256"
 
 
 def spki_b64(cert_pem: str) -> str:
     """A certificate's public key as base64 DER SPKI (what WebCrypto's ``exportKey("spki")`` gives)."""
-    der = (
-        load(cert_pem)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(_spki_der(cert_public_key(load(cert_pem)))).decode()
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    size = len(body)
+    length = (
+        bytes([size])
+        if size < 128
+        else bytes([0x80 | ((size.bit_length() + 7) // 8)])
+        + size.to_bytes((size.bit_length() + 7) // 8, "big")
     )
-    return base64.b64encode(der).decode()
+    return bytes([tag]) + length + body
+
+
+def _with_sm2_key(cert: x509.Certificate, placeholder, sm2_key: Sm2PublicKey, issuer_key) -> x509.Certificate:
+    """``cert`` (made for ``placeholder``) for the SM2 key instead, signed again by the issuer."""
+    old = _spki_der(placeholder)
+    tbs = cert.tbs_certificate_bytes
+    if len(old) != 91 or not old.startswith(P256_SPKI_PREFIX) or tbs.count(old) != 1:
+        raise ValueError("unexpected placeholder key encoding")
+    tbs = tbs.replace(old, sm2_key.spki_der())
+    signature = issuer_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    return x509.load_der_x509_certificate(_der(0x30, tbs + ECDSA_SHA256 + _der(0x03, b"\x00" + signature)))
 
 
 def agent_certificate_make(
@@ -225,11 +309,14 @@ def agent_certificate_make(
     username: str,
     not_after: dt.datetime,
 ) -> x509.Certificate:
-    """An agent's certificate for ``public_key``, signed with the organisation's key."""
+    """An agent's certificate for ``public_key`` (P-256 or SM2), signed with the organisation's key."""
     issuer_key = org_key(org_serial_hex)
+    sm2_key = public_key if isinstance(public_key, Sm2PublicKey) else None
+    if sm2_key is not None:
+        public_key = ec.generate_private_key(ec.SECP256R1()).public_key()  # replaced below
     now = _now()
     org_name = org_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
-    return (
+    cert = (
         x509.CertificateBuilder()
         .subject_name(
             x509.Name(
@@ -267,6 +354,7 @@ def agent_certificate_make(
         )
         .sign(issuer_key, hashes.SHA256())
     )
+    return cert if sm2_key is None else _with_sm2_key(cert, public_key, sm2_key, issuer_key)
 
 
 def pem(cert: x509.Certificate) -> str:
@@ -306,12 +394,34 @@ def signature_der(signature: bytes) -> bytes:
     return signature
 
 
+def key_signature_verify(public_key, data: bytes, signature: bytes) -> None:
+    """Raise ``CertificateInvalid("signature")`` unless ``signature`` (r‖s or DER) is ``public_key``'s over
+    ``data``: ECDSA P-256 with SHA-256, or SM2 with SM3 (the default user ID, GB/T 35276)."""
+    if isinstance(public_key, Sm2PublicKey):
+        from tongban.licences.crypto import SM2, verify
+
+        if len(signature) != 64:
+            try:
+                r, s = decode_dss_signature(signature)
+                signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+            except (ValueError, OverflowError) as exc:
+                raise CertificateInvalid("signature") from exc
+        if not verify(SM2, public_key.hex(), data, signature):
+            raise CertificateInvalid("signature")
+        return
+    try:
+        public_key.verify(signature_der(signature), data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, TypeError) as exc:
+        raise CertificateInvalid("signature") from exc
+
+
 def signature_verify(cert_pem: str, data: bytes, signature: bytes) -> None:
     """Raise ``CertificateInvalid("signature")`` unless ``signature`` is the certificate's key's over ``data``."""
     try:
-        load(cert_pem).public_key().verify(signature_der(signature), data, ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError, TypeError) as exc:
+        public_key = cert_public_key(load(cert_pem))
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateInvalid("signature") from exc
+    key_signature_verify(public_key, data, signature)
 
 
 def crl_make(*, issuer_cert: x509.Certificate, issuer_key, revoked: list[tuple[str, dt.datetime]]) -> bytes:

@@ -162,7 +162,7 @@ def _save(
         serial=format(cert_obj.serial_number, "x"),
         subject=cert_obj.subject.rfc4514_string()[:300],
         pem=ca.pem(cert_obj),
-        key_sha256=ca.key_sha256(cert_obj.public_key()),
+        key_sha256=ca.key_sha256(ca.cert_public_key(cert_obj)),
         scopes=list(scopes),
         not_before=cert_obj.not_valid_before_utc,
         not_after=cert_obj.not_valid_after_utc,
@@ -244,19 +244,11 @@ def _signature_bytes(signature: str) -> bytes:
 
 
 def _possession_check(public_key, nonce: str, signature: str) -> None:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     if not challenge_consume(nonce):
         raise ValidationError({"nonce": REFUSALS["nonce"]})
     try:
-        public_key.verify(
-            ca.signature_der(_signature_bytes(signature)),
-            (LOGIN_PREFIX + nonce).encode(),
-            ec.ECDSA(hashes.SHA256()),
-        )
-    except (InvalidSignature, ValueError) as exc:
+        ca.key_signature_verify(public_key, (LOGIN_PREFIX + nonce).encode(), _signature_bytes(signature))
+    except ca.CertificateInvalid as exc:
         raise ValidationError({"signature": REFUSALS["signature"]}) from exc
 
 
@@ -272,14 +264,10 @@ def certificate_request(
         key = ca.public_key_load(public_key)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise ValidationError(
-            {"public_key": _("Give an ECDSA P-256 public key (PEM or base64 SPKI).")}
+            {"public_key": _("Give an ECDSA P-256 or SM2 public key (PEM or base64 SPKI).")}
         ) from exc
     _possession_check(key, nonce, signature)
-    from cryptography.hazmat.primitives import serialization
-
-    pem = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    pem = ca.spki_pem(key)
     item = CertificateRequest.objects.create(organisation=organisation, agent=actor.user, public_key=pem)
     audit_record(
         actor=actor,

@@ -141,6 +141,8 @@ def space(request, credit_code):
     )
     context["signing_certificates"] = selectors.signing_certificates_for(request.user, organisation)
     context["signed_case_ids"] = selectors.signed_case_ids([case.pk for case in context["cases"]])
+    for certificate in context["certificates"]:
+        certificate.algorithm = ca.key_algorithm(certificate.pem)
     for use in context["uses"]:
         use.refusal = services.REFUSALS.get(use.reason, "") if not use.accepted else ""
     return render(request, "enterprise/space.html", context)
