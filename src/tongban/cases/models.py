@@ -221,10 +221,6 @@ class Case(TimeStampedModel):
     def service(self):
         return self.bundle or self.item
 
-    def takes_item(self, code: str) -> bool:
-        """Whether the case applies for the service item ``code`` (a bundle case may leave some for later)."""
-        return code not in (self.items_skipped or ())
-
 
 class CaseMaterial(TimeStampedModel):
     """A material provided for a case, with where it came from and how far it can be trusted."""

@@ -134,3 +134,11 @@ def purpose_label(purpose) -> str:
     from tongban.exchange.purposes import purpose_label as label
 
     return label(purpose or "")
+
+
+@register.filter
+def service_name(code) -> str:
+    """The name of the service item or bundle ``code`` in the page's language (the code when there is none)."""
+    from tongban.catalog.selectors import service_name_get
+
+    return service_name_get(code or "") or code

@@ -139,6 +139,9 @@ def test_the_offer_page_lets_the_mother_leave_an_item_for_later_and_the_case_tak
     assert case.status == Case.Status.COMPLETED
     assert SOCIAL_SECURITY_CARD not in {result["item"] for result in case.result}
     assert len(case.result) == 3
+    # The case's page names what was left for later, in the reader's language, with a way to apply.
+    detail = client.get(reverse("cases:detail", args=[case.number])).content.decode()
+    assert 'data-testid="items-skipped"' in detail and "Applying for a social security card" in detail
 
     # The offer's page keeps the card, with a way to apply for it now.
     page = client.get(offer.get_absolute_url()).content.decode()
