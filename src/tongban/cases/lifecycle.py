@@ -275,15 +275,20 @@ def line(
     task_id=None,
     note: str = "",
     awaiting: str = "",
+    awaiting_params: list | dict | None = None,
 ) -> CaseStep:
-    """One timeline line; the label is kept with its msgid so it reads in the visitor's language."""
+    """One timeline line; the label is kept with its msgid (and what is awaited with its keys: see
+    ``CaseStep.display_awaiting``) so that it reads in the visitor's language."""
     msgid, args = label
+    params = {"msgid": msgid, "args": dict(args)}
+    if awaiting_params:
+        params["awaiting"] = awaiting_params
     return CaseStep(
         case_id=case_id,
         at=at,
         kind=kind,
         label=(_(msgid) % args)[:200] if args else _(msgid)[:200],
-        params={"msgid": msgid, "args": dict(args)},
+        params=params,
         department_id=department_id,
         role=role,
         actor=(actor.label if actor else "")[:200],

@@ -6,6 +6,7 @@ entry and an event in one transaction.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import JSONField, Value
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Bundle, ServiceItem
@@ -146,6 +147,11 @@ class Case(TimeStampedModel):
     materials_uploaded = models.PositiveSmallIntegerField(_("materials uploaded"), default=0)
     steps = models.PositiveSmallIntegerField(_("steps"), default=0)
     departments_involved = models.JSONField(_("departments involved"), default=list, blank=True)
+    # A bundle case applied for part of its items: the codes of the items it does not take ("not now"), whose
+    # materials are not asked, whose steps pass by and whose results are not issued (empty: the whole bundle).
+    items_skipped = models.JSONField(
+        _("service items not applied for"), default=list, blank=True, db_default=Value([], JSONField())
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -256,6 +262,23 @@ class CaseMaterial(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The material's name in the page's language: the catalogue's English name of the material (by item and
+        material code) on an English page; ``name`` (Chinese, as submitted) stays the record."""
+        return material_name(self.item_code, self.code, self.name)
+
+
+def material_name(item_code: str, code: str, name: str) -> str:
+    """A case material's name in the page's language (see ``CaseMaterial.display_name``)."""
+    from django.utils.translation import get_language
+
+    if not (get_language() or "").startswith("en"):
+        return name
+    from tongban.catalog.selectors import material_names_en
+
+    return material_names_en().get((item_code, code)) or name
+
 
 class CaseStep(models.Model):
     """One line of a case's timeline: what happened, where, by which role, and what is awaited next."""
@@ -291,15 +314,63 @@ class CaseStep(models.Model):
     @property
     def display_label(self):
         """The label in the active language (the stored ``label`` is in the language of whoever acted)."""
-        from django.utils.translation import gettext
+        return render_message(self.params, self.label)
 
-        msgid = (self.params or {}).get("msgid")
-        if not msgid:
-            return self.label
-        try:
-            return gettext(msgid) % self.params.get("args", {})
-        except (KeyError, TypeError, ValueError):
-            return self.label
+    @property
+    def display_awaiting(self):
+        """What is awaited, in the active language: each task's department and step (``params["awaiting"]``, a
+        list of ``[department code, step, step in English]``) or a message (``{"msgid", "args"}``); the stored
+        ``awaiting`` (in the writer's language) when the line has neither."""
+        spec = (self.params or {}).get("awaiting")
+        return awaiting_render(spec, self.awaiting)
+
+
+def _args_in_language(args) -> dict:
+    """A message's arguments for the page's language: on an English page ``<name>_en`` replaces ``<name>`` when
+    it is recorded (a step's or material's name is stored in Chinese, its English beside it)."""
+    from django.utils.translation import get_language
+
+    args = dict(args or {})
+    if (get_language() or "").startswith("en"):
+        for name in [n for n in args if not n.endswith("_en")]:
+            if args.get(f"{name}_en"):
+                args[name] = args[f"{name}_en"]
+    return args
+
+
+def render_message(params, fallback: str) -> str:
+    """``{"msgid": ..., "args": {...}}`` rendered in the active language; ``fallback`` without one."""
+    from django.utils.translation import gettext
+
+    msgid = (params or {}).get("msgid")
+    if not msgid:
+        return fallback
+    args = _args_in_language(params.get("args"))
+    try:
+        return gettext(msgid) % args if args else gettext(msgid)
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
+def awaiting_render(spec, fallback: str) -> str:
+    """What a timeline line awaits, in the active language (see ``CaseStep.display_awaiting``)."""
+    from django.utils.translation import get_language
+
+    if isinstance(spec, dict):
+        return render_message(spec, fallback)
+    if not isinstance(spec, list) or not spec:
+        return fallback
+    from tongban.identity.selectors import department_names
+
+    english = (get_language() or "").startswith("en")
+    names = department_names()
+    parts = []
+    for department_code, step, step_en in spec:
+        zh, en = names.get(department_code, ("", ""))
+        name = en if english and en else zh
+        step = step_en if english and step_en else step
+        parts.append(f"{name}·{step}" if name else step)
+    return ("; " if english else "；").join(parts)
 
 
 # How many working days an applicant is given to answer a request for supplements (补正期限), by default.

@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from tongban.catalog.selectors import material_names_en
 from tongban.core.masking import mask_resident_id
 from tongban.core.pdf_fonts import cjk_font
 
@@ -201,12 +202,17 @@ def receipt_pdf(case: Case, *, tracking_url: str) -> bytes:
                 Paragraph(f'来源 <font face="{LATIN_FONT}" size="8">Origin</font>', label),
             ]
         ]
+        names_en = material_names_en()
         for position, material in enumerate(materials, start=1):
             zh, en = ORIGINS.get(material.origin, (material.origin, material.origin))
+            name = _text(material.name)  # the record's Chinese name, and the catalogue's English beneath it
+            name_en = names_en.get((material.item_code, material.code))
+            if name_en:
+                name += f'<br/><font face="{LATIN_FONT}" size="8">{escape(name_en)}</font>'
             material_rows.append(
                 [
                     Paragraph(_text(position), base),
-                    Paragraph(_text(material.name), base),
+                    Paragraph(name, base),
                     Paragraph(f'{escape(zh)} <font face="{LATIN_FONT}" size="8">{escape(en)}</font>', base),
                 ]
             )

@@ -57,19 +57,81 @@ def _number(now: dt.datetime) -> str:
     return f"TB{calendar.as_local_date(now):%Y%m%d}{secrets.randbelow(10**10):010d}"
 
 
-def _awaiting_text(tasks: list[Task]) -> str:
-    """ "Department·step" of each task, from the labels ``workflow`` attaches to the tasks it creates (a task
-    read back from the database names its department itself)."""
-    return "；".join(f"{getattr(t, 'department_name', '') or t.department.name_zh}·{t.name}" for t in tasks)
+def _awaiting_text(tasks: list[Task]) -> dict:
+    """A timeline line's ``awaiting`` fields for ``tasks``: the record "Department·step" of each task (from the
+    labels ``workflow`` attaches to the tasks it creates; a task read back from the database names its department
+    itself), and its keys (department code, step, step in English) so that the line reads in the visitor's
+    language."""
+    text = "；".join(f"{getattr(t, 'department_name', '') or t.department.name_zh}·{t.name}" for t in tasks)
+    keys = [
+        [getattr(t, "department_code", "") or t.department.code, t.name, getattr(t, "name_en", "")]
+        for t in tasks
+    ]
+    return {"awaiting": text, "awaiting_params": keys}
 
 
-def _service_items(service) -> list[ServiceItem]:
-    """The service's items in order, with materials prefetched; kept on the service object for the call."""
+def _step_args(task: Task) -> dict:
+    """A timeline label's ``step`` argument: the step's name, with its English name for English pages."""
+    return {"step": task.name, "step_en": task.name_en}
+
+
+def _service_items(service, skip: Iterable[str] = ()) -> list[ServiceItem]:
+    """The service's items in order, with materials prefetched; kept on the service object for the call.
+    ``skip``: the codes of a bundle's items the case does not take ("not now")."""
     cached = getattr(service, "_case_items", None)
     if cached is None:
         cached = service_items(service)
         service._case_items = cached
+    if skip:
+        skip = set(skip)
+        return [item for item in cached if item.code not in skip]
     return cached
+
+
+def _skip_check(service, skip_items) -> list[str]:
+    """The codes of the bundle's items a case leaves out, checked: a bundle's own items, and not all of them."""
+    skip = sorted(set(skip_items or ()))
+    if not skip:
+        return []
+    if not isinstance(service, Bundle):
+        raise ValidationError({"skip_items": [_("Only a bundle's items can be left for later.")]})
+    codes = [item.code for item in _service_items(service)]
+    unknown = [code for code in skip if code not in codes]
+    if unknown:
+        raise ValidationError(
+            {"skip_items": [_("%(codes)s: not an item of this bundle.") % {"codes": ", ".join(unknown)}]}
+        )
+    if len(skip) >= len(codes):
+        raise ValidationError({"skip_items": [_("Choose at least one service to apply for.")]})
+    # An item is left out only where the bundle's process names the steps that handle it (``tongban:item``):
+    # otherwise its departments would still work it.
+    definition = workflow.definition_latest(service.process_key or DEFAULT_PROCESS)
+    handled = {task.get("item") for task in (definition.user_tasks if definition else [])}
+    fixed = [code for code in skip if code not in handled]
+    if fixed:
+        raise ValidationError(
+            {
+                "skip_items": [
+                    _("%(codes)s cannot be left for later: the bundle's process handles it with the others.")
+                    % {"codes": ", ".join(fixed)}
+                ]
+            }
+        )
+    return skip
+
+
+def _schema_for(service, skip) -> dict:
+    """The form schema a submission is checked against: a bundle case that leaves items out does not have to
+    answer the fields only those items require."""
+    schema = service.form_schema or {}
+    if not skip:
+        return schema
+    wanted = {
+        name
+        for item in _service_items(service, skip)
+        for name in (item.form_schema or {}).get("required", [])
+    }
+    return {**schema, "required": [name for name in schema.get("required", []) if name in wanted]}
 
 
 def _check_upload(code: str, upload) -> list[str]:
@@ -100,7 +162,7 @@ def _sha256(upload) -> str:
 
 
 def _fingerprint(
-    *, service, applicant_person, applicant_organisation, form_data, files, window_checked
+    *, service, applicant_person, applicant_organisation, form_data, files, window_checked, skip=()
 ) -> str:
     """SHA-256 of a canonical form of a submission: what an ``Idempotency-Key`` replay must repeat exactly."""
     materials = {code: _sha256(upload) for code, upload in files.items()}
@@ -114,6 +176,8 @@ def _fingerprint(
         "form_data": form_data,
         "materials": materials,
     }
+    if skip:
+        canonical["items_skipped"] = sorted(skip)
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -163,11 +227,11 @@ def _service_check(service, applicant_person, applicant_organisation) -> None:
         raise ValidationError({"applicant": [_("This service is for legal persons (organisations).")]})
 
 
-def _check_names(service) -> list[str]:
+def _check_names(service, skip=()) -> list[str]:
     """The submission checks a service names: a bundle's own, then its items' (each once)."""
     names = list(service.submission_checks or [])
     if isinstance(service, Bundle):
-        for item in _service_items(service):
+        for item in _service_items(service, skip):
             names.extend(item.submission_checks or [])
     return list(dict.fromkeys(names))
 
@@ -194,7 +258,9 @@ def _run_checks(
     return submission_checks_run(names, context=context, errors=errors)
 
 
-def _validate_submission(service, form_data, files, window_checked, *, data=None) -> tuple[list, dict]:
+def _validate_submission(
+    service, form_data, files, window_checked, *, data=None, skip=()
+) -> tuple[list, dict]:
     """Field errors for the form and the materials together, so the applicant fixes everything at once.
 
     ``data`` (a dict with the applicant, the case id and number) lets materials that a department holds be
@@ -205,12 +271,12 @@ def _validate_submission(service, form_data, files, window_checked, *, data=None
     errors: dict[str, list[str]] = {}
     if not isinstance(form_data, Mapping):
         raise ValidationError({"form_data": [_("The form must be an object of fields.")]})
-    for field, messages in form_validate(service.form_schema or {}, dict(form_data)).items():
+    for field, messages in form_validate(_schema_for(service, skip), dict(form_data)).items():
         errors.setdefault(field or "form_data", []).extend(messages)
     if data is not None:
         lookup = data["lookup"]
         checked = _run_checks(
-            _check_names(service),
+            _check_names(service, skip),
             form_data=form_data,
             errors=errors,
             applicant_person=lookup["applicant_person"],
@@ -223,7 +289,7 @@ def _validate_submission(service, form_data, files, window_checked, *, data=None
             errors.setdefault(field, []).extend(messages)
     needed = []
     seen = set()
-    for material in required_materials(service, dict(form_data), items=_service_items(service)):
+    for material in required_materials(service, dict(form_data), items=_service_items(service, skip)):
         if material.code in seen:
             continue
         seen.add(material.code)
@@ -256,7 +322,7 @@ def _validate_submission(service, form_data, files, window_checked, *, data=None
             continue
         for message in _check_upload(material.code, upload):
             errors.setdefault(f"materials.{material.code}", []).append(message)
-    known = {m.code for item in _service_items(service) for m in item.materials.all()}
+    known = {m.code for item in _service_items(service, skip) for m in item.materials.all()}
     for code in files:
         if code not in known:
             errors.setdefault(f"materials.{code}", []).append(
@@ -351,10 +417,13 @@ def case_submit(
     window_checked: Iterable[str] = (),
     jurisdiction_district: AdminUnit | None = None,
     now: dt.datetime | None = None,
+    skip_items: Iterable[str] = (),
     on_created: Iterable = (),
 ) -> Case:
     """Submit an application; accept it at once when the service accepts complete online submissions.
 
+    ``skip_items``: the codes of a bundle's items the applicant leaves for later ("not now"): the case takes the
+    others only (their fields, materials, steps and results).
     ``on_created``: callables given the new case inside the transaction that writes it (a signature made with the
     submission, ``cases/signing.py``); one that raises leaves no case. A replayed submission does not call them.
 
@@ -379,6 +448,7 @@ def case_submit(
             form_data=form_data,
             files=files,
             window_checked=window_checked,
+            skip=sorted(set(skip_items or ())),
         )
         existing = _submitted_before(user, idempotency_key, fingerprint)
         if existing is not None:
@@ -393,6 +463,7 @@ def case_submit(
     if channel != Case.Channel.WINDOW and window_checked:
         raise ValidationError({"window_checked": [_("Only a window clerk checks materials at a window.")]})
     _service_check(service, applicant_person, applicant_organisation)
+    skip = _skip_check(service, skip_items)
     now = now or timezone.now()
     case_id, number = (
         uuid.uuid4(),
@@ -413,7 +484,9 @@ def case_submit(
         # The lookups made for this submission (its checks, the materials the data hub provides) are recorded in one
         # transaction, not one each.
         with transaction.atomic():
-            needed, errors = _validate_submission(service, form_data, files, window_checked, data=data)
+            needed, errors = _validate_submission(
+                service, form_data, files, window_checked, data=data, skip=skip
+            )
         if errors:
             raise ValidationError(errors)
         create = {
@@ -436,6 +509,7 @@ def case_submit(
             "idempotency_fingerprint": fingerprint,
             "jurisdiction_district": jurisdiction_district,
             "now": now,
+            "items_skipped": skip,
             "on_created": tuple(on_created or ()),
         }
         return _case_create_retrying(create, number=number)
@@ -494,6 +568,7 @@ def _case_create(
     obtained=(),
     definition=None,
     actor=None,
+    items_skipped=(),
     on_created=(),
 ) -> Case:
     actor = actor or actor_for(user)
@@ -524,6 +599,7 @@ def _case_create(
         submitted_at=now,
         visits=1 if is_clerk else 0,
         materials_uploaded=sum(1 for code in files if code),
+        items_skipped=list(items_skipped),
         created_at=now,
     )
     steps: list[CaseStep] = []
@@ -536,6 +612,7 @@ def _case_create(
             "department_id": case.accepting_department_id,
             "role": actor.role if is_clerk else "",
             "awaiting": _("Acceptance"),
+            "awaiting_params": {"msgid": "Acceptance"},
         },
         audit_details={"channel": channel, "service": service.code},
         event_payload={"service": service.code, "channel": channel},
@@ -572,6 +649,7 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
         now=now,
         audit=False,
         definition=definition,
+        skip_items=case.items_skipped or (),
     )
     due = clock.due_date()
     lifecycle.transition_apply(
@@ -588,7 +666,7 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
         label_args={"date": due.isoformat()},
         line_fields={
             "department_id": case.accepting_department_id or case.lead_department_id,
-            "awaiting": _awaiting_text(outcome.created),
+            **_awaiting_text(outcome.created),
         },
         audit_details={
             "due": due.isoformat(),
@@ -699,12 +777,12 @@ def case_task_claim(
             "claim",
             actor=actor,
             now=now,
-            label_args={"step": task.name},
+            label_args=_step_args(task),
             line_fields={
                 "department_id": task.department_id,
                 "role": task.role,
                 "task_id": task.pk,
-                "awaiting": f"{task.department.name_zh}·{task.name}",
+                **_awaiting_text([task]),
             },
         )
     return task
@@ -762,7 +840,7 @@ def case_task_complete(
             "role": task.role,
             "task_id": task.pk,
             "note": opinion or "",
-            "awaiting": _awaiting_text(outcome.created),
+            **_awaiting_text(outcome.created),
         }
         case = None  # read once, locked, when the effects or the closing need it
         if decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id):
@@ -776,7 +854,7 @@ def case_task_complete(
                 actor=actor,
                 now=now,
                 changes={"steps": lifecycle.STEPS_DONE},
-                label_args={"step": task.name},
+                label_args=_step_args(task),
                 line_fields=step_line,
             )
         case = case or _lock_case(task.case_id, lean=True)
@@ -790,7 +868,7 @@ def case_task_complete(
                 gettext_noop("%(step)s: approved")
                 if decision == Task.Decision.APPROVE
                 else gettext_noop("%(step)s: refused"),
-                {"step": task.name},
+                _step_args(task),
             ),
             actor=actor,
             **step_line,
@@ -853,13 +931,13 @@ def case_task_return(
             actor=actor,
             now=now,
             changes={"steps": case.steps + 1},
-            label_args={"step": task.name},
+            label_args=_step_args(task),
             line_fields={
                 "department_id": task.department_id,
                 "role": task.role,
                 "task_id": task.pk,
                 "note": opinion,
-                "awaiting": _awaiting_text(outcome.created),
+                **_awaiting_text(outcome.created),
             },
         )
     return case
@@ -882,7 +960,8 @@ def _result_rows(bundle_id, item_id) -> tuple:
 
 def _result_package(case: Case, now) -> list[dict]:
     """One result per item of the service, in order (no model instances)."""
-    rows = _result_rows(case.bundle_id, case.item_id)
+    skipped = set(case.items_skipped or ())
+    rows = [row for row in _result_rows(case.bundle_id, case.item_id) if row[0] not in skipped]
     return [
         {
             "item": code,
@@ -1014,6 +1093,8 @@ def case_supplement_request(
             updated_at=now,
         )
         wanted = [m["name"] for m in materials] + [f["label"] for f in fields]
+        wanted_en = [m.get("name_en") or m["name"] for m in materials]
+        wanted_en += [f.get("label_en") or f["label"] for f in fields]
         lifecycle.transition_apply(
             case,
             "request_supplement",
@@ -1026,6 +1107,10 @@ def case_supplement_request(
                 "task_id": task.pk,
                 "note": note,
                 "awaiting": _("The applicant: %(items)s") % {"items": "、".join(wanted)},
+                "awaiting_params": {
+                    "msgid": "The applicant: %(items)s",
+                    "args": {"items": "、".join(wanted), "items_en": ", ".join(wanted_en)},
+                },
             },
             audit_details={
                 "materials": [m["code"] for m in materials],
@@ -1041,7 +1126,9 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
     if not materials and not fields:
         errors["materials"] = [_("List everything that is missing: at least one material or field.")]
         return errors
-    known = {m.code: m for item in _service_items(case.service) for m in item.materials.all()}
+    known = {
+        m.code: m for item in _service_items(case.service, case.items_skipped) for m in item.materials.all()
+    }
     for entry in materials:
         code = entry.get("code", "")
         if code not in known:
@@ -1052,6 +1139,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
                 _("Say what is wrong with %(name)s.") % {"name": known[code].name}
             )
         entry["name"] = known[code].name
+        entry["name_en"] = known[code].name_en
         entry["item"] = known[code].item.code
     properties = (case.service.form_schema or {}).get("properties", {})
     for entry in fields:
@@ -1064,6 +1152,7 @@ def _supplement_errors(case: Case, materials: list[dict], fields: list[dict]) ->
                 _("Say what is wrong with field %(field)s.") % {"field": name}
             )
         entry["label"] = properties[name].get("title", name)
+        entry["label_en"] = properties[name].get("title_en", "")
     return errors
 
 
@@ -1164,15 +1253,13 @@ def case_resubmit(
                 "due_date": clock.due_date(),
                 "materials_uploaded": case.materials_uploaded + uploaded,
             },
-            line_fields={
-                "awaiting": _awaiting_text(
-                    list(
-                        Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).select_related(
-                            "department"
-                        )
+            line_fields=_awaiting_text(
+                list(
+                    Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).select_related(
+                        "department"
                     )
                 )
-            },
+            ),
             audit_details={"materials": codes},
             event_payload={"supplement": str(supplement.pk)},
         )

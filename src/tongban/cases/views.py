@@ -6,6 +6,7 @@ Each view parses the request, calls one service or selector, and renders; the ru
 
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -45,7 +46,7 @@ from .forms import (
     form_sections,
     material_inputs,
 )
-from .models import Case, CaseStep
+from .models import Case, CaseStep, awaiting_render, material_name
 from .prefill import organisation_prefill
 from .receipts import case_for_tracking, receipt_pdf, tracking_path
 
@@ -142,7 +143,7 @@ def _timeline(case: Case, *, with_roles: bool = True) -> list[dict]:
                 "label": step.display_label,
                 "department": step.department,
                 "roles": [roles[c] for c in step.role.split(",") if c in roles] if with_roles else [],
-                "awaiting": step.awaiting,
+                "awaiting": step.display_awaiting,
             }
         )
     return rows
@@ -188,7 +189,7 @@ def _supplement_form(case: Case, supplement, *, raw=None, errors=None):
     materials = [
         MaterialInput(
             code=entry["code"],
-            name=entry.get("name", entry["code"]),
+            name=material_name(entry.get("item", ""), entry["code"], entry.get("name", entry["code"])),
             necessity="required",
             reason=entry.get("reason", ""),
             errors=list(errors.get(MATERIAL_PREFIX + entry["code"], [])),
@@ -414,9 +415,19 @@ def case_list(request):
     """My cases: the cases the user applied for or acts for, newest first."""
     if _staff_unverified(request):
         return _otp_redirect(request)
-    latest = CaseStep.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("awaiting")[:1]
-    cases = selectors.case_list_for_applicant(request.user).annotate(awaiting_now=Subquery(latest))
+    latest = CaseStep.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
+    cases = selectors.case_list_for_applicant(request.user).annotate(
+        awaiting_stored=Subquery(latest.values("awaiting")[:1]),
+        awaiting_params=Subquery(latest.values("params")[:1]),
+    )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    for case in page:  # what the latest line awaits, in the page's language
+        params = case.awaiting_params
+        if isinstance(
+            params, str
+        ):  # a JSON column read through a subquery comes back as text on some databases
+            params = json.loads(params or "{}")
+        case.awaiting_now = awaiting_render((params or {}).get("awaiting"), case.awaiting_stored or "")
     return render(request, "cases/list.html", {"page": page})
 
 

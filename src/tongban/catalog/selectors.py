@@ -218,6 +218,34 @@ def visits_list(max_visits: int) -> dict:
 
 
 @reference_cached(ServiceItem, Bundle)
+def _service_names_by_code() -> dict:
+    """Every item's and bundle's ``(Chinese name, English name)`` by code (bundles win a shared code)."""
+    names = {code: (zh, en) for code, zh, en in ServiceItem.objects.values_list("code", "name_zh", "name_en")}
+    names |= {code: (zh, en) for code, zh, en in Bundle.objects.values_list("code", "name_zh", "name_en")}
+    return names
+
+
+def service_name_get(code: str) -> str:
+    """The name of the item or bundle ``code`` in the page's language ("" when there is none)."""
+    from django.utils.translation import get_language
+
+    zh, en = _service_names_by_code().get(code or "", ("", ""))
+    return en if en and (get_language() or "").startswith("en") else zh
+
+
+@reference_cached(Material)
+def material_names_en() -> dict:
+    """Every material's English name by ``(item code, material code)``, for pages that name a case's materials in
+    English (a case stores the Chinese name it was submitted under; kept a minute per process)."""
+    return {
+        (item, code): name
+        for item, code, name in Material.objects.exclude(name_en="").values_list(
+            "item__code", "code", "name_en"
+        )
+    }
+
+
+@reference_cached(ServiceItem, Bundle)
 def service_names_en() -> dict:
     """Every item's and bundle's English name by ``("item" | "bundle", pk)``, for pages that name a case's service
     in English (kept a minute per process, forgotten when a service is saved here)."""

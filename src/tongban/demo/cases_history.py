@@ -110,6 +110,7 @@ class Step:
     name: str
     lane: dict
     limit_days: int
+    name_en: str = ""
 
 
 @dataclass
@@ -197,7 +198,13 @@ def _services() -> list[ServicePlan]:
         if definition is None:
             continue
         steps = [
-            Step(t["id"], t["name"], definition.lanes[t["lane"]], int(t.get("limit_days") or 1))
+            Step(
+                t["id"],
+                t["name"],
+                definition.lanes[t["lane"]],
+                int(t.get("limit_days") or 1),
+                t.get("name_en", ""),
+            )
             for t in definition.user_tasks
         ]
         plans.append(
@@ -366,8 +373,14 @@ class HistoryGenerator:
         steps, tasks, audits = [], [], []
         at = submitted
 
-        def step(kind, key, args, *, department=None, role="", actor="", task=None, note="", awaiting=""):
+        def step(
+            kind, key, args, *, department=None, role="", actor="", task=None, note="", awaiting="", keys=None
+        ):
             label, params = _label(key, args)
+            if keys:  # what is awaited, by its keys (``CaseStep.display_awaiting``)
+                params = json.dumps(
+                    {**json.loads(params), "awaiting": keys}, ensure_ascii=False, separators=(",", ":")
+                )
             steps.append(
                 (case_pk, ts(at), kind, label, department, role, actor, task, note, awaiting[:300], params)
             )
@@ -395,6 +408,7 @@ class HistoryGenerator:
             role="window_clerk" if window else "",
             actor=submitter[2],
             awaiting="受理",
+            keys={"msgid": "Acceptance"},
         )
         audit(submitter, "case.submitted", {"status": "submitted", "channel": channel, "service": plan.code})
 
@@ -410,7 +424,7 @@ class HistoryGenerator:
             accepted_at = at
             due = _local_day(accepted_at) + dt.timedelta(days=max(1, plan.promised * 7 // 5))
             first = plan.steps[0]
-            _code, (_pk, first_name) = self._department(first.lane, district_code, plan)
+            first_code, (_pk, first_name) = self._department(first.lane, district_code, plan)
             step(
                 "accepted",
                 "accepted",
@@ -418,6 +432,7 @@ class HistoryGenerator:
                 department=accepting_pk or plan.lead_pk,
                 actor=submitter[2] if window else "system",
                 awaiting=f"{first_name}·{first.name}",
+                keys=[[first_code, first.name, first.name_en]],
             )
             audit(
                 clerk if window else ("system", "system", "system", "", ""),
@@ -465,7 +480,7 @@ class HistoryGenerator:
                     step(
                         "task_completed",
                         "refused" if refused else "approved",
-                        {"step": plan_step.name},
+                        {"step": plan_step.name, "step_en": plan_step.name_en},
                         department=department_pk,
                         role=role,
                         actor=staff_label,
@@ -492,6 +507,7 @@ class HistoryGenerator:
                         self._uuid(),
                         plan_step.bpmn_id,
                         plan_step.name,
+                        plan_step.name_en,
                         department_pk,
                         role,
                         state,
@@ -671,6 +687,7 @@ TASK_COLUMNS = [
     "spiff_id",
     "bpmn_id",
     "name",
+    "name_en",
     "department",
     "role",
     "state",

@@ -38,6 +38,7 @@ class Field:
     type: str  # string | integer | number | boolean | date | datetime | list
     sensitivity: str = "personal"
     label_zh: str = ""
+    label_en: str = ""
 
 
 @dataclass(frozen=True)

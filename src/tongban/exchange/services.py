@@ -118,7 +118,13 @@ class Evidence:
 
 def _spec_fields(spec: ResourceSpec) -> list[dict]:
     return [
-        {"name": name, "type": f.type, "sensitivity": f.sensitivity, "label": f.label_zh or name}
+        {
+            "name": name,
+            "type": f.type,
+            "sensitivity": f.sensitivity,
+            "label": f.label_zh or name,
+            "label_en": f.label_en,
+        }
         for name, f in spec.fields.items()
     ]
 

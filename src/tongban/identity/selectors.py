@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from tongban.core.audit import SYSTEM, Actor
 from tongban.core.masking import mask_resident_id
+from tongban.core.refcache import reference_cached
 
 from .models import AdminUnit, Department, Organisation, Person, Role, Staff, User
 
@@ -266,6 +267,13 @@ def actor_names(labels) -> dict[str, str]:
 def department_get(code):
     """A department by its code, or None."""
     return Department.objects.select_related("admin_unit", "parent").filter(code=code).first()
+
+
+@reference_cached(Department)
+def department_names() -> dict[str, tuple[str, str]]:
+    """Every department's ``(Chinese name, English name)`` by code, for lines that name departments by code (kept a
+    minute per process, forgotten when a department is saved here)."""
+    return {code: (zh, en) for code, zh, en in Department.objects.values_list("code", "name_zh", "name_en")}
 
 
 def department_list(*, level=None, parent=None, admin_unit=None, search=None):

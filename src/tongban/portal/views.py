@@ -113,7 +113,7 @@ def personal_home(user) -> dict:
             to_rate.append(case)
     for case in in_progress[:HOME_LIMIT]:
         timeline = case_selectors.case_timeline(case)
-        case.next_step = next((step.awaiting for step in reversed(timeline) if step.awaiting), "")
+        case.next_step = next((step.display_awaiting for step in reversed(timeline) if step.awaiting), "")
     offers = list(offer_list_for_user(user).filter(status="offered")[:HOME_LIMIT])
     return {
         "supplements": supplements,

@@ -38,6 +38,9 @@ class OfferSerializer(serializers.Serializer):
     case_number = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    items_later = serializers.ListField(
+        child=serializers.CharField(), help_text="A bundle offer accepted in part: the items left for later."
+    )
 
     def get_case_number(self, offer) -> str | None:
         if not offer.case_id:
@@ -48,6 +51,12 @@ class OfferSerializer(serializers.Serializer):
 class OfferAcceptSerializer(serializers.Serializer):
     form_data = serializers.DictField(
         required=False, default=dict, help_text="Fields the person adds or edits."
+    )
+    skip_items = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        help_text='A bundle offer: the codes of the bundle\'s items to leave for later ("not now").',
     )
 
 
@@ -110,7 +119,10 @@ class OfferAcceptApi(_OfferDecisionApi):
         body = OfferAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         offer = services.offer_accept(
-            actor=actor_from_request(request), offer=offer, form_data=body.validated_data["form_data"]
+            actor=actor_from_request(request),
+            offer=offer,
+            form_data=body.validated_data["form_data"],
+            skip_items=body.validated_data["skip_items"],
         )
         return Response(OfferSerializer(offer).data, status=status.HTTP_201_CREATED)
 

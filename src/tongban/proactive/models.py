@@ -11,7 +11,7 @@ a rule that failed or was skipped for a recipient leaves a ``RuleRun`` row.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.models.base import TimeStampedModel, UUIDModel
@@ -212,6 +212,11 @@ class Offer(TimeStampedModel):
     message_id = models.UUIDField(_("message"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # A bundle offer accepted in part: the codes of the bundle's items the recipient left for later ("not now");
+    # the case takes the others, and the offer's page offers these to apply for later.
+    items_later = models.JSONField(
+        _("items left for later"), default=list, blank=True, db_default=Value([], JSONField())
+    )
 
     class Meta:
         verbose_name = _("offer")
@@ -252,6 +257,14 @@ class Offer(TimeStampedModel):
     @property
     def is_open(self):
         return self.status in (self.Status.OFFERED, self.Status.GRANTED)
+
+    @property
+    def display_service_name(self) -> str:
+        """The offered service's name in the page's language (``service_name`` is the Chinese name it was offered
+        under); the rule's name when the offer names no service."""
+        from tongban.catalog.selectors import service_name_get
+
+        return service_name_get(self.service) or self.service_name or self.rule.name
 
 
 class RuleRun(UUIDModel):

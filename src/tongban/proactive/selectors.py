@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from tongban.catalog.selectors import service_name_get
 from tongban.core.masking import mask_name, mask_resident_id
 from tongban.identity.models import Organisation, Person
 
@@ -64,15 +66,44 @@ def rule_list_with_counts():
     def count(status=None):
         return Count("offers", filter=Q(offers__status=status)) if status else Count("offers")
 
-    return ProactiveRule.objects.annotate(
-        sent=count(),
-        notified=count(Offer.Status.NOTIFIED),
-        offered=count(Offer.Status.OFFERED),
-        accepted=count(Offer.Status.ACCEPTED),
-        declined=count(Offer.Status.DECLINED),
-        granted=count(Offer.Status.GRANTED),
-        expired=count(Offer.Status.EXPIRED),
-    ).order_by("trigger", "code")
+    rules = list(
+        ProactiveRule.objects.annotate(
+            sent=count(),
+            notified=count(Offer.Status.NOTIFIED),
+            offered=count(Offer.Status.OFFERED),
+            accepted=count(Offer.Status.ACCEPTED),
+            declined=count(Offer.Status.DECLINED),
+            granted=count(Offer.Status.GRANTED),
+            expired=count(Offer.Status.EXPIRED),
+        ).order_by("trigger", "code")
+    )
+    later = offers_later_counts()
+    for rule in rules:
+        partly, items = later.get(rule.pk, (0, {}))
+        rule.accepted_in_part = partly
+        rule.items_later = [
+            {"code": code, "name": service_name_get(code) or code, "count": n}
+            for code, n in sorted(items.items())
+        ]
+    return rules
+
+
+def offers_later_counts() -> dict:
+    """Per rule: how many offers were accepted in part, and how often each item was left for later ("not now"):
+    ``{rule id: (offers, {item code: offers})}``. Reads only accepted offers of bundle rules."""
+    found: dict = {}
+    rows = (
+        Offer.objects.filter(status=Offer.Status.ACCEPTED)
+        .exclude(items_later=[])
+        .values_list("rule_id", "items_later")
+    )
+    for rule_id, items in rows.iterator():
+        if not items:
+            continue
+        partly, counts = found.setdefault(rule_id, [0, Counter()])
+        found[rule_id][0] = partly + 1
+        counts.update(items)
+    return {rule_id: (partly, dict(counts)) for rule_id, (partly, counts) in found.items()}
 
 
 def _names_in(condition: str) -> list[str]:

@@ -627,12 +627,21 @@ def _require_recipient(user, offer: Offer) -> None:
 
 
 def offer_accept(
-    *, actor: UserActor, offer: Offer, form_data: dict | None = None, files=None, now=None
+    *,
+    actor: UserActor,
+    offer: Offer,
+    form_data: dict | None = None,
+    files=None,
+    now=None,
+    skip_items=(),
 ) -> Offer:
     """Accept an offer with one confirmation: submit the prefilled application (plus the person's edits).
 
     The case is submitted through ``cases.services.case_submit`` with an idempotency key of the offer, so
     confirming twice makes one case. Invalid or missing fields are reported as by case_submit (ValidationError).
+    ``skip_items``: a bundle offer accepted in part: the codes of the items the recipient leaves for later ("not
+    now"). The case takes the others; the offer remembers these (``items_later``), its page offers them to apply
+    for later, and the rule's counts tell the service designers.
     """
     from tongban.cases.services import case_submit
 
@@ -659,12 +668,17 @@ def offer_accept(
             applicant_person=locked.person,
             applicant_organisation=locked.organisation,
             idempotency_key=f"offer-{locked.pk}",
+            skip_items=skip_items,
         )
         locked.status = Offer.Status.ACCEPTED
         locked.case_id = case.pk
         locked.decided_at = now or timezone.now()
-        locked.save(update_fields=["status", "case_id", "decided_at", "updated_at"])
-        _decision_record(actor, locked, "accepted", {"case": str(case.pk), "case_number": case.number})
+        locked.items_later = list(case.items_skipped or [])
+        locked.save(update_fields=["status", "case_id", "decided_at", "items_later", "updated_at"])
+        details = {"case": str(case.pk), "case_number": case.number}
+        if locked.items_later:
+            details["items_later"] = locked.items_later
+        _decision_record(actor, locked, "accepted", details)
     return locked
 
 
@@ -706,6 +720,7 @@ def _decision_record(actor: Actor, offer: Offer, verb: str, details: dict) -> No
             "rule": offer.rule.code,
             "action": offer.action,
             "case_id": str(offer.case_id or ""),
+            "items_later": list(offer.items_later or []),
         },
         subject_type="offer",
         subject_id=str(offer.pk),

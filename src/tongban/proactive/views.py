@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,21 +32,40 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
     return {"__all__": [str(m) for m in exc.messages]}
 
 
+def _title(prop: dict, name: str) -> str:
+    """A form field's title in the page's language (``title_en`` on an English page when the form gives one)."""
+    if (get_language() or "").startswith("en") and prop.get("title_en"):
+        return prop["title_en"]
+    return prop.get("title", name)
+
+
 def _form_rows(offer: Offer) -> tuple[list[dict], list[dict]]:
     """The prefilled fields (label, value) and the required fields still empty, from the service's form."""
     service = services.service_resolve(offer.service)
     schema = (service.form_schema if service is not None else {}) or {}
     properties = schema.get("properties", {})
     filled = [
-        {"name": name, "label": properties.get(name, {}).get("title", name), "value": value}
+        {"name": name, "label": _title(properties.get(name, {}), name), "value": value}
         for name, value in offer.prefilled.items()
     ]
     missing = [
-        {"name": name, "label": properties[name].get("title", name), "schema": properties[name]}
+        {"name": name, "label": _title(properties[name], name), "schema": properties[name]}
         for name in schema.get("required", [])
         if name in properties and name not in offer.prefilled
     ]
     return filled, missing
+
+
+def _bundle_items(offer: Offer) -> list[dict]:
+    """The items of a bundle offer, each to apply for now or leave for later ("not now"); [] for an item offer."""
+    service = services.service_resolve(offer.service)
+    if service is None or not hasattr(service, "bundle_items"):  # an item, not a bundle
+        return []
+    later = set(offer.items_later or ())
+    return [
+        {"code": link.item.code, "name": link.item.name, "later": link.item.code in later}
+        for link in service.bundle_items.select_related("item").order_by("position", "pk")
+    ]
 
 
 def _offer_or_404(request, pk) -> Offer:
@@ -79,12 +99,20 @@ def offer_detail(request, pk, *, errors=None, status=200, values=None):
         for name, msgs in errors.items()
         if name not in asked
     ]
+    items = _bundle_items(offer)
+    if values.get("_items") is not None:  # the choice the person made, shown again with the errors
+        for item in items:
+            item["later"] = item["code"] not in values["_items"]
     context = {
         "offer": offer,
         "filled": filled,
         "missing": missing,
         "other_errors": other_errors,
         "case": case,
+        "items": items,
+        "items_later": [item for item in items if item["later"]]
+        if offer.status == Offer.Status.ACCEPTED
+        else [],
     }
     return render(request, "proactive/offer_detail.html", context, status=status)
 
@@ -98,15 +126,29 @@ def offer_accept(request, pk):
     for m in missing:
         if m["schema"].get("type") == "integer" and values[m["name"]].isdecimal():
             values[m["name"]] = int(values[m["name"]])
+    skip = []
+    if request.POST.get("items_shown"):  # a bundle's items were listed: the unticked ones are "not now"
+        chosen = request.POST.getlist("item")
+        skip = [item["code"] for item in _bundle_items(offer) if item["code"] not in chosen]
     try:
-        offer = services.offer_accept(actor=actor_from_request(request), offer=offer, form_data=values)
+        offer = services.offer_accept(
+            actor=actor_from_request(request), offer=offer, form_data=values, skip_items=skip
+        )
     except ValidationError as exc:
+        if request.POST.get("items_shown"):
+            values["_items"] = request.POST.getlist("item")
         return offer_detail(request, pk, errors=_errors(exc), status=400, values=values)
     except Conflict as exc:
         messages.error(request, str(exc))
         return redirect("proactive:offer", pk=offer.pk)
     case = Case.objects.filter(pk=offer.case_id).first()
     messages.success(request, _("Submitted. Your case number is %(number)s.") % {"number": case.number})
+    if offer.items_later:
+        messages.info(
+            request,
+            _("Not now: %(items)s. You can apply for them later from the offer's page.")
+            % {"items": ", ".join(i["name"] for i in _bundle_items(offer) if i["later"])},
+        )
     return redirect("cases:detail", number=case.number)
 
 

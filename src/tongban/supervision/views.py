@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,7 @@ from tongban.core import calendar
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import has_permission, staff_required
 from tongban.identity.selectors import actor_from_request
+from tongban.workflow.selectors import task_names_en
 
 from . import selectors, services
 from .models import Rectification, Warning
@@ -42,6 +44,12 @@ def warnings(request):
     page = Paginator(
         selectors.warning_list(request.user, level=level or None, department=department), PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    if (get_language() or "").startswith(
+        "en"
+    ):  # a step is named in English where its process gives the words
+        names = task_names_en([w.subject_id for w in page if w.subject_type == Warning.SubjectType.TASK])
+        for warning in page:
+            warning.task_name = names.get(warning.subject_id) or warning.task_name
     context = {
         "page": page,
         "level": level,

@@ -244,6 +244,10 @@ def parse_process(xml: str | bytes, *, departments, roles) -> ParsedProcess:
             {
                 "id": task_id,
                 "name": task_el.get("name") or task_id,
+                # The step's name for English pages (``tongban:nameEn``), and the bundle's service item the step
+                # handles (``tongban:item``): a case that does not take that item skips the step.
+                "name_en": (task_el.get(f"{{{TONGBAN_NS}}}nameEn") or "").strip(),
+                "item": (task_el.get(f"{{{TONGBAN_NS}}}item") or "").strip(),
                 "lane": lane.name,
                 "limit_days": limit_days,
             }
@@ -301,8 +305,30 @@ def new_workflow(spec, data: dict | None = None) -> BpmnWorkflow:
         workflow.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-    workflow.do_engine_steps()
+    advance(workflow)
     return workflow
+
+
+# The decision a skipped step is completed with (a case that does not take the step's service item).
+SKIPPED = "skipped"
+
+
+def advance(workflow: BpmnWorkflow) -> None:
+    """Run the engine's own steps, and pass the user tasks the case does not take: a bundle case applied for part
+    of its items lists the steps of the others in ``workflow.data["skip_tasks"]`` (their BPMN ids); each such
+    step, when it becomes ready, is completed at once with the decision ``skipped`` (no inbox sees it)."""
+    workflow.do_engine_steps()
+    skip = set(workflow.data.get("skip_tasks") or ())
+    if not skip:
+        return
+    while True:
+        passing = [t for t in ready_user_tasks(workflow) if t.task_spec.name in skip]
+        if not passing:
+            return
+        for task in passing:
+            task.data["decision"] = SKIPPED
+            task.run()
+        workflow.do_engine_steps()
 
 
 def dump(workflow: BpmnWorkflow) -> str:
@@ -383,7 +409,11 @@ def previous_user_task(task):
     """The nearest completed user task before ``task`` on its path, or None."""
     node = task.parent
     while node is not None:
-        if node.task_spec.manual and node.state == TaskState.COMPLETED:
+        if (
+            node.task_spec.manual
+            and node.state == TaskState.COMPLETED
+            and node.data.get("decision") != SKIPPED
+        ):
             return node
         node = node.parent
     return None

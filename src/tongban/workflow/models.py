@@ -90,6 +90,8 @@ class Task(TimeStampedModel):
     spiff_id = models.UUIDField(_("engine task id"))
     bpmn_id = models.CharField(_("step id"), max_length=128)
     name = models.CharField(_("step"), max_length=200)
+    # The step's English name from its process (``tongban:nameEn``), for English pages; ``name`` stays the record.
+    name_en = models.CharField(_("step in English"), max_length=200, blank=True, default="", db_default="")
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
     )
@@ -136,3 +138,12 @@ class Task(TimeStampedModel):
     @property
     def is_open(self):
         return self.state in self.OPEN_STATES
+
+    @property
+    def display_name(self) -> str:
+        """The step's name in the page's language (its English name on an English page when the process has one)."""
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name

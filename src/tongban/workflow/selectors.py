@@ -138,3 +138,11 @@ def tasks_for_supervision(user):
     if staff is None or not has_permission(user, "supervision.view", department=staff.department_id):
         return Task.objects.none()
     return Task.objects.filter(Q(department_id__in=department_scope_ids(staff, read_only=True)))
+
+
+def task_names_en(task_ids) -> dict:
+    """The English names of tasks by id (those whose process gives one), for pages that name steps in English."""
+    ids = [task_id for task_id in task_ids if task_id]
+    if not ids:
+        return {}
+    return dict(Task.objects.filter(pk__in=ids).exclude(name_en="").values_list("pk", "name_en"))

@@ -12,6 +12,7 @@ completing the same task at once, one wins and the other gets a ``Conflict``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -267,6 +268,7 @@ def _plan_tasks(
             spiff_id=spiff_id,
             bpmn_id=info["id"],
             name=info["name"],
+            name_en=info.get("name_en", ""),
             department_id=department_id,
             role=lane["role"],
             limit_days=info["limit_days"],
@@ -338,10 +340,12 @@ def process_start(
     now: dt.datetime | None = None,
     audit: bool = True,
     definition: ProcessDefinition | None = None,
+    skip_items: Iterable[str] = (),
 ) -> Outcome:
     """Start the latest version of ``process_key`` for a case and put its first tasks in their inboxes.
 
     ``audit=False`` when the caller records the start in its own entry (``case.accepted`` names the process).
+    ``skip_items``: the bundle's service items the case does not take; their steps (``tongban:item``) pass by.
     """
     now = now or timezone.now()
     definition = definition if definition is not None else definition_latest(process_key)
@@ -349,6 +353,9 @@ def process_start(
         raise ValidationError(
             {"process": [_("No process %(key)s has been uploaded.") % {"key": process_key}]}
         )
+    if skip_items:  # the steps of the service items the case does not take pass by (``engine.advance``)
+        skip = {t["id"] for t in definition.user_tasks if t.get("item") and t["item"] in set(skip_items)}
+        data = {**(data or {}), "skip_tasks": sorted(skip)}
     workflow = engine.new_workflow(_spec(definition), data)
     instance = ProcessInstance(
         definition=definition,
@@ -609,7 +616,7 @@ def task_prepare(*, task: Task, decision: str, data: dict | None = None, now: dt
     spiff_task.data.update(data or {})
     spiff_task.data["decision"] = decision
     spiff_task.run()
-    workflow.do_engine_steps()
+    engine.advance(workflow)
     plan = _plan_tasks(
         instance=instance,
         definition=instance.definition,
@@ -709,7 +716,7 @@ def task_complete(
             spiff_task.data.update(data or {})
             spiff_task.data["decision"] = decision
             spiff_task.run()
-            workflow.do_engine_steps()
+            engine.advance(workflow)
             outcome.created, outcome.cancelled = _sync_tasks(
                 instance=instance,
                 definition=definition,
@@ -778,7 +785,7 @@ def task_return(
         raise Conflict(_("This is the first step: there is no step to return to."), code="no_previous_step")
     _finish(task=task, user=actor.user, now=now, decision=Task.Decision.RETURN, opinion=opinion)
     workflow.reset_from_task_id(previous.id)
-    workflow.do_engine_steps()
+    engine.advance(workflow)
     created, cancelled = _sync_tasks(
         instance=instance,
         definition=definition,

@@ -36,7 +36,7 @@ class DataResource(TimeStampedModel):
     name_zh = models.CharField(_("Chinese name"), max_length=128)
     name_en = models.CharField(_("English name"), max_length=128, blank=True)
     subject = models.CharField(_("subject"), max_length=16, choices=Subject.choices)
-    # [{"name": ..., "type": ..., "sensitivity": ..., "label": ...}] in the spec's order.
+    # [{"name": ..., "type": ..., "sensitivity": ..., "label": ..., "label_en": ...}] in the spec's order.
     fields = models.JSONField(_("fields"), default=list)
     sharing = models.CharField(_("sharing class"), max_length=16, choices=Sharing.choices)
     frequency = models.CharField(_("update frequency"), max_length=32, blank=True)
@@ -66,8 +66,14 @@ class DataResource(TimeStampedModel):
         return [f["name"] for f in self.fields]
 
     def field_labels(self, names) -> list[str]:
-        """The labels of ``names`` (the name itself when the resource has no label for it)."""
-        labels = {f["name"]: f.get("label") or f["name"] for f in self.fields}
+        """The labels of ``names`` in the page's language (the English label on an English page when the resource
+        has one; the name itself when the resource has no label for it)."""
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        labels = {
+            f["name"]: (english and f.get("label_en")) or f.get("label") or f["name"] for f in self.fields
+        }
         return [labels.get(name, name) for name in names]
 
 
@@ -215,3 +221,10 @@ class DataUse(models.Model):
 
     def __str__(self):
         return f"{self.resource_code} by {self.department_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def display_purpose(self) -> str:
+        """The purpose in the page's language (``purpose`` stays as recorded: grants are matched by it)."""
+        from tongban.exchange.purposes import purpose_label
+
+        return purpose_label(self.purpose)

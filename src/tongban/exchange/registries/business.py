@@ -63,17 +63,21 @@ register_resource(
         name_en="Business registration",
         subject="organisation",
         fields={
-            "credit_code": Field("string", "public", "统一社会信用代码"),
-            "name": Field("string", "public", "名称"),
-            "org_type": Field("string", "public", "主体类型"),
-            "legal_representative": Field("string", "public", "法定代表人"),
-            "district": Field("string", "public", "登记区"),
-            "registered_on": Field("date", "public", "成立日期"),
-            "business_scope": Field("string", "public", "经营范围"),
-            "registered_capital": Field("number", "public", "注册资本（万元）"),
-            "status": Field("string", "public", "登记状态"),
-            "industry_code": Field("string", "public", "国民经济行业代码"),
-            "legal_representative_id": Field("string", "personal", "法定代表人身份证件号码"),
+            "credit_code": Field("string", "public", "统一社会信用代码", "Unified social credit code"),
+            "name": Field("string", "public", "名称", "Name"),
+            "org_type": Field("string", "public", "主体类型", "Type of entity"),
+            "legal_representative": Field("string", "public", "法定代表人", "Legal representative"),
+            "district": Field("string", "public", "登记区", "District of registration"),
+            "registered_on": Field("date", "public", "成立日期", "Date of establishment"),
+            "business_scope": Field("string", "public", "经营范围", "Business scope"),
+            "registered_capital": Field(
+                "number", "public", "注册资本（万元）", "Registered capital (10,000 yuan)"
+            ),
+            "status": Field("string", "public", "登记状态", "Registration status"),
+            "industry_code": Field("string", "public", "国民经济行业代码", "Industry code"),
+            "legal_representative_id": Field(
+                "string", "personal", "法定代表人身份证件号码", "Legal representative's ID number"
+            ),
         },
         sharing="unconditional",
         frequency="realtime",

@@ -48,8 +48,10 @@ register_resource(
         name_en="Employer's insured head-count",
         subject="organisation",
         fields={
-            "insured": Field("integer", "internal", "最近一季参保人数"),
-            "quarters": Field("list", "internal", "近八季度参保人数"),
+            "insured": Field("integer", "internal", "最近一季参保人数", "Insured employees, last quarter"),
+            "quarters": Field(
+                "list", "internal", "近八季度参保人数", "Insured employees, last eight quarters"
+            ),
         },
         sharing="conditional",
         frequency="daily",
@@ -91,10 +93,19 @@ register_resource(
         name_en="Enterprise tax rating and filings",
         subject="organisation",
         fields={
-            "credit_rating": Field("string", "internal", "纳税信用等级"),
-            "revenue_4q": Field("number", "internal", "近四季度营业收入（万元）"),
-            "tax_4q": Field("number", "internal", "近四季度纳税额（万元）"),
-            "quarters": Field("list", "internal", "近八季度申报（营业收入、纳税额）"),
+            "credit_rating": Field("string", "internal", "纳税信用等级", "Tax credit rating"),
+            "revenue_4q": Field(
+                "number", "internal", "近四季度营业收入（万元）", "Revenue, last four quarters (10,000 yuan)"
+            ),
+            "tax_4q": Field(
+                "number", "internal", "近四季度纳税额（万元）", "Tax paid, last four quarters (10,000 yuan)"
+            ),
+            "quarters": Field(
+                "list",
+                "internal",
+                "近八季度申报（营业收入、纳税额）",
+                "Returns, last eight quarters (revenue, tax)",
+            ),
         },
         sharing="conditional",
         frequency="daily",
@@ -126,7 +137,14 @@ register_resource(
         name_zh="企业资质认定信息",
         name_en="Enterprise qualifications",
         subject="organisation",
-        fields={"qualifications": Field("list", "public", "资质（类别、证书编号、有效期）")},
+        fields={
+            "qualifications": Field(
+                "list",
+                "public",
+                "资质（类别、证书编号、有效期）",
+                "Qualifications (kind, certificate number, valid until)",
+            )
+        },
         sharing="unconditional",
         frequency="daily",
         legal_basis="《高新技术企业认定管理办法》；《优质中小企业梯度培育管理暂行办法》",

@@ -52,7 +52,13 @@ def test_sync_creates_resources_once_and_is_idempotent(test_resources):
     row = DataResource.objects.get(code="test-person-basic")
     assert row.owner.code == "public-security"
     assert row.sharing == "conditional"
-    assert row.fields[0] == {"name": "name", "type": "string", "sensitivity": "personal", "label": "姓名"}
+    assert row.fields[0] == {
+        "name": "name",
+        "type": "string",
+        "sensitivity": "personal",
+        "label": "姓名",
+        "label_en": "",
+    }
     assert services.data_resources_sync(actor=SYSTEM) == {"created": 0, "updated": 0, "deactivated": 0}
 
 

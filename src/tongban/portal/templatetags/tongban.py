@@ -109,3 +109,36 @@ def audit_action(code):
     from tongban.core.labels import audit_action_label
 
     return audit_action_label(code)
+
+
+@register.filter
+def supplement_entry(entry) -> str:
+    """A supplement request's material or form field, named in the page's language: a material by the catalogue's
+    English name (by item and material code), a field by its form's English title recorded with the request."""
+    if not isinstance(entry, dict):
+        return ""
+    english = (get_language() or "").startswith("en")
+    if "field" in entry:
+        return (english and entry.get("label_en")) or entry.get("label") or entry.get("field", "")
+    from tongban.cases.models import material_name
+
+    name = entry.get("name", "")
+    return (english and entry.get("name_en")) or material_name(
+        entry.get("item", ""), entry.get("code", ""), name
+    )
+
+
+@register.filter
+def purpose_label(purpose) -> str:
+    """A recorded purpose of a data use or an audit entry in the page's language (``exchange.purposes``)."""
+    from tongban.exchange.purposes import purpose_label as label
+
+    return label(purpose or "")
+
+
+@register.filter
+def service_name(code) -> str:
+    """The name of the service item or bundle ``code`` in the page's language (the code when there is none)."""
+    from tongban.catalog.selectors import service_name_get
+
+    return service_name_get(code or "") or code

@@ -37,7 +37,9 @@ def test_the_inbox_shows_only_my_departments_tasks(client, case, handlers):
     login_with_second_factor(client, handlers["health"])
     html = client.get(reverse("workbench:tasks")).content.decode()
     assert case.number in html
-    assert "签发出生医学证明" in html
+    assert "Issue the birth medical certificate" in html  # the step's English name (tongban:nameEn)
+    client.cookies["django_language"] = "zh-hans"
+    assert "签发出生医学证明" in client.get(reverse("workbench:tasks")).content.decode()
     login_with_second_factor(client, handlers["hrss"])
     assert case.number not in client.get(reverse("workbench:tasks")).content.decode()
 
