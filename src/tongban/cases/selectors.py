@@ -260,6 +260,25 @@ def _departments_leading_or_accepting(ids) -> list[tuple]:
     ]
 
 
+def _source(query, search, **condition):
+    """``query.filter(**condition)`` (one column equal to a key), except on SQLite for a search by a case number:
+    then written ``+column = key`` so that SQLite reads the few cases of the number's range from the unique number
+    index instead of walking the department's whole index range in list order, checking each number (50 ms of CPU a
+    search at 100,000 cases, growing with the table)."""
+    from django.db import connections
+
+    ((column, key),) = condition.items()
+    search = (search or "").strip()
+    if connections[query.db].vendor != "sqlite" or not (_is_number(search) and len(search) >= 12):
+        return query.filter(**condition)
+    from tongban.core.db import fast
+
+    field = Case._meta.get_field(column)
+    return query.extra(  # noqa: S610 - a column name of the model, the key a parameter
+        where=[f'+"{Case._meta.db_table}"."{field.column}" = %s'], params=[fast.prep(Case, column, key)]
+    )
+
+
 class StaffCasePages:
     """The staff case list, a page at a time, as a merge of index-ordered queries (no OR across departments,
     no sub-query per row of the whole table, no COUNT).
@@ -283,7 +302,7 @@ class StaffCasePages:
         if self.kind == "all":
             return [base]
         if self.kind == "accepting":
-            return [base.filter(accepting_department_id=pk) for pk in sorted(self.ids)]
+            return [_source(base, self.search, accepting_department_id=pk) for pk in sorted(self.ids)]
         # One query tells which departments in scope lead or accept any case at all (an index probe each):
         # a municipal head's scope holds a branch in every district, most of which lead and accept nothing.
         words = _title_words(self.search).lower()
@@ -303,16 +322,16 @@ class StaffCasePages:
                         )
                     )
             elif leads:
-                sources.append(base.filter(lead_department_id=pk))
+                sources.append(_source(base, self.search, lead_department_id=pk))
             if accepts:
-                sources.append(base.filter(accepting_department_id=pk))
+                sources.append(_source(base, self.search, accepting_department_id=pk))
         keys = process_keys_with_lanes_for(codes)
         if keys:
             worked = base.filter(case_has_task_in(self.ids))
             # A case's title is its service's name: a service whose name cannot match has no case to show.
             for kind, field in (("bundle", "bundle_id"), ("item", "item_id")):
                 sources += [
-                    worked.filter(**{field: pk})
+                    _source(worked, self.search, **{field: pk})
                     for pk, _dept, key, name in services[kind]
                     if key in keys and (not words or words in name)
                 ]

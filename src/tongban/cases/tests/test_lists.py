@@ -362,3 +362,18 @@ class ListQueryPlanTests:
             case_list_for_applicant(User.objects.get(username="li.ming"), status="completed")[:21]
         )
         assert "cases_case_status" not in plan and "SCAN cases_case " not in plan + " "
+
+    def test_a_staff_search_by_number_reads_the_number_index(self, city):
+        from tongban.cases.selectors import CASE_KEYSET, case_page_for_staff
+
+        number = (
+            _visible_to_staff("handler.mi").filter(bundle__isnull=False).values_list("number", flat=True)[0]
+        )
+        for username, search in (("handler.mi", number), ("handler.ps", number[:12]), ("head.ps", number)):
+            pages = case_page_for_staff(User.objects.get(username=username), search=search)
+            plans = [self._plan(CASE_KEYSET.after(source, None)[:21]) for source in pages._sources()]
+            assert plans and all("(number>? AND number<?)" in plan for plan in plans), plans
+        # The same answers as the department's cases filtered by that number.
+        client = _client("handler.mi")
+        rows, _pages = _all_pages(client, CASES, {"q": number})
+        assert [r["number"] for r in rows] == [number]
