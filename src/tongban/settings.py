@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "tongban.identity.middleware.OTPMiddleware",  # django-otp's, its device read hand-written
     "tongban.enterprise.middleware.CertificateSessionMiddleware",  # a revoked certificate ends its sessions
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -218,6 +218,8 @@ X_FRAME_OPTIONS = "DENY"
 # database's own table (tongban_cache) on PostgreSQL (several machines); Redis when set. "local" keeps the counts in
 # each process (one process only: tests, a single dev server).
 CACHE_URL = env("TONGBAN_CACHE_URL", "")
+# Sessions in the database, read with one hand-written statement (Django's db backend otherwise).
+SESSION_ENGINE = "tongban.core.sessions"
 if not CACHE_URL:
     CACHE_URL = "db" if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else "file"
 if CACHE_URL.startswith(("redis://", "rediss://")):

@@ -373,6 +373,42 @@ class CaseSummarySerializer(serializers.Serializer):
         return TRACKING_URL.format(number=case.number)
 
 
+def case_rows(cases) -> list[dict]:
+    """What :class:`CaseSummarySerializer` gives for a page of ``cases`` (loaded with ``CASE_ROW_FIELDS``), made
+    directly: services named from the per-process reference table instead of joins, dates and times through
+    DRF's own fields (time zone, ISO 8601). DRF's field-by-field machinery was a third of a list request's CPU;
+    a test holds the two equal."""
+    refs = selectors.list_references()
+    items, bundles = refs["item"], refs["bundle"]
+    moment, day = serializers.DateTimeField(), serializers.DateField()
+    labels = dict(Case.Status.choices)
+    rows = []
+    for case in cases:
+        submitted, accepted, closed, due = case.submitted_at, case.accepted_at, case.closed_at, case.due_date
+        number = case.number
+        rows.append(
+            {
+                "number": number,
+                "title": case.title,
+                "service_type": "bundle" if case.bundle_id else "item",
+                "service_code": bundles.get(case.bundle_id) or items.get(case.item_id) or "",
+                "status": case.status,
+                "status_label": str(labels.get(case.status, case.status)),
+                "channel": case.channel,
+                "applicant_name": case.applicant_name,
+                "submitted_at": moment.to_representation(submitted) if submitted else None,
+                "accepted_at": moment.to_representation(accepted) if accepted else None,
+                "closed_at": moment.to_representation(closed) if closed else None,
+                "promised_limit_days": case.promised_limit_days,
+                "due_date": day.to_representation(due) if due else None,
+                "warning": case.warning,
+                "receipt_url": RECEIPT_URL.format(number=number),
+                "tracking_url": TRACKING_URL.format(number=number),
+            }
+        )
+    return rows
+
+
 class CaseStepSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
@@ -619,10 +655,15 @@ class CaseListSubmitApi(ListAPIView):
         user = self.request.user
         if staff_for(user) is not None:
             pages = selectors.case_page_for_staff(
-                user, status=status_filter, search=filters.validated_data.get("q")
+                user, status=status_filter, search=filters.validated_data.get("q"), related=False
             )
             return pages if pages is not None else Case.objects.none()
-        return selectors.case_list_for_applicant(user, status=status_filter).only(*selectors.CASE_LIST_FIELDS)
+        query = selectors.case_list_for_applicant(user, status=status_filter)
+        return query.select_related(None).only(*selectors.CASE_ROW_FIELDS)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(case_rows(page))
 
     @extend_schema(
         summary="Apply for a service",

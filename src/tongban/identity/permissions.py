@@ -293,7 +293,7 @@ def permission_scope(user, perm: str) -> frozenset | None:
         return frozenset()
     if user.is_superuser:
         return None
-    for code in roles_for(user):
+    for code in staff_roles_for(user):  # city-wide roles are staff roles (a citizen's or agent's is "self")
         role = ROLES.get(code)
         if role is not None and role.scope == "city" and perm in role.permissions:
             return None

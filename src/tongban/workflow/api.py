@@ -55,6 +55,60 @@ class TaskSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+def task_rows(tasks) -> list[dict]:
+    """What :class:`TaskSerializer` gives for ``tasks``, made directly: an inbox page is 50 tasks of one index
+    range, and DRF's field-by-field machinery (19 fields, a nested serializer) was a third of the request's CPU.
+    Dates and times go through DRF's own fields (time zone, ISO 8601); a test holds the two equal."""
+    moment, day = serializers.DateTimeField(), serializers.DateField()
+    labels = dict(Task.State.choices)
+    rows = []
+    for task in tasks:
+        department = task.department
+        claimed, completed, due = task.claimed_at, task.completed_at, task.due_date
+        rows.append(
+            {
+                "id": str(task.id),
+                "case_number": task.case_number,
+                "case_title": task.case_title,
+                "bpmn_id": task.bpmn_id,
+                "name": task.name,
+                "department": {
+                    "code": department.code,
+                    "name_zh": department.name_zh,
+                    "name_en": department.name_en,
+                },
+                "role": task.role,
+                "state": task.state,
+                "state_label": str(labels.get(task.state, task.state)),
+                "assignee": task.assignee.get_username() if task.assignee_id is not None else None,
+                "claimed_at": moment.to_representation(claimed) if claimed else None,
+                "completed_at": moment.to_representation(completed) if completed else None,
+                "decision": task.decision,
+                "opinion": task.opinion,
+                "limit_days": task.limit_days,
+                "due_date": day.to_representation(due) if due else None,
+                "warning": task.warning,
+                "revision": task.revision,
+                "created_at": moment.to_representation(task.created_at),
+            }
+        )
+    return rows
+
+
+# The columns an inbox row shows (task_rows): the clock (JSON) and the assignee's other columns are not loaded.
+INBOX_FIELDS = (
+    *(
+        f.name
+        for f in Task._meta.concrete_fields
+        if f.name not in {"clock", "spiff_id", "completed_by", "updated_at", "instance"}
+    ),
+    "department__code",
+    "department__name_zh",
+    "department__name_en",
+    "assignee__username",
+)
+
+
 class TaskFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Task.State.choices, required=False)
 
@@ -144,8 +198,11 @@ class TaskListApi(ListAPIView):
         filters = TaskFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         state = filters.validated_data.get("state")
-        # The clock (JSON) is not shown in a list: not loaded.
-        return selectors.inbox_for(self.request.user, states=[state] if state else None).defer("clock")
+        return selectors.inbox_for(self.request.user, states=[state] if state else None).only(*INBOX_FIELDS)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(task_rows(page))
 
 
 class TaskDetailApi(APIView):

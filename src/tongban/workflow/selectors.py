@@ -3,8 +3,9 @@
 from django.db.models import Exists, OuterRef, Q
 
 from tongban.core.keyset import Keyset
+from tongban.core.refcache import reference_cached
 from tongban.identity.permissions import has_permission
-from tongban.identity.selectors import department_scope_ids, roles_for, staff_for
+from tongban.identity.selectors import department_scope_ids, staff_for, staff_roles_for
 
 from .models import ProcessDefinition, ProcessInstance, Task
 
@@ -19,7 +20,7 @@ OPEN_STATES_SQL = f'"workflow_task"."state" IN ({_OPEN_LIST})'
 
 
 def _can_see_all(user) -> bool:
-    return bool(user.is_superuser or (roles_for(user) & _CITY_ROLES))
+    return bool(user.is_superuser or (staff_roles_for(user) & _CITY_ROLES))  # city-wide roles are staff roles
 
 
 def inbox_for(user, *, states=None, department=None):
@@ -31,7 +32,7 @@ def inbox_for(user, *, states=None, department=None):
     staff = staff_for(user)
     if staff is None:
         return Task.objects.none()
-    roles = roles_for(user)
+    roles = staff_roles_for(user)  # a task's lane role is a staff role
     query = Task.objects.filter(department_id=staff.department_id)
     if not states or set(states) == set(Task.OPEN_STATES):
         query = query.extra(where=[OPEN_STATES_SQL])  # noqa: S610 - constants only
@@ -85,17 +86,24 @@ def case_has_task_in(department_ids):
     return Exists(Task.objects.filter(case_id=OuterRef("pk"), department_id__in=list(department_ids)))
 
 
+@reference_cached(ProcessDefinition)
+def _latest_lanes() -> dict:
+    """The lanes of the latest version of each process, by key, kept per process (core.refcache): the staff case
+    list asks on every page which processes give its departments a lane."""
+    latest = {}
+    for key, lanes in ProcessDefinition.objects.order_by("key", "-version").values_list("key", "lanes"):
+        latest.setdefault(key, lanes or {})
+    return latest
+
+
 def process_keys_with_lanes_for(department_codes) -> set[str]:
     """Keys of the processes (latest versions) with a lane worked by one of these departments by name: its own
     lanes, or (only) a district branch for a ``@district`` lane. ``*`` lanes (the service's own department) are not
     counted: a service's department sees its cases as their lead department."""
     codes = set(department_codes)
     keys = set()
-    latest = {}
-    for definition in ProcessDefinition.objects.order_by("key", "-version").only("key", "version", "lanes"):
-        latest.setdefault(definition.key, definition)
-    for key, definition in latest.items():
-        for lane in (definition.lanes or {}).values():
+    for key, lanes in _latest_lanes().items():
+        for lane in lanes.values():
             department = lane.get("department", "")
             if department == "*" or not department:
                 continue

@@ -273,6 +273,41 @@ class ListApiTests:
         assert {c.status for c in cases} >= {"accepted", "in_progress"} and {c.warning for c in cases} > {""}
         assert watched_case_rows(cases) == WatchedCaseSerializer(cases, many=True).data
 
+    def test_the_case_rows_are_what_the_serializer_gives(self, city):
+        from tongban.cases.api import CaseSummarySerializer, case_rows
+        from tongban.cases.selectors import CASE_ROW_FIELDS
+
+        numbers = {
+            status: Case.objects.filter(status=status).values_list("number", flat=True).first()
+            for status in ("completed", "accepted", "in_progress", "submitted", "rejected")
+        }
+        numbers = [n for n in numbers.values() if n] + list(
+            Case.objects.filter(bundle__isnull=False).values_list("number", flat=True)[:3]
+        )
+        rows = list(Case.objects.filter(number__in=numbers).only(*CASE_ROW_FIELDS).order_by("number"))
+        full = list(
+            Case.objects.filter(number__in=numbers).select_related("item", "bundle").order_by("number")
+        )
+        assert len(rows) >= 5 and {c.bundle_id is None for c in rows} == {True, False}
+        assert any(c.closed_at for c in rows) and any(c.due_date for c in rows)
+        assert case_rows(rows) == CaseSummarySerializer(full, many=True).data
+
+    def test_the_inbox_rows_are_what_the_serializer_gives(self, city):
+        from tongban.workflow.api import INBOX_FIELDS, TaskSerializer, task_rows
+
+        handler = User.objects.get(username="handler.ps")
+        Task.objects.filter(pk__in=Task.objects.filter(state="ready").values("pk")[:3]).update(
+            state="claimed", assignee=handler, claimed_at=UNTIL, opinion="看过", warning="yellow"
+        )
+        tasks = list(
+            Task.objects.filter(Q(state__in=("claimed", "completed", "waiting")) | Q(due_date__isnull=True))
+            .select_related("department", "assignee")
+            .only(*INBOX_FIELDS)
+            .order_by("state", "id")[:60]
+        )
+        assert {t.state for t in tasks} >= {"claimed", "completed"} and any(t.assignee_id for t in tasks)
+        assert task_rows(tasks) == TaskSerializer(tasks, many=True).data
+
     def test_citizens_and_handlers_may_not_read_the_supervision_list(self, city):
         assert _client("li.ming").get(WATCHED).status_code == 403
         assert _client("handler.ps").get(WATCHED).status_code == 403
@@ -327,3 +362,18 @@ class ListQueryPlanTests:
             case_list_for_applicant(User.objects.get(username="li.ming"), status="completed")[:21]
         )
         assert "cases_case_status" not in plan and "SCAN cases_case " not in plan + " "
+
+    def test_a_staff_search_by_number_reads_the_number_index(self, city):
+        from tongban.cases.selectors import CASE_KEYSET, case_page_for_staff
+
+        number = (
+            _visible_to_staff("handler.mi").filter(bundle__isnull=False).values_list("number", flat=True)[0]
+        )
+        for username, search in (("handler.mi", number), ("handler.ps", number[:12]), ("head.ps", number)):
+            pages = case_page_for_staff(User.objects.get(username=username), search=search)
+            plans = [self._plan(CASE_KEYSET.after(source, None)[:21]) for source in pages._sources()]
+            assert plans and all("(number>? AND number<?)" in plan for plan in plans), plans
+        # The same answers as the department's cases filtered by that number.
+        client = _client("handler.mi")
+        rows, _pages = _all_pages(client, CASES, {"q": number})
+        assert [r["number"] for r in rows] == [number]

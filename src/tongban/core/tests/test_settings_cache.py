@@ -27,10 +27,10 @@ def _settings(value, database_url=None):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("", "django.core.cache.backends.filebased.FileBasedCache django.contrib.sessions.backends.db"),
-        ("file", "django.core.cache.backends.filebased.FileBasedCache django.contrib.sessions.backends.db"),
-        ("db", "django.core.cache.backends.db.DatabaseCache django.contrib.sessions.backends.db"),
-        ("local", "django.core.cache.backends.locmem.LocMemCache django.contrib.sessions.backends.db"),
+        ("", "django.core.cache.backends.filebased.FileBasedCache tongban.core.sessions"),
+        ("file", "django.core.cache.backends.filebased.FileBasedCache tongban.core.sessions"),
+        ("db", "django.core.cache.backends.db.DatabaseCache tongban.core.sessions"),
+        ("local", "django.core.cache.backends.locmem.LocMemCache tongban.core.sessions"),
         (
             "redis://127.0.0.1:6379/1",
             "django.core.cache.backends.redis.RedisCache django.contrib.sessions.backends.cached_db",
