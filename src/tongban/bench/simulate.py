@@ -759,9 +759,10 @@ class Simulation:
         from tongban.proactive.models import Offer
         from tongban.proactive.services import offer_accept, offer_decline
 
-        event_deliver_due(
-            self.out
-        )  # the worker's sweep: the offer exists once the birth's event is delivered
+        # The worker's deliveries: the offer exists once the birth's event (and what its delivery emitted) is
+        # delivered.
+        self.outbox.flush(self.out)
+        event_deliver_due(self.out)
         offer = (
             Offer.objects.select_related("person")
             .filter(person_id=mother_pk, status=Offer.Status.OFFERED)
