@@ -98,6 +98,9 @@ SUBMIT_FAILURES_TO_DROP = (
     3  # a service whose sample application is refused this many times in a row leaves the mix
 )
 PDF = b"%PDF-1.4\n%simulated\n"
+# The worker's sweep period: what the run's commits queue (events, messages' deliveries) is delivered in bulk once
+# a virtual minute has passed (``OutboxQueue``).
+DELIVERY_EVERY = dt.timedelta(minutes=1)
 DISTRICT_CODES = sorted(DISTRICTS)
 
 
@@ -756,9 +759,10 @@ class Simulation:
         from tongban.proactive.models import Offer
         from tongban.proactive.services import offer_accept, offer_decline
 
-        event_deliver_due(
-            self.out
-        )  # the worker's sweep: the offer exists once the birth's event is delivered
+        # The worker's deliveries: the offer exists once the birth's event (and what its delivery emitted) is
+        # delivered.
+        self.outbox.flush(self.out)
+        event_deliver_due(self.out)
         offer = (
             Offer.objects.select_related("person")
             .filter(person_id=mother_pk, status=Offer.Status.OFFERED)
@@ -984,6 +988,13 @@ class Simulation:
     def _dispatch(self, kind: str, payload) -> None:
         getattr(self, f"do_{kind}")(self.clock.now(), *payload)
 
+    def _deliver_queued(self, moment: dt.datetime) -> None:
+        """The worker beside the web processes: what the run's commits queued (events, messages' channel
+        deliveries) is delivered once a virtual minute has passed since the last delivery, in bulk."""
+        if moment >= self.next_delivery:
+            self.outbox.flush(self.out)
+            self.next_delivery = moment.replace(second=0, microsecond=0) + DELIVERY_EVERY
+
     def _worker_jobs(self, hour_start: dt.datetime) -> None:
         """What the worker's periodic tasks would have done in the hour that ends now."""
         from tongban.core.audit import audit_checkpoint_create
@@ -992,6 +1003,7 @@ class Simulation:
         from tongban.supervision.services import deadlines_check
 
         local_hour = hour_start.astimezone(calendar.SHANGHAI)
+        self.outbox.flush(self.out)
         event_deliver_due(self.out)
         if local_hour.hour == 6:
             self.out.worker["milestone_sweeps"] += 1
@@ -1014,12 +1026,15 @@ class Simulation:
         load_before = os.getloadavg()
         first_moment = local(self.start, dt.time(0, 0))
         immediate = HUEY.immediate
-        HUEY.immediate = (
-            True  # a queued job (an event's prompt delivery) runs here, as a worker beside it would
-        )
+        HUEY.immediate = True  # another queued job runs here, as a worker beside it would
         interrupted = None
+        self.next_delivery = first_moment
         try:
-            with virtual_clock(first_moment) as self.clock, _stop_on_signals() as stop:
+            with (
+                virtual_clock(first_moment) as self.clock,
+                _stop_on_signals() as stop,
+                outbox_queued() as self.outbox,
+            ):
                 self.stop = stop
                 setup_started = time.perf_counter()
                 self._setup()
@@ -1036,6 +1051,7 @@ class Simulation:
                     interrupted = self.clock.now()
                 # What is still scheduled after the last day stays open, as a city's open cases do.
                 self.out.counts["actions_left_open"] = len(self.heap)
+                self.outbox.flush(self.out)
                 event_deliver_due(self.out)
                 end_moment = self.clock.now()
                 wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
@@ -1075,6 +1091,7 @@ class Simulation:
             while self.heap and self.heap[0][0] < end and not self.stop.requested:
                 stamp, _seq, kind, payload = heapq.heappop(self.heap)
                 moment = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
+                self._deliver_queued(moment)
                 self.clock.move_to(moment)
                 if kind == "arrive":
                     (what,) = payload
@@ -1159,6 +1176,55 @@ def _stop_on_signals():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class OutboxQueue:
+    """What the run's commits queued for the worker: events to deliver, messages whose channel deliveries are due.
+
+    In a deployment a commit queues a Huey job per event (and per message with an SMS or e-mail); the worker runs
+    them as they come. Run in the simulation's process one by one, each job claimed its one event in a transaction
+    of its own and its delivery in another: the queue's bookkeeping cost more than the subscribers' work. Here the
+    jobs wait until the next virtual minute (the worker's own sweep period) and are run together: one claim per
+    hundred deliveries (``event_deliver``, ``deliveries_run``), the same subscribers, the same messages."""
+
+    def __init__(self):
+        self.events = 0
+        self.messages = 0
+
+    def queue_events(self, event_ids) -> None:
+        self.events += len(event_ids)
+
+    def queue_message(self, message_id) -> None:
+        self.messages += 1
+
+    def flush(self, out: Outcome | None = None) -> None:
+        from tongban.messaging.services import deliveries_run
+
+        # Delivering an event may send a message, which emits its own event: until nothing is left.
+        while self.events or self.messages:
+            if self.events:
+                self.events = 0
+                event_deliver_due(out)
+            if self.messages:
+                self.messages = 0
+                sent = deliveries_run()
+                if out is not None:
+                    out.worker["message_deliveries"] += sent["sent"] + sent["failed"]
+
+
+@contextlib.contextmanager
+def outbox_queued() -> Iterator[OutboxQueue]:
+    """Queue the prompt delivery jobs of events and messages in ``OutboxQueue`` for the block (instead of running
+    each at its commit); ``flush`` delivers them."""
+    from tongban.core import events
+    from tongban.messaging import services as messaging
+
+    queue = OutboxQueue()
+    with (
+        mock.patch.object(events, "_enqueue", queue.queue_events),
+        mock.patch.object(messaging, "_enqueue", queue.queue_message),
+    ):
+        yield queue
 
 
 def event_deliver_due(out: Outcome | None = None) -> int:

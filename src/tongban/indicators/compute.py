@@ -38,6 +38,7 @@ from tongban.identity.models import Department
 from tongban.proactive.models import Offer
 from tongban.supervision.models import Rectification, Warning
 
+from . import sums
 from .models import (
     CASE_COUNTERS,
     PROACTIVE_COUNTERS,
@@ -408,6 +409,7 @@ def _nonzero(counters: dict) -> bool:
 @transaction.atomic
 def day_compute(day: dt.date, *, reference: Reference | None = None) -> dict:
     """Replace the day rows of ``day`` with what the raw records say; returns how many rows were written."""
+    sums.clear()  # this process's slabs (a rolled-back rewrite must not stay cached either)
     ref = reference or Reference()
     start, end = day_window(day)
     acc = Accumulator()
@@ -446,6 +448,7 @@ def day_compute(day: dt.date, *, reference: Reference | None = None) -> dict:
 
 def _rollup(model, keys, counters, month):
     first, after = month, next_month(month)
+    sums.clear()
     model.objects.filter(grain=Grain.MONTH, period=month).delete()
     rows = (
         model.objects.filter(grain=Grain.DAY, period__gte=first, period__lt=after)

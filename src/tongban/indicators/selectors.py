@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Min, Q, Sum
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tongban.catalog.models import Bundle, ServiceItem
 from tongban.identity.models import AdminUnit, Department
 from tongban.identity.permissions import permission_scope
 
-from . import formulas
+from . import formulas, sums
 from .compute import month_start, next_month
 from .models import (
     CASE_COUNTERS,
@@ -81,6 +82,17 @@ def period_q(start: dt.date, end: dt.date, model=Stat) -> Q:
 
     A month that starts inside the period and has no day row after its end (the current month, read up to today)
     is whole as far as the rows go: its month row is read instead of its days (``model``'s rows decide)."""
+    months, days = period_parts(start, end, model)
+    q = Q(pk__in=[])
+    if months:
+        q |= Q(grain=Grain.MONTH, period__in=months)
+    for first, last in days:
+        q |= Q(grain=Grain.DAY, period__gte=first, period__lte=last)
+    return q
+
+
+def period_parts(start: dt.date, end: dt.date, model=Stat) -> tuple[list, list]:
+    """``period_q``'s parts: the whole months (their first days) and the (first, last) ranges of other days."""
     months, days = [], []
     day = start
     while day <= end:
@@ -96,16 +108,34 @@ def period_q(start: dt.date, end: dt.date, model=Stat) -> Q:
             last = min(end, after - dt.timedelta(days=1))
             days.append((day, last))
             day = last + dt.timedelta(days=1)
-    q = Q(pk__in=[])
-    if months:
-        q |= Q(grain=Grain.MONTH, period__in=months)
-    for first, last in days:
-        q |= Q(grain=Grain.DAY, period__gte=first, period__lte=last)
-    return q
+    return months, days
 
 
 def _department_ids(department: Department) -> list:
     return [department.pk, *Department.objects.filter(parent=department).values_list("pk", flat=True)]
+
+
+def _stat_departments(f: Filters):
+    """The department ids the department × district rows are limited to (None: all)."""
+    allowed = None if f.departments is None else set(f.departments)
+    if f.department is not None:
+        chosen = set(_department_ids(f.department))
+        allowed = chosen if allowed is None else allowed & chosen
+    return allowed
+
+
+def _grouped(f: Filters) -> list[tuple]:
+    """The department × district rows of the period under the filters (but the service), summed per pair, from
+    the per-period slabs kept in memory (``sums``)."""
+    months, days = period_parts(f.start, f.end, Stat)
+    return sums.stats.grouped(months, days, _stat_filters(f), ("department_id", "district_id"))
+
+
+def _stat_filters(f: Filters) -> dict:
+    return {
+        "department_id": _stat_departments(f),
+        "district_id": None if f.district is None else [f.district.pk],
+    }
 
 
 def _rows(f: Filters, *, by_service: bool | None = None):
@@ -134,6 +164,8 @@ def _clean(row: dict, counters) -> dict:
 
 
 def totals(f: Filters) -> dict:
+    if not f.service:
+        return stat_totals(f)
     query, counters = _rows(f)
     return _clean(query.aggregate(**_sums(counters)), counters)
 
@@ -157,9 +189,7 @@ def snapshot(f: Filters) -> dict:
 def stat_grouped(f: Filters) -> list[tuple]:
     """The department and district rows of the period summed per (department id, district id), whatever the
     service filter: one query from which the totals and both rankings are drawn."""
-    query, counters = _rows(f, by_service=False)
-    rows = query.values("department_id", "district_id").annotate(**_sums(counters)).order_by()
-    return [(r["department_id"], r["district_id"], _clean(r, counters)) for r in rows]
+    return _grouped(f)
 
 
 def _summed(groups, key) -> dict:
@@ -186,59 +216,65 @@ def by_department(f: Filters, groups=None) -> list[dict]:
             r["department_id"]: _clean(r, counters)
             for r in query.values("department_id").annotate(**_sums(counters)).order_by()
         }
-    else:
-        summed = _summed(stat_grouped(f) if groups is None else groups, lambda g: g[0])
+    else:  # summed per department from the slabs (``groups`` is not needed: numpy sums faster than a loop)
+        summed = dict(_stat_by(f, "department_id"))
     names = Department.objects.in_bulk([pk for pk in summed if pk])
     return [{"department": names.get(pk), "counters": c} for pk, c in summed.items() if pk]
 
 
+def _stat_by(f: Filters, *by: str) -> list[tuple]:
+    """The department × district rows of the period (whatever the service filter) summed per ``by``."""
+    months, days = period_parts(f.start, f.end, Stat)
+    return sums.stats.grouped(months, days, _stat_filters(f), by)
+
+
+def stat_totals(f: Filters) -> dict:
+    """``totals_of(stat_grouped(f))``, summed by numpy."""
+    found = _stat_by(f)
+    return found[0][-1] if found else dict.fromkeys(STAT_COUNTERS, 0)
+
+
 def by_district(f: Filters, groups=None) -> list[dict]:
-    summed = _summed(stat_grouped(f) if groups is None else groups, lambda g: g[1])
+    summed = dict(_stat_by(f, "district_id"))
     names = AdminUnit.objects.in_bulk([pk for pk in summed if pk])
     return [{"district": names.get(pk), "counters": c} for pk, c in summed.items() if pk]
 
 
-# What the reform measures use (formulas.reform), and the volume: the service rows sum only these.
-REFORM_COUNTERS = (
-    "cases_submitted",
-    "cases_completed",
-    "completed_on_time",
-    "completed_no_visit",
-    "legal_days_sum",
-    "promised_days_sum",
-    "working_days_sum",
-    "visits_sum",
-    "materials_sum",
-    "materials_data_sum",
-    "steps_sum",
-)
+REFORM_COUNTERS = sums.REFORM_COUNTERS  # what the reform measures use (formulas.reform)
 
 
 def by_service(f: Filters) -> list[dict]:
-    query, _all = _rows(f, by_service=True)
-    counters = REFORM_COUNTERS
-    rows = list(query.values("service_kind", "service_code").annotate(**_sums(counters)).order_by())
-    names = service_names([r["service_code"] for r in rows])
-    return [
+    """The reform counters per service over the period, from the per-period slabs kept in memory (``sums``)."""
+    months, days = period_parts(f.start, f.end, ServiceStat)
+    rows = sums.services.grouped(
+        months,
+        days,
         {
-            "kind": r["service_kind"],
-            "code": r["service_code"],
-            "name": names.get(r["service_code"], r["service_code"]),
-            "counters": _clean(r, counters),
-        }
-        for r in rows
+            "department_id": _stat_departments(f),
+            "service_code": [f.service] if f.service else None,
+        },
+        ("service_kind", "service_code"),
+    )
+    names = service_names([code for _kind, code, _c in rows])
+    return [
+        {"kind": kind, "code": code, "name": names.get(code, code), "counters": counters}
+        for kind, code, counters in rows
     ]
 
 
 def service_names(codes) -> dict:
     """Code -> name in the active language, for items and bundles."""
     codes = list(codes)
-    names = {
-        i.code: i.name for i in ServiceItem.objects.filter(code__in=codes).only("code", "name_zh", "name_en")
-    }
-    names.update(
-        {b.code: b.name for b in Bundle.objects.filter(code__in=codes).only("code", "name_zh", "name_en")}
-    )
+    english = (get_language() or "").startswith("en")
+    names = {}
+    for model in (
+        ServiceItem,
+        Bundle,
+    ):  # as the models' ``name``, without an instance each (thousands of them)
+        for code, name_zh, name_en in model.objects.filter(code__in=codes).values_list(
+            "code", "name_zh", "name_en"
+        ):
+            names[code] = name_en if english and name_en else name_zh
     return names
 
 
@@ -249,6 +285,8 @@ def trend(f: Filters) -> tuple[str, list[tuple[dt.date, dict]]]:
     """The period's counters of ``TREND_COUNTERS`` by day (up to ``DAILY_TREND_DAYS`` days) or by month:
     ("day"|"month", rows)."""
     counters = TREND_COUNTERS if not f.service else TREND_COUNTERS[:3]
+    if not f.service:
+        return _trend_stat(f, counters)
     if f.days <= DAILY_TREND_DAYS:
         model = ServiceStat if f.service else Stat
         daily = model.objects.filter(grain=Grain.DAY, period__gte=f.start, period__lte=f.end)
@@ -266,6 +304,29 @@ def trend(f: Filters) -> tuple[str, list[tuple[dt.date, dict]]]:
     months, month = [], month_start(f.start)
     while month <= f.end:
         months.append((month, buckets.get(month, dict.fromkeys(counters, 0))))
+        month = next_month(month)
+    return "month", months
+
+
+def _trend_stat(f: Filters, counters) -> tuple[str, list[tuple[dt.date, dict]]]:
+    """``trend`` of the department × district rows, from the slabs kept in memory (``sums``)."""
+    filters = _stat_filters(f)
+    empty = dict.fromkeys(counters, 0)
+    if f.days <= DAILY_TREND_DAYS:
+        found = sums.stats.per_period([], [(f.start, f.end)], counters, filters)
+        days = [f.start + dt.timedelta(days=i) for i in range(f.days)]
+        return "day", [(day, found.get((Grain.DAY, day), dict(empty))) for day in days]
+    months_whole, days = period_parts(f.start, f.end, Stat)
+    buckets: dict[dt.date, dict] = {}
+    for (_grain, period), values in sorted(
+        sums.stats.per_period(months_whole, days, counters, filters).items(), key=lambda item: item[0][1]
+    ):
+        bucket = buckets.setdefault(month_start(period), dict(empty))
+        for name in counters:
+            bucket[name] += values[name]
+    months, month = [], month_start(f.start)
+    while month <= f.end:
+        months.append((month, buckets.get(month, dict(empty))))
         month = next_month(month)
     return "month", months
 

@@ -7,6 +7,7 @@ message; one who edits it changes its wording. ``docs/messaging.md`` lists when 
 """
 
 from tongban.core.audit import SYSTEM, Actor
+from tongban.core.db import fast
 
 from .models import MessageTemplate
 from .services import message_template_ensure
@@ -125,7 +126,11 @@ CASE_TEMPLATES = {
 def case_template_ready(code: str) -> bool:
     """Whether the template ``code`` may be sent: created from ``CASE_TEMPLATES`` when it does not exist yet;
     False when an administrator deactivated it (that message is then not sent)."""
-    active = MessageTemplate.objects.filter(code=code).values_list("active", flat=True).first()
+    row = fast.fetchone(
+        f"SELECT active FROM {MessageTemplate._meta.db_table} WHERE code = %s",  # noqa: S608
+        [code],
+    )  # hand-written (``core.db.fast``): asked before every message about a case
+    active = None if row is None else bool(row[0])
     if active is None:
         case_templates_ensure(codes=[code])
         return True

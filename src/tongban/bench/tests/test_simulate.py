@@ -18,6 +18,7 @@ from tongban.core.refcache import reference_caches_clear
 from tongban.demo.services import demo_city_seed
 from tongban.evaluation.models import Rating
 from tongban.hotline.models import Ticket
+from tongban.messaging.models import Message
 from tongban.proactive.models import Offer
 from tongban.supervision.models import Rectification, Warning
 
@@ -93,6 +94,18 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
     )
     assert cases.filter(supplements__isnull=False).exists()  # asked once
     assert figures["actions"]["supplement_request"] == cases.filter(supplements__isnull=False).count()
+    # Every applicant is told (the outbox's deliveries run in bulk each virtual minute, not skipped).
+    told = set(
+        Message.objects.filter(template_code__startswith="case-").values_list(
+            "context__case_number", flat=True
+        )
+    )
+    assert set(cases.values_list("number", flat=True)) <= told
+    completed = cases.filter(status=Case.Status.COMPLETED).values_list("number", flat=True)
+    assert set(completed) <= set(
+        Message.objects.filter(template_code="case-completed").values_list("context__case_number", flat=True)
+    )
+    assert figures["worker"]["event_deliveries"] > 0
 
     indicators = figures["indicators"]
     assert indicators["warnings_yellow"] + indicators["warnings_red"] > 0
