@@ -90,4 +90,6 @@ def test_a_mother_applies_with_no_paper_and_verifies_her_licences(browser, live_
     # Who used her data: the checks and the prefill, by department and purpose, with the case number.
     citizen.goto(live_server.url + "/data/uses/")
     expect(citizen.locator("main")).to_contain_text(number)
-    expect(citizen.locator("main")).to_contain_text("Checking an application's evidence")  # 办件受理核验, in English
+    expect(citizen.locator("main")).to_contain_text(
+        "Checking an application's evidence"
+    )  # 办件受理核验, in English
