@@ -317,6 +317,21 @@ def files_from_request(files, codes) -> dict:
     return found
 
 
+def choice_list(prop: dict, widget: dict | None = None) -> list[tuple[str, str]]:
+    """The (value, label) choices of an enumerated form field ([] when it has none)."""
+    return _enum_choices(prop, widget or {}) if "enum" in (prop or {}) else []
+
+
+def value_label(prop: dict, widget: dict | None, value) -> str:
+    """A form value in words: a choice's label, 是/否 for a yes-or-no field, else the value."""
+    label = choice_label(prop, widget or {}, value)
+    if label is not None:
+        return label
+    if isinstance(value, bool):
+        return str(_("Yes")) if value else str(_("No"))
+    return "" if value is None else str(value)
+
+
 def choice_label(prop: dict, widget: dict, value) -> str | None:
     """The label of ``value`` among the choices of a form field (``male`` → 男), or None when it has none."""
     if "enum" not in (prop or {}) or value in (None, ""):

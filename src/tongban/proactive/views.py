@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongban.cases.forms import choice_list, value_label
 from tongban.cases.models import Case
 from tongban.core.exceptions import Conflict
 from tongban.identity.permissions import staff_required
@@ -44,12 +45,22 @@ def _form_rows(offer: Offer) -> tuple[list[dict], list[dict]]:
     service = services.service_resolve(offer.service)
     schema = (service.form_schema if service is not None else {}) or {}
     properties = schema.get("properties", {})
-    filled = [
-        {"name": name, "label": _title(properties.get(name, {}), name), "value": value}
+    widgets = ((service.form_ui if service is not None else {}) or {}).get("widgets", {})
+    filled = [  # in words: a choice's label, yes or no (the walk showed "male" and "True")
+        {
+            "name": name,
+            "label": _title(properties.get(name, {}), name),
+            "value": value_label(properties.get(name, {}), widgets.get(name), value),
+        }
         for name, value in offer.prefilled.items()
     ]
     missing = [
-        {"name": name, "label": _title(properties[name], name), "schema": properties[name]}
+        {
+            "name": name,
+            "label": _title(properties[name], name),
+            "schema": properties[name],
+            "choices": choice_list(properties[name], widgets.get(name)),
+        }
         for name in schema.get("required", [])
         if name in properties and name not in offer.prefilled
     ]

@@ -105,6 +105,10 @@ def test_the_offer_page_lets_the_mother_leave_an_item_for_later_and_the_case_tak
     for code in (BIRTH_MEDICAL_CERTIFICATE, BIRTH_HOUSEHOLD_REGISTRATION, SOCIAL_SECURITY_CARD):
         assert f'name="item" value="{code}" id="item-{code}" checked' in page
     assert "Apply for the social security card" in page or "social security card" in page.lower()
+    # What was filled in reads in words, and a choice still needed is a list of its choices (the walk showed
+    # "male", "True" and a text box for the household)
+    assert ">female<" in page.lower() and ">F<" not in page and ">True<" not in page
+    assert re.search(r'<select[^>]*name="household_with"', page)
 
     missing = _still_needed(offer)
     chosen = [BIRTH_MEDICAL_CERTIFICATE, BIRTH_HOUSEHOLD_REGISTRATION, RESIDENT_MEDICAL_INSURANCE]
