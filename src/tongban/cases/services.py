@@ -105,19 +105,27 @@ def _skip_check(service, skip_items) -> list[str]:
         raise ValidationError({"skip_items": [_("Choose at least one service to apply for.")]})
     # An item is left out only where the bundle's process names the steps that handle it (``tongban:item``):
     # otherwise its departments would still work it.
-    definition = workflow.definition_latest(service.process_key or DEFAULT_PROCESS)
-    handled = {task.get("item") for task in (definition.user_tasks if definition else [])}
-    fixed = [code for code in skip if code not in handled]
+    handled = items_skippable(service)
+    fixed = [item.name for item in _service_items(service) if item.code in skip and item.code not in handled]
     if fixed:
         raise ValidationError(
             {
                 "skip_items": [
-                    _("%(codes)s cannot be left for later: the bundle's process handles it with the others.")
-                    % {"codes": ", ".join(fixed)}
+                    _("%(names)s cannot be left for later: the bundle's process handles it with the others.")
+                    % {"names": "、".join(fixed)}
                 ]
             }
         )
     return skip
+
+
+def items_skippable(service) -> set[str]:
+    """The codes of a bundle's items a case may leave for later ("not now"): those whose steps its process names
+    (``tongban:item``); none for a single item."""
+    if not isinstance(service, Bundle):
+        return set()
+    definition = workflow.definition_latest(service.process_key or DEFAULT_PROCESS)
+    return {task.get("item") for task in (definition.user_tasks if definition else [])} - {None, ""}
 
 
 def _schema_for(service, skip) -> dict:

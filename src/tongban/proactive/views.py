@@ -72,9 +72,17 @@ def _bundle_items(offer: Offer) -> list[dict]:
     service = services.service_resolve(offer.service)
     if service is None or not hasattr(service, "bundle_items"):  # an item, not a bundle
         return []
+    from tongban.cases.services import items_skippable
+
     later = set(offer.items_later or ())
+    skippable = items_skippable(service)
     return [
-        {"code": link.item.code, "name": link.item.name, "later": link.item.code in later}
+        {
+            "code": link.item.code,
+            "name": link.item.name,
+            "later": link.item.code in later,
+            "skippable": link.item.code in skippable,  # the others are handled with the rest: no "not now"
+        }
         for link in service.bundle_items.select_related("item").order_by("position", "pk")
     ]
 
@@ -105,8 +113,9 @@ def offer_detail(request, pk, *, errors=None, status=200, values=None):
         row["value"] = values.get(row["name"], "")
         row["errors"] = errors.get(row["name"], [])
     asked = {row["name"] for row in missing}
+    labels = {"skip_items": _("What to apply for now")}
     other_errors = [
-        f"{name}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs)
+        f"{labels.get(name, name)}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs)
         for name, msgs in errors.items()
         if name not in asked
     ]

@@ -187,3 +187,25 @@ def test_leaving_every_item_or_an_unknown_one_is_refused(offer):
         assert "skip_items" in refused.value.message_dict
     offer.refresh_from_db()
     assert offer.status == Offer.Status.OFFERED and offer.case_id is None
+
+
+def test_an_item_the_process_handles_with_the_others_is_not_offered_for_later(offer, client, monkeypatch):
+    """Only items whose steps the bundle's process names can be left for later; the page shows the others ticked
+    and fixed, and a refusal names the item in words (the walk showed "skip_items: social-security-card")."""
+    real = case_services.items_skippable
+    monkeypatch.setattr(
+        case_services, "items_skippable", lambda service: real(service) - {SOCIAL_SECURITY_CARD}
+    )
+    client.force_login(_mother())
+    page = client.get(offer.get_absolute_url()).content.decode()
+    assert f'<input type="hidden" name="item" value="{SOCIAL_SECURITY_CARD}">' in page
+    assert re.search(rf'id="item-{SOCIAL_SECURITY_CARD}" checked disabled', page)
+    with pytest.raises(ValidationError) as refused:
+        offer_accept(
+            actor=actor_for(_mother()),
+            offer=offer,
+            form_data=_still_needed(offer),
+            skip_items=[SOCIAL_SECURITY_CARD],
+        )
+    message = " ".join(refused.value.message_dict["skip_items"])
+    assert SOCIAL_SECURITY_CARD not in message and "社会保障卡" in message
