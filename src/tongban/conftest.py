@@ -47,8 +47,13 @@ def pytest_configure(config):
     # alone: the cross-validation of the deployed retrain costs three more fits and no test asserts its figures
     # (test_routing_knowledge covers it on a small corpus).
     settings.TONGBAN_HOTLINE_CV_FOLDS = 0
+    os.environ.setdefault(
+        "TONGBAN_HOTLINE_CV_FOLDS", "0"
+    )  # and in the commands the tests start (bench, demo)
 
 
+# Modules that take tens of seconds without a marker saying so (see the CI's junit files).
+HEAVY = {"tongban.api.tests.test_fuzz", "tongban.api.tests.test_schema_limits"}
 POSTGRES_SKIP_REASON = "needs PostgreSQL: runs in the DATABASE_URL=postgres:// pass"
 
 
@@ -91,6 +96,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+    # The long modules first (browser journeys, scratch databases, the live fuzzing), each kept whole, so the
+    # two workers do not end on one of them while the other waits (about a minute and a half of CI).
+    heavy = {
+        item.module.__name__
+        for item in items
+        if item.module is not None
+        and ("browser" in item.keywords or "sqlite_scratch" in item.keywords or item.module.__name__ in HEAVY)
+    }
+    items.sort(key=lambda item: 0 if item.module is not None and item.module.__name__ in heavy else 1)
 
 
 @pytest.fixture(autouse=True)

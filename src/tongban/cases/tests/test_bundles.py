@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial
@@ -23,9 +24,26 @@ from tongban.licences.models import Licence
 from tongban.workflow.models import Task
 
 
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup, django_db_blocker):
+    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                demo_city_seed(people=60, organisations=4)
+                yield
+                raise RolledBack
+        except RolledBack:
+            pass
+
+
 @pytest.fixture
-def city_with_demo(db):
-    demo_city_seed(people=60, organisations=4)
+def city_with_demo(demo_city, db):
+    return demo_city
 
 
 def _user(username):

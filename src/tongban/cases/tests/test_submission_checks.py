@@ -4,6 +4,7 @@ lookups made for it stay on record without a case number, marked "submission ref
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -24,9 +25,26 @@ from tongban.workflow.tests.fixtures import pdf_upload
 UNRELATED_WOMAN = "310108195503089927"  # born 1955 in the former Zhabei district: nobody's spouse here
 
 
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup, django_db_blocker):
+    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                demo_city_seed(people=60, organisations=4)
+                yield
+                raise RolledBack
+        except RolledBack:
+            pass
+
+
 @pytest.fixture
-def city_with_demo(db):
-    demo_city_seed(people=60, organisations=4)
+def city_with_demo(demo_city, db):
+    return demo_city
 
 
 def _user(username):
