@@ -228,7 +228,12 @@ def public_key_load(data: str | bytes):
         der = base64.b64decode(data, validate=True)
     if len(der) == 91 and der.startswith(SM2_SPKI_PREFIX):
         return Sm2PublicKey(der[len(SM2_SPKI_PREFIX) :])
-    key = serialization.load_der_public_key(der)
+    try:
+        key = serialization.load_der_public_key(der)
+    except (
+        UnsupportedAlgorithm
+    ) as exc:  # a curve or algorithm cryptography does not know: a bad key, not a 500
+        raise ValueError("not an ECDSA P-256 or SM2 public key") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("not an ECDSA P-256 or SM2 public key")
     return key

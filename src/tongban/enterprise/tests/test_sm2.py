@@ -114,3 +114,23 @@ def test_an_sm2_agent_signs_in_and_signs_a_submission_and_revocation_stops_it(
     client.logout()
     refused = _sign_in(client, certificate.serial, key)
     assert refused.status_code == 403 and refused.json()["code"] == "revoked"
+
+
+def test_a_key_on_a_curve_nobody_knows_is_a_field_error_not_a_server_error(client, organisation, agent):
+    unknown_curve = (
+        bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822e034200") + b"\x04" + bytes(64)
+    )
+    client.force_login(agent)
+    nonce = client.post("/api/v1/enterprise/challenges/").json()["nonce"]
+    asked = client.post(
+        f"/api/v1/enterprise/organisations/{organisation.credit_code}/certificate-requests/",
+        {"public_key": base64.b64encode(unknown_curve).decode(), "nonce": nonce, "signature": "AAAA"},
+        content_type="application/json",
+    )
+    assert asked.status_code == 400 and "public_key" in asked.json()["errors"], asked.content
+    signed_in = client.post(
+        "/api/v1/enterprise/sign-in/",
+        {"public_key": base64.b64encode(unknown_curve).decode(), "nonce": nonce, "signature": "AAAA"},
+        content_type="application/json",
+    )
+    assert signed_in.status_code in (400, 403), signed_in.content
