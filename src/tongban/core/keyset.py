@@ -53,9 +53,19 @@ class Keyset:
             if values[0] is None:
                 # Inside the NULL block (first in the order): the rest of it, then every non-NULL row.
                 where, params = f"(({first} IS NULL AND {tail}) OR {first} IS NOT NULL)", rest_values
+            elif not self.descending:
+                # After a non-NULL value the NULL block is behind us: one row-value comparison, which SQLite and
+                # PostgreSQL answer with an index range (written as ``first > x OR (first = x AND …)``, SQLite
+                # took the supervisor's second page of warned cases from the status index and sorted them all:
+                # 180 ms at a million cases instead of 0.2).
+                where = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
+                params = values
             else:
-                where = f"({first} {op} %s OR ({first} = %s AND {tail}))"
-                params = [values[0], values[0], *rest_values]
+                # Descending, NULLs last: the smaller values, then the NULL block.
+                where = (
+                    f"(({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))}) OR {first} IS NULL)"
+                )
+                params = values
             return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
         where = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
         return queryset.extra(where=[where], params=values)  # noqa: S610 - columns from metadata, values bound

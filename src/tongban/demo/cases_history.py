@@ -931,7 +931,8 @@ def cases_history_seed(
                 step_rows = [row for b in pending for row in b[1]]
                 audit_rows = [row for b in pending for row in b[4]]
                 pending = []
-                open_tasks += sum(1 for t in task_rows if t[10] in Task.OPEN_STATES)
+                state = TASK_COLUMNS.index("state")
+                open_tasks += sum(1 for t in task_rows if t[state] in Task.OPEN_STATES)
                 with cpu.phase("cases"):
                     case_writer.write(case_rows)
                 with cpu.phase("instances"):
