@@ -58,17 +58,26 @@ class Keyset:
                 # PostgreSQL answer with an index range (written as ``first > x OR (first = x AND …)``, SQLite
                 # took the supervisor's second page of warned cases from the status index and sorted them all:
                 # 180 ms at a million cases instead of 0.2).
-                where = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
-                params = values
+                where, params = _row_after(columns, values, op, connection.vendor)
             else:
                 # Descending, NULLs last: the smaller values, then the NULL block.
-                where = (
-                    f"(({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))}) OR {first} IS NULL)"
-                )
-                params = values
+                where, params = _row_after(columns, values, op, connection.vendor)
+                where = f"({where} OR {first} IS NULL)"
             return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
-        where = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
-        return queryset.extra(where=[where], params=values)  # noqa: S610 - columns from metadata, values bound
+        where, params = _row_after(columns, values, op, connection.vendor)
+        return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
+
+
+def _row_after(columns: list[str], values: list, op: str, vendor: str) -> tuple[str, list]:
+    """``(a, b) > (x, y)``; on PostgreSQL with the implied ``a >= x`` beside it: PostgreSQL estimates a row-value
+    comparison at a handful of rows and, with a filter besides (the supervisor's warned cases), read them by a
+    bitmap and sorted them (47 ms for the second page at 200,000 cases); given the bound on the first column it
+    reads the index in order (0.2 ms). SQLite would then start the range at ``a = x`` and step over the rows up to
+    ``b = y``: it gets the row value alone, which it reads as the exact range."""
+    row = f"({', '.join(columns)}) {op} ({', '.join(['%s'] * len(columns))})"
+    if vendor != "postgresql":
+        return row, list(values)
+    return f"({columns[0]} {op}= %s AND {row})", [values[0], *values]
 
 
 def _attname(instance, name: str) -> str:

@@ -401,3 +401,31 @@ class ListQueryPlanTests:
             for plan in plans:
                 assert "_status (" in plan and "cases_case_status_list" not in plan, plan
                 assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_on_postgresql_the_open_lists_indexes_sort_null_due_dates_first_as_the_lists_do():
+    # The supervision list and the inbox order by due date NULLS FIRST; an index sorting NULLs last (PostgreSQL's
+    # default) cannot give that order, and every page sorted the scope's open cases (332 ms at 200,000 cases).
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite sorts NULLs first in every index")
+    names = ["cases_case_open_due_cover", "cases_case_open_lead_cover", "workflow_task_open_inbox"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [names])
+        definitions = dict(cursor.fetchall())
+    assert sorted(definitions) == sorted(names)
+    for definition in definitions.values():
+        assert "due_date NULLS FIRST" in definition, definition
+        assert " WHERE " in definition, definition  # still the partial index of open rows
+
+
+def test_a_keyset_page_after_a_due_date_is_a_row_value_range_bounded_on_postgresql():
+    from tongban.supervision.selectors import WATCH_KEYSET
+
+    query = Case.objects.filter(warning="yellow")
+    sql, _params = WATCH_KEYSET.after(
+        query, ["2026-12-02", "00000000-0000-0000-0000-000000000000"]
+    ).query.sql_with_params()
+    assert '("cases_case"."due_date", "cases_case"."id") > (%s, %s)' in sql
+    bounded = '"cases_case"."due_date" >= %s' in sql
+    assert bounded == (connection.vendor == "postgresql"), sql
