@@ -177,6 +177,25 @@ class ListApiTests:
         expected = _visible_to_staff("head.ps").filter(title__icontains=word).count()
         assert len(rows) == expected
 
+    def test_a_word_search_reads_the_named_services_cases_without_a_title_filter(self, city):
+        # The sources restricted to the services whose name holds the words carry no title LIKE besides: on
+        # PostgreSQL the LIKE's estimate (a row or two) turned an index range into a bitmap scan and a sort of every
+        # case of the bundle. The answers stay those of the title search (test_search_by_number_and_by_service_name).
+        from tongban.cases.selectors import case_page_for_staff
+
+        for username in ("handler.mi", "head.ps"):
+            pages = case_page_for_staff(User.objects.get(username=username), search="出生")
+            sources = [str(source.query).partition(" WHERE ")[2] for source in pages._sources()]
+            named = [
+                sql
+                for sql in sources
+                if any(
+                    f'"cases_case"."{c}" {op}' in sql for c in ("bundle_id", "item_id") for op in ("=", "IN")
+                )
+            ]
+            assert named, sources
+            assert not [sql for sql in named if "LIKE" in sql], named
+
     def test_status_filter_on_the_staff_list(self, city):
         rows, _pages = _all_pages(_client("handler.ps"), CASES, {"status": "completed"}, page_size=50)
         assert rows and {r["status"] for r in rows} == {"completed"}
