@@ -159,7 +159,13 @@ def test_the_dispatch_queue_shows_the_classifiers_top_three_first(client, routin
     login_with_second_factor(client, people["operator"])
     client.post(
         reverse("hotline:console"),
-        {"text": NOISE, "ticket_type": "complaint", "urgency": "general", "channel": "phone", "district": "310101"},
+        {
+            "text": NOISE,
+            "ticket_type": "complaint",
+            "urgency": "general",
+            "channel": "phone",
+            "district": "310101",
+        },
     )
     ticket = Ticket.objects.get()
     assert ticket.status == Ticket.Status.DISPATCHING
