@@ -83,6 +83,9 @@ class Ticket(TimeStampedModel):
     # Routing: what the classifier suggested, and where the ticket is now.
     suggested_department = models.SlugField(_("suggested department"), max_length=64, blank=True)
     suggestion_confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    # The classifier's three best departments at intake, ``[[code, probability], ...]`` best first: what a
+    # dispatcher chooses among when the ticket was not dispatched automatically.
+    suggested_top3 = models.JSONField(_("suggested top three"), default=list, blank=True)
     model_version = models.CharField(_("routing model"), max_length=16, blank=True)
     department = models.ForeignKey(
         Department,

@@ -333,6 +333,7 @@ def ticket_create(
             service_code=case["service_code"] if case else "",
             suggested_department=prediction.department,
             suggestion_confidence=round(float(prediction.confidence), 4),
+            suggested_top3=[[str(code), round(float(p), 4)] for code, p in (prediction.top3 or [])][:3],
         )
         if answered:
             ticket.status, ticket.closed_at, ticket.faq = Ticket.Status.ANSWERED, now, faq

@@ -146,6 +146,10 @@ def dispatch_queue(request):
     for ticket in tickets:
         ticket.suggested_name = names.get(ticket.suggested_department, ticket.suggested_department)
         ticket.topic_name = topic_label(ticket.topic)
+        # The classifier's three best at intake (tickets taken before they were kept: the suggestion alone).
+        ticket.top3 = [
+            (code, names.get(code, code), p) for code, p in (ticket.suggested_top3 or []) if code in names
+        ]
     return render(
         request, "hotline/dispatch.html", {"tickets": tickets, "departments": MUNICIPAL_DEPARTMENTS}
     )

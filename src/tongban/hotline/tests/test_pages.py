@@ -1,5 +1,7 @@
 """The hotline pages: the operator takes a request, the department replies, the operator calls back."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -144,3 +146,39 @@ def test_a_non_numeric_satisfaction_is_a_field_error(client, routing, people, va
     assert "satisfaction" in response.context["errors"]
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.REPLIED
+
+
+def test_the_dispatch_queue_shows_the_classifiers_top_three_first(client, routing, people):  # noqa: F811
+    """A ticket below the auto-dispatch threshold waits for a dispatcher with the classifier's three best
+    departments (kept at intake), the best one chosen in the form; all departments stay choosable."""
+    from tongban.hotline.tests.test_tickets import Prediction
+
+    top3 = [("water", 0.41), ("housing", 0.33), ("urban-management", 0.12)]
+    module = __import__("sys").modules["tongban.hotline.routing"]
+    module.classify = lambda texts, districts=None: [Prediction("water", 0.41, top3) for _ in texts]
+    login_with_second_factor(client, people["operator"])
+    client.post(
+        reverse("hotline:console"),
+        {
+            "text": NOISE,
+            "ticket_type": "complaint",
+            "urgency": "general",
+            "channel": "phone",
+            "district": "310101",
+        },
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.status == Ticket.Status.DISPATCHING
+    assert ticket.suggested_top3 == [["water", 0.41], ["housing", 0.33], ["urban-management", 0.12]]
+    client.logout()
+    login_with_second_factor(client, people["dispatcher"])
+    page = client.get(reverse("hotline:dispatch")).content.decode()
+    suggested = re.search(r'<optgroup label="[^"]+">(.*?)</optgroup>', page).group(1)  # the first group
+    assert [code for code in ("water", "housing", "urban-management") if f'value="{code}"' in suggested] == [
+        "water",
+        "housing",
+        "urban-management",
+    ]
+    assert suggested.index('value="water" selected') < suggested.index('value="housing"')
+    assert "41%" in page and "33%" in page and "12%" in page
+    assert page.count('value="tax"') == 1  # every department is still offered, once
