@@ -170,6 +170,9 @@ def _worker(args) -> dict:
 
         connection._commit = counted_commit
         counting.callback(setattr, connection, "_commit", commit)
+    from tongban.core.db.base import writer_lock_stats
+
+    lock_started = writer_lock_stats()
     cpu_started = _cpu_seconds()
     with counting:
         for n in range(count):
@@ -217,8 +220,13 @@ def _worker(args) -> dict:
             if n == max(1, count // 10) and rss_early is None:
                 rss_early = _rss_kb()
     cpu_seconds = _cpu_seconds() - cpu_started
+    lock = writer_lock_stats()
     return {
         "cpu_seconds": cpu_seconds,
+        "lock_wait_s": lock["wait_s"] - lock_started["wait_s"],
+        "lock_held_s": lock["held_s"] - lock_started["held_s"],
+        "lock_held_cpu_s": lock["held_cpu_s"] - lock_started["held_cpu_s"],
+        "lock_transactions": lock["transactions"] - lock_started["transactions"],
         "completed": completed,
         "transitions": transitions,
         "queries": queries,
@@ -297,6 +305,22 @@ def bench_cases(*, stdout, options):
         "peak_rss_mb": round(max(r["peak_rss_kb"] for r in results) / 1024, 1),
         "rss_growth_mb": round(max(r["rss_end_kb"] - r["rss_early_kb"] for r in results) / 1024, 1),
     }
+    if connection.vendor == "sqlite":
+        # The writers' queue (core/db/base.py): per transition, the time a worker waited for the write lock and held
+        # it (BEGIN to the end of COMMIT; the submission's lookups included). Two workers can never do together
+        # what they do while holding it.
+        figures["lock_held_ms_per_transition"] = round(
+            1000 * sum(r["lock_held_s"] for r in results) / transitions, 2
+        )
+        figures["lock_held_cpu_ms_per_transition"] = round(
+            1000 * sum(r["lock_held_cpu_s"] for r in results) / transitions, 2
+        )
+        figures["lock_wait_ms_per_transition"] = round(
+            1000 * sum(r["lock_wait_s"] for r in results) / transitions, 2
+        )
+        figures["write_transactions_per_transition"] = round(
+            sum(r["lock_transactions"] for r in results) / transitions, 2
+        )
     stdout.write(
         f"cases: {completed:,} of {total:,} newborn bundles completed in {seconds:.2f} s with {workers} workers = "
         f"{figures['completed_per_s']:,.1f} cases/s; {transitions:,} transitions, "
