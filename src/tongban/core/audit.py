@@ -418,7 +418,7 @@ def audit_record(
     if collected is not None:  # audits_collected(): written with the others when the block ends
         at = at or timezone.now()
         collected.append((at, values))
-        return AuditEntry(at=at, **values)
+        return fast.new(AuditEntry, at=at, **values)
     return _append(using=using, values=values, at=at)
 
 

@@ -260,7 +260,8 @@ def _plan_tasks(
         lane = definition.lanes[info["lane"]]
         clock = SLAClock.start(now, info["limit_days"])
         department_id, department_name = departments[codes[spiff_id]]
-        task = Task(
+        task = fast.new(
+            Task,
             instance_id=instance.pk,
             case_id=instance.case_id,
             case_number=case_number,

@@ -139,3 +139,24 @@ def test_a_refused_statement_on_the_direct_path_is_djangos_error_and_breaks_the_
         with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
             fast.insert([_event(id=event.pk)])
         fast.fetchone("SELECT 1")  # as through Django's cursor: no statement after an error in the block
+
+
+def test_new_builds_the_instance_model_init_builds():
+    event = fast.insert([_event()])[0]
+    values = {"subscriber": "one", "next_attempt_at": event.created_at}
+    made, orm = (
+        fast.new(EventDelivery, event_id=event.pk, **values),
+        EventDelivery(event_id=event.pk, **values),
+    )
+    for field in EventDelivery._meta.concrete_fields:
+        if field.primary_key:
+            assert isinstance(made.pk, uuid.UUID) and made.pk != orm.pk  # each its own default
+            continue
+        assert getattr(made, field.attname) == getattr(orm, field.attname), field.name
+    assert made._state.adding and made._state.db is None
+    linked = fast.new(
+        EventDelivery, event=event, subscriber="two"
+    )  # a related instance, through its descriptor
+    assert linked.event_id == event.pk and linked.event is event
+    fast.insert([made, linked])
+    assert EventDelivery.objects.filter(event=event).count() == 2
