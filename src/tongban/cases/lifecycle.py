@@ -283,7 +283,8 @@ def line(
     params = {"msgid": msgid, "args": dict(args)}
     if awaiting_params:
         params["awaiting"] = awaiting_params
-    return CaseStep(
+    return fast.new(
+        CaseStep,
         case_id=case_id,
         at=at,
         kind=kind,

@@ -26,6 +26,7 @@ from tongban.catalog.services import form_validate, required_materials, service_
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audits_collected
 from tongban.core.db import fast
+from tongban.core.db.deferred import writes_deferred, writes_run
 from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
 from tongban.core.refcache import reference_cached
@@ -488,10 +489,11 @@ def case_submit(
             "case_number": number,
         },
     }
+    records: list = []  # the records of the lookups made for this submission (core.db.deferred)
     try:
-        # The lookups made for this submission (its checks, the materials the data hub provides) are recorded in one
-        # transaction, not one each.
-        with transaction.atomic():
+        # The lookups made for this submission (its checks, the materials the data hub provides) read without the
+        # write lock; their records are written with the case (or with the refusal, below).
+        with writes_deferred() as records:
             needed, errors = _validate_submission(
                 service, form_data, files, window_checked, data=data, skip=skip
             )
@@ -519,6 +521,7 @@ def case_submit(
             "now": now,
             "items_skipped": skip,
             "on_created": tuple(on_created or ()),
+            "records": records,
         }
         return _case_create_retrying(create, number=number)
     except Exception:
@@ -526,7 +529,9 @@ def case_submit(
         # number, as made for a refused submission.
         from tongban.exchange.services import data_uses_submission_refused
 
-        data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
+        with transaction.atomic():
+            writes_run(records)
+            data_uses_submission_refused(actor=SYSTEM, submission_id=case_id)
         raise
 
 
@@ -534,8 +539,10 @@ def _case_create_retrying(create: dict, *, number: str) -> Case:
     """``_case_create(**create)``, again with a new number when the drawn one is taken (about twice a day at city
     scale); a request that lost a race on its idempotency key gets the winner's case."""
     for attempt in range(3):
+        number = number if attempt == 0 else _number(create["now"])
         try:
-            return _case_create(**create, number=number if attempt == 0 else _number(create["now"]))
+            # The engine's start of the process, worked out before the write transaction.
+            return _case_create(**create, number=number, start=_start_prepare(create, number))
         except IntegrityError:
             if create[
                 "idempotency_key"
@@ -544,12 +551,45 @@ def _case_create_retrying(create: dict, *, number: str) -> Case:
                     create["user"], create["idempotency_key"], create["idempotency_fingerprint"]
                 )
                 if existing is not None:
+                    if create["records"]:  # this request's lookups happened, for a submission not stored
+                        from tongban.exchange.services import data_uses_submission_refused
+
+                        with transaction.atomic():
+                            writes_run(create["records"])
+                            data_uses_submission_refused(actor=SYSTEM, submission_id=create["case_id"])
                     return existing
             if attempt == 2:
                 raise
             for upload in create["files"].values():
                 upload.seek(0)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _accepted_at_once(service, channel) -> bool:
+    return channel == Case.Channel.WINDOW or getattr(service, "acceptance", "automatic") == "automatic"
+
+
+def _start_prepare(create: dict, number: str):
+    """The process start of a case accepted at once (``workflow.process_prepare``), or None."""
+    service = create["service"]
+    if not _accepted_at_once(service, create["channel"]):
+        return None
+    district = _jurisdiction(
+        create["applicant_person"], create["applicant_organisation"], create["jurisdiction_district"]
+    )
+    lead = service.lead_department if isinstance(service, Bundle) else service.department
+    return workflow.process_prepare(
+        case_id=create["case_id"],
+        case_number=number,
+        case_title=service.name_zh,
+        process_key=service.process_key or DEFAULT_PROCESS,
+        district_code=district.code if district is not None else None,
+        department_code=lead.code,
+        data={"needs_approval": bool(create["form_data"].get("needs_approval", False))},
+        now=create["now"],
+        definition=create["definition"],
+        skip_items=create["items_skipped"] or (),
+    )
 
 
 @files_kept.removed_unless_committed()  # outside the transaction: sees it roll back
@@ -578,7 +618,10 @@ def _case_create(
     actor=None,
     items_skipped=(),
     on_created=(),
+    records=(),
+    start=None,
 ) -> Case:
+    writes_run(records)  # the submission's lookups, recorded with its case
     actor = actor or actor_for(user)
     is_clerk = channel == Case.Channel.WINDOW
     staff = staff_for(user) if is_clerk else None
@@ -627,9 +670,15 @@ def _case_create(
         pending=steps,
         insert=False,  # accepted at once (usually): the case row is written once, accepted
     )
-    automatic = is_clerk or getattr(service, "acceptance", "automatic") == "automatic"
-    if automatic:
-        _accept(case, actor=actor if is_clerk else SYSTEM, now=now, steps=steps, definition=definition)
+    if _accepted_at_once(service, channel):
+        _accept(
+            case,
+            actor=actor if is_clerk else SYSTEM,
+            now=now,
+            steps=steps,
+            definition=definition,
+            start=start,
+        )
     fast.insert([case])
     _store_materials(case, needed, files, window_checked, actor_is_clerk=is_clerk, obtained=obtained)
     fast.insert(steps)
@@ -642,8 +691,9 @@ def _process_key(case: Case) -> str:
     return case.service.process_key or DEFAULT_PROCESS
 
 
-def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> None:
-    """Start the clock and the process of a submitted case (its lines join ``steps``)."""
+def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None, start=None) -> None:
+    """Start the clock and the process of a submitted case (its lines join ``steps``); ``start``: the process's
+    start prepared before the transaction (``workflow.process_prepare``)."""
     clock = SLAClock.start(now, case.promised_limit_days)
     outcome = workflow.process_start(
         actor=actor,
@@ -658,6 +708,7 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None) -> N
         audit=False,
         definition=definition,
         skip_items=case.items_skipped or (),
+        start=start,
     )
     due = clock.due_date()
     lifecycle.transition_apply(

@@ -62,7 +62,7 @@ import random
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -74,13 +74,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.audit_keys import chain_key, chain_keys, current_chain_key
 from tongban.core.audit_witness import witness
+from tongban.core.db import fast
 from tongban.core.models import AuditCheckpoint, AuditEntry
 from tongban.core.models.audit import EPOCH, MICROSECOND, epoch_microseconds
 
@@ -385,12 +386,14 @@ def audit_record(
     ticket_id: str = "",
     purpose: str = "",
     details: dict | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
     """Append one entry to the audit log and return it.
 
     Call it inside the service's ``transaction.atomic()``: the entry joins that transaction, so it
     exists exactly when the change it records does. (Called outside a transaction, it runs in its
     own.) ``details`` must be JSON-serialisable (dates, UUIDs and decimals are turned into strings).
+    ``at``: when it happened, if not now (a record written later, ``core.db.deferred``).
     """
     if actor.kind not in ACTOR_KINDS:
         raise ValueError(f"unknown actor kind {actor.kind!r}; expected one of {sorted(ACTOR_KINDS)}")
@@ -413,10 +416,10 @@ def audit_record(
     using = router.db_for_write(AuditEntry)
     collected = getattr(connections[using], "_tongban_audits", None)
     if collected is not None:  # audits_collected(): written with the others when the block ends
-        at = timezone.now()
+        at = at or timezone.now()
         collected.append((at, values))
-        return AuditEntry(at=at, **values)
-    return _append(using=using, values=values)
+        return fast.new(AuditEntry, at=at, **values)
+    return _append(using=using, values=values, at=at)
 
 
 def _append(*, using: str, values: dict, at: datetime | None = None) -> AuditEntry:
@@ -504,12 +507,20 @@ def audit_record_batch(
     key_id, key = current_chain_key()
     # A savepoint lets a caller catch a refused entry and go on; ``audits_collected`` (entries checked when
     # recorded, a refusal failing the whole step anyway) writes without one.
-    with transaction.atomic(using=using, savepoint=savepoint), connection.cursor() as cursor:
+    # SQLite's default database: the statements go to the driver directly (core.db.fast), as the appends do.
+    direct = connection.vendor == "sqlite" and using == DEFAULT_DB_ALIAS
+    with (
+        transaction.atomic(using=using, savepoint=savepoint),
+        nullcontext() if direct else connection.cursor() as cursor,
+    ):
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, chain])
         head_sql, insert_sql = _statements(False)
-        cursor.execute(head_sql, [chain])
-        row = cursor.fetchone()
+        if direct:
+            row = fast.fetchone(head_sql, [chain])
+        else:
+            cursor.execute(head_sql, [chain])
+            row = cursor.fetchone()
         seq, prev_hash = row if row else (0, GENESIS)
         limits = _limits()
         batch: list[tuple] = []
@@ -527,9 +538,14 @@ def audit_record_batch(
                 values = insert_sql[insert_sql.index("VALUES ") + len("VALUES ") :]
                 for start in range(0, len(batch), SQLITE_ROWS_PER_INSERT):
                     rows = batch[start : start + SQLITE_ROWS_PER_INSERT]
-                    cursor.execute(
-                        insert_sql + (", " + values) * (len(rows) - 1), [v for row in rows for v in row]
+                    sql, params = (
+                        insert_sql + (", " + values) * (len(rows) - 1),
+                        [v for row in rows for v in row],
                     )
+                    if direct:
+                        fast.execute(sql, params)
+                    else:
+                        cursor.execute(sql, params)
             batch.clear()
 
         for entry in entries:

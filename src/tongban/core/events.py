@@ -88,7 +88,8 @@ def events_emit(events) -> list[OutboxEvent]:
     ``events`` are ``(name, payload, subject_type, subject_id)`` tuples; otherwise as ``event_emit``.
     """
     rows = [
-        OutboxEvent(
+        fast.new(
+            OutboxEvent,
             name=name,
             payload=payload,
             subject_type=subject_type,
@@ -146,7 +147,7 @@ def _write(rows: list[OutboxEvent]) -> None:
         return
     fast.insert(rows)  # one statement, its text built once per process
     deliveries = [
-        EventDelivery(event=event, subscriber=key, next_attempt_at=event.created_at)
+        fast.new(EventDelivery, event_id=event.pk, subscriber=key, next_attempt_at=event.created_at)
         for event in rows
         for key in _registry.get(event.name, {})
     ]

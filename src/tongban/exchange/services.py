@@ -22,7 +22,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
@@ -33,6 +33,8 @@ from django.utils.translation import gettext_lazy
 
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM, Actor, audit_record
+from tongban.core.db import fast
+from tongban.core.db.deferred import defer
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict, DomainError
 from tongban.identity.models import Department, Organisation, Person
@@ -533,21 +535,19 @@ def _grants_for(resource_code: str, department: Department, purpose: str, today:
     """(grant id, fields) of the approved grants valid ``today``: one indexed query."""
     connection = connections[router.db_for_read(SharingGrant)]
     day = connection.ops.adapt_datefield_value(today)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _hot_sql(connection.vendor)["grants"],
-            [
-                resource_code,
-                True,
-                _uuid_param(department.pk, connection),
-                _uuid_param(department.parent_id or department.pk, connection),
-                Status.APPROVED.value,
-                purpose,
-                day,
-                day,
-            ],
-        )
-        rows = cursor.fetchall()
+    rows = fast.fetchall(
+        _hot_sql(connection.vendor)["grants"],
+        [
+            resource_code,
+            True,
+            _uuid_param(department.pk, connection),
+            _uuid_param(department.parent_id or department.pk, connection),
+            Status.APPROVED.value,
+            purpose,
+            day,
+            day,
+        ],
+    )
     return [(_as_uuid(pk), json.loads(names) if isinstance(names, str) else names) for pk, names in rows]
 
 
@@ -602,10 +602,7 @@ def _persons_concerned(spec: ResourceSpec, subject_key: str, fields) -> tuple[li
     if spec.person_ids is not None:
         return list(dict.fromkeys(spec.person_ids(subject_key, fields) or ())), organisations
     if spec.subject == "person":
-        connection = connections[router.db_for_read(Person)]
-        with connection.cursor() as cursor:
-            cursor.execute(_hot_sql(connection.vendor)["person"], [subject_key])
-            row = cursor.fetchone()
+        row = fast.fetchone(_hot_sql(connections[router.db_for_read(Person)].vendor)["person"], [subject_key])
         return ([_as_uuid(row[0])] if row else []), organisations
     return [], organisations
 
@@ -629,13 +626,10 @@ def _data_uses_insert(
     rows = [[_uuid_param(pid, connection), _uuid_param(oid, connection), *common] for pid, oid in uses]
     insert = _hot_sql(connection.vendor)["use"]
     values = insert[insert.index("VALUES ") + len("VALUES ") :]
-    with connection.cursor() as cursor:
-        # A household's members are one multi-row INSERT (executemany would be one statement per person).
-        for start in range(0, len(rows), USES_PER_INSERT):
-            chunk = rows[start : start + USES_PER_INSERT]
-            cursor.execute(
-                insert + (", " + values) * (len(chunk) - 1), [value for row in chunk for value in row]
-            )
+    # A household's members are one multi-row INSERT (executemany would be one statement per person).
+    for start in range(0, len(rows), USES_PER_INSERT):
+        chunk = rows[start : start + USES_PER_INSERT]
+        fast.execute(insert + (", " + values) * (len(chunk) - 1), [value for row in chunk for value in row])
 
 
 def _uses_not_yet_today(uses, *, department, resource_code, fields, purpose, allowed) -> list:
@@ -697,7 +691,9 @@ def lookup(
     them today (Asia/Shanghai) outside a case; the audit entry is written every time.
 
     The hot path: the spec from memory, one grant query, the registry's fetch, one query for the persons
-    concerned, the audit append and one INSERT of the DataUse rows.
+    concerned, the audit append and one INSERT of the DataUse rows. Inside ``core.db.deferred.writes_deferred()``
+    (a submission's checks) the reads run without a transaction and the record is written by the caller later,
+    in its transaction, with the lookup's time.
     """
     spec = resource_spec(resource_code)
     if spec is None:
@@ -794,31 +790,28 @@ def lookup(
         details["case_number"] = case_number
     if len(person_ids) > 1:
         details["persons"] = len(person_ids)
-    with transaction.atomic(
-        savepoint=False
-    ):  # the entry and the rows together; in a caller's transaction, its own
-        audit_record(
-            actor=actor,
-            action="data.lookup" if allowed else "data.lookup_refused",
-            subject_type=subject_type,
-            subject_id=subject_id,
-            case_id=str(case_id) if case_id else "",
-            purpose=purpose,
-            details=details,
-        )
-        if uses:
-            _data_uses_insert(
-                uses,
-                at=now,
-                department=department,
-                resource_code=spec.code,
-                fields=asked,
-                purpose=purpose,
-                case_id=case_id,
-                case_number=case_number,
-                allowed=allowed,
-                refused_reason=refused_reason,
-            )
+    record = partial(
+        _lookup_record,
+        actor=actor,
+        action="data.lookup" if allowed else "data.lookup_refused",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        purpose=purpose,
+        details=details,
+        uses=uses,
+        at=now,
+        department=department,
+        resource_code=spec.code,
+        fields=asked,
+        case_id=case_id,
+        case_number=case_number,
+        allowed=allowed,
+        refused_reason=refused_reason,
+    )
+    # Outside a transaction, in a block that puts records off (a submission's checks, core.db.deferred), the record
+    # is written with the case or the refusal that follows, without holding the write lock now.
+    if not defer(record):
+        record()
     result = LookupResult(
         allowed=allowed,
         resource=spec.code,
@@ -843,6 +836,51 @@ def lookup(
             },
         )
     return result
+
+
+def _lookup_record(
+    *,
+    actor,
+    action,
+    subject_type,
+    subject_id,
+    purpose,
+    details,
+    uses,
+    at,
+    department,
+    resource_code,
+    fields,
+    case_id,
+    case_number,
+    allowed,
+    refused_reason,
+) -> None:
+    """A lookup's audit entry and its DataUse rows, together (in a caller's transaction, its own)."""
+    with transaction.atomic(savepoint=False):
+        audit_record(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            case_id=str(case_id) if case_id else "",
+            purpose=purpose,
+            details=details,
+            at=at,
+        )
+        if uses:
+            _data_uses_insert(
+                uses,
+                at=at,
+                department=department,
+                resource_code=resource_code,
+                fields=fields,
+                purpose=purpose,
+                case_id=case_id,
+                case_number=case_number,
+                allowed=allowed,
+                refused_reason=refused_reason,
+            )
 
 
 @transaction.atomic

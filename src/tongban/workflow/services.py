@@ -260,7 +260,8 @@ def _plan_tasks(
         lane = definition.lanes[info["lane"]]
         clock = SLAClock.start(now, info["limit_days"])
         department_id, department_name = departments[codes[spiff_id]]
-        task = Task(
+        task = fast.new(
+            Task,
             instance_id=instance.pk,
             case_id=instance.case_id,
             case_number=case_number,
@@ -326,6 +327,66 @@ def _sync_tasks(
     return _apply_plan(plan, instance_id=instance.pk, now=now)
 
 
+@dataclass
+class Start:
+    """A process start worked out before the write transaction (``process_prepare``): the instance, its first
+    tasks and the engine's state, all unsaved; ``process_start(start=...)`` writes them."""
+
+    definition: ProcessDefinition
+    instance: ProcessInstance
+    workflow: object
+    plan: TaskPlan
+    completed: bool
+
+
+def process_prepare(
+    *,
+    case_id,
+    case_number: str,
+    case_title: str,
+    process_key: str,
+    district_code: str | None,
+    department_code: str = "",
+    data: dict | None = None,
+    now: dt.datetime,
+    definition: ProcessDefinition | None = None,
+    skip_items: Iterable[str] = (),
+) -> Start:
+    """The engine's part of starting ``process_key`` for a case (parse-free: the spec is kept per process), with no
+    statement but the definition's read when it is not given: run it before the write transaction."""
+    definition = definition if definition is not None else definition_latest(process_key)
+    if definition is None:
+        raise ValidationError(
+            {"process": [_("No process %(key)s has been uploaded.") % {"key": process_key}]}
+        )
+    if skip_items:  # the steps of the service items the case does not take pass by (``engine.advance``)
+        skip = {t["id"] for t in definition.user_tasks if t.get("item") and t["item"] in set(skip_items)}
+        data = {**(data or {}), "skip_tasks": sorted(skip)}
+    workflow = engine.new_workflow(_spec(definition), data)
+    completed = workflow.is_completed()
+    instance = ProcessInstance(
+        definition=definition,
+        case_id=case_id,
+        state=engine.dump(workflow),
+        district=district_code or "",
+        department=department_code,
+        created_at=now,
+        updated_at=now,
+    )
+    if completed:
+        instance.status, instance.completed_at = ProcessInstance.Status.COMPLETED, now
+    plan = _plan_tasks(
+        instance=instance,
+        definition=definition,
+        workflow=workflow,
+        open_rows=[],  # a process not inserted yet has no Task rows
+        now=now,
+        case_number=case_number,
+        case_title=case_title,
+    )
+    return Start(definition=definition, instance=instance, workflow=workflow, plan=plan, completed=completed)
+
+
 @transaction.atomic(savepoint=False)
 def process_start(
     *,
@@ -341,57 +402,43 @@ def process_start(
     audit: bool = True,
     definition: ProcessDefinition | None = None,
     skip_items: Iterable[str] = (),
+    start: Start | None = None,
 ) -> Outcome:
     """Start the latest version of ``process_key`` for a case and put its first tasks in their inboxes.
 
-    ``audit=False`` when the caller records the start in its own entry (``case.accepted`` names the process).
+    The start is audited (``process.started``, naming the first tasks) whatever ``audit`` says.
     ``skip_items``: the bundle's service items the case does not take; their steps (``tongban:item``) pass by.
+    ``start``: the same, worked out by ``process_prepare`` before the transaction (the other arguments but
+    ``actor`` and ``audit`` are then not used).
     """
-    now = now or timezone.now()
-    definition = definition if definition is not None else definition_latest(process_key)
-    if definition is None:
-        raise ValidationError(
-            {"process": [_("No process %(key)s has been uploaded.") % {"key": process_key}]}
+    if start is None:
+        start = process_prepare(
+            case_id=case_id,
+            case_number=case_number,
+            case_title=case_title,
+            process_key=process_key,
+            district_code=district_code,
+            department_code=department_code,
+            data=data,
+            now=now or timezone.now(),
+            definition=definition,
+            skip_items=skip_items,
         )
-    if skip_items:  # the steps of the service items the case does not take pass by (``engine.advance``)
-        skip = {t["id"] for t in definition.user_tasks if t.get("item") and t["item"] in set(skip_items)}
-        data = {**(data or {}), "skip_tasks": sorted(skip)}
-    workflow = engine.new_workflow(_spec(definition), data)
-    instance = ProcessInstance(
-        definition=definition,
-        case_id=case_id,
-        state=engine.dump(workflow),
-        district=district_code or "",
-        department=department_code,
-        created_at=now,
-        updated_at=now,
-    )
+    instance, definition, created = start.instance, start.definition, start.plan.create
     fast.insert([instance])
-    transaction.on_commit(partial(engine.keep, instance.pk, 0, workflow))
-    created, _cancelled = _sync_tasks(
-        instance=instance,
-        definition=definition,
-        workflow=workflow,
-        now=now,
-        case_number=case_number,
-        case_title=case_title,
-        fresh=True,  # a process just inserted has no Task rows to read
-    )
-    completed = workflow.is_completed()
-    if completed:
-        ProcessInstance.objects.filter(pk=instance.pk).update(
-            status=ProcessInstance.Status.COMPLETED, completed_at=now
-        )
+    if created:
+        fast.insert(created)
+    transaction.on_commit(partial(engine.keep, instance.pk, 0, start.workflow))
     audit_record(
         actor=actor,
         action="process.started",
         subject_type="process",
         subject_id=str(instance.pk),
-        case_id=str(case_id),
+        case_id=str(instance.case_id),
         details={"key": definition.key, "version": definition.version, "tasks": [t.bpmn_id for t in created]},
     )
-    _emit_created(created, case_id)
-    return Outcome(instance=instance, created=created, completed=completed)
+    _emit_created(created, instance.case_id)
+    return Outcome(instance=instance, created=created, completed=start.completed)
 
 
 def _created_events(created: list[Task], case_id) -> list[tuple]:

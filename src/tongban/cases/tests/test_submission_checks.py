@@ -2,6 +2,8 @@
 why not and provides the document), the seller owns the unit; a refused submission writes no case, and the
 lookups made for it stay on record without a case number, marked "submission refused"."""
 
+import dataclasses
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -221,3 +223,36 @@ def test_loading_the_apply_page_twice_in_a_day_records_the_prefill_once(city_wit
     assert client.get("/cases/apply/bundle/newborn/").status_code == 200
     assert prefills.count() == first  # one line a day per person and set of fields
     assert reads.count() > audited_first > audited_before  # the audit trail keeps every read
+
+
+def test_the_checks_read_the_registers_outside_a_write_transaction_and_are_recorded_with_the_case(
+    city_with_demo, monkeypatch
+):
+    """A submission's lookups read without holding the write lock (no transaction of their own), and their records
+    (audit entry and data-use lines, with the time of the lookup) are written in the transaction of the case."""
+    from django.db import connection
+
+    from tongban.exchange import resources
+
+    depths = []
+    spec = resources.resource_spec("marriage-status")
+
+    def fetch(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return spec.fetch(*args, **kwargs)
+
+    monkeypatch.setitem(resources.RESOURCES, spec.code, dataclasses.replace(spec, fetch=fetch))
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    case = services.case_submit(
+        actor=actor_for(_user("li.ming")),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("li.ming")),
+    )
+    assert depths and set(depths) == {outside}
+    uses = list(DataUse.objects.filter(resource_code="marriage-status", case_id=case.pk))
+    assert uses and {u.case_number for u in uses} == {case.number}
+    entries = AuditEntry.objects.filter(
+        action="data.lookup", case_id=str(case.pk), details__contains='"marriage-status"'
+    )
+    # Recorded later, with the time the register was read: each line's time is its lookup entry's.
+    assert {u.at for u in uses} <= {e.at for e in entries}

@@ -13,18 +13,26 @@ database vendor), so a statement costs its parameters and the driver's call.
 - ``columns(Model, alias)`` and ``build(cols, row, start)``: a select list for hand-written SELECTs and the
   instance from its slice of a row.
 - ``prep(Model, field, value)``: a value as a statement parameter.
+- ``new(Model, **values)``: ``Model(**values)`` without ``Model.__init__``'s generic argument handling (the hot path
+  builds a hundred rows a bundle: tasks, timeline lines, events, deliveries, audit entries).
 
-Everything runs on the default connection through Django's cursor, so transactions, ``execute_wrapper`` and
-the test suite's query counting see these statements like any other.
+Everything runs on the default connection, inside its transactions. On SQLite the statements go to the sqlite3
+driver directly (Django's cursor wrapper, its placeholder rewriting and its connection lookups cost more CPU than
+SQLite spent on a hot-path statement), with the driver's errors turned into Django's (``IntegrityError`` ...) as
+the wrapper does; whenever something watches Django's cursor — query logging (``DEBUG``, the tests'
+``CaptureQueriesContext``) or an ``execute_wrapper`` — they go through it instead, so those still see every
+statement. (``tongban bench cases`` counts SQLite's statements with the driver's own trace callback.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX, Database
 from django.db.models import Model
-from django.db.models.signals import post_save, pre_save
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, post_save, pre_init, pre_save
 
 _cache: dict = {}
 
@@ -71,13 +79,13 @@ def columns(model, alias: str | None = None, *, only=None, defer=()) -> Columns:
 def build(cols: Columns, row, start: int = 0):
     """The instance of ``cols.model`` from ``row[start:start + cols.count]`` (None when its pk is NULL)."""
     values = list(row[start : start + cols.count])
+    if values[0] is None and cols.attnames[0] == cols.model._meta.pk.attname:
+        return None  # (an outer join's missing row: nothing to convert)
     for index, col, converters in cols.converters:
         value = values[index]
         for converter in converters:
             value = converter(value, col, connection)
         values[index] = value
-    if values[0] is None and cols.attnames[0] == cols.model._meta.pk.attname:
-        return None
     return cols.model.from_db(connection.alias, cols.attnames, values)
 
 
@@ -121,23 +129,67 @@ def exists(sql: str, params=()) -> bool:
     return fetchone(sql, params) is not None
 
 
-def fetchone(sql: str, params=()):
-    with connection.cursor() as cursor:
+_qmark: dict[str, str] = {}  # statement text with %s → with ? (the hand-written texts are a bounded set)
+
+
+def _direct(db):
+    """The sqlite3 connection when a statement may skip Django's cursor (see the module docstring), else None."""
+    if db.vendor != "sqlite" or db.execute_wrappers or db.queries_logged:
+        return None
+    if db.connection is None:
+        db.ensure_connection()
+    db.validate_no_broken_transaction()  # as Django's cursor does: no statement after an error in atomic()
+    return db.connection
+
+
+def _run(db, raw, sql: str, params, fetch):
+    """Execute ``sql`` on the sqlite3 connection ``raw`` and ``fetch`` from its cursor; driver errors become
+    Django's (what ``wrap_database_errors`` does around Django's cursor)."""
+    text = _qmark.get(sql)
+    if text is None:
+        if len(_qmark) > 4096:
+            _qmark.clear()
+        text = _qmark[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    try:
+        return fetch(raw.execute(text, params))
+    except Database.Error:
+        with db.wrap_database_errors:
+            raise
+
+
+def _one(cursor):
+    return cursor.fetchone()
+
+
+def _all(cursor):
+    return cursor.fetchall()
+
+
+def _rowcount(cursor):
+    return cursor.rowcount
+
+
+def _statement(sql: str, params, fetch):
+    db = connections[DEFAULT_DB_ALIAS]
+    raw = _direct(db)
+    if raw is not None:
+        return _run(db, raw, sql, params, fetch)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        return fetch(cursor)
+
+
+def fetchone(sql: str, params=()):
+    return _statement(sql, params, _one)
 
 
 def fetchall(sql: str, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return _statement(sql, params, _all)
 
 
 def execute(sql: str, params=()) -> int:
     """Run a write statement; the number of rows it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _statement(sql, params, _rowcount)
 
 
 def _field(model, name):
@@ -165,11 +217,11 @@ def _insert_fields(model) -> tuple:
     return found
 
 
-def _insert_sql(model, fields, rows: int) -> str:
-    key = ("insql", model, rows, connection.vendor)
+def _insert_sql(db, model, fields, rows: int) -> str:
+    key = ("insql", model, rows, db.vendor)
     found = _cache.get(key)
     if found is None:
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         found = (
             f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
@@ -188,24 +240,21 @@ def insert(objs) -> list:
     objs = list(objs)
     if not objs:
         return objs
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     fields = _insert_fields(model)
-    params = []
-    for obj in objs:
-        for f in fields:
-            params.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
     # SQLite allows 32,766 parameters in a statement (999 before 3.32): the hot path inserts a handful of rows.
     per = max(1, 900 // len(fields))
     width = len(fields)
     for start in range(0, len(objs), per):
         chunk = objs[start : start + per]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _insert_sql(model, fields, len(chunk)), params[start * width : (start + len(chunk)) * width]
-            )
+        execute(
+            _insert_sql(db, model, fields, len(chunk)), params[start * width : (start + len(chunk)) * width]
+        )
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     return objs
 
 
@@ -242,3 +291,30 @@ def save(obj) -> None:
     if not execute(sql, params):
         obj._state.adding = True
         insert([obj])
+
+
+def _attnames_and_fields(model) -> tuple:
+    key = ("new", model)
+    found = _cache.get(key)
+    if found is None:
+        found = _cache[key] = tuple((f.attname, f) for f in model._meta.concrete_fields)
+    return found
+
+
+def new(model, **values):
+    """An unsaved instance, as ``model(**values)`` makes it: fields named by attname (``event_id``) are set as given,
+    the other fields get their defaults, and any other name (a related instance, ``event=...``) is set through its
+    descriptor. A model with ``pre_init``/``post_init`` receivers is left to ``Model.__init__``."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model(**values)
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    attrs = obj.__dict__
+    for attname, field in _attnames_and_fields(model):
+        if attname in values:
+            attrs[attname] = values.pop(attname)
+        else:
+            attrs[attname] = field.get_default()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj

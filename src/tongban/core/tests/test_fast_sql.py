@@ -97,3 +97,66 @@ def test_a_refused_insert_is_djangos_integrity_error():
     event = fast.insert([_event()])[0]
     with pytest.raises(IntegrityError), transaction.atomic():
         fast.insert([_event(id=event.pk)])
+
+
+def _traced():
+    """The statements the sqlite3 driver runs from now on (its trace callback), and a function to stop tracing."""
+    seen = []
+    connection.ensure_connection()
+    connection.connection.set_trace_callback(seen.append)
+    return seen, lambda: connection.connection.set_trace_callback(None)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the direct path is SQLite's")
+def test_on_sqlite_the_statements_skip_djangos_cursor_unless_something_watches_it():
+    event = fast.insert([_event()])[0]
+    sql, params = "SELECT name FROM core_outboxevent WHERE id = %s", [fast.prep(OutboxEvent, "id", event.pk)]
+    seen, stop = _traced()
+    try:
+        with CaptureQueriesContext(connection) as watched:
+            assert fast.fetchone(sql, params) == ("a.happened",)  # logged: through Django's cursor
+        assert len(watched) == 1
+        logged = len(connection.queries_log)
+        assert fast.fetchall(sql, params) == [("a.happened",)]  # nobody watching: straight to the driver
+        assert fast.execute("UPDATE core_outboxevent SET name = %s WHERE id = %s", ["b", params[0]]) == 1
+        assert len(connection.queries_log) == logged
+    finally:
+        stop()
+    ran = [
+        s.split()[0] for s in seen if not s.startswith("SELECT QUOTE(")
+    ]  # (the log's rendering of the SQL)
+    assert ran == ["SELECT", "SELECT", "UPDATE"]  # the driver ran all three
+    assert OutboxEvent.objects.get(pk=event.pk).name == "b"
+
+
+def test_a_refused_statement_on_the_direct_path_is_djangos_error_and_breaks_the_atomic_block():
+    from django.db.transaction import TransactionManagementError
+
+    event = fast.insert([_event()])[0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fast.insert([_event(id=event.pk)])
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            fast.insert([_event(id=event.pk)])
+        fast.fetchone("SELECT 1")  # as through Django's cursor: no statement after an error in the block
+
+
+def test_new_builds_the_instance_model_init_builds():
+    event = fast.insert([_event()])[0]
+    values = {"subscriber": "one", "next_attempt_at": event.created_at}
+    made, orm = (
+        fast.new(EventDelivery, event_id=event.pk, **values),
+        EventDelivery(event_id=event.pk, **values),
+    )
+    for field in EventDelivery._meta.concrete_fields:
+        if field.primary_key:
+            assert isinstance(made.pk, uuid.UUID) and made.pk != orm.pk  # each its own default
+            continue
+        assert getattr(made, field.attname) == getattr(orm, field.attname), field.name
+    assert made._state.adding and made._state.db is None
+    linked = fast.new(
+        EventDelivery, event=event, subscriber="two"
+    )  # a related instance, through its descriptor
+    assert linked.event_id == event.pk and linked.event is event
+    fast.insert([made, linked])
+    assert EventDelivery.objects.filter(event=event).count() == 2
