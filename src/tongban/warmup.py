@@ -3,10 +3,10 @@
 Measured on the demo city (docs/performance.md): in a fresh process the first blind-spots view took 7–16 s
 (the knowledge search of some 90 sample questions, cached per text for six hours), the first 12345 web ticket
 about 3 s (loading the routing model and the word segmenter) and the first login about 1 s (templates, URL
-patterns, the first queries); the indicators dashboard's first requests read a year of aggregate rows into memory
-(``indicators.sums.warm``: ``TONGBAN_INDICATORS_WARM_DAYS``). ``warm_up`` pays those once, in a background thread of each web process started by
-``tongban.wsgi`` (``TONGBAN_WARMUP=0`` turns it off), and again just after each midnight, when the blind spots'
-sample questions change with the day. The worker warms the shared cache too when there is one (Redis), by the
+patterns, the first queries); the indicators dashboard's first requests read a year of aggregate rows into
+memory (``indicators.sums.warm``: ``TONGBAN_INDICATORS_WARM_DAYS``). ``warm_up`` pays those once, in a
+background thread of each web process started by ``tongban.wsgi`` (``TONGBAN_WARMUP=0`` turns it off), and again
+just after each midnight, when the blind spots' sample questions change with the day. The worker warms the shared cache too when there is one (Redis), by the
 hotline's hourly task. Each step is independent: one that fails is logged and the others still run.
 
 A top-level module like ``urls``: it reaches every app, so no app imports it.
@@ -123,7 +123,8 @@ def freeze_heap() -> int:
     modules, templates, models and caches a warmed process keeps for its life are never scanned again by a full
     collection. Measured on the indicators dashboard (docs/performance.md): a full collection of a warmed process
     took 320–410 ms, the requests it fell in were the page's p99; after the freeze 2–18 ms. What a request
-    allocates is collected as before. Returns how many objects were frozen."""
+    allocates is collected as before (what a request running at the moment of the freeze holds is frozen with
+    the rest: a one-time, bounded cost). Returns how many objects were frozen."""
     import gc
 
     gc.collect()
