@@ -333,6 +333,10 @@ TONGBAN_EVENT_RETRY_SECONDS = float(env("TONGBAN_EVENT_RETRY_SECONDS", "30"))
 TONGBAN_EVENT_CLAIM_LEASE_SECONDS = float(env("TONGBAN_EVENT_CLAIM_LEASE_SECONDS", "300"))
 TONGBAN_EVENT_MODULES = env_list("TONGBAN_EVENT_MODULES")
 
+# Days of the indicators' aggregate rows each web process reads into memory when it starts (``indicators.sums
+# .warm``, run by ``tongban.warmup``): a year of Shanghai's is ≈ 100 MB per process; 0 reads them on demand only.
+TONGBAN_INDICATORS_WARM_DAYS = int(env("TONGBAN_INDICATORS_WARM_DAYS", "366"))
+
 # Unified social credit codes that are lawful but fail the GB 32100 check (early pilot codes), comma-separated.
 TONGBAN_CREDIT_CODE_ALLOWLIST = env_list("TONGBAN_CREDIT_CODE_ALLOWLIST")
 

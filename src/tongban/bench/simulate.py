@@ -390,6 +390,7 @@ class Simulation:
         self.out = Outcome()
         self.recent_tickets: deque = deque(maxlen=200)
         self.failures: Counter = Counter()
+        self.uploads: dict = {}  # (service code, the form's filled fields) -> the materials' codes to upload
         self.mix = mix or Mix()
         self.days_done = 0
         # Idempotency keys unique to the run (the draws do not depend on it): a second run with the same seed on the
@@ -472,7 +473,15 @@ class Simulation:
         window = window and rng.random() < WINDOW_SHARE * 2
         case_rng = self._case_rng(token, 0)
         form = self._form(service, person, case_rng)
-        uploads = [m.code for m in required_materials(service, form) if m.satisfied_by == "upload"]
+        # What the applicant uploads (or the clerk checks): the service's materials under the form's conditions,
+        # the same for every form with the same filled fields, so asked of the catalogue once per service and
+        # filled fields (the submission asks it again itself, as on the pages).
+        key = (service.code, frozenset(k for k, v in form.items() if v))
+        uploads = self.uploads.get(key)
+        if uploads is None:
+            uploads = self.uploads[key] = [
+                m.code for m in required_materials(service, form) if m.satisfied_by == "upload"
+            ]
         try:
             if window:
                 clerk = self.cast.clerk(person.household_district.code)

@@ -33,6 +33,7 @@ from .models import STAT_COUNTERS, Grain, ServiceStat, Stat
 MAX_BYTES = (
     64 * 1024 * 1024
 )  # per store and process: a day of Shanghai's 576 rows is ≈ 200 KB, 3,600 services ≈ 320 KB
+WARM_DAYS = 366  # ``warm``: a year back, as the dashboard's longest usual period
 # What the reform measures use (formulas.reform), and the volume: the service rows are kept with only these.
 REFORM_COUNTERS = (
     "cases_submitted",
@@ -49,15 +50,20 @@ REFORM_COUNTERS = (
 )
 
 
+KEY_SEP, ROW_SEP = "\x1f", "\x1e"  # the ASCII unit and record separators: in no code, id or number
+MAX_SIGNATURES = 16  # distinct key sets remembered per store (≈ 200 KB each for 3,600 services)
+
+
 @dataclass
 class Slab:
     version: tuple
     index: np.ndarray  # row positions in the store's key table
-    values: np.ndarray  # len(index) × len(counters), int64
+    values: np.ndarray  # len(index) × len(counters), int32 when every value fits (else int64)
 
     @property
     def nbytes(self) -> int:
-        return self.values.nbytes + self.index.nbytes
+        """The counters' bytes (the index is mostly shared with the other periods of the same keys)."""
+        return self.values.nbytes
 
 
 class Store:
@@ -70,7 +76,10 @@ class Store:
 
     def clear(self) -> None:
         self.position: dict = {}  # key tuple -> row position
-        self.raw_position: dict = {}  # the key as the database returns it -> row position
+        self.text_position: dict = {}  # a key as ``_load`` reads it (its values' text) -> row position
+        self.signatures: dict = {}  # a period's keys as ``_load`` reads them -> (row positions, duplicates)
+        self._key_converters = None
+        self._sql: dict = {}
         self.keys: list = []
         self.codes: dict = {None: -1}  # a key value -> a small integer, for the masks
         self._arrays = None
@@ -137,55 +146,97 @@ class Store:
         return found
 
     def _load(self, wanted: dict) -> None:
-        """Read the rows of the periods in ``wanted`` ((grain, period) -> version) into slabs."""
-        quote = connection.ops.quote_name
-        key_count = len(self.key_names)
-        cols = ", ".join(quote(c) for c in (*self.key_names, *self.counters))
-        converters = [
-            (i, name)
-            for i, name in enumerate(self.key_names)
-            if self.model._meta.get_field(name.removesuffix("_id")).get_internal_type()
-            in ("ForeignKey", "UUIDField")
-        ]
+        """Read the rows of the periods in ``wanted`` ((grain, period) -> version) into slabs.
+
+        A period's rows come back as two strings, not as rows: its keys joined (``KEY_SEP`` between a key's
+        values, ``ROW_SEP`` between rows) and its counters joined by commas, both aggregated by the database in
+        the same row order (one pass of SQLite's ``group_concat``; ``string_agg ... ORDER BY id`` on
+        PostgreSQL). numpy parses the counters in one call, and a period whose keys are those of a period read
+        before (most days: the same departments, districts and services) reuses its row positions, so reading a
+        day of 3,600 service rows makes a handful of Python objects instead of some 50,000."""
         for grain in (Grain.MONTH, Grain.DAY):
             periods = [p for g, p in wanted if g == grain]
             for start in range(0, len(periods), 100):
                 chunk = periods[start : start + 100]
-                rows = fast.fetchall(
-                    f"SELECT period, {cols} FROM {self._table()} "  # noqa: S608
-                    f"WHERE grain = %s AND period IN ({', '.join(['%s'] * len(chunk))})",
-                    [grain, *[fast.prep(self.model, "period", p) for p in chunk]],
-                )
-                by_period: dict = {}
-                for row in rows:
-                    by_period.setdefault(row[0], []).append(row)
-                for raw, found in by_period.items():
+                params = [KEY_SEP] * (len(self.key_names) - 1) + [ROW_SEP, grain]
+                params += [fast.prep(self.model, "period", p) for p in chunk]
+                for raw, keys_text, values_text in fast.fetchall(self._load_sql(len(chunk)), params):
                     period = fast.convert(self.model, "period", raw)
-                    positions = []
-                    for row in found:
-                        raw = row[1 : 1 + key_count]
-                        position = self.raw_position.get(raw)
-                        if position is None:  # a key not seen yet: converted as the ORM would
-                            key = list(raw)
-                            for i, name in converters:
-                                key[i] = fast.convert(self.model, name, key[i])
-                            position = self.raw_position[raw] = self._of(tuple(key))
-                        positions.append(position)
-                    index = np.array(positions, dtype=np.int64)
-                    values = np.array([row[1 + key_count :] for row in found], dtype=np.int64).reshape(
-                        len(found), len(self.counters)
+                    index, duplicates = self._positions(keys_text)
+                    values = np.fromstring(values_text, dtype=np.int64, sep=",").reshape(
+                        len(index) if duplicates is None else len(duplicates), len(self.counters)
                     )
-                    unique = np.unique(index)
-                    if len(unique) < len(index):  # two rows of one key in a period: kept as their sum
-                        summed = np.zeros((len(unique), len(self.counters)), dtype=np.int64)
-                        np.add.at(summed, np.searchsorted(unique, index), values)
-                        index, values = unique, summed
-                    slab = Slab(wanted[(grain, period)], index, values)
-                    old = self.slabs.pop((grain, period), None)
-                    if old is not None:
-                        self.bytes -= old.nbytes
-                    self.slabs[(grain, period)] = slab
-                    self.bytes += slab.nbytes
+                    if duplicates is not None:  # two rows of one key in a period: kept as their sum
+                        summed = np.zeros((len(index), len(self.counters)), dtype=np.int64)
+                        np.add.at(summed, duplicates, values)
+                        values = summed
+                    if len(values) and values.max() < 2**31 and values.min() >= 0:
+                        values = values.astype(np.int32)  # half the memory; sums are taken in int64
+                    self._put((grain, period), Slab(wanted[(grain, period)], index, values))
+
+    def _load_sql(self, periods: int) -> str:
+        """The statement of ``_load`` for ``periods`` periods; its parameters: ``KEY_SEP`` once per separator
+        between a key's values, ``ROW_SEP``, the grain, the periods."""
+        key = (periods, connection.vendor)
+        found = self._sql.get(key)
+        if found is None:
+            quote = connection.ops.quote_name
+            # a NULL key value (no department, no district) reads as ''
+            key_text = " || %s || ".join(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in self.key_names)
+            values_text = " || ',' || ".join(f"CAST({quote(c)} AS TEXT)" for c in self.counters)
+            if connection.vendor == "postgresql":
+                keys_agg = f"string_agg({key_text}, %s ORDER BY id)"
+                values_agg = f"string_agg({values_text}, ',' ORDER BY id)"
+            else:  # SQLite: both aggregates are fed the group's rows in the same order
+                keys_agg = f"group_concat({key_text}, %s)"
+                values_agg = f"group_concat({values_text}, ',')"
+            found = self._sql[key] = (
+                f"SELECT period, {keys_agg}, {values_agg} FROM {self._table()} "  # noqa: S608
+                f"WHERE grain = %s AND period IN ({', '.join(['%s'] * periods)}) GROUP BY period"
+            )
+        return found
+
+    def _positions(self, keys_text: str):
+        """The row positions of a period's keys (their text as ``_load`` reads it), and None or, when a key comes
+        twice, each row's place among the distinct positions."""
+        found = self.signatures.get(keys_text)
+        if found is not None:
+            return found
+        positions = []
+        for text in keys_text.split(ROW_SEP):
+            position = self.text_position.get(text)
+            if position is None:  # a key not seen yet: converted as the ORM would
+                parts = text.split(KEY_SEP)
+                key = tuple(convert(part) for convert, part in zip(self._converters(), parts, strict=True))
+                position = self.text_position[text] = self._of(key)
+            positions.append(position)
+        index = np.array(positions, dtype=np.int64)
+        unique = np.unique(index)
+        found = (index, None) if len(unique) == len(index) else (unique, np.searchsorted(unique, index))
+        if len(self.signatures) >= MAX_SIGNATURES:
+            self.signatures.clear()
+        self.signatures[keys_text] = found
+        return found
+
+    def _converters(self) -> list:
+        if self._key_converters is None:
+            converters = []
+            for name in self.key_names:
+                field = self.model._meta.get_field(name.removesuffix("_id"))
+                if field.is_relation:
+                    target = field.target_field
+                    converters.append(lambda text, t=target: None if text == "" else t.to_python(text))
+                else:
+                    converters.append(lambda text, f=field: f.to_python(text))
+            self._key_converters = converters
+        return self._key_converters
+
+    def _put(self, period_key, slab: Slab) -> None:
+        old = self.slabs.pop(period_key, None)
+        if old is not None:
+            self.bytes -= old.nbytes
+        self.slabs[period_key] = slab
+        self.bytes += slab.nbytes
 
     def current(self, months: list, days: list) -> list[tuple[tuple, Slab]]:
         """The slabs of the whole ``months`` and of the days of the ``days`` ranges, current with the database
@@ -248,12 +299,50 @@ class Store:
             result = {}
             for key, slab in found:
                 rows = slab.values[keep[slab.index]][:, columns]
-                result[key] = dict(zip(counters, rows.sum(axis=0).tolist(), strict=True))
+                result[key] = dict(zip(counters, rows.sum(axis=0, dtype=np.int64).tolist(), strict=True))
             return result
 
 
 stats = Store(Stat, ("department_id", "district_id"), STAT_COUNTERS)
 services = Store(ServiceStat, ("service_kind", "service_code", "department_id"), REFORM_COUNTERS)
+
+
+def warm(days: int | None = None, *, today: dt.date | None = None) -> dict:
+    """Read into this process the slabs of the last ``days`` days (default 366) and of
+    the months they span (``TONGBAN_INDICATORS_WARM_DAYS``), a month at a time (a request waits at most for one month's read), so that the first
+    requests of a web process do not pay for them. Returns what it took: seconds, CPU seconds, periods read, MB kept.
+    Bounded by ``MAX_BYTES`` like any read: beyond it the oldest go first."""
+    import time
+
+    from django.conf import settings
+
+    from tongban.core import calendar
+
+    from .compute import month_start, next_month
+
+    days = getattr(settings, "TONGBAN_INDICATORS_WARM_DAYS", WARM_DAYS) if days is None else days
+    started, cpu_started = time.perf_counter(), time.process_time()
+    loaded = 0
+    if days > 0:
+        last = today or calendar.today()
+        first = last - dt.timedelta(days=days - 1)
+        month = month_start(first)
+        while month <= last:  # oldest first, so that the newest stay when the bound is reached
+            after = next_month(month)
+            range_first, range_last = max(first, month), min(last, after - dt.timedelta(days=1))
+            for store in (stats, services):
+                with store.lock:
+                    before = len(store.slabs)
+                    # the month's own row too: a period may read the month as a whole
+                    store.current([month], [(range_first, range_last)])
+                    loaded += len(store.slabs) - before
+            month = after
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "cpu_seconds": round(time.process_time() - cpu_started, 3),
+        "periods": loaded,
+        "mb": round(sum(store.bytes for store in (stats, services)) / 2**20, 1),
+    }
 
 
 def clear() -> None:

@@ -11,7 +11,6 @@ import time
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -36,18 +35,10 @@ SERVICE_MENU_SECONDS = 60
 _service_menus: dict = {}  # (scope, language) -> (expires, {code: label}, html)
 
 
-def _catalogue_version() -> tuple:
-    """What changes when an item or bundle is added, edited or removed (one aggregate query each)."""
-    return tuple(
-        tuple(model.objects.aggregate(n=Count("pk"), last=Max("updated_at")).values())
-        for model in (ServiceItem, Bundle)
-    )
-
-
 def service_menu(scope, language: str) -> tuple[dict, str]:
     """The published services a user may filter by ({code: name}) and the menu's options, kept a minute per scope,
     language and state of the catalogue in this process: a city's catalogue has thousands of items."""
-    key = (scope, language, _catalogue_version())
+    key = (scope, language, selectors.catalogue_version())
     cached = _service_menus.get(key)
     now = time.monotonic()
     if cached is not None and cached[0] > now:

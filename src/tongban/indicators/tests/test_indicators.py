@@ -574,3 +574,61 @@ def test_the_sums_kept_in_memory_equal_the_databases_and_follow_a_rewritten_day(
     Stat.objects.bulk_create(rows)
     assert selectors.totals(f)["cases_submitted"] == before + 1
     assert dict(selectors.trend(f)[1])[days[1]]["cases_submitted"] == 3
+
+
+def test_a_process_warmed_at_start_sums_the_services_and_pairs_as_the_database_does(small_city, monkeypatch):
+    """``sums.warm`` (a web process's start, ``tongban.warmup``) reads the slabs of the last days and months with
+    their keys and counters aggregated as text by the database: afterwards a request reads no row again, and every
+    sum — per department and district (NULL districts and two rows of one key included) and per service — equals
+    the database's."""
+    from django.db.models import Sum
+
+    from tongban.indicators import sums
+
+    c = small_city
+    days = [dt.date(2026, 10, 29) + dt.timedelta(days=i) for i in range(5)]  # across a month's end
+    for n, day in enumerate(days):
+        c.case(submitted=day, closed=day, working_days=n + 1, visits=n % 2, steps=3)
+        c.case(item=c.item_b, channel="window", submitted=day)
+        # a municipal case without a district
+        c.case(submitted=day, lead_department=c.tax, jurisdiction_district=None)
+    days_recompute(days[0], days[-1])
+    # Two rows of one key in a day (as a rewrite racing another could leave): the slab keeps their sum.
+    twin = Stat.objects.filter(grain="d", period=days[2], district__isnull=True).first()
+    assert twin is not None, "a row without a district"
+    twin.pk = None
+    Stat.objects.bulk_create([twin])
+    sums.clear()
+    warmed = sums.warm(days=10, today=days[-1])
+    assert warmed["periods"] >= 2 * len(days) and warmed["mb"] >= 0
+    assert {(g, p) for g, p in sums.services.slabs} >= {("d", day) for day in days}
+
+    def no_read(self, wanted):
+        raise AssertionError(f"read again after the warm-up: {sorted(wanted)}")
+
+    monkeypatch.setattr(sums.Store, "_load", no_read)
+    for start, end in ((days[0], days[-1]), (days[1], days[3]), (dt.date(2026, 10, 1), days[-1])):
+        for f in (Filters(start=start, end=end), Filters(start=start, end=end, district=c.xuhui)):
+            grouped = {(d, s): counters for d, s, counters in selectors.stat_grouped(f)}
+            assert grouped == _orm_grouped(f) and grouped
+        f = Filters(start=start, end=end)
+        expected = {
+            r["service_code"]: {n: r[n] for n in sums.REFORM_COUNTERS}
+            for r in ServiceStat.objects.filter(selectors.period_q(start, end, ServiceStat))
+            .values("service_code")
+            .annotate(**{n: Sum(n) for n in sums.REFORM_COUNTERS})
+        }
+        assert {row["code"]: row["counters"] for row in selectors.by_service(f)} == expected
+        assert expected[c.item_a.code]["working_days_sum"] > 0
+
+
+def test_service_names_follow_a_renamed_item(small_city):
+    """The reform page's service names are kept per state of the catalogue: a renamed item shows its new name."""
+    from django.utils import translation
+
+    item = small_city.item_a
+    with translation.override("zh-hans"):
+        assert selectors.service_names([item.code, "no-such-code"]) == {item.code: item.name_zh}
+        item.name_zh = "改名后的事项"
+        item.save()
+        assert selectors.service_names([item.code]) == {item.code: "改名后的事项"}

@@ -249,3 +249,30 @@ def test_reading_a_message_marks_it_once_and_only_for_its_owner(citizen, templat
     services.message_read(actor=actor_for(citizen), message=message)
     assert first is not None and Message.objects.get(pk=message.pk).read_at == first
     assert AuditEntry.objects.filter(action="message.read").count() == 1
+
+
+def test_the_daily_sms_count_reads_the_recipients_last_day_through_their_index(citizen, templates):
+    """Every message with an SMS counts the recipient's SMS of the day: by the recipient's index (their last day's
+    messages), not by every queued or sent delivery of the city (the plan SQLite chose before, a read that grew
+    with the whole history). Yesterday's SMS do not count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = person_for(citizen)
+    send_newborn(person, channels=("inbox", "sms"), dedupe_key="yesterday")
+    Delivery.objects.filter(message__person=person).update(
+        created_at=dt.datetime(2026, 1, 1, tzinfo=SHANGHAI)
+    )
+    Message.objects.filter(person=person).update(created_at=dt.datetime(2026, 1, 1, tzinfo=SHANGHAI))
+    now = dt.datetime(2026, 1, 2, 10, tzinfo=SHANGHAI)
+    assert services._sms_today(person, now) == 0
+    send_newborn(person, channels=("inbox", "sms"), dedupe_key="today")
+    Delivery.objects.filter(message__dedupe_key="today").update(created_at=now)
+    Message.objects.filter(dedupe_key="today").update(created_at=now)
+    with CaptureQueriesContext(connection) as captured:
+        assert services._sms_today(person, now) == 1
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            sql = captured.captured_queries[-1]["sql"]
+            plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        assert "messaging_msg_person_idx" in plan, plan
