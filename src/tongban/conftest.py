@@ -107,6 +107,59 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 0 if item.module is not None and item.module.__name__ in heavy else 1)
 
 
+class _RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="session")
+def replayer(tmp_path_factory):
+    """Set-ups of the test database made once in this run and replayed after (``core/tests/replay.py``); the
+    recordings are shared by the xdist workers of the run."""
+    from tongban.core.tests.replay import Replayer
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/popen-gwX: the run's directory, the same for every worker
+    return Replayer(root / "replays")
+
+
+@pytest.fixture(scope="session")
+def demo_city_seeder(replayer):
+    """``demo_city_seeder(people=60, organisations=4)``: the demo city in the test database as
+    ``demo_city_seed(**options)`` makes it (seeded for real the first time in the run, replayed after from the rows
+    it wrote; ``demo/tests/test_seed.py`` tests the seeding itself)."""
+
+    def seed(**options):
+        from tongban.demo.services import demo_city_seed
+
+        def build():
+            demo_city_seed(**options)
+
+        replayer.run(("demo_city_seed", tuple(sorted(options.items()))), build)
+
+    return seed
+
+
+def demo_city_fixture(*, scope="module", **options):
+    """A ``scope`` fixture (name it ``demo_city`` in the test module): the demo city of ``options`` once for the
+    module (or class), rolled back at its end; each test's own writes roll back with ``db``."""
+
+    @pytest.fixture(scope=scope)
+    def demo_city(django_db_setup, django_db_blocker, demo_city_seeder):
+        from django.db import transaction
+
+        with django_db_blocker.unblock():
+            try:
+                with transaction.atomic():
+                    demo_city_seeder(**options)
+                    yield
+                    raise _RolledBack
+            except _RolledBack:
+                pass
+
+    return demo_city
+
+
 @pytest.fixture(autouse=True)
 def _own_audit_witness(settings, tmp_path):
     """Each test's checkpoints go to its own witness: the database is rolled back after a test, the witness
