@@ -7,6 +7,8 @@ lowest app whose tests can build a service bound to a process). A shared fixture
 needs, never in a page app's tests.
 """
 
+import contextlib
+import fcntl
 import os
 
 import pytest
@@ -105,6 +107,162 @@ def pytest_collection_modifyitems(config, items):
         and ("browser" in item.keywords or "sqlite_scratch" in item.keywords or item.module.__name__ in HEAVY)
     }
     items.sort(key=lambda item: 0 if item.module is not None and item.module.__name__ in heavy else 1)
+
+
+def _run_directory(tmp_path_factory):
+    """The directory of this test run, the same for all its xdist workers (theirs are ``pytest-N/popen-gwX``)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@contextlib.contextmanager
+def _file_lock(path):
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+TEMPLATE_READY = "test-database.template"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+    tmp_path_factory,
+):
+    """The test database. Under xdist the first worker migrates one (``test_<name>``, about 20 s of CPU for the
+    migrations) and every worker gets a copy of it (``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, a file copy on
+    SQLite) instead of migrating its own; the workers' databases also start identical, so the demo city one
+    seeded is replayed by the other (``demo_city_seeder``). Without xdist, with ``--reuse-db`` or
+    ``--nomigrations``: pytest-django's own set-up."""
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    verbosity = request.config.option.verbose
+    keepdb = django_db_keepdb and not django_db_createdb
+    if not worker or keepdb or not django_db_use_migrations or len(settings.DATABASES) != 1:
+        if not django_db_use_migrations:
+            from pytest_django.fixtures import _disable_migrations
+
+            _disable_migrations()
+        with django_db_blocker.unblock():
+            config = setup_databases(verbosity=verbosity, interactive=False, keepdb=keepdb)
+        yield
+        if not keepdb:
+            with django_db_blocker.unblock():
+                teardown_databases(config, verbosity=verbosity)
+        return
+
+    connection = connections["default"]
+    test_settings = connection.settings_dict.setdefault("TEST", {})
+    template = str(test_settings.get("NAME") or f"test_{connection.settings_dict['NAME']}").removesuffix(
+        f"_{worker}"
+    )
+    test_settings["NAME"] = template
+    original_name = connection.settings_dict["NAME"]
+    run = _run_directory(tmp_path_factory)
+    with django_db_blocker.unblock(), _file_lock(run / "test-database.lock"):
+        ready = run / TEMPLATE_READY
+        if ready.exists():
+            settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = template
+        else:
+            connection.creation.create_test_db(verbosity=verbosity, autoclobber=True, serialize=False)
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy is of the file alone
+            ready.write_text(f"{connection.vendor}\n{template}\n")
+        connection.close()
+        connection.creation.clone_test_db(suffix=worker, verbosity=verbosity, keepdb=False)
+    clone = connection.creation.get_test_db_clone_settings(worker)
+    connection.settings_dict.update(clone)
+    settings.DATABASES["default"]["NAME"] = clone["NAME"]
+    connection.close()
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.destroy_test_db(original_name, verbosity=verbosity, keepdb=False)
+
+
+def pytest_sessionfinish(session):
+    """The xdist controller drops the template its workers' test databases were copied from."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not hasattr(session.config, "_tmp_path_factory"):
+        return
+    ready = session.config._tmp_path_factory.getbasetemp() / TEMPLATE_READY
+    if not ready.exists():
+        return
+    vendor, template = ready.read_text().split("\n")[:2]
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    connection = connections["default"]
+    if vendor == "sqlite":
+        for suffix in ("", "-wal", "-shm", ".writers"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(template + suffix)
+    elif vendor == connection.vendor:
+        with session.config.stash[blocking_manager_key].unblock():
+            connection.creation._destroy_test_db(template, verbosity=0)
+    ready.unlink()
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@pytest.fixture(scope="session")
+def replayer(tmp_path_factory):
+    """Set-ups of the test database made once in this run and replayed after (``core/tests/replay.py``); the
+    recordings are shared by the xdist workers of the run."""
+    from tongban.core.tests.replay import Replayer
+
+    return Replayer(_run_directory(tmp_path_factory) / "replays")
+
+
+@pytest.fixture(scope="session")
+def demo_city_seeder(replayer):
+    """``demo_city_seeder(people=60, organisations=4)``: the demo city in the test database as
+    ``demo_city_seed(**options)`` makes it (seeded for real the first time in the run, replayed after from the rows
+    it wrote; ``demo/tests/test_seed.py`` tests the seeding itself)."""
+
+    def seed(**options):
+        from tongban.demo.services import demo_city_seed
+
+        def build():
+            demo_city_seed(**options)
+
+        replayer.run(("demo_city_seed", tuple(sorted(options.items()))), build)
+
+    return seed
+
+
+def demo_city_fixture(*, scope="module", **options):
+    """A ``scope`` fixture (name it ``demo_city`` in the test module): the demo city of ``options`` once for the
+    module (or class), rolled back at its end; each test's own writes roll back with ``db``."""
+
+    @pytest.fixture(scope=scope)
+    def demo_city(django_db_setup, django_db_blocker, demo_city_seeder):
+        from django.db import transaction
+
+        with django_db_blocker.unblock():
+            try:
+                with transaction.atomic():
+                    demo_city_seeder(**options)
+                    yield
+                    raise _RolledBack
+            except _RolledBack:
+                pass
+
+    return demo_city
 
 
 @pytest.fixture(autouse=True)

@@ -42,9 +42,11 @@ ROLES = [
 ]
 
 
-@pytest.fixture
-def schema():
-    return Client().get("/api/schema/?format=json").json()
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    """The schema the server serves, generated once for the module (it depends on the code, not on the data)."""
+    with django_db_blocker.unblock():
+        return Client().get("/api/schema/?format=json").json()
 
 
 def _resolve(schema, node):

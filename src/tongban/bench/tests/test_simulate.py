@@ -15,7 +15,6 @@ from tongban.cases.models import Case
 from tongban.core import calendar
 from tongban.core.audit import audit_verify
 from tongban.core.refcache import reference_caches_clear
-from tongban.demo.services import demo_city_seed
 from tongban.evaluation.models import Rating
 from tongban.hotline.models import Ticket
 from tongban.messaging.models import Message
@@ -32,12 +31,12 @@ class RolledBack(Exception):
 
 
 @pytest.fixture(scope="module")
-def city(django_db_setup, django_db_blocker):
+def city(django_db_setup, django_db_blocker, demo_city_seeder):
     """A small demo city once for the module (rolled back at its end)."""
     with django_db_blocker.unblock():
         try:
             with transaction.atomic():
-                demo_city_seed(people=60, organisations=1, seed=5)
+                demo_city_seeder(people=60, organisations=1, seed=5)
                 yield
                 raise RolledBack
         except RolledBack:

@@ -14,7 +14,6 @@ from tongban.catalog.selectors import bundle_get
 from tongban.demo.catalog import NEWBORN_BUNDLE
 from tongban.demo.reference import DEMO_PASSWORD
 from tongban.demo.sample import sample_form_data
-from tongban.demo.services import demo_city_seed
 from tongban.identity.models import User
 from tongban.licences.models import Licence
 from tongban.licences.services import licence_token
@@ -33,10 +32,10 @@ def _staff_page(browser, live_server, username):
     return _context(browser, live_server, session=client.cookies["sessionid"].value).new_page()
 
 
-def test_a_mother_applies_with_no_paper_and_verifies_her_licences(browser, live_server):
+def test_a_mother_applies_with_no_paper_and_verifies_her_licences(browser, live_server, demo_city_seeder):
     from playwright.sync_api import expect
 
-    demo_city_seed(people=60, organisations=4)
+    demo_city_seeder(people=60, organisations=4)
 
     citizen = _context(browser, live_server).new_page()
     citizen.goto(live_server.url + "/accounts/login/")

@@ -14,7 +14,6 @@ from django.conf import settings
 
 from tongban.cases.models import Case
 from tongban.demo.reference import DEMO_PASSWORD
-from tongban.demo.services import demo_city_seed
 from tongban.identity.models import Person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,10 +35,12 @@ def _empty_inputs(page) -> list[str]:
     )
 
 
-def test_li_ming_applies_for_the_newborn_bundle_through_the_guided_questions(browser, live_server):
+def test_li_ming_applies_for_the_newborn_bundle_through_the_guided_questions(
+    browser, live_server, demo_city_seeder
+):
     from playwright.sync_api import expect
 
-    demo_city_seed(people=10, organisations=1)
+    demo_city_seeder(people=10, organisations=1)
     father = Person.objects.get(user__username="li.ming")
     mother = Person.objects.get(user__username="chen.jing")
 

@@ -11,7 +11,6 @@ from django.conf import settings
 
 from tongban.cases.models import Case
 from tongban.demo.reference import DEMO_PASSWORD
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,10 +25,12 @@ def _shot(page, name):
     page.screenshot(path=str(folder / f"refusal-{name}.png"), full_page=True)
 
 
-def test_li_ming_is_told_on_the_field_what_is_wrong_and_nothing_is_written(browser, live_server):
+def test_li_ming_is_told_on_the_field_what_is_wrong_and_nothing_is_written(
+    browser, live_server, demo_city_seeder
+):
     from playwright.sync_api import expect
 
-    demo_city_seed(people=60, organisations=4)
+    demo_city_seeder(people=60, organisations=4)
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -6,16 +6,15 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from tongban.cases import services
 from tongban.cases.models import Case, CaseMaterial
 from tongban.catalog.selectors import bundle_get
 from tongban.catalog.services import required_materials
+from tongban.conftest import demo_city_fixture
 from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
 from tongban.demo.registries import DEMO_UNITS
 from tongban.demo.sample import sample_form_data
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse, DeedTaxPayment, HouseholdMembership, PropertyOwnership
 from tongban.identity.models import Person, User
 from tongban.identity.selectors import actor_for
@@ -23,22 +22,7 @@ from tongban.licences import services as licences
 from tongban.licences.models import Licence
 from tongban.workflow.models import Task
 
-
-class RolledBack(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo_city(django_db_setup, django_db_blocker):
-    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                demo_city_seed(people=60, organisations=4)
-                yield
-                raise RolledBack
-        except RolledBack:
-            pass
+demo_city = demo_city_fixture(people=60, organisations=4)
 
 
 @pytest.fixture

@@ -4,34 +4,19 @@ filled in from the registers and his account, typing only what no register holds
 import re
 
 import pytest
-from django.db import transaction
 
 from tongban.cases import guided
 from tongban.cases.models import Case
 from tongban.catalog.selectors import bundle_get, item_get
+from tongban.conftest import demo_city_fixture
 from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import DataUse
 from tongban.identity.models import Person, User
 
 NEWBORN_ANSWERS = {"role": "father", "married": "yes", "household_with": "father", "mailing": "home"}
 
 
-class RolledBack(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo_city(django_db_setup, django_db_blocker):
-    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                demo_city_seed(people=10, organisations=1)
-                yield
-                raise RolledBack
-        except RolledBack:
-            pass
+demo_city = demo_city_fixture(people=10, organisations=1)
 
 
 @pytest.fixture

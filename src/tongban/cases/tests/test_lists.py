@@ -15,7 +15,6 @@ from tongban.cases.models import Case
 from tongban.cases.selectors import case_list_for_applicant
 from tongban.core.calendar import SHANGHAI
 from tongban.demo.cases_history import cases_history_seed
-from tongban.demo.services import demo_city_seed
 from tongban.identity.models import Department, User
 from tongban.identity.selectors import department_scope_ids, staff_for
 from tongban.identity.tests.factories import login_verified
@@ -34,12 +33,18 @@ class RolledBack(Exception):
 
 
 @pytest.fixture(scope="class")
-def city(django_db_setup, django_db_blocker):
+def city(django_db_setup, django_db_blocker, demo_city_seeder, replayer):
+    """The city and its case history once for each class (rolled back at its end); written for real the first time
+    in the run, replayed after (``demo/tests/test_cases_history.py`` tests the history's writing)."""
+
+    def history():
+        cases_history_seed(cases=400, seed=11, until=UNTIL, batch_size=100)
+
     with django_db_blocker.unblock():
         try:
             with transaction.atomic():
-                demo_city_seed(people=200, organisations=20, seed=11, batch_size=64)
-                cases_history_seed(cases=400, seed=11, until=UNTIL, batch_size=100)
+                demo_city_seeder(people=200, organisations=20, seed=11, batch_size=64)
+                replayer.run(("cases_history_seed", 400, 11, UNTIL, 100), history)
                 yield
                 raise RolledBack
         except RolledBack:

@@ -6,18 +6,17 @@ import dataclasses
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
 from tongban.cases import services
 from tongban.cases.models import Case
 from tongban.catalog.selectors import bundle_get
+from tongban.conftest import demo_city_fixture
 from tongban.core.models import AuditEntry
 from tongban.demo.catalog import NEWBORN_BUNDLE, REAL_ESTATE_BUNDLE
 from tongban.demo.registries import DEMO_UNITS
 from tongban.demo.sample import sample_form_data
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.checks import submission_check_names
 from tongban.exchange.models import DataUse
 from tongban.identity.models import Person, User
@@ -27,21 +26,7 @@ from tongban.workflow.tests.fixtures import pdf_upload
 UNRELATED_WOMAN = "310108195503089927"  # born 1955 in the former Zhabei district: nobody's spouse here
 
 
-class RolledBack(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo_city(django_db_setup, django_db_blocker):
-    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                demo_city_seed(people=60, organisations=4)
-                yield
-                raise RolledBack
-        except RolledBack:
-            pass
+demo_city = demo_city_fixture(people=60, organisations=4)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from tongban.demo.cases_history import (
     case_history_count,
     cases_history_seed,
 )
-from tongban.demo.services import demo_city_seed
 from tongban.identity.models import Organisation, Person, User
 from tongban.workflow.models import ProcessInstance, Task
 
@@ -38,11 +37,11 @@ class RolledBack(Exception):
 
 
 @pytest.fixture(scope="class")
-def history(django_db_setup, django_db_blocker):
+def history(django_db_setup, django_db_blocker, demo_city_seeder):
     with django_db_blocker.unblock():
         try:
             with transaction.atomic():
-                demo_city_seed(people=300, organisations=30, seed=7, batch_size=64)
+                demo_city_seeder(people=300, organisations=30, seed=7, batch_size=64)
                 before = set(Case.objects.values_list("pk", flat=True))
                 with connection.cursor() as cursor:
                     indexes = _secondary_indexes(cursor, _history_tables())

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from tongban.core.events import event_deliver
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.models import BirthRecord
 from tongban.identity.models import Person, User
 from tongban.identity.tests.fixtures import login_with_second_factor
@@ -13,8 +12,8 @@ from tongban.proactive.models import Offer
 
 
 @pytest.fixture
-def demo(db):
-    demo_city_seed(people=60, organisations=4)
+def demo(db, demo_city_seeder):
+    demo_city_seeder(people=60, organisations=4)
 
 
 def _form(mother, father, **extra):

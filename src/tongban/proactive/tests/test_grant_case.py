@@ -3,16 +3,23 @@
 import pytest
 
 from tongban.cases.models import Case
-from tongban.demo.services import demo_city_seed
+from tongban.conftest import demo_city_fixture
 from tongban.identity.models import User
 from tongban.identity.selectors import actor_for
 from tongban.proactive.models import Offer
 from tongban.proactive.services import offer_decline
 
+demo_city = demo_city_fixture(people=60, organisations=4)
+
+
+@pytest.fixture(autouse=True)
+def proactive_reads_granted():
+    """The demo seed signs the data hub's grants itself (this module's city is the demo's, not the test city)."""
+
 
 @pytest.fixture
-def demo(db):
-    demo_city_seed(people=60, organisations=4)
+def demo(demo_city, db):
+    return demo_city
 
 
 def test_the_elderly_allowance_is_a_completed_case_in_her_cases(demo):

@@ -8,11 +8,11 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 
 from tongban.cases import services as case_services
 from tongban.cases.models import Case
+from tongban.conftest import demo_city_fixture
 from tongban.core.audit import SYSTEM
 from tongban.core.events import event_deliver
 from tongban.core.models import AuditEntry
@@ -22,7 +22,6 @@ from tongban.demo.catalog import (
     RESIDENT_MEDICAL_INSURANCE,
     SOCIAL_SECURITY_CARD,
 )
-from tongban.demo.services import demo_city_seed
 from tongban.exchange.registry_services import birth_record_create
 from tongban.identity.models import Person, User
 from tongban.identity.selectors import actor_for
@@ -31,22 +30,7 @@ from tongban.proactive.selectors import rule_list_with_counts
 from tongban.proactive.services import offer_accept
 from tongban.workflow.models import Task
 
-
-class RolledBack(Exception):
-    pass
-
-
-@pytest.fixture(scope="module")
-def demo_city(django_db_setup, django_db_blocker):
-    """The demo city once for the module (rolled back at its end); each test's writes roll back with ``db``."""
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                demo_city_seed(people=10, organisations=1)
-                yield
-                raise RolledBack
-        except RolledBack:
-            pass
+demo_city = demo_city_fixture(people=10, organisations=1)
 
 
 @pytest.fixture(autouse=True)
