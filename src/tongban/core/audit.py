@@ -634,12 +634,18 @@ def _key_file(path: Path) -> Ed25519PrivateKey:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return _load_private_key(path.read_text())
+    # Written whole under a temporary name, then linked to its name (which fails if it exists): another process
+    # never reads a file half written (it once read it empty while this one was writing it).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:  # another process made it first
+        return _load_private_key(path.read_text())
+    finally:
+        temporary.unlink(missing_ok=True)
     logger.warning("Created the audit signing key %s; set TONGBAN_AUDIT_SIGNING_KEY in production.", path)
     return key
 

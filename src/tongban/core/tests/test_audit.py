@@ -748,3 +748,22 @@ def test_concurrent_writers_on_postgresql_take_different_chains_and_the_log_veri
     assert holder.exitcode == 0
     assert AuditEntry.objects.count() == 4
     assert audit_verify(workers=2).ok
+
+
+def test_processes_making_the_key_file_at_once_all_read_one_whole_key(tmp_path):
+    # Each process writes the key whole under its own name and links it: none reads a file half written (one
+    # once read it empty while another was writing it), and all end with the same key.
+    import multiprocessing
+
+    path = tmp_path / "keys" / "audit-signing-key.pem"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        fingerprints = pool.map(_key_file_fingerprint, [str(path)] * 8)
+    assert len(set(fingerprints)) == 1
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def _key_file_fingerprint(path: str) -> str:
+    from pathlib import Path
+
+    return audit.key_fingerprint(audit._key_file(Path(path)))
