@@ -32,6 +32,7 @@ def test_the_warmed_heap_is_frozen_out_of_the_full_collections():
 
     try:
         frozen = warmup.freeze_heap()
-        assert frozen > 1000 and gc.get_freeze_count() == frozen
+        # Frozen objects can still be freed (another thread of the test process drops one), never added to.
+        assert frozen > 1000 and frozen * 0.99 <= gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()  # the test process's own objects go back to the collector
