@@ -35,7 +35,9 @@ def test_a_transaction_opened_inside_the_block_writes_at_once():
     assert pending == []
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the writers' queue is the SQLite backend's")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="needs SQLite: the writers' queue is the SQLite backend's"
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_writers_queue_counts_each_write_transaction_and_how_long_it_held_the_lock():
     from tongban.core.db.base import writer_lock_stats

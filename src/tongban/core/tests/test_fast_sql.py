@@ -107,7 +107,7 @@ def _traced():
     return seen, lambda: connection.connection.set_trace_callback(None)
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the direct path is SQLite's")
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="needs SQLite: the direct path is SQLite's")
 def test_on_sqlite_the_statements_skip_djangos_cursor_unless_something_watches_it():
     event = fast.insert([_event()])[0]
     sql, params = "SELECT name FROM core_outboxevent WHERE id = %s", [fast.prep(OutboxEvent, "id", event.pk)]
