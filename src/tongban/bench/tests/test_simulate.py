@@ -2,6 +2,7 @@
 the same run, and the audit chain holds."""
 
 import datetime as dt
+import functools
 import json
 
 import pytest
@@ -21,9 +22,23 @@ from tongban.messaging.models import Message
 from tongban.proactive.models import Offer
 from tongban.supervision.models import Rectification, Warning
 
-START = dt.date(2026, 12, 7)  # a Monday; the 7th and 8th are working days
-ARGS = ["--scale", "test", "--days", "2", "--start", START.isoformat(), "--seed", "7", "--quiet"]
-ARGS += ["--cases", "16", "--tickets", "12", "--births", "2", "--applicants", "20", "--mothers", "6"]
+OPTIONS = ["--scale", "test", "--days", "2", "--seed", "7", "--quiet"]
+OPTIONS += ["--cases", "16", "--tickets", "12", "--births", "2", "--applicants", "20", "--mothers", "6"]
+
+
+@functools.cache
+def _start() -> dt.date:
+    """The next Monday after today (Shanghai) that begins two working days. Not a fixed date: the demo city's
+    records are valid from the day it is seeded, so a simulated day before it refuses most applications (an ID
+    card "not yet valid"), and the city's own cases, dated today, would fall in the simulated days."""
+    day = calendar.today() + dt.timedelta(days=1)
+    while not (
+        day.weekday() == 0
+        and calendar.is_working_day(day)
+        and calendar.is_working_day(day + dt.timedelta(days=1))
+    ):
+        day += dt.timedelta(days=1)
+    return day
 
 
 class RolledBack(Exception):
@@ -45,9 +60,9 @@ def city(django_db_setup, django_db_blocker, demo_city_seeder):
 
 def _simulate(capsys) -> dict:
     capsys.readouterr()
-    call_command("simulate", *ARGS)
+    call_command("simulate", *OPTIONS, "--start", _start().isoformat())
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[0].startswith("Simulated 2 day(s) from 2026-12-07 at test scale")
+    assert out[0].startswith(f"Simulated 2 day(s) from {_start().isoformat()} at test scale")
     return json.loads(out[-1])
 
 
@@ -84,8 +99,8 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
     assert {Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.WITHDRAWN} <= statuses
     assert statuses & set(Case.OPEN_STATUSES)
     assert {d.astimezone(calendar.SHANGHAI).date() for d in cases.values_list("submitted_at", flat=True)} == {
-        START,
-        START + dt.timedelta(days=1),
+        _start(),
+        _start() + dt.timedelta(days=1),
     }
     assert (
         cases.filter(channel=Case.Channel.WINDOW).exists()
@@ -108,7 +123,7 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
 
     indicators = figures["indicators"]
     assert indicators["warnings_yellow"] + indicators["warnings_red"] > 0
-    assert Warning.objects.filter(created_at__date__gte=START).exists()
+    assert Warning.objects.filter(created_at__date__gte=_start()).exists()
     assert Rating.objects.filter(case_id__in=cases.values("pk")).exists()
     assert (
         sum(indicators["ratings"].values()) == Rating.objects.filter(case_id__in=cases.values("pk")).count()
@@ -130,9 +145,7 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
     }
     city = figures["city_indicators"]  # the indicators app's figures over the simulated days
     # the run's applications and the cases its accepted offers opened; not the city's earlier cases
-    # (at most all the cases: a city replayed without its earlier demo cases has none besides, as a PostgreSQL
-    # run of the suite once had)
-    assert figures["cases"] <= city["cases_submitted"] <= Case.objects.count()
+    assert figures["cases"] <= city["cases_submitted"] < Case.objects.count()
     assert {"online_effectiveness", "online_maturity", "channel_completeness", "item_coverage"} <= set(city)
     assert audit_verify(workers=1).ok
 
