@@ -131,7 +131,7 @@ def dispatch_queue(request):
         if ticket is None:
             raise Http404
         try:
-            services.ticket_dispatch(
+            ticket = services.ticket_dispatch(
                 actor=actor_from_request(request),
                 ticket=ticket,
                 department_code=request.POST.get("department", ""),
@@ -139,7 +139,11 @@ def dispatch_queue(request):
         except (ValidationError, Conflict) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            messages.success(request, _("Ticket %(number)s dispatched.") % {"number": ticket.number})
+            messages.success(
+                request,
+                _("Ticket %(number)s dispatched to %(department)s.")
+                % {"number": ticket.number, "department": ticket.department.name_zh},
+            )
         return redirect("hotline:dispatch")
     names = {d.code: d.name_zh for d in MUNICIPAL_DEPARTMENTS}
     tickets = list(selectors.dispatch_queue().select_related("district", "duplicate_of")[:100])
@@ -231,8 +235,19 @@ def ticket_detail(request, number):
             department=ticket.suggested_department,
             exclude=ticket.pk,
         )
+    suggestions = []
+    if has_permission(user, "ticket.dispatch"):  # what the classifier proposed at intake, as the queue shows it
+        names = {d.code: d.name_zh for d in MUNICIPAL_DEPARTMENTS}
+        suggestions = [
+            (names[code], p) for code, p in (ticket.suggested_top3 or []) if code in names
+        ] or (
+            [(names[ticket.suggested_department], ticket.suggestion_confidence)]
+            if ticket.suggested_department in names
+            else []
+        )
     context = {
         "ticket": ticket,
+        "suggestions": suggestions,
         "steps": ticket.steps.all(),
         "attachments": ticket.attachments.all(),
         "errors": errors,

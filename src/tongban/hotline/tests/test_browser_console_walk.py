@@ -15,7 +15,7 @@ import pytest
 
 from tongban.cases.tests.test_browser_newborn import _context
 from tongban.core.audit import SYSTEM
-from tongban.hotline.models import Ticket
+from tongban.hotline.models import RoutingCorrection, Ticket
 from tongban.identity import services as identity
 from tongban.identity.selectors import department_get
 
@@ -116,4 +116,20 @@ def test_the_console_reads_right_for_an_operator_and_a_dispatcher(browser, live_
     dispatcher.get_by_role("link", name=second).click()
     expect(dispatcher.locator("dl")).to_contain_text("Topic")
     expect(dispatcher.locator("#duplicate-heading")).to_contain_text("Possible duplicate")
+    expect(dispatcher.locator("dl ol li")).to_have_count(3)  # the three best, on the ticket's page too
     _shot(dispatcher, "5-ticket")
+
+    # Not a duplicate after all, and the classifier's second guess is right: back to the queue, dispatched there.
+    dispatcher.get_by_role("button", name="Not a duplicate").click()
+    dispatcher.get_by_role("link", name="Dispatch it from the queue").click()
+    row = dispatcher.locator("tr", has_text=second)
+    choice = ticket.suggested_top3[1][0]
+    row.locator("select").select_option(choice)
+    row.get_by_role("button", name="Dispatch").click()
+    expect(dispatcher.locator(".alert-success")).to_contain_text(second)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.DISPATCHED
+    assert ticket.department.code in (choice, f"{choice}-{ticket.district.code}")  # or its district's office
+    expect(dispatcher.locator(".alert-success")).to_contain_text(ticket.department.name_zh)  # told where it went
+    assert RoutingCorrection.objects.filter(ticket=ticket, department=choice).exists()  # the model learns of it
+    _shot(dispatcher, "6-dispatched-to-the-second-suggestion")

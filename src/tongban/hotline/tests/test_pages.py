@@ -182,3 +182,24 @@ def test_the_dispatch_queue_shows_the_classifiers_top_three_first(client, routin
     assert suggested.index('value="water" selected') < suggested.index('value="housing"')
     assert "41%" in page and "33%" in page and "12%" in page
     assert page.count('value="tax"') == 1  # every department is still offered, once
+    # the ticket's own page tells the dispatcher the same three, with a way back to the queue's form
+    ticket_page = client.get(reverse("hotline:ticket", args=[ticket.number])).content.decode()
+    suggested = re.search(r'aria-label="[^"]*">(.*?)</ol>', ticket_page.split("<dl", 1)[1]).group(1)
+    assert re.findall(r"(\d+%)", suggested) == ["41%", "33%", "12%"]
+    assert f'#dept-{ticket.number}"' in ticket_page
+    client.logout()
+    login_with_second_factor(client, people["operator"])  # takes calls, does not dispatch: not shown
+    response = client.get(reverse("hotline:ticket", args=[ticket.number]))
+    assert response.status_code == 200 and ticket.number in response.content.decode()
+    assert "41%" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "shown"),
+    [(0.41, "41%"), (0.996, ">99%"), (0.99, "99%"), (0.002, "<1%"), (0.01, "1%"), (None, "—"), (1.0, ">99%")],
+)
+def test_a_classifiers_probability_never_reads_as_certainty(ratio, shown):
+    """The queue's percentages: a rounded 0.996 read "100%" (certain) and its neighbours "0%" (impossible)."""
+    from tongban.portal.templatetags.tongban import probability
+
+    assert probability(ratio) == shown

@@ -104,6 +104,23 @@ def percent(ratio, digits=0):
 
 
 @register.filter
+def probability(ratio):
+    """A classifier's probability as a whole percentage that never reads as certainty: 0.41 → "41%", 0.996 → ">99%",
+    0.002 → "<1%" (rounded, they read "100%" and "0%"); "—" when there is none."""
+    if ratio in (None, ""):
+        return "—"
+    try:
+        value = float(ratio) * 100
+    except (TypeError, ValueError):
+        return ratio
+    if value > 99:
+        return ">99%"
+    if value < 1:
+        return "<1%"
+    return f"{value:.0f}%"
+
+
+@register.filter
 def audit_action(code):
     """An audit action's name for its code (``login.succeeded`` → 登录成功 / Signed in)."""
     from tongban.core.labels import audit_action_label
