@@ -236,11 +236,10 @@ def ticket_detail(request, number):
             exclude=ticket.pk,
         )
     suggestions = []
-    if has_permission(user, "ticket.dispatch"):  # what the classifier proposed at intake, as the queue shows it
+    # What the classifier proposed at intake, as the queue shows it.
+    if has_permission(user, "ticket.dispatch"):
         names = {d.code: d.name_zh for d in MUNICIPAL_DEPARTMENTS}
-        suggestions = [
-            (names[code], p) for code, p in (ticket.suggested_top3 or []) if code in names
-        ] or (
+        suggestions = [(names[code], p) for code, p in (ticket.suggested_top3 or []) if code in names] or (
             [(names[ticket.suggested_department], ticket.suggestion_confidence)]
             if ticket.suggested_department in names
             else []
