@@ -193,9 +193,12 @@ def _fingerprint(
 
 def _submitted_before(user, idempotency_key: str, fingerprint: str) -> Case | None:
     """The case ``user`` made with this key, marked ``replayed``; a Conflict if it was made from another body."""
-    case = fast.first(  # one hand-written SELECT on the (submitted_by, idempotency_key) constraint's index
+    # One hand-written SELECT on the (submitted_by, idempotency_key) constraint's partial index: the planner uses it
+    # only when the query states the index's condition word for word (SQLite cannot tell that a bound key is not
+    # ''); without it a window clerk's submission read every case the clerk had submitted (a Shanghai day: 86,000).
+    case = fast.first(
         Case,
-        "t.submitted_by_id = %s AND t.idempotency_key = %s",
+        "t.submitted_by_id = %s AND t.idempotency_key = %s AND NOT (t.idempotency_key = '')",
         [fast.prep(Case, "submitted_by", user.pk), idempotency_key],
     )
     if case is None:
