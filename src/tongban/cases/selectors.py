@@ -90,12 +90,10 @@ def list_references() -> dict:
     }
 
 
-def _applicant_q(user) -> Q:
-    """The applicant's cases as conditions on the case's own columns (each one indexed), not on joins: the
-    persons and organisations the user stands for are looked up first."""
+def _applicant_links(user) -> tuple[list, list]:
+    """The persons and organisations ``user`` stands for as an applicant: ``(person ids, organisation ids)``."""
     from django.db import connection
 
-    from tongban.core.db import fast
     from tongban.identity.models import Organisation, Person
 
     key = ("cases.applicant_links", connection.vendor)
@@ -113,6 +111,13 @@ def _applicant_q(user) -> Q:
             persons.append(fast.convert(Person, "id", pk))
         else:
             organisations.append(fast.convert(Organisation, "id", pk))
+    return persons, organisations
+
+
+def _applicant_q(user, links=None) -> Q:
+    """The applicant's cases as conditions on the case's own columns (each one indexed), not on joins: the
+    persons and organisations the user stands for are looked up first (``links``: as :func:`_applicant_links`)."""
+    persons, organisations = links if links is not None else _applicant_links(user)
     query = Q(submitted_by_id=user.pk)
     if persons:
         query |= Q(applicant_person_id__in=persons)
@@ -121,17 +126,65 @@ def _applicant_q(user) -> Q:
     return query
 
 
-def case_list_for_applicant(user, *, status=None):
+def case_list_for_applicant(user, *, status=None, links=None):
     """The cases of a citizen or enterprise agent, newest first (only those in ``status`` if given).
 
     One table, three indexed columns OR-ed (no join, no DISTINCT): the database unions three index lookups.
     """
     if not user.is_authenticated:
         return Case.objects.none()
-    query = Case.objects.filter(_applicant_q(user))
+    query = Case.objects.filter(_applicant_q(user, links))
     if status:
         query = _status_not_indexed(query, status)
     return query.select_related(*_LIST_RELATED).order_by(*CASE_KEYSET.order_by())
+
+
+# A list row's columns as a page's named tuples hold them (``core.db.fast.records``; cases.api.case_rows).
+CASE_RECORD_FIELDS = (
+    *(name for name in CASE_LIST_FIELDS if "__" not in name),
+    "item_id",
+    "bundle_id",
+    "lead_department_id",
+)
+
+
+class ApplicantCasePages:
+    """:func:`case_list_for_applicant` a page at a time (``page(after, limit)``, see ``core.pagination``), its
+    statement compiled by the ORM once per shape and its rows named tuples of ``CASE_RECORD_FIELDS``
+    (``core.db.fast``): the QuerySet's building and compiling and its model instances were half of the
+    request's CPU."""
+
+    def __init__(self, user, *, status=None):
+        self.user, self.status = user, status
+
+    def page(self, after, limit):
+        from django.db import connection
+
+        user, status = self.user, self.status
+        links = persons, organisations = _applicant_links(user)
+        params = [fast.prep(Case, "submitted_by", user.pk)]
+        params += [fast.prep(Case, "applicant_person", pk) for pk in persons]
+        params += [fast.prep(Case, "applicant_organisation", pk) for pk in organisations]
+        if status:
+            params.append(fast.prep(Case, "status", status))
+        where = None
+        if after is not None:
+            where, after_params = CASE_KEYSET.where_after(Case, after, connection)
+            params += after_params
+        key = ("cases.applicant", len(persons), len(organisations), bool(status), where, limit)
+
+        def queryset():
+            query = case_list_for_applicant(user, status=status, links=links).select_related(None)
+            return CASE_KEYSET.after(query, after).values_list(*CASE_RECORD_FIELDS)[:limit]
+
+        return fast.records(Case, CASE_RECORD_FIELDS, fast.compiled_rows(key, queryset, params))
+
+
+def case_page_for_applicant(user, *, status=None):
+    """A citizen's or enterprise agent's cases for keyset pages: an :class:`ApplicantCasePages`."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return ApplicantCasePages(user, status=status)
 
 
 def _status_not_indexed(query, status):
