@@ -39,7 +39,7 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.core.audit import audit_record
 from tongban.core.pagination import KeysetPagination
 from tongban.core.parsers import loads_limited, parse_error
-from tongban.core.rows import date_text, datetime_text
+from tongban.core.rows import date_text, datetime_text, query_filters
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import (
     actor_from_request,
@@ -649,13 +649,12 @@ class CaseListSubmitApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = CaseFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        status_filter = filters.validated_data.get("status")
+        filters = query_filters(CaseFilterSerializer, self.request.query_params)
+        status_filter = filters.get("status")
         user = self.request.user
         if staff_for(user) is not None:
             pages = selectors.case_page_for_staff(
-                user, status=status_filter, search=filters.validated_data.get("q"), related=False
+                user, status=status_filter, search=filters.get("q"), related=False
             )
             return pages if pages is not None else Case.objects.none()
         return selectors.case_page_for_applicant(user, status=status_filter)

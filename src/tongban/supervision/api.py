@@ -12,7 +12,7 @@ from tongban.cases.models import Case
 from tongban.cases.selectors import list_references
 from tongban.core import calendar
 from tongban.core.pagination import KeysetPagination
-from tongban.core.rows import date_text, datetime_text
+from tongban.core.rows import date_text, datetime_text, query_filters
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
@@ -237,9 +237,7 @@ class WatchedCaseListApi(ListAPIView):
         return self.get_paginated_response(watched_case_rows(page))
 
     def get_queryset(self):
-        filters = WatchedCaseFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
+        data = query_filters(WatchedCaseFilterSerializer, self.request.query_params)
         department = None
         if data.get("department"):
             department = selectors.departments_for(self.request.user).filter(code=data["department"]).first()

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.core.pagination import KeysetPagination
-from tongban.core.rows import date_text, datetime_text
+from tongban.core.rows import date_text, datetime_text, query_filters
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
@@ -182,9 +182,7 @@ class TaskListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = TaskFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        state = filters.validated_data.get("state")
+        state = query_filters(TaskFilterSerializer, self.request.query_params).get("state")
         return selectors.inbox_page_for(self.request.user, states=[state] if state else None)
 
     def list(self, request, *args, **kwargs):

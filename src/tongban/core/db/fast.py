@@ -330,6 +330,7 @@ class Compiled:
 
 
 _compiled: dict = {}
+_mismatched: set = set()
 _COMPILED_MAX = 2048
 
 
@@ -373,11 +374,13 @@ def compiled_rows(key, make_queryset, params) -> list[tuple]:
                     f"{key!r}: bound {params!r}, the ORM binds {orm_params!r}"
                     + ("" if found is None or found.sql == compiled.sql else "; the statement's text differs")
                 )
-            import logging
+            if full_key not in _mismatched:  # told once per key and process
+                import logging
 
-            logging.getLogger(__name__).warning(
-                "fast.compiled_rows %r: parameters differ from the ORM's", key
-            )
+                _mismatched.add(full_key)
+                logging.getLogger(__name__).error(
+                    "fast.compiled_rows %r: parameters differ from the ORM's", key
+                )
             compiled, params, found = compiled, orm_params, None
         elif found is None:
             if len(_compiled) >= _COMPILED_MAX:
