@@ -248,7 +248,8 @@ else:
 # REST API.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "tongban.api.schema.AutoSchema",  # error responses added per view policy
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # DRF's SessionAuthentication handing over the user itself, not its lazy proxies (api.authentication).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tongban.api.authentication.SessionAuthentication"],
     # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
     "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
     # JSON with a nesting limit (core.parsers): a deeply nested body is a 400, never a RecursionError.

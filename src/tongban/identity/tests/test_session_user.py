@@ -62,3 +62,17 @@ def test_a_backend_no_longer_configured_signs_out():
     session[BACKEND_SESSION_KEY] = "tongban.identity.tests.nowhere.Backend"
     session.save()
     assert client.get(ME).status_code == 403
+
+
+def test_the_api_hands_its_views_the_user_itself_and_still_enforces_csrf_on_writes():
+    from tongban.identity.models import User
+
+    user = CitizenFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.get(ME)
+    assert response.status_code == 200
+    # api.authentication.SessionAuthentication: not the middleware's lazy proxies, the user they stand for.
+    assert type(response.wsgi_request.user) is User and response.wsgi_request.user.pk == user.pk
+    refused = client.post("/api/v1/cases/", {}, content_type="application/json")  # no CSRF token
+    assert refused.status_code == 403 and "CSRF" in refused.content.decode()
