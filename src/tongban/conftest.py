@@ -49,6 +49,8 @@ def pytest_configure(config):
     # alone: the cross-validation of the deployed retrain costs three more fits and no test asserts its figures
     # (test_routing_knowledge covers it on a small corpus).
     settings.TONGBAN_HOTLINE_CV_FOLDS = 0
+    # Every list page checks its hand-bound statement parameters against the ORM's (core.db.fast.compiled_rows).
+    settings.TONGBAN_FAST_SQL_CHECK = True
     os.environ.setdefault(
         "TONGBAN_HOTLINE_CV_FOLDS", "0"
     )  # and in the commands the tests start (bench, demo)

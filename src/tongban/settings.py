@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "tongban.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tongban.identity.middleware.AuthenticationMiddleware",  # Django's, the session's user read hand-written
     "tongban.identity.middleware.OTPMiddleware",  # django-otp's, its device read hand-written
     "tongban.enterprise.middleware.CertificateSessionMiddleware",  # a revoked certificate ends its sessions
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -248,7 +248,8 @@ else:
 # REST API.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "tongban.api.schema.AutoSchema",  # error responses added per view policy
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # DRF's SessionAuthentication handing over the user itself, not its lazy proxies (api.authentication).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tongban.api.authentication.SessionAuthentication"],
     # Every endpoint declares its policy (identity.permissions.RolePermission): none is open by omission.
     "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.RolePermission"],
     # JSON with a nesting limit (core.parsers): a deeply nested body is a 400, never a RecursionError.
@@ -279,6 +280,10 @@ REST_FRAMEWORK = {
 # No JSON the platform takes nests deeper than a few levels; deeper is a 400 parse_error (core.parsers).
 TONGBAN_API_JSON_MAX_DEPTH = int(env("TONGBAN_API_JSON_MAX_DEPTH", "32"))
 TONGBAN_API_JSON_SUBMISSION_MAX_MB = int(env("TONGBAN_API_JSON_SUBMISSION_MAX_MB", "64"))
+# The lists' pages run statements the ORM compiled once per shape, their parameters bound by hand
+# (core.db.fast.compiled_rows); with this on, every page also compiles the ORM's and fails on a difference (the
+# tests run with it on).
+TONGBAN_FAST_SQL_CHECK = env_bool("TONGBAN_FAST_SQL_CHECK", False)
 # Material files that no committed case names (a crash between the write and the commit) are swept once
 # older than this (cases.files); far longer than any transaction.
 TONGBAN_CASE_FILES_GRACE_MINUTES = int(env("TONGBAN_CASE_FILES_GRACE_MINUTES", "60"))

@@ -36,9 +36,13 @@ class Keyset:
         queryset = queryset.order_by(*self.order_by())
         if cursor is None:
             return queryset
-        model = queryset.model
+        where, params = self.where_after(queryset.model, cursor, connections[queryset.db])
+        return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
+
+    def where_after(self, model, cursor: list, connection) -> tuple[str, list]:
+        """The condition of :meth:`after` on ``model``'s table and its parameters (a cursor's values of the wrong
+        type raise ValueError, TypeError or ValidationError)."""
         meta = model._meta
-        connection = connections[queryset.db]
         fields = [meta.get_field(name) for name in self.fields]
         values = [
             field.get_db_prep_value(field.to_python(value), connection) if value is not None else None
@@ -52,20 +56,17 @@ class Keyset:
             tail = f"({', '.join(rest)}) {op} ({', '.join(['%s'] * len(rest))})"
             if values[0] is None:
                 # Inside the NULL block (first in the order): the rest of it, then every non-NULL row.
-                where, params = f"(({first} IS NULL AND {tail}) OR {first} IS NOT NULL)", rest_values
-            elif not self.descending:
+                return f"(({first} IS NULL AND {tail}) OR {first} IS NOT NULL)", rest_values
+            if not self.descending:
                 # After a non-NULL value the NULL block is behind us: one row-value comparison, which SQLite and
                 # PostgreSQL answer with an index range (written as ``first > x OR (first = x AND …)``, SQLite
                 # took the supervisor's second page of warned cases from the status index and sorted them all:
                 # 180 ms at a million cases instead of 0.2).
-                where, params = _row_after(columns, values, op, connection.vendor)
-            else:
-                # Descending, NULLs last: the smaller values, then the NULL block.
-                where, params = _row_after(columns, values, op, connection.vendor)
-                where = f"({where} OR {first} IS NULL)"
-            return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
-        where, params = _row_after(columns, values, op, connection.vendor)
-        return queryset.extra(where=[where], params=params)  # noqa: S610 - columns from metadata, values bound
+                return _row_after(columns, values, op, connection.vendor)
+            # Descending, NULLs last: the smaller values, then the NULL block.
+            where, params = _row_after(columns, values, op, connection.vendor)
+            return f"({where} OR {first} IS NULL)", params
+        return _row_after(columns, values, op, connection.vendor)
 
 
 def _row_after(columns: list[str], values: list, op: str, vendor: str) -> tuple[str, list]:

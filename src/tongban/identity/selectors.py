@@ -285,9 +285,26 @@ def department_scope_ids(staff, *, read_only=False):
         role.code == "dept_head" for role in staff.roles.all()
     )
     if read_only and municipal_head:
-        ids.update(Department.objects.filter(parent_id=staff.department_id).values_list("id", flat=True))
+        ids.update(_branch_ids(staff.department_id))
     found = cache[read_only] = frozenset(ids)
     return found
+
+
+def _branch_ids(department_id) -> list:
+    """The ids of a department's branches (its children), in one hand-written statement: a municipal head's every
+    request asks it, and the ORM's query cost more to build than to run."""
+    key = ("identity.branch_ids", connection.vendor)
+    sql = fast._cache.get(key)
+    if sql is None:
+        meta = Department._meta
+        sql = fast._cache[key] = (
+            f"SELECT {meta.pk.column} FROM {meta.db_table} "  # noqa: S608 - names from the model
+            f"WHERE {meta.get_field('parent').column} = %s"
+        )
+    return [
+        fast.convert(Department, "id", pk)
+        for (pk,) in fast.fetchall(sql, [fast.prep(Department, "parent", department_id)])
+    ]
 
 
 def user_get_by_login(login):

@@ -14,11 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from tongban.cases.models import Case
 from tongban.cases.selectors import case_list_for_applicant
 from tongban.core.calendar import SHANGHAI
+from tongban.core.db import fast
 from tongban.demo.cases_history import cases_history_seed
 from tongban.identity.models import Department, User
 from tongban.identity.selectors import department_scope_ids, staff_for
 from tongban.identity.tests.factories import login_verified
-from tongban.supervision.selectors import case_watch_list
+from tongban.supervision.selectors import case_watch_list, case_watch_page
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import inbox_for
 
@@ -293,13 +294,18 @@ class ListApiTests:
     def test_the_supervision_rows_are_what_the_serializer_gives(self, city):
         from tongban.supervision.api import WatchedCaseSerializer, watched_case_rows
 
-        cases = list(case_watch_list(User.objects.get(username="supervisor")))
+        supervisor = User.objects.get(username="supervisor")
+        cases = list(case_watch_list(supervisor))
         assert {c.status for c in cases} >= {"accepted", "in_progress"} and {c.warning for c in cases} > {""}
         assert watched_case_rows(cases) == WatchedCaseSerializer(cases, many=True).data
+        # The API's rows: the page's named tuples (core.db.fast.records), the same cases in the same order.
+        records = case_watch_page(supervisor).page(None, len(cases) + 1)
+        assert [r.number for r in records] == [c.number for c in cases]
+        assert watched_case_rows(records) == WatchedCaseSerializer(cases, many=True).data
 
     def test_the_case_rows_are_what_the_serializer_gives(self, city):
         from tongban.cases.api import CaseSummarySerializer, case_rows
-        from tongban.cases.selectors import CASE_ROW_FIELDS
+        from tongban.cases.selectors import CASE_RECORD_FIELDS, CASE_ROW_FIELDS
 
         numbers = {
             status: Case.objects.filter(status=status).values_list("number", flat=True).first()
@@ -315,22 +321,30 @@ class ListApiTests:
         assert len(rows) >= 5 and {c.bundle_id is None for c in rows} == {True, False}
         assert any(c.closed_at for c in rows) and any(c.due_date for c in rows)
         assert case_rows(rows) == CaseSummarySerializer(full, many=True).data
+        # The API's rows: named tuples of the page's values (core.db.fast.records).
+        records = fast.records(
+            Case,
+            CASE_RECORD_FIELDS,
+            Case.objects.filter(number__in=numbers).order_by("number").values_list(*CASE_RECORD_FIELDS),
+        )
+        assert case_rows(records) == CaseSummarySerializer(full, many=True).data
 
     def test_the_inbox_rows_are_what_the_serializer_gives(self, city):
-        from tongban.workflow.api import INBOX_FIELDS, TaskSerializer, task_rows
+        from tongban.workflow.api import TaskSerializer, task_rows
+        from tongban.workflow.selectors import INBOX_RECORD_FIELDS
 
         handler = User.objects.get(username="handler.ps")
         Task.objects.filter(pk__in=Task.objects.filter(state="ready").values("pk")[:3]).update(
             state="claimed", assignee=handler, claimed_at=UNTIL, opinion="看过", warning="yellow"
         )
-        tasks = list(
-            Task.objects.filter(Q(state__in=("claimed", "completed", "waiting")) | Q(due_date__isnull=True))
-            .select_related("department", "assignee")
-            .only(*INBOX_FIELDS)
-            .order_by("state", "id")[:60]
-        )
+        query = Task.objects.filter(
+            Q(state__in=("claimed", "completed", "waiting")) | Q(due_date__isnull=True)
+        ).order_by("state", "id")[:60]
+        tasks = list(query.select_related("department", "assignee"))
         assert {t.state for t in tasks} >= {"claimed", "completed"} and any(t.assignee_id for t in tasks)
-        assert task_rows(tasks) == TaskSerializer(tasks, many=True).data
+        # The API's rows: named tuples of the page's values (core.db.fast.records).
+        records = fast.records(Task, INBOX_RECORD_FIELDS, query.values_list(*INBOX_RECORD_FIELDS))
+        assert task_rows(records) == TaskSerializer(tasks, many=True).data
 
     def test_citizens_and_handlers_may_not_read_the_supervision_list(self, city):
         assert _client("li.ming").get(WATCHED).status_code == 403

@@ -318,3 +318,112 @@ def new(model, **values):
     for name, value in values.items():
         setattr(obj, name, value)
     return obj
+
+
+# --- statements the ORM compiles once (the lists' pages) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    converters: tuple  # ((index, expression, (converter, ...)), ...) for the columns that need conversion
+
+
+_compiled: dict = {}
+_mismatched: set = set()
+_COMPILED_MAX = 2048
+
+
+class StatementMismatch(AssertionError):
+    """Parameters bound by hand differ from those the ORM gives for the same query (a bug in the caller)."""
+
+
+def _compile(queryset) -> tuple[Compiled, list]:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    found = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    converters = tuple(
+        (index, expression, tuple(functions)) for index, (functions, expression) in sorted(found.items())
+    )
+    return Compiled(sql=sql, converters=converters), list(params)
+
+
+def compiled_rows(key, make_queryset, params) -> list[tuple]:
+    """The rows of the ``values_list`` query ``make_queryset()`` builds, as tuples of converted values, with the
+    statement the ORM compiles for it made once per ``key`` and process.
+
+    ``params`` are this request's parameters, bound by hand in the order the ORM binds them; ``key`` names
+    everything that changes the statement's text (which filters, how many values in an ``IN``, the LIMIT ...).
+    Building and compiling a list's QuerySet cost more CPU than running its statement; the statement is still the
+    ORM's own (same text, same plan). The first time a key is seen the ORM's parameters are compared with
+    ``params``: on a difference the ORM's statement and parameters are used for that request and nothing is kept
+    (a bug, which ``TONGBAN_FAST_SQL_CHECK``, on in the tests, turns into an error on every call).
+    """
+    from django.conf import settings
+
+    db = connections[DEFAULT_DB_ALIAS]
+    full_key = (key, db.vendor)
+    found = _compiled.get(full_key)
+    check = getattr(settings, "TONGBAN_FAST_SQL_CHECK", False)
+    if found is None or check:
+        compiled, orm_params = _compile(make_queryset())
+        params = list(params)
+        if orm_params != params or (found is not None and found.sql != compiled.sql):
+            if check:
+                raise StatementMismatch(
+                    f"{key!r}: bound {params!r}, the ORM binds {orm_params!r}"
+                    + ("" if found is None or found.sql == compiled.sql else "; the statement's text differs")
+                )
+            if full_key not in _mismatched:  # told once per key and process
+                import logging
+
+                _mismatched.add(full_key)
+                logging.getLogger(__name__).error(
+                    "fast.compiled_rows %r: parameters differ from the ORM's", key
+                )
+            compiled, params, found = compiled, orm_params, None
+        elif found is None:
+            if len(_compiled) >= _COMPILED_MAX:
+                _compiled.clear()
+            _compiled[full_key] = compiled
+        found = compiled
+    rows = fetchall(found.sql, params)
+    if not found.converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, expression, functions in found.converters:
+            value = values[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[index] = value
+        converted.append(values)
+    return converted
+
+
+def record_type(model, names: tuple):
+    """A named tuple of ``names`` (attnames of ``model``, or ``related__field`` paths) standing for a row of
+    ``model``: ``pk`` and ``_meta`` as an instance has them (what a keyset reads), none of ``Model.__init__``."""
+    key = ("record", model, names)
+    found = _cache.get(key)
+    if found is None:
+        import collections
+        import operator
+
+        base = collections.namedtuple(f"{model.__name__}Record", names)
+        found = _cache[key] = type(
+            f"{model.__name__}Record",
+            (base,),
+            {
+                "__slots__": (),
+                "_meta": model._meta,
+                "pk": property(operator.itemgetter(names.index(model._meta.pk.attname))),
+            },
+        )
+    return found
+
+
+def records(model, names: tuple, rows) -> list:
+    make = record_type(model, names)._make
+    return [make(row) for row in rows]

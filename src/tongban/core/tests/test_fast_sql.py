@@ -160,3 +160,55 @@ def test_new_builds_the_instance_model_init_builds():
     assert linked.event_id == event.pk and linked.event is event
     fast.insert([made, linked])
     assert EventDelivery.objects.filter(event=event).count() == 2
+
+
+# --- compiled_rows: the ORM's statement compiled once per shape, the parameters bound by hand -----------------------
+
+
+def _events_query(name):
+    return (
+        OutboxEvent.objects.filter(name=name).order_by("created_at").values_list("id", "name", "created_at")
+    )
+
+
+def test_compiled_rows_give_the_orm_s_rows_and_compile_once_per_key(settings):
+    settings.TONGBAN_FAST_SQL_CHECK = False
+    events = fast.insert([_event(name=f"n.{n}") for n in range(3)])
+    key = ("test.events", uuid.uuid4().hex)
+    for event in events:
+        rows = fast.compiled_rows(key, lambda e=event: _events_query(e.name), [event.name])
+        assert [tuple(r) for r in rows] == list(_events_query(event.name))
+        assert rows[0][2].tzinfo is not None  # a datetime, converted as the ORM does
+
+    calls = []
+
+    def counted():
+        calls.append(1)
+        return _events_query("n.1")
+
+    fast.compiled_rows(key, counted, ["n.1"])
+    assert calls == []  # the key's statement was kept
+
+
+def test_compiled_rows_refuse_parameters_that_differ_from_the_orm_s(settings):
+    fast.insert([_event(name="n.1"), _event(name="n.2")])
+    settings.TONGBAN_FAST_SQL_CHECK = True
+    with pytest.raises(fast.StatementMismatch):
+        fast.compiled_rows(("test.events", uuid.uuid4().hex), lambda: _events_query("n.1"), ["n.2"])
+    # Without the check, a difference on a new key runs the ORM's own statement and parameters, and keeps nothing.
+    settings.TONGBAN_FAST_SQL_CHECK = False
+    key = ("test.events", uuid.uuid4().hex)
+    rows = fast.compiled_rows(key, lambda: _events_query("n.1"), ["n.2"])
+    assert [r[1] for r in rows] == ["n.1"]
+    assert (key, connection.vendor) not in fast._compiled
+
+
+def test_records_stand_for_instances_where_a_keyset_reads_them():
+    from tongban.core.keyset import Keyset
+
+    event = fast.insert([_event()])[0]
+    names = ("id", "name", "created_at")
+    (record,) = fast.records(OutboxEvent, names, OutboxEvent.objects.filter(pk=event.pk).values_list(*names))
+    assert record.pk == event.pk and record.name == event.name
+    keyset = Keyset(fields=("created_at", "id"))
+    assert keyset.values_of(record) == keyset.values_of(event)
