@@ -415,6 +415,20 @@ def _update(case_id, sources, fields: Mapping, expect: Mapping | None) -> int:
         for value in fields.values()
     ):
         return Case.objects.filter(pk=case_id, status__in=sources, **(expect or {})).update(**fields)
+    status = fields.get("status")
+    if status is not None and status in sources and len(fields) > 1 and connection.vendor == "sqlite":
+        # Most steps leave the status as it is (in progress): on SQLite a SET that names the status rewrites
+        # every index holding it (seven: the lists' status and open-case indexes) although nothing in them
+        # changes. So first the update without it, for a case already in the target status; only when that
+        # finds no row (the first step of a case, or a case no longer workable) the update that sets it.
+        # (PostgreSQL compares the values and updates no index for an unchanged status: one statement there.)
+        rest = {name: value for name, value in fields.items() if name != "status"}
+        if _update_statement(case_id, [status], rest):
+            return 1
+    return _update_statement(case_id, sources, fields)
+
+
+def _update_statement(case_id, sources, fields: Mapping) -> int:
     quote = connection.ops.quote_name
     sets, params = [], []
     for name, value in fields.items():

@@ -14,6 +14,7 @@ nonces here come from ``secrets``. And its ``CryptSM2`` strips a leading ``"04"`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -83,13 +84,20 @@ def sm2_public_from_private(private: str) -> str:
     return "04" + _sm2(private, "")._kg(int(private, 16), sm2.default_ecc_table["g"])
 
 
+@functools.lru_cache(maxsize=64)
+def _ed25519_private(private: str) -> Ed25519PrivateKey:
+    """The parsed key of a PEM text (parsing it cost more than signing: a case step signs one or two licences
+    with its department's key; ``services._private_cache`` already keeps the text in memory)."""
+    key = serialization.load_pem_private_key(private.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("not an Ed25519 private key")
+    return key
+
+
 def sign(algorithm: str, private: str, message: bytes, *, public: str = "") -> bytes:
     """The signature of ``message`` (SM2 needs the public key for its Z value; it is derived when missing)."""
     if algorithm == ED25519:
-        key = serialization.load_pem_private_key(private.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("not an Ed25519 private key")
-        return key.sign(message)
+        return _ed25519_private(private).sign(message)
     if algorithm == SM2:
         signer = _sm2(private, public or sm2_public_from_private(private))
         while True:

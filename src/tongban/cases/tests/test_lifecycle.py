@@ -94,6 +94,47 @@ def test_a_step_asks_for_a_supplement_only_once(parent, newborn, handlers):
     assert raised.value.code == "supplement_already_requested"
 
 
+def _case_updates(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE cases_case SET")]
+
+
+def test_a_step_that_leaves_the_status_as_it_is_does_not_rewrite_it(parent, newborn, handlers):
+    """On SQLite naming the status in the SET rewrites the lists' status indexes: a case already in progress is
+    updated without it; the case that moves (accepted → in progress) or cannot (withdrawn) is still checked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = _submit(parent, newborn)
+    assert Case.objects.get(pk=case.pk).status == Case.Status.ACCEPTED
+    actor = actor_for(handlers["health"])
+    with CaptureQueriesContext(connection) as first:
+        lifecycle.transition_apply(
+            case.pk, "approve_step", actor=actor, now=case.created_at, changes={"steps": lifecycle.STEPS_DONE}
+        )
+    moved = Case.objects.get(pk=case.pk)
+    assert moved.status == Case.Status.IN_PROGRESS and moved.steps == case.steps + 1
+    assert any('"status" = ' in sql for sql in _case_updates(first))  # the move is written
+    with CaptureQueriesContext(connection) as second:
+        lifecycle.transition_apply(
+            case.pk, "approve_step", actor=actor, now=case.created_at, changes={"steps": lifecycle.STEPS_DONE}
+        )
+    again = Case.objects.get(pk=case.pk)
+    assert again.status == Case.Status.IN_PROGRESS and again.steps == case.steps + 2
+    updates = _case_updates(second)
+    if connection.vendor == "sqlite":
+        assert len(updates) == 1 and '"status" = ' not in updates[0].split(" WHERE ")[0]
+    else:
+        assert len(updates) == 1  # PostgreSQL: one statement, the status in it (no index rewritten for it)
+    services.case_withdraw(actor=actor_for(parent), case=case, reason="不需要了")
+    withdrawn = Case.objects.get(pk=case.pk)
+    with pytest.raises(Conflict):
+        lifecycle.transition_apply(
+            case.pk, "approve_step", actor=actor, now=case.created_at, changes={"steps": lifecycle.STEPS_DONE}
+        )
+    gone = Case.objects.get(pk=case.pk)
+    assert (gone.status, gone.steps) == (Case.Status.WITHDRAWN, withdrawn.steps)
+
+
 def _writes_case_status(tree: ast.AST) -> list[int]:
     """Lines that assign ``<x>.status`` on a case or update a Case queryset's status."""
     found = []

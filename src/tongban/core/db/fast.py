@@ -16,6 +16,15 @@ database vendor), so a statement costs its parameters and the driver's call.
 - ``new(Model, **values)``: ``Model(**values)`` without ``Model.__init__``'s generic argument handling (the hot path
   builds a hundred rows a bundle: tasks, timeline lines, events, deliveries, audit entries).
 
+**Field values on SQLite.** ``get_db_prep_save`` walks four to six methods a value (``get_prep_value``,
+``to_python``, the backend's ``adapt_*``) and the hot path prepares about 2,000 values a bundle, most of them under
+the writers' lock. ``preparer(field)`` gives, per field and database, the same answer by a shorter road for the
+values whose answer is known from their type — a ``str`` for Django's own text fields, an ``int`` for its integer
+fields, a ``bool``, a ``UUID`` (its hex: SQLite has no UUID type), an aware datetime in UTC (its naive text, as
+``adapt_datetimefield_value`` writes it), a date (its ISO text), ``None`` for any of them (NULL) — and hands every
+other value, every other field class (subclasses included) and every other database to ``get_db_prep_save``
+itself. ``core/tests/test_fast.py`` holds the two roads to the same answers.
+
 Everything runs on the default connection, inside its transactions. On SQLite the statements go to the sqlite3
 driver directly (Django's cursor wrapper, its placeholder rewriting and its connection lookups cost more CPU than
 SQLite spent on a hot-path statement), with the driver's errors turned into Django's (``IntegrityError`` ...) as
@@ -26,12 +35,17 @@ statement. (``tongban bench cases`` counts SQLite's statements with the driver's
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX, Database
 from django.db.models import Model
+from django.db.models import fields as model_fields
 from django.db.models.base import ModelState
+from django.db.models.fields.related import ForeignKey, OneToOneField
 from django.db.models.signals import post_init, post_save, pre_init, pre_save
 
 _cache: dict = {}
@@ -202,7 +216,96 @@ def _field(model, name):
 
 def prep(model, name: str, value):
     """``value`` of field ``name`` of ``model`` as a statement parameter."""
-    return _field(model, name).get_db_prep_save(value, connection)
+    db = connections[DEFAULT_DB_ALIAS]
+    return preparer(_field(model, name), db)(value, db)
+
+
+# Django's own field classes whose ``get_db_prep_save`` returns a value of these types unchanged on SQLite (exact
+# classes: a subclass may prepare differently, and goes the long way).
+_TEXT_FIELDS = (
+    model_fields.CharField,
+    model_fields.TextField,
+    model_fields.SlugField,
+    model_fields.EmailField,
+    model_fields.URLField,
+)
+_INTEGER_FIELDS = (
+    model_fields.IntegerField,
+    model_fields.BigIntegerField,
+    model_fields.SmallIntegerField,
+    model_fields.PositiveIntegerField,
+    model_fields.PositiveBigIntegerField,
+    model_fields.PositiveSmallIntegerField,
+)
+_NONE = type(None)
+
+
+def _same(value):
+    return value
+
+
+def _uuid_hex(value):
+    return value.hex
+
+
+def _fast_types(field, db) -> dict:
+    """``{type of a value: how to prepare it}`` for the values whose preparation by ``field`` on ``db`` is known
+    from their type alone (see the module docstring); empty for a field that goes the long way."""
+    if db.vendor != "sqlite":
+        return {}
+    kind = type(field)
+    if kind in (ForeignKey, OneToOneField):
+        # ForeignKey.get_db_prep_save: None (and "" for some targets) is NULL, anything else the target's value.
+        target = {t: f for t, f in _fast_types(field.target_field, db).items() if t is not str}
+        return {**target, _NONE: _same} if target else {}
+    if kind in _TEXT_FIELDS:
+        return {str: _same, _NONE: _same}
+    if kind in _INTEGER_FIELDS:
+        return {int: _same, _NONE: _same}
+    if kind is model_fields.BooleanField:
+        return {bool: _same, _NONE: _same}
+    if kind is model_fields.UUIDField:
+        return {uuid.UUID: _same if db.features.has_native_uuid_field else _uuid_hex, _NONE: _same}
+    if kind is model_fields.DateField:
+        return {dt.date: str, _NONE: _same}
+    if kind is model_fields.DateTimeField and settings.USE_TZ and db.timezone is dt.UTC:
+        utc = dt.UTC
+
+        def datetime_text(value):
+            if (
+                value.tzinfo is utc
+            ):  # make_naive(value, UTC) of a value already in UTC: its fields as they are
+                return str(value.replace(tzinfo=None))
+            return field.get_db_prep_save(value, db)
+
+        return {dt.datetime: datetime_text, _NONE: _same}
+    return {}
+
+
+def preparer(field, db=None):
+    """``function(value, db)``: ``field.get_db_prep_save(value, db)``, by the short road where there is one (see
+    the module docstring). Kept per field, database alias and vendor."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    key = ("prep", field, db.alias, db.vendor)
+    found = _cache.get(key)
+    if found is None:
+        fast_types = _fast_types(field, db)
+        get = fast_types.get
+        long_way = field.get_db_prep_save
+
+        if fast_types:
+
+            def found(value, db, get=get, long_way=long_way):
+                short = get(type(value))
+                return short(value) if short is not None else long_way(value, db)
+
+        else:
+
+            def found(value, db, long_way=long_way):
+                return long_way(value, db)
+
+        _cache[key] = found
+    return found
 
 
 def _insert_fields(model) -> tuple:
@@ -231,6 +334,30 @@ def _insert_sql(db, model, fields, rows: int) -> str:
     return found
 
 
+def _insert_plan(db, model) -> tuple:
+    """Per field to insert: its attname, the field when its ``pre_save`` is not a plain read, and its preparer."""
+    key = ("insplan", model, db.alias, db.vendor)
+    found = _cache.get(key)
+    if found is None:
+        found = _cache[key] = tuple(
+            (
+                f.attname,
+                None if type(f).pre_save is model_fields.Field.pre_save else f,
+                preparer(f, db),
+            )
+            for f in _insert_fields(model)
+        )
+    return found
+
+
+def _params(db, plan, obj, add: bool) -> list:
+    """The prepared values of ``obj``'s fields in ``plan``: ``f.get_db_prep_save(f.pre_save(obj, add), db)``."""
+    return [
+        prepare(getattr(obj, attname) if pre is None else pre.pre_save(obj, add), db)
+        for attname, pre, prepare in plan
+    ]
+
+
 def insert(objs) -> list:
     """INSERT unsaved instances of one model in one statement (Django's ``bulk_create`` without compiling it).
 
@@ -243,7 +370,8 @@ def insert(objs) -> list:
     db = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     fields = _insert_fields(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
+    plan = _insert_plan(db, model)
+    params = [value for obj in objs for value in _params(db, plan, obj, True)]
     # SQLite allows 32,766 parameters in a statement (999 before 3.32): the hot path inserts a handful of rows.
     per = max(1, 900 // len(fields))
     width = len(fields)
@@ -277,17 +405,23 @@ def save(obj) -> None:
     if obj._state.adding:
         insert([obj])
         return
+    db = connections[DEFAULT_DB_ALIAS]
     fields = [f for f in _insert_fields(model) if not f.primary_key]
-    key = ("upsql", model, connection.vendor)
+    key = ("upsql", model, db.vendor)
     sql = _cache.get(key)
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     if sql is None:
         sql = _cache[key] = (
             f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "  # noqa: S608
             f"WHERE {quote(model._meta.pk.column)} = %s"
         )
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    params.append(model._meta.pk.get_db_prep_save(obj.pk, connection))
+    plan = tuple(
+        step
+        for step, f in zip(_insert_plan(db, model), _insert_fields(model), strict=True)
+        if not f.primary_key
+    )
+    params = _params(db, plan, obj, False)
+    params.append(preparer(model._meta.pk, db)(obj.pk, db))
     if not execute(sql, params):
         obj._state.adding = True
         insert([obj])
