@@ -120,6 +120,15 @@ def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir,
     assert manifest["version"] == 2
     assert manifest["corpus_size"] == len(routing.training_rows())
     assert manifest["active"] is True and 0 < manifest["auto_dispatch_threshold"] <= 1
+    # The command says what the threshold rests on (here the 102 validation calls alone: too few to show 97 %
+    # with a margin, so nothing would be auto-dispatched; the deployed retrain adds the out-of-fold calls).
+    if manifest["auto_dispatch_expected_precision_lower"] is None:
+        assert manifest["auto_dispatch_threshold"] == 1.0
+        assert f"no threshold shows the precision with a margin on {manifest['calibration_size']} calls" in (
+            out.getvalue()
+        )
+    else:
+        assert "Wilson lower bound" in out.getvalue()
     assert manifest["corrections"] == 0
     assert manifest["heldout_accuracy"] >= 0.9
     assert manifest["trained_at"]
