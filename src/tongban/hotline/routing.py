@@ -192,7 +192,9 @@ def precision_lower_bound(hits, total, *, confidence=THRESHOLD_CONFIDENCE) -> fl
     (scipy's ``binomtest(...).proportion_ci(method="wilson")``)."""
     from scipy.stats import binomtest
 
-    return float(binomtest(int(hits), int(total)).proportion_ci(confidence_level=confidence, method="wilson").low)
+    return float(
+        binomtest(int(hits), int(total)).proportion_ci(confidence_level=confidence, method="wilson").low
+    )
 
 
 def threshold_choose(
@@ -220,7 +222,13 @@ def threshold_choose(
         if rule == "point" or precision_lower_bound(hits[i], i + 1, confidence=confidence) >= precision:
             best = i
     if best is None:
-        return {"threshold": 1.0, "precision": None, "precision_lower": None, "coverage": 0.0, "dispatched": 0}
+        return {
+            "threshold": 1.0,
+            "precision": None,
+            "precision_lower": None,
+            "coverage": 0.0,
+            "dispatched": 0,
+        }
     return {
         "threshold": round(float(conf[best]), 4),
         "precision": round(float(hits[best] / (best + 1)), 4),

@@ -194,7 +194,9 @@ def test_the_threshold_is_chosen_on_the_validation_split_and_the_cross_validated
     assert manifest["auto_dispatch_coverage_goal_met"] == (chosen["coverage"] >= routing.COVERAGE_GOAL)
     if chosen["dispatched"]:
         assert manifest["auto_dispatch_expected_precision_lower"] >= routing.TARGET_PRECISION
-        assert manifest["auto_dispatch_expected_precision"] >= manifest["auto_dispatch_expected_precision_lower"]
+        assert (
+            manifest["auto_dispatch_expected_precision"] >= manifest["auto_dispatch_expected_precision_lower"]
+        )
     assert manifest["auto_dispatch_point_threshold"] <= manifest["auto_dispatch_threshold"]
 
 
