@@ -406,10 +406,21 @@ def calibrate(model, rows, *, held_out=None) -> dict:
             "cross_validated_top3": round(sum(cv_top3) / len(cv_top3), 4),
         }
     chosen = threshold_choose(pooled_confidences, pooled_correct)
-    # The threshold a point estimate would have chosen (the rule until the fifth pass), for comparison only.
+    # The threshold a point estimate chooses (the rule until the fifth pass of issue 12): for comparison, and the
+    # fallback when no threshold shows the precision with a margin (the validation split's 102 calls alone, as the
+    # tests and the learning benchmark calibrate, cannot: 102 right out of 102 has a Wilson lower bound of 96.4 %).
     point = threshold_choose(pooled_confidences, pooled_correct, rule="point")
-    on_validation = [ok for c, ok in zip(confidences, correct, strict=True) if c >= chosen["threshold"]]
-    if chosen["coverage"] < COVERAGE_GOAL:
+    margin = THRESHOLD_RULE == "wilson" and chosen["dispatched"] > 0
+    if THRESHOLD_RULE == "wilson" and not margin:
+        logger.warning(
+            "no auto-dispatch threshold shows %.0f %% precision with a margin on %d calls: the point estimate's "
+            "threshold %.4f is used",
+            100 * TARGET_PRECISION,
+            len(pooled_correct),
+            point["threshold"],
+        )
+        chosen = point
+    elif margin and chosen["coverage"] < COVERAGE_GOAL:
         logger.warning(
             "auto-dispatch threshold %.4f dispatches %.1f %% of the %d pooled calls (goal %.0f %%): the precision "
             "target cannot be shown with a margin at more",
@@ -418,15 +429,22 @@ def calibrate(model, rows, *, held_out=None) -> dict:
             len(pooled_correct),
             100 * COVERAGE_GOAL,
         )
+    on_validation = [ok for c, ok in zip(confidences, correct, strict=True) if c >= chosen["threshold"]]
     model.manifest.update(
         {
             "auto_dispatch_threshold": chosen["threshold"],
             "auto_dispatch_rule": (
                 f"lowest threshold whose Wilson {THRESHOLD_CONFIDENCE:.0%} lower bound of precision on the pooled "
                 f"validation and out-of-fold calls is >= {TARGET_PRECISION:.0%}"
-                if THRESHOLD_RULE == "wilson"
+                if margin
                 else f"lowest threshold whose precision on the pooled calls is >= {TARGET_PRECISION:.0%}"
+                + (
+                    " (no threshold reached the Wilson lower bound: too few calls)"
+                    if THRESHOLD_RULE == "wilson"
+                    else ""
+                )
             ),
+            "auto_dispatch_margin": margin,
             "auto_dispatch_expected_precision": chosen["precision"],
             "auto_dispatch_expected_precision_lower": chosen["precision_lower"],
             "auto_dispatch_expected_coverage": chosen["coverage"],

@@ -150,16 +150,19 @@ class Command(BaseCommand):
 
     @staticmethod
     def _threshold_basis(manifest):
-        """What the threshold rests on: the Wilson lower bound of the precision and the share dispatched on the
-        pooled hand-written calls (models saved before the fifth pass of issue 12 have neither: "")."""
-        lower = manifest.get("auto_dispatch_expected_precision_lower")
-        if "auto_dispatch_expected_dispatched" not in manifest:
+        """What the threshold rests on: the precision, its Wilson lower bound and the share dispatched on the
+        pooled hand-written calls, or that there were too few calls for the margin (models saved before the fifth
+        pass of issue 12 say nothing: "")."""
+        if "auto_dispatch_margin" not in manifest:
             return ""
-        if lower is None:
-            return f" (no threshold shows the precision with a margin on {manifest.get('calibration_size', 0)} calls)"
+        precision = manifest.get("auto_dispatch_expected_precision")
+        size = manifest.get("calibration_size", 0)
+        if not manifest["auto_dispatch_margin"]:
+            return f" (no margin: too few calls, {size}, for a Wilson lower bound; precision {precision} on them)"
         return (
-            f" (precision {manifest['auto_dispatch_expected_precision']:.4f}, Wilson lower bound {lower:.4f}, "
-            f"{manifest['auto_dispatch_expected_coverage']:.1%} dispatched of {manifest['calibration_size']} calls)"
+            f" (precision {precision:.4f}, Wilson lower bound "
+            f"{manifest['auto_dispatch_expected_precision_lower']:.4f}, "
+            f"{manifest['auto_dispatch_expected_coverage']:.1%} dispatched of {size} calls)"
         )
 
     def _evaluate(self, options):
