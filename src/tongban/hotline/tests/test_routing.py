@@ -120,6 +120,13 @@ def test_the_first_use_trains_v1_and_train_saves_v2_with_its_manifest(model_dir,
     assert manifest["version"] == 2
     assert manifest["corpus_size"] == len(routing.training_rows())
     assert manifest["active"] is True and 0 < manifest["auto_dispatch_threshold"] <= 1
+    # The command says what the threshold rests on (here the 102 validation calls alone: too few to show 97 %
+    # with a margin, so the point estimate's threshold; the deployed retrain adds the out-of-fold calls).
+    if manifest["auto_dispatch_margin"]:
+        assert "Wilson lower bound" in out.getvalue()
+    else:
+        assert manifest["auto_dispatch_threshold"] == manifest["auto_dispatch_point_threshold"]
+        assert f"no margin: too few calls, {manifest['calibration_size']}" in out.getvalue()
     assert manifest["corrections"] == 0
     assert manifest["heldout_accuracy"] >= 0.9
     assert manifest["trained_at"]

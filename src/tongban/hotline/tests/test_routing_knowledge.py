@@ -1,6 +1,7 @@
 """What the routing model knows besides the corpus: responsibilities, objects, rules, calibration, threshold."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -87,12 +88,58 @@ def test_a_district_rule_applies_only_in_its_districts():
 def test_threshold_choose_takes_the_lowest_threshold_that_keeps_the_precision():
     confidences = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6]
     correct = [True, True, True, True, False, False]
-    assert routing.threshold_choose(confidences, correct, precision=0.97) == {
+    assert routing.threshold_choose(confidences, correct, precision=0.97, rule="point") == {
         "threshold": 0.8,
         "precision": 1.0,
+        "precision_lower": round(routing.precision_lower_bound(4, 4), 4),
         "coverage": round(4 / 6, 4),
+        "dispatched": 4,
     }
-    assert routing.threshold_choose([0.5], [False])["threshold"] == 1.0
+    assert routing.threshold_choose([0.5], [False], rule="point")["threshold"] == 1.0
+    # Four right calls cannot show 97 % with a margin: by the default rule nothing is dispatched.
+    assert routing.threshold_choose(confidences, correct, precision=0.97) == {
+        "threshold": 1.0,
+        "precision": None,
+        "precision_lower": None,
+        "coverage": 0.0,
+        "dispatched": 0,
+    }
+    with pytest.raises(ValueError):
+        routing.threshold_choose(confidences, correct, rule="median")
+
+
+def test_the_wilson_lower_bound_is_the_textbook_one():
+    z = 1.959963984540054  # the two-sided 95 % normal quantile
+    # All right: the Wilson lower bound is n / (n + z²).
+    assert routing.precision_lower_bound(102, 102) == pytest.approx(102 / (102 + z * z), abs=1e-9)
+    # 516 of 524: (p + z²/2n − z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n).
+    n, p = 524, 516 / 524
+    low = (p + z * z / (2 * n) - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+    assert routing.precision_lower_bound(516, 524) == pytest.approx(low, abs=1e-9)
+    assert routing.precision_lower_bound(516, 524) < 516 / 524
+
+
+def test_the_threshold_rule_keeps_a_margin_below_the_observed_precision():
+    """1,000 calls at confidences 0.9995, 0.999, … 0.5: one wrong in a hundred among the 400 most confident,
+    then one in 25. The point estimate reaches 97 % only with every call in (972 / 1,000 right); the rule takes
+    the lowest threshold whose Wilson 95 % lower bound is still ≥ 97 %: the 524 most confident calls, 516 of
+    them right (98.47 %, bound 97.02 %); the 525th is wrong and brings the bound under 97 %."""
+    confidences = [round(1 - (i + 1) / 2000, 4) for i in range(1000)]
+    correct = [(i % 100 != 99) if i < 400 else (i % 25 != 24) for i in range(1000)]
+    chosen = routing.threshold_choose(confidences, correct)
+    assert chosen == {
+        "threshold": 0.738,
+        "precision": 0.9847,
+        "precision_lower": 0.9702,
+        "coverage": 0.524,
+        "dispatched": 524,
+    }
+    assert routing.precision_lower_bound(516, 525) < 0.97 <= routing.precision_lower_bound(516, 524)
+    point = routing.threshold_choose(confidences, correct, rule="point")
+    assert (point["threshold"], point["precision"], point["coverage"]) == (0.5, 0.972, 1.0)
+    # The order of the calls does not matter, only their confidences.
+    shuffled = list(zip(confidences, correct, strict=True))[::-1]
+    assert routing.threshold_choose([c for c, _ in shuffled], [ok for _, ok in shuffled]) == chosen
 
 
 def test_the_calibrated_probabilities_are_sklearns_and_the_manifest_has_the_threshold(model):
@@ -115,6 +162,10 @@ def test_the_calibrated_probabilities_are_sklearns_and_the_manifest_has_the_thre
     manifest = model.manifest
     assert 0 < manifest["auto_dispatch_threshold"] <= 1
     assert manifest["validation_size"] == manifest["calibration_size"] == len(texts)
+    # 102 calls cannot show 97 % with a margin (all right: Wilson lower bound 96.4 %): the point rule's threshold,
+    # and the manifest says so.
+    assert manifest["auto_dispatch_margin"] is False and "too few calls" in manifest["auto_dispatch_rule"]
+    assert manifest["auto_dispatch_threshold"] == manifest["auto_dispatch_point_threshold"]
 
 
 def test_the_threshold_is_chosen_on_the_validation_split_and_the_cross_validated_training_calls(model):
@@ -141,6 +192,36 @@ def test_the_threshold_is_chosen_on_the_validation_split_and_the_cross_validated
     assert manifest["calibration_size"] == len(spoken) + len(validation)
     assert 0 <= manifest["cross_validated_top1"] <= manifest["cross_validated_top3"] <= 1
     assert manifest["auto_dispatch_threshold"] == chosen["threshold"] and 0 < calibrated.beta < 10
+    # The rule and its figures on the pooled calls are in the manifest, with the point rule's for comparison.
+    assert manifest["auto_dispatch_expected_dispatched"] == chosen["dispatched"]
+    if manifest["auto_dispatch_margin"]:
+        assert "Wilson 95% lower bound" in manifest["auto_dispatch_rule"]
+        assert manifest["auto_dispatch_expected_precision_lower"] >= routing.TARGET_PRECISION
+        assert manifest["auto_dispatch_point_threshold"] <= manifest["auto_dispatch_threshold"]
+    else:  # 138 calls of a model trained on a 1/50 corpus may not show 97 % with a margin: the point rule's
+        assert manifest["auto_dispatch_point_threshold"] == manifest["auto_dispatch_threshold"]
+
+
+def test_with_enough_out_of_fold_calls_the_threshold_keeps_the_margin(model):
+    """600 out-of-fold calls scored confidently and right join the validation split: the rule finds a threshold
+    whose Wilson lower bound is >= 97 %, at or above the point estimate's, and the manifest records both."""
+    departments = model.departments
+    labels = [departments[n % len(departments)] for n in range(600)]
+    scores = np.zeros((600, len(departments)))
+    for n, label in enumerate(labels):
+        scores[n, departments.index(label)] = 30.0
+    calibrated = dataclasses.replace(model, manifest=dict(model.manifest))
+    chosen = routing.calibrate(calibrated, routing.validation_rows(), held_out=(scores, labels))
+    manifest = calibrated.manifest
+    assert manifest["auto_dispatch_margin"] is True
+    assert manifest["auto_dispatch_rule"].startswith("lowest threshold whose Wilson 95% lower bound")
+    assert manifest["auto_dispatch_threshold"] == chosen["threshold"]
+    assert manifest["auto_dispatch_expected_precision_lower"] >= routing.TARGET_PRECISION
+    assert manifest["auto_dispatch_expected_precision"] > manifest["auto_dispatch_expected_precision_lower"]
+    assert manifest["auto_dispatch_point_threshold"] <= manifest["auto_dispatch_threshold"]
+    assert manifest["auto_dispatch_expected_dispatched"] >= 600
+    assert manifest["auto_dispatch_coverage_goal_met"] == (manifest["auto_dispatch_expected_coverage"] >= 0.5)
+    assert manifest["calibration_size"] == 600 + len(routing.validation_rows())
 
 
 def test_the_validation_split_is_hand_written_and_apart_from_the_evaluation_set():

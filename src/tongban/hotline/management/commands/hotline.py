@@ -100,8 +100,8 @@ class Command(BaseCommand):
                 f"model v{manifest['version']} ({state}): held-out accuracy {manifest['heldout_accuracy']:.4f} "
                 f"on {manifest['heldout_size']} tickets; check accuracy {manifest.get('check_accuracy', 0):.4f} "
                 f"on {manifest.get('validation_size', 0)} hand-written calls; auto-dispatch threshold "
-                f"{manifest.get('auto_dispatch_threshold', 0):.3f}; trained on {manifest['corpus_size']} rows "
-                f"and {manifest['corrections']} corrections"
+                f"{manifest.get('auto_dispatch_threshold', 0):.3f}{self._threshold_basis(manifest)}; trained on "
+                f"{manifest['corpus_size']} rows and {manifest['corrections']} corrections"
             )
             return
         if options["action"] == "evaluate":
@@ -147,6 +147,23 @@ class Command(BaseCommand):
             self.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out), ending="")
             progress.update(len(parsed))
         progress.close()
+
+    @staticmethod
+    def _threshold_basis(manifest):
+        """What the threshold rests on: the precision, its Wilson lower bound and the share dispatched on the
+        pooled hand-written calls, or that there were too few calls for the margin (models saved before the fifth
+        pass of issue 12 say nothing: "")."""
+        if "auto_dispatch_margin" not in manifest:
+            return ""
+        precision = manifest.get("auto_dispatch_expected_precision")
+        size = manifest.get("calibration_size", 0)
+        if not manifest["auto_dispatch_margin"]:
+            return f" (no margin: too few calls, {size}, for a Wilson lower bound; precision {precision} on them)"
+        return (
+            f" (precision {precision:.4f}, Wilson lower bound "
+            f"{manifest['auto_dispatch_expected_precision_lower']:.4f}, "
+            f"{manifest['auto_dispatch_expected_coverage']:.1%} dispatched of {size} calls)"
+        )
 
     def _evaluate(self, options):
         from tongban.hotline.evaluation import measure, report_lines, rows_for
