@@ -226,10 +226,15 @@ def _address(recipient, channel: str) -> str:
 
 
 def _existing(recipient, dedupe_key: str) -> Message | None:
+    """The recipient's message with ``dedupe_key`` (not empty), by the partial unique index on (recipient,
+    dedupe_key). The ``NOT (t.dedupe_key = '')`` term repeats the index's condition with its literal: SQLite uses
+    a partial index only when the query implies its condition, and cannot tell that a bound parameter is not
+    ''. Without it, SQLite read every message of the recipient by their (recipient, created) index: a read that
+    grew with the recipient's history, at every message sent with a dedupe key."""
     owner = "person_id" if isinstance(recipient, Person) else "organisation_id"
     return fast.first(
         Message,
-        f"t.{owner} = %s AND t.dedupe_key = %s",
+        f"t.{owner} = %s AND t.dedupe_key = %s AND NOT (t.dedupe_key = '')",
         [fast.prep(Message, owner, recipient.pk), dedupe_key],
         order="t.created_at DESC",
     )

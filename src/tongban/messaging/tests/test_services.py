@@ -276,3 +276,23 @@ def test_the_daily_sms_count_reads_the_recipients_last_day_through_their_index(c
             sql = captured.captured_queries[-1]["sql"]
             plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
         assert "messaging_msg_person_idx" in plan, plan
+
+
+def test_a_dedupe_key_is_looked_up_by_the_recipients_dedupe_index(citizen, templates):
+    """A message with a dedupe key first looks for the recipient's message with that key: through the partial
+    unique index on (recipient, dedupe key), not by reading every message of the recipient (SQLite ignores a
+    partial index unless the query repeats its condition: a read that grew with the recipient's history)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = person_for(citizen)
+    first = send_newborn(person, dedupe_key="rule-1:birth-42")
+    send_newborn(person, dedupe_key="rule-1:birth-43")
+    with CaptureQueriesContext(connection) as captured:
+        assert services._existing(person, "rule-1:birth-42") == first
+    assert services._existing(person, "rule-1:birth-44") is None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            sql = captured.captured_queries[-1]["sql"]
+            plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        assert "messaging_message_person_dedupe" in plan, plan
