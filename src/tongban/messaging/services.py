@@ -192,7 +192,7 @@ def _sms_today(recipient, now: dt.datetime, *, limit: int) -> int:
         f"INNER JOIN {Delivery._meta.db_table} d ON d.message_id = m.id "
         f"WHERE m.{owner} = %s AND m.created_at >= %s "
         f"AND d.channel = %s AND d.status IN (%s, %s) AND d.created_at >= %s "
-        "ORDER BY m.created_at LIMIT %s)",
+        "ORDER BY m.created_at LIMIT %s) AS s",
         [
             fast.prep(Message, owner, recipient.pk),
             fast.prep(Message, "created_at", midnight - dt.timedelta(hours=1)),
