@@ -143,6 +143,13 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
         "tickets_first_contact_rate",
         "good_rating_rate",
     }
+    # What the spike alerts are measured against: the demo city's month of 12345 history, and the planned spike.
+    midnight = dt.datetime.combine(_start(), dt.time(0), tzinfo=calendar.SHANGHAI)
+    history = Ticket.objects.filter(
+        created_at__gte=midnight - dt.timedelta(days=28), created_at__lt=midnight
+    ).count()
+    assert figures["hotline_history_per_day"] == round(history / 28, 1) > 0
+    assert isinstance(figures["spike_planned_raised"], bool)
     city = figures["city_indicators"]  # the indicators app's figures over the simulated days
     # the run's applications and the cases its accepted offers opened; not the city's earlier cases
     assert figures["cases"] <= city["cases_submitted"] < Case.objects.count()

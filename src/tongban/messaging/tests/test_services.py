@@ -265,14 +265,62 @@ def test_the_daily_sms_count_reads_the_recipients_last_day_through_their_index(c
     )
     Message.objects.filter(person=person).update(created_at=dt.datetime(2026, 1, 1, tzinfo=SHANGHAI))
     now = dt.datetime(2026, 1, 2, 10, tzinfo=SHANGHAI)
-    assert services._sms_today(person, now) == 0
+    assert services._sms_today(person, now, limit=5) == 0
     send_newborn(person, channels=("inbox", "sms"), dedupe_key="today")
     Delivery.objects.filter(message__dedupe_key="today").update(created_at=now)
     Message.objects.filter(dedupe_key="today").update(created_at=now)
     with CaptureQueriesContext(connection) as captured:
-        assert services._sms_today(person, now) == 1
+        assert services._sms_today(person, now, limit=5) == 1
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             sql = captured.captured_queries[-1]["sql"]
+            plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        assert "messaging_msg_person_idx" in plan, plan
+
+
+def test_a_dedupe_key_is_looked_up_by_the_recipients_dedupe_index(citizen, templates):
+    """A message with a dedupe key first looks for the recipient's message with that key: through the partial
+    unique index on (recipient, dedupe key), not by reading every message of the recipient (SQLite ignores a
+    partial index unless the query repeats its condition: a read that grew with the recipient's history)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = person_for(citizen)
+    first = send_newborn(person, dedupe_key="rule-1:birth-42")
+    send_newborn(person, dedupe_key="rule-1:birth-43")
+    with CaptureQueriesContext(connection) as captured:
+        assert services._existing(person, "rule-1:birth-42") == first
+    assert services._existing(person, "rule-1:birth-44") is None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            sql = captured.captured_queries[-1]["sql"]
+            plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        assert "messaging_message_person_dedupe" in plan, plan
+
+
+def test_the_daily_sms_count_stops_at_the_cap_from_the_start_of_the_day(citizen, templates, settings):
+    """The count asks whether the cap is reached: it reads the recipient's day from its start and stops at the cap,
+    so a recipient past the cap (every later SMS skipped) is not read whole again at each new message. The cap's
+    decisions are those of a full count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    settings.TONGBAN_SMS_DAILY_CAP = 3
+    person = person_for(citizen)
+    for n in range(6):
+        send_newborn(person, channels=("inbox", "sms"), dedupe_key=f"k{n}")
+    sms = Delivery.objects.filter(message__person=person, channel="sms").order_by("message__created_at")
+    assert [d.status for d in sms] == ["queued"] * 3 + ["skipped"] * 3
+    now = timezone.now()
+    assert services._sms_today(person, now, limit=3) == 3
+    assert services._sms_today(person, now, limit=2) == 2
+    assert services._sms_today(person, now, limit=10) == 3
+    with CaptureQueriesContext(connection) as captured:
+        services._sms_today(person, now, limit=3)
+    sql = captured.captured_queries[-1]["sql"]
+    assert "ORDER BY m.created_at LIMIT 3" in sql
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
             plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
         assert "messaging_msg_person_idx" in plan, plan

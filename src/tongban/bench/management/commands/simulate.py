@@ -119,7 +119,9 @@ def summary(figures: dict, *, scale: str) -> str:
         f"{i['offers_declined']:,} declined.",
         f"12345: {figures['tickets']:,} tickets, {a.get('tickets_answered_at_first_contact', 0):,} answered at first "
         f"contact, {i['tickets_duplicates_merged']:,} duplicates merged, {i['tickets_supervised']:,} supervised, "
-        f"{i['tickets_reopened']:,} reopened, {i['spike_alerts']:,} spike alerts.",
+        f"{i['tickets_reopened']:,} reopened, {i['spike_alerts']:,} spike alerts (the planned one "
+        f"{'raised' if figures['spike_planned_raised'] else 'not raised'}; against a history of "
+        f"{figures['hotline_history_per_day']:,} tickets a day).",
         f"Speed: {figures['wall_seconds']:,.1f} s wall, {figures['cpu_seconds']:,.1f} s CPU, "
         f"{figures['cases_per_s']:,.2f} cases/s, {figures['transitions']:,} transitions = "
         f"{figures['transitions_per_s']:,.1f}/s ({figures['cpu_ms_per_transition']} ms CPU each); "
