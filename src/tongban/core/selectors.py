@@ -31,15 +31,26 @@ def audit_entry_list(
         entries = entries.filter(actor_department=department)
     if subject is not None:
         subject_type, subject_id = subject
-        entries = entries.filter(subject_type=subject_type, subject_id=str(subject_id))
+        entries = _in_partial_index(
+            entries.filter(subject_type=subject_type, subject_id=str(subject_id)), "subject_id"
+        )
     if case_id is not None:
-        entries = entries.filter(case_id=str(case_id))
+        entries = _in_partial_index(entries.filter(case_id=str(case_id)), "case_id")
     if ticket_id is not None:
-        entries = entries.filter(ticket_id=str(ticket_id))
+        entries = _in_partial_index(entries.filter(ticket_id=str(ticket_id)), "ticket_id")
     if action is not None:
         entries = entries.filter(action=action)
     entries = entries.order_by("-id")
     return entries if limit is None else list(entries[:limit])
+
+
+def _in_partial_index(entries, column: str):
+    """The filter restated with the partial index's own condition, ``NOT (column = '')``, as a literal: SQLite uses
+    a partial index only when the query states its condition, and the ORM binds the '' of a ``~Q(column="")`` as a
+    parameter, which SQLite cannot check. Without it a case's, ticket's or subject's entries were found by reading
+    the whole audit table (25 ms at 88,000 entries; 0.015 ms with the index)."""
+    table = AuditEntry._meta.db_table
+    return entries.extra(where=[f'NOT ("{table}"."{column}" = \'\')'])  # noqa: S610 - our own names
 
 
 # --- end audit ---------------------------------------------------------------
