@@ -94,25 +94,27 @@ def role_label(code):
 @register.filter
 def percent(ratio, digits=0):
     """A ratio as a percentage: 0.78 → "78%" (``|percent:1`` → "78.0%"); "—" when there is none."""
+    value = _as_percent(ratio)
+    return value if not isinstance(value, float) else f"{value:.{int(digits)}f}%"
+
+
+def _as_percent(ratio):
+    """``ratio`` × 100 as a float; "—" for none, the value itself when it is not a number."""
     if ratio in (None, ""):
         return "—"
     try:
-        value = float(ratio) * 100
+        return float(ratio) * 100
     except (TypeError, ValueError):
         return ratio
-    return f"{value:.{int(digits)}f}%"
 
 
 @register.filter
 def probability(ratio):
     """A classifier's probability as a whole percentage that never reads as certainty: 0.41 → "41%", 0.996 → ">99%",
     0.002 → "<1%" (rounded, they read "100%" and "0%"); "—" when there is none."""
-    if ratio in (None, ""):
-        return "—"
-    try:
-        value = float(ratio) * 100
-    except (TypeError, ValueError):
-        return ratio
+    value = _as_percent(ratio)
+    if not isinstance(value, float):
+        return value
     if value > 99:
         return ">99%"
     if value < 1:
