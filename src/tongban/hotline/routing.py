@@ -278,6 +278,8 @@ def train(corpus_rows, extra_rows=(), *, validation=None, folds=0, topics=True) 
     and choose the auto-dispatch threshold for ``TARGET_PRECISION``: on the validation rows and, with ``folds``
     ≥ 2, on the out-of-fold scores of the hand-written training calls (``handwritten`` rows: each fold scored by
     a model trained without it, ``folds`` more fits). ``topics=False`` skips the topic classifier."""
+    import numpy as np
+
     corpus_rows, extra_rows = list(corpus_rows), list(extra_rows)
     texts = [row["text"][:MAX_TEXT_CHARS] for row in corpus_rows + extra_rows]
     labels = [row["department"] for row in corpus_rows + extra_rows]
@@ -287,6 +289,9 @@ def train(corpus_rows, extra_rows=(), *, validation=None, folds=0, topics=True) 
     features = pipeline.named_steps["features"].fit_transform(texts)
     pipeline.named_steps["classifier"].fit(features, labels, sample_weight=weights)
     complement = ComplementNB(alpha=NB_ALPHA).fit(features, labels, sample_weight=weights)
+    # Column-major, as the regression's ``coef_``: ``features @ feature_log_prob_.T`` for one ticket then reads
+    # a contiguous matrix instead of copying it (1.5 ms a ticket otherwise).
+    complement.feature_log_prob_ = np.asfortranarray(complement.feature_log_prob_)
     topic_rows = [(row, float(row.get("weight", 1.0))) for row in corpus_rows if row.get("topic")]
     topic_rows += [(row, CORRECTION_WEIGHT) for row in extra_rows if row.get("topic")]
     topic_model = None

@@ -64,6 +64,8 @@ def test_the_complement_naive_bayes_joins_the_department_scores(model, tmp_path)
     texts = [row["text"] for row in routing.validation_rows()[:40]] + [""]
     features = routing._features(model.pipeline, texts)
     assert list(model.complement.classes_) == model.departments
+    # Stored column-major, so one ticket's scores do not copy the matrix (as the regression's coef_).
+    assert model.complement.feature_log_prob_.T.flags["C_CONTIGUOUS"]
     plain = dataclasses.replace(model, rules=False)
     regression_only = dataclasses.replace(plain, complement=None)
     likelihoods = model.complement.predict_joint_log_proba(features)
@@ -76,6 +78,7 @@ def test_the_complement_naive_bayes_joins_the_department_scores(model, tmp_path)
     saved = routing.model_save(model, directory=tmp_path)
     loaded = routing.model_load(saved.version, directory=tmp_path)
     assert np.array_equal(loaded.complement.feature_log_prob_, model.complement.feature_log_prob_)
+    assert loaded.complement.feature_log_prob_.T.flags["C_CONTIGUOUS"]
     assert routing.predict(loaded, texts) == routing.predict(model, texts)
     # A version saved before the naive Bayes (no "complement" in its file) loads without it.
     stored = joblib.load(tmp_path / f"v{saved.version}.joblib")
