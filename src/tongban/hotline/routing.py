@@ -2,7 +2,8 @@
 
 Features are TF-IDF weights of jieba words (unigrams and bigrams) and of character n-grams (1–3), joined by a
 ``FeatureUnion``; the classifier is a multinomial logistic regression, so every department gets a
-probability. The model is trained on the ``train`` split of the committed corpus (``corpus.py``), the
+probability, and a complement naive Bayes on the same features adds its log-likelihoods to the regression's
+scores (``NB_WEIGHT``). The model is trained on the ``train`` split of the committed corpus (``corpus.py``), the
 hand-written spoken calls (``data/spoken_training.jsonl``), the departments' responsibilities (``knowledge.py``)
 and the dispatchers' corrections, and measured on the ``test`` split.
 
