@@ -51,3 +51,39 @@ def test_a_model_saved_before_topics_still_loads_and_predicts_no_topic(model, tm
     old = routing.model_load(2, directory=tmp_path)
     prediction = routing.predict(old, ["下水道堵了，污水冒出来"])[0]
     assert old.topics is None and prediction.topic == "" and prediction.department
+
+
+def test_the_complement_naive_bayes_joins_the_department_scores(model, tmp_path):
+    """The department scores are the regression's plus NB_WEIGHT × the complement naive Bayes's joint
+    log-likelihoods (centred per ticket); the naive Bayes is saved with the model, and a model saved before it
+    scores with the regression alone."""
+    import dataclasses
+
+    import numpy as np
+
+    texts = [row["text"] for row in routing.validation_rows()[:40]] + [""]
+    features = routing._features(model.pipeline, texts)
+    assert list(model.complement.classes_) == model.departments
+    # Stored column-major, so one ticket's scores do not copy the matrix (as the regression's coef_).
+    assert model.complement.feature_log_prob_.T.flags["C_CONTIGUOUS"]
+    plain = dataclasses.replace(model, rules=False)
+    regression_only = dataclasses.replace(plain, complement=None)
+    likelihoods = model.complement.predict_joint_log_proba(features)
+    expected = routing._raw_scores(regression_only, features, texts, None) + routing.NB_WEIGHT * (
+        likelihoods - likelihoods.mean(axis=1, keepdims=True)
+    )
+    ours = routing._raw_scores(plain, features, texts, None)
+    assert np.allclose(ours, expected, atol=1e-9)
+    assert not np.allclose(ours, routing._raw_scores(regression_only, features, texts, None))
+    saved = routing.model_save(model, directory=tmp_path)
+    loaded = routing.model_load(saved.version, directory=tmp_path)
+    assert np.array_equal(loaded.complement.feature_log_prob_, model.complement.feature_log_prob_)
+    assert loaded.complement.feature_log_prob_.T.flags["C_CONTIGUOUS"]
+    assert routing.predict(loaded, texts) == routing.predict(model, texts)
+    # A version saved before the naive Bayes (no "complement" in its file) loads without it.
+    stored = joblib.load(tmp_path / f"v{saved.version}.joblib")
+    del stored["complement"]
+    joblib.dump(stored, tmp_path / "v9.joblib")
+    old = routing.model_load(9, directory=tmp_path)
+    assert old.complement is None
+    assert routing.predict(old, texts) == routing.predict(dataclasses.replace(model, complement=None), texts)
