@@ -84,7 +84,8 @@ class Task(TimeStampedModel):
     instance = models.ForeignKey(
         ProcessInstance, verbose_name=_("process"), on_delete=models.CASCADE, related_name="tasks"
     )
-    case_id = models.UUIDField(_("case"), db_index=True)
+    # Indexed with the department (``workflow_task_case_dept``, below), not alone.
+    case_id = models.UUIDField(_("case"))
     case_number = models.CharField(_("case number"), max_length=32)
     case_title = models.CharField(_("case"), max_length=200)
     spiff_id = models.UUIDField(_("engine task id"))
@@ -123,6 +124,10 @@ class Task(TimeStampedModel):
         indexes = [
             models.Index(fields=["department", "state", "due_date"], name="workflow_task_inbox"),
             models.Index(fields=["state", "due_date"], name="workflow_task_due"),
+            # A case's tasks, and whether a department has one: the staff case list's bundle and service sources
+            # ask the latter for each case they walk (``cases.selectors.case_has_task_in``), and answer from this
+            # index alone instead of reading each of the case's task rows.
+            models.Index(fields=["case_id", "department"], name="workflow_task_case_dept"),
             # The open inbox in its keyset order; the condition must stay the one
             # workflow.selectors.OPEN_STATES_SQL states (a partial index serves only such queries).
             models.Index(

@@ -395,13 +395,16 @@ class ListQueryPlanTests:
         assert "cases_case_open_due_cover ((due_date,id)>(?,?))" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
 
-    def test_a_bundle_department_probes_each_case_s_tasks_by_the_case_index(self, city):
+    def test_a_bundle_department_probes_each_case_s_tasks_by_the_case_and_department_index(self, city):
+        # The probe (has this case a task of the department?) answers from the index alone, not from the case's
+        # task rows: a district department with a lane on a few per cent of a bundle's cases walks some forty
+        # cases a row shown (9.6 → 6.8 ms of CPU a page at 200,000 cases).
         from tongban.cases.selectors import CASE_KEYSET, case_page_for_staff
 
         pages = case_page_for_staff(User.objects.get(username="handler.mi"))
         plans = [self._plan(CASE_KEYSET.after(source, None)[:21]) for source in pages._sources()]
         worked = [plan for plan in plans if "SUBQUERY" in plan]
-        assert worked and all("workflow_task_case_id" in plan for plan in worked)
+        assert worked and all("COVERING INDEX workflow_task_case_dept" in plan for plan in worked), worked
         assert not [plan for plan in plans if "TEMP B-TREE" in plan]
 
     def test_my_cases_reads_indexes_only(self, city):

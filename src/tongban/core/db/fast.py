@@ -51,6 +51,61 @@ from django.db.models.signals import post_init, post_save, pre_init, pre_save
 _cache: dict = {}
 
 
+# --- column conversions on the way out ------------------------------------------------------------------------------
+#
+# SQLite's UUID and datetime columns go through the backend's ``convert_uuidfield_value`` and
+# ``convert_datetimefield_value`` on every row (a list page converts some 60–100 values). The two below give the same
+# values by a shorter road — a UUID from its 32 hex digits without ``UUID.__init__``'s parsing of every other form,
+# a naive datetime made aware in the connection's time zone without the settings and connection proxies — and
+# hand anything else to the backend's own. ``core/tests/test_fast_sql.py`` holds them to the backend's answers.
+
+_UUID, _SAFE_UNKNOWN = uuid.UUID, uuid.SafeUUID.unknown
+_new_object, _set_attribute = object.__new__, object.__setattr__
+
+
+def _uuid_value(value, expression, db):
+    """``convert_uuidfield_value`` of SQLite: the column's hex text as a ``UUID`` (None stays None)."""
+    if value is None:
+        return None
+    if value.__class__ is str and len(value) == 32 and value.isalnum():
+        # What ``UUID(hex=value)`` does with 32 letters and digits: ``int(value, 16)`` (ValueError for others).
+        made = _new_object(_UUID)
+        _set_attribute(made, "int", int(value, 16))
+        _set_attribute(made, "is_safe", _SAFE_UNKNOWN)
+        return made
+    return _UUID(value)
+
+
+def _datetime_value(value, expression, db):
+    """``convert_datetimefield_value`` of SQLite: aware in the connection's time zone when ``USE_TZ``."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        return db.ops.convert_datetimefield_value(value, expression, db)
+    if settings.USE_TZ and value.utcoffset() is None:
+        return value.replace(tzinfo=db.timezone)
+    return value
+
+
+def _short_roads(functions, db) -> tuple:
+    """``functions`` (a column's converters on ``db``) with the backend's UUID and datetime conversions on SQLite
+    replaced by the equivalents above; every other converter, and every other database, as they are."""
+    if db.vendor != "sqlite":
+        return tuple(functions)
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    roads = {
+        DatabaseOperations.convert_uuidfield_value: _uuid_value,
+        DatabaseOperations.convert_datetimefield_value: _datetime_value,
+    }
+    return tuple(
+        roads.get(getattr(function, "__func__", None), function)
+        if getattr(function, "__self__", None) is db.ops
+        else function
+        for function in functions
+    )
+
+
 @dataclass(frozen=True)
 class Columns:
     model: type
@@ -73,10 +128,11 @@ def columns(model, alias: str | None = None, *, only=None, defer=()) -> Columns:
         if (only is None or f.primary_key or f.name in only or f.attname in only) and f.name not in defer
     ]
     quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]
     converters = []
     for index, field in enumerate(fields):
         col = field.get_col(alias)
-        found_converters = tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        found_converters = _short_roads(db.ops.get_db_converters(col) + col.get_db_converters(db), db)
         if found_converters:
             converters.append((index, col, found_converters))
     found = Columns(
@@ -95,12 +151,13 @@ def build(cols: Columns, row, start: int = 0):
     values = list(row[start : start + cols.count])
     if values[0] is None and cols.attnames[0] == cols.model._meta.pk.attname:
         return None  # (an outer join's missing row: nothing to convert)
+    db = connections[DEFAULT_DB_ALIAS]
     for index, col, converters in cols.converters:
         value = values[index]
         for converter in converters:
-            value = converter(value, col, connection)
+            value = converter(value, col, db)
         values[index] = value
-    return cols.model.from_db(connection.alias, cols.attnames, values)
+    return cols.model.from_db(db.alias, cols.attnames, values)
 
 
 def convert(model, name: str, value):
@@ -477,7 +534,8 @@ def _compile(queryset) -> tuple[Compiled, list]:
     sql, params = compiler.as_sql()
     found = compiler.get_converters([column for column, _sql, _alias in compiler.select])
     converters = tuple(
-        (index, expression, tuple(functions)) for index, (functions, expression) in sorted(found.items())
+        (index, expression, _short_roads(functions, compiler.connection))
+        for index, (functions, expression) in sorted(found.items())
     )
     return Compiled(sql=sql, converters=converters), list(params)
 
@@ -530,7 +588,7 @@ def compiled_rows(key, make_queryset, params) -> list[tuple]:
         for index, expression, functions in found.converters:
             value = values[index]
             for function in functions:
-                value = function(value, expression, connection)
+                value = function(value, expression, db)
             values[index] = value
         converted.append(values)
     return converted

@@ -275,3 +275,86 @@ def test_the_short_road_prepares_every_field_of_every_model_as_django_does():
         )  # elsewhere every value goes the long way (psycopg adapts integers, UUIDs ... itself)
     else:
         assert short > 500  # the short road is taken (text, integers, UUIDs, datetimes in UTC, dates, NULLs)
+
+
+# --- the short roads of SQLite's column conversions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+        "ffffffffffffffffffffffffffffffff",
+        "00000000000000000000000000000000",
+        "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        "{0f1e2d3c4b5a69788796a5b4c3d2e1f0}",
+        "zf1e2d3c4b5a69788796a5b4c3d2e1f0",
+        " f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "-f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f",
+    ],
+)
+def test_the_uuid_short_road_gives_the_backend_s_answer_or_its_error(value):
+    if connection.vendor != "sqlite":
+        pytest.skip("needs SQLite: the short roads replace the SQLite backend's converters only")
+    field = OutboxEvent._meta.get_field("id")
+    col = field.get_col("t")
+    try:
+        expected = connection.ops.convert_uuidfield_value(value, col, connection)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fast._uuid_value(value, col, connection)
+        return
+    found = fast._uuid_value(value, col, connection)
+    assert found == expected and type(found) is type(expected)
+    if found is not None:
+        assert (found.int, found.hex, str(found), hash(found), found.is_safe) == (
+            expected.int,
+            expected.hex,
+            str(expected),
+            hash(expected),
+            expected.is_safe,
+        )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        dt.datetime(2026, 12, 6, 20, 15, 1, 123456),
+        dt.datetime(2026, 1, 1),
+        dt.datetime(2026, 12, 6, 20, 15, tzinfo=dt.UTC),
+        "2026-12-06 20:15:01.123456",
+        "2026-12-06 20:15:01",
+    ],
+)
+def test_the_datetime_short_road_gives_the_backend_s_answer(value, settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("needs SQLite: the short roads replace the SQLite backend's converters only")
+    col = OutboxEvent._meta.get_field("created_at").get_col("t")
+    for use_tz in (True, False):
+        settings.USE_TZ = use_tz
+        expected = connection.ops.convert_datetimefield_value(value, col, connection)
+        found = fast._datetime_value(value, col, connection)
+        assert found == expected and (found is None) == (expected is None)
+        if found is not None:
+            assert found.tzinfo == expected.tzinfo and found.isoformat() == expected.isoformat()
+
+
+def test_the_lists_statements_take_the_short_roads_on_sqlite(settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("needs SQLite: the short roads replace the SQLite backend's converters only")
+    settings.TONGBAN_FAST_SQL_CHECK = False
+    event = fast.insert([_event(name="n.short")])[0]
+    key = ("test.events.short", uuid.uuid4().hex)
+    rows = fast.compiled_rows(key, lambda: _events_query("n.short"), ["n.short"])
+    assert [tuple(r) for r in rows] == list(_events_query("n.short"))
+    assert rows[0][0] == event.pk and rows[0][2] == OutboxEvent.objects.get(pk=event.pk).created_at
+    used = {f for _i, _e, functions in fast._compiled[(key, connection.vendor)].converters for f in functions}
+    assert {fast._uuid_value, fast._datetime_value} <= used
+    cols = fast.columns(OutboxEvent, "t")
+    used = {f for _i, _c, functions in cols.converters for f in functions}
+    assert {fast._uuid_value, fast._datetime_value} <= used
