@@ -433,13 +433,11 @@ class Simulation:
         progress: Callable[[int], None] | None = None,
         mix: Mix | None = None,
         processes: int = 1,
-        mmap_mb: int = 0,
     ):
         if processes < 1:
             raise ValueError("--processes must be at least 1")
         self.days, self.volume, self.seed, self.start = days, volume, seed, start
         self.processes, self.index = processes, 0
-        self.mmap_mb = mmap_mb
         self.rng = random.Random(seed)
         self.progress = progress or (lambda n: None)
         default_applicants, default_mothers = cast_size(volume)
@@ -1140,7 +1138,6 @@ class Simulation:
             end=max(part["end"] for part in parts),
         )
         figures["processes"] = self.processes
-        figures["sqlite_mmap_mb"] = self.mmap_mb
         if self.processes > 1:
             figures["cpu_seconds_per_process"] = [round(part["cpu"], 2) for part in parts]
             figures["peak_rss_mb_per_process"] = [round(part["rss"], 1) for part in parts]
@@ -1162,7 +1159,6 @@ class Simulation:
             _stop_on_signals() as stop,
             outbox_queued() as self.outbox,
             _leases_for(self.processes),
-            sqlite_mmap(self.mmap_mb),
         ):
             self.stop = stop
             started, cpu_started = time.perf_counter(), cpu_seconds()
@@ -1450,34 +1446,6 @@ def city_indicators(start: dt.datetime, end: dt.datetime) -> dict:
     first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
     days_recompute(first, last)
     return indicators_headline(first, last)
-
-
-@contextlib.contextmanager
-def sqlite_mmap(megabytes: int):
-    """SQLite reads the database through a memory map of ``megabytes`` on the run's connections (``PRAGMA
-    mmap_size``; none on PostgreSQL, nothing with 0): a page that SQLite's own 2 MB cache lacks is then read from
-    the kernel's page cache without a ``pread`` system call. Reads only: writes, the WAL, its checkpoints and their
-    fsyncs are unchanged, so is durability. The simulation's setting only (``--sqlite-mmap``); the web and worker
-    processes keep SQLite's default (no map)."""
-    from django.db.backends.signals import connection_created
-
-    if megabytes <= 0 or connection.vendor != "sqlite":
-        yield
-        return
-    statement = f"PRAGMA mmap_size = {int(megabytes) * 1024 * 1024:d}"
-
-    def configure(sender, connection, **kwargs):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
-
-    connection_created.connect(configure, weak=False, dispatch_uid="tongban.simulate.mmap")
-    try:
-        if connection.connection is not None:
-            configure(None, connection)
-        yield
-    finally:
-        connection_created.disconnect(dispatch_uid="tongban.simulate.mmap")
 
 
 @contextlib.contextmanager

@@ -57,14 +57,6 @@ class Command(BaseCommand):
             help="processes that drive the city at once, each its share of the applicants and districts "
             "(default: the machine's cores; 1 inside a transaction)",
         )
-        parser.add_argument(
-            "--sqlite-mmap",
-            type=int,
-            default=0,
-            metavar="MB",
-            help="SQLite reads the database through a memory map of MB megabytes (the simulation's connections only; "
-            "reads only, durability unchanged; default 0: no map)",
-        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def handle(
@@ -80,7 +72,6 @@ class Command(BaseCommand):
         applicants,
         mothers,
         processes,
-        sqlite_mmap,
         quiet,
         **options,
     ):
@@ -99,8 +90,6 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1")
         if (applicants is not None and applicants < 1) or (mothers is not None and mothers < 1):
             raise CommandError("--applicants and --mothers must be at least 1")
-        if sqlite_mmap < 0:
-            raise CommandError("--sqlite-mmap must not be negative")
         if processes is not None and processes < 1:
             raise CommandError("--processes must be at least 1")
         if processes is None:
@@ -132,7 +121,6 @@ class Command(BaseCommand):
             progress=bar.update,
             mix=TEST_MIX if scale == "test" else None,
             processes=processes,
-            mmap_mb=sqlite_mmap,
         )
         try:
             figures = simulation.run()
