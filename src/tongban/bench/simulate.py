@@ -1138,6 +1138,13 @@ class Simulation:
             end=max(part["end"] for part in parts),
         )
         figures["processes"] = self.processes
+        locks = [part["lock"] for part in parts if part["lock"]]
+        if locks:
+            # SQLite's writers' queue (core/db/base.py): what the processes could not do at once.
+            figures["writer_lock"] = {
+                key: round(sum(lock[key] for lock in locks), 2)
+                for key in ("transactions", "wait_s", "held_s", "held_cpu_s")
+            }
         if self.processes > 1:
             figures["cpu_seconds_per_process"] = [round(part["cpu"], 2) for part in parts]
             figures["peak_rss_mb_per_process"] = [round(part["rss"], 1) for part in parts]
@@ -1161,6 +1168,7 @@ class Simulation:
             _leases_for(self.processes),
         ):
             self.stop = stop
+            lock_started = _writer_lock_stats()
             started, cpu_started = time.perf_counter(), cpu_seconds()
             for day_index in range(self.days):
                 if stop.requested:
@@ -1183,6 +1191,7 @@ class Simulation:
                     event_deliver_due(self.out)
             end_moment = self.clock.now()
             wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+            lock = {key: value - lock_started[key] for key, value in _writer_lock_stats().items()}
         out, self.out = self.out, Outcome()
         return {
             "out": out,
@@ -1192,6 +1201,7 @@ class Simulation:
             "end": end_moment,
             "days_done": self.days_done,
             "interrupted": interrupted,
+            "lock": lock,
         }
 
     def _fork(self, first_moment: dt.datetime) -> tuple[list, float]:
@@ -1446,6 +1456,15 @@ def city_indicators(start: dt.datetime, end: dt.datetime) -> dict:
     first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
     days_recompute(first, last)
     return indicators_headline(first, last)
+
+
+def _writer_lock_stats() -> dict:
+    """This process's figures of SQLite's writers' queue (``core.db.base.writer_lock_stats``); empty on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        return {}
+    from tongban.core.db.base import writer_lock_stats
+
+    return writer_lock_stats()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from tongban.bench.simulate import DISTRICT_CODES, TEST_MIX, Simulation, cast_size, day_volume
 from tongban.bench.tests.test_simulate import OPTIONS, RolledBack, _start
@@ -139,6 +139,9 @@ def test_two_processes_take_the_actions_of_one_with_the_same_figures(
     assert one["worker"].pop("message_deliveries", 0) == 0 < two["worker"].pop("message_deliveries")
     assert two["worker"] == one["worker"]
     assert two["cases"] > 0 and two["tickets"] > 0
+    if connection.vendor == "sqlite":  # the writers' queue, summed over the processes
+        lock = two["writer_lock"]
+        assert lock["transactions"] > two["transitions"] and 0 < lock["held_cpu_s"] <= two["cpu_seconds"]
     cases = Case.objects.filter(idempotency_key__startswith="sim-")
     assert cases.count() == two["cases"]
     assert Ticket.objects.filter(created_at__date__gte=_start()).count() >= two["tickets"]
