@@ -54,7 +54,7 @@ from unittest import mock
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tongban.core import calendar
@@ -98,11 +98,20 @@ BUNDLE_WEIGHT, ITEM_WEIGHT = 6, 2  # as the seeded history (demo/cases_history.p
 SUBMIT_FAILURES_TO_DROP = (
     3  # a service whose sample application is refused this many times in a row leaves the mix
 )
+# The cast grows with the day's volume: a working day's applications per applicant, and mothers per birth a day, at
+# least the district day's 300 applicants and 80 mothers (docs/simulation.md, "The cast"). With a fixed cast of 300,
+# a Shanghai day made each applicant apply some 600 times and receive some 1,300 messages: their reads grew with it
+# and the daily SMS cap cut most of their SMS.
+APPLICATIONS_PER_APPLICANT, MIN_APPLICANTS = 40, 300
+MOTHERS_PER_BIRTH, MIN_MOTHERS = 4, 80
 PDF = b"%PDF-1.4\n%simulated\n"
 # The worker's sweep period: what the run's commits queue (events, messages' deliveries) is delivered in bulk once
 # a virtual minute has passed (``OutboxQueue``).
 DELIVERY_EVERY = dt.timedelta(minutes=1)
+# The outbox's claim lease in a run of several processes (``_leases_for``): more than the hour their clocks may differ.
+MULTIPROCESS_LEASE = dt.timedelta(hours=2)
 DISTRICT_CODES = sorted(DISTRICTS)
+DISTRICT_INDEX = {code: n for n, code in enumerate(DISTRICT_CODES)}
 
 
 def rss_peak_mb() -> float:
@@ -196,6 +205,20 @@ def day_volume(
     return volume
 
 
+def cast_size(volume: dict) -> tuple[int, int]:
+    """The default cast for a working day's ``volume``: (applicants, mothers)."""
+    applicants = max(MIN_APPLICANTS, -(-volume["cases"] // APPLICATIONS_PER_APPLICANT))
+    return applicants, max(MIN_MOTHERS, volume["births"] * MOTHERS_PER_BIRTH)
+
+
+def default_processes() -> int:
+    """The machine's cores (those this process may run on): one simulation process each."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def hourly(total: int, rhythm: tuple[int, ...]) -> list[int]:
     """``total`` spread over 24 hours by ``rhythm`` (largest remainders: the hours add up to ``total``)."""
     weight = sum(rhythm)
@@ -204,6 +227,11 @@ def hourly(total: int, rhythm: tuple[int, ...]) -> list[int]:
     for hour in sorted(range(24), key=lambda h: counts[h] - shares[h])[: total - sum(counts)]:
         counts[hour] += 1
     return counts
+
+
+def _for_births(service) -> bool:
+    """Whether a service is applied for by mothers (a birth's bundle: its form names the baby)."""
+    return "baby_name" in (service.form_schema or {}).get("properties", {})
 
 
 def _pick(rng: random.Random, weighted):
@@ -250,7 +278,7 @@ class Cast:
     staff: dict = field(default_factory=dict)  # (department pk, role) -> actor
     clerks: dict = field(default_factory=dict)  # district code -> actor
 
-    def for_role(self, department_id, role: str):
+    def for_role(self, department_id, role: str, *, retry: bool = True):
         """An active staff member of the department with the role (one made for the simulation if none)."""
         key = (department_id, role)
         actor = self.staff.get(key)
@@ -271,10 +299,20 @@ class Cast:
                 username = f"sim.{department.code}.{role}"[:150]
                 user = User.objects.filter(username=username).first()
                 if user is None:
-                    user = identity.user_create(
-                        actor=SYSTEM, username=username, password=None, check_password=False
-                    )
-                    identity.staff_create(actor=SYSTEM, user=user, department=department, roles=[role])
+                    try:
+                        # The account and its staff record together: another simulation process may be making
+                        # the same one (the database refuses the second username); then it is read again.
+                        with transaction.atomic():
+                            user = identity.user_create(
+                                actor=SYSTEM, username=username, password=None, check_password=False
+                            )
+                            identity.staff_create(
+                                actor=SYSTEM, user=user, department=department, roles=[role]
+                            )
+                    except (IntegrityError, ValidationError):
+                        if not retry:
+                            raise
+                        return self.for_role(department_id, role, retry=False)
             actor = self.staff[key] = actor_for(user)
         return actor
 
@@ -366,6 +404,19 @@ class Outcome:
         self.counts[what] += n
         self.transitions += n
 
+    def merge(self, other: Outcome) -> None:
+        """Add another process's figures to these."""
+        for mine, theirs in (
+            (self.counts, other.counts),
+            (self.ratings, other.ratings),
+            (self.refused, other.refused),
+            (self.errors, other.errors),
+            (self.worker, other.worker),
+        ):
+            mine.update(theirs)
+        self.dropped.extend(code for code in other.dropped if code not in self.dropped)
+        self.transitions += other.transitions
+
 
 class Simulation:
     """One run: ``run()`` drives ``days`` days from ``start`` and returns the figures."""
@@ -377,15 +428,21 @@ class Simulation:
         volume: dict,
         seed: int,
         start: dt.date,
-        applicants: int = 300,
-        mothers: int = 80,
+        applicants: int | None = None,
+        mothers: int | None = None,
         progress: Callable[[int], None] | None = None,
         mix: Mix | None = None,
+        processes: int = 1,
     ):
+        if processes < 1:
+            raise ValueError("--processes must be at least 1")
         self.days, self.volume, self.seed, self.start = days, volume, seed, start
+        self.processes, self.index = processes, 0
         self.rng = random.Random(seed)
         self.progress = progress or (lambda n: None)
-        self.n_applicants, self.n_mothers = applicants, mothers
+        default_applicants, default_mothers = cast_size(volume)
+        self.n_applicants = default_applicants if applicants is None else applicants
+        self.n_mothers = default_mothers if mothers is None else mothers
         self.heap: list = []
         self.seq = itertools.count()
         self.out = Outcome()
@@ -437,6 +494,9 @@ class Simulation:
         if not services:
             raise ValueError("no published service for persons: seed a demo city first (tongban seed)")
         self.services = services
+        self._service_range = range(len(services))
+        self._service_weights = [w for _s, w in services]
+        self._service_births = [_for_births(s) for s, _w in services]
         self.corpus = [(row["text"], row["department"], row["topic"]) for row in corpus_load()]
         spike = [row for row in self.corpus if row[2] == SPIKE_TOPIC] or self.corpus[:20]
         self.spike_rows = spike
@@ -455,23 +515,40 @@ class Simulation:
                 form["birth_date"] = (calendar.today() - dt.timedelta(days=rng.randrange(1, 200))).isoformat()
         return form
 
-    def case_arrive(self, now: dt.datetime) -> None:
+    def case_arrive(
+        self,
+        now: dt.datetime,
+        service_index: int,
+        births: bool,
+        person_index: int,
+        token: int,
+        window_draw: float,
+    ) -> None:
+        """An application drawn in ``_arrivals`` (the service, the applicant, the channel's draw, the token)."""
         from tongban.cases.models import Case
         from tongban.cases.services import case_submit
         from tongban.catalog.services import required_materials
 
-        rng = self.rng
-        live = [(s, w) for s, w in self.services if s.code not in self.out.dropped]
-        service = _pick(rng, live)
+        service = self.services[service_index][0]
+        if service.code in self.out.dropped:
+            # The service left this process's mix: another of the same kind (births or not), drawn from the case's
+            # own generator, so the applicant (and the process that owns it) stays the same.
+            live = [
+                (s, w)
+                for s, w in self.services
+                if s.code not in self.out.dropped and _for_births(s) == births
+            ]
+            if not live:
+                self.out.counts["arrivals_without_service"] += 1
+                return
+            service = _pick(self._case_rng(token, 9), live)
         # A birth's services are applied for by mothers; the rest by any adult.
-        births = "baby_name" in (service.form_schema or {}).get("properties", {})
-        user, person = rng.choice(self.cast.mothers if births else self.cast.applicants)
-        token = rng.getrandbits(40)
+        user, person = (self.cast.mothers if births else self.cast.applicants)[person_index]
         window = calendar.is_working_day(now.astimezone(calendar.SHANGHAI).date()) and (
             OFFICE_OPENS <= now.astimezone(calendar.SHANGHAI).time() < OFFICE_CLOSES
         )
         # About half of a day's applications come in office hours: twice the share there is the day's share.
-        window = window and rng.random() < WINDOW_SHARE * 2
+        window = window and window_draw < WINDOW_SHARE * 2
         case_rng = self._case_rng(token, 0)
         form = self._form(service, person, case_rng)
         # What the applicant uploads (or the clerk checks): the service's materials under the form's conditions,
@@ -743,13 +820,10 @@ class Simulation:
 
     # --- births and offers ---
 
-    def birth_arrive(self, now: dt.datetime) -> None:
+    def birth_arrive(self, now: dt.datetime, mother_index: int, token: int, sex: str, weight: int) -> None:
         from tongban.exchange.registry_services import birth_record_create
 
-        rng = self.rng
-        user, mother = rng.choice(self.cast.mothers)
-        token = rng.getrandbits(40)
-        sex = rng.choice("MF")
+        user, mother = self.cast.mothers[mother_index]
         record = self._call(
             "birth",
             birth_record_create,
@@ -757,11 +831,12 @@ class Simulation:
             baby_name=f"{mother.name[:1]}宝{token % 10_000}",
             baby_sex=sex,
             birth_date=now.astimezone(calendar.SHANGHAI).date(),
-            weight_g=rng.randint(2600, 4200),
+            weight_g=weight,
             hospital="上海市第一妇婴保健院",
             mother=mother,
         )
         if record is not None:
+            rng = self._case_rng(token, 11)
             self.at(now + dt.timedelta(hours=rng.uniform(2, 40)), "offer", mother.pk, user.pk, token)
 
     def do_offer(self, now, mother_pk, user_pk, token) -> None:
@@ -819,26 +894,26 @@ class Simulation:
 
     # --- 12345 ---
 
-    def ticket_arrive(self, now: dt.datetime, *, spike: bool = False) -> None:
+    def ticket_arrive(
+        self,
+        now: dt.datetime,
+        spike: bool,
+        kind: str,
+        channel: str,
+        token: int,
+        text: str,
+        department: str,
+        district: str,
+        repeated: bool,
+        answered: bool,
+        phone: int,
+    ) -> None:
+        """A call drawn in ``_arrivals`` (its type, text, district; a repeat of an earlier problem is drawn there)."""
         from tongban.hotline.models import Ticket
         from tongban.hotline.services import ticket_create
 
-        rng = self.rng
-        kind = "complaint" if spike else _pick(rng, TICKET_TYPES)
-        channel = _pick(rng, TICKET_CHANNELS)
-        token = rng.getrandbits(40)
         extra = {}
-        if spike:
-            text, department, _topic = rng.choice(self.spike_rows)
-            district = SPIKE_DISTRICT
-        elif kind != "consult" and self.recent_tickets and rng.random() < self.mix.duplicate_share:
-            text, department, district = rng.choice(list(self.recent_tickets))
-            text = f"我再反映一次，{text}"
-            self.out.counts["tickets_repeated_by_callers"] += 1
-        else:
-            text, department, _topic = rng.choice(self.corpus)
-            district = rng.choice(DISTRICT_CODES)
-        if kind == "consult" and rng.random() < FIRST_CONTACT:
+        if answered:
             extra["answer"] = "已按办事指南当场答复来电人，并告知可在“一网通办”查询办理进度。"
         ticket = self._call(
             "ticket_create",
@@ -849,17 +924,19 @@ class Simulation:
             text=text,
             district_code=district,
             contact_name="市民",
-            contact_phone=f"139{rng.randrange(10**8):08d}",
+            contact_phone=f"139{phone:08d}",
             **extra,
         )
         if ticket is None:
             return
         self.out.counts["tickets_created"] += 1
+        if spike:
+            self.out.counts["spike_tickets"] += 1
+        if repeated:
+            self.out.counts["tickets_repeated_by_callers"] += 1
         if ticket.status == Ticket.Status.ANSWERED:
             self.out.counts["tickets_answered_at_first_contact"] += 1
             return
-        if kind != "consult":
-            self.recent_tickets.append((text, department, district))
         self._ticket_next(ticket, token, now, department)
 
     def _ticket_next(self, ticket, token: int, now: dt.datetime, department: str, *, round_: int = 0) -> None:
@@ -1028,8 +1105,9 @@ class Simulation:
             self.out.worker["audit_checkpoints"] += 1
 
     def run(self) -> dict:
-        """Set up the cast, then drive the days; Ctrl-C (or SIGTERM) stops after the action in hand and still returns
-        the figures of what was simulated (``interrupted_at`` says when, in virtual time)."""
+        """Set up the cast, then drive the days (in ``processes`` processes); Ctrl-C (or SIGTERM) stops after the
+        action in hand and still returns the figures of what was simulated (``interrupted_at`` says when, in
+        virtual time)."""
         from huey.contrib.djhuey import HUEY
 
         logging.getLogger("huey").setLevel(logging.WARNING)  # a line per queued job otherwise
@@ -1037,45 +1115,165 @@ class Simulation:
         first_moment = local(self.start, dt.time(0, 0))
         immediate = HUEY.immediate
         HUEY.immediate = True  # another queued job runs here, as a worker beside it would
-        interrupted = None
-        self.next_delivery = first_moment
         try:
-            with (
-                virtual_clock(first_moment) as self.clock,
-                _stop_on_signals() as stop,
-                outbox_queued() as self.outbox,
-            ):
-                self.stop = stop
+            with virtual_clock(first_moment):
                 setup_started = time.perf_counter()
                 self._setup()
                 setup = time.perf_counter() - setup_started
-                started, cpu_started = time.perf_counter(), cpu_seconds()
-                for day_index in range(self.days):
-                    if stop.requested:
-                        interrupted = self.clock.now()
-                        break
-                    self._day(self.start + dt.timedelta(days=day_index), first=day_index == 0)
-                    if not stop.requested:
-                        self.days_done = day_index + 1
-                if stop.requested and interrupted is None:
-                    interrupted = self.clock.now()
-                # What is still scheduled after the last day stays open, as a city's open cases do.
-                self.out.counts["actions_left_open"] = len(self.heap)
-                self.outbox.flush(self.out)
-                event_deliver_due(self.out)
-                end_moment = self.clock.now()
-                wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+            if self.processes == 1:
+                part = self._drive(first_moment)
+                parts, wall = [part], part["wall"]
+            else:
+                parts, wall = self._fork(first_moment)
         finally:
             HUEY.immediate = immediate
+        for part in parts:
+            self.out.merge(part["out"])
+        self.days_done = min(part["days_done"] for part in parts)
         figures = self._figures(
-            wall=wall, cpu=cpu, load_before=load_before, start=first_moment, end=end_moment
+            wall=wall,
+            cpu=sum(part["cpu"] for part in parts),
+            load_before=load_before,
+            start=first_moment,
+            end=max(part["end"] for part in parts),
         )
+        figures["processes"] = self.processes
+        locks = [part["lock"] for part in parts if part["lock"]]
+        if locks:
+            # SQLite's writers' queue (core/db/base.py): what the processes could not do at once.
+            figures["writer_lock"] = {
+                key: round(sum(lock[key] for lock in locks), 2)
+                for key in ("transactions", "wait_s", "held_s", "held_cpu_s")
+            }
+        if self.processes > 1:
+            figures["cpu_seconds_per_process"] = [round(part["cpu"], 2) for part in parts]
+            figures["peak_rss_mb_per_process"] = [round(part["rss"], 1) for part in parts]
+            figures["peak_rss_mb"] = round(max(rss_peak_mb(), *(part["rss"] for part in parts)), 1)
         figures["setup_seconds"] = round(setup, 2)
-        if interrupted is not None:
-            figures["interrupted_at"] = interrupted.astimezone(calendar.SHANGHAI).isoformat(
-                timespec="seconds"
+        stopped = [part["interrupted"] for part in parts if part["interrupted"] is not None]
+        if stopped:
+            figures["interrupted_at"] = (
+                min(stopped).astimezone(calendar.SHANGHAI).isoformat(timespec="seconds")
             )
         return figures
+
+    def _drive(self, first_moment: dt.datetime) -> dict:
+        """This process's share of the days (all of them with one process): its figures, to be merged."""
+        interrupted = None
+        self.next_delivery = first_moment
+        with (
+            virtual_clock(first_moment) as self.clock,
+            _stop_on_signals() as stop,
+            outbox_queued() as self.outbox,
+            _leases_for(self.processes),
+        ):
+            self.stop = stop
+            lock_started = _writer_lock_stats()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            for day_index in range(self.days):
+                if stop.requested:
+                    interrupted = self.clock.now()
+                    break
+                self._day(self.start + dt.timedelta(days=day_index), first=day_index == 0)
+                if not stop.requested:
+                    self.days_done = day_index + 1
+            if stop.requested and interrupted is None:
+                interrupted = self.clock.now()
+            # What is still scheduled after the last day stays open, as a city's open cases do.
+            self.out.counts["actions_left_open"] = len(self.heap)
+            self.outbox.flush(self.out)
+            event_deliver_due(self.out)
+            if self.processes > 1:
+                # What the others' last deliveries emitted: the first process delivers it once they are done.
+                self._wait()
+                if self.index == 0:
+                    self.outbox.flush(self.out)
+                    event_deliver_due(self.out)
+            end_moment = self.clock.now()
+            wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+            lock = {key: value - lock_started[key] for key, value in _writer_lock_stats().items()}
+        out, self.out = self.out, Outcome()
+        return {
+            "out": out,
+            "wall": wall,
+            "cpu": cpu,
+            "rss": rss_peak_mb(),
+            "end": end_moment,
+            "days_done": self.days_done,
+            "interrupted": interrupted,
+            "lock": lock,
+        }
+
+    def _fork(self, first_moment: dt.datetime) -> tuple[list, float]:
+        """Run the days in ``processes`` forked processes (each its own database connection, virtual clock and
+        heap; they meet at every hour's end) and collect their figures. A signal to this process stops them."""
+        import multiprocessing
+        import signal
+        import traceback
+
+        from django.db import connections
+
+        context = multiprocessing.get_context("fork")
+        self.barrier = context.Barrier(self.processes)
+        progress = context.Array("q", self.processes, lock=False)
+        connections.close_all()  # each process opens its own connection (a forked one would be shared)
+        pipes, children = [], []
+        for index in range(self.processes):
+            receive, send = context.Pipe(duplex=False)
+
+            def child(index=index, send=send):
+                self.index = index
+
+                def advance(n, index=index):
+                    progress[index] += n
+
+                self.progress = advance
+                try:
+                    part = self._drive(first_moment)
+                    connections.close_all()
+                    send.send(("ok", part))
+                except BaseException:  # reported to the parent, which raises it
+                    self.barrier.abort()
+                    send.send(("error", traceback.format_exc()))
+                finally:
+                    send.close()
+
+            process = context.Process(target=child, name=f"simulate-{index}")
+            process.start()
+            send.close()
+            pipes.append(receive)
+            children.append(process)
+        started = time.perf_counter()
+        results: dict = {}
+        shown = 0
+        forwarded = False
+        with _stop_on_signals() as stop:
+            while len(results) < len(pipes):
+                if stop.requested and not forwarded:  # SIGTERM to this process only: pass it on
+                    forwarded = True
+                    for process in children:
+                        if process.pid is not None and process.is_alive():
+                            os.kill(process.pid, signal.SIGTERM)
+                for index, pipe in enumerate(pipes):
+                    if index not in results and pipe.poll(0.2):
+                        try:
+                            results[index] = pipe.recv()
+                        except EOFError:
+                            results[index] = (
+                                "error",
+                                f"simulation process {index} ended without its figures",
+                            )
+                done = sum(progress)
+                if done > shown:
+                    self.progress(done - shown)
+                    shown = done
+        for process in children:
+            process.join()
+        wall = time.perf_counter() - started
+        failed = [text for status, text in results.values() if status == "error"]
+        if failed:
+            raise RuntimeError("a simulation process failed:\n" + failed[0])
+        return [results[index][1] for index in range(self.processes)], wall
 
     def _day(self, day: dt.date, *, first: bool) -> None:
         working = calendar.is_working_day(day)
@@ -1086,17 +1284,17 @@ class Simulation:
         spike = hourly(
             round(self.volume["tickets"] * SPIKE_SHARE) if first else 0, (0,) * 8 + (1,) * 4 + (0,) * 12
         )
-        self.out.counts["days_working" if working else "days_rest"] += 1
+        if self.index == 0:  # a day is counted once, whatever the processes
+            self.out.counts["days_working" if working else "days_rest"] += 1
         for hour in range(24):
             hour_start = local(day, dt.time(hour))
             hour_end = hour_start + dt.timedelta(hours=1)
-            rng = self.rng
-            arrivals = [(rng.uniform(0, 3600), "case_arrive") for _ in range(cases[hour])]
-            arrivals += [(rng.uniform(0, 3600), "ticket_arrive") for _ in range(tickets[hour])]
-            arrivals += [(rng.uniform(0, 3600), "spike") for _ in range(spike[hour])]
-            arrivals += [(rng.uniform(0, 3600), "birth_arrive") for _ in range(births[hour])]
-            for offset, kind in arrivals:
-                self.at(hour_start + dt.timedelta(seconds=offset), "arrive", kind)
+            arrivals = self._arrivals(
+                hour_start, cases=cases[hour], tickets=tickets[hour], spike=spike[hour], births=births[hour]
+            )
+            for stamp, owner, what, args in arrivals:
+                if owner % self.processes == self.index:
+                    heapq.heappush(self.heap, (stamp, next(self.seq), "arrive", (what, args)))
             end = hour_end.timestamp()
             while self.heap and self.heap[0][0] < end and not self.stop.requested:
                 stamp, _seq, kind, payload = heapq.heappop(self.heap)
@@ -1104,19 +1302,96 @@ class Simulation:
                 self._deliver_queued(moment)
                 self.clock.move_to(moment)
                 if kind == "arrive":
-                    (what,) = payload
-                    if what == "spike":
-                        self.ticket_arrive(self.clock.now(), spike=True)
-                        self.out.counts["spike_tickets"] += 1
-                    else:
-                        getattr(self, what)(self.clock.now())
+                    what, args = payload
+                    getattr(self, what)(self.clock.now(), *args)
                     self.progress(1)
                 else:
                     self._dispatch(kind, payload)
             if self.stop.requested:
                 return
             self.clock.move_to(hour_end - dt.timedelta(microseconds=1))
+            self._hour_end(hour_start)
+            if self.stop.requested:
+                return
+
+    def _arrivals(
+        self, hour_start: dt.datetime, *, cases: int, tickets: int, spike: int, births: int
+    ) -> list:
+        """The hour's arrivals in time order, each with every draw that decides it: ``(timestamp, owner, method,
+        arguments)``.
+
+        Every process draws all of them from the run's generator (the same sequence in each) and runs those it owns
+        (``owner % processes == index``): an applicant's or a mother's applications and births in one process, a
+        district's 12345 tickets in one (``ticket_create`` looks for a duplicate in the ticket's district). So the
+        partition depends on the seed only, and a process takes, in the same order, the actions that one process
+        would take for its share. A caller who repeats a problem repeats one of the last 200 drawn (not created)."""
+        rng = self.rng
+        times = [(rng.uniform(0, 3600), "case") for _ in range(cases)]
+        times += [(rng.uniform(0, 3600), "ticket") for _ in range(tickets)]
+        times += [(rng.uniform(0, 3600), "spike") for _ in range(spike)]
+        times += [(rng.uniform(0, 3600), "birth") for _ in range(births)]
+        times.sort(key=lambda t: t[0])
+        base = hour_start.timestamp()
+        arrivals = []
+        for offset, what in times:
+            if what == "case":
+                index = rng.choices(self._service_range, self._service_weights)[0]
+                births_ = self._service_births[index]
+                person = rng.randrange(len(self.cast.mothers if births_ else self.cast.applicants))
+                args = (index, births_, person, rng.getrandbits(40), rng.random())
+                arrivals.append((base + offset, person, "case_arrive", args))
+            elif what == "birth":
+                mother = rng.randrange(len(self.cast.mothers))
+                args = (mother, rng.getrandbits(40), rng.choice("MF"), rng.randint(2600, 4200))
+                arrivals.append((base + offset, mother, "birth_arrive", args))
+            else:
+                spiked = what == "spike"
+                kind = "complaint" if spiked else _pick(rng, TICKET_TYPES)
+                channel = _pick(rng, TICKET_CHANNELS)
+                token = rng.getrandbits(40)
+                repeated = False
+                if spiked:
+                    text, department, _topic = rng.choice(self.spike_rows)
+                    district = SPIKE_DISTRICT
+                elif kind != "consult" and self.recent_tickets and rng.random() < self.mix.duplicate_share:
+                    text, department, district = rng.choice(self.recent_tickets)
+                    text, repeated = f"我再反映一次，{text}", True
+                else:
+                    text, department, _topic = rng.choice(self.corpus)
+                    district = rng.choice(DISTRICT_CODES)
+                answered = kind == "consult" and rng.random() < FIRST_CONTACT
+                if kind != "consult":
+                    self.recent_tickets.append((text, department, district))
+                args = (spiked, kind, channel, token, text, department, district, repeated, answered)
+                args += (rng.randrange(10**8),)
+                arrivals.append((base + offset, DISTRICT_INDEX[district], "ticket_arrive", args))
+        return arrivals
+
+    def _hour_end(self, hour_start: dt.datetime) -> None:
+        """The worker's periodic jobs of the hour. With several processes, after every process has ended the hour
+        and delivered what it queued, the first runs them while the others wait: the jobs see the whole hour."""
+        if self.processes == 1:
             self._worker_jobs(hour_start)
+            return
+        self.outbox.flush(self.out)
+        event_deliver_due(self.out)
+        self._wait()
+        if self.index == 0 and not self.stop.requested:
+            self._worker_jobs(hour_start)
+        self._wait()
+
+    def _wait(self) -> None:
+        """Wait for the other processes at the hour's end; a process that stops (a signal, an error) breaks the
+        barrier, and the others stop too."""
+        import threading
+
+        if self.stop.requested:
+            self.barrier.abort()
+            return
+        try:
+            self.barrier.wait()
+        except threading.BrokenBarrierError:
+            self.stop.requested = True
 
     def _figures(self, *, wall: float, cpu: float, load_before, start, end) -> dict:
         c = self.out.counts
@@ -1126,6 +1401,7 @@ class Simulation:
             "start": self.start.isoformat(),
             "seed": self.seed,
             "per_working_day": self.volume,
+            "cast": {"applicants": len(self.cast.applicants), "mothers": len(self.cast.mothers)},
             "cases": cases,
             "tickets": c["tickets_created"],
             "births": c["birth"],
@@ -1180,6 +1456,37 @@ def city_indicators(start: dt.datetime, end: dt.datetime) -> dict:
     first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
     days_recompute(first, last)
     return indicators_headline(first, last)
+
+
+def _writer_lock_stats() -> dict:
+    """This process's figures of SQLite's writers' queue (``core.db.base.writer_lock_stats``); empty on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        return {}
+    from tongban.core.db.base import writer_lock_stats
+
+    return writer_lock_stats()
+
+
+@contextlib.contextmanager
+def _leases_for(processes: int):
+    """With several processes, claims of the outbox's deliveries leased for longer than an hour of virtual time.
+
+    A claimed delivery (an event's, a message's) is leased for 5 minutes, after which another worker may take it
+    again (its worker is presumed lost). The processes' virtual clocks meet only at each hour's end: within an hour
+    one may be up to an hour ahead of another, and would take a delivery the other claimed moments ago (in real
+    time) as abandoned and run it a second time. Lost workers are not simulated, so the run leases for two hours."""
+    if processes == 1:
+        yield
+        return
+    from django.conf import settings
+
+    from tongban.messaging import services as messaging
+
+    with (
+        mock.patch.object(settings, "TONGBAN_EVENT_CLAIM_LEASE_SECONDS", MULTIPROCESS_LEASE.total_seconds()),
+        mock.patch.object(messaging, "CLAIM_LEASE", MULTIPROCESS_LEASE),
+    ):
+        yield
 
 
 @contextlib.contextmanager

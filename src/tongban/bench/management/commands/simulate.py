@@ -41,23 +41,64 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, help="hotline tickets a working day (overrides the scale)")
         parser.add_argument("--births", type=int, help="births a day (overrides the scale)")
         parser.add_argument(
-            "--applicants", type=int, default=300, help="persons who apply (accounts made for them)"
+            "--applicants",
+            type=int,
+            help="persons who apply (accounts made for them; default: one per 40 applications of a working day, "
+            "at least 300)",
         )
-        parser.add_argument("--mothers", type=int, default=80, help="women whose births are registered")
+        parser.add_argument(
+            "--mothers",
+            type=int,
+            help="women whose births are registered (default: four per birth a day, at least 80)",
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            help="processes that drive the city at once, each its share of the applicants and districts "
+            "(default: the machine's cores; 1 inside a transaction)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def handle(
-        self, *args, days, scale, seed, start, cases, tickets, births, applicants, mothers, quiet, **options
+        self,
+        *args,
+        days,
+        scale,
+        seed,
+        start,
+        cases,
+        tickets,
+        births,
+        applicants,
+        mothers,
+        processes,
+        quiet,
+        **options,
     ):
         from django.db import connection
 
-        from tongban.bench.simulate import TEST_MIX, Simulation, day_volume, default_start
+        from tongban.bench.simulate import (
+            TEST_MIX,
+            Simulation,
+            day_volume,
+            default_processes,
+            default_start,
+        )
         from tongban.identity.models import Person
 
         if days < 1:
             raise CommandError("--days must be at least 1")
-        if applicants < 1 or mothers < 1:
+        if (applicants is not None and applicants < 1) or (mothers is not None and mothers < 1):
             raise CommandError("--applicants and --mothers must be at least 1")
+        if processes is not None and processes < 1:
+            raise CommandError("--processes must be at least 1")
+        if processes is None:
+            # Forked processes see only committed rows: inside a transaction (a test's) the run stays in this one.
+            processes = 1 if connection.in_atomic_block else default_processes()
+        elif processes > 1 and connection.in_atomic_block:
+            raise CommandError(
+                "--processes above 1 needs the city committed: the other processes cannot see this transaction"
+            )
         try:
             volume = day_volume(scale, cases=cases, tickets=tickets, births=births)
         except ValueError as exc:
@@ -79,6 +120,7 @@ class Command(BaseCommand):
             mothers=mothers,
             progress=bar.update,
             mix=TEST_MIX if scale == "test" else None,
+            processes=processes,
         )
         try:
             figures = simulation.run()
@@ -125,7 +167,9 @@ def summary(figures: dict, *, scale: str) -> str:
         f"Speed: {figures['wall_seconds']:,.1f} s wall, {figures['cpu_seconds']:,.1f} s CPU, "
         f"{figures['cases_per_s']:,.2f} cases/s, {figures['transitions']:,} transitions = "
         f"{figures['transitions_per_s']:,.1f}/s ({figures['cpu_ms_per_transition']} ms CPU each); "
-        f"peak RSS {figures['peak_rss_mb']} MB; load {figures['load_before'][0]} → {figures['load_after'][0]}.",
+        f"peak RSS {figures['peak_rss_mb']} MB; load {figures['load_before'][0]} → {figures['load_after'][0]}; "
+        f"{figures['processes']} process(es), a cast of {figures['cast']['applicants']:,} applicants and "
+        f"{figures['cast']['mothers']:,} mothers.",
     ]
     if "interrupted_at" in figures:
         lines.append(
