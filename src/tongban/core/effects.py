@@ -31,13 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from .audit import Actor, audit_record
 from .db import fast
 from .events import events_emit
+from .exceptions import Conflict
 from .transactions import all_or_nothing
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -229,10 +230,13 @@ class Writes:
                 groups.append([row])
         try:
             for group in groups:
-                fast.insert(group)
-        except (
-            IntegrityError
-        ) as exc:  # a drawn number or an enrolment taken meanwhile: the step runs again whole
+                if fast.plain(type(group[0])):
+                    fast.insert(group)
+                else:  # a model with its own save() or listeners: saved as the services save it
+                    for row in group:
+                        row.save(force_insert=True)
+        except IntegrityError as exc:
+            # A drawn number or an enrolment taken meanwhile: the step runs again whole.
             raise EffectsChanged(str(exc)) from exc
         for audit in self.audits:
             audit_record(**audit)
@@ -254,7 +258,8 @@ def effects_prepare(names, context: EffectContext) -> list | None:
             return None
         try:
             plan = effect.prepare(context, param)
-        except ValidationError:  # refused: the effect run whole under the lock refuses the same way, in order
+        except (ValidationError, Conflict, ObjectDoesNotExist):
+            # Refused: the effect run whole under the lock refuses the same way, after the step's own checks.
             return None
         if plan is None:
             return None
