@@ -19,9 +19,9 @@ from tongban.core.db import fast
 from tongban.core.effects import EffectContext, EffectsChanged, effect_run, effects_apply, effects_prepare
 
 from .evidence import CHECK_PURPOSE
+from .models import CaseMaterial
 
 __all__ = ["EffectsChanged", "Prepared", "step_effects_prepare", "step_effects_run", "step_has_effects"]
-from .models import CaseMaterial
 
 
 def step_has_effects(step: str) -> bool:
