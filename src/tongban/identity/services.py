@@ -114,8 +114,8 @@ def person_create(
         phone=phone,
         household_district=household_district,
         household=household,
-        user=user,
     )
+    person.user = user  # the person's own account, if any
     save_prevalidated(
         person
     )  # the database refuses a taken resident ID (the field's message), no query first
@@ -134,7 +134,6 @@ def person_create_prepare(
     phone: str = "",
     household_district: AdminUnit | None = None,
     household: Household | None = None,
-    user: User | None = None,
 ) -> tuple[Person, dict, tuple]:
     """``person_create`` without its writes: the person (fields validated, not saved), its audit entry's
     ``audit_record`` arguments and its event ``(name, payload, subject_type, subject_id)``; for a caller that
@@ -152,7 +151,6 @@ def person_create_prepare(
         phone=(phone or "").strip(),
         household_district=household_district,
         household=household,
-        user=user,
     )
     validated(person)
     audit = {
