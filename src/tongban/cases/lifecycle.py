@@ -315,6 +315,7 @@ def transition_apply(
     expect: Mapping | None = None,
     pending: list | None = None,
     insert: bool = True,
+    unchanged_since: dt.datetime | None = None,
 ) -> Case:
     """Apply ``action`` to ``case`` inside the caller's transaction: status and ``changes``, timeline, audit, event.
 
@@ -327,6 +328,8 @@ def transition_apply(
     adds conditions to the update (e.g. the card the caller read): when only they fail, ``Unchanged`` is raised.
     With ``insert=False`` a case being created is not inserted yet: the transitions that follow in the same
     transaction change it in memory, and the caller inserts it once (``case.save(force_insert=True)``).
+    ``unchanged_since``: the ``updated_at`` the caller read the case with (before its transaction); the update also
+    requires it, and when only that fails, ``Unchanged`` is raised (the case changed since it was read).
     """
     transition = TRANSITIONS[action]
     loaded = isinstance(case, Case)
@@ -352,9 +355,9 @@ def transition_apply(
     else:
         if loaded and case.status not in transition.sources:
             raise _not_allowed(case.pk, transition, case.status)
-        if not _update(case.pk, transition.sources, fields, expect):
+        if not _update(case.pk, transition.sources, fields, expect, unchanged_since):
             status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
-            if expect and status in transition.sources:
+            if (expect or unchanged_since is not None) and status in transition.sources:
                 raise Unchanged(action)
             raise _not_allowed(case.pk, transition, status)
         for key, value in fields.items():
@@ -407,14 +410,20 @@ def transition_apply(
 STEPS_DONE = F("steps") + 1
 
 
-def _update(case_id, sources, fields: Mapping, expect: Mapping | None) -> int:
-    """The conditional update of a case (``status`` in ``sources``): one hand-written statement, or the ORM's
-    for what it alone can write (expressions other than ``STEPS_DONE``, model instances, ``expect``)."""
+def _update(
+    case_id, sources, fields: Mapping, expect: Mapping | None, since: dt.datetime | None = None
+) -> int:
+    """The conditional update of a case (``status`` in ``sources``; ``updated_at`` equal to ``since`` when given):
+    one hand-written statement, or the ORM's for what it alone can write (expressions other than ``STEPS_DONE``,
+    model instances, ``expect``)."""
     if expect or any(
         value is not STEPS_DONE and (hasattr(value, "resolve_expression") or isinstance(value, Model))
         for value in fields.values()
     ):
-        return Case.objects.filter(pk=case_id, status__in=sources, **(expect or {})).update(**fields)
+        conditions = dict(expect or {})
+        if since is not None:
+            conditions["updated_at"] = since
+        return Case.objects.filter(pk=case_id, status__in=sources, **conditions).update(**fields)
     status = fields.get("status")
     if status is not None and status in sources and len(fields) > 1 and connection.vendor == "sqlite":
         # Most steps leave the status as it is (in progress): on SQLite a SET that names the status rewrites
@@ -423,12 +432,12 @@ def _update(case_id, sources, fields: Mapping, expect: Mapping | None) -> int:
         # finds no row (the first step of a case, or a case no longer workable) the update that sets it.
         # (PostgreSQL compares the values and updates no index for an unchanged status: one statement there.)
         rest = {name: value for name, value in fields.items() if name != "status"}
-        if _update_statement(case_id, [status], rest):
+        if _update_statement(case_id, [status], rest, since):
             return 1
-    return _update_statement(case_id, sources, fields)
+    return _update_statement(case_id, sources, fields, since)
 
 
-def _update_statement(case_id, sources, fields: Mapping) -> int:
+def _update_statement(case_id, sources, fields: Mapping, since: dt.datetime | None = None) -> int:
     quote = connection.ops.quote_name
     sets, params = [], []
     for name, value in fields.items():
@@ -441,7 +450,11 @@ def _update_statement(case_id, sources, fields: Mapping) -> int:
     sources = sorted(str(s) for s in sources)
     params.append(fast.prep(Case, "id", case_id))
     params.extend(sources)
+    guard = ""
+    if since is not None:
+        guard = " AND updated_at = %s"
+        params.append(fast.prep(Case, "updated_at", since))
     return fast.execute(
-        f"UPDATE cases_case SET {', '.join(sets)} WHERE id = %s AND status IN ({', '.join(['%s'] * len(sources))})",  # noqa: S608
+        f"UPDATE cases_case SET {', '.join(sets)} WHERE id = %s AND status IN ({', '.join(['%s'] * len(sources))}){guard}",  # noqa: S608
         params,
     )

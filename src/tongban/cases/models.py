@@ -293,7 +293,9 @@ class CaseStep(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(_("at"))
-    kind = models.SlugField(_("kind"), max_length=32)
+    # Not indexed (a SlugField is by default): no query selects timeline lines by kind or role, and every
+    # transition writes a line (cases/0008).
+    kind = models.SlugField(_("kind"), max_length=32, db_index=False)
     label = models.CharField(_("what happened"), max_length=200)
     department = models.ForeignKey(
         Department,
@@ -303,7 +305,7 @@ class CaseStep(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    role = models.SlugField(_("role"), max_length=32, blank=True)
+    role = models.SlugField(_("role"), max_length=32, blank=True, db_index=False)
     actor = models.CharField(_("by"), max_length=200, blank=True)
     task_id = models.UUIDField(_("task"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)

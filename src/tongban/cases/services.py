@@ -777,14 +777,14 @@ def _lock_case(case_id, *, lean: bool = False) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related(*related).get(pk=case_id)
 
 
-def _lock_case_lean(case_id) -> Case:
+def _lock_case_lean(case_id, *, lock: bool = True) -> Case:
     """``_lock_case(lean=True)`` in one hand-written SELECT (``core.db.fast``): the case (without its service's
     form schema, which it does not hold) and its applicant, locked on PostgreSQL (SQLite's write transaction holds
-    the database)."""
+    the database); ``lock=False``: read only (before a transaction)."""
     case_cols = fast.columns(Case, "c")
     person_cols = fast.columns(Person, "p")
     organisation_cols = fast.columns(Organisation, "o")
-    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    lock = " FOR UPDATE OF c" if lock and connection.features.has_select_for_update_of else ""
     row = fast.fetchone(
         f"SELECT {case_cols.sql}, {person_cols.sql}, {organisation_cols.sql} FROM cases_case c "  # noqa: S608
         "LEFT OUTER JOIN identity_person p ON p.id = c.applicant_person_id "
@@ -872,9 +872,10 @@ def case_task_complete(
     """Complete a task (approve, or refuse with the reason and its legal basis); the case moves on or closes.
 
     The hot path of the platform: a handful of statements (lock the process, complete the task, create the
-    next ones, one conditional update of the case, one timeline line, the audit entry and the events).
+    next ones, one conditional update of the case, one timeline line, the audit entry and the events). The
+    engine's work and the step's effects are prepared before the write transaction; when what they were prepared
+    from changed meanwhile (``EffectsChanged``), the step is done again with its effects run under the lock.
     """
-    task = _task_for(actor, task_id, with_process=True)
     now = now or timezone.now()
     if decision == Task.Decision.REJECT:
         errors = {}
@@ -884,8 +885,33 @@ def case_task_complete(
             errors["basis"] = [_("Give the legal basis for refusing.")]
         if errors:
             raise ValidationError(errors)
+    arguments = {
+        "actor": actor,
+        "task_id": task_id,
+        "decision": decision,
+        "opinion": opinion,
+        "basis": basis,
+        "revision": revision,
+        "now": now,
+    }
+    try:
+        return _task_complete(**arguments, prepare_effects=True)
+    except step_effects.EffectsChanged:
+        return _task_complete(**arguments, prepare_effects=False)
+
+
+def _task_complete(
+    *, actor: Actor, task_id, decision: str, opinion: str, basis: str, revision, now, prepare_effects: bool
+) -> Case:
+    task = _task_for(actor, task_id, with_process=True)
     # The engine's work is done before the write transaction, and applied if the process is unchanged by then.
     prepared = workflow.task_prepare(task=task, decision=decision, now=now)
+    effects = None  # the step's effects, prepared from the case read without a lock (see step_effects)
+    with_effects = decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id)
+    if with_effects and prepare_effects:
+        effects = step_effects.step_effects_prepare(
+            case=_lock_case_lean(task.case_id, lock=False), task=task, actor=actor
+        )
     # The events and the audit entries of the process, registries and case: two statements each.
     with transaction.atomic(), events_collected(), audits_collected():
         outcome = workflow.task_complete(
@@ -905,21 +931,34 @@ def case_task_complete(
             **_awaiting_text(outcome.created),
         }
         case = None  # read once, locked, when the effects or the closing need it
-        if decision == Task.Decision.APPROVE and step_effects.step_has_effects(task.bpmn_id):
+        # With prepared effects, the case they were prepared from must be unchanged (its updated_at): checked by the
+        # transition's update, or on the case read under the lock for its closing.
+        since = effects.case.updated_at if effects is not None else None
+        if effects is not None:
             # The owners' registries change with the department's decision (数据跑腿), in this transaction.
+            step_effects.step_effects_run(case=effects.case, task=task, actor=actor, prepared=effects)
+        elif with_effects:
             case = _lock_case(task.case_id, lean=True)
             step_effects.step_effects_run(case=case, task=task, actor=actor)
         if decision != Task.Decision.REJECT and not outcome.completed:
-            return lifecycle.transition_apply(
-                task.case_id,
-                "approve_step",
-                actor=actor,
-                now=now,
-                changes={"steps": lifecycle.STEPS_DONE},
-                label_args=_step_args(task),
-                line_fields=step_line,
-            )
+            try:
+                return lifecycle.transition_apply(
+                    task.case_id,
+                    "approve_step",
+                    actor=actor,
+                    now=now,
+                    changes={"steps": lifecycle.STEPS_DONE},
+                    label_args=_step_args(task),
+                    line_fields=step_line,
+                    unchanged_since=since,
+                )
+            except lifecycle.Unchanged:
+                raise step_effects.EffectsChanged(
+                    "the case changed since its effects were prepared"
+                ) from None
         case = case or _lock_case(task.case_id, lean=True)
+        if since is not None and case.updated_at != since:
+            raise step_effects.EffectsChanged("the case changed since its effects were prepared")
         _require_workable(case)
         case.steps += 1
         decided = lifecycle.line(

@@ -6,6 +6,18 @@ The app that owns the data registers its effects when it is ready (``exchange/ef
 service designer who builds a new bundle from existing items gets their effects without code, and nothing
 below the case engine is keyed by an item code.
 
+**Prepared before the write transaction.** An effect may also be registered with a ``prepare`` half:
+``prepare(context, param)`` runs before the step's transaction (no lock held: on SQLite the writers' lock is what
+two case workers cannot share) and does the reads, number draws, validation, row building and signatures; it
+writes nothing and returns a ``Writes`` plan (or None: then the step runs the effect whole, under the lock, as
+an effect without a ``prepare``). Under the lock the step only applies the plans (``Writes.apply``): first its
+checks, statements that must find what was read unchanged, then the INSERTs, whose unique constraints catch a
+drawn number or an enrolment that someone else took meanwhile, then the audit entries and events. When a check
+fails or a constraint refuses, ``EffectsChanged`` is raised: the caller rolls the step's transaction back and
+runs the step again with the effects run whole under the lock (``effects_prepare`` is not asked again), so a
+concurrent change never gives a wrong or half-written result. A refusal found while preparing (a missing form
+field) is not raised there: the whole effect, run under the lock, refuses as before, in the same order.
+
 A name is ``<effect>`` or ``<effect>:<parameter>`` (e.g. ``licence.issue:birth-medical-certificate``); an effect
 registered with ``parametrised=True`` requires a parameter and gets it as ``param``. An effect is called as
 ``function(context, param)`` with an ``EffectContext`` and refuses with ``ValidationError`` on ``decision``
@@ -19,10 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
-from .audit import Actor
+from .audit import Actor, audit_record
+from .db import fast
+from .events import events_emit
+from .exceptions import Conflict
 from .transactions import all_or_nothing
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -38,6 +54,8 @@ class Effect:
     parametrised: bool = False
     # Optional check of the parameter at design time: raises ValidationError with the reason.
     param_check: Callable | None = field(default=None, repr=False, compare=False)
+    # Optional half run before the step's transaction: ``prepare(context, param) -> Writes | None``.
+    prepare: Callable | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -74,6 +92,7 @@ def effect_register(
     label: str = "",
     parametrised: bool = False,
     param_check: Callable | None = None,
+    prepare: Callable | None = None,
 ) -> Effect:
     """Register ``function`` as the effect ``name`` (idempotent for the same function: apps may be readied twice
     in tests)."""
@@ -86,6 +105,7 @@ def effect_register(
         label=label,
         parametrised=parametrised,
         param_check=param_check,
+        prepare=prepare,
     )
     EFFECTS[name] = effect
     return effect
@@ -171,3 +191,85 @@ def effect_run(name: str, context: EffectContext) -> None:
         )
     with all_or_nothing():  # a refused write fails the whole step: its services need no savepoints
         effect.function(context, param)
+
+
+class EffectsChanged(Exception):
+    """What a prepared effect read or drew changed before it was applied: run the step again, whole, under the lock."""
+
+
+@dataclass
+class Writes:
+    """What a prepared effect writes under the lock, in this order (see the module docstring).
+
+    ``checks``: ``(sql, params, expected)``: a SELECT whose first row must equal ``expected`` (a tuple, or None for
+    no row), or, with ``expected`` an int, an UPDATE that must change that many rows. ``rows``: unsaved, validated
+    instances, inserted model by model in their order (one statement a model). ``audits``: ``audit_record`` keyword
+    arguments. ``events``: ``(name, payload, subject_type, subject_id)``. ``values`` and ``produced`` are what the
+    effect leaves in its context, set when it is applied.
+    """
+
+    checks: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    audits: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    produced: list = field(default_factory=list)
+
+    def apply(self, context: EffectContext) -> None:
+        for sql, params, expected in self.checks:
+            if isinstance(expected, int):
+                if fast.execute(sql, params) != expected:
+                    raise EffectsChanged(sql)
+            elif fast.fetchone(sql, params) != expected:
+                raise EffectsChanged(sql)
+        groups: list[list] = []
+        for row in self.rows:
+            if groups and type(groups[-1][0]) is type(row):
+                groups[-1].append(row)
+            else:
+                groups.append([row])
+        try:
+            for group in groups:
+                if fast.plain(type(group[0])):
+                    fast.insert(group)
+                else:  # a model with its own save() or listeners: saved as the services save it
+                    for row in group:
+                        row.save(force_insert=True)
+        except IntegrityError as exc:
+            # A drawn number or an enrolment taken meanwhile: the step runs again whole.
+            raise EffectsChanged(str(exc)) from exc
+        for audit in self.audits:
+            audit_record(**audit)
+        if self.events:
+            events_emit(self.events)
+        context.values.update(self.values)
+        context.produced.extend(self.produced)
+
+
+def effects_prepare(names, context: EffectContext) -> list | None:
+    """Before the step's transaction: the ``Writes`` of each effect of ``names`` in order, or None when one of them
+    has no ``prepare`` or declines (then the step runs them all whole, under the lock). Each plan's ``values`` are
+    left in ``context`` for the effects after it (``birth.record``'s certificate number for its licence)."""
+    plans = []
+    for name in names:
+        base, param = effect_split(name)
+        effect = EFFECTS.get(base)
+        if effect is None or effect.prepare is None:
+            return None
+        try:
+            plan = effect.prepare(context, param)
+        except (ValidationError, Conflict, ObjectDoesNotExist):
+            # Refused: the effect run whole under the lock refuses the same way, after the step's own checks.
+            return None
+        if plan is None:
+            return None
+        context.values.update(plan.values)
+        plans.append(plan)
+    return plans
+
+
+def effects_apply(plans: list, context: EffectContext) -> None:
+    """Under the lock: apply the prepared ``plans`` in order (``EffectsChanged`` when one of them is stale)."""
+    with all_or_nothing():
+        for plan in plans:
+            plan.apply(context)

@@ -16,6 +16,12 @@ raises ``ValidationError`` on ``decision`` with the reason, so the handler refus
 | ``tax.record_deed_tax`` | tax | property_unit, price, buyer_first_home, buyer_resident_id (else the applicant) | receipt_number, tax_amount, holder (the buyer) |
 | ``real_estate.transfer`` | planning-resources | property_unit, buyer_resident_id (else the applicant) | holder (the buyer) |
 | ``real_estate.certificate_details`` | planning-resources | property_unit, buyer_resident_id (else the applicant) | certificate_number, holder (the buyer) |
+
+The four newborn effects also have a ``prepare`` half (``core.effects``: run before the step's transaction, their
+writes applied under the lock): the same reads, draws and rows, with checks under the lock that what was read
+still holds (the baby found is still the mother's latest registered one of the name; the birth record still
+unregistered, still her latest of the name, and she still in the household it goes to). The real-estate effects
+read through ``exchange.services`` lookups, which record the data use: they run whole, under the lock.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from tongban.core.db import fast
-from tongban.core.effects import EffectContext, effect_register
+from tongban.core.effects import EffectContext, Writes, effect_register
 from tongban.identity.models import Person
 
 from . import services as hub
@@ -35,11 +41,15 @@ from .models import BirthRecord
 from .registry_selectors import household_membership_for, property_owners, property_unit_get
 from .registry_services import (
     birth_record_create,
+    birth_record_prepare,
     deed_tax_record,
+    household_birth_prepare,
     household_birth_register,
     mi_enrol,
+    mi_enrol_prepare,
     property_transfer,
     si_card_issue,
+    si_enrol_and_card_prepare,
 )
 
 SEX = {"male": "M", "female": "F", "M": "M", "F": "F"}
@@ -97,16 +107,29 @@ def _baby_name(context: EffectContext) -> str:
 
 def _baby(context: EffectContext) -> Person:
     """The newborn of the mother's latest birth record of this name that is registered (one hand-written SELECT)."""
+    return _baby_and_check(context)[0]
+
+
+def _baby_and_check(context: EffectContext) -> tuple[Person, tuple]:
+    """``_baby``, and the check (``core.effects.Writes.checks``) that it is still the answer under the lock."""
     mother, name = _mother(context), _baby_name(context)
     person = fast.columns(Person, "p")
+    params = [fast.prep(BirthRecord, "mother", mother.pk), name]
     row = fast.fetchone(
         f"SELECT {person.sql} FROM exchange_birthrecord b INNER JOIN identity_person p ON p.id = b.baby_id "  # noqa: S608
         "WHERE b.mother_id = %s AND b.baby_name = %s ORDER BY b.recorded_at DESC LIMIT 1",
-        [fast.prep(BirthRecord, "mother", mother.pk), name],
+        params,
     )
     if row is None:
         raise _refuse(_("The newborn is not registered in a household yet: register the birth first."))
-    return fast.build(person, row)
+    baby = fast.build(person, row)
+    check = (
+        "SELECT b.baby_id FROM exchange_birthrecord b WHERE b.mother_id = %s AND b.baby_name = %s "
+        "AND b.baby_id IS NOT NULL ORDER BY b.recorded_at DESC LIMIT 1",
+        params,
+        (fast.prep(BirthRecord, "baby", baby.pk),),
+    )
+    return baby, check
 
 
 # --- newborn ---------------------------------------------------------------------------------------------------
@@ -114,6 +137,11 @@ def _baby(context: EffectContext) -> Person:
 
 def birth_record(context: EffectContext, param: str = "") -> None:
     """Health records the birth; the birth medical certificate number is left for the licence."""
+    record = birth_record_create(actor=context.actor, step_checked=True, **_birth_arguments(context))
+    context.values["certificate_number"] = record.certificate_number
+
+
+def _birth_arguments(context: EffectContext) -> dict:
     form = context.form
     mother = _mother(context)
     father = _person(form.get("father_resident_id"), context)
@@ -125,19 +153,23 @@ def birth_record(context: EffectContext, param: str = "") -> None:
     if sex is None or born is None or not isinstance(weight, int) or isinstance(weight, bool):
         # Never invented: the birth register records what the application says, or nothing.
         raise _refuse(_("The application lacks the baby's sex, birth date or weight; ask for a supplement."))
-    record = birth_record_create(
-        actor=context.actor,
-        step_checked=True,
-        baby_name=_baby_name(context),
-        baby_sex=sex,
-        birth_date=born,
-        weight_g=weight,
-        hospital=form.get("birth_hospital", "") or form.get("hospital", "") or "",
-        mother=mother,
-        father=father if father != mother else None,
-        case_id=context.case_id,
-    )
-    context.values["certificate_number"] = record.certificate_number
+    return {
+        "baby_name": _baby_name(context),
+        "baby_sex": sex,
+        "birth_date": born,
+        "weight_g": weight,
+        "hospital": form.get("birth_hospital", "") or form.get("hospital", "") or "",
+        "mother": mother,
+        "father": father if father != mother else None,
+        "case_id": context.case_id,
+    }
+
+
+def birth_record_prepared(context: EffectContext, param: str = "") -> Writes:
+    """``birth_record``'s prepare half (persons are found by their resident IDs, which do not change)."""
+    writes = birth_record_prepare(actor=context.actor, **_birth_arguments(context))
+    writes.values = {"certificate_number": writes.values["record"].certificate_number}
+    return writes
 
 
 def household_register_newborn(context: EffectContext, param: str = "") -> None:
@@ -165,6 +197,33 @@ def household_register_newborn(context: EffectContext, param: str = "") -> None:
     context.values["baby_resident_id"] = baby.resident_id
 
 
+def household_register_newborn_prepared(context: EffectContext, param: str = "") -> Writes | None:
+    """``household_register_newborn``'s prepare half; None (run whole under the lock, which refuses) when there is
+    no birth record or household to register the baby in."""
+    mother = _mother(context)
+    record = fast.first(
+        BirthRecord,
+        "t.mother_id = %s AND t.baby_name = %s AND t.baby_id IS NULL",
+        [fast.prep(BirthRecord, "mother", mother.pk), _baby_name(context)],
+        order="t.recorded_at DESC",
+    )
+    if record is None:
+        return None
+    membership = household_membership_for(mother)
+    household = membership.household if membership else mother.household
+    if household is None:
+        return None
+    writes = household_birth_prepare(
+        actor=context.actor,
+        household=household,
+        birth_record=record,
+        mother=mother,
+        mother_member=membership is not None,
+    )
+    writes.values = {"baby_resident_id": writes.values["person"].resident_id}
+    return writes
+
+
 def medical_insurance_enrol_newborn(context: EffectContext, param: str = "") -> None:
     """Medical insurance enrols the registered newborn in the resident scheme."""
     mi_enrol(
@@ -174,6 +233,32 @@ def medical_insurance_enrol_newborn(context: EffectContext, param: str = "") -> 
         scheme="resident",
         case_id=context.case_id,
     )
+
+
+def medical_insurance_enrol_newborn_prepared(context: EffectContext, param: str = "") -> Writes | None:
+    """``medical_insurance_enrol_newborn``'s prepare half (the baby checked again under the lock)."""
+    baby, check = _baby_and_check(context)
+    writes = mi_enrol_prepare(actor=context.actor, person=baby, scheme="resident", case_id=context.case_id)
+    if writes is not None:
+        writes.checks.insert(0, check)
+        writes.values = {}
+    return writes
+
+
+def social_security_enrol_and_issue_card_prepared(context: EffectContext, param: str = "") -> Writes | None:
+    """``social_security_enrol_and_issue_card``'s prepare half (the baby checked again under the lock)."""
+    baby, check = _baby_and_check(context)
+    writes = si_enrol_and_card_prepare(actor=context.actor, person=baby, case_id=context.case_id)
+    if writes is not None:
+        writes.checks.insert(0, check)
+        record = writes.values["record"]
+        writes.values = {
+            "card_number": record.card_number,
+            "name": baby.name,
+            "resident_id": baby.resident_id,
+            "holder": baby,
+        }
+    return writes
 
 
 def social_security_enrol_and_issue_card(context: EffectContext, param: str = "") -> None:
@@ -309,7 +394,15 @@ EFFECTS = (
 )
 
 
+PREPARED = {
+    "birth.record": birth_record_prepared,
+    "household.register_newborn": household_register_newborn_prepared,
+    "medical_insurance.enrol_newborn": medical_insurance_enrol_newborn_prepared,
+    "social_security.enrol_and_issue_card": social_security_enrol_and_issue_card_prepared,
+}
+
+
 def effects_register() -> None:
     """Register the registries' effects (called once the app is ready)."""
     for name, function, owner, label in EFFECTS:
-        effect_register(name, function, owner=owner, label=label)
+        effect_register(name, function, owner=owner, label=label, prepare=PREPARED.get(name))

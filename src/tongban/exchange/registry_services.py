@@ -48,14 +48,15 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.db import fast
+from tongban.core.effects import Writes
 from tongban.core.events import event_emit
 from tongban.core.exceptions import Conflict
 from tongban.core.ids import make_resident_id
-from tongban.core.models.saving import save_validated
+from tongban.core.models.saving import save_validated, validated
 from tongban.core.transactions import service_atomic
 from tongban.identity.models import AdminUnit, Household, Organisation, Person
 from tongban.identity.selectors import UserActor, actor_for, staff_for
-from tongban.identity.services import person_create, person_update
+from tongban.identity.services import person_create, person_create_prepare, person_update
 
 from .models import (
     BirthRecord,
@@ -185,14 +186,18 @@ _clean_save = save_validated  # the registries' writes (one owner: core.models.s
 
 
 def _audit(actor, action, subject_type, subject_id, case_id=None, **details):
-    audit_record(
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        case_id=str(case_id) if case_id else "",
-        details=details,
-    )
+    audit_record(**_audit_args(actor, action, subject_type, subject_id, case_id, **details))
+
+
+def _audit_args(actor, action, subject_type, subject_id, case_id=None, **details) -> dict:
+    return {
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "case_id": str(case_id) if case_id else "",
+        "details": details,
+    }
 
 
 # --- population & households (public-security) ---------------------------------------------------
@@ -323,6 +328,93 @@ def household_birth_register(
     return person
 
 
+def household_birth_prepare(
+    *, actor: Actor, household: Household, birth_record: BirthRecord, mother: Person, mother_member: bool
+) -> Writes:
+    """``household_birth_register`` of a newborn (relation child, since today) for a case step, prepared before its
+    transaction (``core.effects``): the resident ID drawn, the person and membership validated now; under the
+    lock, one UPDATE links the record to the baby only if the record is still unregistered, still the mother's
+    latest of that name, and the mother still in ``household`` (``mother_member``: by her membership; else still
+    without one and ``household`` still her person row's), and the INSERTs' unique resident ID catches a number
+    taken meanwhile."""
+    if birth_record.baby_id is not None:
+        raise Conflict(_("This birth is registered in a household already."))
+    district = household.district
+    person, person_audit, person_event = person_create_prepare(
+        actor=actor,
+        resident_id=_free_resident_id(district.code, birth_record.birth_date, birth_record.baby_sex),
+        name=birth_record.baby_name,
+        sex=birth_record.baby_sex,
+        birth_date=birth_record.birth_date,
+        household_district=district,
+        household=household,
+    )
+    since = _today()
+    membership = validated(
+        HouseholdMembership(
+            person=person, household=household, relation=HouseholdMembership.Relation.CHILD, since=since
+        )
+    )
+    member_params = [fast.prep(HouseholdMembership, "person", mother.pk)]
+    if mother_member:
+        member = "EXISTS (SELECT 1 FROM exchange_householdmembership m WHERE m.person_id = %s AND m.household_id = %s)"
+        member_params.append(fast.prep(HouseholdMembership, "household", household.pk))
+    else:  # the household of her person row, and still no membership
+        member = (
+            "NOT EXISTS (SELECT 1 FROM exchange_householdmembership m WHERE m.person_id = %s) "
+            "AND EXISTS (SELECT 1 FROM identity_person p WHERE p.id = %s AND p.household_id = %s)"
+        )
+        member_params += [fast.prep(Person, "id", mother.pk), fast.prep(Person, "household", household.pk)]
+    link = (
+        "UPDATE exchange_birthrecord SET baby_id = %s, updated_at = %s WHERE id = %s AND baby_id IS NULL "  # noqa: S608
+        "AND NOT EXISTS (SELECT 1 FROM exchange_birthrecord n WHERE n.mother_id = %s AND n.baby_name = %s "
+        f"AND n.baby_id IS NULL AND n.recorded_at > %s) AND {member}",
+        [
+            fast.prep(BirthRecord, "baby", person.pk),
+            fast.prep(BirthRecord, "updated_at", timezone.now()),
+            fast.prep(BirthRecord, "id", birth_record.pk),
+            fast.prep(BirthRecord, "mother", mother.pk),
+            birth_record.baby_name,
+            fast.prep(BirthRecord, "recorded_at", birth_record.recorded_at),
+            *member_params,
+        ],
+        1,
+    )
+    return Writes(
+        checks=[link],
+        rows=[person, membership],
+        audits=[
+            person_audit,
+            _audit_args(
+                actor,
+                "registry.household.registered",
+                "person",
+                person.pk,
+                household=household.number,
+                relation=HouseholdMembership.Relation.CHILD,
+                moved_from="",
+            ),
+        ],
+        events=[
+            person_event,
+            (
+                HOUSEHOLD_REGISTERED,
+                {
+                    "household_id": str(household.pk),
+                    "household_number": household.number,
+                    "person_id": str(person.pk),
+                    "relation": HouseholdMembership.Relation.CHILD,
+                    "district": district.code,
+                    "birth": True,
+                },
+                "person",
+                str(person.pk),
+            ),
+        ],
+        values={"person": person},
+    )
+
+
 # --- births (health) -----------------------------------------------------------------------------
 
 
@@ -350,25 +442,59 @@ def birth_record_create(
     case_id=None,
 ) -> BirthRecord:
     """Record a birth and issue its birth medical certificate number (出生医学证明). Emits ``person.born``."""
+    record, audit, event = _birth_record_parts(
+        actor=actor,
+        baby_name=baby_name,
+        baby_sex=baby_sex,
+        birth_date=birth_date,
+        weight_g=weight_g,
+        hospital=hospital,
+        mother=mother,
+        father=father,
+        birth_time=birth_time,
+        certificate_number=certificate_number,
+        recorded_at=recorded_at,
+        case_id=case_id,
+    )
+    _clean_save(record)
+    audit_record(**audit)
+    event_emit(event[0], event[1], subject_type=event[2], subject_id=event[3])
+    return record
+
+
+def _birth_record_parts(
+    *,
+    actor,
+    baby_name,
+    baby_sex,
+    birth_date,
+    weight_g,
+    hospital,
+    mother,
+    father,
+    case_id,
+    birth_time=None,
+    certificate_number=None,
+    recorded_at=None,
+) -> tuple[BirthRecord, dict, tuple]:
+    """The birth record (not saved), its audit entry's arguments and its event (see ``birth_record_create``)."""
     if mother.sex != Person.Sex.FEMALE:
         raise ValidationError({"mother": _("The mother must be a woman.")})
     if birth_date > _today():
         raise ValidationError({"birth_date": _("The birth date is in the future.")})
-    record = _clean_save(
-        BirthRecord(
-            certificate_number=(certificate_number or _new_birth_certificate_number()).strip().upper(),
-            baby_name=(baby_name or "").strip(),
-            baby_sex=baby_sex,
-            birth_date=birth_date,
-            birth_time=birth_time,
-            weight_g=weight_g,
-            hospital=(hospital or "").strip(),
-            mother=mother,
-            father=father,
-            recorded_at=recorded_at or timezone.now(),
-        )
+    record = BirthRecord(
+        certificate_number=(certificate_number or _new_birth_certificate_number()).strip().upper(),
+        baby_name=(baby_name or "").strip(),
+        baby_sex=baby_sex,
+        birth_date=birth_date,
+        birth_time=birth_time,
+        weight_g=weight_g,
+        hospital=(hospital or "").strip(),
+        mother=mother,
+        father=father,
+        recorded_at=recorded_at or timezone.now(),
     )
-    _audit(
+    audit = _audit_args(
         actor,
         "registry.birth.recorded",
         "person",
@@ -376,7 +502,7 @@ def birth_record_create(
         case_id=case_id,
         certificate_number=record.certificate_number,
     )
-    event_emit(
+    event = (
         PERSON_BORN,
         {
             "birth_record_id": str(record.pk),
@@ -387,10 +513,38 @@ def birth_record_create(
             "birth_date": record.birth_date.isoformat(),
             "hospital": record.hospital,
         },
-        subject_type="person",
-        subject_id=str(mother.pk),
+        "person",
+        str(mother.pk),
     )
-    return record
+    return record, audit, event
+
+
+def birth_record_prepare(
+    *,
+    actor: Actor,
+    baby_name: str,
+    baby_sex: str,
+    birth_date: datetime.date,
+    weight_g: int,
+    hospital: str,
+    mother: Person,
+    father: Person | None = None,
+    case_id=None,
+) -> Writes:
+    """``birth_record_create`` for a case step, prepared before its transaction (``core.effects``): the number
+    drawn and the record validated now, inserted under the lock (its unique number catching a clash)."""
+    record, audit, event = _birth_record_parts(
+        actor=actor,
+        baby_name=baby_name,
+        baby_sex=baby_sex,
+        birth_date=birth_date,
+        weight_g=weight_g,
+        hospital=hospital,
+        mother=mother,
+        father=father,
+        case_id=case_id,
+    )
+    return Writes(rows=[validated(record)], audits=[audit], events=[event], values={"record": record})
 
 
 # --- marriages (civil-affairs) -------------------------------------------------------------------
@@ -567,12 +721,7 @@ def si_card_issue(
     if not enrolling and (record is None or record.status == SocialInsuranceRecord.Status.ENDED):
         raise ValidationError({"person": _("This person is not enrolled in social insurance.")})
     if card_number is None:
-        while True:
-            card_number = f"T{secrets.randbelow(10**8):08d}"
-            if not fast.exists(
-                "SELECT 1 FROM exchange_socialinsurancerecord WHERE card_number = %s", [card_number]
-            ):
-                break
+        card_number = _free_card_number()
     if enrolling:  # enrolled with the card in one write (the enrolment's entry and event as si_enrol's)
         record = _si_enrolled(
             actor=actor,
@@ -621,6 +770,98 @@ def mi_enrol(
         subject_id=str(person.pk),
     )
     return record
+
+
+def si_enrol_and_card_prepare(*, actor: Actor, person: Person, case_id=None) -> Writes | None:
+    """``si_card_issue(enrol=True)`` of a person without a social-insurance record (a newborn) for a case step,
+    prepared before its transaction (``core.effects``): the card number drawn and the record validated now,
+    inserted under the lock, where the person's unique record and the unique card number catch an enrolment or
+    a number taken meanwhile. None for a person who has a record (``si_card_issue`` then runs under the lock)."""
+    if fast.exists(
+        "SELECT 1 FROM exchange_socialinsurancerecord WHERE person_id = %s",
+        [fast.prep(SocialInsuranceRecord, "person", person.pk)],
+    ):
+        return None
+    card_number = _free_card_number()
+    since = _today()
+    record = SocialInsuranceRecord(
+        person=person,
+        employer=None,
+        status=SocialInsuranceRecord.Status.ACTIVE,
+        since=since,
+        card_number=card_number,
+        card_issued_on=since,
+    )
+    return Writes(
+        rows=[validated(record)],
+        audits=[
+            _audit_args(
+                actor, "registry.social_insurance.enrolled", "person", person.pk, case_id=case_id, employer=""
+            ),
+            _audit_args(actor, "registry.social_insurance.card_issued", "person", person.pk, case_id=case_id),
+        ],
+        events=[
+            (
+                SOCIAL_INSURANCE_ENROLLED,
+                {"person_id": str(person.pk), "employer_id": None, "since": since.isoformat()},
+                "person",
+                str(person.pk),
+            ),
+            (
+                SOCIAL_INSURANCE_CARD_ISSUED,
+                {"person_id": str(person.pk), "card_number": card_number},
+                "person",
+                str(person.pk),
+            ),
+        ],
+        values={"record": record},
+    )
+
+
+def mi_enrol_prepare(*, actor: Actor, person: Person, scheme: str, case_id=None) -> Writes | None:
+    """``mi_enrol`` of a person without a medical-insurance record (a newborn) for a case step, prepared before its
+    transaction (``core.effects``): inserted under the lock, where the person's unique record catches an enrolment
+    made meanwhile. None for a person who has a record (``mi_enrol`` then runs under the lock)."""
+    if fast.exists(
+        "SELECT 1 FROM exchange_medicalinsurancerecord WHERE person_id = %s",
+        [fast.prep(MedicalInsuranceRecord, "person", person.pk)],
+    ):
+        return None
+    since = _today()
+    record = MedicalInsuranceRecord(
+        person=person, scheme=scheme, status=MedicalInsuranceRecord.Status.ACTIVE, since=since
+    )
+    return Writes(
+        rows=[validated(record)],
+        audits=[
+            _audit_args(
+                actor,
+                "registry.medical_insurance.enrolled",
+                "person",
+                person.pk,
+                case_id=case_id,
+                scheme=scheme,
+            )
+        ],
+        events=[
+            (
+                MEDICAL_INSURANCE_ENROLLED,
+                {"person_id": str(person.pk), "scheme": scheme, "since": since.isoformat()},
+                "person",
+                str(person.pk),
+            )
+        ],
+        values={"record": record},
+    )
+
+
+def _free_card_number() -> str:
+    while True:
+        card_number = f"T{secrets.randbelow(10**8):08d}"
+        if not fast.exists(
+            "SELECT 1 FROM exchange_socialinsurancerecord WHERE card_number = %s", [card_number]
+        ):
+            return card_number
 
 
 # --- real estate (planning-resources) ------------------------------------------------------------

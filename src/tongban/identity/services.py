@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.events import event_emit
 from tongban.core.ids import normalize_credit_code, normalize_resident_id, parse_resident_id
-from tongban.core.models.saving import save_validated
+from tongban.core.models.saving import save_prevalidated, validated
 from tongban.core.transactions import service_atomic
 
 from . import events
@@ -105,6 +105,39 @@ def person_create(
     The household district defaults to the district of the ID number's area code when that is a current
     district of the city. Emits ``person.registered``.
     """
+    person, audit, event = person_create_prepare(
+        actor=actor,
+        resident_id=resident_id,
+        name=name,
+        sex=sex,
+        birth_date=birth_date,
+        phone=phone,
+        household_district=household_district,
+        household=household,
+    )
+    person.user = user  # the person's own account, if any
+    save_prevalidated(
+        person
+    )  # the database refuses a taken resident ID (the field's message), no query first
+    audit_record(**audit)
+    event_emit(event[0], event[1], subject_type=event[2], subject_id=event[3])
+    return person
+
+
+def person_create_prepare(
+    *,
+    actor: Actor,
+    resident_id: str,
+    name: str,
+    sex: str | None = None,
+    birth_date: date | None = None,
+    phone: str = "",
+    household_district: AdminUnit | None = None,
+    household: Household | None = None,
+) -> tuple[Person, dict, tuple]:
+    """``person_create`` without its writes: the person (fields validated, not saved), its audit entry's
+    ``audit_record`` arguments and its event ``(name, payload, subject_type, subject_id)``; for a caller that
+    inserts them later (a case step's effect prepared before its transaction, ``core.effects``)."""
     resident_id, sex, birth_date, parsed = _person_identity(resident_id, sex, birth_date)
     if household_district is None:
         household_district = AdminUnit.objects.filter(
@@ -118,17 +151,16 @@ def person_create(
         phone=(phone or "").strip(),
         household_district=household_district,
         household=household,
-        user=user,
     )
-    save_validated(person)  # the database refuses a taken resident ID (the field's message), no query first
-    audit_record(
-        actor=actor,
-        action="person.created",
-        subject_type="person",
-        subject_id=str(person.pk),
-        details={"district": _code(household_district)},
-    )
-    event_emit(
+    validated(person)
+    audit = {
+        "actor": actor,
+        "action": "person.created",
+        "subject_type": "person",
+        "subject_id": str(person.pk),
+        "details": {"district": _code(household_district)},
+    }
+    event = (
         events.PERSON_REGISTERED,
         {
             "person_id": str(person.pk),
@@ -136,10 +168,10 @@ def person_create(
             "birth_date": person.birth_date.isoformat(),
             "district": _code(household_district),
         },
-        subject_type="person",
-        subject_id=str(person.pk),
+        "person",
+        str(person.pk),
     )
-    return person
+    return person, audit, event
 
 
 @transaction.atomic

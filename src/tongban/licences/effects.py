@@ -7,6 +7,11 @@ organisation named by the form field given as second parameter (a resident ID or
 ``licence.issue:housing-contract-filing:buyer_resident_id``; an empty field passes to the next), the ``holder`` an earlier effect of the step left,
 or the applicant. Idempotent per case, type and holder. The issued licence is reported in ``context.produced``,
 so the case can use it as the evidence another item of the bundle asks for.
+
+Its ``prepare`` half (``core.effects``) draws the number, checks the data and signs before the step's transaction;
+under the lock only the INSERT runs, whose unique number and unique (case, type, holder) catch a number or a
+licence taken meanwhile. It declines (the effect then runs whole under the lock) when the holder is named by a
+form field, when the department has no signing key yet (making one is a write) or when the case has the licence.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from tongban.core.effects import EffectContext, effect_register
+from tongban.core.effects import EffectContext, Writes, effect_register
 from tongban.identity.models import Organisation, Person
 
 from . import services
@@ -72,6 +77,45 @@ def licence_issue_effect(context: EffectContext, param: str) -> None:
     )
 
 
+def licence_issue_prepared(context: EffectContext, param: str) -> Writes | None:
+    """``licence_issue_effect``'s prepare half (see the module docstring)."""
+    type_code, _sep, field_name = param.partition(":")
+    licence_type = services.licence_type_get(type_code)
+    if licence_type is None or not licence_type.active:
+        return None
+    if field_name and str(context.form.get(field_name) or "").strip():
+        return None
+    if services.key_active(context.department) is None:
+        return None
+    holder = _holder(context, "")
+    values = {**context.form, **{k: v for k, v in context.values.items() if k != "holder"}}
+    prepared = services.licence_issue_prepare(
+        actor=context.actor,
+        type=licence_type,
+        data=services.licence_data_from(licence_type, values),
+        department=context.department,
+        holder_person=holder if isinstance(holder, Person) else None,
+        holder_organisation=holder if isinstance(holder, Organisation) else None,
+        case_id=context.case_id,
+    )
+    if not isinstance(prepared, tuple):  # issued already (a retry): the effect whole returns it
+        return None
+    licence, audit, event = prepared
+    return Writes(
+        rows=[licence],
+        audits=[audit],
+        events=[event],
+        produced=[
+            {
+                "kind": "licence",
+                "type": licence_type.code,
+                "number": licence.number,
+                "name": licence_type.name_zh,
+            }
+        ],
+    )
+
+
 def _param_check(param: str) -> None:
     type_code = param.partition(":")[0]
     if not LicenceType.objects.filter(code=services.ALIASES.get(type_code, type_code)).exists():
@@ -87,4 +131,5 @@ def effects_register() -> None:
         label="Issue an e-licence of the named type",
         parametrised=True,
         param_check=_param_check,
+        prepare=licence_issue_prepared,
     )

@@ -31,10 +31,12 @@ from .reference import ALIASES, LICENCE_TYPES
 
 __all__ = [
     "VerificationResult",
+    "key_active",
     "key_ensure",
     "key_rotate",
     "licence_data_from",
     "licence_issue",
+    "licence_issue_prepare",
     "licence_revoke",
     "licence_token",
     "licence_type_ensure",
@@ -191,6 +193,12 @@ def key_ensure(*, actor: Actor = SYSTEM, department, algorithm: str | None = Non
             )
     except IntegrityError:  # another process made the department's key at the same moment
         return SigningKey.objects.get(department=department, active=True)
+
+
+def key_active(department) -> SigningKey | None:
+    """The department's active signing key, or None (none is made: see ``key_ensure``)."""
+    department = _department(department)
+    return _active_key(department.pk)
 
 
 @reference_cached(SigningKey)
@@ -355,6 +363,48 @@ def licence_issue(
     one of its district branches. ``valid_until`` defaults to the type's validity from today. With a
     ``case_id`` the call is idempotent per (case, type, holder): a retry returns the first licence.
     """
+    prepared = licence_issue_prepare(
+        actor=actor,
+        type=type,
+        data=data,
+        department=department,
+        holder_person=holder_person,
+        holder_organisation=holder_organisation,
+        case_id=case_id,
+        valid_until=valid_until,
+    )
+    if isinstance(prepared, Licence):
+        return prepared
+    licence, audit, event = prepared
+    try:
+        with transaction.atomic(savepoint=_needs_savepoint()):
+            fast.insert([licence])  # licence.save(force_insert=True) in one prepared statement
+            audit_record(**audit)
+            event_emit(event[0], event[1], subject_type=event[2], subject_id=event[3])
+    except IntegrityError:
+        existing = _existing(case_id, licence.type, licence.holder_key) if case_id is not None else None
+        if existing is None:
+            raise
+        return existing
+    return licence
+
+
+def licence_issue_prepare(
+    *,
+    actor: Actor,
+    type: LicenceType | str,
+    data: dict,
+    department,
+    holder_person: Person | None = None,
+    holder_organisation: Organisation | None = None,
+    case_id=None,
+    valid_until: dt.date | None = None,
+) -> Licence | tuple[Licence, dict, tuple]:
+    """``licence_issue`` without its writes: the licence this case already has (a retry), or the new licence
+    (number drawn, data checked, signed; not saved) with its audit entry's ``audit_record`` arguments and its
+    event ``(name, payload, subject_type, subject_id)``. For a caller that inserts them later (a case step's
+    effect prepared before its transaction, ``core.effects``): the licence's unique number and its unique
+    (case, type, holder) then catch a number or a licence taken meanwhile."""
     licence_type = type if isinstance(type, LicenceType) else licence_type_get(type)
     if licence_type is None:
         raise ValidationError({"type": _("Unknown licence type %(code)s.") % {"code": type}})
@@ -381,63 +431,53 @@ def licence_issue(
     private = _private_key(key)
     if valid_until is None and licence_type.validity_years:
         valid_until = _add_years(timezone.localdate(issued_at), licence_type.validity_years)
-    try:
-        with transaction.atomic(savepoint=_needs_savepoint()):
-            licence = Licence(
-                number=number,
-                type=licence_type,
-                holder_person=holder_person,
-                holder_organisation=holder_organisation,
-                holder_key=holder_key,
-                holder_name=holder_name,
-                holder_id_number=holder_id,
-                data=cleaned,
-                issued_at=issued_at,
-                valid_until=valid_until,
-                department=department,
-                case_id=case_id,
-                key=key,
-                algorithm=key.algorithm,
-            )
-            payload = signing.canonical_payload(licence)
-            licence.signature = signing.b64(
-                crypto.sign(key.algorithm, private, payload, public=key.public_key)
-            )
-            fast.insert([licence])  # licence.save(force_insert=True) in one prepared statement
-            audit_record(
-                actor=actor,
-                action="licence.issued",
-                subject_type="licence",
-                subject_id=licence.number,
-                case_id=str(case_id) if case_id else "",
-                details={
-                    "type": licence_type.code,
-                    "department": department.code,
-                    "holder": holder_key,
-                    "key_id": key.key_id,
-                    "algorithm": key.algorithm,
-                },
-            )
-            event_emit(
-                "licence.issued",
-                {
-                    "licence": str(licence.pk),
-                    "number": licence.number,
-                    "type": licence_type.code,
-                    "department": department.code,
-                    "holder_person": str(holder_person.pk) if holder_person else None,
-                    "holder_organisation": str(holder_organisation.pk) if holder_organisation else None,
-                    "case_id": str(case_id) if case_id else None,
-                },
-                subject_type="licence",
-                subject_id=licence.number,
-            )
-    except IntegrityError:
-        existing = _existing(case_id, licence_type, holder_key) if case_id is not None else None
-        if existing is None:
-            raise
-        return existing
-    return licence
+    licence = Licence(
+        number=number,
+        type=licence_type,
+        holder_person=holder_person,
+        holder_organisation=holder_organisation,
+        holder_key=holder_key,
+        holder_name=holder_name,
+        holder_id_number=holder_id,
+        data=cleaned,
+        issued_at=issued_at,
+        valid_until=valid_until,
+        department=department,
+        case_id=case_id,
+        key=key,
+        algorithm=key.algorithm,
+    )
+    payload = signing.canonical_payload(licence)
+    licence.signature = signing.b64(crypto.sign(key.algorithm, private, payload, public=key.public_key))
+    audit = {
+        "actor": actor,
+        "action": "licence.issued",
+        "subject_type": "licence",
+        "subject_id": licence.number,
+        "case_id": str(case_id) if case_id else "",
+        "details": {
+            "type": licence_type.code,
+            "department": department.code,
+            "holder": holder_key,
+            "key_id": key.key_id,
+            "algorithm": key.algorithm,
+        },
+    }
+    event = (
+        "licence.issued",
+        {
+            "licence": str(licence.pk),
+            "number": licence.number,
+            "type": licence_type.code,
+            "department": department.code,
+            "holder_person": str(holder_person.pk) if holder_person else None,
+            "holder_organisation": str(holder_organisation.pk) if holder_organisation else None,
+            "case_id": str(case_id) if case_id else None,
+        },
+        "licence",
+        licence.number,
+    )
+    return licence, audit, event
 
 
 def _needs_savepoint() -> bool:

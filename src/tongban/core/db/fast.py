@@ -453,6 +453,11 @@ def _plain(model) -> bool:
     return found and not (pre_save.has_listeners(model) or post_save.has_listeners(model))
 
 
+def plain(model) -> bool:
+    """Whether ``model.save()`` is Django's own with nobody listening: ``insert`` is then what ``save`` does."""
+    return _plain(model)
+
+
 def save(obj) -> None:
     """``obj.save()`` in one hand-written statement: INSERT when new, UPDATE of every column when stored."""
     model = type(obj)

@@ -20,6 +20,21 @@ def save_validated(obj):
     cost of a registry write. A related object already given (or a row read from the database, whose relations
     the database checks) needs no existence query either.
     """
+    return save_prevalidated(validated(obj))
+
+
+def save_prevalidated(obj):
+    """``save_validated`` for an ``obj`` whose fields ``validated`` checked already."""
+    try:
+        fast.save(obj)  # obj.save() in one statement whose text is built once (core.db.fast)
+    except IntegrityError as exc:
+        raise integrity_refusal(obj, exc) from exc
+    return obj
+
+
+def validated(obj):
+    """``save_validated``'s checks without the save: ``obj``'s fields validated in Python (a row prepared before
+    its transaction and inserted later, whose database refusals the caller handles)."""
     stored = not obj._state.adding  # a row read from the database: its relations existed then
     exclude = [
         f.name
@@ -29,10 +44,6 @@ def save_validated(obj):
         and (stored or (f.is_cached(obj) and getattr(obj, f.name) is not None))
     ]
     obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    try:
-        fast.save(obj)  # obj.save() in one statement whose text is built once (core.db.fast)
-    except IntegrityError as exc:
-        raise integrity_refusal(obj, exc) from exc
     return obj
 
 
