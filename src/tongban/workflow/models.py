@@ -97,7 +97,7 @@ class Task(TimeStampedModel):
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
     )
     # Not indexed (a SlugField is by default): the inbox filters by role within a department's open tasks (its own
-    # indexes), and a handful of roles makes an index of no use to the admin's filter either (workflow/0005).
+    # indexes), and a handful of roles makes an index of no use to the admin's filter either (workflow/0006).
     role = models.SlugField(_("role"), max_length=32, db_index=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.READY)
     assignee = models.ForeignKey(

@@ -9,7 +9,7 @@ from django.db.migrations.loader import MigrationLoader
 
 DROPPED = (
     ("cases", "0008_timeline_kind_role_not_indexed", "cases_casestep", ("kind", "role")),
-    ("workflow", "0005_task_role_not_indexed", "workflow_task", ("role",)),
+    ("workflow", "0006_task_role_not_indexed", "workflow_task", ("role",)),
 )
 
 

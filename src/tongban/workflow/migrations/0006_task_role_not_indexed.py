@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """A task's ``role`` loses the index a SlugField has by default: the inbox finds tasks by department (its own
     indexes) and a handful of roles makes it of no use to the admin's filter. Dropped without rebuilding the table."""
 
-    dependencies = [("workflow", "0004_open_inbox_nulls_first_on_postgresql")]
+    dependencies = [("workflow", "0005_task_case_department_index")]
 
     operations = [
         field_index_drop(
