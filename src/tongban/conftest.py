@@ -284,12 +284,17 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def _fresh_reference_caches():
-    """Each test reads the departments and licence types of its own database (rollbacks send no signal)."""
+    """Each test reads the departments, licence types and step effects of its own database (rollbacks send no
+    signal: a test that changed an item's step effects and rolled back would otherwise leave its index behind, and on
+    PostgreSQL, whose sequences do not roll back, the next city's items have other keys)."""
+    from tongban.catalog.services import step_effects_forget
     from tongban.core.refcache import reference_caches_clear
 
     reference_caches_clear()
+    step_effects_forget()
     yield
     reference_caches_clear()
+    step_effects_forget()
 
 
 @pytest.fixture(autouse=True)
