@@ -358,3 +358,16 @@ def test_the_lists_statements_take_the_short_roads_on_sqlite(settings):
     cols = fast.columns(OutboxEvent, "t")
     used = {f for _i, _c, functions in cols.converters for f in functions}
     assert {fast._uuid_value, fast._datetime_value} <= used
+
+
+def test_indexed_by_names_the_index_after_the_table_once_or_leaves_the_statement():
+    from tongban.core.db.fast import indexed_by
+
+    sql = 'SELECT "t"."id" FROM "cases_case" WHERE "t"."id" = %s'
+    assert (
+        indexed_by(sql, "cases_case", "ix")
+        == 'SELECT "t"."id" FROM "cases_case" INDEXED BY "ix" WHERE "t"."id" = %s'
+    )
+    assert indexed_by(sql, "other", "ix") == sql
+    twice = f"{sql} UNION {sql}"
+    assert indexed_by(twice, "cases_case", "ix") == twice
