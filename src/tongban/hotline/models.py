@@ -146,8 +146,14 @@ class Ticket(TimeStampedModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["department", "status", "due_date"], name="hotline_ticket_inbox"),
-            # Duplicates: open tickets of a district and topic, newest first.
-            models.Index(fields=["district", "topic", "created_at"], name="hotline_ticket_place_topic"),
+            # Duplicates: a district's open tickets, newest first (whatever their topic: issue 12). Partial, so that
+            # the closed history of a year (hundreds of thousands a district) is neither kept in it nor walked.
+            models.Index(
+                fields=["district", "created_at"],
+                name="hotline_ticket_open_place",
+                # Ticket.OPEN, in its order (SQLite uses a partial index when the query's term is the same).
+                condition=models.Q(status__in=["dispatching", "dispatched", "in_hand", "reopened"]),
+            ),
         ]
 
     def __str__(self):

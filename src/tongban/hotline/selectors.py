@@ -75,6 +75,7 @@ DUPLICATE_DAYS = 30
 # Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
 # the newest 60 of them are compared (as plain rows).
 DUPLICATE_SCAN = 60
+OPEN_TICKETS_SQL = '"hotline_ticket"."status" IN ({})'.format(", ".join(f"'{s}'" for s in Ticket.OPEN))
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
@@ -165,7 +166,11 @@ def duplicate_candidates(
     if district_id is None:
         return []
     since = (now or timezone.now()) - dt.timedelta(days=DUPLICATE_DAYS)
-    query = Ticket.objects.filter(status__in=Ticket.OPEN, district_id=district_id, created_at__gte=since)
+    # The open statuses as literal constants, the condition of the partial index hotline_ticket_open_place (a bound
+    # parameter would keep SQLite from using it: it would walk the district's whole history and sort it).
+    query = Ticket.objects.extra(where=[OPEN_TICKETS_SQL]).filter(  # noqa: S610 - constants only
+        district_id=district_id, created_at__gte=since
+    )
     if street_id is not None:
         query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
     if exclude is not None:
@@ -192,6 +197,8 @@ def duplicate_candidates(
             scored.append((pk, score))
     scored.sort(key=lambda pair: -pair[1])
     scored = scored[:limit]
+    if not scored:
+        return []
     fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
     tickets = Ticket.objects.only(*fields).in_bulk([pk for pk, _score in scored])
     return [(tickets[pk], score) for pk, score in scored if pk in tickets]

@@ -28,7 +28,7 @@ from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Department
 from tongban.identity.permissions import has_permission, require_permission
 from tongban.identity.reference import branch_code
-from tongban.identity.selectors import UserActor, person_for
+from tongban.identity.selectors import UserActor, admin_unit_cached, department_cached, person_for
 
 from .models import FaqEntry, RoutingCorrection, Ticket, TicketStep
 
@@ -152,8 +152,19 @@ def _insert_numbered(ticket, now, attempts: int = 5):
 
 def _step(ticket, *, at, kind, actor: Actor, department_id=None, note=""):
     TicketStep.objects.create(
-        ticket=ticket, at=at, kind=kind, actor=actor.label[:200], department_id=department_id, note=note
+        **_step_fields(ticket, at=at, kind=kind, actor=actor, department_id=department_id, note=note)
     )
+
+
+def _step_fields(ticket, *, at, kind, actor: Actor, department_id=None, note=""):
+    return {
+        "ticket": ticket,
+        "at": at,
+        "kind": kind,
+        "actor": actor.label[:200],
+        "department_id": department_id,
+        "note": note,
+    }
 
 
 def _record(ticket, *, actor: Actor, action: str, details: dict | None = None):
@@ -197,11 +208,11 @@ def _clean_text(text) -> str:
 def _place(district_code: str, street_code: str):
     district = street = None
     if district_code:
-        district = AdminUnit.objects.filter(code=district_code, level=AdminUnit.Level.DISTRICT).first()
+        district = admin_unit_cached(district_code, AdminUnit.Level.DISTRICT)
         if district is None:
             raise ValidationError({"district": [_("Unknown district %(code)s.") % {"code": district_code}]})
     if street_code:
-        street = AdminUnit.objects.filter(code=street_code, level=AdminUnit.Level.STREET).first()
+        street = admin_unit_cached(street_code, AdminUnit.Level.STREET)
         if street is None or (district is not None and street.parent_id != district.pk):
             raise ValidationError(
                 {"street": [_("Unknown street %(code)s in this district.") % {"code": street_code}]}
@@ -212,8 +223,8 @@ def _place(district_code: str, street_code: str):
 def _department_for(code: str, district) -> Department | None:
     """The department that handles a ticket: its branch in the ticket's district when it has one."""
     codes = [branch_code(code, district.code), code] if district is not None else [code]
-    found = {d.code: d for d in Department.objects.filter(code__in=codes)}  # one query for both
-    return next((found[c] for c in codes if c in found), None)
+    # Reference data, kept per process (identity's cache): no statement on the intake path.
+    return next((found for c in codes if (found := department_cached(c)) is not None), None)
 
 
 def _start_clock(ticket, now, limit: int | None = None):
@@ -362,16 +373,19 @@ def ticket_create(
             True,
         )
         ticket._prefetched_objects_cache = {"attachments": stored}
-        _step(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())
+        steps = [_step_fields(ticket, at=now, kind="taken", actor=actor, note=ticket.get_channel_display())]
         if ticket.department_id:
-            _step(
-                ticket,
-                at=now,
-                kind="dispatched",
-                actor=actor,
-                department_id=ticket.department_id,
-                note="auto",
+            steps.append(
+                _step_fields(
+                    ticket,
+                    at=now,
+                    kind="dispatched",
+                    actor=actor,
+                    department_id=ticket.department_id,
+                    note="auto",
+                )
             )
+        TicketStep.objects.bulk_create([TicketStep(**fields) for fields in steps])  # one statement
         details = {"suggested": ticket.suggested_department, "topic": ticket.topic}
         if duplicate is not None:
             details["duplicate_of"] = duplicate.number

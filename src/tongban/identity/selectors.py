@@ -23,7 +23,9 @@ __all__ = [
     "UserActor",
     "actor_for",
     "actor_from_request",
+    "admin_unit_cached",
     "admin_unit_list",
+    "department_cached",
     "department_get",
     "department_list",
     "department_scope_ids",
@@ -353,6 +355,25 @@ def actor_names(labels) -> dict[str, str]:
 def department_get(code):
     """A department by its code, or None."""
     return Department.objects.select_related("admin_unit", "parent").filter(code=code).first()
+
+
+def department_cached(code: str) -> Department | None:
+    """A department by its code (its own fields only), or None: for the hot paths that only attach it (a ticket's
+    department, its branch in a district when there is one). Not to be changed by the caller."""
+    return _departments_by_code().get(code)
+
+
+@reference_cached(Department)
+def _departments_by_code() -> dict[str, Department]:
+    """Every department by code (a city has hundreds), kept a minute per process and forgotten when a department is
+    saved here: a missing branch is known without a statement too."""
+    return {department.code: department for department in Department.objects.all()}
+
+
+@reference_cached(AdminUnit)
+def admin_unit_cached(code: str, level: str) -> AdminUnit | None:
+    """An administrative unit of ``level`` by its code, kept like ``department_cached``."""
+    return AdminUnit.objects.filter(code=code, level=level).first()
 
 
 @reference_cached(Department)

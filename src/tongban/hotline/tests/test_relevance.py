@@ -123,3 +123,44 @@ def test_a_second_call_about_the_same_place_is_a_duplicate_whatever_its_topic(ci
     assert again.duplicate_of_id == first.pk
     elsewhere = take(BARBECUE_ELSEWHERE)
     assert elsewhere.duplicate_of_id is None
+
+
+def test_a_closed_ticket_is_not_a_duplicate_and_the_search_reads_the_open_tickets_index(city, two_topics):
+    """The search reads the district's open tickets from the partial index (never the closed history) and
+    still finds an open one, not a closed one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.hotline.models import Ticket
+
+    operator = identity.user_create(actor=SYSTEM, username="op", password=None, check_password=False)
+    identity.staff_create(
+        actor=SYSTEM, user=operator, department=department_get("big-data-center"), roles=["hotline_operator"]
+    )
+    first = services.ticket_create(
+        actor=actor_for(operator),
+        channel="phone",
+        ticket_type="complaint",
+        text=BARBECUE,
+        district_code="310101",
+    )
+    Ticket.objects.filter(pk=first.pk).update(status=Ticket.Status.CLOSED)
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.duplicate_candidates(text=BARBECUE_AGAIN, district_id=first.district_id)
+    assert found == []
+    Ticket.objects.filter(pk=first.pk).update(status=Ticket.Status.DISPATCHED)
+    assert [
+        ticket.pk
+        for ticket, _score in selectors.duplicate_candidates(
+            text=BARBECUE_AGAIN, district_id=first.district_id
+        )
+    ] == [first.pk]
+    if (
+        connection.vendor == "sqlite"
+    ):  # PostgreSQL's planner chooses by its statistics; SQLite's plan is stable
+        search = next(q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {search}")
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "hotline_ticket_open_place" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
