@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from tongban.core.rows import date_text, datetime_text
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
@@ -61,6 +62,61 @@ class TicketSerializer(serializers.Serializer):
     @extend_schema_field(AttachmentSerializer(many=True))
     def get_attachments(self, ticket):
         return AttachmentSerializer(ticket.attachments.all(), many=True).data
+
+
+def ticket_rows(tickets) -> list[dict]:
+    """What :class:`TicketSerializer` gives for ``tickets``, made directly: DRF copies the serializer's 27 fields
+    for every response and formats each value through them, an eighth of a ticket's intake. Dates and times as
+    DRF's fields give them (``core.rows``); a test holds the two equal."""
+    moment, day = datetime_text(), date_text()
+    rows = []
+    for ticket in tickets:
+        duplicate_of, merged_into = ticket.duplicate_of, ticket.merged_into
+        district, department = ticket.district, ticket.department
+        confidence, satisfaction = ticket.suggestion_confidence, ticket.satisfaction
+        rows.append(
+            {
+                "number": ticket.number,
+                "topic": ticket.topic,
+                "duplicate_of": duplicate_of.number if duplicate_of is not None else None,
+                "merged_into": merged_into.number if merged_into is not None else None,
+                "supervised_at": moment(ticket.supervised_at),
+                "extension": ticket.extension,
+                "warning": ticket.warning,
+                "answer": ticket.answer,
+                "case_number": ticket.case_number,
+                "service_code": ticket.service_code,
+                "attachments": [
+                    {
+                        "name": attachment.name,
+                        "content_type": attachment.content_type,
+                        "size": int(attachment.size),
+                        "sha256": attachment.sha256,
+                    }
+                    for attachment in ticket.attachments.all()
+                ],
+                "channel": ticket.channel,
+                "ticket_type": ticket.ticket_type,
+                "urgency": ticket.urgency,
+                "status": ticket.status,
+                "status_label": str(ticket.get_status_display()),
+                "text": ticket.text,
+                "district": district.code if district is not None else None,
+                "address": ticket.address,
+                "suggested_department": ticket.suggested_department,
+                "suggestion_confidence": float(confidence) if confidence is not None else None,
+                "department": department.code if department is not None else None,
+                "due_date": day(ticket.due_date),
+                "reply": ticket.reply,
+                "satisfaction": int(satisfaction) if satisfaction is not None else None,
+                "created_at": moment(ticket.created_at),
+            }
+        )
+    return rows
+
+
+def ticket_row(ticket) -> dict:
+    return ticket_rows([ticket])[0]
 
 
 # The limits the services enforce (``services.MAX_TEXT``, ``MAX_ATTACHMENTS``, the columns' lengths, the
@@ -186,7 +242,7 @@ class TicketListCreateApi(APIView):
             .select_related("district", "department", "duplicate_of", "merged_into")
             .prefetch_related("attachments")[:200]
         )
-        return Response(TicketSerializer(tickets, many=True).data)
+        return Response(ticket_rows(tickets))
 
     @extend_schema(
         tags=["hotline"],
@@ -214,7 +270,7 @@ class TicketListCreateApi(APIView):
             attachments=values["attachments"],
             case_number=values["case_number"],
         )
-        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(ticket_row(ticket), status=status.HTTP_201_CREATED)
 
 
 class MyTicketsApi(APIView):
@@ -233,7 +289,7 @@ class MyTicketsApi(APIView):
             .select_related("district", "department", "duplicate_of", "merged_into")
             .prefetch_related("attachments")[:200]
         )
-        return Response(TicketSerializer(tickets, many=True).data)
+        return Response(ticket_rows(tickets))
 
     @extend_schema(
         tags=["hotline"],
@@ -264,7 +320,7 @@ class MyTicketsApi(APIView):
             attachments=values["attachments"],
             case_number=values["case_number"],
         )
-        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(ticket_row(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketDetailApi(APIView):
@@ -276,7 +332,7 @@ class TicketDetailApi(APIView):
         ticket = selectors.ticket_get_for_user(request.user, number)
         if ticket is None:
             raise Http404
-        return Response(TicketSerializer(ticket).data)
+        return Response(ticket_row(ticket))
 
 
 ACTIONS = {
@@ -337,7 +393,7 @@ class TicketActionApi(APIView):
         data.is_valid(raise_exception=True)
         ticket = ACTIONS[action](actor_from_request(request), ticket, data.validated_data)
         ticket.refresh_from_db()
-        return Response(TicketSerializer(ticket).data)
+        return Response(ticket_row(ticket))
 
 
 class ClassifyApi(APIView):

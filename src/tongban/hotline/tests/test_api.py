@@ -57,3 +57,45 @@ def test_classify_returns_a_department_for_each_text(routing, people):  # noqa: 
     )
     assert response.status_code == 200
     assert [r["department"] for r in response.json()] == ["urban-management", "urban-management"]
+
+
+def test_ticket_rows_are_what_the_serializer_gives(routing, people):  # noqa: F811
+    """The API's ticket rows are made without DRF's fields: the same output, for every kind of value."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from tongban.hotline.api import TicketSerializer, ticket_rows
+    from tongban.hotline.models import TicketAttachment
+    from tongban.hotline.tests.test_tickets import _take
+
+    plain = _take(people)
+    full = _take(people, text="南京东路的工地半夜施工 太吵了", address="南京东路100号")
+    now = timezone.now()
+    Ticket.objects.filter(pk=full.pk).update(
+        duplicate_of=plain,
+        merged_into=plain,
+        supervised_at=now,
+        extension="approved",
+        warning="yellow",
+        answer="已转交",
+        reply="已处理完毕，工地已停工整改。",
+        satisfaction=4,
+        suggestion_confidence=None,
+        due_date=now.date() + dt.timedelta(days=5),
+    )
+    attachment = TicketAttachment(
+        ticket=full, name="照片.jpg", content_type="image/jpeg", size=3, sha256="ab" * 32, uploaded_at=now
+    )
+    attachment.file.save("x.jpg", ContentFile(b"abc"), save=False)
+    attachment.save()
+    tickets = list(
+        Ticket.objects.select_related("district", "department", "duplicate_of", "merged_into")
+        .prefetch_related("attachments")
+        .order_by("created_at")
+    )
+    assert ticket_rows(tickets) == TicketSerializer(tickets, many=True).data
+    row = ticket_rows(tickets)[1]
+    assert row["attachments"][0]["name"] == "照片.jpg" and row["merged_into"] == plain.number
+    assert row["supervised_at"] and row["due_date"] and row["satisfaction"] == 4
