@@ -161,47 +161,71 @@ def duplicate_candidates(
     ``department`` are accepted for the callers' convenience and no longer filter. Among the newest
     ``DUPLICATE_SCAN`` tickets that name the same place (one indexed query), the texts are compared.
     """
+    from django.db import connection
     from django.utils import timezone
+
+    from tongban.core.db import fast
 
     if district_id is None:
         return []
     since = (now or timezone.now()) - dt.timedelta(days=DUPLICATE_DAYS)
-    # The open statuses as literal constants, the condition of the partial index hotline_ticket_open_place (a bound
-    # parameter would keep SQLite from using it: it would walk the district's whole history and sort it).
-    query = Ticket.objects.extra(where=[OPEN_TICKETS_SQL]).filter(  # noqa: S610 - constants only
-        district_id=district_id, created_at__gte=since
-    )
-    if street_id is not None:
-        query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
-    if exclude is not None:
-        query = query.exclude(pk=exclude)
     here = places(f"{address} {text}")
-    if here:
-        # Only tickets that name one of the same places can be about the same place: the database picks them out
-        # of the district's and topic's index range, so the comparisons below stay few however full the city is.
-        named = Q()
-        for place in sorted(here):
-            named |= Q(text__contains=place) | Q(address__contains=place)
-        query = query.filter(named)
+    named = sorted(here)
+    limit_scan = DUPLICATE_SCAN if here else NO_PLACE_SCAN
+
+    def queryset():
+        # The open statuses as literal constants, the condition of the partial index hotline_ticket_open_place (a
+        # bound parameter would keep SQLite from using it: it would walk the district's history and sort it).
+        query = Ticket.objects.extra(where=[OPEN_TICKETS_SQL]).filter(  # noqa: S610 - constants only
+            district_id=district_id, created_at__gte=since
+        )
+        if street_id is not None:
+            query = query.filter(Q(street_id=street_id) | Q(street__isnull=True))
+        if exclude is not None:
+            query = query.exclude(pk=exclude)
+        if named:
+            # Only tickets that name one of the same places can be about the same place: the database picks them
+            # out of the district's index range, so the comparisons below stay few however full the city is.
+            either = Q()
+            for place in named:
+                either |= Q(text__contains=place) | Q(address__contains=place)
+            query = query.filter(either)
+        return query.order_by("-created_at").values_list(*_DUPLICATE_FIELDS)[:limit_scan]
+
+    # The statement is compiled once per shape (core.db.fast), its parameters bound here in the ORM's order.
+    params = [fast.prep(Ticket, "created_at", since), fast.prep(Ticket, "district_id", district_id)]
+    if street_id is not None:
+        params.append(fast.prep(Ticket, "street_id", street_id))
+    if exclude is not None:
+        params.append(fast.prep(Ticket, "id", exclude))
+    for place in named:
+        pattern = f"%{connection.ops.prep_for_like_query(place)}%"
+        params += [pattern, pattern]
+    key = ("hotline.duplicates", street_id is not None, exclude is not None, len(named), limit_scan)
     scored = []
     mine = (here, _bigrams(text))
-    # Scored from plain rows (no model instances for the many that are not duplicates); the few that are are
-    # then read as tickets.
-    rows = query.order_by("-created_at").values_list("pk", "text", "address")
-    for pk, other_text, other_address in rows[: DUPLICATE_SCAN if here else NO_PLACE_SCAN]:
+    # Scored from plain rows (no model instances for the many that are not duplicates).
+    for row in fast.compiled_rows(key, queryset, params):
         # The query kept only tickets naming one of this text's places (so: the same place), or, when this text
         # names none, compares without a place (the higher bar): either way no place regex per ticket.
-        other = _Text(other_text, other_address)
-        score = duplicate_score(text, address, other, _mine=mine, _place=True if here else None)
+        score = duplicate_score(
+            text, address, _Text(row[_TEXT], row[_ADDRESS]), _mine=mine, _place=True if here else None
+        )
         if score:
-            scored.append((pk, score))
+            scored.append((row, score))
     scored.sort(key=lambda pair: -pair[1])
-    scored = scored[:limit]
-    if not scored:
-        return []
-    fields = ("pk", "number", "text", "address", "status", "created_at", "district_id", "department_id")
-    tickets = Ticket.objects.only(*fields).in_bulk([pk for pk, _score in scored])
-    return [(tickets[pk], score) for pk, score in scored if pk in tickets]
+    return [(Ticket.from_db("default", _DUPLICATE_FIELDS, row), score) for row, score in scored[:limit]]
+
+
+# What a proposed duplicate is read with (the callers show its number, text, place, status and age), in the
+# model's column order, as ``Model.from_db`` takes a subset of the fields.
+_DUPLICATE_FIELDS = tuple(
+    field.attname
+    for field in Ticket._meta.concrete_fields
+    if field.attname
+    in {"id", "number", "text", "address", "status", "created_at", "district_id", "department_id"}
+)
+_TEXT, _ADDRESS = _DUPLICATE_FIELDS.index("text"), _DUPLICATE_FIELDS.index("address")
 
 
 class _Text:
