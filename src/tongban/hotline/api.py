@@ -15,6 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from tongban.core.rows import date_text, datetime_text
+from tongban.core.serializers import PrototypeFields
 from tongban.identity.permissions import RolePermission
 from tongban.identity.selectors import actor_from_request
 
@@ -152,7 +153,7 @@ def _attachments():
     )
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class TicketCreateSerializer(PrototypeFields, serializers.Serializer):
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.PHONE)
     ticket_type = serializers.ChoiceField(choices=Ticket.Type.choices)
     urgency = serializers.ChoiceField(choices=Ticket.Urgency.choices, default=Ticket.Urgency.GENERAL)
@@ -168,7 +169,7 @@ class TicketCreateSerializer(serializers.Serializer):
     attachments = _attachments()
 
 
-class MyTicketCreateSerializer(serializers.Serializer):
+class MyTicketCreateSerializer(PrototypeFields, serializers.Serializer):
     """What a citizen's app or mini-program sends: the caller and contact come from the account."""
 
     channel = serializers.ChoiceField(
