@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -528,6 +529,66 @@ def _features(pipeline, texts):
     return hstack(parts, format="csr")
 
 
+_analyzers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tfidf_one(vectorizer, text):
+    """``_tfidf(vectorizer, [text])``'s one row as ``(indices, data)``: the counts taken from the vectorizer's own
+    analyzer into a dict, then the same sublinear tf, idf and l2 norm, without building sparse matrices (five of
+    scipy's constructors and checks cost more than the arithmetic for one ticket)."""
+    import numpy as np
+
+    analyze = _analyzers.get(vectorizer)
+    if analyze is None:
+        analyze = _analyzers[vectorizer] = vectorizer.build_analyzer()
+    vocabulary = vectorizer.vocabulary_
+    counts: dict[int, int] = {}
+    for token in analyze(text):
+        column = vocabulary.get(token)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    indices = np.array(sorted(counts), dtype=np.int64)
+    data = np.array([counts[column] for column in indices.tolist()], dtype=np.float64)
+    if vectorizer.sublinear_tf:
+        np.log(data, out=data)
+        data += 1.0
+    if vectorizer.use_idf:
+        data *= vectorizer.idf_[indices]
+    norm = np.sqrt(np.sum(data**2))
+    if norm:
+        data /= norm
+    return indices, data
+
+
+def _features_one(pipeline, text):
+    """``_features(pipeline, [text])`` for one text (a ticket taken, the console as the operator types), stacked
+    by hand into one sparse row; a test holds it equal to sklearn's transform."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    union = pipeline.named_steps["features"]
+    weights = union.transformer_weights or {}
+    all_indices, all_data, offset = [], [], 0
+    for name, transformer in union.transformer_list:
+        if transformer == "drop":
+            continue
+        if type(transformer) is TfidfVectorizer and not transformer.binary and transformer.norm == "l2":
+            indices, data = _tfidf_one(transformer, text)
+            width = len(transformer.vocabulary_)
+        else:
+            part = transformer.transform([text]).tocsr()
+            part.sort_indices()
+            indices, data, width = part.indices.astype(np.int64), part.data.astype(np.float64), part.shape[1]
+        if name in weights:
+            data = data * weights[name]
+        all_indices.append(indices + offset)
+        all_data.append(data)
+        offset += width
+    data = np.concatenate(all_data)
+    return csr_matrix((data, np.concatenate(all_indices), [0, len(data)]), shape=(1, offset))
+
+
 def _softmax_scores(classifier, features):
     """``classifier.predict_proba(features)`` of a fitted multinomial ``LogisticRegression``: the softmax of
     ``features @ coef_.T + intercept_``, without the input checks (a test holds it equal to sklearn's)."""
@@ -595,7 +656,9 @@ def predict(model, texts, districts=None) -> list[Prediction]:
     texts = [(text or "")[:MAX_TEXT_CHARS] for text in texts]
     if not texts:
         return []
-    features = _features(model.pipeline, texts)
+    features = (
+        _features_one(model.pipeline, texts[0]) if len(texts) == 1 else _features(model.pipeline, texts)
+    )
     probabilities = _department_scores(model, features, texts, districts)
     topic_scores = _softmax_scores(model.topics, features) if model.topics is not None else None
     classes = model.pipeline.classes_

@@ -34,6 +34,12 @@ def test_the_fast_path_equals_sklearn(model):
     texts = [row["text"] for row in corpus_load(split="test")[:50]] + ["", "。。。", "x" * 200]
     union = model.pipeline.named_steps["features"].transform(texts)
     assert abs(union - routing._features(model.pipeline, texts)).max() < 1e-12
+    for n, text in enumerate(texts):  # one ticket at a time: the same row
+        assert abs(union[n] - routing._features_one(model.pipeline, text)).max() < 1e-12, text
+    alone = [routing.predict(model, [text])[0] for text in texts]
+    together = routing.predict(model, texts)
+    assert [(p.department, p.topic) for p in alone] == [(p.department, p.topic) for p in together]
+    assert max(abs(a.confidence - b.confidence) for a, b in zip(alone, together, strict=True)) < 1e-9
     classifier = model.pipeline.named_steps["classifier"]
     expected = classifier.predict_proba(union)
     assert np.allclose(routing._softmax_scores(classifier, union), expected, atol=1e-12)
