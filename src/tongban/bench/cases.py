@@ -176,9 +176,11 @@ def _worker(args) -> dict:
 
         connection._commit = counted_commit
         counting.callback(setattr, connection, "_commit", commit)
+    from tongban.cases.services import step_retries
     from tongban.core.db.base import writer_lock_stats
 
     lock_started = writer_lock_stats()
+    retries_started = step_retries()
     cpu_started = _cpu_seconds()
     with counting:
         for n in range(count):
@@ -227,6 +229,7 @@ def _worker(args) -> dict:
     lock = writer_lock_stats()
     return {
         "cpu_seconds": cpu_seconds,
+        "effects_retries": step_retries() - retries_started,
         "lock_wait_s": lock["wait_s"] - lock_started["wait_s"],
         "lock_held_s": lock["held_s"] - lock_started["held_s"],
         "lock_held_cpu_s": lock["held_cpu_s"] - lock_started["held_cpu_s"],
@@ -308,6 +311,8 @@ def bench_cases(*, stdout, options):
         "cpu_ms_per_case": round(1000 * sum(r["cpu_seconds"] for r in results) / max(1, completed), 1),
         "peak_rss_mb": round(max(r["peak_rss_kb"] for r in results) / 1024, 1),
         "rss_growth_mb": round(max(r["rss_end_kb"] - r["rss_early_kb"] for r in results) / 1024, 1),
+        # Steps whose prepared effects went stale before the lock and were done again whole (their work twice).
+        "effects_retries": sum(r["effects_retries"] for r in results),
     }
     if connection.vendor == "sqlite":
         # The writers' queue (core/db/base.py): per transition, the time a worker waited for the write lock and held

@@ -897,7 +897,18 @@ def case_task_complete(
     try:
         return _task_complete(**arguments, prepare_effects=True)
     except step_effects.EffectsChanged:
+        _retries["effects_changed"] += 1
         return _task_complete(**arguments, prepare_effects=False)
+
+
+# Steps done again whole because what their effects were prepared from changed meanwhile, in this process (the
+# benchmarks report them: a retry is a step's work done twice).
+_retries = {"effects_changed": 0}
+
+
+def step_retries() -> int:
+    """How many steps this process did again whole after ``EffectsChanged`` (see ``case_task_complete``)."""
+    return _retries["effects_changed"]
 
 
 def _task_complete(

@@ -20,7 +20,8 @@ Subscribers live in each app's ``events.py``, which core imports at startup::
 Delivery is at least once, so a handler MUST be idempotent: it may run again for the same event (a worker
 stopped before it could record the delivery, an administrator replayed it). Key what it writes on
 ``event.id``, or check the state it is about to change. A handler runs in one transaction together with the
-marking of its delivery, so its own database writes commit exactly when the delivery is recorded; work
+marking of its delivery (a savepoint of its own, in a transaction shared by up to ``GROUP_SIZE`` deliveries), so its
+own database writes commit exactly when the delivery is recorded, and roll back alone when it fails; work
 outside the database (a message, an HTTP call) has no such guarantee. On SQLite that transaction holds the
 write lock: keep handlers short and hand slow outside work to a task of their own.
 """
@@ -51,6 +52,7 @@ Handler = Callable[[OutboxEvent], object]
 # sweep (every minute, and when a worker starts) runs it.
 MAX_RETRY_DELAY = timedelta(hours=6)
 BATCH_SIZE = 100
+GROUP_SIZE = 20  # claimed deliveries run in one transaction, each handler in a savepoint (see _run_group)
 WORKER_LOST = "\n\nThe worker stopped during the last attempt; no attempts are left."
 
 # event name -> {subscriber name: handler}
@@ -170,8 +172,8 @@ def event_deliver(*, event_id=None, limit: int = BATCH_SIZE) -> int:
     attempted = 0
     while True:
         batch = _claim(event_id=event_id, limit=limit)
-        for delivery in batch:
-            _run(delivery)
+        for start in range(0, len(batch), GROUP_SIZE):
+            _run_group(batch[start : start + GROUP_SIZE])
         attempted += len(batch)
         if len(batch) < limit:
             return attempted
@@ -298,33 +300,71 @@ def _claim(*, event_id, limit: int) -> list[EventDelivery]:
     return claimed
 
 
-def _run(delivery: EventDelivery) -> None:
-    """Run one claimed delivery and record the outcome."""
+def _handler_for(delivery: EventDelivery) -> Handler:
     handler = _registry.get(delivery.event.name, {}).get(delivery.subscriber)
+    if handler is None:
+        raise LookupError(
+            f"no subscriber {delivery.subscriber!r} for {delivery.event.name!r} is registered in this process"
+        )
+    return handler
+
+
+def _run_group(group: list[EventDelivery]) -> None:
+    """Run claimed deliveries in one transaction, each handler in a savepoint of its own, and mark the ones that
+    succeeded delivered in it: each handler's writes still commit exactly with the marking of its delivery, and a
+    failing one rolls back alone (its failure recorded after). A transaction per delivery cost a write lock, a
+    BEGIN and a COMMIT each — most handlers write little or nothing — and a simulated district day delivers some
+    34,000. Should the group's transaction fail as a whole, each delivery is run again alone."""
+    if len(group) == 1:
+        _run(group[0])
+        return
+    failed = []
     try:
-        if handler is None:
-            raise LookupError(
-                f"no subscriber {delivery.subscriber!r} for {delivery.event.name!r} is registered in this process"
-            )
         with transaction.atomic():
-            handler(delivery.event)
-            now = timezone.now()
-            _mark_delivered(delivery.pk, now)
+            delivered = []
+            for delivery in group:
+                try:
+                    with transaction.atomic():
+                        _handler_for(delivery)(delivery.event)
+                except Exception:
+                    failed.append((delivery, traceback.format_exc()))
+                else:
+                    delivered.append(delivery.pk)
+            _mark_delivered(delivered, timezone.now())
+    except Exception:
+        logger.warning(
+            "a group of %d event deliveries failed as a whole; running them one by one", len(group)
+        )
+        for delivery in group:
+            _run(delivery)
+        return
+    for delivery, error in failed:
+        _fail(delivery, error)
+
+
+def _run(delivery: EventDelivery) -> None:
+    """Run one claimed delivery in a transaction of its own and record the outcome."""
+    try:
+        with transaction.atomic():
+            _handler_for(delivery)(delivery.event)
+            _mark_delivered([delivery.pk], timezone.now())
     except Exception:
         _fail(delivery, traceback.format_exc())
 
 
-def _mark_delivered(pk, now) -> None:
-    """``UPDATE`` the delivery as delivered (hand-written, ``core.db.fast``: one per delivery of every event)."""
+def _mark_delivered(pks, now) -> None:
+    """``UPDATE`` the deliveries as delivered (hand-written, ``core.db.fast``: one statement a group)."""
+    if not pks:
+        return
     fast.execute(
         f"UPDATE {EventDelivery._meta.db_table} SET status = %s, delivered_at = %s, last_error = %s, "  # noqa: S608
-        "updated_at = %s WHERE id = %s",
+        f"updated_at = %s WHERE id IN ({', '.join(['%s'] * len(pks))})",
         [
             EventDelivery.Status.DELIVERED,
             fast.prep(EventDelivery, "delivered_at", now),
             "",
             fast.prep(EventDelivery, "updated_at", now),
-            fast.prep(EventDelivery, "id", pk),
+            *(fast.prep(EventDelivery, "id", pk) for pk in pks),
         ],
     )
 

@@ -34,7 +34,9 @@ from django.db.backends.sqlite3 import base
 # commits instead of 8 the checkpoints cost about a third less CPU on the case path (profiled, 2026-12-06), for a
 # log of some 6,000 pages (24 MB) at most between them with two writers.
 CHECKPOINT_EVERY = 64
-AUTOCHECKPOINT_PAGES = 16000  # SQLite's own, in the committing writer: only if ours fall behind (64 MB of log)
+AUTOCHECKPOINT_PAGES = (
+    16000  # SQLite's own, in the committing writer: only if ours fall behind (64 MB of log)
+)
 
 
 # Per process (each worker process has its own): transactions, seconds waiting for the lock, seconds holding it.

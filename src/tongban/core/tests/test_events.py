@@ -370,3 +370,35 @@ def test_several_events_are_recorded_at_once_with_their_deliveries(db):
         from tongban.core import events
 
         events._registry.get("test.batched", {}).pop("test-batched-listener", None)
+
+
+def test_deliveries_run_in_groups_and_a_failing_handler_rolls_back_alone():
+    """Claimed deliveries share one transaction, each handler in a savepoint: the good ones are delivered with
+    their writes, the failing one's writes roll back and it is retried later."""
+    from unittest import mock
+
+    written = []
+
+    def good(event):
+        OutboxEvent.objects.create(name="side.effect", payload={"of": str(event.pk)})
+        written.append(event.pk)
+
+    def bad(event):
+        OutboxEvent.objects.create(name="side.effect", payload={"of": str(event.pk), "bad": True})
+        raise RuntimeError("boom")
+
+    register("thing.happened", "good", good)
+    register("thing.happened", "bad", bad)
+    with transaction.atomic():
+        emitted = [event_emit("thing.happened", {"n": n}) for n in range(3)]
+    with mock.patch.object(events, "_run", wraps=events._run) as alone:
+        assert event_deliver() == 6
+    assert alone.call_count == 0  # the group was not broken up
+    assert len(written) == 3
+    side = OutboxEvent.objects.filter(name="side.effect")
+    assert side.count() == 3 and not side.filter(payload__bad=True).exists()
+    deliveries = EventDelivery.objects.filter(event__in=emitted)
+    assert deliveries.filter(subscriber="good", status=Status.DELIVERED).count() == 3
+    failed = deliveries.filter(subscriber="bad")
+    assert failed.filter(status=Status.PENDING, attempts=1).count() == 3
+    assert all("boom" in d.last_error for d in failed)
