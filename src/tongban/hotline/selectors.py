@@ -75,8 +75,9 @@ DUPLICATE_DAYS = 30
 # Without a topic filter (issue 12: duplicates whatever topic each ticket got) more tickets name the same place:
 # the newest 60 of them are compared (as plain rows).
 DUPLICATE_SCAN = 60
-OPEN_TICKETS_SQL = '"hotline_ticket"."status" IN ({})'.format(", ".join(f"'{s}'" for s in Ticket.OPEN))
 NO_PLACE_SCAN = 50  # without a named place only the newest are compared (and the bar is higher)
+# The open statuses as the literal condition of the partial index hotline_ticket_open_place (Ticket.Meta.indexes).
+OPEN_TICKETS_SQL = '"hotline_ticket"."status" IN ({})'.format(", ".join(f"'{s}'" for s in Ticket.OPEN))
 # The share of the shorter text's character bigrams found in the other, above which two tickets at the same
 # place and on the same topic are proposed as duplicates; without a named place on both, the bar is higher.
 SAME_PLACE_OVERLAP = 0.3
