@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tongban.core.audit import SYSTEM
 from tongban.hotline import routing, selectors, services
 from tongban.hotline.corpus import corpus_load
 from tongban.hotline.knowledge import knowledge_rows
-from tongban.identity import services as identity
-from tongban.identity.selectors import actor_for, department_get
+from tongban.hotline.tests.test_tickets import _staff
+from tongban.identity.selectors import actor_for
 
 BARBECUE = "复兴中路714弄那家饭店每天夜里烧烤 烟全部飘到弄堂里 窗都不敢开 吵到两点 烦死了"
 BARBECUE_AGAIN = "我是住在复兴中路714弄的 楼下饭店天天晚上烧烤 油烟熏得衣服都不能晒 还吵得睡不着"
@@ -63,10 +62,7 @@ def test_a_guide_of_another_department_is_not_offered(catalogue):
 
 
 def test_an_faq_entry_of_another_department_is_not_offered(city):
-    user = identity.user_create(actor=SYSTEM, username="disp", password=None, check_password=False)
-    identity.staff_create(
-        actor=SYSTEM, user=user, department=department_get("big-data-center"), roles=["dispatcher"]
-    )
+    user = _staff("disp", "big-data-center", ["dispatcher"])
     entry = services.faq_save(
         actor=actor_for(user),
         question="新生儿怎么办理出生医学证明？",
@@ -103,10 +99,7 @@ def two_topics(monkeypatch):
 
 
 def test_a_second_call_about_the_same_place_is_a_duplicate_whatever_its_topic(city, two_topics):
-    operator = identity.user_create(actor=SYSTEM, username="op", password=None, check_password=False)
-    identity.staff_create(
-        actor=SYSTEM, user=operator, department=department_get("big-data-center"), roles=["hotline_operator"]
-    )
+    operator = _staff("op", "big-data-center", ["hotline_operator"])
 
     def take(text):
         return services.ticket_create(
@@ -133,10 +126,7 @@ def test_a_closed_ticket_is_not_a_duplicate_and_the_search_reads_the_open_ticket
 
     from tongban.hotline.models import Ticket
 
-    operator = identity.user_create(actor=SYSTEM, username="op", password=None, check_password=False)
-    identity.staff_create(
-        actor=SYSTEM, user=operator, department=department_get("big-data-center"), roles=["hotline_operator"]
-    )
+    operator = _staff("op", "big-data-center", ["hotline_operator"])
     first = services.ticket_create(
         actor=actor_for(operator),
         channel="phone",
