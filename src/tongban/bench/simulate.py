@@ -95,6 +95,11 @@ SPIKE_SHARE = 0.06  # of the first day's tickets: one topic in one district, in 
 SPIKE_TOPIC, SPIKE_DISTRICT = "water-supply", "310115"  # 浦东新区
 OFFER_ACCEPT, OFFER_DECLINE = 0.65, 0.1
 BUNDLE_WEIGHT, ITEM_WEIGHT = 6, 2  # as the seeded history (demo/cases_history.py): a bundle against an item
+# The property services' share of the applications (contract filing, deed tax, transfer registration and their bundle):
+# Shanghai registers about 1,000 resales a working day, each one to three applications, against 184,000 in all.
+PROPERTY_SHARE = 0.012
+# How many of its units a process looks at for a sale before it gives up (every one being sold or owned by the buyer).
+SALE_TRIES = 40
 SUBMIT_FAILURES_TO_DROP = (
     3  # a service whose sample application is refused this many times in a row leaves the mix
 )
@@ -138,6 +143,7 @@ class Mix:
     satisfaction: tuple = SATISFACTION
     offer_accept: float = OFFER_ACCEPT
     offer_decline: float = OFFER_DECLINE
+    property_share: float = PROPERTY_SHARE
 
 
 # ``--scale test``: a small day in which every path is taken (for the tests and for a quick look at the pages).
@@ -152,6 +158,7 @@ TEST_MIX = Mix(
     satisfaction=((5, 30), (4, 20), (3, 10), (2, 20), (1, 20)),
     offer_accept=0.8,
     offer_decline=0.1,
+    property_share=0.15,
 )
 
 
@@ -232,6 +239,41 @@ def hourly(total: int, rhythm: tuple[int, ...]) -> list[int]:
 def _for_births(service) -> bool:
     """Whether a service is applied for by mothers (a birth's bundle: its form names the baby)."""
     return "baby_name" in (service.form_schema or {}).get("properties", {})
+
+
+def _for_property(service) -> bool:
+    """A service whose application sells a unit of the property register (its form names the unit)."""
+    return "property_unit" in (service.form_schema or {}).get("properties", {})
+
+
+def _property_weighted(services: list, property_codes: set, share: float) -> list:
+    """``services`` with the property services' weights scaled so that they draw ``share`` of the applications
+    (between them as their own weights say)."""
+    mine = sum(w for s, w in services if s.code in property_codes)
+    others = sum(w for s, w in services if s.code not in property_codes)
+    if not mine or not others or not 0 < share < 1:
+        return services
+    scale = share * others / ((1 - share) * mine)
+    return [(s, w * scale if s.code in property_codes else w) for s, w in services]
+
+
+def units_for_sale() -> list[str]:
+    """The property register's residential units that a person owns (alone or with others) and no mortgage or
+    seizure binds, by number: what the simulation's resales draw from."""
+    from tongban.exchange.models import Mortgage, PropertyUnit, Seizure
+
+    return list(
+        PropertyUnit.objects.filter(
+            use=PropertyUnit.Use.RESIDENTIAL,
+            ownerships__ended_at__isnull=True,
+            ownerships__owner_person__isnull=False,
+        )
+        .exclude(pk__in=Mortgage.objects.filter(released_on__isnull=True).values("unit_id"))
+        .exclude(pk__in=Seizure.objects.filter(lifted_on__isnull=True).values("unit_id"))
+        .order_by("unit_number")
+        .values_list("unit_number", flat=True)
+        .distinct()
+    )
 
 
 def _pick(rng: random.Random, weighted):
@@ -449,6 +491,9 @@ class Simulation:
         self.recent_tickets: deque = deque(maxlen=200)
         self.failures: Counter = Counter()
         self.uploads: dict = {}  # (service code, the form's filled fields) -> the materials' codes to upload
+        self.property_codes: set = set()  # the services that sell a unit of the property register
+        self.units: list = []  # the register's units for sale at the start (``units_for_sale``)
+        self.sales: dict = {}  # unit number -> the case of the run that last sold it
         self.mix = mix or Mix()
         self.days_done = 0
         # Idempotency keys unique to the run (the draws do not depend on it): a second run with the same seed on the
@@ -485,12 +530,14 @@ class Simulation:
             .select_related("department")
             .order_by("code")
         ]
-        # A property's services need a real unit of the property register with its owner as the applicant: the
-        # simulation does not pick one, so they are left out (and named in the figures).
-        self.out.dropped.extend(
-            s.code for s, _w in services if "property_unit" in (s.form_schema or {}).get("properties", {})
-        )
+        # A property's services sell a real unit of the register (``_sale``): their weights are scaled to the
+        # day's share of them; with no unit to sell in the register they leave the mix (named in the figures).
+        self.property_codes = {s.code for s, _w in services if _for_property(s)}
+        self.units = units_for_sale() if self.property_codes else []
+        if not self.units:
+            self.out.dropped.extend(sorted(self.property_codes))
         services = [(s, w) for s, w in services if s.code not in self.out.dropped]
+        services = _property_weighted(services, self.property_codes, self.mix.property_share)
         if not services:
             raise ValueError("no published service for persons: seed a demo city first (tongban seed)")
         self.services = services
@@ -544,6 +591,24 @@ class Simulation:
             service = _pick(self._case_rng(token, 9), live)
         # A birth's services are applied for by mothers; the rest by any adult.
         user, person = (self.cast.mothers if births else self.cast.applicants)[person_index]
+        sale = None
+        if service.code in self.property_codes:
+            sale = self._sale(person, self._case_rng(token, 7))
+            if (
+                sale is None
+            ):  # every unit looked at is being sold (or is the buyer's): another service instead
+                self.out.counts["sales_without_unit"] += 1
+                live = [
+                    (s, w)
+                    for s, w in self.services
+                    if s.code not in self.out.dropped
+                    and s.code not in self.property_codes
+                    and _for_births(s) == births
+                ]
+                if not live:
+                    self.out.counts["arrivals_without_service"] += 1
+                    return
+                service = _pick(self._case_rng(token, 9), live)
         window = calendar.is_working_day(now.astimezone(calendar.SHANGHAI).date()) and (
             OFFICE_OPENS <= now.astimezone(calendar.SHANGHAI).time() < OFFICE_CLOSES
         )
@@ -551,6 +616,9 @@ class Simulation:
         window = window and window_draw < WINDOW_SHARE * 2
         case_rng = self._case_rng(token, 0)
         form = self._form(service, person, case_rng)
+        if sale is not None:
+            fields = (service.form_schema or {}).get("properties", {})
+            form.update({k: v for k, v in sale[1].items() if k in fields})
         # What the applicant uploads (or the clerk checks): the service's materials under the form's conditions,
         # the same for every form with the same filled fields, so asked of the catalogue once per service and
         # filled fields (the submission asks it again itself, as on the pages).
@@ -598,9 +666,59 @@ class Simulation:
                 )
             return
         self.failures[service.code] = 0
+        if sale is not None:
+            self.sales[sale[0]] = case.pk
+            self.out.counts["cases_property"] += 1
         self.out.did("cases_submitted")
         self.out.counts["cases_window" if window else "cases_online"] += 1
         self._case_follow(case, token, now)
+
+    def _sale(self, buyer, rng: random.Random) -> tuple[str, dict] | None:
+        """A resale for a property application of ``buyer``: a unit of this process's share of the register (so
+        that no other process sells it meanwhile) that no open case of the run is selling, its current owner as
+        the seller (read from the register now: a completed transfer made the last buyer its owner), the applicant
+        as the buyer, and a price. ``(unit number, form fields)``, or None when none of ``SALE_TRIES`` units will do.
+        """
+        from tongban.cases.models import Case
+        from tongban.exchange.registry_selectors import property_owners, property_unit_get
+
+        mine = self.units[self.index :: self.processes]
+        if not mine:
+            return None
+        first = rng.randrange(len(mine))
+        for step in range(min(len(mine), SALE_TRIES)):
+            number = mine[(first + step) % len(mine)]
+            selling = self.sales.get(number)
+            if selling is not None:
+                if Case.objects.filter(pk=selling, status__in=Case.OPEN_STATUSES).exists():
+                    continue
+                del self.sales[number]
+            unit = property_unit_get(number)
+            sellers = [
+                o.owner_person
+                for o in property_owners(unit)
+                if o.owner_person_id is not None and o.owner_person_id != buyer.pk
+            ]
+            if unit is None or not sellers:
+                continue
+            seller = sellers[0]
+            area = float(unit.floor_area)
+            fields = {
+                "property_unit": number,
+                "property_address": unit.address,
+                "floor_area": area,
+                "seller_name": seller.name,
+                "seller_resident_id": seller.resident_id,
+                "seller_married": False,
+                "buyer_name": buyer.name,
+                "buyer_resident_id": buyer.resident_id,
+                "price": round(area * rng.uniform(35_000, 95_000), -3) or 100_000,
+                "contract_number": f"SH{rng.randrange(10**10):010d}",
+            }
+            if unit.certificate_number:
+                fields["property_certificate_number"] = unit.certificate_number
+            return number, fields
+        return None
 
     def _case_follow(self, case, token: int, now: dt.datetime) -> None:
         """Schedule what comes next for a case just submitted (or accepted through an offer)."""

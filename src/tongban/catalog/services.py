@@ -122,16 +122,26 @@ def _item_check(item: ServiceItem):
 
 
 def _conditions_check(item: ServiceItem, materials):
-    """A material's condition field must be a property of the item's form."""
+    """A material's condition field, and the field naming whose record stands for it (its evidence subject), must
+    be properties of the item's form: a subject the form lacks leaves the data hub nobody to look up, and every
+    applicant is asked to upload what the hub holds."""
+    materials = list(materials)
     properties = (item.form_schema or {}).get("properties", {})
+    errors = {}
     bad = [m.condition_field for m in materials if m.condition_field and m.condition_field not in properties]
     if bad:
-        raise ValidationError(
-            {
-                "condition_field": _("Condition fields not in the item's form: %(names)s.")
-                % {"names": ", ".join(sorted(set(bad)))}
-            }
-        )
+        errors["condition_field"] = _("Condition fields not in the item's form: %(names)s.") % {
+            "names": ", ".join(sorted(set(bad)))
+        }
+    bad = [
+        m.evidence_subject for m in materials if m.evidence_subject and m.evidence_subject not in properties
+    ]
+    if bad:
+        errors["evidence_subject"] = _("Evidence subjects not in the item's form: %(names)s.") % {
+            "names": ", ".join(sorted(set(bad)))
+        }
+    if errors:
+        raise ValidationError(errors)
 
 
 def _bundles_rebuild_for(item: ServiceItem):

@@ -146,6 +146,7 @@ MATERIALS_EN = {
     "不动产权证书": "Real-estate title certificate",
     "专项附加扣除相关证明": "Proof for the special additional deductions",
     "买卖双方身份证明": "Identity documents of the buyer and the seller",
+    "承受方（买方）身份证明": "Identity document of the buyer (the transferee)",
     "亲子关系或监护关系证明（如出生医学记录、亲子鉴定意见书、监护或委托证明）": (
         "Proof of parentage or guardianship (birth medical record, paternity test report, guardianship or mandate)"
     ),
@@ -766,12 +767,12 @@ ITEMS = [
         materials=[
             _m("housing-contract-filing", "存量房买卖合同网签备案证明", source=GOV, note=FREE),
             _m(
-                "buyer-seller-ids",
-                "买卖双方身份证明",
+                "buyer-id",
+                "承受方（买方）身份证明",
                 source=GOV,
                 note=FREE,
                 registry="person-identity",
-                subject="seller_resident_id",
+                subject="buyer_resident_id",
             ),
             _m(
                 "family-housing-record",

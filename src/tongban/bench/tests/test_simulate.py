@@ -4,6 +4,7 @@ the same run, and the audit chain holds."""
 import datetime as dt
 import functools
 import json
+import random
 
 import pytest
 from django.core.cache import cache
@@ -11,13 +12,25 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.bench.simulate import day_volume, hourly, office_time, virtual_clock
+from tongban.bench.simulate import (
+    PROPERTY_SHARE,
+    Simulation,
+    _property_weighted,
+    day_volume,
+    hourly,
+    office_time,
+    units_for_sale,
+    virtual_clock,
+)
 from tongban.cases.models import Case
 from tongban.core import calendar
 from tongban.core.audit import audit_verify
 from tongban.core.refcache import reference_caches_clear
 from tongban.evaluation.models import Rating
+from tongban.exchange.models import Mortgage, PropertyOwnership, PropertyUnit
+from tongban.exchange.registry_selectors import property_owners
 from tongban.hotline.models import Ticket
+from tongban.identity.models import Person
 from tongban.messaging.models import Message
 from tongban.proactive.models import Offer
 from tongban.supervision.models import Rectification, Warning
@@ -94,6 +107,10 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
     assert figures["simulated_days"] == 2
     cases = Case.objects.filter(idempotency_key__startswith="sim-")
     assert figures["cases"] == cases.count() > 0
+    # The property services are in the mix: resales of the register's units, none refused.
+    assert figures["services_dropped"] == [] and figures["refused_submissions"] == {}
+    sales = cases.filter(form_data__has_key="property_unit")
+    assert figures["actions"]["cases_property"] == sales.count() > 0
     # Cases in several end states, through the case services (their timestamps are the virtual clock's).
     statuses = set(cases.values_list("status", flat=True))
     assert {Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.WITHDRAWN} <= statuses
@@ -186,3 +203,73 @@ def test_the_virtual_clock_is_what_the_services_read_as_now():
         clock.move_to(moment - dt.timedelta(hours=1))  # never backwards
         assert timezone.now() == moment
     assert timezone.now() > moment - dt.timedelta(days=3650) and timezone.now() != moment
+
+
+class _Service:
+    def __init__(self, code):
+        self.code = code
+
+
+def test_the_property_services_draw_their_share_between_them_as_their_weights_say():
+    services = [
+        (_Service("birth"), 6),
+        (_Service("id-card"), 2),
+        (_Service("filing"), 2),
+        (_Service("sale"), 6),
+    ]
+    weighted = {s.code: w for s, w in _property_weighted(services, {"filing", "sale"}, PROPERTY_SHARE)}
+    assert (weighted["filing"] + weighted["sale"]) / sum(weighted.values()) == pytest.approx(PROPERTY_SHARE)
+    assert weighted["sale"] == pytest.approx(3 * weighted["filing"])
+    assert (weighted["birth"], weighted["id-card"]) == (6, 2)
+    assert _property_weighted(services, set(), PROPERTY_SHARE) == services
+
+
+@pytest.mark.django_db
+def test_a_resale_sells_a_free_unit_from_its_owner_to_the_applicant_and_never_twice_at_once(city):
+    units = units_for_sale()
+    assert len(units) > 1
+    # A unit under a mortgage is not for sale (nor one under a seizure: the same query).
+    Mortgage.objects.create(
+        unit=PropertyUnit.objects.get(unit_number=units[-1]),
+        creditor="中国工商银行上海市分行",
+        amount=1_000_000,
+        registered_on=_start() - dt.timedelta(days=400),
+    )
+    assert units_for_sale() == units[:-1]
+    simulation = Simulation(days=1, volume=day_volume("test"), seed=1, start=_start())
+    simulation.units = units[:1]
+    number = units[0]
+    owners = {o.owner_person_id for o in property_owners(PropertyUnit.objects.get(unit_number=number))}
+    buyer = Person.objects.exclude(pk__in=owners).first()
+    sale = simulation._sale(buyer, random.Random(1))
+    assert sale is not None and sale[0] == number
+    fields = sale[1]
+    seller = Person.objects.get(resident_id=fields["seller_resident_id"])
+    assert seller.pk in owners and fields["seller_name"] == seller.name
+    assert (fields["buyer_resident_id"], fields["buyer_name"]) == (buyer.resident_id, buyer.name)
+    assert fields["price"] > 0 and fields["property_unit"] == number
+    # An owner does not buy their own flat: a co-owner sells it to them, or (a sole owner) there is no sale.
+    owner = Person.objects.get(pk=min(owners))
+    own = simulation._sale(owner, random.Random(1))
+    if owners - {owner.pk}:
+        assert Person.objects.get(resident_id=own[1]["seller_resident_id"]).pk in owners - {owner.pk}
+    else:
+        assert own is None
+    # A unit that an open case of the run is selling is not sold again until that case ends.
+    open_case = Case.objects.filter(status__in=Case.OPEN_STATUSES).first()
+    assert open_case is not None
+    simulation.sales[number] = open_case.pk
+    assert simulation._sale(buyer, random.Random(1)) is None
+    Case.objects.filter(pk=open_case.pk).update(status=Case.Status.WITHDRAWN)
+    assert simulation._sale(buyer, random.Random(1))[0] == number
+    assert number not in simulation.sales
+    # The seller is read from the register at the draw: after a transfer, the last buyer sells.
+    PropertyOwnership.objects.filter(unit__unit_number=number, ended_at__isnull=True).update(
+        ended_at=_start()
+    )
+    PropertyOwnership.objects.create(
+        unit=PropertyUnit.objects.get(unit_number=number), owner_person=buyer, share=100, since=_start()
+    )
+    other = Person.objects.exclude(pk=buyer.pk).first()
+    resale = simulation._sale(other, random.Random(2))
+    assert resale[1]["seller_resident_id"] == buyer.resident_id

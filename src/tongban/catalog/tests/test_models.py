@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tongban.catalog import services
-from tongban.catalog.models import Material, OnlineDepth, ServiceItem
+from tongban.catalog.models import Material, OnlineDepth, SatisfiedBy, ServiceItem
 from tongban.core.audit import SYSTEM
 
 from .factories import MaterialFactory, ServiceItemFactory
@@ -58,6 +58,29 @@ def test_a_condition_field_must_be_a_field_of_the_form(city):
     with pytest.raises(ValidationError) as caught:
         MaterialFactory(item=item, necessity="conditional", condition="已婚的", condition_field="married")
     assert "married" in caught.value.message_dict["condition_field"][0]
+
+
+def test_an_evidence_subject_must_be_a_field_of_the_form(city):
+    # The demo's deed-tax declaration named the seller's ID, a field its form lacks: the hub had nobody to look up
+    # and every applicant was asked to upload the identity papers (found by the simulation's resales).
+    item = ServiceItemFactory()
+    with pytest.raises(ValidationError) as caught:
+        MaterialFactory(
+            item=item,
+            satisfied_by=SatisfiedBy.REGISTRY,
+            evidence="person-identity",
+            evidence_subject="seller_resident_id",
+        )
+    assert "seller_resident_id" in caught.value.message_dict["evidence_subject"][0]
+    assert not item.materials.exists()
+    subject = next(iter(item.form_schema["properties"]))
+    made = MaterialFactory(
+        item=item,
+        satisfied_by=SatisfiedBy.REGISTRY,
+        evidence="person-identity",
+        evidence_subject=subject,
+    )
+    assert made.evidence_subject == subject
 
 
 def test_a_fee_needs_its_basis(city):
