@@ -694,12 +694,14 @@ class Simulation:
                     continue
                 del self.sales[number]
             unit = property_unit_get(number)
+            if unit is None:
+                continue
             sellers = [
                 o.owner_person
                 for o in property_owners(unit)
                 if o.owner_person_id is not None and o.owner_person_id != buyer.pk
             ]
-            if unit is None or not sellers:
+            if not sellers:
                 continue
             seller = sellers[0]
             area = float(unit.floor_area)
