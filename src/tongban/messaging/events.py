@@ -282,9 +282,9 @@ def licence_issued(event):
     """Each e-licence issued: to its holder, with a link to the licence's page in their wallet. A case result
     held by someone else (the newborn's social-security card) is told to the case's applicant too, with a link
     to the case, whose result package shows it."""
-    from tongban.licences.selectors import licence_get
+    from tongban.licences.selectors import licence_for_notification
 
-    licence = licence_get(event.payload.get("number") or event.subject_id or "")
+    licence = licence_for_notification(event.payload.get("number") or event.subject_id or "")
     if licence is None:
         logger.warning("%s %s names no known licence", event.name, event.pk)
         return

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from tongban.core.audit import SYSTEM, Actor, audit_record
 from tongban.core.db import fast
 from tongban.core.events import event_emit
-from tongban.identity.models import Organisation, Person
+from tongban.identity.models import Organisation, Person, User
 from tongban.identity.selectors import UserActor, organisations_for, person_for
 
 from . import selectors
@@ -214,8 +214,15 @@ def _address(recipient, channel: str) -> str:
     if isinstance(recipient, Person):
         if channel == "sms":
             return recipient.phone or ""
-        user = recipient.user if recipient.user_id else None
-        return (user.email or "") if user is not None else ""
+        if not recipient.user_id:
+            return ""
+        # The account's e-mail address alone (one column by its key): loading the user cost 1.5 % of a simulated
+        # day's samples, every case message with e-mail sending it under the outbox's transaction.
+        row = fast.fetchone(
+            f"SELECT email FROM {User._meta.db_table} WHERE id = %s",  # noqa: S608
+            [fast.prep(User, "id", recipient.user_id)],
+        )
+        return (row[0] or "") if row is not None else ""
     agents = recipient.agents.filter(is_active=True).order_by("pk")
     if channel == "email":
         return agents.exclude(email="").values_list("email", flat=True).first() or ""

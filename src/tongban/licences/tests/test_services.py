@@ -343,3 +343,40 @@ def test_licences_for_case_results_issues_one_per_licence_result(citizen):
         actor=SYSTEM, case_id=case_id, results=results, form_data=form_data, holder_person=person_for(citizen)
     )
     assert [licence.pk for licence in again] == [issued[0].pk]
+
+
+def test_the_notification_read_gives_what_the_orm_read_gives(citizen, django_assert_num_queries):
+    from tongban.licences.selectors import licence_for_notification, licence_get
+
+    services.licence_types_demo_ensure()
+    organisation = OrganisationFactory()
+    held_by_person = issue_birth_certificate(citizen)
+    held_by_organisation = services.licence_issue(
+        actor=SYSTEM,
+        type="business-licence",
+        data={
+            "business_address": "上海市徐汇区",
+            "business_scope": "软件开发",
+            "company_name": organisation.name,
+        },
+        department="market-regulation",
+        holder_organisation=organisation,
+    )
+    for issued in (held_by_person, held_by_organisation):
+        expected = licence_get(issued.number)
+        with django_assert_num_queries(1):
+            found = licence_for_notification(issued.number)
+            holder = found.holder_organisation or found.holder_person
+            names = (found.type.name_zh, found.type.name_en, holder.name)
+        assert {f.attname: getattr(found, f.attname) for f in Licence._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in Licence._meta.concrete_fields
+        }
+        assert names == (
+            expected.type.name_zh,
+            expected.type.name_en,
+            (expected.holder_organisation or expected.holder_person).name,
+        )
+        assert (found.holder_person is None) == (expected.holder_person is None)
+        assert (found.holder_organisation is None) == (expected.holder_organisation is None)
+    assert licence_for_notification("NO-SUCH-NUMBER") is None
+    assert licence_for_notification("") is None
