@@ -108,6 +108,9 @@ SUBMIT_FAILURES_TO_DROP = (
 # a Shanghai day made each applicant apply some 600 times and receive some 1,300 messages: their reads grew with it
 # and the daily SMS cap cut most of their SMS.
 APPLICATIONS_PER_APPLICANT, MIN_APPLICANTS = 40, 300
+# Enterprises that apply for the items for legal persons (through their legal representative as agent online, or at
+# a window): a third as many as the persons who apply, at least 100.
+ENTERPRISES_PER_APPLICANT, MIN_ENTERPRISES = 1 / 3, 100
 MOTHERS_PER_BIRTH, MIN_MOTHERS = 4, 80
 PDF = b"%PDF-1.4\n%simulated\n"
 # The worker's sweep period: what the run's commits queue (events, messages' deliveries) is delivered in bulk once
@@ -241,6 +244,25 @@ def _for_births(service) -> bool:
     return "baby_name" in (service.form_schema or {}).get("properties", {})
 
 
+def _pool(service) -> str:
+    """Who applies for a service: ``mothers`` (a birth's bundle), ``enterprises`` (an item for legal persons only)
+    or ``applicants`` (any adult; an item for both persons and organisations is applied for by persons)."""
+    if _for_births(service):
+        return "mothers"
+    if service.service_object == "organisation":
+        return "enterprises"
+    return "applicants"
+
+
+def _materials_to_upload(error: ValidationError) -> set:
+    """The materials a refused submission asks to be provided (``materials.<code>`` keys), when the refusal is
+    about nothing else; empty otherwise."""
+    keys = set(getattr(error, "error_dict", {}) or {})
+    if not keys or not all(key.startswith("materials.") for key in keys):
+        return set()
+    return {key.removeprefix("materials.") for key in keys}
+
+
 def _for_property(service) -> bool:
     """A service whose application sells a unit of the property register (its form names the unit)."""
     return "property_unit" in (service.form_schema or {}).get("properties", {})
@@ -319,6 +341,7 @@ class Cast:
     supervisor: object
     staff: dict = field(default_factory=dict)  # (department pk, role) -> actor
     clerks: dict = field(default_factory=dict)  # district code -> actor
+    enterprises: list = field(default_factory=list)  # (agent user, organisation)
 
     def for_role(self, department_id, role: str, *, retry: bool = True):
         """An active staff member of the department with the role (one made for the simulation if none)."""
@@ -384,9 +407,31 @@ def _accounts(persons, prefix: str) -> list:
     return cast
 
 
-def cast_ensure(*, applicants: int, mothers: int, today: dt.date) -> Cast:
+def _agents(organisations) -> list:
+    """Each organisation with its legal representative as its agent online (an account made for one without)."""
+    from tongban.identity import services as identity
+
+    accounts: dict = {}  # person pk -> user (one person may represent several organisations)
+    cast = []
+    for organisation in organisations:
+        person = organisation.legal_representative
+        user = accounts.get(person.pk) or person.user
+        if user is None:
+            user = identity.user_create(
+                actor=SYSTEM, username=f"sim.agent.{person.resident_id}", password=None, check_password=False
+            )
+            identity.person_update(actor=SYSTEM, person=person, user=user)
+        accounts[person.pk] = user
+        if not organisation.agents.filter(pk=user.pk).exists():
+            identity.organisation_agent_add(actor=SYSTEM, organisation=organisation, user=user)
+        cast.append((user, organisation))
+    return cast
+
+
+def cast_ensure(*, applicants: int, mothers: int, today: dt.date, enterprises: int = 0) -> Cast:
     """Accounts for the first ``applicants`` adults and ``mothers`` women of 22-42 of the city (by ID number, so
-    the same city gives the same cast), and the hotline's demo staff."""
+    the same city gives the same cast), the first ``enterprises`` enterprises (by credit code) with their legal
+    representatives as agents, and the hotline's demo staff."""
     from tongban.exchange.models import HouseholdMembership
     from tongban.identity.models import Person, User
 
@@ -412,6 +457,17 @@ def cast_ensure(*, applicants: int, mothers: int, today: dt.date) -> Cast:
     )
     if not applicant_cast or not mothers_cast:
         raise ValueError("the city has too few adults to apply: seed a demo city first (tongban seed)")
+    from tongban.identity.models import Organisation
+
+    enterprise_cast = _agents(
+        Organisation.objects.filter(
+            org_type=Organisation.Type.ENTERPRISE,
+            legal_representative__isnull=False,
+            district__isnull=False,
+        )
+        .select_related("legal_representative__user", "district")
+        .order_by("credit_code")[:enterprises]
+    )
     users = {
         u.username: u
         for u in User.objects.filter(username__in=["operator.12345", "dispatcher.12345", "supervisor"])
@@ -424,6 +480,7 @@ def cast_ensure(*, applicants: int, mothers: int, today: dt.date) -> Cast:
         operator=actor_for(users["operator.12345"]),
         dispatcher=actor_for(users["dispatcher.12345"]),
         supervisor=actor_for(users["supervisor"]),
+        enterprises=enterprise_cast,
     )
 
 
@@ -485,6 +542,7 @@ class Simulation:
         default_applicants, default_mothers = cast_size(volume)
         self.n_applicants = default_applicants if applicants is None else applicants
         self.n_mothers = default_mothers if mothers is None else mothers
+        self.n_enterprises = max(MIN_ENTERPRISES, round(self.n_applicants * ENTERPRISES_PER_APPLICANT))
         self.heap: list = []
         self.seq = itertools.count()
         self.out = Outcome()
@@ -514,8 +572,14 @@ class Simulation:
         from tongban.catalog.models import Bundle, PublicationStatus, ServiceItem
         from tongban.hotline.corpus import corpus_load
 
-        self.cast = cast_ensure(applicants=self.n_applicants, mothers=self.n_mothers, today=self.start)
-        objects = ("person", "both")
+        self.cast = cast_ensure(
+            applicants=self.n_applicants,
+            mothers=self.n_mothers,
+            today=self.start,
+            enterprises=self.n_enterprises,
+        )
+        # Items for legal persons too when the city has enterprises to apply for them.
+        objects = ("person", "both", "organisation") if self.cast.enterprises else ("person", "both")
         services = [
             (s, BUNDLE_WEIGHT)
             for s in Bundle.objects.filter(status=PublicationStatus.PUBLISHED, service_object__in=objects)
@@ -543,7 +607,7 @@ class Simulation:
         self.services = services
         self._service_range = range(len(services))
         self._service_weights = [w for _s, w in services]
-        self._service_births = [_for_births(s) for s, _w in services]
+        self._service_pools = [_pool(s) for s, _w in services]
         self.corpus = [(row["text"], row["department"], row["topic"]) for row in corpus_load()]
         spike = [row for row in self.corpus if row[2] == SPIKE_TOPIC] or self.corpus[:20]
         self.spike_rows = spike
@@ -562,37 +626,78 @@ class Simulation:
                 form["birth_date"] = (calendar.today() - dt.timedelta(days=rng.randrange(1, 200))).isoformat()
         return form
 
+    def _submit(self, service, form, uploads, user, person, organisation, district, window, token):
+        """One application: at a window (the clerk checks the materials to upload) or online (uploaded)."""
+        from tongban.cases.models import Case
+        from tongban.cases.services import case_submit
+
+        if window:
+            return case_submit(
+                actor=self.cast.clerk(district),
+                service=service,
+                form_data=form,
+                files={},
+                window_checked=set(uploads),
+                applicant_person=person,
+                applicant_organisation=organisation,
+                channel=Case.Channel.WINDOW,
+                idempotency_key=f"sim-{self.run_key}-{token}",
+            )
+        files = {c: SimpleUploadedFile(f"{c}.pdf", PDF, content_type="application/pdf") for c in uploads}
+        return case_submit(
+            actor=actor_for(user),
+            service=service,
+            form_data=form,
+            files=files,
+            applicant_organisation=organisation,
+            idempotency_key=f"sim-{self.run_key}-{token}",
+        )
+
+    def _enterprise_form(self, service, organisation) -> dict:
+        """An enterprise's answer: the sample form with the organisation's own name, credit code and legal
+        representative."""
+        from tongban.demo.sample import sample_form_data
+
+        representative = organisation.legal_representative
+        form = sample_form_data(service.form_schema, person=representative)
+        fields = (service.form_schema or {}).get("properties", {})
+        own = {
+            "company_name": organisation.name,
+            "credit_code": organisation.credit_code,
+            "legal_representative": representative.name,
+            "applicant_name": representative.name,
+        }
+        form.update({k: v[: fields[k].get("maxLength", 200)] for k, v in own.items() if k in fields})
+        return form
+
     def case_arrive(
         self,
         now: dt.datetime,
         service_index: int,
-        births: bool,
+        pool: str,
         person_index: int,
         token: int,
         window_draw: float,
     ) -> None:
         """An application drawn in ``_arrivals`` (the service, the applicant, the channel's draw, the token)."""
-        from tongban.cases.models import Case
-        from tongban.cases.services import case_submit
         from tongban.catalog.services import required_materials
 
         service = self.services[service_index][0]
         if service.code in self.out.dropped:
-            # The service left this process's mix: another of the same kind (births or not), drawn from the case's
-            # own generator, so the applicant (and the process that owns it) stays the same.
-            live = [
-                (s, w)
-                for s, w in self.services
-                if s.code not in self.out.dropped and _for_births(s) == births
-            ]
+            # The service left this process's mix: another for the same applicants, drawn from the case's own
+            # generator, so the applicant (and the process that owns it) stays the same.
+            live = [(s, w) for s, w in self.services if s.code not in self.out.dropped and _pool(s) == pool]
             if not live:
                 self.out.counts["arrivals_without_service"] += 1
                 return
             service = _pick(self._case_rng(token, 9), live)
-        # A birth's services are applied for by mothers; the rest by any adult.
-        user, person = (self.cast.mothers if births else self.cast.applicants)[person_index]
+        # A birth's services are applied for by mothers, an item for legal persons by an enterprise's agent, the
+        # rest by any adult.
+        user, applicant = getattr(self.cast, pool)[person_index]
+        organisation = applicant if pool == "enterprises" else None
+        person = None if organisation is not None else applicant
         sale = None
-        if service.code in self.property_codes:
+        if service.code in self.property_codes and person is not None:
             sale = self._sale(person, self._case_rng(token, 7))
             if (
                 sale is None
@@ -603,19 +708,24 @@ class Simulation:
                     for s, w in self.services
                     if s.code not in self.out.dropped
                     and s.code not in self.property_codes
-                    and _for_births(s) == births
+                    and _pool(s) == pool
                 ]
                 if not live:
                     self.out.counts["arrivals_without_service"] += 1
                     return
                 service = _pick(self._case_rng(token, 9), live)
+        district = (organisation.district if organisation is not None else person.household_district).code
         window = calendar.is_working_day(now.astimezone(calendar.SHANGHAI).date()) and (
             OFFICE_OPENS <= now.astimezone(calendar.SHANGHAI).time() < OFFICE_CLOSES
         )
         # About half of a day's applications come in office hours: twice the share there is the day's share.
         window = window and window_draw < WINDOW_SHARE * 2
         case_rng = self._case_rng(token, 0)
-        form = self._form(service, person, case_rng)
+        form = (
+            self._form(service, person, case_rng)
+            if organisation is None
+            else self._enterprise_form(service, organisation)
+        )
         if sale is not None:
             fields = (service.form_schema or {}).get("properties", {})
             form.update({k: v for k, v in sale[1].items() if k in fields})
@@ -629,28 +739,20 @@ class Simulation:
                 m.code for m in required_materials(service, form) if m.satisfied_by == "upload"
             ]
         try:
-            if window:
-                clerk = self.cast.clerk(person.household_district.code)
-                case = case_submit(
-                    actor=clerk,
-                    service=service,
-                    form_data=form,
-                    files={},
-                    window_checked=set(uploads),
-                    applicant_person=person,
-                    channel=Case.Channel.WINDOW,
-                    idempotency_key=f"sim-{self.run_key}-{token}",
+            try:
+                case = self._submit(
+                    service, form, uploads, user, person, organisation, district, window, token
                 )
-            else:
-                files = {
-                    c: SimpleUploadedFile(f"{c}.pdf", PDF, content_type="application/pdf") for c in uploads
-                }
-                case = case_submit(
-                    actor=actor_for(user),
-                    service=service,
-                    form_data=form,
-                    files=files,
-                    idempotency_key=f"sim-{self.run_key}-{token}",
+            except ValidationError as exc:
+                # A material the data hub could not provide (an enterprise without an e-licence in the store, a
+                # record missing): the applicant uploads it, or the clerk checks the paper, and submits again.
+                missing = _materials_to_upload(exc)
+                if not missing or missing <= set(uploads):
+                    raise
+                self.out.counts["materials_uploaded_after_lookup"] += len(missing - set(uploads))
+                uploads = [*uploads, *sorted(missing - set(uploads))]
+                case = self._submit(
+                    service, form, uploads, user, person, organisation, district, window, token
                 )
         except (ValidationError, DomainError, PermissionDenied) as exc:
             self.out.refused[service.code] += 1
@@ -669,6 +771,8 @@ class Simulation:
         if sale is not None:
             self.sales[sale[0]] = case.pk
             self.out.counts["cases_property"] += 1
+        if organisation is not None:
+            self.out.counts["cases_enterprise"] += 1
         self.out.did("cases_submitted")
         self.out.counts["cases_window" if window else "cases_online"] += 1
         self._case_follow(case, token, now)
@@ -759,11 +863,17 @@ class Simulation:
         from tongban.cases.services import case_accept, case_refuse_acceptance
 
         case = Case.objects.select_related(
-            "jurisdiction_district", "applicant_person__household_district"
+            "jurisdiction_district",
+            "applicant_person__household_district",
+            "applicant_organisation__district",
         ).get(pk=case_pk)
         if case.status != Case.Status.SUBMITTED:
             return
-        district = (case.jurisdiction_district or case.applicant_person.household_district).code
+        district = (
+            case.jurisdiction_district
+            or (case.applicant_organisation.district if case.applicant_organisation_id else None)
+            or case.applicant_person.household_district
+        ).code
         clerk = self.cast.clerk(district)
         if self._case_rng(token, 3).random() < self.mix.refuse_acceptance:
             self._call(
@@ -1441,8 +1551,9 @@ class Simulation:
         arguments)``.
 
         Every process draws all of them from the run's generator (the same sequence in each) and runs those it owns
-        (``owner % processes == index``): an applicant's or a mother's applications and births in one process, a
-        district's 12345 tickets in one (``ticket_create`` looks for a duplicate in the ticket's district). So the
+        (``owner % processes == index``): an applicant's, a mother's or an enterprise's applications (and a mother's
+        births) in one process, a district's 12345 tickets in one (``ticket_create`` looks for a duplicate in the
+        ticket's district). So the
         partition depends on the seed only, and a process takes, in the same order, the actions that one process
         would take for its share. A caller who repeats a problem repeats one of the last 200 drawn (not created)."""
         rng = self.rng
@@ -1456,9 +1567,9 @@ class Simulation:
         for offset, what in times:
             if what == "case":
                 index = rng.choices(self._service_range, self._service_weights)[0]
-                births_ = self._service_births[index]
-                person = rng.randrange(len(self.cast.mothers if births_ else self.cast.applicants))
-                args = (index, births_, person, rng.getrandbits(40), rng.random())
+                pool = self._service_pools[index]
+                person = rng.randrange(len(getattr(self.cast, pool)))
+                args = (index, pool, person, rng.getrandbits(40), rng.random())
                 arrivals.append((base + offset, person, "case_arrive", args))
             elif what == "birth":
                 mother = rng.randrange(len(self.cast.mothers))
@@ -1521,7 +1632,11 @@ class Simulation:
             "start": self.start.isoformat(),
             "seed": self.seed,
             "per_working_day": self.volume,
-            "cast": {"applicants": len(self.cast.applicants), "mothers": len(self.cast.mothers)},
+            "cast": {
+                "applicants": len(self.cast.applicants),
+                "mothers": len(self.cast.mothers),
+                "enterprises": len(self.cast.enterprises),
+            },
             "cases": cases,
             "tickets": c["tickets_created"],
             "births": c["birth"],

@@ -111,6 +111,11 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
     assert figures["services_dropped"] == [] and figures["refused_submissions"] == {}
     sales = cases.filter(form_data__has_key="property_unit")
     assert figures["actions"]["cases_property"] == sales.count() > 0
+    # Enterprises apply for the items for legal persons, through their agent online or at a window.
+    enterprise_cases = cases.filter(applicant_organisation__isnull=False)
+    assert figures["actions"]["cases_enterprise"] == enterprise_cases.count() > 0
+    assert figures["cast"]["enterprises"] > 0
+    assert not enterprise_cases.exclude(item__service_object="organisation").exists()
     # Cases in several end states, through the case services (their timestamps are the virtual clock's).
     statuses = set(cases.values_list("status", flat=True))
     assert {Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.WITHDRAWN} <= statuses

@@ -22,8 +22,8 @@ from tongban.hotline.models import Ticket
 
 
 def _simulation(index: int, processes: int) -> Simulation:
-    """A simulation whose set-up is faked (a cast of 7 applicants and 3 mothers, two services, a small corpus):
-    enough to draw arrivals."""
+    """A simulation whose set-up is faked (a cast of 7 applicants, 3 mothers and 5 enterprises, three services, a
+    small corpus): enough to draw arrivals."""
     simulation = Simulation(
         days=1,
         volume={"cases": 0, "tickets": 0, "births": 0},
@@ -33,11 +33,13 @@ def _simulation(index: int, processes: int) -> Simulation:
     )
     simulation.processes, simulation.index = processes, index
     simulation.cast = SimpleNamespace(
-        applicants=[("user", n) for n in range(7)], mothers=[("mother", n) for n in range(3)]
+        applicants=[("user", n) for n in range(7)],
+        mothers=[("mother", n) for n in range(3)],
+        enterprises=[("agent", n) for n in range(5)],
     )
-    simulation._service_range = range(2)
-    simulation._service_weights = [2, 6]
-    simulation._service_births = [False, True]
+    simulation._service_range = range(3)
+    simulation._service_weights = [2, 6, 2]
+    simulation._service_pools = ["applicants", "mothers", "enterprises"]
     simulation.corpus = [(f"问题{n}", "dept", "topic") for n in range(30)]
     simulation.spike_rows = simulation.corpus[:3]
     return simulation
@@ -61,10 +63,10 @@ def test_every_process_draws_the_same_arrivals_and_each_person_and_district_belo
     owners: dict = {}
     for _stamp, owner, what, args in first:
         if what == "case_arrive":
-            _service, births, person, _token, _draw = args
-            key = ("mother" if births else "applicant", person)
+            _service, pool, person, _token, _draw = args
+            key = (pool, person)
         elif what == "birth_arrive":
-            key = ("mother", args[0])
+            key = ("mothers", args[0])
         else:
             key = ("district", args[6])
         owners.setdefault(key, set()).add(owner % 2)

@@ -168,8 +168,8 @@ def summary(figures: dict, *, scale: str) -> str:
         f"{figures['cases_per_s']:,.2f} cases/s, {figures['transitions']:,} transitions = "
         f"{figures['transitions_per_s']:,.1f}/s ({figures['cpu_ms_per_transition']} ms CPU each); "
         f"peak RSS {figures['peak_rss_mb']} MB; load {figures['load_before'][0]} → {figures['load_after'][0]}; "
-        f"{figures['processes']} process(es), a cast of {figures['cast']['applicants']:,} applicants and "
-        f"{figures['cast']['mothers']:,} mothers.",
+        f"{figures['processes']} process(es), a cast of {figures['cast']['applicants']:,} applicants, "
+        f"{figures['cast']['mothers']:,} mothers and {figures['cast'].get('enterprises', 0):,} enterprises.",
     ]
     if "interrupted_at" in figures:
         lines.append(
