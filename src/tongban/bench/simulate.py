@@ -699,9 +699,8 @@ class Simulation:
         sale = None
         if service.code in self.property_codes and person is not None:
             sale = self._sale(person, self._case_rng(token, 7))
-            if (
-                sale is None
-            ):  # every unit looked at is being sold (or is the buyer's): another service instead
+            if sale is None:
+                # Every unit looked at is being sold (or is the buyer's): another service instead.
                 self.out.counts["sales_without_unit"] += 1
                 live = [
                     (s, w)

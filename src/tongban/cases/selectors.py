@@ -652,12 +652,7 @@ def case_for_notification(case_id) -> Case | None:
     )
     if row is None:
         return None
-    case = fast.build(parts[0][0], row)
-    start = parts[0][0].count
-    for cols, name in parts[1:]:
-        setattr(case, name, fast.build(cols, row, start))
-        start += cols.count
-    return case
+    return fast.build_joined(parts, row)
 
 
 def case_supplement_get(supplement_id):

@@ -78,12 +78,7 @@ def licence_for_notification(number: str) -> Licence | None:
     )
     if row is None:
         return None
-    licence = fast.build(parts[0][0], row)
-    start = parts[0][0].count
-    for cols, name in parts[1:]:
-        setattr(licence, name, fast.build(cols, row, start))
-        start += cols.count
-    return licence
+    return fast.build_joined(parts, row)
 
 
 def licence_get_for_user(user, number: str) -> Licence | None:

@@ -160,6 +160,17 @@ def build(cols: Columns, row, start: int = 0):
     return cols.model.from_db(db.alias, cols.attnames, values)
 
 
+def build_joined(parts, row):
+    """The instance of the first of ``parts`` (``(Columns, name)`` pairs in the select list's order) from ``row``,
+    with each further part's instance set on it as ``name`` (None for an outer join's missing row)."""
+    instance = build(parts[0][0], row)
+    start = parts[0][0].count
+    for cols, name in parts[1:]:
+        setattr(instance, name, build(cols, row, start))
+        start += cols.count
+    return instance
+
+
 def convert(model, name: str, value):
     """A value of field ``name`` of ``model`` as read from the database, converted as the ORM does."""
     key = ("conv", model, name, connection.vendor)
