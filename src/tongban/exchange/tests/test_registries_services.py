@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from tongban.core.audit import SYSTEM
 from tongban.core.exceptions import Conflict
+from tongban.core.ids import make_resident_id
 from tongban.core.models import AuditEntry, OutboxEvent
 from tongban.exchange import registry_services as rs
 from tongban.exchange.models import (
@@ -163,6 +165,33 @@ def test_birth_registration_gives_the_baby_a_resident_id_and_a_membership(city):
     assert _event("person.registered") is not None
     with pytest.raises(Conflict):
         rs.household_birth_register(actor=SYSTEM, household=household, birth_record=record)
+
+
+def test_a_baby_s_resident_id_is_the_first_free_one_of_its_district_birth_date_and_sex(city):
+    born = datetime.date(2025, 10, 8)
+    # Women's sequences 002 and 004 of that day are taken; a neighbouring day's and another district's are not
+    # that day's.
+    for area, day, sequence in [
+        ("310101", born, 2),
+        ("310101", born, 4),
+        ("310101", born - datetime.timedelta(days=1), 6),
+        ("310101", born + datetime.timedelta(days=1), 6),
+        ("310104", born, 6),
+    ]:
+        PersonFactory(resident_id=make_resident_id(area, day, sequence), sex="F")
+    mother = woman()
+    household = MemberFactory(person=mother).household
+    record = BirthRecordFactory(mother=mother, baby_sex="F", birth_date=born)
+    baby = rs.household_birth_register(actor=SYSTEM, household=household, birth_record=record)
+    assert baby.resident_id == make_resident_id("310101", born, 6)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="needs SQLite (its query plan)")
+def test_the_free_resident_id_is_found_in_the_index_not_by_reading_every_person(city):
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {rs._RESIDENT_IDS_BETWEEN}", ["31010120251008", "31010120251009"])
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "SEARCH" in plan and "INDEX" in plan and "SCAN" not in plan, plan
 
 
 # --- births --------------------------------------------------------------------------------------
