@@ -343,6 +343,14 @@ class Cast:
     clerks: dict = field(default_factory=dict)  # district code -> actor
     enterprises: list = field(default_factory=list)  # (agent user, organisation)
 
+    agents: dict = field(default_factory=dict, repr=False)  # organisation pk -> agent user, made on first use
+
+    def agent_of(self, organisation_id):
+        """The agent (legal representative) who acts for an enterprise of the cast, or None."""
+        if not self.agents:
+            self.agents.update((org.pk, user) for user, org in self.enterprises)
+        return self.agents.get(organisation_id)
+
     def for_role(self, department_id, role: str, *, retry: bool = True):
         """An active staff member of the department with the role (one made for the simulation if none)."""
         key = (department_id, role)
@@ -957,7 +965,8 @@ class Simulation:
                 "cases_completed_on_time" if today <= case.due_date else "cases_completed_late"
             ] += 1
         rng = self._case_rng(token, 5)
-        if case.applicant_person_id and rng.random() < self.mix.rate_share:
+        # Persons rate, and enterprises through their agent (at a window too: the pad is handed to the agent).
+        if (case.applicant_person_id or case.applicant_organisation_id) and rng.random() < self.mix.rate_share:
             self.at(now + dt.timedelta(hours=rng.uniform(0.5, 48)), "rate", case.pk, token)
 
     def do_resubmit(self, now, case_pk, token, name) -> None:
@@ -991,7 +1000,10 @@ class Simulation:
         from tongban.evaluation.services import rating_channel, rating_submit
 
         case = Case.objects.select_related("applicant_person__user").get(pk=case_pk)
-        user = case.applicant_person.user if case.applicant_person_id else None
+        if case.applicant_person_id:
+            user = case.applicant_person.user
+        else:
+            user = self.cast.agent_of(case.applicant_organisation_id)
         if user is None:
             return
         rng = self._case_rng(token, 6)
@@ -1011,6 +1023,8 @@ class Simulation:
         if rating is None:
             return
         self.out.ratings[level] += 1
+        if not case.applicant_person_id:
+            self.out.counts["ratings_enterprise"] += 1
         if level <= 2:
             self.at(office_time(now, rng, days=rng.randint(1, 3)), "rectify", case_pk, token)
 

@@ -47,6 +47,7 @@ AUDIT_ACTIONS = {
     "grant.revoked": _("Data sharing grant revoked"),
     "hotline.history_seed": _("Hotline history seeded"),
     "hotline.spike": _("Hotline spike detected"),
+    "licence.imported": _("Existing licences imported"),
     "licence.issued": _("Licence issued"),
     "licence.revoked": _("Licence revoked"),
     "licence.viewed": _("Licence viewed"),

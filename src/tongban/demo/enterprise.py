@@ -262,10 +262,60 @@ def enterprise_policies_demo_ensure(*, actor: Actor = SYSTEM, featured_ids=(), t
     return {"policies": made, "checked": len(wanted), "offers": offers}
 
 
+def business_licences_seed(*, actor: Actor = SYSTEM, batch_size: int = 1000) -> int:
+    """The business licence (营业执照) of every registered, live market entity as an e-licence in the store
+    (``licences_import_existing``: signed by market regulation, no event), so that the data hub finds it when an
+    enterprise applies (what a city has after collecting its existing licences, 存量证照归集). Once: entities
+    holding one already are left out."""
+    from tongban.identity.selectors import department_get
+    from tongban.licences.models import Licence
+    from tongban.licences.services import licences_import_existing
+
+    holding = Licence.objects.filter(type__code="business-licence", holder_organisation__isnull=False)
+    registrations = (
+        BusinessRegistration.objects.filter(status=BusinessRegistration.Status.ACTIVE)
+        .exclude(organisation_id__in=holding.values("holder_organisation_id"))
+        .select_related("organisation__legal_representative", "organisation__district")
+        .order_by("organisation_id")
+    )
+
+    def holders():
+        for registration in registrations.iterator(chunk_size=batch_size):
+            organisation = registration.organisation
+            representative = organisation.legal_representative
+            data = {
+                "company_name": organisation.name,
+                "credit_code": organisation.credit_code,
+                "legal_representative": representative.name if representative else "",
+                "business_address": f"上海市{organisation.district.name}" if organisation.district else "上海市",
+                "business_scope": registration.business_scope,
+            }
+            if registration.registered_capital:  # an individual business has none
+                data["registered_capital"] = str(registration.registered_capital)
+            if organisation.org_type == Organisation.Type.INDIVIDUAL_BUSINESS and representative:
+                data["applicant_name"] = representative.name  # 经营者
+            yield organisation, data
+
+    return licences_import_existing(
+        actor=actor,
+        type="business-licence",
+        department=department_get("market-regulation"),
+        holders=holders(),
+        batch_size=batch_size,
+    )
+
+
 def enterprise_demo_ensure(*, seed: int, actor: Actor = SYSTEM, batch_size: int = 5000) -> dict:
     figures = enterprise_figures_seed(seed=seed, actor=actor, batch_size=batch_size)
     featured = figures.pop("featured_ids")
-    return {**figures, **enterprise_policies_demo_ensure(actor=actor, featured_ids=featured)}
+    licences = business_licences_seed(actor=actor)
+    return {
+        **figures,
+        "business_licences": licences,
+        **enterprise_policies_demo_ensure(actor=actor, featured_ids=featured),
+    }
 
 
-__all__ = ["enterprise_demo_ensure", "enterprise_figures_seed", "enterprise_policies_demo_ensure"]
+__all__ = [
+    "business_licences_seed",
+    "enterprise_demo_ensure", "enterprise_figures_seed", "enterprise_policies_demo_ensure"]

@@ -151,6 +151,11 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
         sum(indicators["ratings"].values()) == Rating.objects.filter(case_id__in=cases.values("pk")).count()
     )
     assert Rectification.objects.filter(case_id__in=cases.values("pk")).exists()  # a bad rating
+    # Enterprises rate too, through their agent.
+    rated_by_enterprises = Rating.objects.filter(
+        case_id__in=cases.filter(applicant_organisation__isnull=False).values("pk")
+    )
+    assert figures["actions"]["ratings_enterprise"] == rated_by_enterprises.count() > 0
     merged = Ticket.objects.filter(
         merged_into__isnull=False
     )  # merged, then replied with the ticket it joined

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.cases.models import Case
 from tongban.core.ids import parse_credit_code, parse_resident_id
-from tongban.core.models import AuditEntry
+from tongban.core.models import AuditEntry, OutboxEvent
 from tongban.demo import reference as ref
 from tongban.demo.models import SeedRun
 from tongban.demo.services import demo_citizen_drafts, demo_city_seed, demo_totp_key
@@ -149,6 +149,25 @@ class SeededCityTests:
         representative_verify(
             actor=actor_for(User.objects.get(username="zhang.wei")), organisation=enterprise
         )
+
+    def test_every_live_market_entity_holds_its_business_licence_as_a_valid_e_licence(self, city):
+        from tongban.exchange.models import BusinessRegistration
+        from tongban.licences.models import Licence
+        from tongban.licences.services import licence_token, licence_verify
+
+        live = set(
+            BusinessRegistration.objects.filter(status="active").values_list("organisation_id", flat=True)
+        )
+        licences = Licence.objects.filter(type__code="business-licence").select_related("holder_organisation")
+        assert live and {licence.holder_organisation_id for licence in licences} == live
+        assert licences.count() == len(live) == city.run.counts["enterprise"]["business_licences"]
+        licence = licences.first()
+        assert licence.holder_id_number == licence.holder_organisation.credit_code
+        assert licence.data["company_name"] == licence.holder_organisation.name
+        assert licence_verify(licence_token(licence)).status == "valid"
+        # Imported, not issued: one audit entry a batch and no event telling the holders of news.
+        assert AuditEntry.objects.filter(action="licence.imported").exists()
+        assert not OutboxEvent.objects.filter(name="licence.issued", subject_id=licence.number).exists()
 
     def test_one_audit_entry_records_the_seed_with_its_counts(self, city):
         entries = AuditEntry.objects.filter(action="demo.seed")

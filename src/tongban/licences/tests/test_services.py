@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import stat
 import uuid
 
@@ -105,6 +106,42 @@ def test_only_the_types_department_or_its_branches_issue_it(citizen):
     assert "department" in caught.value.message_dict
     licence = issue_birth_certificate(citizen, department="health-310104")
     assert licence.department.code == "health-310104"
+
+
+def test_existing_licences_are_imported_signed_in_batches_with_an_audit_entry_each_and_no_event(city):
+    services.licence_types_demo_ensure()
+    organisations = [OrganisationFactory() for _ in range(5)]
+    holders = [
+        (org, {"company_name": org.name, "business_address": "上海市徐汇区", "business_scope": "软件开发"})
+        for org in organisations
+    ]
+    imported = services.licences_import_existing(
+        actor=SYSTEM, type="business-licence", department="market-regulation", holders=holders, batch_size=2
+    )
+    assert imported == 5
+    licences = Licence.objects.filter(type__code="business-licence")
+    assert {licence.holder_organisation_id for licence in licences} == {org.pk for org in organisations}
+    for licence in licences:
+        assert services.licence_verify(services.licence_token(licence)).status == "valid"
+        assert licence.key.department.code == "market-regulation"
+    entries = AuditEntry.objects.filter(action="licence.imported").order_by("at")
+    assert [json.loads(entry.details)["count"] for entry in entries] == [2, 2, 1]
+    assert not OutboxEvent.objects.filter(name="licence.issued").exists()
+
+
+def test_an_import_with_data_the_type_refuses_stops_at_that_holder_with_the_field(city):
+    services.licence_types_demo_ensure()
+    good, bad = OrganisationFactory(), OrganisationFactory()
+    holders = [
+        (good, {"business_address": "上海市", "business_scope": "软件开发"}),
+        (bad, {"business_address": "上海市"}),  # no business scope
+    ]
+    with pytest.raises(ValidationError) as caught:
+        services.licences_import_existing(
+            actor=SYSTEM, type="business-licence", department="market-regulation", holders=holders
+        )
+    assert "data.business_scope" in caught.value.message_dict
+    assert not Licence.objects.exists()  # the batch it was in is not written
 
 
 def test_a_licence_has_exactly_one_holder(citizen):
