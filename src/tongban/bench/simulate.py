@@ -966,7 +966,8 @@ class Simulation:
             ] += 1
         rng = self._case_rng(token, 5)
         # Persons rate, and enterprises through their agent (at a window too: the pad is handed to the agent).
-        if (case.applicant_person_id or case.applicant_organisation_id) and rng.random() < self.mix.rate_share:
+        applicant = case.applicant_person_id or case.applicant_organisation_id
+        if applicant and rng.random() < self.mix.rate_share:
             self.at(now + dt.timedelta(hours=rng.uniform(0.5, 48)), "rate", case.pk, token)
 
     def do_resubmit(self, now, case_pk, token, name) -> None:

@@ -282,12 +282,12 @@ def business_licences_seed(*, actor: Actor = SYSTEM, batch_size: int = 1000) -> 
     def holders():
         for registration in registrations.iterator(chunk_size=batch_size):
             organisation = registration.organisation
-            representative = organisation.legal_representative
+            representative, district = organisation.legal_representative, organisation.district
             data = {
                 "company_name": organisation.name,
                 "credit_code": organisation.credit_code,
                 "legal_representative": representative.name if representative else "",
-                "business_address": f"上海市{organisation.district.name}" if organisation.district else "上海市",
+                "business_address": f"上海市{district.name}" if district else "上海市",
                 "business_scope": registration.business_scope,
             }
             if registration.registered_capital:  # an individual business has none
@@ -318,4 +318,7 @@ def enterprise_demo_ensure(*, seed: int, actor: Actor = SYSTEM, batch_size: int 
 
 __all__ = [
     "business_licences_seed",
-    "enterprise_demo_ensure", "enterprise_figures_seed", "enterprise_policies_demo_ensure"]
+    "enterprise_demo_ensure",
+    "enterprise_figures_seed",
+    "enterprise_policies_demo_ensure",
+]

@@ -1,4 +1,5 @@
-"""Helpers for the licences tests: demo types, a birth medical certificate for the citizen."""
+"""Helpers for the licences tests: demo types, a birth medical certificate for the citizen, a business licence for
+an organisation."""
 
 from tongban.core.audit import SYSTEM
 from tongban.identity.selectors import person_for
@@ -24,4 +25,23 @@ def issue_birth_certificate(user, *, case_id=None, department="health", data=Non
         department=department,
         holder_person=person_for(user),
         case_id=case_id,
+    )
+
+
+def business_licence_data(organisation) -> dict:
+    return {
+        "business_address": "上海市徐汇区",
+        "business_scope": "软件开发",
+        "company_name": organisation.name,
+    }
+
+
+def issue_business_licence(organisation):
+    services.licence_types_demo_ensure()
+    return services.licence_issue(
+        actor=SYSTEM,
+        type="business-licence",
+        data=business_licence_data(organisation),
+        department="market-regulation",
+        holder_organisation=organisation,
     )

@@ -16,7 +16,7 @@ from tongban.licences import keys, services, signing
 from tongban.licences.models import Licence, SigningKey
 from tongban.licences.reference import LICENCE_TYPES
 
-from .factories import BIRTH_DATA, issue_birth_certificate
+from .factories import BIRTH_DATA, business_licence_data, issue_birth_certificate, issue_business_licence
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +111,7 @@ def test_only_the_types_department_or_its_branches_issue_it(citizen):
 def test_existing_licences_are_imported_signed_in_batches_with_an_audit_entry_each_and_no_event(city):
     services.licence_types_demo_ensure()
     organisations = [OrganisationFactory() for _ in range(5)]
-    holders = [
-        (org, {"company_name": org.name, "business_address": "上海市徐汇区", "business_scope": "软件开发"})
-        for org in organisations
-    ]
+    holders = [(org, business_licence_data(org)) for org in organisations]
     imported = services.licences_import_existing(
         actor=SYSTEM, type="business-licence", department="market-regulation", holders=holders, batch_size=2
     )
@@ -156,17 +153,7 @@ def test_a_licence_has_exactly_one_holder(citizen):
             holder_person=person_for(citizen),
             holder_organisation=organisation,
         )
-    licence = services.licence_issue(
-        actor=SYSTEM,
-        type="business-licence",
-        data={
-            "business_address": "上海市徐汇区",
-            "business_scope": "软件开发",
-            "company_name": organisation.name,
-        },
-        department="market-regulation",
-        holder_organisation=organisation,
-    )
+    licence = issue_business_licence(organisation)
     assert licence.holder_id_number == organisation.credit_code
     assert licence.valid_until is None  # 营业执照: long-term
 
@@ -388,17 +375,7 @@ def test_the_notification_read_gives_what_the_orm_read_gives(citizen, django_ass
     services.licence_types_demo_ensure()
     organisation = OrganisationFactory()
     held_by_person = issue_birth_certificate(citizen)
-    held_by_organisation = services.licence_issue(
-        actor=SYSTEM,
-        type="business-licence",
-        data={
-            "business_address": "上海市徐汇区",
-            "business_scope": "软件开发",
-            "company_name": organisation.name,
-        },
-        department="market-regulation",
-        holder_organisation=organisation,
-    )
+    held_by_organisation = issue_business_licence(organisation)
     for issued in (held_by_person, held_by_organisation):
         expected = licence_get(issued.number)
         with django_assert_num_queries(1):
