@@ -139,6 +139,7 @@ class Mix:
     case_fates: tuple = CASE_FATES
     refuse_acceptance: float = REFUSE_ACCEPTANCE
     rate_share: float = RATE_SHARE
+    rate_within_hours: float = 48.0  # a rating comes half an hour to this long after the completion
     rating_levels: tuple = RATING_LEVELS
     duplicate_share: float = DUPLICATE_SHARE
     supervise_share: float = SUPERVISE_SHARE
@@ -154,6 +155,7 @@ TEST_MIX = Mix(
     case_fates=(("approve", 40), ("supplement", 15), ("reject", 15), ("withdraw", 15), ("late", 15)),
     refuse_acceptance=0.2,
     rate_share=0.9,
+    rate_within_hours=4.0,
     rating_levels=((5, 40), (4, 20), (3, 10), (2, 15), (1, 15)),
     duplicate_share=0.35,
     supervise_share=0.3,
@@ -968,7 +970,9 @@ class Simulation:
         # Persons rate, and enterprises through their agent (at a window too: the pad is handed to the agent).
         applicant = case.applicant_person_id or case.applicant_organisation_id
         if applicant and rng.random() < self.mix.rate_share:
-            self.at(now + dt.timedelta(hours=rng.uniform(0.5, 48)), "rate", case.pk, token)
+            self.at(
+                now + dt.timedelta(hours=rng.uniform(0.5, self.mix.rate_within_hours)), "rate", case.pk, token
+            )
 
     def do_resubmit(self, now, case_pk, token, name) -> None:
         from tongban.cases.models import Case
