@@ -126,10 +126,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing mid-transaction.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        # Prepared statements the driver keeps per connection (Python's default: 128). The ORM's statements differ
-        # by the number of parameters of an IN list or a multi-row INSERT, so a long-running process meets many
-        # more texts than that; one prepared again costs more than running it (docs/performance.md).
-        "cached_statements": int(env("TONGBAN_SQLITE_STATEMENT_CACHE", "1024")),
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
         ),

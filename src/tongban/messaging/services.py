@@ -187,11 +187,17 @@ def _sms_today(recipient, now: dt.datetime, *, limit: int) -> int:
     recipient's day (a window clerk's applicant, a simulated applicant with hundreds of cases a day)."""
     owner = "person_id" if isinstance(recipient, Person) else "organisation_id"
     midnight = _local_midnight(now)
+    # The recipient's messages, each asked for an SMS delivery by a subquery: a scalar subquery is not turned into a
+    # join, so the read starts from the recipient's index whatever the statistics say. As a join, on PostgreSQL tables
+    # grown since their last ANALYZE (a server without autovacuum, a day's burst) drove the plan from the deliveries
+    # by status and date: every SMS of the city since midnight read for one person's count, 50-97 ms at 26,000 of
+    # them (a simulated Shanghai day; this way 8.8 ms on the same stale statistics; after ANALYZE 0.57 ms, the join
+    # 0.31 ms).
     (count,) = fast.fetchone(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {Message._meta.db_table} m "  # noqa: S608
-        f"INNER JOIN {Delivery._meta.db_table} d ON d.message_id = m.id "
         f"WHERE m.{owner} = %s AND m.created_at >= %s "
-        f"AND d.channel = %s AND d.status IN (%s, %s) AND d.created_at >= %s "
+        f"AND (SELECT 1 FROM {Delivery._meta.db_table} d WHERE d.message_id = m.id "
+        "AND d.channel = %s AND d.status IN (%s, %s) AND d.created_at >= %s LIMIT 1) = 1 "
         "ORDER BY m.created_at LIMIT %s) AS s",
         [
             fast.prep(Message, owner, recipient.pk),
