@@ -12,7 +12,9 @@ from django.db import connection
 
 from tongban.conftest import POSTGRES_SKIP_REASON
 
-PROBE = "from django.conf import settings as s; import json; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+PROBE = (
+    "from django.conf import settings as s; import json; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+)
 
 
 def _options(threshold=None):
