@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -494,8 +494,12 @@ def licences_import_existing(
     ``licence_issue`` (the data checked against the type, a free number drawn, the department's key) and written
     ``batch_size`` at a time, with one ``licence.imported`` audit entry a batch (type, department, count, the
     first and last number). No ``licence.issued`` event: the holders already hold these licences, nothing is
-    new to tell them. Returns the number imported.
+    new to tell them. Returns the number imported. Only the system (a seed, a migration's command) or staff of the
+    issuing department may import (PermissionDenied otherwise, before anything is read).
     """
+    department = _department(department)
+    if actor.kind != SYSTEM.kind and actor.department != department.code:
+        raise PermissionDenied(_("Only the issuing department imports its existing licences."))
     imported = 0
     batch: list[Licence] = []
 

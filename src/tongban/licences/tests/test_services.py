@@ -126,6 +126,31 @@ def test_existing_licences_are_imported_signed_in_batches_with_an_audit_entry_ea
     assert not OutboxEvent.objects.filter(name="licence.issued").exists()
 
 
+def test_only_the_system_or_the_issuing_department_imports_existing_licences(city):
+    from django.core.exceptions import PermissionDenied
+
+    from tongban.core.audit import Actor
+
+    services.licence_types_demo_ensure()
+    organisation = OrganisationFactory()
+    holders = [(organisation, business_licence_data(organisation))]
+    health = Actor(kind="staff", id="1", label="health.handler", role="dept_handler", department="health")
+    with pytest.raises(PermissionDenied):
+        services.licences_import_existing(
+            actor=health, type="business-licence", department="market-regulation", holders=holders
+        )
+    assert not Licence.objects.exists()
+    market = Actor(
+        kind="staff", id="2", label="market.handler", role="dept_handler", department="market-regulation"
+    )
+    assert (
+        services.licences_import_existing(
+            actor=market, type="business-licence", department="market-regulation", holders=holders
+        )
+        == 1
+    )
+
+
 def test_an_import_with_data_the_type_refuses_stops_at_that_holder_with_the_field(city):
     services.licence_types_demo_ensure()
     good, bad = OrganisationFactory(), OrganisationFactory()
