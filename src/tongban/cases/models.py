@@ -211,6 +211,12 @@ class Case(TimeStampedModel):
                 name="cases_case_open_lead_cover",
                 condition=models.Q(status__in=LIST_OPEN_STATUSES),
             ),
+            # indicators.compute reads each day's cases by these times (the worker's hourly refresh): a range
+            # of the index, not a scan of the city's history.
+            models.Index(fields=["submitted_at"], name="cases_case_submitted_at"),
+            models.Index(
+                fields=["closed_at"], name="cases_case_closed_at", condition=models.Q(closed_at__isnull=False)
+            ),
         ]
 
     def __str__(self):

@@ -62,7 +62,10 @@ class Rating(TimeStampedModel):
                 condition=models.Q(level__gte=1, level__lte=5), name="evaluation_rating_level_1_5"
             ),
         ]
-        indexes = [models.Index(fields=["department", "-created_at"], name="evaluation_rating_dept")]
+        indexes = [
+            models.Index(fields=["department", "-created_at"], name="evaluation_rating_dept"),
+            models.Index(fields=["created_at"], name="evaluation_rating_created"),  # a day's, for indicators
+        ]
 
     def __str__(self):
         return f"{self.case_number} · {self.level}"

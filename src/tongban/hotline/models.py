@@ -154,6 +154,13 @@ class Ticket(TimeStampedModel):
                 # Ticket.OPEN, in its order (SQLite uses a partial index when the query's term is the same).
                 condition=models.Q(status__in=["dispatching", "dispatched", "in_hand", "reopened"]),
             ),
+            # a day's tickets taken and closed, for indicators.compute
+            models.Index(fields=["created_at"], name="hotline_ticket_created"),
+            models.Index(
+                fields=["closed_at"],
+                name="hotline_ticket_closed",
+                condition=models.Q(closed_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -224,6 +231,7 @@ class TicketStep(models.Model):
         verbose_name = _("ticket step")
         verbose_name_plural = _("ticket steps")
         ordering = ["ticket", "at", "id"]
+        indexes = [models.Index(fields=["at"], name="hotline_ticketstep_at")]  # a day's steps, for indicators
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"

@@ -244,6 +244,13 @@ class Offer(TimeStampedModel):
             models.Index(fields=["person", "-created_at"], name="proactive_offer_person"),
             models.Index(fields=["organisation", "-created_at"], name="proactive_offer_org"),
             models.Index(fields=["rule", "status"], name="proactive_offer_rule_status"),
+            # a day's offers made and decided, for indicators.compute
+            models.Index(fields=["created_at"], name="proactive_offer_created"),
+            models.Index(
+                fields=["decided_at"],
+                name="proactive_offer_decided",
+                condition=models.Q(decided_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

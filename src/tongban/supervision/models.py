@@ -50,6 +50,7 @@ class Warning(TimeStampedModel):  # 预警; the name of DESIGN.md, though it sha
         indexes = [
             models.Index(fields=["department", "-raised_at"], name="supervision_warning_dept"),
             models.Index(fields=["level", "-raised_at"], name="supervision_warning_level"),
+            models.Index(fields=["raised_at"], name="supervision_warning_raised"),  # a day's, for indicators
         ]
 
     def __str__(self):
@@ -113,7 +114,16 @@ class Rectification(TimeStampedModel):
                 name="supervision_rectification_closed_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["department", "status", "due_date"], name="supervision_rect_dept")]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"], name="supervision_rect_dept"),
+            # a day's openings and closings, for indicators.compute
+            models.Index(fields=["created_at"], name="supervision_rect_created"),
+            models.Index(
+                fields=["closed_at"],
+                name="supervision_rect_closed",
+                condition=models.Q(closed_at__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.case_number} · {self.get_status_display()}"
