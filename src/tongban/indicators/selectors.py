@@ -186,6 +186,25 @@ def snapshot(f: Filters) -> dict:
     return _clean(query.filter(day=day).aggregate(**_sums(SNAPSHOT_FIELDS)), SNAPSHOT_FIELDS)
 
 
+def snapshots_by_department(f: Filters) -> dict:
+    """Each department's published catalogue on the last snapshot day of the period (as ``snapshot``, whose
+    sum over the departments in view this is): department id -> the snapshot's fields."""
+    query = CatalogSnapshot.objects.all()
+    if f.departments is not None:
+        query = query.filter(department_id__in=f.departments)
+    if f.department is not None:
+        query = query.filter(department_id__in=_department_ids(f.department))
+    day = query.filter(day__lte=f.end).aggregate(day=Max("day"))["day"]
+    if day is None:
+        day = query.aggregate(day=Min("day"))["day"]
+    if day is None:
+        return {}
+    return {
+        row["department_id"]: _clean(row, SNAPSHOT_FIELDS)
+        for row in query.filter(day=day).values("department_id", *SNAPSHOT_FIELDS)
+    }
+
+
 def stat_grouped(f: Filters) -> list[tuple]:
     """The department and district rows of the period summed per (department id, district id), whatever the
     service filter: one query from which the totals and both rankings are drawn."""
@@ -292,13 +311,28 @@ def service_names(codes) -> dict:
     return {code: every[code] for code in codes if code in every}
 
 
-TREND_COUNTERS = ("cases_submitted", "cases_completed", "completed_on_time", "tickets")
+# What the trend shows: cases and tickets, and the counters of the two national indicators that follow the day's
+# work (online service effectiveness, online handling maturity; the other three follow the catalogue).
+TREND_COUNTERS = (
+    "cases_submitted",
+    "cases_completed",
+    "completed_on_time",
+    "tickets",
+    "cases_online",
+    "cases_full_online_item",
+    "completed_no_visit",
+    "ratings",
+    "ratings_4",
+    "ratings_5",
+)
+# A service's rows keep the case counters only (no tickets, no ratings).
+TREND_SERVICE_COUNTERS = tuple(name for name in TREND_COUNTERS if name in CASE_COUNTERS)
 
 
 def trend(f: Filters) -> tuple[str, list[tuple[dt.date, dict]]]:
     """The period's counters of ``TREND_COUNTERS`` by day (up to ``DAILY_TREND_DAYS`` days) or by month:
     ("day"|"month", rows)."""
-    counters = TREND_COUNTERS if not f.service else TREND_COUNTERS[:3]
+    counters = TREND_COUNTERS if not f.service else TREND_SERVICE_COUNTERS
     if not f.service:
         return _trend_stat(f, counters)
     if f.days <= DAILY_TREND_DAYS:

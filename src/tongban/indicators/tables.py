@@ -58,7 +58,13 @@ def trend_table(f: Filters) -> Table:
             _("Cases completed"),
             _("Completed in time (%)"),
             _("Hotline tickets"),
+            str(formulas.NATIONAL[0][1]),
+            str(formulas.NATIONAL[1][1]),
         ],
+        description=_(
+            "The two national indicators that follow the day's work; the other three follow the catalogue "
+            "(see the tables by department and the reform measures' versions)."
+        ),
     )
     for period, c in rows:
         table.rows.append(
@@ -68,12 +74,87 @@ def trend_table(f: Filters) -> Table:
                 c["cases_completed"],
                 formulas.ratio(c["completed_on_time"], c["cases_completed"]),
                 c.get("tickets", 0),
+                formulas.online_effectiveness(c),
+                formulas.online_maturity(c),
             ]
         )
     return table
 
 
-def department_table(f: Filters, groups=None) -> Table:
+def _ranked(rows: list[tuple[str, dict]]) -> list[list]:
+    """(name, the five indicators) ranked by online service effectiveness, highest first (no data last), with
+    the rank (equal values share one)."""
+    rows = sorted(
+        rows, key=lambda r: (r[1]["online_effectiveness"] is None, -(r[1]["online_effectiveness"] or 0))
+    )
+    result, rank, previous = [], 0, object()
+    for position, (name, values) in enumerate(rows, start=1):
+        value = values["online_effectiveness"]
+        if value != previous:
+            rank, previous = position, value
+        result.append(
+            [rank if value is not None else None, name, *(values[key] for key, _l in formulas.NATIONAL)]
+        )
+    return result
+
+
+def _national_columns(first: str) -> list[str]:
+    return [_("Rank"), first, *(str(label) for _k, label in formulas.NATIONAL)]
+
+
+def national_departments_table(f: Filters, rows: list[dict] | None = None) -> Table:
+    """The five indicators of each department: its cases and ratings, and its own published catalogue."""
+    rows = selectors.by_department(f) if rows is None else rows
+    snapshots = selectors.snapshots_by_department(f)
+    table = Table(
+        "national_departments",
+        _("The five indicators by department"),
+        _national_columns(_("Department")),
+        description=_(
+            "Each department's cases and ratings, and its own published catalogue (a district branch publishes "
+            "none: its catalogue figures are those of its municipal department's row). Ranked by online service "
+            "effectiveness."
+        ),
+    )
+    named = [
+        (_name(row["department"]), formulas.national(row["counters"], snapshots.get(row["department"].pk)))
+        for row in rows
+        if row["department"] is not None
+    ]
+    table.rows = _ranked(named)
+    return table
+
+
+def national_districts_table(
+    f: Filters, rows: list[dict] | None = None, snapshot: dict | None = None
+) -> Table:
+    """The five indicators of each district: its cases and ratings, and the city's catalogue."""
+    rows = selectors.by_district(f) if rows is None else rows
+    snapshot = selectors.snapshot(f) if snapshot is None else snapshot
+    table = Table(
+        "national_districts",
+        _("The five indicators by district"),
+        _national_columns(_("District")),
+        description=_(
+            "Each district's cases and ratings. Every published item can be applied for in every district "
+            "(全市通办), so the catalogue figures (channels offered, coverage, guides) are the catalogue's in "
+            "view. Ranked by online service effectiveness."
+        ),
+    )
+    codes = {}
+    named = []
+    for row in rows:
+        if row["district"] is None:
+            continue
+        name = _district_name(row["district"])
+        codes[name] = row["district"].code
+        named.append((name, formulas.national(row["counters"], snapshot)))
+    table.rows = _ranked(named)
+    table.row_codes = [codes[r[1]] for r in table.rows]
+    return table
+
+
+def department_table(f: Filters, groups=None, *, rows: list[dict] | None = None) -> Table:
     table = Table(
         "departments",
         _("Departments"),
@@ -90,7 +171,7 @@ def department_table(f: Filters, groups=None) -> Table:
             _("Hotline replies"),
         ],
     )
-    rows = selectors.by_department(f, groups)
+    rows = selectors.by_department(f, groups) if rows is None else list(rows)
     rows.sort(key=lambda r: (-r["counters"]["cases_submitted"], -r["counters"].get("tickets_replied", 0)))
     for row in rows:
         c = row["counters"]
@@ -111,7 +192,7 @@ def department_table(f: Filters, groups=None) -> Table:
     return table
 
 
-def district_table(f: Filters, groups=None) -> Table:
+def district_table(f: Filters, groups=None, *, rows: list[dict] | None = None) -> Table:
     table = Table(
         "districts",
         _("Districts"),
@@ -124,7 +205,7 @@ def district_table(f: Filters, groups=None) -> Table:
             _("First-contact resolution (%)"),
         ],
     )
-    rows = selectors.by_district(f, groups)
+    rows = selectors.by_district(f, groups) if rows is None else list(rows)
     rows.sort(key=lambda r: r["district"].code if r["district"] else "")
     for row in rows:
         c = row["counters"]
@@ -169,6 +250,11 @@ def service_table(f: Filters, *, limit: int | None = 50) -> Table:
     )
     rows = selectors.by_service(f)
     rows.sort(key=lambda r: -r["counters"]["cases_completed"])
+    if limit and len(rows) > limit:
+        table.description = _(
+            "Averages over the cases completed in the period. The %(limit)s services with the most completed "
+            "cases of %(count)s; the export holds every one."
+        ) % {"limit": limit, "count": len(rows)}
     for row in rows[:limit] if limit else rows:
         m = formulas.reform(row["counters"])
         table.rows.append(
@@ -303,25 +389,34 @@ def versions_table(code: str) -> Table:
     return table
 
 
-def reform_tables(f: Filters) -> dict[str, Table]:
-    """The reform measures page: by service, and a chosen service's versions."""
-    result = {"services": service_table(f)}
+# The services a page shows (the most completed first); an export holds every one.
+PAGE_SERVICES = 50
+
+
+def reform_tables(f: Filters, *, every: bool = False) -> dict[str, Table]:
+    """The reform measures page: by service (``PAGE_SERVICES`` of them, or ``every`` one for an export), and a
+    chosen service's versions."""
+    result = {"services": service_table(f, limit=None if every else PAGE_SERVICES)}
     if f.service:
         result["versions"] = versions_table(f.service)
     return result
 
 
-def staff_tables(f: Filters, *, reform: bool = True) -> dict[str, Table]:
+def staff_tables(f: Filters, *, reform: bool = True, every: bool = False) -> dict[str, Table]:
     """Every table of the staff pages for the filters (the dashboard leaves the reform measures to their page:
     summing every service's rows is the dearest read)."""
     full = selectors.stat_totals(f)  # the department × district rows, from the slabs kept in memory
     c = selectors.totals(f) if f.service else full
     snapshot = selectors.snapshot(f)
+    departments = selectors.by_department(f)
+    districts = selectors.by_district(f)
     tables = [
         national_table(c, snapshot),
         trend_table(f),
-        department_table(f),
-        district_table(f),
+        department_table(f, rows=departments),
+        national_departments_table(f, departments),
+        district_table(f, rows=districts),
+        national_districts_table(f, districts, snapshot),
         ratings_table(full),
         rectification_table(full),
         hotline_table(full),
@@ -329,7 +424,7 @@ def staff_tables(f: Filters, *, reform: bool = True) -> dict[str, Table]:
     ]
     result = {t.key: t for t in tables}
     if reform:
-        result.update(reform_tables(f))
+        result.update(reform_tables(f, every=every))
     return result
 
 

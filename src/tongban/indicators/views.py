@@ -183,6 +183,25 @@ def _charts(all_tables: dict) -> dict:
         desc=_("The share of completed cases finished within the promised limit, highest first."),
         unit="%",
     )
+    ranked_districts = [r for r in all_tables["national_districts"].rows if r[2] is not None]
+    result["districts_ranked"] = charts.bar_chart(
+        "chart-districts-ranked",
+        [(r[1], r[2]) for r in ranked_districts],
+        title=_("Districts ranked by online service effectiveness"),
+        desc=_(
+            "Each district's online service effectiveness (0–100), highest first; the table lists all five."
+        ),
+        unit="",
+    )
+    ranked_departments = [r for r in all_tables["national_departments"].rows if r[2] is not None][:15]
+    result["departments_effectiveness"] = charts.bar_chart(
+        "chart-departments-effectiveness",
+        [(r[1], r[2]) for r in ranked_departments],
+        title=_("Departments ranked by online service effectiveness"),
+        desc=_("The %(n)s departments with the highest online service effectiveness (0–100).")
+        % {"n": len(ranked_departments)},
+        unit="",
+    )
     names = _district_names()
     by_code = {}
     for row in selectors_rows_by_district(all_tables):
@@ -303,7 +322,7 @@ def export(request, table, fmt):
     form, f = _filters(request)
     if f is None:
         return HttpResponse(form.errors.as_json(), status=400, content_type="application/json")
-    return _export(tables.staff_tables(f), table, fmt, f"indicators-{f.start}-{f.end}")
+    return _export(tables.staff_tables(f, every=True), table, fmt, f"indicators-{f.start}-{f.end}")
 
 
 def _city_wide(request):

@@ -632,3 +632,59 @@ def test_service_names_follow_a_renamed_item(small_city):
         item.name_zh = "改名后的事项"
         item.save()
         assert selectors.service_names([item.code]) == {item.code: "改名后的事项"}
+
+
+def test_the_five_indicators_by_department_district_and_day_are_the_hand_computations(small_city, client):
+    """The five indicators side by side for each department and district (ranked), and the two that follow the
+    day's work in the trend: the same hand computation as the headline's, on each one's own records."""
+    write_day(small_city)
+    catalog_snapshot(D)
+    days_recompute(D - dt.timedelta(days=3), D)
+    f = Filters(start=D, end=D)
+    columns = [key for key, _label in formulas.NATIONAL]
+    departments = tables.national_departments_table(f)
+    by_name = {row[1]: dict(zip(["rank", "name", *columns], row, strict=True)) for row in departments.rows}
+    health = by_name[tables._name(small_city.health)]  # in the active language
+    # Health has every case but the refusal: the headline's figures, and its own catalogue (both items).
+    assert health["rank"] == 1
+    assert health["online_effectiveness"] == pytest.approx((66.7 + 50 + 50) / 3, abs=0.05)
+    assert health["online_maturity"] == pytest.approx((66.7 + 50) / 2, abs=0.05)
+    assert health["item_coverage"] == 100.0
+    assert health["guide_accuracy"] == pytest.approx(60.0, abs=0.05)
+    # Tax refused one case submitted earlier and publishes nothing: no data, ranked last, not 0.
+    tax = by_name[tables._name(small_city.tax)]
+    assert tax["rank"] is None and tax["online_effectiveness"] is None and tax["item_coverage"] is None
+    assert departments.rows[-1][1] == tables._name(small_city.tax)
+    districts = tables.national_districts_table(f)
+    xuhui = next(row for row, code in zip(districts.rows, districts.row_codes, strict=True) if code == XUHUI)
+    assert xuhui[0] == 1
+    assert xuhui[2] == pytest.approx((66.7 + 50 + 50) / 3, abs=0.05)
+    assert xuhui[5] == 100.0  # the catalogue's coverage: every item is served in every district
+    trend = tables.trend_table(f)
+    (day,) = trend.rows
+    assert day[0] == D.isoformat()
+    assert day[5] == pytest.approx((66.7 + 50 + 50) / 3, abs=0.05)
+    assert day[6] == pytest.approx((66.7 + 50) / 2, abs=0.05)
+    # The dashboard shows them with their ranking charts and tables.
+    login_with_second_factor(client, _staff(["supervisor"], small_city.health))
+    page = client.get(reverse("indicators:dashboard"), {"start": D.isoformat(), "end": D.isoformat()})
+    html = page.content.decode()
+    assert 'id="chart-districts-ranked"' in html and 'id="chart-departments-effectiveness"' in html
+    assert str(tables.national_districts_table(f).title) in html
+
+
+def test_a_page_shows_the_busiest_services_and_the_export_every_one(small_city, client, monkeypatch):
+    write_day(small_city)
+    days_recompute(D - dt.timedelta(days=3), D)
+    monkeypatch.setattr(tables, "PAGE_SERVICES", 1)
+    login_with_second_factor(client, _staff(["supervisor"], small_city.health))
+    query = {"start": D.isoformat(), "end": D.isoformat()}
+    page = client.get(reverse("indicators:reform"), query)
+    assert [row[0] for row in page.context["tables"]["services"].rows] == [small_city.item_a.name_zh]
+    assert "the export holds every one" in str(page.context["tables"]["services"].description) or (
+        "导出" in str(page.context["tables"]["services"].description)
+    )
+    xlsx = client.get(reverse("indicators:export", args=["services", "xlsx"]), query)
+    sheet = load_workbook(io.BytesIO(xlsx.content))["services"]
+    names = {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert {small_city.item_a.name_zh, small_city.item_b.name_zh} <= names
