@@ -78,6 +78,9 @@ CASE_RHYTHM = (2, 1, 1, 1, 1, 3, 8, 20, 60, 110, 120, 100, 60, 80, 110, 105, 85,
 TICKET_RHYTHM = (6, 3, 2, 2, 3, 8, 20, 45, 75, 90, 88, 70, 55, 70, 80, 78, 70, 55, 45, 42, 38, 28, 18, 10)
 OFFICE_OPENS, OFFICE_CLOSES = dt.time(9, 0), dt.time(17, 30)
 WINDOW_SHARE = 0.3  # applications made at a district window (a clerk submits them); the rest online
+# Of the online applications, those made in the city's app (随申办): a client of the API, so the case comes in by the
+# API's channel, as `POST /api/v1/cases/` submits it.
+APP_SHARE = 0.4
 # What happens to a case, per 1000 (drawn once at submission).
 CASE_FATES = (("approve", 870), ("supplement", 55), ("reject", 30), ("withdraw", 25), ("late", 20))
 REFUSE_ACCEPTANCE = 0.04  # share of manually accepted cases the clerk refuses to accept
@@ -636,10 +639,12 @@ class Simulation:
                 form["birth_date"] = (calendar.today() - dt.timedelta(days=rng.randrange(1, 200))).isoformat()
         return form
 
-    def _submit(self, service, form, uploads, user, person, organisation, district, window, token):
-        """One application: at a window (the clerk checks the materials to upload) or online (uploaded)."""
+    def _submit(self, service, form, uploads, user, person, organisation, district, window, token, app=False):
+        """One application: at a window (the clerk checks the materials to upload) or online (uploaded), on the
+        portal or in the app (the API's channel)."""
         from tongban.cases.models import Case
         from tongban.cases.services import case_submit
+        from tongban.identity.selectors import person_for
 
         if window:
             return case_submit(
@@ -659,7 +664,11 @@ class Simulation:
             service=service,
             form_data=form,
             files=files,
+            # the API names the applicant as `POST /api/v1/cases/` does: the account's person (the portal's form
+            # leaves it to case_submit, which asks the same)
+            applicant_person=None if organisation is not None or not app else person_for(user),
             applicant_organisation=organisation,
+            channel=Case.Channel.API if app else Case.Channel.ONLINE,
             idempotency_key=f"sim-{self.run_key}-{token}",
         )
 
@@ -729,6 +738,7 @@ class Simulation:
         )
         # About half of a day's applications come in office hours: twice the share there is the day's share.
         window = window and window_draw < WINDOW_SHARE * 2
+        app = not window and self._case_rng(token, 60).random() < APP_SHARE
         case_rng = self._case_rng(token, 0)
         form = (
             self._form(service, person, case_rng)
@@ -750,7 +760,7 @@ class Simulation:
         try:
             try:
                 case = self._submit(
-                    service, form, uploads, user, person, organisation, district, window, token
+                    service, form, uploads, user, person, organisation, district, window, token, app
                 )
             except ValidationError as exc:
                 # A material the data hub could not provide (an enterprise without an e-licence in the store, a
@@ -761,7 +771,7 @@ class Simulation:
                 self.out.counts["materials_uploaded_after_lookup"] += len(missing - set(uploads))
                 uploads = [*uploads, *sorted(missing - set(uploads))]
                 case = self._submit(
-                    service, form, uploads, user, person, organisation, district, window, token
+                    service, form, uploads, user, person, organisation, district, window, token, app
                 )
         except (ValidationError, DomainError, PermissionDenied) as exc:
             self.out.refused[service.code] += 1
@@ -783,7 +793,7 @@ class Simulation:
         if organisation is not None:
             self.out.counts["cases_enterprise"] += 1
         self.out.did("cases_submitted")
-        self.out.counts["cases_window" if window else "cases_online"] += 1
+        self.out.counts["cases_window" if window else "cases_app" if app else "cases_online"] += 1
         self._case_follow(case, token, now)
 
     def _sale(self, buyer, rng: random.Random) -> tuple[str, dict] | None:

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from tongban.bench.simulate import (
@@ -156,6 +157,11 @@ def test_a_simulated_city_takes_every_path_through_the_services_the_same_way_for
         case_id__in=cases.filter(applicant_organisation__isnull=False).values("pk")
     )
     assert figures["actions"]["ratings_enterprise"] == rated_by_enterprises.count() > 0
+    # Three channels: windows, the portal, and the app (by the API's channel).
+    channels = dict(cases.values_list("channel").annotate(n=Count("pk")).order_by())
+    assert channels.get(Case.Channel.API, 0) == figures["actions"]["cases_app"] > 0
+    assert channels.get(Case.Channel.WINDOW, 0) == figures["actions"]["cases_window"] > 0
+    assert channels.get(Case.Channel.ONLINE, 0) > 0
     merged = Ticket.objects.filter(
         merged_into__isnull=False
     )  # merged, then replied with the ticket it joined

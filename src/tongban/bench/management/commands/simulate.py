@@ -150,7 +150,8 @@ def summary(figures: dict, *, scale: str) -> str:
         f"Simulated {figures['simulated_days']} day(s) from {figures['start']} at {scale} scale "
         f"(a working day: {figures['per_working_day']['cases']:,} cases, {figures['per_working_day']['tickets']:,} "
         f"tickets, {figures['per_working_day']['births']:,} births) on {figures['database']}, seed {figures['seed']}.",
-        f"Cases: {figures['cases']:,} submitted ({a.get('cases_window', 0):,} at windows), "
+        f"Cases: {figures['cases']:,} submitted ({a.get('cases_window', 0):,} at windows, "
+        f"{a.get('cases_app', 0):,} in the app), "
         f"{i['cases_completed']:,} completed ({on_time} on time), {i['cases_rejected']:,} refused, "
         f"{i['cases_withdrawn']:,} withdrawn, {i['acceptance_refused']:,} not accepted, "
         f"{i['supplements_requested']:,} supplements asked.",
