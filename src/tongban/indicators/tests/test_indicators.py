@@ -467,6 +467,31 @@ def test_the_report_falls_due_on_the_first_working_day_of_the_month(db):
     assert monthly_report_due(dt.date(2026, 11, 3)) is None
 
 
+def test_the_worker_writes_the_past_months_report_once_on_the_first_working_day(
+    small_city, settings, tmp_path, monkeypatch
+):
+    """The worker's hourly task: nothing on Sunday 1 November; on Monday 2 November (the first working day)
+    October's report written, kept and not written again an hour later."""
+    from tongban.indicators.tasks import monthly_report_when_due
+
+    settings.MEDIA_ROOT = tmp_path
+    october = dt.date(2026, 10, 20)
+    small_city.case(submitted=october, closed=october, working_days=2, visits=0)
+    today = {"day": dt.date(2026, 11, 1)}
+    monkeypatch.setattr(calendar, "today", lambda: today["day"])
+    assert monthly_report_when_due.call_local() is None
+    assert not MonthlyReport.objects.exists()
+    days_recompute(october, october)
+    today["day"] = dt.date(2026, 11, 2)
+    assert monthly_report_when_due.call_local() == "2026-10-01"
+    report = MonthlyReport.objects.get()
+    assert report.month == dt.date(2026, 10, 1) and report.generated_by == "worker"
+    assert report.file.read(5) == b"%PDF-"
+    assert report.figures["headline"]["cases_submitted"] == 1
+    assert monthly_report_when_due.call_local() is None  # once
+    assert MonthlyReport.objects.count() == 1
+
+
 def test_a_changed_item_gets_a_version_and_its_cases_are_measured_before_and_after(small_city):
     c = small_city
     catalog_snapshot(D)
