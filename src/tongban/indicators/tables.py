@@ -82,8 +82,8 @@ def trend_table(f: Filters) -> Table:
 
 
 def _ranked(rows: list[tuple[str, dict]]) -> list[list]:
-    """(name, the five indicators) ranked by online service effectiveness, highest first (no data last), with
-    the rank (equal values share one)."""
+    """(name, the five indicators) ranked by online service effectiveness, highest first (no data last), as
+    rows of the name (the row's heading), the rank (equal values share one) and the five."""
     rows = sorted(
         rows, key=lambda r: (r[1]["online_effectiveness"] is None, -(r[1]["online_effectiveness"] or 0))
     )
@@ -93,13 +93,13 @@ def _ranked(rows: list[tuple[str, dict]]) -> list[list]:
         if value != previous:
             rank, previous = position, value
         result.append(
-            [rank if value is not None else None, name, *(values[key] for key, _l in formulas.NATIONAL)]
+            [name, rank if value is not None else None, *(values[key] for key, _l in formulas.NATIONAL)]
         )
     return result
 
 
 def _national_columns(first: str) -> list[str]:
-    return [_("Rank"), first, *(str(label) for _k, label in formulas.NATIONAL)]
+    return [first, _("Rank"), *(str(label) for _k, label in formulas.NATIONAL)]
 
 
 def national_departments_table(f: Filters, rows: list[dict] | None = None) -> Table:
@@ -150,7 +150,7 @@ def national_districts_table(
         codes[name] = row["district"].code
         named.append((name, formulas.national(row["counters"], snapshot)))
     table.rows = _ranked(named)
-    table.row_codes = [codes[r[1]] for r in table.rows]
+    table.row_codes = [codes[r[0]] for r in table.rows]
     return table
 
 

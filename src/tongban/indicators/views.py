@@ -186,7 +186,7 @@ def _charts(all_tables: dict) -> dict:
     ranked_districts = [r for r in all_tables["national_districts"].rows if r[2] is not None]
     result["districts_ranked"] = charts.bar_chart(
         "chart-districts-ranked",
-        [(r[1], r[2]) for r in ranked_districts],
+        [(r[0], r[2]) for r in ranked_districts],
         title=_("Districts ranked by online service effectiveness"),
         desc=_(
             "Each district's online service effectiveness (0–100), highest first; the table lists all five."
@@ -196,7 +196,7 @@ def _charts(all_tables: dict) -> dict:
     ranked_departments = [r for r in all_tables["national_departments"].rows if r[2] is not None][:15]
     result["departments_effectiveness"] = charts.bar_chart(
         "chart-departments-effectiveness",
-        [(r[1], r[2]) for r in ranked_departments],
+        [(r[0], r[2]) for r in ranked_departments],
         title=_("Departments ranked by online service effectiveness"),
         desc=_("The %(n)s departments with the highest online service effectiveness (0–100).")
         % {"n": len(ranked_departments)},

@@ -668,7 +668,7 @@ def test_the_five_indicators_by_department_district_and_day_are_the_hand_computa
     f = Filters(start=D, end=D)
     columns = [key for key, _label in formulas.NATIONAL]
     departments = tables.national_departments_table(f)
-    by_name = {row[1]: dict(zip(["rank", "name", *columns], row, strict=True)) for row in departments.rows}
+    by_name = {row[0]: dict(zip(["name", "rank", *columns], row, strict=True)) for row in departments.rows}
     health = by_name[tables._name(small_city.health)]  # in the active language
     # Health has every case but the refusal: the headline's figures, and its own catalogue (both items).
     assert health["rank"] == 1
@@ -679,10 +679,10 @@ def test_the_five_indicators_by_department_district_and_day_are_the_hand_computa
     # Tax refused one case submitted earlier and publishes nothing: no data, ranked last, not 0.
     tax = by_name[tables._name(small_city.tax)]
     assert tax["rank"] is None and tax["online_effectiveness"] is None and tax["item_coverage"] is None
-    assert departments.rows[-1][1] == tables._name(small_city.tax)
+    assert departments.rows[-1][0] == tables._name(small_city.tax)
     districts = tables.national_districts_table(f)
     xuhui = next(row for row, code in zip(districts.rows, districts.row_codes, strict=True) if code == XUHUI)
-    assert xuhui[0] == 1
+    assert xuhui[:2] == [districts.rows[0][0], 1]
     assert xuhui[2] == pytest.approx((66.7 + 50 + 50) / 3, abs=0.05)
     assert xuhui[5] == 100.0  # the catalogue's coverage: every item is served in every district
     trend = tables.trend_table(f)
