@@ -15,7 +15,7 @@ from django.test import Client
 from tongban.identity.tests.fixtures import login_with_second_factor
 from tongban.indicators.compute import catalog_snapshot, days_recompute
 
-from .test_indicators import D, XUHUI, City, _staff, write_day
+from .test_indicators import XUHUI, City, D, _staff, write_day
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
