@@ -1711,13 +1711,15 @@ def spike_context(first_day: dt.date) -> dict:
 
 def city_indicators(start: dt.datetime, end: dt.datetime) -> dict:
     """The indicators app's headline figures (the five national indicators, reform measures, 好差评, hotline and
-    proactive) over the simulated days, from its aggregate rows recomputed for those days first (the run's
-    worker jobs do not include the hourly refresh)."""
-    from tongban.indicators.compute import days_recompute
+    proactive) over the simulated days, from its aggregate rows recomputed for those days first, and the
+    catalogue's snapshot on the last day (what the worker's hourly refresh does; the run's worker jobs do not
+    include it). Without the snapshot the catalogue's parts of the five would be "no data"."""
+    from tongban.indicators.compute import catalog_snapshot, days_recompute
     from tongban.indicators.selectors import indicators_headline
 
     first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
     days_recompute(first, last)
+    catalog_snapshot(last)
     return indicators_headline(first, last)
 
 
