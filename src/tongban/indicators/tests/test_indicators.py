@@ -430,7 +430,7 @@ def test_every_table_exports_as_csv_and_excel_with_its_rows(small_city, client):
     assert client.get(reverse("indicators:export", args=["nothing", "csv"]), query).status_code == 404
     reform = client.get(reverse("indicators:reform"), {**query, "service": small_city.item_a.code})
     assert reform.status_code == 200
-    assert set(reform.context["tables"]) == {"services", "versions"}
+    assert set(reform.context["tables"]) == {"services", "versions", "version_changes"}
     assert small_city.item_a.name_zh in reform.content.decode()
     for page in (
         reform.content.decode(),
@@ -509,6 +509,10 @@ def test_a_changed_item_gets_a_version_and_its_cases_are_measured_before_and_aft
     assert ServiceVersion.objects.filter(service_code=c.item_a.code).count() == 2
     f = Filters(start=D, end=after, service=c.item_a.code)
     assert [row[1] for row in tables.versions_table(f.service).rows] == [D.isoformat(), after.isoformat()]
+    # 减时间 / 减跑动 against the version before: the promise two days shorter, the cases 3 days faster, one
+    # visit fewer a case; the materials, steps and visits required unchanged.
+    (change,) = tables.version_changes_table(f.service).rows
+    assert change == [2, after.isoformat(), -2, -3, 0, 0, 0, 0, -1]
 
 
 def test_the_map_holds_the_sixteen_districts_and_colours_by_value():
