@@ -7,6 +7,7 @@ no data), in the active language: the page, the CSV/Excel export and the PDF sho
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 from django.utils.html import conditional_escape, format_html
@@ -376,7 +377,7 @@ def version_changes_table(code: str, entries: list[dict] | None = None) -> Table
             "reduction. The measured changes compare the cases completed while each version held."
         ),
     )
-    for previous, entry in zip(entries, entries[1:], strict=False):
+    for previous, entry in itertools.pairwise(entries):
         v, p = entry["version"], previous["version"]
         m, pm = entry["measured"], previous["measured"]
         table.rows.append(
