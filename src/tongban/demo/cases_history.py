@@ -854,6 +854,8 @@ def _sqlite_bulk_mode():
             yield
         return
     connection.ensure_connection()
+    if hasattr(connection, "checkpointer_close"):
+        connection.checkpointer_close()  # its own connection to the file would keep the WAL (database is locked)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         (journal,) = cursor.fetchone()

@@ -73,6 +73,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except sqlite3.Error:  # another checkpoint under way, or no WAL: the next one (or SQLite's) does it
             pass
 
+    def checkpointer_close(self):
+        """Close this process's checkpoint connection (opened again at the next checkpoint). SQLite changes a
+        database's journal mode only when no other connection has it open: a bulk load's switch away from the
+        WAL (``demo.cases_history``) needs this one closed first."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+
     def _writer_lock_path(self):
         name = str(self.settings_dict["NAME"])
         if name == ":memory:" or name.startswith("file:"):

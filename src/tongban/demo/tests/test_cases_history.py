@@ -183,3 +183,28 @@ def test_a_history_needs_the_demo_city():
 def test_seed_refuses_a_negative_number_of_cases():
     with pytest.raises(CommandError, match="--cases"):
         call_command("seed", "--cases", "-1", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_leaves_the_wal_even_after_a_checkpoint_opened_a_second_connection():
+    """`tongban demo` seeds the city, then the history in the same process: the city's commits had opened the
+    process's checkpoint connection, and SQLite refused the history's switch away from the WAL ("database is
+    locked") while it was open. The switch closes it first, and the journal comes back after the load."""
+    from tongban.demo.cases_history import _sqlite_bulk_mode
+
+    if connection.vendor != "sqlite":
+        pytest.skip("needs SQLite: the journal mode is SQLite's")
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (before,) = cursor.fetchone()
+    if before != "wal":
+        pytest.skip("needs SQLite: a database in WAL mode")
+    connection._checkpoint()  # what every 64th commit of a process does
+    assert connection._checkpointer is not None
+    with _sqlite_bulk_mode(), connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone() == ("delete",)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone() == ("wal",)
