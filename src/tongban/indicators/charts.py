@@ -117,7 +117,9 @@ def line_chart(chart_id: str, labels, series, *, title: str, desc: str, unit: st
             top_pad + plot_h,
         )
     ]
-    step = max(1, len(labels) // 8)
+    step = max(
+        1, -(-len(labels) // 6)
+    )  # at most six labels: a date is ~65 px at 11 px, they overlapped at ten
     for i in range(0, len(labels), step):
         parts.append(
             format_html(
