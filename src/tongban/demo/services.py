@@ -135,19 +135,11 @@ SQLITE_SEED_CACHE_KIB = 131_072
 def planner_statistics_refresh() -> None:
     """PostgreSQL: ``ANALYZE`` after the bulk load, so that the first statements on the new city are planned on
     its real sizes, not on the empty tables' (autovacuum would do it a minute later, or never where it is off;
-    a simulated day started at once ran its SMS counts on empty-table plans). Only the tables the seed filled: an
-    empty table analysed as empty is planned as empty until the next ANALYZE, while one never analysed is
-    estimated from its size on disk as it grows (`bench cases` on PostgreSQL with autovacuum off: 36–40 bundles/s
-    after a whole-database ANALYZE, 43–45 without). SQLite keeps its unanalysed plans: its plan tests and the
-    simulation's figures are made on them."""
-    if connection.vendor != "postgresql":
-        return
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")  # noqa: S608 - a table name, quoted
-            if cursor.fetchone()[0]:
-                cursor.execute(f"ANALYZE {quote(table)}")
+    a simulated day started at once ran its SMS counts on empty-table plans). SQLite keeps its unanalysed plans:
+    its plan tests and the simulation's figures are made on them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 @contextmanager
