@@ -132,16 +132,6 @@ class BulkWriter:
 SQLITE_SEED_CACHE_KIB = 131_072
 
 
-def planner_statistics_refresh() -> None:
-    """PostgreSQL: ``ANALYZE`` after the bulk load, so that the first statements on the new city are planned on
-    its real sizes, not on the empty tables' (autovacuum would do it a minute later, or never where it is off;
-    a simulated day started at once ran its SMS counts on empty-table plans). SQLite keeps its unanalysed plans:
-    its plan tests and the simulation's figures are made on them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-
 @contextmanager
 def bulk_load_cache():
     """A larger SQLite page cache for the duration of a bulk load (nothing to do on PostgreSQL)."""
@@ -474,7 +464,6 @@ def demo_city_seed(
     from .enterprise import enterprise_demo_ensure  # enterprise figures, policies, a first check (惠企政策)
 
     enterprise = enterprise_demo_ensure(seed=seed, actor=actor, batch_size=batch_size)
-    planner_statistics_refresh()
     seconds = time.perf_counter() - started
     counts = {
         **demo_city_counts(),
