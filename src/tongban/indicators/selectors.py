@@ -173,6 +173,14 @@ def totals(f: Filters) -> dict:
 def snapshot(f: Filters) -> dict:
     """The published catalogue on the last snapshot day of the period, summed over the departments in view (for a
     period before the first snapshot, the first one: the catalogue's past is known only from its snapshots)."""
+    query = _snapshot_day(f)
+    if query is None:
+        return {}
+    return _clean(query.aggregate(**_sums(SNAPSHOT_FIELDS)), SNAPSHOT_FIELDS)
+
+
+def _snapshot_day(f: Filters):
+    """The snapshot rows of the departments in view on the period's snapshot day (None when there is none)."""
     query = CatalogSnapshot.objects.all()
     if f.departments is not None:
         query = query.filter(department_id__in=f.departments)
@@ -181,27 +189,18 @@ def snapshot(f: Filters) -> dict:
     day = query.filter(day__lte=f.end).aggregate(day=Max("day"))["day"]
     if day is None:  # a period before the first snapshot: the nearest one after it
         day = query.aggregate(day=Min("day"))["day"]
-    if day is None:
-        return {}
-    return _clean(query.filter(day=day).aggregate(**_sums(SNAPSHOT_FIELDS)), SNAPSHOT_FIELDS)
+    return None if day is None else query.filter(day=day)
 
 
 def snapshots_by_department(f: Filters) -> dict:
-    """Each department's published catalogue on the last snapshot day of the period (as ``snapshot``, whose
-    sum over the departments in view this is): department id -> the snapshot's fields."""
-    query = CatalogSnapshot.objects.all()
-    if f.departments is not None:
-        query = query.filter(department_id__in=f.departments)
-    if f.department is not None:
-        query = query.filter(department_id__in=_department_ids(f.department))
-    day = query.filter(day__lte=f.end).aggregate(day=Max("day"))["day"]
-    if day is None:
-        day = query.aggregate(day=Min("day"))["day"]
-    if day is None:
+    """Each department's published catalogue on the period's snapshot day (``snapshot`` is their sum):
+    department id -> the snapshot's fields."""
+    query = _snapshot_day(f)
+    if query is None:
         return {}
     return {
         row["department_id"]: _clean(row, SNAPSHOT_FIELDS)
-        for row in query.filter(day=day).values("department_id", *SNAPSHOT_FIELDS)
+        for row in query.values("department_id", *SNAPSHOT_FIELDS)
     }
 
 
