@@ -12,7 +12,6 @@ import hashlib
 import json
 import mimetypes
 import secrets
-import uuid
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +28,7 @@ from tongban.core.db import fast
 from tongban.core.db.deferred import writes_deferred, writes_run
 from tongban.core.events import events_collected
 from tongban.core.exceptions import Conflict
+from tongban.core.models.keys import new_id
 from tongban.core.refcache import reference_cached
 from tongban.core.sla import SLAClock
 from tongban.identity.models import AdminUnit, Department, Organisation, Person
@@ -478,7 +478,7 @@ def case_submit(
     skip = _skip_check(service, skip_items)
     now = now or timezone.now()
     case_id, number = (
-        uuid.uuid4(),
+        new_id(),
         _number(now),
     )  # known before the data hub is asked, so its lookups name the case
     data = {

@@ -1,13 +1,14 @@
-import uuid
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .keys import new_id
+
 
 class UUIDModel(models.Model):
-    """A model whose public identifier is a UUID, never a guessable sequence."""
+    """A model whose public identifier is a UUID, never a guessable sequence: time-ordered (version 7, with random
+    bits), so that new rows go to the right edge of the indexes that hold their key (``core.models.keys``)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
 
     class Meta:
         abstract = True

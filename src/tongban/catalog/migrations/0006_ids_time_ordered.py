@@ -1,0 +1,40 @@
+from django.db import migrations, models
+
+import tongban.core.models.keys
+
+
+class Migration(migrations.Migration):
+    """New primary keys time-ordered (``core.models.keys.new_id``, UUID version 7): a Python default, so the
+    migration state changes and the database does not (an ``AlterField`` of a primary key would rebuild each table on
+    SQLite)."""
+
+    dependencies = [
+        ("catalog", "0005_english_texts"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="bundle",
+                    name="id",
+                    field=models.UUIDField(
+                        default=tongban.core.models.keys.new_id,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="serviceitem",
+                    name="id",
+                    field=models.UUIDField(
+                        default=tongban.core.models.keys.new_id,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+            ],
+        ),
+    ]
