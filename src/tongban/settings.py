@@ -271,6 +271,11 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # DRF's JSON written by orjson (api.renderers: the same bytes, a tenth of a list page's CPU less).
+    "DEFAULT_RENDERER_CLASSES": [
+        "tongban.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tongban.api.exceptions.exception_handler",
