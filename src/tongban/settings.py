@@ -132,6 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file (not :memory:) so that a worker process started by a test sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-tongban.sqlite3")}
+    # Each web thread keeps its connection between requests, as on PostgreSQL: opening one (the file, the PRAGMAs,
+    # Django's functions, SQLite's parse of the schema at the first statement) was about 40 % of a list request's CPU
+    # through gunicorn (docs/performance.md). SQLite notices a schema changed by a migration by itself.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env("TONGBAN_DB_CONN_MAX_AGE", "60"))
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("TONGBAN_DB_CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -19,12 +19,19 @@ JSON — but not through a WSGI server and a socket (the same for every list, an
 latency is the client's: from the call to the parsed response. API throttling is off while it runs (it would
 answer 429 to a user asking more than 600 times a minute; the rate limiter is not what is measured).
 
+``--through http`` measures the same requests through a real server instead: gunicorn as ``tongban serve`` runs it
+(``--server-workers`` processes of ``--server-threads`` threads, default 2 and 4), on a local port, each user a
+forked process with one keep-alive HTTP connection and its users' session cookies. The latency is then the socket's
+too, and the CPU of the server's processes is read from ``/proc``; the users' own CPU (HTTP client, JSON parsing) runs
+on the same cores.
+
 It writes nothing but the bench citizens' accounts (``bench.citizen.N``, made once, linked to persons without an
 account) and the users' sessions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import random
@@ -218,6 +225,147 @@ def _user_loop(args) -> dict:
     return {"latencies": latencies, "errors": errors, "statuses": statuses, "cpu_s": cpu_seconds}
 
 
+def _session_cookie(username: str) -> str:
+    """A ``Cookie`` header value for a logged-in session of ``username`` (as :func:`_client_for` logs in)."""
+    from django.conf import settings
+
+    client = _client_for(username)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def _http_user_loop(args) -> dict:
+    """One user through HTTP (a forked process): one keep-alive connection, its users' sessions, ask until the
+    deadline."""
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    endpoint, cookies, numbers, seed, start_at, duration, port = args
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(url):
+        for attempt in (1, 2):
+            try:
+                connection.request("GET", url, headers={"Cookie": rng.choice(cookies), "Host": "127.0.0.1"})
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle keep-alive connection (gunicorn's --keep-alive, 2 s): open a new one,
+                # as a browser or an HTTP library does.
+                connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    for (
+        _cookie
+    ) in cookies:  # warm, unmeasured: the server's workers import and connect on their first requests
+        path, query, _pages = _request_plan(endpoint, rng, numbers)
+        get(f"{path}?{urlencode(query)}" if query else path)
+    latencies, errors, statuses = [], 0, {}
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = time.perf_counter() + duration
+    cpu_started = time.process_time()
+    while time.perf_counter() < deadline:
+        path, query, pages = _request_plan(endpoint, rng, numbers)
+        url = f"{path}?{urlencode(query)}" if query else path
+        for _page in range(pages):
+            started = time.perf_counter()
+            status, content = get(url)
+            body = json.loads(content) if status == 200 else None
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                errors += 1
+                statuses[status] = statuses.get(status, 0) + 1
+                break
+            following = body.get("next")
+            if not following:
+                break
+            parts = urlsplit(following)
+            url = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    cpu_seconds = time.process_time() - cpu_started
+    connection.close()
+    return {"latencies": latencies, "errors": errors, "statuses": statuses, "cpu_s": cpu_seconds}
+
+
+def _process_cpu_seconds(pids) -> float:
+    """User and system CPU seconds of the processes ``pids`` so far (``/proc/PID/stat``)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+class _Server:
+    """gunicorn serving ``tongban.bench._lists_wsgi`` on a free local port, as ``tongban serve`` runs it."""
+
+    def __init__(self, workers: int, threads: int):
+        self.workers, self.threads = workers, threads
+
+    def __enter__(self):
+        import os
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        argv = [sys.executable, "-m", "gunicorn", "tongban.bench._lists_wsgi:application"]
+        argv += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
+        argv += ["--threads", str(self.threads), "--access-logfile", "-", "--graceful-timeout", "10"]
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # No warm-up thread (tongban.warmup): its seconds of knowledge search and model loading would run
+            # beside the first measured seconds and count as the server's CPU; the lists need none of it, and the
+            # users' own unmeasured first requests warm what they use.
+            env={**os.environ, "TONGBAN_WARMUP": "0"},
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if self.process.poll() is not None:
+                    raise CommandError("gunicorn did not start: run `tongban serve` to see why") from None
+                time.sleep(0.2)
+        else:
+            raise CommandError("gunicorn did not answer within 60 s")
+        return self
+
+    def pids(self) -> list[int]:
+        import pathlib
+
+        children = pathlib.Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            workers = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            workers = []
+        return [self.process.pid, *workers]
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a server that will not stop is killed
+            self.process.kill()
+        return False
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
@@ -234,6 +382,22 @@ def _percentile(values: list[float], fraction: float) -> float:
         (("--min-cases",), {"type": int, "default": 1_000_000, "help": "refuse a smaller case history"}),
         (("--seed",), {"type": int, "default": 11}),
         (("--endpoints",), {"default": ",".join(ENDPOINTS), "help": "a comma-separated subset"}),
+        (
+            ("--through",),
+            {
+                "choices": ("client", "http"),
+                "default": "client",
+                "help": "client: Django's test client in each user's process (default); http: gunicorn on a local port",
+            },
+        ),
+        (
+            ("--server-workers",),
+            {"type": int, "default": 2, "help": "--through http: gunicorn workers (default 2)"},
+        ),
+        (
+            ("--server-threads",),
+            {"type": int, "default": 4, "help": "--through http: threads a worker (default 4)"},
+        ),
     ],
 )
 def bench_lists(*, stdout, options):
@@ -263,52 +427,31 @@ def bench_lists(*, stdout, options):
     total_cases = Case.objects.count()
     results = {}
     context = multiprocessing.get_context("fork")
-    for endpoint in endpoints:
-        pool = pools[endpoint]
-        if not pool:
-            raise CommandError(f"no users for {endpoint}: is this the demo city?")
-        rng = random.Random(f"{seed}:{endpoint}")
-        jobs = []
-        start_at = time.time() + 3.0 + 0.5 * users  # every user logged in and warm before the clock starts
-        for index in range(users):
-            names = [pool[(index * 8 + k) % len(pool)] for k in range(min(8, len(pool)))]
-            jobs.append((endpoint, names, numbers, rng.randrange(2**31), start_at, duration))
-        connections.close_all()
-        with context.Pool(users) as workers:
-            outcomes = workers.map(_user_loop, jobs)
-        latencies = [value for outcome in outcomes for value in outcome["latencies"]]
-        errors = sum(outcome["errors"] for outcome in outcomes)
-        statuses: dict = {}
-        for outcome in outcomes:
-            for code, n in outcome["statuses"].items():
-                statuses[code] = statuses.get(code, 0) + n
-        figures = {
-            "requests": len(latencies),
-            "errors": errors,
-            "p50_ms": round(_percentile(latencies, 0.50), 2),
-            "p99_ms": round(_percentile(latencies, 0.99), 2),
-            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
-            "per_s": round(len(latencies) / duration, 1),
-            # CPU of the users' processes (the test client and the whole server side, SQLite included; on
-            # PostgreSQL the server's own CPU is not in it) per request: what bounds the throughput, and so,
-            # by Little's law, the latency of U users on this machine's cores.
-            "cpu_ms_per_request": (
-                round(1000 * sum(o["cpu_s"] for o in outcomes) / len(latencies), 2) if latencies else 0.0
-            ),
-        }
-        if statuses:
-            figures["error_statuses"] = {str(code): n for code, n in statuses.items()}
-        results[endpoint] = figures
-        stdout.write(
-            f"{endpoint:<13} {figures['requests']:>7,} requests  p50 {figures['p50_ms']:>7.1f} ms  "
-            f"p99 {figures['p99_ms']:>7.1f} ms  {figures['per_s']:>7.1f}/s  "
-            f"CPU {figures['cpu_ms_per_request']:.2f} ms/request  errors {errors}\n"
-        )
+    through = options["through"]
+    cookies = {}
+    if through == "http":
+        for name in {name for endpoint in endpoints for name in pools[endpoint]}:
+            cookies[name] = _session_cookie(name)
+    server = (
+        _Server(options["server_workers"], options["server_threads"])
+        if through == "http"
+        else contextlib.nullcontext()
+    )
+    with server:
+        for endpoint in endpoints:
+            results[endpoint] = _measure(
+                endpoint, pools[endpoint], cookies, server, numbers, seed, users, duration, context, stdout
+            )
     worst_p50 = max(results.values(), key=lambda f: f["p50_ms"])["p50_ms"]
     worst_p99 = max(results.values(), key=lambda f: f["p99_ms"])["p99_ms"]
+    how = (
+        f"gunicorn with {options['server_workers']} workers of {options['server_threads']} threads, keep-alive HTTP"
+        if through == "http"
+        else "forked users, Django test client"
+    )
     stdout.write(
         f"lists: {total_cases:,} cases, {users} users, {duration:g} s per list through the API "
-        f"(forked users, Django test client): worst p50 {worst_p50:.1f} ms, worst p99 {worst_p99:.1f} ms.\n"
+        f"({how}): worst p50 {worst_p50:.1f} ms, worst p99 {worst_p99:.1f} ms.\n"
     )
     return {
         "list_p50_ms": worst_p50,
@@ -316,6 +459,85 @@ def bench_lists(*, stdout, options):
         "cases": total_cases,
         "users": users,
         "duration_s": duration,
-        "client": "forked processes, Django test client (full server stack, no socket)",
+        "through": through,
+        "client": (
+            f"forked processes, one keep-alive HTTP connection each; server: {how}"
+            if through == "http"
+            else "forked processes, Django test client (full server stack, no socket)"
+        ),
         **results,
     }
+
+
+def _measure(endpoint, pool, cookies, server, numbers, seed, users, duration, context, stdout) -> dict:
+    """One list under ``users`` users: latencies, throughput and CPU a request."""
+    if not pool:
+        raise CommandError(f"no users for {endpoint}: is this the demo city?")
+    rng = random.Random(f"{seed}:{endpoint}")
+    jobs = []
+    start_at = time.time() + 3.0 + 0.5 * users  # every user logged in and warm before the clock starts
+    http = isinstance(server, _Server)
+    for index in range(users):
+        names = [pool[(index * 8 + k) % len(pool)] for k in range(min(8, len(pool)))]
+        if http:
+            jobs.append(
+                (
+                    endpoint,
+                    [cookies[n] for n in names],
+                    numbers,
+                    rng.randrange(2**31),
+                    start_at,
+                    duration,
+                    server.port,
+                )
+            )
+        else:
+            jobs.append((endpoint, names, numbers, rng.randrange(2**31), start_at, duration))
+    connections.close_all()
+    with context.Pool(users) as workers:
+        pending = workers.map_async(_http_user_loop if http else _user_loop, jobs)
+        server_cpu = None
+        if http:
+            time.sleep(max(0.0, start_at - time.time()))
+            before = _process_cpu_seconds(server.pids())
+            time.sleep(duration)
+            server_cpu = _process_cpu_seconds(server.pids()) - before
+        outcomes = pending.get()
+    latencies = [value for outcome in outcomes for value in outcome["latencies"]]
+    errors = sum(outcome["errors"] for outcome in outcomes)
+    statuses: dict = {}
+    for outcome in outcomes:
+        for code, n in outcome["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    figures = {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+        "per_s": round(len(latencies) / duration, 1),
+        # CPU of the users' processes (the test client and the whole server side, SQLite included; on
+        # PostgreSQL the server's own CPU is not in it) per request: what bounds the throughput, and so,
+        # by Little's law, the latency of U users on this machine's cores.
+        "cpu_ms_per_request": (
+            round(1000 * sum(o["cpu_s"] for o in outcomes) / len(latencies), 2) if latencies else 0.0
+        ),
+    }
+    if server_cpu is not None:
+        # Through HTTP the users' processes are the clients only; the server's processes (gunicorn's master and
+        # workers, SQLite included) are read from /proc over the same seconds.
+        figures["client_cpu_ms_per_request"] = figures.pop("cpu_ms_per_request")
+        figures["server_cpu_ms_per_request"] = (
+            round(1000 * server_cpu / len(latencies), 2) if latencies else 0.0
+        )
+        figures["cpu_ms_per_request"] = round(
+            figures["client_cpu_ms_per_request"] + figures["server_cpu_ms_per_request"], 2
+        )
+    if statuses:
+        figures["error_statuses"] = {str(code): n for code, n in statuses.items()}
+    stdout.write(
+        f"{endpoint:<13} {figures['requests']:>7,} requests  p50 {figures['p50_ms']:>7.1f} ms  "
+        f"p99 {figures['p99_ms']:>7.1f} ms  {figures['per_s']:>7.1f}/s  "
+        f"CPU {figures['cpu_ms_per_request']:.2f} ms/request  errors {errors}\n"
+    )
+    return figures

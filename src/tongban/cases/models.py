@@ -64,6 +64,7 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     bundle = models.ForeignKey(
         Bundle,
@@ -72,6 +73,7 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     title = models.CharField(_("title"), max_length=200)
     applicant_person = models.ForeignKey(
@@ -81,6 +83,7 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     applicant_organisation = models.ForeignKey(
         Organisation,
@@ -108,6 +111,7 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     jurisdiction_district = models.ForeignKey(
         AdminUnit,
@@ -118,7 +122,11 @@ class Case(TimeStampedModel):
         related_name="+",
     )
     lead_department = models.ForeignKey(
-        Department, verbose_name=_("lead department"), on_delete=models.PROTECT, related_name="led_cases"
+        Department,
+        verbose_name=_("lead department"),
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     form_data = models.JSONField(_("form data"), default=dict)

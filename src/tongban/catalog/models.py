@@ -277,7 +277,11 @@ class Material(models.Model):
         OPTIONAL = "optional", _("Optional")
 
     item = models.ForeignKey(
-        ServiceItem, verbose_name=_("service item"), on_delete=models.CASCADE, related_name="materials"
+        ServiceItem,
+        verbose_name=_("service item"),
+        on_delete=models.CASCADE,
+        related_name="materials",
+        db_index=False,
     )
     code = models.SlugField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
@@ -433,7 +437,7 @@ class Bundle(TimeStampedModel):
 
 
 class BundleItem(models.Model):
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="bundle_items")
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="bundle_items", db_index=False)
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

@@ -30,6 +30,7 @@ class Certificate(TimeStampedModel):
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="certificates",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     parent = models.ForeignKey(

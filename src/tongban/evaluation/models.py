@@ -43,7 +43,11 @@ class Rating(TimeStampedModel):
     case_id = models.UUIDField(_("case"), unique=True)
     case_number = models.CharField(_("case number"), max_length=32)
     department = models.ForeignKey(
-        Department, verbose_name=_("responsible department"), on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField(_("rating"), choices=Level.choices)
     channel = models.CharField(_("channel"), max_length=6, choices=Channel.choices)

@@ -94,6 +94,7 @@ class Ticket(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     answer = models.TextField(_("answer at first contact"), blank=True)
     reply = models.TextField(_("department's reply"), blank=True)
@@ -304,7 +305,7 @@ class SpikeAlert(models.Model):
     Raised once per topic, district and day by the analytics job (``analytics``), for supervisors to look into.
     """
 
-    topic = models.SlugField(_("topic"), max_length=32)
+    topic = models.SlugField(_("topic"), max_length=32, db_index=False)
     district = models.ForeignKey(
         AdminUnit, verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
     )

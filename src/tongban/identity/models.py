@@ -164,7 +164,11 @@ class Staff(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff"
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="staff"
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="staff",
+        db_index=False,
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="staff")
     title = models.CharField(_("title"), max_length=64, blank=True)

@@ -153,7 +153,12 @@ class Stat(StatBase, CaseCounters, OtherCounters):
     """Counters of one department and one district (either may be empty) on one day or month."""
 
     department = models.ForeignKey(
-        "identity.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "identity.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     district = models.ForeignKey(
         "identity.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

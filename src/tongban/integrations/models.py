@@ -142,7 +142,11 @@ class WebhookDelivery(TimeStampedModel):
         DEAD = "dead", _("dead")
 
     subscriber = models.ForeignKey(
-        WebhookSubscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="deliveries"
+        WebhookSubscriber,
+        verbose_name=_("subscriber"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     event = models.ForeignKey(
         OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="+"

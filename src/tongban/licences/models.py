@@ -142,6 +142,7 @@ class Licence(UUIDModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="licences",
+        db_index=False,
     )
     holder_organisation = models.ForeignKey(
         Organisation,
@@ -150,6 +151,7 @@ class Licence(UUIDModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="licences",
+        db_index=False,
     )
     # "person:<uuid>" or "organisation:<uuid>": one column for the idempotency constraint below.
     holder_key = models.CharField(_("holder key"), max_length=60, editable=False)

@@ -167,6 +167,7 @@ class Message(TimeStampedModel):
         blank=True,
         on_delete=models.CASCADE,
         related_name="messages",
+        db_index=False,
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -175,6 +176,7 @@ class Message(TimeStampedModel):
         blank=True,
         on_delete=models.CASCADE,
         related_name="messages",
+        db_index=False,
     )
     topic = models.CharField(_("topic"), max_length=32)
     template_code = models.SlugField(_("template"), max_length=64)

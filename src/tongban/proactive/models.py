@@ -177,7 +177,7 @@ class Offer(TimeStampedModel):
         EXPIRED = "expired", _("expired")
 
     rule = models.ForeignKey(
-        ProactiveRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="offers"
+        ProactiveRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="offers", db_index=False
     )
     person = models.ForeignKey(
         "identity.Person",
@@ -186,6 +186,7 @@ class Offer(TimeStampedModel):
         blank=True,
         on_delete=models.CASCADE,
         related_name="offers",
+        db_index=False,
     )
     organisation = models.ForeignKey(
         "identity.Organisation",
@@ -194,6 +195,7 @@ class Offer(TimeStampedModel):
         blank=True,
         on_delete=models.CASCADE,
         related_name="offers",
+        db_index=False,
     )
     life_event = models.ForeignKey(
         LifeEvent, verbose_name=_("life event"), on_delete=models.PROTECT, related_name="offers"

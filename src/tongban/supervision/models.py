@@ -31,7 +31,7 @@ class Warning(TimeStampedModel):  # 预警; the name of DESIGN.md, though it sha
     case_number = models.CharField(_("case number"), max_length=32)
     task_name = models.CharField(_("step"), max_length=200, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     level = models.CharField(_("level"), max_length=6, choices=Level.choices)
     raised_at = models.DateTimeField(_("raised at"))
@@ -80,7 +80,11 @@ class Rectification(TimeStampedModel):
     # For a ticket: the ``ticket.closed`` event that carried the bad satisfaction (a replay finds it).
     event_id = models.UUIDField(_("event"), null=True, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("responsible department"), on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     reason = models.TextField(_("reason"), blank=True)
     due_date = models.DateField(_("due date"))

@@ -16,7 +16,7 @@ from tongban.identity.models import Department
 class ProcessDefinition(TimeStampedModel):
     """One version of a BPMN process; a running case keeps the version it started with."""
 
-    key = models.SlugField(_("process key"), max_length=64)
+    key = models.SlugField(_("process key"), max_length=64, db_index=False)
     version = models.PositiveIntegerField(_("version"))
     name = models.CharField(_("name"), max_length=128)
     process_id = models.CharField(_("BPMN process id"), max_length=128)
@@ -94,7 +94,11 @@ class Task(TimeStampedModel):
     # The step's English name from its process (``tongban:nameEn``), for English pages; ``name`` stays the record.
     name_en = models.CharField(_("step in English"), max_length=200, blank=True, default="", db_default="")
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="tasks"
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        db_index=False,
     )
     # Not indexed (a SlugField is by default): the inbox filters by role within a department's open tasks (its own
     # indexes), and a handful of roles makes an index of no use to the admin's filter either (workflow/0006).

@@ -47,3 +47,28 @@ def test_bench_lists_refuses_a_database_without_history_then_reports_every_list(
         assert {"requests", "errors", "p50_ms", "p99_ms", "per_s"} <= set(figures[endpoint])
         assert figures[endpoint]["requests"] > 0 and figures[endpoint]["errors"] == 0
     assert figures["list_p99_ms"] == max(figures[e]["p99_ms"] for e in ENDPOINTS)
+
+    # The same lists through a real server: gunicorn on a local port, sessions in cookies, every request a 200.
+    served = _tongban(
+        tmp_path,
+        "bench",
+        "lists",
+        "--min-cases",
+        "200",
+        "--duration",
+        "1",
+        "--users",
+        "2",
+        "--through",
+        "http",
+        "--server-workers",
+        "1",
+        "--server-threads",
+        "2",
+    )
+    assert served.returncode == 0, served.stderr
+    figures = json.loads(served.stdout.strip().splitlines()[-1])
+    assert figures["through"] == "http" and "gunicorn" in figures["client"]
+    for endpoint in ENDPOINTS:
+        assert figures[endpoint]["requests"] > 0 and figures[endpoint]["errors"] == 0, figures[endpoint]
+        assert figures[endpoint]["server_cpu_ms_per_request"] > 0

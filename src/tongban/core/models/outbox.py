@@ -38,7 +38,11 @@ class EventDelivery(TimeStampedModel):
         DEAD = "dead", _("dead")
 
     event = models.ForeignKey(
-        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+        OutboxEvent,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("event"),
+        db_index=False,
     )
     subscriber = models.CharField(_("subscriber"), max_length=200)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -172,10 +172,18 @@ class MarriageRecord(TimeStampedModel):
         DIVORCED = "divorced", _("divorced")
 
     party_a = models.ForeignKey(
-        "identity.Person", verbose_name=_("party A"), on_delete=models.PROTECT, related_name="+"
+        "identity.Person",
+        verbose_name=_("party A"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     party_b = models.ForeignKey(
-        "identity.Person", verbose_name=_("party B"), on_delete=models.PROTECT, related_name="+"
+        "identity.Person",
+        verbose_name=_("party B"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     registered_on = models.DateField(_("registered on"))
     certificate_number = models.CharField(_("certificate number"), max_length=32, unique=True)
@@ -338,7 +346,11 @@ class PropertyOwnership(TimeStampedModel):
     """A share of a unit held by a person or an organisation, from ``since`` until ``ended_at`` (transfer)."""
 
     unit = models.ForeignKey(
-        PropertyUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="ownerships"
+        PropertyUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="ownerships",
+        db_index=False,
     )
     owner_person = models.ForeignKey(
         "identity.Person",
@@ -347,6 +359,7 @@ class PropertyOwnership(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     owner_organisation = models.ForeignKey(
         "identity.Organisation",
@@ -387,7 +400,11 @@ class Mortgage(TimeStampedModel):
     """抵押权登记: a mortgage on a unit until it is released (注销)."""
 
     unit = models.ForeignKey(
-        PropertyUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="mortgages"
+        PropertyUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="mortgages",
+        db_index=False,
     )
     creditor = models.CharField(_("creditor"), max_length=100)
     amount = models.DecimalField(_("secured amount (CNY)"), max_digits=14, decimal_places=2)
@@ -410,7 +427,11 @@ class Seizure(TimeStampedModel):
     """查封登记: a court's seizure of a unit until it is lifted (解封)."""
 
     unit = models.ForeignKey(
-        PropertyUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="seizures"
+        PropertyUnit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="seizures",
+        db_index=False,
     )
     court = models.CharField(_("court"), max_length=100)
     reference = models.CharField(_("ruling reference"), max_length=64, blank=True)
@@ -559,6 +580,7 @@ class EmployerQuarterHeadcount(TimeStampedModel):
         verbose_name=_("employer"),
         on_delete=models.PROTECT,
         related_name="headcount_quarters",
+        db_index=False,
     )
     quarter = models.DateField(_("quarter (its first day)"))
     insured = models.PositiveIntegerField(_("insured people"))
@@ -590,6 +612,7 @@ class TaxQuarterFiling(TimeStampedModel):
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="tax_quarters",
+        db_index=False,
     )
     quarter = models.DateField(_("quarter (its first day)"))
     revenue = models.DecimalField(
@@ -635,6 +658,7 @@ class EnterpriseQualification(TimeStampedModel):
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="qualifications",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     number = models.CharField(_("certificate number"), max_length=40)

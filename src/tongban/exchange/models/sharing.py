@@ -93,7 +93,11 @@ class SharingGrant(TimeStampedModel):
         related_name="data_grants",
     )
     resource = models.ForeignKey(
-        DataResource, verbose_name=_("data resource"), on_delete=models.PROTECT, related_name="grants"
+        DataResource,
+        verbose_name=_("data resource"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+        db_index=False,
     )
     fields = models.JSONField(_("fields"), default=list)
     purpose = models.CharField(_("purpose"), max_length=200)

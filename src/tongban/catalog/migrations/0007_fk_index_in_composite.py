@@ -1,0 +1,40 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+from tongban.core.field_indexes import field_index_drop
+
+
+class Migration(migrations.Migration):
+    """Foreign keys (and a slug) whose own index is the first column of a composite index of the same table: the
+    composite one answers every query by them, so the single-column index was only written, at each insert, never
+    read. Dropped without rebuilding the tables (``core.field_indexes``); ``core/tests/test_redundant_indexes.py`` finds no more."""
+
+    dependencies = [
+        ("catalog", "0006_ids_time_ordered"),
+    ]
+
+    operations = [
+        field_index_drop(
+            "catalog",
+            "bundleitem",
+            "bundle",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="bundle_items",
+                to="catalog.bundle",
+            ),
+        ),
+        field_index_drop(
+            "catalog",
+            "material",
+            "item",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="materials",
+                to="catalog.serviceitem",
+                verbose_name="service item",
+            ),
+        ),
+    ]
