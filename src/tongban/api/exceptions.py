@@ -14,23 +14,28 @@ import logging
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tongban.core.exceptions import Conflict, DomainError
+from tongban.core.exceptions import (
+    DATABASE_RETRY_AFTER,
+    DATABASE_UNAVAILABLE_MESSAGE,
+    Conflict,
+    DomainError,
+    database_unavailable,
+)
 
 logger = logging.getLogger("tongban.errors")
 
 
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("The service is briefly unavailable; nothing was saved. Please try again.")
+    default_detail = DATABASE_UNAVAILABLE_MESSAGE
     default_code = "database_unavailable"
-    retry_after = 1
+    retry_after = DATABASE_RETRY_AFTER
 
 
 class ConflictError(exceptions.APIException):
@@ -79,23 +84,10 @@ def as_api_exception(exc):
         return RequestTooLarge()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
-    if _database_unavailable(exc):
+    if database_unavailable(exc):
         logger.warning("database unavailable: %s", exc, exc_info=exc)
         return DatabaseUnavailable()
     return exc
-
-
-def _database_unavailable(exc) -> bool:
-    """A lost or refused database connection, a lock or a cancelled statement: worth a retry, not a bug.
-
-    On PostgreSQL these are psycopg's ``OperationalError`` (``InterfaceError`` once the connection is closed); on
-    SQLite ``OperationalError`` also means a missing table or column, so only a lock counts there.
-    """
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    return connection.vendor != "sqlite" or "locked" in str(exc)
 
 
 def error_body(exc):

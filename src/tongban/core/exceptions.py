@@ -5,7 +5,26 @@ well formed but clashes with the current state of things is a ``Conflict`` (→ 
 accepted, a grant already revoked, a duplicate that must stay unique.
 """
 
+from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import gettext_lazy as _
+
+DATABASE_UNAVAILABLE_MESSAGE = _("The service is briefly unavailable; nothing was saved. Please try again.")
+DATABASE_RETRY_AFTER = 1  # seconds, in the 503's Retry-After
+
+
+def database_unavailable(exc) -> bool:
+    """A lost or refused database connection, a lock or a cancelled statement: worth a retry, not a bug.
+
+    On PostgreSQL these are psycopg's ``OperationalError`` (``InterfaceError`` once the connection is closed); on
+    SQLite ``OperationalError`` also means a missing table or column, so only a lock counts there. The API's
+    exception handler answers them 503 ``database_unavailable``, and so does the 500 handler for an API request
+    whose connection was lost outside a view (in a middleware's session or user read).
+    """
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    return connection.vendor != "sqlite" or "locked" in str(exc)
 
 
 class DomainError(Exception):

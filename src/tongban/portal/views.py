@@ -16,6 +16,7 @@ from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.vary import vary_on_headers
 
+from tongban.core.exceptions import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE_MESSAGE, database_unavailable
 from tongban.identity.models import Department
 from tongban.identity.selectors import department_list, organisations_for, person_for, staff_for
 
@@ -198,8 +199,24 @@ def server_error(request, template_name="500.html"):
     It renders without a request context: no context processors, no session, no database, so it works
     when those are what failed. Under ``/api/`` it answers in the API's error shape.
     """
+    failure = sys.exc_info()[1]
+    if request.path.startswith("/api/") and failure is not None and database_unavailable(failure):
+        # The connection was lost outside a view (a middleware's session or user read): what the API's handler
+        # answers inside one, a 503 to retry (nothing was saved), not a bug.
+        logger.warning("database unavailable on %s: %s", request.path, failure)
+        response = JsonResponse(
+            {
+                "status": 503,
+                "code": "database_unavailable",
+                "detail": str(DATABASE_UNAVAILABLE_MESSAGE),
+                "errors": {},
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     reference = uuid.uuid4().hex[:12]
-    logger.error("server error %s on %s", reference, request.path, exc_info=sys.exc_info()[0] is not None)
+    logger.error("server error %s on %s", reference, request.path, exc_info=failure is not None)
     if request.path.startswith("/api/"):
         body = {
             "status": 500,

@@ -32,3 +32,26 @@ def test_server_error_page_falls_back_to_plain_html_when_its_template_fails():
     response = views.server_error(RequestFactory().get("/"), template_name="no-such-template.html")
     assert response.status_code == 500
     assert response["X-Tongban-Reference"] in response.content.decode()
+
+
+def test_a_connection_lost_outside_a_view_is_a_503_to_retry_under_the_api():
+    """A lost connection in a middleware (the session's or the user's read) never reaches the API's exception
+    handler: the 500 handler answers what that handler would, 503 ``database_unavailable`` with Retry-After."""
+    from django.db import InterfaceError, OperationalError
+
+    for lost in (InterfaceError("connection already closed"), OperationalError("database is locked")):
+        try:
+            raise lost
+        except type(lost):
+            response = views.server_error(RequestFactory().get("/api/v1/cases/"))
+        body = json.loads(response.content)
+        assert response.status_code == 503 and response["Retry-After"] == "1"
+        assert body["code"] == "database_unavailable" and body["errors"] == {}
+    try:  # a page keeps its 500 page with a reference; another error under the API stays a 500
+        raise InterfaceError("connection already closed")
+    except InterfaceError:
+        assert views.server_error(RequestFactory().get("/some/page/")).status_code == 500
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert views.server_error(RequestFactory().get("/api/v1/cases/")).status_code == 500
