@@ -5,7 +5,7 @@ import sys
 import uuid
 
 from django.core.paginator import Paginator
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -197,46 +197,45 @@ def server_error(request, template_name="500.html"):
     """A 500 with a reference id that is also logged, so support can find the error.
 
     It renders without a request context: no context processors, no session, no database, so it works
-    when those are what failed. Under ``/api/`` it answers in the API's error shape.
+    when those are what failed. Under ``/api/`` it answers in the API's error shape. A lost database connection
+    (``core.exceptions.database_unavailable``) is not a bug but an outage to wait out: it answers 503 with
+    Retry-After instead, ``database_unavailable`` under the API (what the API's handler answers inside a view)
+    and the "briefly unavailable" page elsewhere.
     """
     failure = sys.exc_info()[1]
-    if request.path.startswith("/api/") and failure is not None and database_unavailable(failure):
-        # The connection was lost outside a view (a middleware's session or user read): what the API's handler
-        # answers inside one, a 503 to retry (nothing was saved), not a bug.
-        logger.warning("database unavailable on %s: %s", request.path, failure)
-        response = JsonResponse(
-            {
-                "status": 503,
-                "code": "database_unavailable",
-                "detail": str(DATABASE_UNAVAILABLE_MESSAGE),
-                "errors": {},
-            },
-            status=503,
-        )
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
-        return response
     reference = uuid.uuid4().hex[:12]
-    logger.error("server error %s on %s", reference, request.path, exc_info=failure is not None)
-    if request.path.startswith("/api/"):
-        body = {
-            "status": 500,
-            "code": "server_error",
-            "detail": _("Something went wrong on our side. Please quote the reference when you report it."),
-            "errors": {},
-            "reference": reference,
-        }
-        response = JsonResponse(body, status=500)
+    unavailable = failure is not None and database_unavailable(failure)
+    if unavailable:
+        logger.warning("database unavailable (reference %s) on %s: %s", reference, request.path, failure)
     else:
+        logger.error("server error %s on %s", reference, request.path, exc_info=failure is not None)
+    if request.path.startswith("/api/"):
+        if unavailable:
+            # The shape the API's handler gives inside a view (no reference: an outage, not a bug to report).
+            body = {"status": 503, "code": "database_unavailable", "detail": str(DATABASE_UNAVAILABLE_MESSAGE)}
+        else:
+            body = {
+                "status": 500,
+                "code": "server_error",
+                "detail": _("Something went wrong on our side. Please quote the reference when you report it."),
+                "reference": reference,
+            }
+        response = JsonResponse({**body, "errors": {}}, status=body["status"])
+    else:
+        if unavailable:
+            template_name = "503.html"
         try:
             html = loader.get_template(template_name).render(
                 {"reference": reference, "language_code": get_language() or "zh-hans"}
             )
         except Exception:  # the error page must not fail in turn
-            logger.exception("the 500 template failed to render")
+            logger.exception("the error page's template failed to render")
             html = (
                 "<!doctype html><title>Server error</title><h1>Server error · 服务器错误</h1>"
                 f"<p>Reference · 参考编号: {escape(reference)}</p><p>12345</p>"
             )
-        response = HttpResponseServerError(html)
+        response = HttpResponse(html, status=503 if unavailable else 500)
+    if unavailable:
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
     response["X-Tongban-Reference"] = reference
     return response

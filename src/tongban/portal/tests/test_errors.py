@@ -47,11 +47,29 @@ def test_a_connection_lost_outside_a_view_is_a_503_to_retry_under_the_api():
         body = json.loads(response.content)
         assert response.status_code == 503 and response["Retry-After"] == "1"
         assert body["code"] == "database_unavailable" and body["errors"] == {}
-    try:  # a page keeps its 500 page with a reference; another error under the API stays a 500
-        raise InterfaceError("connection already closed")
-    except InterfaceError:
-        assert views.server_error(RequestFactory().get("/some/page/")).status_code == 500
-    try:
+    try:  # another error under the API stays a 500
         raise ValueError("a bug")
     except ValueError:
         assert views.server_error(RequestFactory().get("/api/v1/cases/")).status_code == 500
+
+
+def test_a_page_whose_database_is_unavailable_says_so_and_asks_to_try_again():
+    """A page meeting a lost connection answers 503 with Retry-After and the "briefly unavailable" page (in the
+    visitor's language), not the 500 page that asks to report a bug; any other error keeps the 500 page."""
+    from django.db import InterfaceError
+    from django.utils import translation
+
+    try:
+        raise InterfaceError("connection already closed")
+    except InterfaceError:
+        with translation.override("zh-hans"):
+            response = views.server_error(RequestFactory().get("/cases/"))
+    html = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert "503" in html and "服务暂时不可用" in html and response["X-Tongban-Reference"] in html
+    assert "Something went wrong" not in html and "系统出现错误" not in html
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = views.server_error(RequestFactory().get("/cases/"))
+    assert response.status_code == 500 and "Retry-After" not in response
