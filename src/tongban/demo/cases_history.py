@@ -166,6 +166,16 @@ def _ts_postgresql(moment: dt.datetime) -> str:
 # The bits uuid.UUID(int=..., version=4) sets: the variant (RFC 4122) and the version.
 UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 UUID4_SET = (0x8000 << 48) | (4 << 76)
+UNIX_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive UTC, as the history's moments are
+
+
+def _uuid7_int(moment: dt.datetime, random_bits: int) -> int:
+    """A version-7 UUID (RFC 9562) made at the naive UTC ``moment``, as an int: the time in milliseconds, then the
+    version, 12 random bits, the variant and 62 random bits, from ``random_bits`` (the history's seeded stream, so
+    the same seed gives the same keys). What ``core.models.keys.new_id`` gives a row made at that moment."""
+    millis = (moment - UNIX_EPOCH) // dt.timedelta(milliseconds=1)
+    rand_a, rand_b = random_bits >> 62 & 0xFFF, random_bits & ((1 << 62) - 1)
+    return millis << 80 | 7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
 
 
 def _local_day(moment: dt.datetime) -> dt.date:
@@ -287,8 +297,13 @@ class HistoryGenerator:
         for pk, code in AdminUnit.objects.filter(level=AdminUnit.Level.DISTRICT).values_list("pk", "code"):
             self.district_pk[code] = _db(AdminUnit, pk)
 
-    def _uuid(self):
-        value = (self.rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET  # uuid.UUID(int=..., version=4)
+    def _uuid(self, made=None):
+        """A key for a row made at the naive UTC ``made`` (time-ordered, as the platform makes them), or a random
+        one (version 4: the process engine's own task ids)."""
+        if made is None:
+            value = (self.rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET  # uuid.UUID(int=..., version=4)
+        else:
+            value = _uuid7_int(made, self.rng.getrandbits(74))
         return f"{value:032x}" if self.hex_ids else uuid.UUID(int=value)
 
     def block(self, number: int, count: int = 0) -> tuple[list, list, list, list, list]:
@@ -347,7 +362,7 @@ class HistoryGenerator:
             span = int((self.until - self.start).total_seconds()) - 3 * 86_400
             submitted = self.start + dt.timedelta(seconds=rng.randrange(span))
         submitted = submitted.replace(microsecond=rng.randrange(1_000_000))
-        case_id = uuid.UUID(int=(rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET)
+        case_id = uuid.UUID(int=_uuid7_int(submitted, rng.getrandbits(74)))
         case_pk = case_id.hex if self.hex_ids else case_id
         case_key = str(case_id)
         local_day = _local_day(submitted)
@@ -445,7 +460,7 @@ class HistoryGenerator:
                     "tasks": [first.bpmn_id],
                 },
             )
-            instance_pk = self._uuid()
+            instance_pk = self._uuid(at)  # made at the acceptance
             # How far the case got: every step for a completed case, fewer for the others.
             total = len(plan.steps)
             if status == Case.Status.COMPLETED:
@@ -468,7 +483,7 @@ class HistoryGenerator:
                 staff = ("staff", staff_label, staff_label, role, code)
                 created = at
                 task_due = _local_day(created) + dt.timedelta(days=plan_step.limit_days + 1)
-                task_pk = self._uuid()
+                task_pk = self._uuid(created)
                 done = position < n_done
                 state, decision, completed_at, completed_by, claimed_at = Task.State.READY, "", None, "", None
                 task_warning = ""

@@ -212,12 +212,18 @@ def server_error(request, template_name="500.html"):
     if request.path.startswith("/api/"):
         if unavailable:
             # The shape the API's handler gives inside a view (no reference: an outage, not a bug to report).
-            body = {"status": 503, "code": "database_unavailable", "detail": str(DATABASE_UNAVAILABLE_MESSAGE)}
+            body = {
+                "status": 503,
+                "code": "database_unavailable",
+                "detail": str(DATABASE_UNAVAILABLE_MESSAGE),
+            }
         else:
             body = {
                 "status": 500,
                 "code": "server_error",
-                "detail": _("Something went wrong on our side. Please quote the reference when you report it."),
+                "detail": _(
+                    "Something went wrong on our side. Please quote the reference when you report it."
+                ),
                 "reference": reference,
             }
         response = JsonResponse({**body, "errors": {}}, status=body["status"])

@@ -153,6 +153,24 @@ class CaseHistoryTests:
             c[0][1] for c in (first.case() for _ in range(5))
         ]
 
+    def test_keys_are_time_ordered_as_the_platform_makes_them_at_the_rows_own_time(self, history):
+        """Cases, process instances and tasks get version-7 keys (core.models.keys) whose time is the row's own
+        making: the case's submission, the instance's acceptance, the task's creation."""
+        _result, cases, _indexes = history
+
+        def millis(key):
+            return key.int >> 80
+
+        def epoch_millis(moment):
+            return int(moment.timestamp() * 1000)
+
+        for case in cases.order_by("number")[:50]:
+            assert case.pk.version == 7 and millis(case.pk) == epoch_millis(case.created_at), case.number
+            for task in Task.objects.filter(case_id=case.pk):
+                assert task.pk.version == 7 and millis(task.pk) == epoch_millis(task.created_at)
+            for instance in ProcessInstance.objects.filter(case_id=case.pk):
+                assert instance.pk.version == 7 and millis(instance.pk) == epoch_millis(instance.created_at)
+
     def test_the_indexes_dropped_for_the_load_are_all_made_again(self, history):
         _result, _cases, before = history
         assert len(before) > 20  # the lists' indexes among them

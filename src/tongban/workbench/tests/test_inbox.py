@@ -155,6 +155,32 @@ def test_a_supplement_request_lists_everything_at_once(client, case, handlers):
     assert case.status == Case.Status.SUPPLEMENT
 
 
+def test_a_reason_typed_without_ticking_its_box_asks_for_that_item(client, case, handlers):
+    """A handler who types why a field is wrong but forgets its tick box asks for it (the page used to refuse the
+    form as listing nothing); items are asked in the page's order, a box ticked without a reason is still refused."""
+    task = open_task(case, "birth_certificate")
+    login_with_second_factor(client, handlers["health"])
+    response = _act(
+        client,
+        task,
+        "supplement",
+        field=["hospital"],
+        **{
+            "field-reason-baby_name": "与出生医学证明不一致",
+            "field-reason-birth_date": "",
+            "field-reason-hospital": "请写全称",
+        },
+        **{"material-reason-parents-marriage-certificate": "照片不清晰"},
+    )
+    assert response.status_code == 302
+    supplement = SupplementRequest.objects.get()
+    assert [m["code"] for m in supplement.materials] == ["parents-marriage-certificate"]
+    assert [(f["field"], f["reason"]) for f in supplement.fields] == [
+        ("baby_name", "与出生医学证明不一致"),
+        ("hospital", "请写全称"),
+    ]
+
+
 def test_a_supplement_entry_without_a_reason_is_refused_and_nothing_is_asked(client, case, handlers):
     task = open_task(case, "birth_certificate")
     login_with_second_factor(client, handlers["health"])

@@ -60,12 +60,14 @@ def _task_page(request, task, *, errors=None, action="", status=200):
     errors = errors or {}
     posted = request.POST if request.method == "POST" else {}
     supplement_materials = selectors.service_materials(case.service)
+    asked_materials = set(_supplement_asked(posted, "material")) if posted else set()
     for material in supplement_materials:
-        material.ticked = material.code in posted.getlist("material") if posted else False
+        material.ticked = material.code in asked_materials
         material.reason = posted.get(f"material-reason-{material.code}", "") if posted else ""
     supplement_fields = selectors.form_fields(case.service)
+    asked_fields = set(_supplement_asked(posted, "field")) if posted else set()
     for field in supplement_fields:
-        field.ticked = field.name in posted.getlist("field") if posted else False
+        field.ticked = field.name in asked_fields
         field.reason = posted.get(f"field-reason-{field.name}", "") if posted else ""
     context = {
         "task": task,
@@ -141,15 +143,26 @@ def _return(request, task_id, revision):
     return _("Returned to the previous step."), "inbox"
 
 
+def _supplement_asked(post, kind: str) -> list[str]:
+    """The materials (``kind`` "material") or form fields ("field") a supplement form asks for, in the page's
+    order: those ticked, and those given a reason without the tick (a handler who types why an item is wrong
+    means to ask for it; the page once refused such a form as listing nothing)."""
+    prefix, ticked = f"{kind}-reason-", post.getlist(kind)
+    # Every item's reason box is posted, empty or not, in the page's order.
+    listed = [name.removeprefix(prefix) for name in post if name.startswith(prefix)]
+    asked = [name for name in listed if name in ticked or post.get(prefix + name, "").strip()]
+    return asked + [name for name in dict.fromkeys(ticked) if name not in asked]
+
+
 def _supplement(request, task_id, revision):
     post = request.POST
     materials = [
         {"code": code, "reason": post.get(f"material-reason-{code}", "").strip()}
-        for code in post.getlist("material")
+        for code in _supplement_asked(post, "material")
     ]
     fields = [
         {"field": name, "reason": post.get(f"field-reason-{name}", "").strip()}
-        for name in post.getlist("field")
+        for name in _supplement_asked(post, "field")
     ]
     cases.case_supplement_request(
         actor=actor_from_request(request),
