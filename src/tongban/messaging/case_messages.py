@@ -31,14 +31,6 @@ CASE_TEMPLATES = {
         "Dear {name}, your application {case_number} ({service_en}) is accepted; we promise a result by {date}. "
         "Track it: {link}",
     ),
-    "case-supplement": (
-        "请补正材料：{service}",
-        "{name}您好：您的办件{case_number}（{service}）需要您一次性补正以下内容：\n{items}\n"
-        "补正期间办理时限暂停，补正后继续计算。请在此补正：{link}",
-        "Please supplement your application: {service_en}",
-        "Dear {name}, your application {case_number} ({service_en}) needs the following, all at once:\n{items}\n"
-        "The time limit is paused until you answer. Answer here: {link}",
-    ),
     "case-supplement-deadline": (
         "请补正材料：{service}",
         "{name}您好：您的办件{case_number}（{service}）需要您一次性补正以下内容：\n{items}\n"

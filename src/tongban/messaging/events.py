@@ -158,7 +158,7 @@ def _supplement_items(supplement) -> str:
 
 @subscriber("case.supplement_requested", name="messaging.case_supplement_requested")
 def case_supplement_requested(event):
-    """The complete list of what is asked (materials and fields, each with its reason), and the deadline if any."""
+    """The complete list of what is asked (materials and fields, each with its reason), and the day to answer by."""
     case = _case(event)
     if case is None:
         return
@@ -168,16 +168,14 @@ def case_supplement_requested(event):
     if supplement is None:
         logger.warning("%s %s: no supplement request found on %s", event.name, event.pk, case.number)
         return
-    deadline = getattr(supplement, "deadline", None) or getattr(supplement, "due_date", None)
-    extra = {"deadline": _day(deadline)} if deadline else {}
     _send(
         event,
         case,
-        "case-supplement-deadline" if deadline else "case-supplement",
+        "case-supplement-deadline",
         channels=ALL_CHANNELS,
         link=reverse("cases:supplement", args=[case.number]),
         items=_supplement_items(supplement),
-        **extra,
+        deadline=_day(supplement.due_on),  # what the supplement page asks: "Please answer by"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tongban.cases import services as cases
-from tongban.cases.models import Case
+from tongban.cases.models import Case, SupplementRequest
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog import services as catalog
 from tongban.core.audit import SYSTEM
@@ -78,8 +78,10 @@ def test_the_applicant_is_told_each_step_of_a_newborn_case_in_order_with_links(
         fields=[{"field": "baby_name", "reason": "与出生医学证明不一致"}],
     )
     event_deliver()
-    supplement = _last(parent, "case-supplement")
+    supplement = _last(parent, "case-supplement-deadline")
     assert supplement.link == f"/cases/{case.number}/supplement/"
+    due = SupplementRequest.objects.get(case=case).due_on.isoformat()  # the day the supplement page asks for
+    assert f"请于{due}前补正" in supplement.body and f"Please answer by {due}" in supplement.body_en
     assert "父母结婚证：照片不清晰" in supplement.body  # the complete list, each with its reason
     assert "新生儿姓名：与出生医学证明不一致" in supplement.body
     assert "needs the following" in supplement.body_en
@@ -104,7 +106,7 @@ def test_the_applicant_is_told_each_step_of_a_newborn_case_in_order_with_links(
     licence = Licence.objects.get(case_id=case.pk)
     assert _codes(parent) == [
         "case-accepted",
-        "case-supplement",
+        "case-supplement-deadline",
         "case-resubmitted",
         "case-licence-issued",
         "case-completed",
@@ -250,7 +252,7 @@ def test_an_opted_out_channel_gets_nothing_but_the_case_inbox_always_does(
         fields=[{"field": "baby_name", "reason": "与出生医学证明不一致"}],
     )
     event_deliver()
-    supplement = _last(parent, "case-supplement")
+    supplement = _last(parent, "case-supplement-deadline")
     assert supplement.in_inbox  # the case topic's inbox cannot be switched off
     deliveries = {d.channel: d for d in supplement.deliveries.all()}
     assert deliveries["sms"].status == Delivery.Status.SKIPPED and deliveries["sms"].reason == "opted out"
