@@ -172,6 +172,29 @@ def birth_record_prepared(context: EffectContext, param: str = "") -> Writes:
     return writes
 
 
+def _no_birth_record(mother: Person, name: str) -> ValidationError:
+    """The refusal when no unregistered birth record of the mother bears the form's name. When she has one under
+    another name (the name corrected on the form after the certificate was issued, or the other way round), it
+    says which, so the handler knows what to have corrected rather than meeting a bare "not found"."""
+    other = (
+        BirthRecord.objects.filter(mother=mother, baby__isnull=True)
+        .order_by("-recorded_at")
+        .values_list("certificate_number", "baby_name", "birth_date")
+        .first()
+    )
+    if other is None:
+        return _refuse(_("No birth record was found for this newborn."))
+    number, recorded, born = other
+    return _refuse(
+        _(
+            "No birth record of the mother names the newborn “%(name)s”: her birth certificate %(number)s (born "
+            "%(born)s) names “%(recorded)s”. Have the application's name corrected (a supplement) or the "
+            "certificate (return the case to health) first."
+        )
+        % {"name": name, "number": number, "born": born.isoformat(), "recorded": recorded}
+    )
+
+
 def household_register_newborn(context: EffectContext, param: str = "") -> None:
     """Public security registers the newborn of the birth record into the mother's household (a resident ID)."""
     mother = _mother(context)
@@ -182,7 +205,7 @@ def household_register_newborn(context: EffectContext, param: str = "") -> None:
         order="t.recorded_at DESC",
     )
     if record is None:
-        raise _refuse(_("No birth record was found for this newborn."))
+        raise _no_birth_record(mother, _baby_name(context))
     membership = household_membership_for(mother)
     household = membership.household if membership else mother.household
     if household is None:

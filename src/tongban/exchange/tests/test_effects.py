@@ -61,3 +61,31 @@ def test_a_newborn_without_a_name_is_not_looked_for(db):
 def test_a_transfer_of_a_unit_missing_from_the_register_is_refused(db):
     with translation.override("en"), pytest.raises(ValidationError, match="property_unit"):
         effect_run("real_estate.transfer", _context({"property_unit": "NOPE"}))
+
+
+def test_a_newborn_whose_name_differs_from_the_certificate_is_refused_naming_the_certificate(db):
+    """The form's name changed after health issued the certificate (by a supplement, say): the refusal says which
+    certificate of the mother bears which name, not a bare "not found", so the handler knows what to correct."""
+    from tongban.exchange.tests.factories_registries import BirthRecordFactory
+
+    record = BirthRecordFactory(baby_name="李小安")
+    form = {"baby_name": "李晓安"}
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        effect_run("household.register_newborn", _context(form, applicant_person=record.mother))
+    (message,) = error.value.message_dict["decision"]
+    assert "李晓安" in message and record.certificate_number in message and "“李小安”" in message
+    assert "2025-10-08" in message
+    record.baby_name = (
+        "李晓安"  # once the names agree, the search goes on (here: no household for the mother)
+    )
+    record.save()
+    with translation.override("en"), pytest.raises(ValidationError, match="no household"):
+        effect_run("household.register_newborn", _context(form, applicant_person=record.mother))
+
+
+def test_a_newborn_without_any_birth_record_of_the_mother_is_not_found(db):
+    from tongban.identity.tests.factories import PersonFactory
+
+    mother = PersonFactory(sex="F")
+    with translation.override("en"), pytest.raises(ValidationError, match="No birth record was found"):
+        effect_run("household.register_newborn", _context({"baby_name": "李晓安"}, applicant_person=mother))
