@@ -188,8 +188,7 @@ def _no_birth_record(mother: Person, name: str) -> ValidationError:
     return _refuse(
         _(
             "No birth record of the mother names the newborn “%(name)s”: her birth certificate %(number)s (born "
-            "%(born)s) names “%(recorded)s”. Have the application's name corrected (a supplement) or the "
-            "certificate (return the case to health) first."
+            "%(born)s) names “%(recorded)s”. The two must agree before the newborn is registered."
         )
         % {"name": name, "number": number, "born": born.isoformat(), "recorded": recorded}
     )
