@@ -78,7 +78,7 @@ register_resource(
             "marital_status": Field(
                 "string",
                 "personal",
-                "婚姻状况（unmarried/married/divorced）",
+                "婚姻状况（未婚、已婚或离婚）",
                 "Marital status (unmarried/married/divorced)",
             ),
             "married": Field("boolean", "personal", "是否在婚", "Currently married"),

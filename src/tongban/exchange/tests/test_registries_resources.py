@@ -186,3 +186,14 @@ def test_business_and_tax_resources(city):
     assert data["paid"] is True and data["payments"][0]["case_id"] == str(payment.case_id)
     assert resource_spec("deed-tax").person_ids(payment.unit.unit_number, ["paid"]) == [payment.payer_id]
     assert _fetch("tax-payments", payment.payer.resident_id, ["total_amount"]) == {"total_amount": 30000.0}
+
+
+def test_every_field_has_a_chinese_label_without_codes_in_it():
+    """A citizen reads these labels on "who used my data": no English words or value codes in the Chinese one (the
+    marital status once read "婚姻状况（unmarried/married/divorced）")."""
+    import re
+
+    for spec in resource_specs():
+        for name, field in spec.fields.items():
+            assert field.label_zh and field.label_en, (spec.code, name)
+            assert not re.search(r"[A-Za-z]{2,}", field.label_zh), (spec.code, name, field.label_zh)
