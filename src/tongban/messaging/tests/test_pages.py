@@ -50,6 +50,8 @@ def test_opening_a_message_marks_it_read_and_others_messages_are_not_found(clien
     client.force_login(citizen)
     page = client.get(mine.get_absolute_url()).content.decode()
     assert "李小宝" in page and 'href="/offers/1/"' in page
+    # The button to the linked page says "查看" (view), not the workbench's "办理" (handle) for a task.
+    assert re.search(r'href="/offers/1/">\s*查看\s*</a>', page)
     assert Message.objects.get(pk=mine.pk).read_at is not None
     assert client.get(theirs.get_absolute_url()).status_code == 404
     assert Message.objects.get(pk=theirs.pk).read_at is None
