@@ -30,6 +30,11 @@ OPEN_LIST_COVERED = (
 )
 
 
+# 受理期限: an application is accepted, or told at once everything it lacks, within five working days of its
+# submission; past them it counts as accepted from the day it arrived (《行政许可法》第三十二条、第八十二条).
+ACCEPTANCE_WORKING_DAYS = 5
+
+
 class Case(TimeStampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -238,6 +243,16 @@ class Case(TimeStampedModel):
     @property
     def is_closed(self):
         return self.status in self.CLOSED_STATUSES
+
+    @property
+    def acceptance_due_on(self):
+        """The last day to accept the case or refuse acceptance: ``ACCEPTANCE_WORKING_DAYS`` working days after
+        its submission, on the working-day calendar; None before it is submitted."""
+        if self.submitted_at is None:
+            return None
+        from tongban.core import calendar
+
+        return calendar.add_working_days(calendar.as_local_date(self.submitted_at), ACCEPTANCE_WORKING_DAYS)
 
     @property
     def service(self):

@@ -1,5 +1,7 @@
 """The window (一窗受理): a clerk anywhere in the city applies for any applicant (全市通办)."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -201,6 +203,24 @@ def test_clerk_accepts_a_case_awaiting_acceptance(client, clerk, manual_case):
     manual_case.refresh_from_db()
     assert manual_case.status == Case.Status.ACCEPTED
     assert Task.objects.filter(case_id=manual_case.pk, department__code="hrss").exists()
+
+
+def test_the_awaiting_list_shows_each_cases_acceptance_day_and_marks_it_past(client, clerk, manual_case):
+    """The clerk sees by when to accept (five working days after submission) and which cases are past it: a case
+    could wait weeks in the list with nothing to say so."""
+    from tongban.core import calendar
+
+    submitted = calendar.as_local_date(manual_case.submitted_at)
+    due = calendar.add_working_days(submitted, 5)
+    assert manual_case.acceptance_due_on == due
+    login_with_second_factor(client, clerk)
+    client.cookies["django_language"] = "zh-hans"
+    listing = client.get(reverse("workbench:window-awaiting")).content.decode()
+    assert f"受理期限：{due:%Y-%m-%d} 前" in listing and "已过受理期限" not in listing
+    late = manual_case.submitted_at - dt.timedelta(days=30)
+    Case.objects.filter(pk=manual_case.pk).update(submitted_at=late)
+    listing = client.get(reverse("workbench:window-awaiting")).content.decode()
+    assert "已过受理期限" in listing
 
 
 def test_refusing_acceptance_needs_a_reason_and_a_legal_basis(client, clerk, manual_case):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tongban.cases import guided
 from tongban.cases import services as cases
 from tongban.cases.selectors import case_awaiting_acceptance, case_get_for_user
+from tongban.core import calendar
 from tongban.core.exceptions import Conflict
 from tongban.identity.models import Organisation
 from tongban.identity.permissions import staff_required
@@ -180,8 +181,17 @@ def window_done(request, number):
 
 
 def _awaiting_page(request, *, errors=None, failed=None, status=200):
+    awaiting = list(case_awaiting_acceptance(request.user)[:200])
+    today = calendar.today()
+    for case in awaiting:  # the acceptance day (受理期限), and whether it is today or past
+        case.acceptance_due = case.acceptance_due_on
+        case.acceptance_level = (
+            ""
+            if case.acceptance_due is None or today < case.acceptance_due
+            else ("today" if today == case.acceptance_due else "late")
+        )
     context = {
-        "cases": list(case_awaiting_acceptance(request.user)[:200]),
+        "cases": awaiting,
         "errors": errors or {},
         "failed": failed,
         "values": request.POST if failed else {},
