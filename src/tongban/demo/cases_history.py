@@ -171,8 +171,9 @@ UNIX_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive UTC, as the history
 
 def _uuid7_int(moment: dt.datetime, random_bits: int) -> int:
     """A version-7 UUID (RFC 9562) made at the naive UTC ``moment``, as an int: the time in milliseconds, then the
-    version, 12 random bits, the variant and 62 random bits, from ``random_bits`` (the history's seeded stream, so
-    the same seed gives the same keys). What ``core.models.keys.new_id`` gives a row made at that moment."""
+    version, 12 random bits, the variant and 62 random bits, from the low 74 of ``random_bits`` (128 drawn from the
+    history's seeded stream, as for the random keys before, so the rest of the history stays what it was). What
+    ``core.models.keys.new_id`` gives a row made at that moment."""
     millis = (moment - UNIX_EPOCH) // dt.timedelta(milliseconds=1)
     rand_a, rand_b = random_bits >> 62 & 0xFFF, random_bits & ((1 << 62) - 1)
     return millis << 80 | 7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
@@ -303,7 +304,7 @@ class HistoryGenerator:
         if made is None:
             value = (self.rng.getrandbits(128) & UUID4_CLEAR) | UUID4_SET  # uuid.UUID(int=..., version=4)
         else:
-            value = _uuid7_int(made, self.rng.getrandbits(74))
+            value = _uuid7_int(made, self.rng.getrandbits(128))
         return f"{value:032x}" if self.hex_ids else uuid.UUID(int=value)
 
     def block(self, number: int, count: int = 0) -> tuple[list, list, list, list, list]:
@@ -362,7 +363,7 @@ class HistoryGenerator:
             span = int((self.until - self.start).total_seconds()) - 3 * 86_400
             submitted = self.start + dt.timedelta(seconds=rng.randrange(span))
         submitted = submitted.replace(microsecond=rng.randrange(1_000_000))
-        case_id = uuid.UUID(int=_uuid7_int(submitted, rng.getrandbits(74)))
+        case_id = uuid.UUID(int=_uuid7_int(submitted, rng.getrandbits(128)))
         case_pk = case_id.hex if self.hex_ids else case_id
         case_key = str(case_id)
         local_day = _local_day(submitted)
