@@ -94,6 +94,16 @@ def due_level(task, today=None) -> str:
     return ""
 
 
+def acceptance_level(case, today=None) -> str:
+    """For a case awaiting acceptance: ``late`` past its acceptance day (``Case.acceptance_due_on``), ``today`` on
+    it, else "" (the window's awaiting list)."""
+    today = today or calendar.today()
+    due = case.acceptance_due_on
+    if due is None or today < due:
+        return ""
+    return "today" if today == due else "late"
+
+
 def inbox_summary(user, *, today=None) -> dict:
     """Counts for the workbench home: my inbox, near due (yellow), overdue (red), awaiting acceptance."""
     today = today or calendar.today()

@@ -184,12 +184,7 @@ def _awaiting_page(request, *, errors=None, failed=None, status=200):
     awaiting = list(case_awaiting_acceptance(request.user)[:200])
     today = calendar.today()
     for case in awaiting:  # the acceptance day (受理期限), and whether it is today or past
-        case.acceptance_due = case.acceptance_due_on
-        case.acceptance_level = (
-            ""
-            if case.acceptance_due is None or today < case.acceptance_due
-            else ("today" if today == case.acceptance_due else "late")
-        )
+        case.acceptance_level = selectors.acceptance_level(case, today)
     context = {
         "cases": awaiting,
         "errors": errors or {},
