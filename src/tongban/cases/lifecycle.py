@@ -237,6 +237,30 @@ TRANSITIONS: dict[str, Transition] = {
             "case.warning_red",
             "case.warning",
         ),
+        # The acceptance period's own cards (a case neither accepted nor refused in time): the case's ``warning``
+        # stays the handling limit's, so nothing is changed but the record of the card.
+        _t(
+            "warn_acceptance_yellow",
+            {S.SUBMITTED},
+            None,
+            "supervision",
+            None,
+            "",
+            "",
+            "case.acceptance_warning_yellow",
+            "case.acceptance_warning",
+        ),
+        _t(
+            "warn_acceptance_red",
+            {S.SUBMITTED},
+            None,
+            "supervision",
+            None,
+            "acceptance_overdue",
+            gettext_noop("Not accepted within the acceptance period; the supervisor has been alerted"),
+            "case.acceptance_warning_red",
+            "case.acceptance_warning",
+        ),
     )
 }
 

@@ -245,14 +245,22 @@ class Case(TimeStampedModel):
         return self.status in self.CLOSED_STATUSES
 
     @property
+    def acceptance_clock(self):
+        """The acceptance period as a clock: ``ACCEPTANCE_WORKING_DAYS`` working days from submission (the same
+        calendar and warning policy as the handling limit; supervision cards a case left waiting past it). None
+        before the case is submitted."""
+        if self.submitted_at is None:
+            return None
+        from tongban.core.sla import SLAClock
+
+        return SLAClock.start(self.submitted_at, ACCEPTANCE_WORKING_DAYS)
+
+    @property
     def acceptance_due_on(self):
         """The last day to accept the case or refuse acceptance: ``ACCEPTANCE_WORKING_DAYS`` working days after
         its submission, on the working-day calendar; None before it is submitted."""
-        if self.submitted_at is None:
-            return None
-        from tongban.core import calendar
-
-        return calendar.add_working_days(calendar.as_local_date(self.submitted_at), ACCEPTANCE_WORKING_DAYS)
+        clock = self.acceptance_clock
+        return clock.due_date() if clock is not None else None
 
     @property
     def service(self):

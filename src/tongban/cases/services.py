@@ -1495,6 +1495,38 @@ def case_warning_raise(*, actor: Actor, case: Case, level: str, now: dt.datetime
     return True
 
 
+def case_acceptance_warning_raise(
+    *, actor: Actor, case: Case, level: str, current: str = "", now: dt.datetime | None = None
+) -> bool:
+    """Card a case left waiting for acceptance past its acceptance period (``yellow`` on its last day, ``red`` after
+    it): audited, announced (``case.acceptance_warning``; messaging apologises to the applicant for a red one) and,
+    for a red one, on the timeline. ``current`` is the acceptance card supervision already recorded; the case's own
+    ``warning`` (the handling limit's card) is not touched. False if nothing changed: the level is not above
+    ``current``, or the case was accepted, refused or withdrawn meanwhile, or changed since it was read (another
+    job carded it first: the update is conditional on the ``updated_at`` the caller read).
+
+    Called by supervision's deadline job inside its transaction."""
+    if _CARD_ORDER[level] <= _CARD_ORDER[current or ""]:
+        return False
+    now = now or timezone.now()
+    due = case.acceptance_due_on
+    department = case.accepting_department_id or case.lead_department_id
+    try:
+        lifecycle.transition_apply(
+            case,
+            f"warn_acceptance_{level}",
+            actor=actor,
+            now=now,
+            unchanged_since=case.updated_at,
+            line_fields={"department_id": department},
+            audit_details={"due": due.isoformat() if due else None, "department": department},
+            event_payload={"level": level, "department": department, "due": due.isoformat() if due else None},
+        )
+    except (Conflict, lifecycle.Unchanged):
+        return False
+    return True
+
+
 # --- granted without application (免申即享) --------------------------------------------------------------------
 
 

@@ -87,6 +87,11 @@ def today() -> dt.date:
     return timezone.now().astimezone(SHANGHAI).date()
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in Asia/Shanghai (an aware datetime)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+
+
 # --- answers -------------------------------------------------------------------
 
 

@@ -104,6 +104,15 @@ CASE_TEMPLATES = {
         "promised date, {date}. The departments have been told to hurry; we now expect a result by {new_date}. "
         "Track it: {link}",
     ),
+    "case-acceptance-late": (
+        "致歉：办件超出受理期限：{service}",
+        "{name}您好：非常抱歉，您的办件{case_number}（{service}）未能在{date}前完成受理审查。我们已督促受理部门"
+        "尽快处理，受理或需补正的内容将及时通知您。查看进度：{link}",
+        "Our apologies: your application is waiting too long: {service_en}",
+        "Dear {name}, we are sorry: your application {case_number} ({service_en}) was not reviewed for "
+        "acceptance by {date}. The accepting office has been told to hurry; we will tell you as soon as it is "
+        "accepted or if anything is missing. Track it: {link}",
+    ),
     "case-withdrawn": (
         "办件已撤回：{service}",
         "{name}您好：您的办件{case_number}（{service}）已撤回，办理已终止。撤回原因：{reason}\n"

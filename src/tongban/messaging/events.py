@@ -275,6 +275,18 @@ def case_overdue(event):
     )
 
 
+@subscriber("case.acceptance_warning", name="messaging.case_acceptance_late")
+def case_acceptance_late(event):
+    """Not accepted (nor refused) within the acceptance period (supervision's red card on the acceptance): an
+    apology, with the day it should have been done by. The yellow warning is the accepting office's business."""
+    if event.payload.get("level") != "red":
+        return
+    case = _case(event)
+    if case is None or case.status != Case.Status.SUBMITTED:
+        return
+    _send(event, case, "case-acceptance-late", channels=INBOX_SMS, date=_day(case.acceptance_due_on))
+
+
 @subscriber("licence.issued", name="messaging.licence_issued")
 def licence_issued(event):
     """Each e-licence issued: to its holder, with a link to the licence's page in their wallet. A case result

@@ -13,11 +13,14 @@ from tongban.identity.models import Department
 
 
 class Warning(TimeStampedModel):  # 预警; the name of DESIGN.md, though it shadows a builtin
-    """A yellow warning or red card raised on a task or a case by the deadline job, or on a 12345 ticket (whose
-    number is kept in ``case_number`` and which has no ``case_id``)."""
+    """A yellow warning or red card raised on a task or a case by the deadline job, on a case's acceptance (a case
+    not accepted or refused within its acceptance period: the subject is the case, with its own cards, so that the
+    handling limit's cards are still raised after a late acceptance), or on a 12345 ticket (whose number is kept
+    in ``case_number`` and which has no ``case_id``)."""
 
     class SubjectType(models.TextChoices):
         CASE = "case", _("Case")
+        ACCEPTANCE = "accept", _("Acceptance")  # 受理
         TASK = "task", _("Task")
         TICKET = "ticket", _("Ticket")
 

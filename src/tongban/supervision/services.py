@@ -83,6 +83,18 @@ def _chunks(query):
         last = rows[-1].pk
 
 
+def _batched(rows):
+    """``rows`` in lists of ``CHUNK_SIZE``."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _warning_record(
     *, subject_type, subject_id, case_id, case_number, task_name, department_id, level, due, now
 ):
@@ -146,6 +158,41 @@ def case_warning_raise(
     return True
 
 
+@transaction.atomic
+def acceptance_warning_raise(
+    *, case: Case, level: str, current: str = "", actor: Actor = SYSTEM, now: dt.datetime | None = None
+) -> bool:
+    """Card a case not accepted within its acceptance period, through the case lifecycle, and record it (the
+    subject type ``accept``: its cards are apart from the handling limit's, which start at acceptance)."""
+    now = now or timezone.now()
+    if not cases.case_acceptance_warning_raise(actor=actor, case=case, level=level, current=current, now=now):
+        return False
+    department_id = case.accepting_department_id or case.lead_department_id
+    if department_id is not None:
+        _warning_record(
+            subject_type=Warning.SubjectType.ACCEPTANCE,
+            subject_id=case.pk,
+            case_id=case.pk,
+            case_number=case.number,
+            task_name="",
+            department_id=department_id,
+            level=level,
+            due=case.acceptance_due_on,
+            now=now,
+        )
+    return True
+
+
+def _acceptance_cards(case_ids) -> dict:
+    """{case id: the highest acceptance card recorded} for these cases."""
+    found = {}
+    rows = Warning.objects.filter(subject_type=Warning.SubjectType.ACCEPTANCE, subject_id__in=case_ids)
+    for subject_id, level in rows.values_list("subject_id", "level"):
+        if _ORDER[level] > _ORDER[found.get(subject_id, "")]:
+            found[subject_id] = level
+    return found
+
+
 def deadlines_check(
     *, today: dt.date | None = None, actor: Actor = SYSTEM, policy: WarningPolicy | str | None = None
 ) -> dict:
@@ -174,6 +221,9 @@ def deadlines_check(
         "cases_checked": 0,
         "cases_yellow": 0,
         "cases_red": 0,
+        "acceptances_checked": 0,
+        "acceptances_yellow": 0,
+        "acceptances_red": 0,
         "tickets_checked": 0,
         "tickets_yellow": 0,
         "tickets_red": 0,
@@ -200,6 +250,26 @@ def deadlines_check(
         )
         if level and case_warning_raise(case=case, level=level, actor=actor, now=now):
             counts[f"cases_{level}"] += 1
+    # Cases waiting for acceptance (submitted, neither accepted nor refused): their acceptance period runs from
+    # submission. Few at any time (a window's queue), so all of them submitted before today are read.
+    waiting = Case.objects.filter(
+        status=Case.Status.SUBMITTED,
+        submitted_at__isnull=False,
+        submitted_at__lt=calendar.start_of_day(today),
+    ).only("id", "number", "status", "submitted_at", "updated_at", "lead_department", "accepting_department")
+    for chunk in _batched(_chunks(waiting)):
+        cards = _acceptance_cards([case.pk for case in chunk])
+        for case in chunk:
+            counts["acceptances_checked"] += 1
+            clock = case.acceptance_clock
+            current = cards.get(case.pk, "")
+            level = level_due(
+                clock=clock.to_dict(), due_date=clock.due_date(), current=current, today=today, policy=policy
+            )
+            if level and acceptance_warning_raise(
+                case=case, level=level, current=current, actor=actor, now=now
+            ):
+                counts[f"acceptances_{level}"] += 1
     # 12345 tickets: their limits are days, not hours, so everything due by the day after tomorrow is read.
     for ticket, clock, due, warning_date in tickets_near_due(
         horizon=max(horizon, today + dt.timedelta(days=2))

@@ -221,6 +221,28 @@ def test_a_red_card_on_the_case_brings_an_apology_and_a_new_date(parent, newborn
     assert apology.link == f"/cases/{case.number}/"
 
 
+def test_a_case_left_waiting_past_its_acceptance_day_brings_an_apology(parent, newborn, handlers):
+    """The red card on a case's acceptance (not accepted nor refused in five working days) reaches the applicant
+    with the day it should have been done by; the yellow one stays with the accepting office."""
+    item = catalog_selectors.item_get("310100-hrss-ss-card")
+    catalog.item_update(actor=SYSTEM, item=item, acceptance="manual")
+    case = cases.case_submit(actor=actor_for(parent), service=item, form_data={"baby_name": "李小明"})
+    case.refresh_from_db()
+    due = case.acceptance_due_on
+    assert deadlines_check(today=due)["acceptances_yellow"] == 1
+    event_deliver()
+    assert "case-acceptance-late" not in _codes(parent)
+
+    assert deadlines_check(today=due + dt.timedelta(days=1))["acceptances_red"] == 1
+    event_deliver()
+
+    apology = _last(parent, "case-acceptance-late")
+    assert "非常抱歉" in apology.body and due.isoformat() in apology.body and case.number in apology.body
+    assert "we are sorry" in apology.body_en and due.isoformat() in apology.body_en
+    assert apology.link == f"/cases/{case.number}/"
+    assert _codes(parent).count("case-acceptance-late") == 1
+
+
 def test_the_same_event_delivered_twice_makes_one_message(parent, newborn, handlers):
     _submit(parent)
     event_deliver()

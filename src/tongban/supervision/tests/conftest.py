@@ -1,4 +1,5 @@
 from tongban.supervision.tests.fixtures import (  # noqa: F401
+    clerk,
     completed_case,
     health_head,
     hrss_head,

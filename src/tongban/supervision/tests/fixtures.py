@@ -38,6 +38,14 @@ def hrss_head(city):
 
 
 @pytest.fixture
+def clerk(city):
+    """A window clerk of the Pudong branch of the big-data centre (accepts cases city-wide)."""
+    from tongban.identity.reference import branch_code
+
+    return make_staff("clerk.pudong", branch_code("big-data-center", "310115"), ["window_clerk"])
+
+
+@pytest.fixture
 def ps_head(city):
     """The head of the municipal public-security bureau: reads its district branches too."""
     return make_staff("head.ps", "public-security", ["dept_head"])

@@ -136,6 +136,9 @@ def test_paused_tasks_and_cases_waiting_for_a_supplement_get_no_warning(parent, 
         "cases_checked": 0,
         "cases_yellow": 0,
         "cases_red": 0,
+        "acceptances_checked": 0,
+        "acceptances_yellow": 0,
+        "acceptances_red": 0,
         "tickets_checked": 0,
         "tickets_yellow": 0,
         "tickets_red": 0,
@@ -242,6 +245,108 @@ def test_a_run_that_raises_nothing_reads_one_query_a_chunk(
     task = open_task(first, "birth_certificate")
     day = max(task.due_date, open_task(second, "birth_certificate").due_date)
     assert services.deadlines_check(today=day)["tasks_yellow"] == 2
-    with django_assert_num_queries(3):  # the chunks of tasks, cases and tickets; nothing written
+    with django_assert_num_queries(4):  # the chunks of tasks, cases, cases awaiting acceptance and tickets
         counts = services.deadlines_check(today=day)
     assert counts["tasks_checked"] == 2 and counts["tasks_yellow"] == 0
+
+
+# --- the acceptance period (受理期限) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def waiting_case(parent, newborn, handlers):
+    """An online application for an item that staff accept by hand, still waiting for acceptance."""
+    from tongban.catalog import services as catalog
+    from tongban.catalog.selectors import item_get
+
+    item = item_get("310100-hrss-ss-card")
+    catalog.item_update(actor=SYSTEM, item=item, acceptance="manual")
+    case = cases.case_submit(actor=actor_for(parent), service=item, form_data={"baby_name": "李小明"})
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUBMITTED
+    return case
+
+
+def test_a_case_not_accepted_in_time_gets_acceptance_cards_of_its_own(waiting_case):
+    """Five working days from submission to accept or refuse (《行政许可法》第三十二条): yellow on the last of them,
+    red after; each once, audited and announced, the red one on the timeline; the case itself is left as it was."""
+    case = waiting_case
+    due = case.acceptance_due_on
+    assert services.deadlines_check(today=due - DAY)["acceptances_yellow"] == 0
+
+    counts = services.deadlines_check(today=due)
+
+    assert counts["acceptances_checked"] == 1 and counts["acceptances_yellow"] == 1
+    warning = Warning.objects.get(subject_type="accept", subject_id=case.pk)
+    assert warning.level == "yellow" and warning.due_date == due and warning.case_number == case.number
+    assert warning.department_id == case.lead_department_id
+    assert (
+        AuditEntry.objects.filter(action="case.acceptance_warning_yellow", case_id=str(case.pk)).count() == 1
+    )
+
+    counts = services.deadlines_check(today=due + DAY)
+
+    assert counts["acceptances_red"] == 1
+    assert services.deadlines_check(today=due + 3 * DAY)["acceptances_red"] == 0  # once
+    case.refresh_from_db()
+    assert (
+        case.status == Case.Status.SUBMITTED and case.warning == ""
+    )  # the handling limit's card is untouched
+    assert AuditEntry.objects.filter(action="case.acceptance_warning_red", case_id=str(case.pk)).count() == 1
+    levels = OutboxEvent.objects.filter(name="case.acceptance_warning").values_list(
+        "payload__level", flat=True
+    )
+    assert sorted(levels) == ["red", "yellow"]
+    assert case.timeline.filter(kind="acceptance_overdue").count() == 1
+    assert {w.level for w in Warning.objects.filter(subject_type="accept")} == {"yellow", "red"}
+
+
+def test_a_case_accepted_late_still_gets_its_handling_cards(waiting_case, clerk):
+    """The acceptance cards are apart from the handling limit's: a late acceptance does not swallow them."""
+    case = waiting_case
+    late = case.acceptance_due_on + DAY
+    assert services.deadlines_check(today=late)["acceptances_red"] == 1
+    case = cases.case_accept(actor=actor_for(clerk), case=case)
+    case.refresh_from_db()
+
+    counts = services.deadlines_check(today=case.due_date + DAY)
+
+    assert counts["cases_red"] == 1
+    assert counts["acceptances_checked"] == 0  # accepted: no longer read
+    case.refresh_from_db()
+    assert case.warning == "red"
+    assert set(Warning.objects.filter(subject_id=case.pk).values_list("subject_type", "level")) == {
+        ("accept", "red"),
+        ("case", "red"),
+    }
+
+
+def test_a_case_accepted_or_refused_in_time_gets_no_acceptance_card(waiting_case, clerk):
+    cases.case_accept(actor=actor_for(clerk), case=waiting_case)
+    counts = services.deadlines_check(today=waiting_case.acceptance_due_on + 10 * DAY)
+    assert counts["acceptances_checked"] == 0 and not Warning.objects.filter(subject_type="accept").exists()
+
+
+def test_the_acceptance_card_is_refused_for_a_case_accepted_meanwhile(waiting_case, clerk):
+    """The job read the case waiting; a clerk accepted it before the card was written: no card, nothing written."""
+    stale = Case.objects.get(pk=waiting_case.pk)
+    cases.case_accept(actor=actor_for(clerk), case=waiting_case)
+    entries = AuditEntry.objects.count()
+    assert not services.acceptance_warning_raise(case=stale, level="red")
+    assert (
+        AuditEntry.objects.count() == entries and not Warning.objects.filter(subject_type="accept").exists()
+    )
+
+
+def test_the_warnings_page_names_the_acceptance(client, waiting_case, supervisor):
+    from django.urls import reverse
+
+    from tongban.identity.tests.fixtures import login_with_second_factor
+
+    services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
+    login_with_second_factor(client, supervisor)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("supervision:warnings"))
+    assert response.status_code == 200, response
+    html = response.content.decode()
+    assert waiting_case.number in html and "受理（未按期受理）" in html

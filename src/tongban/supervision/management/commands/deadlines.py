@@ -9,7 +9,7 @@ from tongban.supervision.services import deadlines_check
 
 
 class Command(BaseCommand):
-    help = "Raise the yellow warnings and red cards due today (or on --today) on tasks, cases and tickets."
+    help = "Raise the yellow warnings and red cards due today (or on --today) on tasks, cases (their handling and their acceptance) and tickets."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -28,7 +28,9 @@ class Command(BaseCommand):
             _(
                 "Tasks: %(tasks_checked)s looked at, %(tasks_yellow)s yellow warnings and %(tasks_red)s red "
                 "cards raised. Cases: %(cases_checked)s looked at, %(cases_yellow)s yellow warnings and "
-                "%(cases_red)s red cards raised. 12345 tickets: %(tickets_checked)s looked at, "
+                "%(cases_red)s red cards raised. Cases waiting for acceptance: %(acceptances_checked)s looked at, "
+                "%(acceptances_yellow)s yellow warnings and %(acceptances_red)s red cards raised. 12345 tickets: "
+                "%(tickets_checked)s looked at, "
                 "%(tickets_yellow)s yellow warnings and %(tickets_red)s red cards raised."
             )
             % counts
