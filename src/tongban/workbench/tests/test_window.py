@@ -217,6 +217,11 @@ def test_the_awaiting_list_shows_each_cases_acceptance_day_and_marks_it_past(cli
     client.cookies["django_language"] = "zh-hans"
     listing = client.get(reverse("workbench:window-awaiting")).content.decode()
     assert f"受理期限：{due:%Y-%m-%d} 前" in listing and "已过受理期限" not in listing
+    # The applicant sees the same day on the case page while the case waits.
+    client.force_login(manual_case.submitted_by)
+    page = client.get(reverse("cases:detail", args=[manual_case.number])).content.decode()
+    assert "受理期限" in page and f'data-testid="acceptance-due">{due:%Y-%m-%d}<' in page
+    login_with_second_factor(client, clerk)
     late = manual_case.submitted_at - dt.timedelta(days=30)
     Case.objects.filter(pk=manual_case.pk).update(submitted_at=late)
     listing = client.get(reverse("workbench:window-awaiting")).content.decode()
