@@ -18,6 +18,8 @@ Registered checks (names are stable, the designer's vocabulary):
   spouse in the marriage register, and the mother's number a woman's (the father's a man's). When the applicant
   says why not (form field ``parents_relation``: the parents are not married, a guardian applies, ...), the
   register is not compared; the item asks for the document instead (a material conditional on that field).
+  When the other parent named is the applicant's spouse, the form may not say the parents are unmarried
+  (``parents_married`` unticked): the register says otherwise.
 * ``seller-owns-unit`` — the seller named in a real-estate transfer must be a current owner of the unit in the
   real-estate register.
 """
@@ -151,6 +153,7 @@ def _value(form_data: Mapping, name: str) -> str:
 
 # --- newborn: the parents ------------------------------------------------------------------------------------
 
+PARENTS_MARRIED = "parents_married"  # the form's tick: the parents are married to each other and registered
 MOTHER, FATHER = "mother_resident_id", "father_resident_id"
 PARENTS_RELATION = "parents_relation"  # why the parents are not the applicant and spouse (blank: they are)
 
@@ -167,7 +170,7 @@ def _sex(number: str) -> str | None:
     label=gettext_lazy(
         "The newborn's parents are the applicant and the applicant's spouse (marriage register)"
     ),
-    fields=(MOTHER, FATHER),
+    fields=(MOTHER, FATHER, PARENTS_MARRIED),
     resources=(MARRIAGE_RESOURCE,),
 )
 def newborn_parents(context: CheckContext) -> dict[str, list[str]]:
@@ -190,6 +193,16 @@ def newborn_parents(context: CheckContext) -> dict[str, list[str]]:
         return errors  # the applicant is the only parent named: nothing to ask the register
     facts, why_not = _lookup(context, MARRIAGE_RESOURCE, applicant, ["married", "spouse_resident_id"])
     spouse = normalize_resident_id((facts or {}).get("spouse_resident_id") or "") if facts else ""
+    if not why_not and form.get(PARENTS_MARRIED) is False and any(named[name] == spouse for name in others):
+        # The form says the parents are not married while the register has the other parent as the applicant's
+        # spouse: the marriage certificate would not be asked for (the register holds it) and the handler would
+        # read "no" beside a register that says married.
+        errors.setdefault(PARENTS_MARRIED, []).append(
+            _(
+                "The marriage register shows you married to the other parent named here: tick this box. If the "
+                "register is wrong, ask the marriage registry to correct it first."
+            )
+        )
     for name in others:
         if why_not:
             message = _(

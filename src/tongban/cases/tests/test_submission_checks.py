@@ -102,6 +102,29 @@ def test_an_unrelated_woman_named_as_the_mother_is_refused_on_the_field(city_wit
     assert set(checked.values_list("case_id", "case_number", "outcome")) == {(None, "", "submission_refused")}
 
 
+def test_saying_the_parents_are_unmarried_against_the_marriage_register_is_refused_on_the_tick(
+    city_with_demo,
+):
+    """li.ming names his wife as the mother but unticks "父母已办理结婚登记": the register has them married, so the
+    form may not say otherwise (the handler would read "no" beside a register that says married)."""
+    cases_before = Case.objects.count()
+    errors = _refusal(
+        actor=_actor("li.ming"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("li.ming"), parents_married=False),
+    )
+    assert "marriage register shows you married" in errors["parents_married"][0]
+    assert "mother_resident_id" not in errors and "father_resident_id" not in errors
+    assert Case.objects.count() == cases_before
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        services.case_submit(
+            actor=_actor("li.ming"),
+            service=bundle_get(NEWBORN_BUNDLE),
+            form_data=_newborn_form(_person("li.ming"), parents_married=False),
+        )
+    assert "婚姻登记" in caught.value.message_dict["parents_married"][0]
+
+
 def test_a_mans_number_named_as_the_mother_is_refused(city_with_demo):
     errors = _refusal(
         actor=_actor("chen.jing"),
