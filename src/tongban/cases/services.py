@@ -812,6 +812,7 @@ def _task_for(actor: Actor, task_id, *, with_process=False) -> Task:
     except (Task.DoesNotExist, ValidationError, ValueError) as exc:
         raise Task.DoesNotExist(_("No such task.")) from exc
     workflow.require_can_work(actor, task)
+    workflow.require_runnable(task)
     return task
 
 

@@ -474,6 +474,27 @@ def can_work(actor: UserActor, task: Task) -> bool:
     return task.role in roles or "dept_head" in roles
 
 
+def process_is_synthetic(task: Task) -> bool:
+    """Whether ``task`` belongs to the synthetic case history ``tongban seed`` writes (for the lists, benchmarks and
+    indicators): its process instance has no engine state, so nothing can run it. Uses the instance loaded with the
+    task when there is one, else one indexed read."""
+    if "instance" in task._state.fields_cache:
+        return task.instance is not None and not task.instance.state
+    return ProcessInstance.objects.filter(pk=task.instance_id, state="").exists()
+
+
+def require_runnable(task: Task) -> None:
+    """Raise a Conflict for a step of the synthetic case history (see ``process_is_synthetic``)."""
+    if process_is_synthetic(task):
+        raise Conflict(
+            _(
+                "This step is part of the synthetic case history written by `tongban seed` for the lists and "
+                "figures: it has no process to run, so it cannot be worked."
+            ),
+            code="synthetic_history",
+        )
+
+
 def require_can_work(actor: UserActor, task: Task) -> None:
     """Raise PermissionDenied (audited) unless ``actor`` may act on ``task``. Call it outside the transaction."""
     perm = "task.approve" if task.role == "dept_approver" else "task.work"

@@ -190,6 +190,38 @@ class CaseHistoryTests:
         assert [len(b[0]) for b in forked] == [1_000, 1_000, 300]
         assert forked == alone
 
+    def test_a_step_of_the_synthetic_history_cannot_be_worked_and_says_why(self, history, client):
+        """Its process has no engine state (the history is for lists and figures): approving one was a 500 in the
+        demo; the services refuse it as a conflict, the task page says why and offers no action."""
+        from tongban.cases import services as cases
+        from tongban.core.exceptions import Conflict
+        from tongban.identity.models import Staff
+        from tongban.identity.selectors import actor_for
+        from tongban.identity.tests.fixtures import login_with_second_factor
+
+        _result, cases_made, _indexes = history
+        found = None
+        for task in Task.objects.filter(case_id__in=cases_made.values("pk"), state=Task.State.READY):
+            staff = Staff.objects.filter(
+                department_id=task.department_id, active=True, roles__code__in=[task.role, "dept_head"]
+            ).first()
+            if staff is not None:
+                found = task, staff.user
+                break
+        assert found is not None, "no open synthetic step that a seeded staff member may work"
+        task, user = found
+        with pytest.raises(Conflict) as caught:
+            cases.case_task_complete(actor=actor_for(user), task_id=task.pk, decision="approve")
+        assert caught.value.code == "synthetic_history"
+        task.refresh_from_db()
+        assert task.state == Task.State.READY
+        login_with_second_factor(client, user)
+        client.cookies["django_language"] = "en"
+        page = client.get(f"/workbench/tasks/{task.pk}/").content.decode()
+        assert "synthetic case history" in page and 'id="approve-opinion"' not in page
+        response = client.post(f"/workbench/tasks/{task.pk}/approve/", {"opinion": "同意"})
+        assert response.status_code == 409
+
 
 @pytest.mark.django_db
 def test_a_history_needs_the_demo_city():

@@ -20,7 +20,7 @@ from tongban.identity.permissions import staff_required
 from tongban.identity.selectors import actor_from_request
 from tongban.workflow.models import Task
 from tongban.workflow.selectors import task_get_for_user
-from tongban.workflow.services import can_work
+from tongban.workflow.services import can_work, process_is_synthetic
 
 from .. import selectors
 from ..services import case_view_record
@@ -54,8 +54,11 @@ def _task_page(request, task, *, errors=None, action="", status=200):
     if case is None:
         raise Http404(_("No such case."))
     case_view_record(actor=actor_from_request(request), case=case)
-    may_act = task.state in (Task.State.READY, Task.State.CLAIMED) and can_work(
-        actor_from_request(request), task
+    synthetic = process_is_synthetic(task)
+    may_act = (
+        task.state in (Task.State.READY, Task.State.CLAIMED)
+        and not synthetic
+        and can_work(actor_from_request(request), task)
     )
     errors = errors or {}
     posted = request.POST if request.method == "POST" else {}
@@ -73,6 +76,7 @@ def _task_page(request, task, *, errors=None, action="", status=200):
         "task": task,
         "due_level": selectors.due_level(task),
         "may_act": may_act,
+        "synthetic": synthetic,
         "may_claim": may_act and task.state == Task.State.READY,
         "errors": errors,
         "other_errors": [
