@@ -54,6 +54,9 @@ def level_due(
     if today > due_date:
         level = Warning.Level.RED
     else:
+        if not warning_date and not clock:
+            # No clock recorded (the synthetic case history carries none): warned on its due date.
+            warning_date = due_date
         try:
             warning_date = warning_date or SLAClock.from_dict(clock).warning_date(policy)
         except ValueError:

@@ -350,3 +350,27 @@ def test_the_warnings_page_names_the_acceptance(client, waiting_case, supervisor
     assert response.status_code == 200, response
     html = response.content.decode()
     assert waiting_case.number in html and "受理（未按期受理）" in html
+
+
+def test_a_subject_without_a_clock_is_warned_on_its_due_date_without_a_log_line(caplog):
+    """The synthetic case history records no clock: its cases are warned on their due date, and the job does not
+    log a "malformed clock" line for each of them at every run (a malformed one is still logged)."""
+    due = dt.date(2026, 12, 10)
+    with caplog.at_level("WARNING", logger="tongban.supervision.services"):
+        assert (
+            services.level_due(clock={}, due_date=due, current="", today=due - DAY, policy="last-day") == ""
+        )
+        assert (
+            services.level_due(clock={}, due_date=due, current="", today=due, policy="last-day") == "yellow"
+        )
+        assert (
+            services.level_due(clock={}, due_date=due, current="", today=due + DAY, policy="last-day")
+            == "red"
+        )
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="tongban.supervision.services"):
+        assert (
+            services.level_due(clock={"v": 99}, due_date=due, current="", today=due, policy="last-day")
+            == "yellow"
+        )
+    assert "malformed SLA clock" in caplog.text
