@@ -46,6 +46,11 @@ class WarningSerializer(serializers.ModelSerializer):
 class WarningFilterSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=Warning.Level.choices, required=False)
     department = serializers.SlugField(required=False, max_length=64, help_text=_("A department code."))
+    subject_type = serializers.ChoiceField(
+        choices=Warning.SubjectType.choices,
+        required=False,
+        help_text=_("What was carded: a step, a case's time limit, a case's acceptance or a 12345 ticket."),
+    )
 
 
 class ComplianceRowSerializer(serializers.Serializer):
@@ -210,7 +215,12 @@ class WarningListApi(ListAPIView):
             department = selectors.departments_for(self.request.user).filter(code=data["department"]).first()
             if department is None:
                 return Warning.objects.none()
-        return selectors.warning_list(self.request.user, level=data.get("level"), department=department)
+        return selectors.warning_list(
+            self.request.user,
+            level=data.get("level"),
+            department=department,
+            subject_type=data.get("subject_type"),
+        )
 
 
 class WatchedCaseListApi(ListAPIView):

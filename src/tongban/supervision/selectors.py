@@ -49,11 +49,16 @@ def departments_for(user, perm: str = "supervision.view"):
 # --- warnings ------------------------------------------------------------------------------------------------
 
 
-def warning_list(user, *, level: str | None = None, department: Department | None = None):
-    """Warnings of the departments ``user`` watches, newest first."""
+def warning_list(
+    user, *, level: str | None = None, department: Department | None = None, subject_type: str | None = None
+):
+    """Warnings of the departments ``user`` watches, newest first; ``subject_type`` narrows them to steps, cases,
+    acceptances or 12345 tickets (``Warning.SubjectType``)."""
     query = _in_scope(Warning.objects.all(), department_scope(user))
     if level:
         query = query.filter(level=level)
+    if subject_type:
+        query = query.filter(subject_type=subject_type)
     if department is not None:
         query = query.filter(department=department)
     return query.select_related("department").order_by("-raised_at", "pk")

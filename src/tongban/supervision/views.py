@@ -40,9 +40,15 @@ def warnings(request):
     level = request.GET.get("level", "")
     if level not in Warning.Level.values:
         level = ""
+    subject = request.GET.get("subject", "")
+    if subject not in Warning.SubjectType.values:
+        subject = ""
     code, department = _department_filter(request, departments)
     page = Paginator(
-        selectors.warning_list(request.user, level=level or None, department=department), PAGE_SIZE
+        selectors.warning_list(
+            request.user, level=level or None, department=department, subject_type=subject or None
+        ),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     if (get_language() or "").startswith(
         "en"
@@ -54,6 +60,8 @@ def warnings(request):
         "page": page,
         "level": level,
         "levels": Warning.Level.choices,
+        "subject": subject,
+        "subjects": Warning.SubjectType.choices,
         "department_code": code,
         "departments": departments,
         "section": "warnings",

@@ -34,6 +34,10 @@ def test_warnings_for_a_supervisor_and_none_for_another_department(
     assert {item["department"] for item in body["results"]} == {"health"}
     assert {item["case_number"] for item in body["results"]} == {case.number}
     assert client.get(_url("warning-list"), {"level": "purple"}).status_code == 400
+    steps = client.get(_url("warning-list"), {"subject_type": "task"}).json()
+    assert steps["count"] == 1 and steps["results"][0]["subject_type"] == "task"
+    assert client.get(_url("warning-list"), {"subject_type": "accept"}).json()["count"] == 0
+    assert client.get(_url("warning-list"), {"subject_type": "anything"}).status_code == 400
     client.logout()
     login_with_second_factor(client, hrss_head)
     assert client.get(_url("warning-list")).json()["count"] == 0

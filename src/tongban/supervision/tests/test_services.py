@@ -350,6 +350,12 @@ def test_the_warnings_page_names_the_acceptance(client, waiting_case, supervisor
     assert response.status_code == 200, response
     html = response.content.decode()
     assert waiting_case.number in html and "受理（未按期受理）" in html
+    assert 'id="warning-subject"' in html
+    # Narrowed to acceptances it still shows the card; narrowed to steps it does not.
+    accept = client.get(reverse("supervision:warnings"), {"subject": "accept"}).content.decode()
+    steps = client.get(reverse("supervision:warnings"), {"subject": "task"}).content.decode()
+    assert waiting_case.number in accept and waiting_case.number not in steps
+    assert '<option value="accept" selected>' in accept
 
 
 def test_a_subject_without_a_clock_is_warned_on_its_due_date_without_a_log_line(caplog):
