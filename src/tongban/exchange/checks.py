@@ -17,7 +17,8 @@ Registered checks (names are stable, the designer's vocabulary):
 * ``newborn-parents`` — the mother and father named for a newborn must be the applicant or the applicant's
   spouse in the marriage register, and the mother's number a woman's (the father's a man's). When the applicant
   says why not (form field ``parents_relation``: the parents are not married, a guardian applies, ...), the
-  register is not compared; the item asks for the document instead (a material conditional on that field).
+  item asks for the document instead (a material conditional on that field); the register is then compared only
+  for "not married" said by a parent: the other parent may not be the applicant's spouse in the register.
   When the other parent named is the applicant's spouse, the form may not say the parents are unmarried
   (``parents_married`` unticked): the register says otherwise.
 * ``seller-owns-unit`` — the seller named in a real-estate transfer must be a current owner of the unit in the
@@ -156,6 +157,7 @@ def _value(form_data: Mapping, name: str) -> str:
 PARENTS_MARRIED = "parents_married"  # the form's tick: the parents are married to each other and registered
 MOTHER, FATHER = "mother_resident_id", "father_resident_id"
 PARENTS_RELATION = "parents_relation"  # why the parents are not the applicant and spouse (blank: they are)
+UNMARRIED = "unmarried"  # the parents named are the applicant and someone not married to them
 
 
 def _sex(number: str) -> str | None:
@@ -170,7 +172,7 @@ def _sex(number: str) -> str | None:
     label=gettext_lazy(
         "The newborn's parents are the applicant and the applicant's spouse (marriage register)"
     ),
-    fields=(MOTHER, FATHER, PARENTS_MARRIED),
+    fields=(MOTHER, FATHER, PARENTS_MARRIED, PARENTS_RELATION),
     resources=(MARRIAGE_RESOURCE,),
 )
 def newborn_parents(context: CheckContext) -> dict[str, list[str]]:
@@ -185,14 +187,30 @@ def newborn_parents(context: CheckContext) -> dict[str, list[str]]:
         errors[FATHER] = [
             _("This is a woman's resident ID number (its 17th digit is even): enter the father's.")
         ]
-    if form.get(PARENTS_RELATION) or context.applicant_person is None:
-        return errors  # the applicant said why: the relationship document is asked for instead
+    relation = form.get(PARENTS_RELATION)
+    if context.applicant_person is None or (relation and relation != UNMARRIED):
+        return errors  # a guardian or another reason: the relationship document is asked for instead
     applicant = normalize_resident_id(context.applicant_person.resident_id)
     others = [name for name, number in named.items() if number != applicant and name not in errors]
     if not others:
         return errors  # the applicant is the only parent named: nothing to ask the register
+    if relation == UNMARRIED and applicant not in named.values():
+        return errors  # "unmarried" said of two other people: nothing of the applicant's to compare
     facts, why_not = _lookup(context, MARRIAGE_RESOURCE, applicant, ["married", "spouse_resident_id"])
     spouse = normalize_resident_id((facts or {}).get("spouse_resident_id") or "") if facts else ""
+    if relation == UNMARRIED:
+        # The applicant, a parent, says the parents are not married to each other: the document is asked for
+        # instead, unless the register has the other parent as the applicant's spouse.
+        if not why_not and any(named[name] == spouse for name in others):
+            errors.setdefault(PARENTS_RELATION, []).append(
+                _(
+                    "The marriage register shows you married to the other parent named here. If they are the "
+                    "child's other parent, the parents are married: clear this choice and tick that the parents "
+                    "are married. If the child's other parent is someone else, name them instead. If the register "
+                    "is wrong, ask the marriage registry to correct it first."
+                )
+            )
+        return errors
     if not why_not and form.get(PARENTS_MARRIED) is False and any(named[name] == spouse for name in others):
         # The form says the parents are not married while the register has the other parent as the applicant's
         # spouse: the marriage certificate would not be asked for (the register holds it) and the handler would

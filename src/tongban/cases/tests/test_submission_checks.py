@@ -24,6 +24,7 @@ from tongban.identity.selectors import actor_for
 from tongban.workflow.tests.fixtures import pdf_upload
 
 UNRELATED_WOMAN = "310108195503089927"  # born 1955 in the former Zhabei district: nobody's spouse here
+MAN_ELSEWHERE = "310104198803092317"  # a man's number (odd 17th digit) that is nobody's here
 
 
 demo_city = demo_city_fixture(people=60, organisations=4)
@@ -125,6 +126,36 @@ def test_saying_the_parents_are_unmarried_against_the_marriage_register_is_refus
     assert "婚姻登记" in caught.value.message_dict["parents_married"][0]
 
 
+def test_saying_one_is_not_married_to_ones_spouse_in_the_register_is_refused(city_with_demo):
+    """li.ming names his wife as the mother and says the parents are not married to each other: the register has
+    them married, so the reason is refused (the parentage document would be asked for nothing)."""
+    errors = _refusal(
+        actor=_actor("li.ming"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(_person("li.ming"), parents_relation="unmarried", parents_married=False),
+    )
+    assert "married to the other parent" in errors["parents_relation"][0]
+    assert "mother_resident_id" not in errors
+
+
+def test_a_guardian_applying_is_not_compared_with_the_register(city_with_demo):
+    """A guardian names two other people as the parents: nothing of the applicant's to compare; the document."""
+    last_use = DataUse.objects.order_by("-id").values_list("id", flat=True)[0]
+    errors = _refusal(
+        actor=_actor("li.ming"),
+        service=bundle_get(NEWBORN_BUNDLE),
+        form_data=_newborn_form(
+            _person("li.ming"),
+            mother_resident_id=UNRELATED_WOMAN,
+            father_resident_id=MAN_ELSEWHERE,
+            parents_relation="guardian",
+            parents_married=False,
+        ),
+    )
+    assert list(errors) == ["materials.parentage-proof"]
+    assert not DataUse.objects.filter(id__gt=last_use, resource_code="marriage-status").exists()
+
+
 def test_a_mans_number_named_as_the_mother_is_refused(city_with_demo):
     errors = _refusal(
         actor=_actor("chen.jing"),
@@ -143,9 +174,7 @@ def test_unmarried_parents_say_so_and_the_parentage_document_is_asked_instead(ci
         parents_married=False,
     )
     errors = _refusal(actor=_actor("li.ming"), service=bundle, form_data=form)
-    assert list(errors) == [
-        "materials.parentage-proof"
-    ]  # the register is not compared: the document is asked
+    assert list(errors) == ["materials.parentage-proof"]  # she is not his spouse: the document is asked
 
     case = services.case_submit(
         actor=actor_for(_user("li.ming")),

@@ -20,7 +20,12 @@ def _context(**form):
 def test_the_demo_checks_are_registered_with_the_fields_and_resources_they_read():
     assert {"newborn-parents", "seller-owns-unit"} <= set(checks.submission_check_names())
     parents = checks.submission_check_get("newborn-parents")
-    assert parents.fields == ("mother_resident_id", "father_resident_id", "parents_married")
+    assert parents.fields == (
+        "mother_resident_id",
+        "father_resident_id",
+        "parents_married",
+        "parents_relation",
+    )
     assert parents.resources == ("marriage-status",)
 
 
