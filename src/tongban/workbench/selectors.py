@@ -4,6 +4,7 @@ The pages read other apps only through their selectors; what is here shapes thos
 (inbox counts, the fields and materials of a service's form, the applicant a clerk serves).
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from tongban.cases.forms import choice_label
+from tongban.cases.models import ACCEPTANCE_WORKING_DAYS
 from tongban.cases.selectors import case_awaiting_acceptance, case_numbers
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, ServiceObject
@@ -116,8 +118,27 @@ def inbox_summary(user, *, today=None) -> dict:
             red=Count("pk", filter=_red_q(today)),
         )
     )
-    awaiting = case_awaiting_acceptance(user).count() if has_permission(user, "case.accept") else None
-    return {**counts, "awaiting": awaiting}
+    awaiting = awaiting_late = None
+    if has_permission(user, "case.accept"):
+        waiting = case_awaiting_acceptance(user).order_by()
+        awaiting = waiting.count()
+        awaiting_late = (
+            waiting.filter(
+                submitted_at__lt=calendar.start_of_day(_last_day_now_late(today) + dt.timedelta(days=1))
+            ).count()
+            if awaiting
+            else 0
+        )
+    return {**counts, "awaiting": awaiting, "awaiting_late": awaiting_late}
+
+
+def _last_day_now_late(today) -> dt.date:
+    """The last day of submission whose acceptance day (``Case.acceptance_due_on``) is before ``today``: a case
+    submitted on it or before, still waiting, is past its acceptance day."""
+    day = today - dt.timedelta(days=1)
+    while calendar.add_working_days(day, ACCEPTANCE_WORKING_DAYS) >= today:
+        day -= dt.timedelta(days=1)
+    return day
 
 
 def inbox_page_for(user, *, state=None):

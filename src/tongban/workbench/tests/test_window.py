@@ -247,3 +247,21 @@ def test_home_counts_cases_awaiting_acceptance_for_clerks(client, clerk, manual_
     login_with_second_factor(client, clerk)
     html = client.get(reverse("workbench:home")).content.decode()
     assert 'id="count-awaiting">1<' in html
+    assert "count-awaiting-late" not in html  # submitted today: days to go
+
+
+def test_home_says_how_many_waiting_cases_are_past_their_acceptance_day(client, clerk, manual_case):
+    from tongban.core import calendar
+    from tongban.workbench.selectors import inbox_summary
+
+    due = manual_case.acceptance_due_on
+    assert inbox_summary(clerk, today=due)["awaiting_late"] == 0  # the day itself is still in time
+    assert inbox_summary(clerk, today=due + dt.timedelta(days=1))["awaiting_late"] == 1
+    Case.objects.filter(pk=manual_case.pk).update(
+        submitted_at=manual_case.submitted_at - dt.timedelta(days=30)
+    )
+    login_with_second_factor(client, clerk)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert 'id="count-awaiting-late">1 件已过受理期限<' in html
+    assert calendar.today() > Case.objects.get(pk=manual_case.pk).acceptance_due_on
