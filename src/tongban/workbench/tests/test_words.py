@@ -181,6 +181,22 @@ def test_every_audit_action_the_code_writes_has_words():
     assert missing == []
 
 
+def test_every_audit_subject_type_the_code_writes_has_words():
+    """A subject type written as ``subject_type="x"`` anywhere in the code base has a readable name: the staff's
+    "my recent actions" showed "case_material · TB…" in a Chinese page."""
+    from pathlib import Path
+
+    from tongban.core.labels import SUBJECT_TYPES
+
+    root = Path(__file__).resolve().parents[2]
+    written = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        written |= set(re.findall(r'subject_type="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert sorted(code for code in written if code not in SUBJECT_TYPES) == []
+
+
 def test_the_timeline_names_people_not_usernames(client, walked_case, handlers):
     """The staff case page's timeline says who acted by name (蒋雯), not by the account's username."""
     health = handlers["health"]
