@@ -68,8 +68,8 @@ def level_due(
     return level if _ORDER[level] > _ORDER[current or ""] else ""
 
 
-def _chunks(query):
-    """The rows of ``query`` in primary-key order, ``CHUNK_SIZE`` at a time (one query a chunk).
+def _pages(query):
+    """The rows of ``query`` in primary-key order, a list of ``CHUNK_SIZE`` at a time (one query a list).
 
     Keyset pages rather than a server-side cursor: the job writes to the rows it reads, which SQLite does not
     isolate from an open cursor on the same connection.
@@ -80,22 +80,17 @@ def _chunks(query):
         if last is not None:
             page = page.filter(pk__gt=last)
         rows = list(page[:CHUNK_SIZE])
-        yield from rows
+        if rows:
+            yield rows
         if len(rows) < CHUNK_SIZE:
             return
         last = rows[-1].pk
 
 
-def _batched(rows):
-    """``rows`` in lists of ``CHUNK_SIZE``."""
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _chunks(query):
+    """The rows of ``query`` one by one, read a page at a time (``_pages``)."""
+    for rows in _pages(query):
+        yield from rows
 
 
 def _warning_record(
@@ -117,6 +112,21 @@ def _warning_record(
             )
         ],
         ignore_conflicts=True,
+    )
+
+
+def _case_card_record(case, subject_type, department_id, *, level, due, now):
+    """The Warning row of a card on a case itself (its handling limit, or its acceptance)."""
+    _warning_record(
+        subject_type=subject_type,
+        subject_id=case.pk,
+        case_id=case.pk,
+        case_number=case.number,
+        task_name="",
+        department_id=department_id,
+        level=level,
+        due=due,
+        now=now,
     )
 
 
@@ -147,16 +157,8 @@ def case_warning_raise(
     now = now or timezone.now()
     if not cases.case_warning_raise(actor=actor, case=case, level=level, now=now):
         return False
-    _warning_record(
-        subject_type=Warning.SubjectType.CASE,
-        subject_id=case.pk,
-        case_id=case.pk,
-        case_number=case.number,
-        task_name="",
-        department_id=case.lead_department_id,
-        level=level,
-        due=case.due_date,
-        now=now,
+    _case_card_record(
+        case, Warning.SubjectType.CASE, case.lead_department_id, level=level, due=case.due_date, now=now
     )
     return True
 
@@ -172,13 +174,10 @@ def acceptance_warning_raise(
         return False
     department_id = case.accepting_department_id or case.lead_department_id
     if department_id is not None:
-        _warning_record(
-            subject_type=Warning.SubjectType.ACCEPTANCE,
-            subject_id=case.pk,
-            case_id=case.pk,
-            case_number=case.number,
-            task_name="",
-            department_id=department_id,
+        _case_card_record(
+            case,
+            Warning.SubjectType.ACCEPTANCE,
+            department_id,
             level=level,
             due=case.acceptance_due_on,
             now=now,
@@ -260,7 +259,7 @@ def deadlines_check(
         submitted_at__isnull=False,
         submitted_at__lt=calendar.start_of_day(today),
     ).only("id", "number", "status", "submitted_at", "updated_at", "lead_department", "accepting_department")
-    for chunk in _batched(_chunks(waiting)):
+    for chunk in _pages(waiting):
         cards = _acceptance_cards([case.pk for case in chunk])
         for case in chunk:
             counts["acceptances_checked"] += 1

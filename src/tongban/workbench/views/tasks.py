@@ -54,12 +54,9 @@ def _task_page(request, task, *, errors=None, action="", status=200):
     if case is None:
         raise Http404(_("No such case."))
     case_view_record(actor=actor_from_request(request), case=case)
-    synthetic = process_is_synthetic(task)
-    may_act = (
-        task.state in (Task.State.READY, Task.State.CLAIMED)
-        and not synthetic
-        and can_work(actor_from_request(request), task)
-    )
+    workable = task.state in (Task.State.READY, Task.State.CLAIMED)
+    synthetic = workable and process_is_synthetic(task)  # one read, only for a step that could be acted on
+    may_act = workable and not synthetic and can_work(actor_from_request(request), task)
     errors = errors or {}
     posted = request.POST if request.method == "POST" else {}
     supplement_materials = selectors.service_materials(case.service)
