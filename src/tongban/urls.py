@@ -5,11 +5,13 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from tongban.core.resolvers import CachedResolver
+
 admin.site.site_header = _("Tongban 通办 back office")
 admin.site.site_title = _("Tongban 通办")
 admin.site.index_title = _("Back-office data")
 
-urlpatterns = [
+site_patterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("tongban.api.urls")),
@@ -35,7 +37,10 @@ urlpatterns = [
     path("", include("tongban.portal.urls")),
 ]
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    site_patterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# One include that remembers each path's match (core.resolvers): the lists are asked by the same few paths.
+urlpatterns = [CachedResolver(site_patterns)]
 
 handler400 = "tongban.portal.views.bad_request"
 handler403 = "tongban.portal.views.permission_denied"
