@@ -94,6 +94,22 @@ TRANSITIONS: dict[str, Transition] = {
             "case.accepted",
             "case.accepted",
         ),
+        # 视为受理: neither accepted nor refused within the acceptance period, a case counts as accepted from the day
+        # its materials arrived (《行政许可法》第三十二条); supervision's deadline job applies it after the red card.
+        _t(
+            "deem_accept",
+            {S.SUBMITTED},
+            S.ACCEPTED,
+            "system",
+            None,
+            "accepted",
+            gettext_noop(
+                "Deemed accepted from its receipt: not accepted or refused within the acceptance period "
+                "(Administrative Licensing Law, art. 32); due by %(date)s"
+            ),
+            "case.deemed_accepted",
+            "case.accepted",
+        ),
         _t(
             "refuse_acceptance",
             {S.SUBMITTED},

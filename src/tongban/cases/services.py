@@ -694,10 +694,22 @@ def _process_key(case: Case) -> str:
     return case.service.process_key or DEFAULT_PROCESS
 
 
-def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None, start=None) -> None:
+def _accept(
+    case: Case,
+    *,
+    actor: Actor,
+    now,
+    steps: list,
+    definition=None,
+    start=None,
+    action: str = "accept",
+    accepted_at=None,
+) -> None:
     """Start the clock and the process of a submitted case (its lines join ``steps``); ``start``: the process's
-    start prepared before the transaction (``workflow.process_prepare``)."""
-    clock = SLAClock.start(now, case.promised_limit_days)
+    start prepared before the transaction (``workflow.process_prepare``). ``accepted_at``: when the acceptance
+    counts from, if not ``now`` (a case deemed accepted: from its submission, and its time limit with it)."""
+    accepted_at = accepted_at or now
+    clock = SLAClock.start(accepted_at, case.promised_limit_days)
     outcome = workflow.process_start(
         actor=actor,
         case_id=case.pk,
@@ -716,11 +728,11 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None, star
     due = clock.due_date()
     lifecycle.transition_apply(
         case,
-        "accept",
+        action,
         actor=actor,
         now=now,
         changes={
-            "accepted_at": now,
+            "accepted_at": accepted_at,
             "clock": clock.to_dict(),
             "due_date": due,
             "departments_involved": sorted({t.department_code for t in outcome.created}),
@@ -736,7 +748,10 @@ def _accept(case: Case, *, actor: Actor, now, steps: list, definition=None, star
             "version": outcome.instance.definition.version,
             "tasks": [t.bpmn_id for t in outcome.created],
         },
-        event_payload={"due": due.isoformat()},
+        event_payload={
+            "due": due.isoformat(),
+            "accepted_on": calendar.as_local_date(accepted_at).isoformat(),
+        },
         pending=steps,
     )
 
@@ -759,6 +774,41 @@ def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> 
             Case.objects.filter(pk=case.pk).update(accepting_department=staff.department)
         steps: list[CaseStep] = []
         _accept(case, actor=actor, now=now, steps=steps)
+        CaseStep.objects.bulk_create(steps)
+    return case
+
+
+def case_deem_accepted(
+    *, actor: Actor, case: Case, today: dt.date | None = None, now: dt.datetime | None = None
+):
+    """Accept by law a case left waiting past its acceptance period (视为受理): neither accepted nor refused within
+    ``ACCEPTANCE_WORKING_DAYS`` working days of its submission, it counts as accepted from the day its materials
+    arrived (《行政许可法》第三十二条). Its time limit runs from its submission, its process starts, the timeline
+    says why and the applicant is told (``case.accepted`` with the action ``deem_accept``). The system's own act:
+    supervision's deadline job calls it, after the acceptance's red card, in the card's transaction.
+
+    Returns the case, or None when there is nothing to do: the case is no longer waiting (accepted, refused or
+    withdrawn meanwhile) or its acceptance period has not run out on ``today``."""
+    if actor.kind != "system":
+        raise PermissionDenied(
+            "Only the platform deems a case accepted, when its acceptance period has run out."
+        )
+    today = today or calendar.today()
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("lead_department", "jurisdiction_district")
+            .filter(pk=case.pk)
+            .first()
+        )
+        if case is None or case.status != Case.Status.SUBMITTED:
+            return None
+        due = case.acceptance_due_on
+        if due is None or due >= today:
+            return None
+        steps: list[CaseStep] = []
+        _accept(case, actor=actor, now=now, steps=steps, action="deem_accept", accepted_at=case.submitted_at)
         CaseStep.objects.bulk_create(steps)
     return case
 

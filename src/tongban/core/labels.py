@@ -19,6 +19,7 @@ AUDIT_ACTIONS = {
     "case.accepted": _("Case accepted"),
     "case.closed": _("Case closed"),
     "case.completed": _("Case completed"),
+    "case.deemed_accepted": _("Case deemed accepted (acceptance period passed)"),
     "case.grant_declined": _("Granted service declined"),
     "case.granted": _("Service granted without application"),
     "case.material_downloaded": _("Case material downloaded"),

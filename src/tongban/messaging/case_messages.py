@@ -31,6 +31,17 @@ CASE_TEMPLATES = {
         "Dear {name}, your application {case_number} ({service_en}) is accepted; we promise a result by {date}. "
         "Track it: {link}",
     ),
+    "case-deemed-accepted": (
+        "办件已视为受理：{service}",
+        "{name}您好：非常抱歉，您的办件{case_number}（{service}）未能在受理期限（{deadline}）内完成受理审查。"
+        "依照《中华人民共和国行政许可法》第三十二条，自收到申请材料之日（{received}）起即为受理，"
+        "办理时限自该日起计算，承诺于{date}前办结。查看进度：{link}",
+        "Application deemed accepted: {service_en}",
+        "Dear {name}, we are sorry: your application {case_number} ({service_en}) was not reviewed for "
+        "acceptance within the acceptance period (by {deadline}). Under Article 32 of the Administrative "
+        "Licensing Law it counts as accepted from the day we received it ({received}), and the time limit runs "
+        "from that day: we promise a result by {date}. Track it: {link}",
+    ),
     "case-supplement-deadline": (
         "请补正材料：{service}",
         "{name}您好：您的办件{case_number}（{service}）需要您一次性补正以下内容：\n{items}\n"

@@ -134,11 +134,24 @@ def case_submitted(event):
 
 @subscriber("case.accepted", name="messaging.case_accepted")
 def case_accepted(event):
-    """Accepted (受理), with the promised date."""
+    """Accepted (受理), with the promised date; deemed accepted (the acceptance period ran out), with why."""
     case = _case(event)
     if case is None:
         return
     due = event.payload.get("due") or _day(case.due_date)
+    if event.payload.get("action") == "deem_accept":
+        # Deemed accepted (视为受理): the apology for the wait, the law, and the day it counts from, in one message.
+        received = event.payload.get("accepted_on") or _day(case.accepted_at)
+        _send(
+            event,
+            case,
+            "case-deemed-accepted",
+            channels=INBOX_SMS,
+            date=due,
+            received=received,
+            deadline=_day(case.acceptance_due_on),
+        )
+        return
     _send(event, case, "case-accepted", channels=INBOX_SMS, date=due)
 
 

@@ -70,6 +70,7 @@ PLACEHOLDERS = {
     "basis": "the legal basis of a decision",
     "results": "a case's result package, one result a line",
     "new_date": "the new date by which something is expected",
+    "received": "the day an application's materials were received",
     "licence_en": "the licence's English name (its Chinese name when it has none)",
     "holder": "the name of a licence's holder",
 }

@@ -195,6 +195,17 @@ def _acceptance_cards(case_ids) -> dict:
     return found
 
 
+def _deem_accepted(case: Case, *, actor: Actor, today: dt.date, now: dt.datetime) -> bool:
+    """``cases.case_deem_accepted`` in a savepoint: one case's failure (its process cannot start, say) is logged and
+    leaves it waiting with its red card, and the job goes on with the others."""
+    try:
+        with transaction.atomic():
+            return cases.case_deem_accepted(actor=actor, case=case, today=today, now=now) is not None
+    except Exception:
+        logger.exception("case %s could not be deemed accepted", case.number)
+        return False
+
+
 def deadlines_check(
     *, today: dt.date | None = None, actor: Actor = SYSTEM, policy: WarningPolicy | str | None = None
 ) -> dict:
@@ -226,6 +237,7 @@ def deadlines_check(
         "acceptances_checked": 0,
         "acceptances_yellow": 0,
         "acceptances_red": 0,
+        "acceptances_deemed": 0,
         "tickets_checked": 0,
         "tickets_yellow": 0,
         "tickets_red": 0,
@@ -265,13 +277,20 @@ def deadlines_check(
             counts["acceptances_checked"] += 1
             clock = case.acceptance_clock
             current = cards.get(case.pk, "")
+            due = clock.due_date()
             level = level_due(
-                clock=clock.to_dict(), due_date=clock.due_date(), current=current, today=today, policy=policy
+                clock=clock.to_dict(), due_date=due, current=current, today=today, policy=policy
             )
-            if level and acceptance_warning_raise(
-                case=case, level=level, current=current, actor=actor, now=now
-            ):
-                counts[f"acceptances_{level}"] += 1
+            # Past its period, the red card (the accepting office was late) and the acceptance the law deems
+            # (视为受理, 《行政许可法》第三十二条) in one transaction: the applicant hears of the acceptance, not of
+            # a wait that is already over.
+            with transaction.atomic():
+                if level and acceptance_warning_raise(
+                    case=case, level=level, current=current, actor=actor, now=now
+                ):
+                    counts[f"acceptances_{level}"] += 1
+                if due < today and _deem_accepted(case, actor=actor, today=today, now=now):
+                    counts["acceptances_deemed"] += 1
     # 12345 tickets: their limits are days, not hours, so everything due by the day after tomorrow is read.
     for ticket, clock, due, warning_date in tickets_near_due(
         horizon=max(horizon, today + dt.timedelta(days=2))

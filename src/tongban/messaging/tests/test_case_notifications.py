@@ -13,6 +13,7 @@ from tongban.cases import services as cases
 from tongban.cases.models import Case, SupplementRequest
 from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog import services as catalog
+from tongban.core import calendar
 from tongban.core.audit import SYSTEM
 from tongban.core.events import event_deliver
 from tongban.core.models import EventDelivery, OutboxEvent
@@ -221,18 +222,49 @@ def test_a_red_card_on_the_case_brings_an_apology_and_a_new_date(parent, newborn
     assert apology.link == f"/cases/{case.number}/"
 
 
-def test_a_case_left_waiting_past_its_acceptance_day_brings_an_apology(parent, newborn, handlers):
-    """The red card on a case's acceptance (not accepted nor refused in five working days) reaches the applicant
-    with the day it should have been done by; the yellow one stays with the accepting office."""
+def _waiting_case(parent):
     item = catalog_selectors.item_get("310100-hrss-ss-card")
     catalog.item_update(actor=SYSTEM, item=item, acceptance="manual")
     case = cases.case_submit(actor=actor_for(parent), service=item, form_data={"baby_name": "李小明"})
     case.refresh_from_db()
+    return case
+
+
+def test_a_case_left_waiting_past_its_acceptance_day_is_told_it_is_deemed_accepted(parent, newborn, handlers):
+    """Past five working days without acceptance or refusal the case counts as accepted from its receipt
+    (视为受理): the applicant gets one message with the apology, the law, the day it counts from and the promised
+    date, not an apology for a wait that is already over. The yellow warning stays with the accepting office."""
+    case = _waiting_case(parent)
     due = case.acceptance_due_on
     assert deadlines_check(today=due)["acceptances_yellow"] == 1
     event_deliver()
     assert "case-acceptance-late" not in _codes(parent)
 
+    counts = deadlines_check(today=due + dt.timedelta(days=1))
+    assert counts["acceptances_red"] == 1 and counts["acceptances_deemed"] == 1
+    event_deliver()
+
+    case.refresh_from_db()
+    told = _last(parent, "case-deemed-accepted")
+    received = calendar.as_local_date(case.submitted_at).isoformat()
+    for text in (due.isoformat(), received, case.due_date.isoformat(), case.number):
+        assert text in told.body and text in told.body_en
+    assert "非常抱歉" in told.body and "第三十二条" in told.body
+    assert "we are sorry" in told.body_en and "Article 32" in told.body_en
+    assert told.link == f"/cases/{case.number}/"
+    codes = _codes(parent)
+    assert codes.count("case-deemed-accepted") == 1
+    assert "case-acceptance-late" not in codes and "case-accepted" not in codes
+
+
+def test_a_red_acceptance_card_on_a_case_still_waiting_brings_an_apology(
+    parent, newborn, handlers, monkeypatch
+):
+    """When the case could not be deemed accepted (its process would not start), it is still waiting: the red card
+    reaches the applicant as an apology with the day it should have been done by."""
+    case = _waiting_case(parent)
+    due = case.acceptance_due_on
+    monkeypatch.setattr(cases, "case_deem_accepted", lambda **kwargs: None)
     assert deadlines_check(today=due + dt.timedelta(days=1))["acceptances_red"] == 1
     event_deliver()
 

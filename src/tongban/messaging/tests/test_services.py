@@ -235,7 +235,7 @@ def test_the_demo_templates_are_valid_and_idempotent(templates):
     before = AuditEntry.objects.filter(action__startswith="message_template.").count()
     assert message_templates_demo_ensure() == len(DEMO_TEMPLATES) + len(CASE_TEMPLATES)
     assert AuditEntry.objects.filter(action__startswith="message_template.").count() == before
-    assert MessageTemplate.objects.count() == 10 + 13
+    assert MessageTemplate.objects.count() == 10 + 14
 
 
 def test_reading_a_message_marks_it_once_and_only_for_its_owner(citizen, templates):

@@ -139,6 +139,7 @@ def test_paused_tasks_and_cases_waiting_for_a_supplement_get_no_warning(parent, 
         "acceptances_checked": 0,
         "acceptances_yellow": 0,
         "acceptances_red": 0,
+        "acceptances_deemed": 0,
         "tickets_checked": 0,
         "tickets_yellow": 0,
         "tickets_red": 0,
@@ -286,12 +287,11 @@ def test_a_case_not_accepted_in_time_gets_acceptance_cards_of_its_own(waiting_ca
 
     counts = services.deadlines_check(today=due + DAY)
 
-    assert counts["acceptances_red"] == 1
-    assert services.deadlines_check(today=due + 3 * DAY)["acceptances_red"] == 0  # once
+    assert counts["acceptances_red"] == 1 and counts["acceptances_deemed"] == 1
     case.refresh_from_db()
-    assert (
-        case.status == Case.Status.SUBMITTED and case.warning == ""
-    )  # the handling limit's card is untouched
+    assert case.warning == ""  # the handling limit's card is untouched
+    later = services.deadlines_check(today=due + 3 * DAY)
+    assert later["acceptances_red"] == 0 and later["acceptances_deemed"] == 0  # once
     assert AuditEntry.objects.filter(action="case.acceptance_warning_red", case_id=str(case.pk)).count() == 1
     levels = OutboxEvent.objects.filter(name="case.acceptance_warning").values_list(
         "payload__level", flat=True
@@ -301,12 +301,62 @@ def test_a_case_not_accepted_in_time_gets_acceptance_cards_of_its_own(waiting_ca
     assert {w.level for w in Warning.objects.filter(subject_type="accept")} == {"yellow", "red"}
 
 
-def test_a_case_accepted_late_still_gets_its_handling_cards(waiting_case, clerk):
+def test_a_case_left_waiting_past_its_acceptance_period_is_deemed_accepted_from_its_receipt(waiting_case):
+    """视为受理 (《行政许可法》第三十二条): neither accepted nor refused within five working days, the case counts
+    as accepted from the day it arrived. The deadline job cards the late office and accepts the case by law: its
+    time limit runs from the submission, its process starts, the timeline and the audit trail say why."""
+    case = waiting_case
+    due = case.acceptance_due_on
+    assert services.deadlines_check(today=due)["acceptances_deemed"] == 0  # its last day: still the office's
+
+    counts = services.deadlines_check(today=due + DAY)
+
+    assert counts["acceptances_red"] == 1 and counts["acceptances_deemed"] == 1
+    case.refresh_from_db()
+    assert case.status == Case.Status.ACCEPTED
+    assert case.accepted_at == case.submitted_at
+    received = calendar.as_local_date(case.submitted_at)
+    assert case.due_date == calendar.add_working_days(received, case.promised_limit_days)
+    assert Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).exists()
+    line = case.timeline.get(kind="accepted")
+    assert line.actor == "system" and line.params["msgid"].startswith("Deemed accepted from its receipt")
+    assert line.params["args"] == {"date": case.due_date.isoformat()}
+    assert case.timeline.filter(kind="acceptance_overdue").count() == 1
+    entry = AuditEntry.objects.get(action="case.deemed_accepted", case_id=str(case.pk))
+    assert entry.actor_kind == "system" and entry.details_data["due"] == case.due_date.isoformat()
+    event = OutboxEvent.objects.get(name="case.accepted", subject_id=str(case.pk))
+    assert event.payload["action"] == "deem_accept" and event.payload["accepted_on"] == received.isoformat()
+
+
+def test_only_the_platform_deems_a_case_accepted_and_only_past_its_period(waiting_case, clerk):
+    with pytest.raises(PermissionDenied):
+        cases.case_deem_accepted(actor=actor_for(clerk), case=waiting_case)
+    due = waiting_case.acceptance_due_on
+    assert cases.case_deem_accepted(actor=SYSTEM, case=waiting_case, today=due) is None  # not yet
+    cases.case_accept(actor=actor_for(clerk), case=waiting_case)
+    assert cases.case_deem_accepted(actor=SYSTEM, case=waiting_case, today=due + 5 * DAY) is None  # accepted
+    assert not AuditEntry.objects.filter(action="case.deemed_accepted").exists()
+
+
+def test_a_case_that_cannot_be_deemed_accepted_keeps_its_red_card_and_the_job_goes_on(
+    waiting_case, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("the process cannot start")
+
+    monkeypatch.setattr(cases, "case_deem_accepted", broken)
+    counts = services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
+    assert counts["acceptances_red"] == 1 and counts["acceptances_deemed"] == 0
+    waiting_case.refresh_from_db()
+    assert waiting_case.status == Case.Status.SUBMITTED
+    assert Warning.objects.filter(subject_type="accept", level="red").count() == 1
+
+
+def test_a_case_deemed_accepted_still_gets_its_handling_cards(waiting_case):
     """The acceptance cards are apart from the handling limit's: a late acceptance does not swallow them."""
     case = waiting_case
     late = case.acceptance_due_on + DAY
     assert services.deadlines_check(today=late)["acceptances_red"] == 1
-    case = cases.case_accept(actor=actor_for(clerk), case=case)
     case.refresh_from_db()
 
     counts = services.deadlines_check(today=case.due_date + DAY)

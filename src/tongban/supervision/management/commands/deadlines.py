@@ -29,7 +29,8 @@ class Command(BaseCommand):
                 "Tasks: %(tasks_checked)s looked at, %(tasks_yellow)s yellow warnings and %(tasks_red)s red "
                 "cards raised. Cases: %(cases_checked)s looked at, %(cases_yellow)s yellow warnings and "
                 "%(cases_red)s red cards raised. Cases waiting for acceptance: %(acceptances_checked)s looked at, "
-                "%(acceptances_yellow)s yellow warnings and %(acceptances_red)s red cards raised. 12345 tickets: "
+                "%(acceptances_yellow)s yellow warnings and %(acceptances_red)s red cards raised, %(acceptances_deemed)s "
+                "deemed accepted by law. 12345 tickets: "
                 "%(tickets_checked)s looked at, "
                 "%(tickets_yellow)s yellow warnings and %(tickets_red)s red cards raised."
             )
