@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import translation
 
 from tongban.cases import services as cases
@@ -430,3 +431,21 @@ def test_a_subject_without_a_clock_is_warned_on_its_due_date_without_a_log_line(
             == "yellow"
         )
     assert "malformed SLA clock" in caplog.text
+
+
+def test_the_applicants_case_page_says_who_accepted_the_case(client, waiting_case, parent):
+    """Waiting: no accepting unit yet (not "online"); deemed accepted: the law, not a unit."""
+    client.force_login(parent)
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("cases:detail", args=[waiting_case.number])
+
+    def accepting_unit():
+        page = client.get(url).content.decode()
+        start = page.index("受理单位")
+        return page[start : page.index("</dd>", start)]
+
+    waiting = accepting_unit()
+    assert "网上受理" not in waiting and "—" in waiting
+    services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
+    deemed = accepting_unit()
+    assert "依法视为受理" in deemed and "网上受理" not in deemed
