@@ -356,6 +356,7 @@ def transition_apply(
     pending: list | None = None,
     insert: bool = True,
     unchanged_since: dt.datetime | None = None,
+    status_read: str | None = None,
 ) -> Case:
     """Apply ``action`` to ``case`` inside the caller's transaction: status and ``changes``, timeline, audit, event.
 
@@ -370,6 +371,8 @@ def transition_apply(
     transaction change it in memory, and the caller inserts it once (``case.save(force_insert=True)``).
     ``unchanged_since``: the ``updated_at`` the caller read the case with (before its transaction); the update also
     requires it, and when only that fails, ``Unchanged`` is raised (the case changed since it was read).
+    ``status_read``: the status the case had when it was read at ``unchanged_since`` (the update requires the row
+    as read, so this is its status): the update names the status only when it changes (see ``_update``).
     """
     transition = TRANSITIONS[action]
     loaded = isinstance(case, Case)
@@ -378,6 +381,7 @@ def transition_apply(
     fields = dict(changes or {})
     if transition.target is not None:
         fields["status"] = transition.target
+    known = status_read if unchanged_since is not None else None
     fields["updated_at"] = now
     if NEW in transition.sources:
         for key, value in fields.items():
@@ -395,7 +399,7 @@ def transition_apply(
     else:
         if loaded and case.status not in transition.sources:
             raise _not_allowed(case.pk, transition, case.status)
-        if not _update(case.pk, transition.sources, fields, expect, unchanged_since):
+        if not _update(case.pk, transition.sources, fields, expect, unchanged_since, known):
             status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
             if (expect or unchanged_since is not None) and status in transition.sources:
                 raise Unchanged(action)
@@ -451,11 +455,16 @@ STEPS_DONE = F("steps") + 1
 
 
 def _update(
-    case_id, sources, fields: Mapping, expect: Mapping | None, since: dt.datetime | None = None
+    case_id,
+    sources,
+    fields: Mapping,
+    expect: Mapping | None,
+    since: dt.datetime | None = None,
+    known: str | None = None,
 ) -> int:
     """The conditional update of a case (``status`` in ``sources``; ``updated_at`` equal to ``since`` when given):
     one hand-written statement, or the ORM's for what it alone can write (expressions other than ``STEPS_DONE``,
-    model instances, ``expect``)."""
+    model instances, ``expect``). ``known``: the case's status as the caller read it at ``since``."""
     if expect or any(
         value is not STEPS_DONE and (hasattr(value, "resolve_expression") or isinstance(value, Model))
         for value in fields.values()
@@ -471,8 +480,11 @@ def _update(
         # changes. So first the update without it, for a case already in the target status; only when that
         # finds no row (the first step of a case, or a case no longer workable) the update that sets it.
         # (PostgreSQL compares the values and updates no index for an unchanged status: one statement there.)
+        # A caller that read the case at ``since`` knows which of the two it is: one statement either way.
         rest = {name: value for name, value in fields.items() if name != "status"}
-        if _update_statement(case_id, [status], rest, since):
+        if known == status:
+            return _update_statement(case_id, [status], rest, since)
+        if known is None and _update_statement(case_id, [status], rest, since):
             return 1
     return _update_statement(case_id, sources, fields, since)
 

@@ -1013,6 +1013,7 @@ def _task_complete(
                     label_args=_step_args(task),
                     line_fields=step_line,
                     unchanged_since=since,
+                    status_read=effects.case.status if effects is not None else None,
                 )
             except lifecycle.Unchanged:
                 raise step_effects.EffectsChanged(

@@ -135,6 +135,58 @@ def test_a_step_that_leaves_the_status_as_it_is_does_not_rewrite_it(parent, newb
     assert (gone.status, gone.steps) == (Case.Status.WITHDRAWN, withdrawn.steps)
 
 
+def test_a_step_that_read_the_case_writes_it_in_one_statement(parent, newborn, handlers):
+    """A step whose effects read the case before the lock knows its status (the update requires the row as read):
+    the first step sets the status at once, a later one leaves it out, without trying the other statement first;
+    a case changed since it was read is ``Unchanged``, and nothing is written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    case = _submit(parent, newborn)
+    actor = actor_for(handlers["health"])
+    read = Case.objects.get(pk=case.pk)
+    with CaptureQueriesContext(connection) as first:
+        lifecycle.transition_apply(
+            case.pk,
+            "approve_step",
+            actor=actor,
+            now=timezone.now(),
+            changes={"steps": lifecycle.STEPS_DONE},
+            unchanged_since=read.updated_at,
+            status_read=read.status,
+        )
+    updates = _case_updates(first)
+    assert len(updates) == 1 and '"status" = ' in updates[0].split(" WHERE ")[0]
+    read = Case.objects.get(pk=case.pk)
+    assert read.status == Case.Status.IN_PROGRESS
+    with CaptureQueriesContext(connection) as second:
+        lifecycle.transition_apply(
+            case.pk,
+            "approve_step",
+            actor=actor,
+            now=timezone.now(),
+            changes={"steps": lifecycle.STEPS_DONE},
+            unchanged_since=read.updated_at,
+            status_read=read.status,
+        )
+    updates = _case_updates(second)
+    assert len(updates) == 1 and '"status" = ' not in updates[0].split(" WHERE ")[0]
+    now = Case.objects.get(pk=case.pk)
+    assert (now.status, now.steps) == (Case.Status.IN_PROGRESS, case.steps + 2)
+    with pytest.raises(lifecycle.Unchanged):  # read before the last step: stale
+        lifecycle.transition_apply(
+            case.pk,
+            "approve_step",
+            actor=actor,
+            now=timezone.now(),
+            changes={"steps": lifecycle.STEPS_DONE},
+            unchanged_since=read.updated_at,
+            status_read=read.status,
+        )
+    assert Case.objects.get(pk=case.pk).steps == now.steps
+
+
 def _writes_case_status(tree: ast.AST) -> list[int]:
     """Lines that assign ``<x>.status`` on a case or update a Case queryset's status."""
     found = []
