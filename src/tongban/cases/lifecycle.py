@@ -33,6 +33,8 @@ NEW = ""  # the source "status" of a case being created
 OPEN = Case.OPEN_STATUSES
 CLOSED = Case.CLOSED_STATUSES
 WORKABLE = Case.WORKABLE_STATUSES
+# The timeline line of a case accepted by law (视为受理): its kind says so to the pages and the receipt.
+DEEMED_ACCEPTED = "deemed_accepted"
 
 
 class Unchanged(Exception):
@@ -102,7 +104,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.ACCEPTED,
             "system",
             None,
-            "accepted",
+            DEEMED_ACCEPTED,
             gettext_noop(
                 "Deemed accepted from its receipt: not accepted or refused within the acceptance period "
                 "(Administrative Licensing Law, art. 32); due by %(date)s"

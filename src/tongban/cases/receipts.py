@@ -135,8 +135,12 @@ def _service(case: Case) -> str:
 
 
 def _accepting_unit(case: Case) -> str:
+    from .selectors import case_deemed_accepted
+
     if case.accepting_department_id:
         return case.accepting_department.name_zh
+    if case.accepted_at is not None and case_deemed_accepted(case):
+        return f"依法视为受理（{case.lead_department.name_zh}）"
     return f"网上受理（{case.lead_department.name_zh}）"
 
 

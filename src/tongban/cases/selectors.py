@@ -573,6 +573,16 @@ def case_timeline(case: Case):
     return CaseStep.objects.filter(case=case).select_related("department").order_by("at", "id")
 
 
+def case_deemed_accepted(case: Case, timeline=None) -> bool:
+    """Whether the case was accepted by law (视为受理) rather than by a unit: from ``timeline`` (its lines, when
+    the page has them already) or one indexed read."""
+    from .lifecycle import DEEMED_ACCEPTED
+
+    if timeline is not None:
+        return any(step.kind == DEEMED_ACCEPTED for step in timeline)
+    return CaseStep.objects.filter(case_id=case.pk, kind=DEEMED_ACCEPTED).exists()
+
+
 def case_materials(case: Case, *, include_superseded=False):
     query = case.materials.all()
     if not include_superseded:

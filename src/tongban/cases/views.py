@@ -144,7 +144,6 @@ def _timeline(case: Case, *, with_roles: bool = True) -> list[dict]:
                 "department": step.department,
                 "roles": [roles[c] for c in step.role.split(",") if c in roles] if with_roles else [],
                 "awaiting": step.display_awaiting,
-                "msgid": (step.params or {}).get("msgid", ""),
             }
         )
     return rows
@@ -450,9 +449,7 @@ def case_detail(request, number: str):
         "timeline": timeline,
         "awaiting": next((row["awaiting"] for row in reversed(timeline) if row["awaiting"]), ""),
         # Accepted by law, not by a unit (视为受理): the accepting unit says so instead of "online".
-        "deemed_accepted": any(
-            row["msgid"] == lifecycle.TRANSITIONS["deem_accept"].label for row in timeline
-        ),
+        "deemed_accepted": any(row["kind"] == lifecycle.DEEMED_ACCEPTED for row in timeline),
         "materials": selectors.case_materials(case),
         "supplement": supplement,
         "supplement_sections": supplement_sections,

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from tongban.cases import services as cases
 from tongban.cases.models import Case
+from tongban.cases.receipts import _accepting_unit
 from tongban.core import calendar
 from tongban.core.audit import SYSTEM
 from tongban.core.exceptions import Conflict
@@ -319,7 +320,7 @@ def test_a_case_left_waiting_past_its_acceptance_period_is_deemed_accepted_from_
     received = calendar.as_local_date(case.submitted_at)
     assert case.due_date == calendar.add_working_days(received, case.promised_limit_days)
     assert Task.objects.filter(case_id=case.pk, state__in=Task.OPEN_STATES).exists()
-    line = case.timeline.get(kind="accepted")
+    line = case.timeline.get(kind="deemed_accepted")
     assert line.actor == "system" and line.params["msgid"].startswith("Deemed accepted from its receipt")
     assert line.params["args"] == {"date": case.due_date.isoformat()}
     assert case.timeline.filter(kind="acceptance_overdue").count() == 1
@@ -449,3 +450,22 @@ def test_the_applicants_case_page_says_who_accepted_the_case(client, waiting_cas
     services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
     deemed = accepting_unit()
     assert "依法视为受理" in deemed and "网上受理" not in deemed
+    case = Case.objects.select_related("lead_department").get(pk=waiting_case.pk)
+    assert _accepting_unit(case) == f"依法视为受理（{case.lead_department.name_zh}）"  # the receipt's line
+
+
+def test_the_staff_case_panel_says_the_law_accepted_the_case(client, waiting_case, supervisor):
+    from tongban.identity.tests.fixtures import login_with_second_factor
+
+    login_with_second_factor(client, supervisor)
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("workbench:case", args=[waiting_case.number])
+
+    def accepting_unit():
+        page = client.get(url).content.decode()
+        start = page.index('id="case-accepting"')
+        return page[start : page.index("</dd>", start)]
+
+    assert "依法视为受理" not in accepting_unit()
+    services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
+    assert "依法视为受理" in accepting_unit()

@@ -32,7 +32,12 @@ def receipt_url(number: str) -> str:
 
 def case_context(user, case) -> dict:
     """What the case panel shows: form data with labels, materials, timeline, and every task of the case."""
-    from tongban.cases.selectors import case_materials, case_open_supplement, case_timeline
+    from tongban.cases.selectors import (
+        case_deemed_accepted,
+        case_materials,
+        case_open_supplement,
+        case_timeline,
+    )
     from tongban.enterprise.selectors import case_signatures_checked
     from tongban.exchange.selectors import case_evidence_rows
     from tongban.identity.selectors import actor_names
@@ -48,6 +53,7 @@ def case_context(user, case) -> dict:
         "case_extra": extra,
         "case_materials": list(case_materials(case)),
         "timeline": timeline,
+        "deemed_accepted": case_deemed_accepted(case, timeline),
         "actor_names": actor_names(step.actor for step in timeline),
         "case_tasks": list(tasks_for_case(case.pk)),
         "supplement": case_open_supplement(case),
