@@ -280,7 +280,7 @@ REST_FRAMEWORK = {
         "tongban.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "tongban.core.pagination.NumberedPagination",  # ?page_size= 1–100, else a 400
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tongban.api.exceptions.exception_handler",
     # The throttles' client address: REMOTE_ADDR, or the one TONGBAN_PROXY_COUNT hops into X-Forwarded-For.

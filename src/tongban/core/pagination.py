@@ -20,7 +20,7 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -126,3 +126,15 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             },
         ]
+
+
+class NumberedPagination(PageNumberPagination):
+    """DRF's page numbers (``?page=``, with ``count``, ``next`` and ``previous``) for the short lists (departments,
+    catalogue, grants, a person's licences and messages ...), with ``?page_size=`` honoured as on the keyset lists:
+    1 to ``MAX_PAGE_SIZE``, anything else a 400 naming ``page_size`` (DRF's own silently ignored it)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return page_size_from(request, self.page_size)

@@ -84,6 +84,20 @@ def test_departments_bad_page_is_a_404_in_the_error_shape(client, city):
     assert body["status"] == 404
 
 
+def test_numbered_lists_honour_page_size_as_the_keyset_lists_do(client, city):
+    """DRF's page numbers ignored ?page_size= (the issue's finding for the lists): 1 to 100 now, else a 400."""
+    url = reverse("api:department-list")
+    first = client.get(url, {"page_size": 2}).json()
+    assert len(first["results"]) == 2 and first["count"] > 2 and "page_size=2" in first["next"]
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 2
+    assert {d["code"] for d in first["results"]}.isdisjoint(d["code"] for d in second["results"])
+    assert len(client.get(url).json()["results"]) == min(50, first["count"])  # the default page
+    for bad in ("0", "101", "two"):
+        response = client.get(url, {"page_size": bad})
+        assert response.status_code == 400 and list(response.json()["errors"]) == ["page_size"]
+
+
 def test_openapi_schema_lists_the_endpoints(client):
     response = client.get(reverse("api:schema"), {"format": "json"})
     schema = response.json()
@@ -91,6 +105,8 @@ def test_openapi_schema_lists_the_endpoints(client):
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/me/" in schema["paths"]
     assert "/api/v1/departments/" in schema["paths"]
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/departments/"]["get"]["parameters"]}
+    assert {"page", "page_size"} <= parameters
 
 
 @pytest.mark.parametrize("name", ["api:docs", "api:redoc"])
