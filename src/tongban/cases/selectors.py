@@ -573,13 +573,13 @@ def case_timeline(case: Case):
     return CaseStep.objects.filter(case=case).select_related("department").order_by("at", "id")
 
 
-def case_deemed_accepted(case: Case, timeline=None) -> bool:
-    """Whether the case was accepted by law (视为受理) rather than by a unit: from ``timeline`` (its lines, when
-    the page has them already) or one indexed read."""
+def case_deemed_accepted(case: Case, kinds=None) -> bool:
+    """Whether the case was accepted by law (视为受理) rather than by a unit: from ``kinds`` (the kinds of its
+    timeline lines, when the page has read them already) or one indexed read."""
     from .lifecycle import DEEMED_ACCEPTED
 
-    if timeline is not None:
-        return any(step.kind == DEEMED_ACCEPTED for step in timeline)
+    if kinds is not None:
+        return DEEMED_ACCEPTED in kinds
     return CaseStep.objects.filter(case_id=case.pk, kind=DEEMED_ACCEPTED).exists()
 
 

@@ -756,16 +756,24 @@ def _accept(
     )
 
 
+def _waiting_locked(case_id) -> Case | None:
+    """The case, locked for its acceptance, with what ``_accept`` reads (its lead department and district)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("lead_department", "jurisdiction_district")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
 def case_accept(*, actor: Actor, case: Case, now: dt.datetime | None = None) -> Case:
     """Accept a case submitted for manual acceptance (受理): the clock starts and the process begins."""
     require_permission(actor, "case.accept")
     now = now or timezone.now()
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("lead_department", "jurisdiction_district")
-            .get(pk=case.pk)
-        )
+        case = _waiting_locked(case.pk)
+        if case is None:
+            raise Case.DoesNotExist("Case matching query does not exist.")
         if case.status != Case.Status.SUBMITTED:
             raise Conflict(_("Only a submitted case can be accepted."), code="case_not_submitted")
         staff = staff_for(actor.user)
@@ -791,17 +799,12 @@ def case_deem_accepted(
     withdrawn meanwhile) or its acceptance period has not run out on ``today``."""
     if actor.kind != "system":
         raise PermissionDenied(
-            "Only the platform deems a case accepted, when its acceptance period has run out."
+            _("Only the platform deems a case accepted, when its acceptance period has run out.")
         )
     today = today or calendar.today()
     now = now or timezone.now()
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("lead_department", "jurisdiction_district")
-            .filter(pk=case.pk)
-            .first()
-        )
+        case = _waiting_locked(case.pk)
         if case is None or case.status != Case.Status.SUBMITTED:
             return None
         due = case.acceptance_due_on

@@ -36,7 +36,7 @@ from tongban.identity.selectors import (
     role_list,
 )
 
-from . import guided, lifecycle, selectors, services, signing
+from . import guided, selectors, services, signing
 from .forms import (
     MATERIAL_PREFIX,
     NON_FIELD,
@@ -449,7 +449,7 @@ def case_detail(request, number: str):
         "timeline": timeline,
         "awaiting": next((row["awaiting"] for row in reversed(timeline) if row["awaiting"]), ""),
         # Accepted by law, not by a unit (视为受理): the accepting unit says so instead of "online".
-        "deemed_accepted": any(row["kind"] == lifecycle.DEEMED_ACCEPTED for row in timeline),
+        "deemed_accepted": selectors.case_deemed_accepted(case, {row["kind"] for row in timeline}),
         "materials": selectors.case_materials(case),
         "supplement": supplement,
         "supplement_sections": supplement_sections,

@@ -133,7 +133,7 @@ class NumberedPagination(PageNumberPagination):
     catalogue, grants, a person's licences and messages ...), with ``?page_size=`` honoured as on the keyset lists:
     1 to ``MAX_PAGE_SIZE``, anything else a 400 naming ``page_size`` (DRF's own silently ignored it)."""
 
-    page_size_query_param = "page_size"
+    page_size_query_param = "page_size"  # read by the schema (drf-spectacular) to name the parameter
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request):

@@ -145,47 +145,34 @@ def test_a_step_that_read_the_case_writes_it_in_one_statement(parent, newborn, h
 
     case = _submit(parent, newborn)
     actor = actor_for(handlers["health"])
+
+    def step_after(read):
+        """One approved step, as a step whose effects read the case as ``read``; the case updates it sent."""
+        with CaptureQueriesContext(connection) as queries:
+            lifecycle.transition_apply(
+                case.pk,
+                "approve_step",
+                actor=actor,
+                now=timezone.now(),
+                changes={"steps": lifecycle.STEPS_DONE},
+                unchanged_since=read.updated_at,
+                status_read=read.status,
+            )
+        return [sql.split(" WHERE ")[0] for sql in _case_updates(queries)]
+
     read = Case.objects.get(pk=case.pk)
-    with CaptureQueriesContext(connection) as first:
-        lifecycle.transition_apply(
-            case.pk,
-            "approve_step",
-            actor=actor,
-            now=timezone.now(),
-            changes={"steps": lifecycle.STEPS_DONE},
-            unchanged_since=read.updated_at,
-            status_read=read.status,
-        )
-    updates = _case_updates(first)
-    assert len(updates) == 1 and '"status" = ' in updates[0].split(" WHERE ")[0]
+    updates = step_after(read)
+    assert len(updates) == 1 and '"status" = ' in updates[0]
     read = Case.objects.get(pk=case.pk)
     assert read.status == Case.Status.IN_PROGRESS
-    with CaptureQueriesContext(connection) as second:
-        lifecycle.transition_apply(
-            case.pk,
-            "approve_step",
-            actor=actor,
-            now=timezone.now(),
-            changes={"steps": lifecycle.STEPS_DONE},
-            unchanged_since=read.updated_at,
-            status_read=read.status,
-        )
-    updates = _case_updates(second)
+    updates = step_after(read)
     assert len(updates) == 1
     if connection.vendor == "sqlite":  # PostgreSQL updates no index for an unchanged value: the status stays
-        assert '"status" = ' not in updates[0].split(" WHERE ")[0]
+        assert '"status" = ' not in updates[0]
     now = Case.objects.get(pk=case.pk)
     assert (now.status, now.steps) == (Case.Status.IN_PROGRESS, case.steps + 2)
     with pytest.raises(lifecycle.Unchanged):  # read before the last step: stale
-        lifecycle.transition_apply(
-            case.pk,
-            "approve_step",
-            actor=actor,
-            now=timezone.now(),
-            changes={"steps": lifecycle.STEPS_DONE},
-            unchanged_since=read.updated_at,
-            status_read=read.status,
-        )
+        step_after(read)
     assert Case.objects.get(pk=case.pk).steps == now.steps
 
 

@@ -434,21 +434,23 @@ def test_a_subject_without_a_clock_is_warned_on_its_due_date_without_a_log_line(
     assert "malformed SLA clock" in caplog.text
 
 
+def _accepting_unit_shown(client, url, marker) -> str:
+    """The page's "accepting unit" entry: from ``marker`` (its label or id) to the end of its ``<dd>``."""
+    page = client.get(url).content.decode()
+    start = page.index(marker)
+    return page[start : page.index("</dd>", start)]
+
+
 def test_the_applicants_case_page_says_who_accepted_the_case(client, waiting_case, parent):
     """Waiting: no accepting unit yet (not "online"); deemed accepted: the law, not a unit."""
     client.force_login(parent)
     client.cookies["django_language"] = "zh-hans"
     url = reverse("cases:detail", args=[waiting_case.number])
 
-    def accepting_unit():
-        page = client.get(url).content.decode()
-        start = page.index("受理单位")
-        return page[start : page.index("</dd>", start)]
-
-    waiting = accepting_unit()
+    waiting = _accepting_unit_shown(client, url, "受理单位")
     assert "网上受理" not in waiting and "—" in waiting
     services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
-    deemed = accepting_unit()
+    deemed = _accepting_unit_shown(client, url, "受理单位")
     assert "依法视为受理" in deemed and "网上受理" not in deemed
     case = Case.objects.select_related("lead_department").get(pk=waiting_case.pk)
     assert _accepting_unit(case) == f"依法视为受理（{case.lead_department.name_zh}）"  # the receipt's line
@@ -461,11 +463,6 @@ def test_the_staff_case_panel_says_the_law_accepted_the_case(client, waiting_cas
     client.cookies["django_language"] = "zh-hans"
     url = reverse("workbench:case", args=[waiting_case.number])
 
-    def accepting_unit():
-        page = client.get(url).content.decode()
-        start = page.index('id="case-accepting"')
-        return page[start : page.index("</dd>", start)]
-
-    assert "依法视为受理" not in accepting_unit()
+    assert "依法视为受理" not in _accepting_unit_shown(client, url, 'id="case-accepting"')
     services.deadlines_check(today=waiting_case.acceptance_due_on + DAY)
-    assert "依法视为受理" in accepting_unit()
+    assert "依法视为受理" in _accepting_unit_shown(client, url, 'id="case-accepting"')

@@ -53,7 +53,7 @@ def case_context(user, case) -> dict:
         "case_extra": extra,
         "case_materials": list(case_materials(case)),
         "timeline": timeline,
-        "deemed_accepted": case_deemed_accepted(case, timeline),
+        "deemed_accepted": case_deemed_accepted(case, {step.kind for step in timeline}),
         "actor_names": actor_names(step.actor for step in timeline),
         "case_tasks": list(tasks_for_case(case.pk)),
         "supplement": case_open_supplement(case),
